@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    INCIDENT_OPENED = "incident.opened", "Incident opened"
+    INCIDENT_UPDATED = "incident.updated", "Incident update posted"
+    INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
+    COMPONENT_CREATED = "component.created", "Component created"
+    COMPONENT_EDITED = "component.edited", "Component edited"
+    COMPONENT_STATUS_SET = "component.status_set", "Component status set"
+    GROUP_CREATED = "group.created", "Component group created"
+    MAINTENANCE_SCHEDULED = "maintenance.scheduled", "Maintenance scheduled"
+    MAINTENANCE_UPDATED = "maintenance.updated", "Maintenance update posted"
+    MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
+    MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
+    MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+
+
+class AuditQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("the audit log is append-only")
+
+    def delete(self) -> NoReturn:  # type: ignore[override]
+        raise PermissionError("the audit log is append-only")
+
+
+class AuditEvent(models.Model):
+    """Append-only: who did what, when, through which channel.
+
+    The Python guards stop accidents; on PostgreSQL a trigger (migration 0002) refuses
+    UPDATE and DELETE for everyone, including raw SQL.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Who acted, readable even without a user: "alice", "system:beat", "api:alice".
+    actor_label = models.CharField(max_length=150)
+    channel = models.CharField(max_length=16)  # console, api, system, cli
+    action = models.CharField(max_length=48, choices=AuditAction.choices)
+    target_type = models.CharField(max_length=32)
+    target_id = models.CharField(max_length=32)
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()} {self.actor_label} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("the audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("the audit log is append-only")

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from incidents.models.components import Component, ComponentStatus
+from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+class IncidentImpact(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    MAJOR = "major", "Major"
+    CRITICAL = "critical", "Critical"
+
+
+class Incident(models.Model):
+    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING
+    )
+    impact = models.CharField(
+        max_length=16, choices=IncidentImpact.choices, default=IncidentImpact.MINOR
+    )
+    started_at = models.DateTimeField()
+    identified_at = models.DateTimeField(null=True, blank=True)
+    monitoring_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    components = models.ManyToManyField(
+        Component, through="IncidentComponent", related_name="incidents"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status=IncidentStatus.RESOLVED) & Q(resolved_at__isnull=False))
+                | (~Q(status=IncidentStatus.RESOLVED) & Q(resolved_at__isnull=True)),
+                name="incident_resolved_at_iff_resolved",
+            ),
+        ]
+        indexes = [
+            # Serves the public page: unresolved incidents, newest first.
+            models.Index(
+                fields=["-started_at"],
+                name="incident_unresolved",
+                condition=~Q(status=IncidentStatus.RESOLVED),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != IncidentStatus.RESOLVED
+
+
+class IncidentComponent(models.Model):
+    """How an incident affects one component while it is open."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="affected")
+    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=32, choices=ComponentStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "component"], name="incident_component_unique"
+            ),
+        ]
+
+
+class UpdateBase(models.Model):
+    """One public update in a timeline: the Markdown as written and its sanitised HTML."""
+
+    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
+    body = models.TextField()
+    # Rendered and sanitised once, when written: every page, feed and API reuses it.
+    body_html = models.TextField()
+    # Statuspage's affected_components: [{code, name, old_status, new_status}], a record of
+    # what this update changed, frozen as it was said.
+    affected_components = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+    display_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+        ordering = ["-display_at", "-pk"]
+
+
+class IncidentUpdate(UpdateBase):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+
+    class Meta(UpdateBase.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.status} {self.display_at.isoformat()}"

@@ -1,0 +1,491 @@
+"""Reads shared by the live pages, the public API and the feeds.
+
+They return frozen dataclasses, never models, so every rendering of the public site sees
+the same facts and no template can trigger a query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+
+from incidents.models import (
+    ACTIVE_MAINTENANCE,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    ComponentStatusChange,
+    Incident,
+    IncidentImpact,
+    IncidentStatus,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+    worst_status,
+)
+from incidents.uptime import DayUptime, daily_uptime, window_uptime
+
+HISTORY_LIMIT = 50  # Statuspage's incidents.json returns the 50 most recent
+
+
+@dataclass(frozen=True)
+class IncidentRef:
+    public_id: str
+    name: str
+    impact: str
+
+
+@dataclass(frozen=True)
+class UptimeDay:
+    day: DayUptime
+    incidents: tuple[IncidentRef, ...]
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    public_id: str
+    name: str
+    description: str
+    status: str
+    position: int
+    group_id: str | None
+    showcase: bool
+    only_show_if_degraded: bool
+    start_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    uptime_days: tuple[UptimeDay, ...] = ()
+    uptime: float | None = None
+
+    @property
+    def status_label(self) -> str:
+        return ComponentStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class GroupView:
+    public_id: str
+    name: str
+    description: str
+    position: int
+    created_at: datetime
+    updated_at: datetime
+    components: tuple[ComponentView, ...]
+
+    @property
+    def status(self) -> str:
+        return worst_status([c.status for c in self.components]).value
+
+    @property
+    def status_label(self) -> str:
+        return ComponentStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class UpdateView:
+    public_id: str
+    status: str
+    body: str
+    body_html: str
+    created_at: datetime
+    display_at: datetime
+    affected_components: tuple[dict[str, str], ...]
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    public_id: str
+    name: str
+    status: str
+    impact: str
+    started_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    identified_at: datetime | None
+    monitoring_at: datetime | None
+    resolved_at: datetime | None
+    updates: tuple[UpdateView, ...]  # newest first
+    components: tuple[ComponentView, ...]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != IncidentStatus.RESOLVED
+
+    @property
+    def status_label(self) -> str:
+        return IncidentStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class MaintenanceView:
+    public_id: str
+    name: str
+    status: str
+    scheduled_for: datetime
+    scheduled_until: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    updates: tuple[UpdateView, ...]  # newest first
+    components: tuple[ComponentView, ...]
+
+    @property
+    def status_label(self) -> str:
+        return MaintenanceStatus(self.status).label
+
+
+@dataclass(frozen=True)
+class PageIndicator:
+    indicator: str  # none, minor, major, critical: Statuspage's status.indicator
+    description: str
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    generated_at: datetime
+    updated_at: datetime
+    indicator: PageIndicator
+    layout: tuple[GroupView | ComponentView, ...]  # top level, in display order
+    components: tuple[ComponentView, ...]  # every component, flat
+    groups: tuple[GroupView, ...]
+    active_incidents: tuple[IncidentView, ...]
+    active_maintenance: tuple[MaintenanceView, ...]
+    upcoming_maintenance: tuple[MaintenanceView, ...]
+
+
+# -- building views from models ----------------------------------------------------------
+
+
+def _component_view(c: Component, group_public_id: str | None = None, **extra: object) -> ComponentView:
+    return ComponentView(
+        public_id=c.public_id,
+        name=c.name,
+        description=c.description,
+        status=c.status,
+        position=c.position,
+        group_id=group_public_id,
+        showcase=c.showcase,
+        only_show_if_degraded=c.only_show_if_degraded,
+        start_date=c.start_date,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _update_view(u: IncidentUpdate | MaintenanceUpdate) -> UpdateView:
+    return UpdateView(
+        public_id=u.public_id,
+        status=u.status,
+        body=u.body,
+        body_html=u.body_html,
+        created_at=u.created_at,
+        display_at=u.display_at,
+        affected_components=tuple(u.affected_components),
+    )
+
+
+def _group_ids() -> dict[int, str]:
+    return dict(ComponentGroup.objects.values_list("pk", "public_id"))
+
+
+def _incident_view(i: Incident, group_ids: dict[int, str]) -> IncidentView:
+    return IncidentView(
+        public_id=i.public_id,
+        name=i.name,
+        status=i.status,
+        impact=i.impact,
+        started_at=i.started_at,
+        created_at=i.created_at,
+        updated_at=i.updated_at,
+        identified_at=i.identified_at,
+        monitoring_at=i.monitoring_at,
+        resolved_at=i.resolved_at,
+        updates=tuple(_update_view(u) for u in i.updates.all()),
+        components=tuple(
+            _component_view(c, group_ids.get(c.group_id)) if c.group_id else _component_view(c)
+            for c in i.components.all()
+        ),
+    )
+
+
+def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceView:
+    return MaintenanceView(
+        public_id=m.public_id,
+        name=m.name,
+        status=m.status,
+        scheduled_for=m.scheduled_for,
+        scheduled_until=m.scheduled_until,
+        started_at=m.started_at,
+        completed_at=m.completed_at,
+        created_at=m.created_at,
+        updated_at=m.updated_at,
+        updates=tuple(_update_view(u) for u in m.updates.all()),
+        components=tuple(
+            _component_view(c, group_ids.get(c.group_id)) if c.group_id else _component_view(c)
+            for c in m.components.all()
+        ),
+    )
+
+
+def _incidents_query() -> object:
+    return Incident.objects.prefetch_related(
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
+        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+    )
+
+
+def _maintenance_query() -> object:
+    return Maintenance.objects.prefetch_related(
+        Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-pk")),
+        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+    )
+
+
+# -- the page indicator -----------------------------------------------------------------
+
+_INDICATOR_RANK = {"none": 0, "minor": 1, "major": 2, "critical": 3}
+_INDICATOR_FROM_COMPONENT = {
+    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
+    ComponentStatus.PARTIAL_OUTAGE: "major",
+    ComponentStatus.MAJOR_OUTAGE: "critical",
+}
+_INDICATOR_DESCRIPTION = {
+    "none": "All Systems Operational",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major Service Outage",
+}
+
+
+def page_indicator(
+    component_statuses: list[str], open_incident_impacts: list[str], maintenance_active: bool
+) -> PageIndicator:
+    """Statuspage's status.indicator: the worst of components and open incidents' impact."""
+    candidates = ["none"]
+    candidates += [_INDICATOR_FROM_COMPONENT.get(ComponentStatus(s), "none") for s in component_statuses]
+    candidates += [IncidentImpact(i).value for i in open_incident_impacts]
+    indicator = max(candidates, key=_INDICATOR_RANK.__getitem__)
+    if indicator == "none" and maintenance_active:
+        return PageIndicator("none", "Service Under Maintenance")
+    return PageIndicator(indicator, _INDICATOR_DESCRIPTION[indicator])
+
+
+# -- public selectors -----------------------------------------------------------------------
+
+
+def _uptime_by_component(
+    components: list[Component], *, now: datetime, days: int
+) -> dict[int, tuple[tuple[UptimeDay, ...], float | None]]:
+    first_day = (now - timedelta(days=days - 1)).date()
+    window_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+    changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for component_id, at, status in ComponentStatusChange.objects.filter(
+        at__gte=window_start, at__lte=now
+    ).order_by("at", "pk").values_list("component_id", "at", "status"):
+        changes[component_id].append((at, status))
+
+    # Incidents overlapping the window, for the tooltip of each day they touched.
+    touched: dict[int, list[tuple[date, date, IncidentRef]]] = defaultdict(list)
+    overlapping = Incident.objects.filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=window_start), started_at__lte=now
+    ).prefetch_related("affected")
+    for incident in overlapping:
+        ref = IncidentRef(incident.public_id, incident.name, incident.impact)
+        last = (incident.resolved_at or now).date()
+        for affected in incident.affected.all():
+            touched[affected.component_id].append((incident.started_at.date(), last, ref))
+
+    result = {}
+    for component in components:
+        per_day = daily_uptime(
+            changes=changes[component.pk],
+            status_before=component.status_at_window_start,  # type: ignore[attr-defined]
+            first_day=first_day,
+            days=days,
+            now=now,
+        )
+        views = tuple(
+            UptimeDay(
+                day=d,
+                incidents=tuple(
+                    ref for first, last, ref in touched[component.pk] if first <= d.day <= last
+                ),
+            )
+            for d in per_day
+        )
+        result[component.pk] = (views, window_uptime(per_day))
+    return result
+
+
+def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicStatus:
+    days = uptime_days or settings.CANDOR_UPTIME_DAYS
+    first_day = (now - timedelta(days=days - 1)).date()
+    window_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
+    groups = list(ComponentGroup.objects.all())
+    group_ids = {g.pk: g.public_id for g in groups}
+    components = list(
+        Component.objects.annotate(
+            status_at_window_start=Subquery(
+                ComponentStatusChange.objects.filter(component=OuterRef("pk"), at__lt=window_start)
+                .order_by("-at", "-pk")
+                .values("status")[:1]
+            )
+        ).order_by("position", "name")
+    )
+    uptime = _uptime_by_component(components, now=now, days=days)
+    views = {
+        c.pk: _component_view(
+            c, group_ids.get(c.group_id) if c.group_id else None,
+            uptime_days=uptime[c.pk][0], uptime=uptime[c.pk][1],
+        )  # fmt: skip
+        for c in components
+    }
+    group_views = []
+    for g in groups:
+        group_views.append(
+            GroupView(
+                public_id=g.public_id,
+                name=g.name,
+                description=g.description,
+                position=g.position,
+                created_at=g.created_at,
+                updated_at=g.updated_at,
+                components=tuple(views[c.pk] for c in components if c.group_id == g.pk),
+            )
+        )
+    top_level: list[GroupView | ComponentView] = [g for g in group_views if g.components]
+    top_level += [views[c.pk] for c in components if c.group_id is None]
+    top_level.sort(key=lambda item: (item.position, item.name))
+
+    active_incidents = [
+        _incident_view(i, group_ids)
+        for i in _incidents_query().exclude(status=IncidentStatus.RESOLVED)  # type: ignore[attr-defined]
+    ]
+    open_maintenance = [
+        _maintenance_view(m, group_ids)
+        for m in _maintenance_query()  # type: ignore[attr-defined]
+        .exclude(status=MaintenanceStatus.COMPLETED)
+        .order_by("scheduled_for", "pk")
+    ]
+    active = tuple(m for m in open_maintenance if m.status in ACTIVE_MAINTENANCE)
+    upcoming = tuple(m for m in open_maintenance if m.status == MaintenanceStatus.SCHEDULED)
+    stamps = [now.replace(year=2000)]  # a floor for an empty page
+    stamps += [c.updated_at for c in components] + [g.updated_at for g in groups]
+    stamps += [i.updated_at for i in active_incidents] + [m.updated_at for m in open_maintenance]
+    return PublicStatus(
+        generated_at=now,
+        updated_at=max(stamps),
+        indicator=page_indicator(
+            [c.status for c in components], [i.impact for i in active_incidents], bool(active)
+        ),
+        layout=tuple(top_level),
+        components=tuple(views[c.pk] for c in components),
+        groups=tuple(group_views),
+        active_incidents=tuple(active_incidents),
+        active_maintenance=active,
+        upcoming_maintenance=upcoming,
+    )
+
+
+def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
+    """Groups and components without uptime: what components.json needs."""
+    groups = list(ComponentGroup.objects.all())
+    group_ids = {g.pk: g.public_id for g in groups}
+    components = list(Component.objects.order_by("position", "name"))
+    group_views = [
+        GroupView(
+            public_id=g.public_id, name=g.name, description=g.description, position=g.position,
+            created_at=g.created_at, updated_at=g.updated_at,
+            components=tuple(
+                _component_view(c, g.public_id) for c in components if c.group_id == g.pk
+            ),
+        )  # fmt: skip
+        for g in groups
+    ]
+    component_views = [
+        _component_view(c, group_ids.get(c.group_id) if c.group_id else None) for c in components
+    ]
+    return group_views, component_views
+
+
+def incidents_recent(*, limit: int = HISTORY_LIMIT, unresolved_only: bool = False) -> list[IncidentView]:
+    query = _incidents_query()
+    if unresolved_only:
+        query = query.exclude(status=IncidentStatus.RESOLVED)  # type: ignore[attr-defined]
+    group_ids = _group_ids()
+    return [_incident_view(i, group_ids) for i in query.order_by("-started_at", "-pk")[:limit]]  # type: ignore[attr-defined]
+
+
+def maintenances_recent(
+    *, limit: int = HISTORY_LIMIT, statuses: tuple[str, ...] | None = None
+) -> list[MaintenanceView]:
+    query = _maintenance_query()
+    if statuses:
+        query = query.filter(status__in=statuses)  # type: ignore[attr-defined]
+        order = ("scheduled_for", "pk")
+    else:
+        order = ("-scheduled_for", "-pk")
+    group_ids = _group_ids()
+    return [_maintenance_view(m, group_ids) for m in query.order_by(*order)[:limit]]  # type: ignore[attr-defined]
+
+
+def incident_detail(public_id: str) -> IncidentView | None:
+    incident = _incidents_query().filter(public_id=public_id).first()  # type: ignore[attr-defined]
+    return _incident_view(incident, _group_ids()) if incident else None
+
+
+def maintenance_detail(public_id: str) -> MaintenanceView | None:
+    maintenance = _maintenance_query().filter(public_id=public_id).first()  # type: ignore[attr-defined]
+    return _maintenance_view(maintenance, _group_ids()) if maintenance else None
+
+
+@dataclass(frozen=True)
+class MonthHistory:
+    year: int
+    month: int
+    incidents: tuple[IncidentView, ...]
+    maintenance: tuple[MaintenanceView, ...]
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+
+def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def month_history(*, year: int, month: int) -> MonthHistory:
+    start, end = _month_bounds(year, month)
+    group_ids = _group_ids()
+    incidents = _incidents_query().filter(started_at__gte=start, started_at__lt=end)  # type: ignore[attr-defined]
+    maintenance = _maintenance_query().filter(  # type: ignore[attr-defined]
+        scheduled_for__gte=start, scheduled_for__lt=end
+    ).exclude(status=MaintenanceStatus.SCHEDULED)
+    return MonthHistory(
+        year=year,
+        month=month,
+        incidents=tuple(_incident_view(i, group_ids) for i in incidents.order_by("-started_at", "-pk")),
+        maintenance=tuple(
+            _maintenance_view(m, group_ids) for m in maintenance.order_by("-scheduled_for", "-pk")
+        ),
+    )
+
+
+def history_months(*, now: datetime, count: int = 3, before: tuple[int, int] | None = None) -> list[MonthHistory]:
+    """`count` months ending with `before` (default: the current month), newest first."""
+    year, month = before or (now.year, now.month)
+    months = []
+    for _ in range(count):
+        months.append(month_history(year=year, month=month))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months

@@ -1,0 +1,103 @@
+"""Daily uptime from a component's status history: a pure function, no database.
+
+Weighting follows Atlassian Statuspage so figures compare with what customers have seen
+elsewhere: a major outage counts fully as downtime, a partial outage counts 30%,
+degraded performance and maintenance count as up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from incidents.models.components import ComponentStatus, worst_status
+
+DOWNTIME_WEIGHT = {
+    ComponentStatus.MAJOR_OUTAGE: 1.0,
+    ComponentStatus.PARTIAL_OUTAGE: 0.3,
+}
+
+
+@dataclass(frozen=True)
+class DayUptime:
+    day: date
+    has_data: bool  # False before the component existed, or after `now`
+    uptime: float  # 0.0 .. 1.0 of the observed part of the day
+    observed_seconds: int
+    worst: ComponentStatus
+    seconds_by_status: tuple[tuple[str, int], ...]  # non-operational time, worst first
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def daily_uptime(
+    *,
+    changes: Sequence[tuple[datetime, str]],
+    status_before: str | None,
+    first_day: date,
+    days: int,
+    now: datetime,
+) -> list[DayUptime]:
+    """Uptime of each of `days` days from `first_day`, oldest first.
+
+    `changes` are (at, new_status) in time order, from `first_day` on; `status_before` is
+    the status in force when `first_day` began, or None if the component did not exist yet.
+    """
+    window_start = _day_start(first_day)
+    # Intervals of constant status: (start, end, status).
+    points: list[tuple[datetime, str | None]] = [(window_start, status_before)]
+    points.extend((max(at, window_start), status) for at, status in changes)
+    intervals: list[tuple[datetime, datetime, str]] = []
+    for index, (start, status) in enumerate(points):
+        end = points[index + 1][0] if index + 1 < len(points) else now
+        if status is not None and end > start:
+            intervals.append((start, min(end, now), status))
+
+    result = []
+    cursor = 0
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        begin, finish = _day_start(day), _day_start(day) + timedelta(days=1)
+        observed = 0.0
+        downtime = 0.0
+        by_status: dict[str, float] = {}
+        statuses = []
+        # Intervals are ordered; skip those that ended before this day.
+        while cursor < len(intervals) and intervals[cursor][1] <= begin:
+            cursor += 1
+        index = cursor
+        while index < len(intervals) and intervals[index][0] < finish:
+            start, end, status = intervals[index]
+            overlap = (min(end, finish) - max(start, begin)).total_seconds()
+            if overlap > 0:
+                observed += overlap
+                statuses.append(status)
+                downtime += overlap * DOWNTIME_WEIGHT.get(ComponentStatus(status), 0.0)
+                if status != ComponentStatus.OPERATIONAL:
+                    by_status[status] = by_status.get(status, 0.0) + overlap
+            index += 1
+        worst = worst_status(statuses)
+        ordered = sorted(by_status.items(), key=lambda kv: -ComponentStatus(kv[0]).severity)
+        result.append(
+            DayUptime(
+                day=day,
+                has_data=observed > 0,
+                uptime=1.0 - downtime / observed if observed else 1.0,
+                observed_seconds=round(observed),
+                worst=worst,
+                seconds_by_status=tuple((s, round(v)) for s, v in ordered),
+            )
+        )
+    return result
+
+
+def window_uptime(days: Sequence[DayUptime]) -> float | None:
+    """Uptime over the whole observed time of `days` (None when nothing was observed)."""
+    observed = sum(d.observed_seconds for d in days)
+    if not observed:
+        return None
+    downtime = sum((1.0 - d.uptime) * d.observed_seconds for d in days)
+    return 1.0 - downtime / observed

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from incidents.audit import Actor
+from incidents.public import cache as public_cache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_cache() -> Iterator[None]:
+    """Each test starts with an empty Redis database and no per-process renderings."""
+    cache.clear()
+    public_cache._entries.clear()
+    yield
+    public_cache._entries.clear()
+
+
+@pytest.fixture
+def responder(db: None) -> User:
+    """Rita, a staff responder who opens incidents and posts updates."""
+    return User.objects.create_user(
+        "rita", "rita@example.com", "correct-horse-battery", is_staff=True
+    )
+
+
+@pytest.fixture
+def actor(responder: User) -> Actor:
+    return Actor.staff(responder, channel="console", ip="127.0.0.1")
+
+
+@pytest.fixture
+def staff_api(responder: User) -> APIClient:
+    client = APIClient()
+    token = Token.objects.create(user=responder)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

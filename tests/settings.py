@@ -1,0 +1,20 @@
+"""Test settings: the production settings, pointed at this machine's real services.
+
+PostgreSQL and Redis are the real local servers (the Makefile starts them if stopped).
+Each pytest-xdist worker gets its own test database (pytest-django) and its own Redis
+database number, so parallel workers never see each other's cache.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candor")
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{10 + int(_worker or 0) % 6}")
+
+from statuspage.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+CELERY_TASK_ALWAYS_EAGER = True
