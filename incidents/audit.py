@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from incidents.models import AuditAction, AuditEvent
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 
 @dataclass(frozen=True)
 class Actor:
     label: str
     channel: str  # console, api, system, cli
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     ip: str | None = None
 
     @classmethod
@@ -26,8 +26,12 @@ class Actor:
         if not user.is_authenticated:
             raise PermissionError("an anonymous user cannot act")
         label = user.get_username()
-        return cls(label=label if channel == "console" else f"{channel}:{label}",
-                   channel=channel, user=user, ip=ip)  # type: ignore[arg-type]
+        return cls(
+            label=label if channel == "console" else f"{channel}:{label}",
+            channel=channel,
+            user=user,  # type: ignore[arg-type]  # the project's user model is auth.User
+            ip=ip,
+        )  # type: ignore[arg-type]
 
     @classmethod
     def system(cls, name: str) -> Actor:

@@ -67,10 +67,17 @@ def _check_choice(errors: dict[str, list[str]], field: str, value: str, choices:
         errors[field].append(f"{value!r} is not one of: {allowed}.")
 
 
-def _check_components(errors: dict[str, list[str]], components: ComponentImpacts) -> None:
-    for component, status in components.items():
-        if component.pk is None:
+def _check_components_exist(errors: dict[str, list[str]], components: Iterable[Component]) -> None:
+    wanted = {c.pk for c in components}
+    known = set(Component.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    for component in components:
+        if component.pk not in known:
             errors["components"].append(f"Unknown component {component.name!r}.")
+
+
+def _check_components(errors: dict[str, list[str]], components: ComponentImpacts) -> None:
+    _check_components_exist(errors, components)
+    for status in components.values():
         if status not in ComponentStatus.values:
             errors["components"].append(f"{status!r} is not a component status.")
         elif status == ComponentStatus.UNDER_MAINTENANCE:
@@ -134,9 +141,13 @@ def _affected_record(
     for component in sorted(components, key=lambda c: (c.position, c.name)):
         old, new = changes.get(component.pk, (component.status, component.status))
         record.append(
-            {"code": component.public_id, "name": component.name, "old_status": old,
-             "new_status": new}
-        )  # fmt: skip
+            {
+                "code": component.public_id,
+                "name": component.name,
+                "old_status": old,
+                "new_status": new,
+            }
+        )
     return record
 
 
@@ -320,9 +331,13 @@ def component_status_set(
 
 
 def group_create(
-    *, actor: Actor, name: str, description: str = "", position: int = 0,
+    *,
+    actor: Actor,
+    name: str,
+    description: str = "",
+    position: int = 0,
     now: datetime | None = None,
-) -> ComponentGroup:  # fmt: skip
+) -> ComponentGroup:
     now = now or timezone.now()
     errors: dict[str, list[str]] = defaultdict(list)
     _check_text(errors, "name", name, MAX_NAME_LENGTH)
@@ -332,9 +347,12 @@ def group_create(
             name=name.strip(), description=description, position=position
         )
         audit_record(
-            actor=actor, action=AuditAction.GROUP_CREATED, target=group,
-            summary=f"Created group {group.name!r}", at=now,
-        )  # fmt: skip
+            actor=actor,
+            action=AuditAction.GROUP_CREATED,
+            target=group,
+            summary=f"Created group {group.name!r}",
+            at=now,
+        )
         _after_commit_public_change()
     return group
 
@@ -359,10 +377,13 @@ def component_save(
         errors["description"].append(f"At most {MAX_BODY_LENGTH} characters.")
     _raise_if(errors)
     fields = {
-        "name": name.strip(), "description": description, "group": group,
-        "position": position, "showcase": showcase,
+        "name": name.strip(),
+        "description": description,
+        "group": group,
+        "position": position,
+        "showcase": showcase,
         "only_show_if_degraded": only_show_if_degraded,
-    }  # fmt: skip
+    }
     with transaction.atomic():
         if component is None:
             component = Component.objects.create(start_date=now.date(), **fields)
@@ -377,9 +398,12 @@ def component_save(
             component.save()
             action, verb = AuditAction.COMPONENT_EDITED, "Edited"
         audit_record(
-            actor=actor, action=action, target=component,
-            summary=f"{verb} component {component.name!r}", at=now,
-        )  # fmt: skip
+            actor=actor,
+            action=action,
+            target=component,
+            summary=f"{verb} component {component.name!r}",
+            at=now,
+        )
         _after_commit_public_change()
     return component
 
@@ -408,8 +432,7 @@ def maintenance_schedule(
         errors["scheduled_until"].append("The window must end after it starts.")
     if scheduled_until <= now:
         errors["scheduled_until"].append("The window is already over.")
-    if any(c.pk is None for c in components):
-        errors["components"].append("Unknown component.")
+    _check_components_exist(errors, components)
     _raise_if(errors)
     with transaction.atomic():
         maintenance = Maintenance.objects.create(
@@ -470,9 +493,13 @@ def maintenance_update_post(
         current = MaintenanceStatus(maintenance.status)
         if status != current and status not in _MAINTENANCE_NEXT[current]:
             raise ValidationError(
-                {"status": [f"A maintenance that is {current.label.lower()} cannot become "
-                            f"{MaintenanceStatus(status).label.lower()}."]}
-            )  # fmt: skip
+                {
+                    "status": [
+                        f"A maintenance that is {current.label.lower()} cannot become "
+                        f"{MaintenanceStatus(status).label.lower()}."
+                    ]
+                }
+            )
         if current == MaintenanceStatus.COMPLETED:
             raise ValidationError({"status": ["This maintenance is completed."]})
         cancelled = current == MaintenanceStatus.SCHEDULED and status == "completed"
@@ -511,7 +538,9 @@ def maintenance_update_post(
     return update
 
 
-DEFAULT_START_TEXT = "Scheduled maintenance is now in progress. We will provide updates as necessary."
+DEFAULT_START_TEXT = (
+    "Scheduled maintenance is now in progress. We will provide updates as necessary."
+)
 DEFAULT_COMPLETE_TEXT = "The scheduled maintenance has been completed."
 
 
@@ -525,15 +554,20 @@ def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
     actor = Actor.system("beat")
     started = completed = 0
     due_to_start = Maintenance.objects.filter(
-        status=MaintenanceStatus.SCHEDULED, auto_start=True, scheduled_for__lte=now,
+        status=MaintenanceStatus.SCHEDULED,
+        auto_start=True,
+        scheduled_for__lte=now,
         scheduled_until__gt=now,
-    )  # fmt: skip
+    )
     for maintenance in due_to_start:
         try:
             maintenance_update_post(
-                actor=actor, maintenance=maintenance, body=DEFAULT_START_TEXT,
-                status=MaintenanceStatus.IN_PROGRESS, now=now,
-            )  # fmt: skip
+                actor=actor,
+                maintenance=maintenance,
+                body=DEFAULT_START_TEXT,
+                status=MaintenanceStatus.IN_PROGRESS,
+                now=now,
+            )
             started += 1
         except ValidationError:
             continue  # moved by someone else meanwhile
@@ -545,9 +579,12 @@ def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
     for maintenance in due_to_complete:
         try:
             maintenance_update_post(
-                actor=actor, maintenance=maintenance, body=DEFAULT_COMPLETE_TEXT,
-                status=MaintenanceStatus.COMPLETED, now=now,
-            )  # fmt: skip
+                actor=actor,
+                maintenance=maintenance,
+                body=DEFAULT_COMPLETE_TEXT,
+                status=MaintenanceStatus.COMPLETED,
+                now=now,
+            )
             completed += 1
         except ValidationError:
             continue

@@ -7,11 +7,12 @@ the same facts and no template can trigger a query.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -162,7 +163,9 @@ class PublicStatus:
 # -- building views from models ----------------------------------------------------------
 
 
-def _component_view(c: Component, group_public_id: str | None = None, **extra: object) -> ComponentView:
+def _component_view(
+    c: Component, group_public_id: str | None = None, **extra: object
+) -> ComponentView:
     return ComponentView(
         public_id=c.public_id,
         name=c.name,
@@ -269,7 +272,9 @@ def page_indicator(
 ) -> PageIndicator:
     """Statuspage's status.indicator: the worst of components and open incidents' impact."""
     candidates = ["none"]
-    candidates += [_INDICATOR_FROM_COMPONENT.get(ComponentStatus(s), "none") for s in component_statuses]
+    candidates += [
+        _INDICATOR_FROM_COMPONENT.get(ComponentStatus(s), "none") for s in component_statuses
+    ]
     candidates += [IncidentImpact(i).value for i in open_incident_impacts]
     indicator = max(candidates, key=_INDICATOR_RANK.__getitem__)
     if indicator == "none" and maintenance_active:
@@ -281,14 +286,16 @@ def page_indicator(
 
 
 def _uptime_by_component(
-    components: list[Component], *, now: datetime, days: int
+    components: Sequence[Component], *, now: datetime, days: int
 ) -> dict[int, tuple[tuple[UptimeDay, ...], float | None]]:
     first_day = (now - timedelta(days=days - 1)).date()
     window_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
     changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-    for component_id, at, status in ComponentStatusChange.objects.filter(
-        at__gte=window_start, at__lte=now
-    ).order_by("at", "pk").values_list("component_id", "at", "status"):
+    for component_id, at, status in (
+        ComponentStatusChange.objects.filter(at__gte=window_start, at__lte=now)
+        .order_by("at", "pk")
+        .values_list("component_id", "at", "status")
+    ):
         changes[component_id].append((at, status))
 
     # Incidents overlapping the window, for the tooltip of each day they touched.
@@ -342,9 +349,11 @@ def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicSta
     uptime = _uptime_by_component(components, now=now, days=days)
     views = {
         c.pk: _component_view(
-            c, group_ids.get(c.group_id) if c.group_id else None,
-            uptime_days=uptime[c.pk][0], uptime=uptime[c.pk][1],
-        )  # fmt: skip
+            c,
+            group_ids.get(c.group_id) if c.group_id else None,
+            uptime_days=uptime[c.pk][0],
+            uptime=uptime[c.pk][1],
+        )
         for c in components
     }
     group_views = []
@@ -401,12 +410,16 @@ def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
     components = list(Component.objects.order_by("position", "name"))
     group_views = [
         GroupView(
-            public_id=g.public_id, name=g.name, description=g.description, position=g.position,
-            created_at=g.created_at, updated_at=g.updated_at,
+            public_id=g.public_id,
+            name=g.name,
+            description=g.description,
+            position=g.position,
+            created_at=g.created_at,
+            updated_at=g.updated_at,
             components=tuple(
                 _component_view(c, g.public_id) for c in components if c.group_id == g.pk
             ),
-        )  # fmt: skip
+        )
         for g in groups
     ]
     component_views = [
@@ -415,7 +428,9 @@ def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
     return group_views, component_views
 
 
-def incidents_recent(*, limit: int = HISTORY_LIMIT, unresolved_only: bool = False) -> list[IncidentView]:
+def incidents_recent(
+    *, limit: int = HISTORY_LIMIT, unresolved_only: bool = False
+) -> list[IncidentView]:
     query = _incidents_query()
     if unresolved_only:
         query = query.exclude(status=IncidentStatus.RESOLVED)  # type: ignore[attr-defined]
@@ -468,20 +483,28 @@ def month_history(*, year: int, month: int) -> MonthHistory:
     start, end = _month_bounds(year, month)
     group_ids = _group_ids()
     incidents = _incidents_query().filter(started_at__gte=start, started_at__lt=end)  # type: ignore[attr-defined]
-    maintenance = _maintenance_query().filter(  # type: ignore[attr-defined]
-        scheduled_for__gte=start, scheduled_for__lt=end
-    ).exclude(status=MaintenanceStatus.SCHEDULED)
+    maintenance = (
+        _maintenance_query()
+        .filter(  # type: ignore[attr-defined]
+            scheduled_for__gte=start, scheduled_for__lt=end
+        )
+        .exclude(status=MaintenanceStatus.SCHEDULED)
+    )
     return MonthHistory(
         year=year,
         month=month,
-        incidents=tuple(_incident_view(i, group_ids) for i in incidents.order_by("-started_at", "-pk")),
+        incidents=tuple(
+            _incident_view(i, group_ids) for i in incidents.order_by("-started_at", "-pk")
+        ),
         maintenance=tuple(
             _maintenance_view(m, group_ids) for m in maintenance.order_by("-scheduled_for", "-pk")
         ),
     )
 
 
-def history_months(*, now: datetime, count: int = 3, before: tuple[int, int] | None = None) -> list[MonthHistory]:
+def history_months(
+    *, now: datetime, count: int = 3, before: tuple[int, int] | None = None
+) -> list[MonthHistory]:
     """`count` months ending with `before` (default: the current month), newest first."""
     year, month = before or (now.year, now.month)
     months = []
@@ -489,3 +512,51 @@ def history_months(*, now: datetime, count: int = 3, before: tuple[int, int] | N
         months.append(month_history(year=year, month=month))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
+
+
+# -- the Statuspage-compatible API --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    """What /api/v2/summary.json and status.json say: no uptime, which the API never shows."""
+
+    updated_at: datetime
+    indicator: PageIndicator
+    groups: tuple[GroupView, ...]
+    components: tuple[ComponentView, ...]  # every component, flat, in display order
+    active_incidents: tuple[IncidentView, ...]
+    active_maintenance: tuple[MaintenanceView, ...]
+    upcoming_maintenance: tuple[MaintenanceView, ...]
+
+
+def page_updated_at(*, now: datetime) -> datetime:
+    """When anything public last changed, resolved incidents and completed windows included.
+
+    Every v2 document carries the same page.updated_at, so a client polling any one of them
+    sees the page move when an incident is resolved, not only while it is open.
+    """
+    stamps = [now.replace(year=2000)]  # a floor for an empty page
+    for model in (Component, ComponentGroup, Incident, Maintenance):
+        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]  # type: ignore[attr-defined]
+        if latest is not None:
+            stamps.append(latest)
+    return max(stamps)
+
+
+def status_summary(*, now: datetime) -> StatusSummary:
+    groups, components = components_flat()
+    active_incidents = incidents_recent(limit=HISTORY_LIMIT, unresolved_only=True)
+    active = maintenances_recent(statuses=tuple(ACTIVE_MAINTENANCE))
+    upcoming = maintenances_recent(statuses=(MaintenanceStatus.SCHEDULED,))
+    return StatusSummary(
+        updated_at=page_updated_at(now=now),
+        indicator=page_indicator(
+            [c.status for c in components], [i.impact for i in active_incidents], bool(active)
+        ),
+        groups=tuple(groups),
+        components=tuple(components),
+        active_incidents=tuple(active_incidents),
+        active_maintenance=tuple(active),
+        upcoming_maintenance=tuple(upcoming),
+    )

@@ -24,7 +24,7 @@ SECRET_KEY = env_secret("CANDOR_SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ConfigError("CANDOR_SECRET_KEY (or CANDOR_SECRET_KEY_FILE) is required in production")
-    SECRET_KEY = "candor-insecure-development-key-do-not-use-in-production"
+    SECRET_KEY = "candor-insecure-development-key-do-not-use-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("CANDOR_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CANDOR_CSRF_TRUSTED_ORIGINS", [])

@@ -36,7 +36,7 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    components = models.ManyToManyField(
+    components: models.ManyToManyField[Component, IncidentComponent] = models.ManyToManyField(
         Component, through="IncidentComponent", related_name="incidents"
     )
 
@@ -79,6 +79,9 @@ class IncidentComponent(models.Model):
                 fields=["incident", "component"], name="incident_component_unique"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.component_id}: {self.status}"
 
 
 class UpdateBase(models.Model):

@@ -116,7 +116,9 @@ def public_response(
     if rendered.status == 200 and etag in _if_none_match(request):
         response = HttpResponseNotModified()
     else:
-        response = HttpResponse(rendered.body, content_type=rendered.content_type, status=rendered.status)
+        response = HttpResponse(
+            rendered.body, content_type=rendered.content_type, status=rendered.status
+        )
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={settings.CANDOR_PUBLIC_MAX_AGE}"
     if cors:

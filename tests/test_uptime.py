@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incidents.models import ComponentStatus
+from incidents.uptime import daily_uptime, window_uptime
+
+DAY = date(2026, 11, 1)
+MIDNIGHT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _at(hours: float, day: int = 0) -> datetime:
+    return MIDNIGHT + timedelta(days=day, hours=hours)
+
+
+def test_a_six_hour_major_outage_is_a_quarter_of_the_day_down() -> None:
+    days = daily_uptime(
+        changes=[(_at(6), "major_outage"), (_at(12), "operational")],
+        status_before="operational",
+        first_day=DAY,
+        days=1,
+        now=_at(0, day=2),
+    )
+    assert days[0].uptime == 0.75
+    assert days[0].worst == ComponentStatus.MAJOR_OUTAGE
+    assert days[0].seconds_by_status == (("major_outage", 6 * 3600),)
+
+
+def test_partial_outage_counts_thirty_percent_and_degraded_counts_as_up() -> None:
+    days = daily_uptime(
+        changes=[
+            (_at(0), "partial_outage"),
+            (_at(10), "degraded_performance"),
+            (_at(20), "operational"),
+        ],
+        status_before="operational",
+        first_day=DAY,
+        days=1,
+        now=_at(0, day=2),
+    )
+    assert abs(days[0].uptime - (1 - 10 / 24 * 0.3)) < 1e-9
+    assert days[0].worst == ComponentStatus.PARTIAL_OUTAGE
+
+
+def test_an_outage_across_midnight_is_split_between_days() -> None:
+    days = daily_uptime(
+        changes=[(_at(18), "major_outage"), (_at(6, day=1), "operational")],
+        status_before="operational",
+        first_day=DAY,
+        days=2,
+        now=_at(0, day=3),
+    )
+    assert [d.uptime for d in days] == [0.75, 0.75]
+
+
+def test_days_before_the_component_existed_have_no_data() -> None:
+    days = daily_uptime(
+        changes=[(_at(12, day=1), "operational")],
+        status_before=None,
+        first_day=DAY,
+        days=3,
+        now=_at(12, day=2),
+    )
+    assert [d.has_data for d in days] == [False, True, True]
+    # Today counts only up to now: half a day observed, all of it up.
+    assert days[2].observed_seconds == 12 * 3600
+
+
+def test_window_uptime_weights_days_by_observed_time() -> None:
+    days = daily_uptime(
+        changes=[(_at(12), "operational"), (_at(0, day=1), "major_outage")],
+        status_before=None,
+        first_day=DAY,
+        days=2,
+        now=_at(6, day=1),
+    )
+    # 12 h up on day one, 6 h down on day two: 12 / 18.
+    assert abs(window_uptime(days) - 12 / 18) < 1e-9  # type: ignore[operator]
+    assert window_uptime(days[:0]) is None
+
+
+statuses = st.sampled_from([s.value for s in ComponentStatus])
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10 * 24 * 60 - 1), statuses), max_size=40),
+    st.one_of(st.none(), statuses),
+)
+def test_uptime_is_a_fraction_and_time_is_conserved(
+    raw: list[tuple[int, str]], before: str | None
+) -> None:
+    changes = sorted((MIDNIGHT + timedelta(minutes=m), s) for m, s in raw)
+    now = _at(0, day=10)
+    days = daily_uptime(changes=changes, status_before=before, first_day=DAY, days=10, now=now)
+    assert len(days) == 10
+    for day in days:
+        assert 0.0 <= day.uptime <= 1.0
+        assert 0 <= day.observed_seconds <= 86400
+        assert sum(seconds for _, seconds in day.seconds_by_status) <= day.observed_seconds + 1
+    if before is not None:
+        assert all(d.observed_seconds == 86400 for d in days)
