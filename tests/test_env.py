@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from statuspage.env import ConfigError, env_bool, env_int, env_list, env_secret
+
+
+def test_booleans_accept_the_usual_spellings_and_refuse_typos(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for raw, expected in [("true", True), ("ON", True), ("0", False), ("no", False)]:
+        monkeypatch.setenv("X_FLAG", raw)
+        assert env_bool("X_FLAG") is expected
+    monkeypatch.setenv("X_FLAG", "ture")
+    with pytest.raises(ConfigError, match="X_FLAG"):
+        env_bool("X_FLAG")
+    monkeypatch.delenv("X_FLAG")
+    assert env_bool("X_FLAG", True) is True
+
+
+def test_integers_are_checked_against_their_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_SECONDS", "-1")
+    with pytest.raises(ConfigError, match="minimum"):
+        env_int("X_SECONDS", 10, minimum=0)
+    monkeypatch.setenv("X_SECONDS", "ten")
+    with pytest.raises(ConfigError, match="not an integer"):
+        env_int("X_SECONDS", 10)
+
+
+def test_lists_split_on_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_HOSTS", " a.example , b.example,, ")
+    assert env_list("X_HOSTS", []) == ["a.example", "b.example"]
+
+
+def test_secrets_can_come_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    monkeypatch.setenv("X_KEY_FILE", str(secret))
+    assert env_secret("X_KEY") == "s3cret"
+    monkeypatch.setenv("X_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="cannot be read"):
+        env_secret("X_KEY")
