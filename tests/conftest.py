@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
@@ -12,10 +13,19 @@ from incidents.audit import Actor
 from incidents.public import cache as public_cache
 
 
+def _clear_our_cache_keys() -> None:
+    """Delete this run's keys only: FLUSHDB would wipe a concurrent run's cache too."""
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_public_cache() -> Iterator[None]:
-    """Each test starts with an empty Redis database and no per-process renderings."""
-    cache.clear()
+    """Each test starts with none of this run's cache keys and no per-process renderings."""
+    _clear_our_cache_keys()
     public_cache._entries.clear()
     yield
     public_cache._entries.clear()

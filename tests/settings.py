@@ -13,6 +13,10 @@ os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{10 + int(_worker or
 
 from statuspage.settings import *  # noqa: E402,F403
 
+# Unique per run, so a developer's run and another on the same machine never collide.
+DATABASES["default"]["TEST"] = {"NAME": f"test_candor_{os.getpid()}"}  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
