@@ -1,3 +1,76 @@
+"""One error shape for the staff API, whoever raised the error.
+
+Bad input, from a DRF serializer or from a lifecycle service (which raises Django's
+ValidationError with a message dict), answers 400 with
+    {"errors": {"field": ["reason", ...]}, "detail": "Invalid input."}
+and every other failure DRF knows answers {"detail": "..."} with its status. Scripts can
+rely on `errors` keys being the names of the fields they sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-exception_handler = drf_exception_handler
+INVALID_INPUT = "Invalid input."
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "request_too_large"
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
+    """Reasons as strings; nested ones say where they apply, e.g. "[1] status: ..."."""
+    if isinstance(detail, dict):
+        reasons = []
+        for key, value in detail.items():
+            # DRF reports a list of objects as {index: errors} for the failing items only.
+            where = f"[{key}] " if isinstance(key, int) else f"{key}: "
+            reasons += _flatten(value, prefix + where)
+        return reasons
+    if isinstance(detail, list):
+        if all(isinstance(item, (dict, list)) for item in detail) and detail:
+            # The list form of the same: one entry per item, empty for the valid ones.
+            reasons = []
+            for index, item in enumerate(detail):
+                reasons += _flatten(item, f"{prefix}[{index}] ")
+            return reasons
+        return [f"{prefix}{item}" for item in detail]
+    return [f"{prefix}{detail}"]
+
+
+def field_errors(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(field): _flatten(reasons) for field, reasons in detail.items()}
+    return {api_settings.NON_FIELD_ERRORS_KEY: _flatten(detail)}
+
+
+def _from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = _from_django(exc)
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads the body through HttpRequest.body, which enforces the limit, but leaves
+        # the exception to Django, which would answer an HTML 400.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = RequestTooLarge(f"Request body larger than {limit} bytes.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: Django's 500 handling and error reporting apply
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"errors": field_errors(exc.detail), "detail": INVALID_INPUT}
+    return response

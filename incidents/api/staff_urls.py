@@ -1,4 +1,40 @@
+"""/api/staff/: the staff REST API. Resources are addressed by their public id."""
+
+from __future__ import annotations
+
 from django.urls import path
 
+from incidents.api import staff_views as v
+
 app_name = "staff_api"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("incidents/", v.IncidentsView.as_view(), name="incidents"),
+    path("incidents/<str:public_id>/", v.IncidentDetailView.as_view(), name="incident"),
+    path(
+        "incidents/<str:public_id>/updates/",
+        v.IncidentUpdatesView.as_view(),
+        name="incident-updates",
+    ),
+    path(
+        "incidents/<str:public_id>/resolve/",
+        v.IncidentResolveView.as_view(),
+        name="incident-resolve",
+    ),
+    path("components/", v.ComponentsView.as_view(), name="components"),
+    path("components/<str:public_id>/", v.ComponentDetailView.as_view(), name="component"),
+    path(
+        "components/<str:public_id>/status/",
+        v.ComponentStatusView.as_view(),
+        name="component-status",
+    ),
+    path("groups/", v.GroupsView.as_view(), name="groups"),
+    path("maintenances/", v.MaintenancesView.as_view(), name="maintenances"),
+    path("maintenances/<str:public_id>/", v.MaintenanceDetailView.as_view(), name="maintenance"),
+    path(
+        "maintenances/<str:public_id>/updates/",
+        v.MaintenanceUpdatesView.as_view(),
+        name="maintenance-updates",
+    ),
+    path("audit/", v.AuditView.as_view(), name="audit"),
+]

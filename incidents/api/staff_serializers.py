@@ -1,0 +1,299 @@
+"""Staff API serializers: input ones parse and resolve ids, output ones only format.
+
+Input serializers never save: the view hands their validated data to one lifecycle
+service, which owns validation of meaning (wording, allowed transitions) and the write.
+Resources are addressed by their public id everywhere; database keys never leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from incidents.models import (
+    AuditAction,
+    Component,
+    ComponentGroup,
+    ComponentStatus,
+    IncidentImpact,
+    IncidentStatus,
+    MaintenanceStatus,
+)
+
+# Incidents may not put a component under maintenance: that is what maintenance is for.
+INCIDENT_COMPONENT_STATUSES = [
+    s for s in ComponentStatus.values if s != ComponentStatus.UNDER_MAINTENANCE
+]
+
+
+class EnumField(serializers.ChoiceField):
+    """A ChoiceField published in the schema as its own named enum.
+
+    Several choice sets share a field name ("status" of an incident, a component, a
+    maintenance), which drf-spectacular's automatic enum naming can only resolve with
+    hashed names; naming each set here keeps generated clients readable.
+    """
+
+    def __init__(self, enum_name: str, values: Iterable[str], **kwargs: Any) -> None:
+        self.enum_name = enum_name
+        super().__init__(choices=list(values), **kwargs)
+
+
+class EnumFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EnumField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field: EnumField = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum_name,
+            schema={"type": "string", "enum": list(field.choices)},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref  # type: ignore[no-any-return]
+
+
+def resolve_components(public_ids: Iterable[str]) -> dict[str, Component]:
+    """Components by public id in one query; names every unknown id at once."""
+    wanted = list(dict.fromkeys(public_ids))
+    found = {c.public_id: c for c in Component.objects.filter(public_id__in=wanted)}
+    unknown = [pid for pid in wanted if pid not in found]
+    if unknown:
+        raise serializers.ValidationError(f"Unknown component id(s): {', '.join(unknown)}.")
+    return found
+
+
+def _reject_duplicates(public_ids: list[str]) -> None:
+    duplicates = sorted({pid for pid in public_ids if public_ids.count(pid) > 1})
+    if duplicates:
+        raise serializers.ValidationError(f"Component id(s) listed twice: {', '.join(duplicates)}.")
+
+
+# -- input ------------------------------------------------------------------------------
+
+
+class ComponentImpactIn(serializers.Serializer):
+    id = serializers.CharField(help_text="The component's public id.")
+    status = EnumField("IncidentComponentStatus", INCIDENT_COMPONENT_STATUSES)
+
+
+class _ComponentImpactsMixin(serializers.Serializer):
+    def validate_components(self, value: list[dict[str, str]]) -> dict[Component, str]:
+        ids = [item["id"] for item in value]
+        _reject_duplicates(ids)
+        found = resolve_components(ids)
+        return {found[item["id"]]: item["status"] for item in value}
+
+
+class IncidentOpenIn(_ComponentImpactsMixin):
+    name = serializers.CharField(max_length=200)
+    body = serializers.CharField(help_text="The first update, in Markdown.")
+    status = EnumField(
+        "OpenIncidentStatus",
+        [s for s in IncidentStatus.values if s != IncidentStatus.RESOLVED],
+        default=IncidentStatus.INVESTIGATING,
+    )
+    impact = EnumField("IncidentImpact", IncidentImpact.values, default=IncidentImpact.MINOR)
+    components = ComponentImpactIn(many=True, required=False, default=list)
+
+
+class IncidentUpdateIn(_ComponentImpactsMixin):
+    body = serializers.CharField(help_text="Markdown.")
+    status = EnumField("IncidentStatus", IncidentStatus.values)
+    impact = EnumField("IncidentImpact", IncidentImpact.values, required=False)
+    components = ComponentImpactIn(
+        many=True, required=False, default=list,
+        help_text="Components to add to the incident or whose status changes.",
+    )  # fmt: skip
+
+
+class IncidentResolveIn(serializers.Serializer):
+    body = serializers.CharField(help_text="The resolving update, in Markdown.")
+
+
+class ComponentIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    group = serializers.SlugRelatedField(
+        slug_field="public_id",
+        queryset=ComponentGroup.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The public id of the group, or null.",
+    )
+    position = serializers.IntegerField(min_value=0, required=False, default=0)
+    showcase = serializers.BooleanField(required=False, default=True)
+    only_show_if_degraded = serializers.BooleanField(required=False, default=False)
+
+
+class ComponentStatusIn(serializers.Serializer):
+    status = EnumField("ComponentStatus", ComponentStatus.values)
+
+
+class GroupIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    position = serializers.IntegerField(min_value=0, required=False, default=0)
+
+
+class MaintenanceScheduleIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    body = serializers.CharField(help_text="The announcement, in Markdown.")
+    scheduled_for = serializers.DateTimeField()
+    scheduled_until = serializers.DateTimeField()
+    components = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list,
+        help_text="Public ids of the components the window puts under maintenance.",
+    )  # fmt: skip
+    auto_start = serializers.BooleanField(required=False, default=True)
+    auto_complete = serializers.BooleanField(required=False, default=True)
+
+    def validate_components(self, value: list[str]) -> list[Component]:
+        _reject_duplicates(value)
+        found = resolve_components(value)
+        return [found[pid] for pid in value]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Lifecycle says so too; saying it here reports it with the other field errors.
+        if attrs["scheduled_until"] <= attrs["scheduled_for"]:
+            raise serializers.ValidationError(
+                {"scheduled_until": ["The window must end after it starts."]}
+            )
+        return attrs
+
+
+class MaintenanceUpdateIn(serializers.Serializer):
+    body = serializers.CharField(help_text="Markdown.")
+    status = EnumField("MaintenanceStatus", MaintenanceStatus.values)
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+class UpdateOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    status = serializers.CharField()
+    body = serializers.CharField(help_text="As written, in Markdown.")
+    body_html = serializers.CharField(help_text="Rendered and sanitised, as the page shows it.")
+    affected_components = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField())
+    )
+    created_at = serializers.DateTimeField()
+    display_at = serializers.DateTimeField()
+
+
+class ComponentOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    status = EnumField(
+        "ComponentStatus",
+        ComponentStatus.values,
+        help_text="What the public sees: the worst of all below.",
+    )
+    manual_status = EnumField(
+        "ComponentStatus", ComponentStatus.values, help_text="The status staff set by hand."
+    )
+    group = serializers.CharField(
+        source="group.public_id", allow_null=True, help_text="The group's public id, or null."
+    )
+    position = serializers.IntegerField()
+    showcase = serializers.BooleanField()
+    only_show_if_degraded = serializers.BooleanField()
+    start_date = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class GroupOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    position = serializers.IntegerField()
+    components = serializers.SerializerMethodField(help_text="Public ids, in page order.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_components(self, group: ComponentGroup) -> list[str]:
+        return [c.public_id for c in group.components.all()]
+
+
+class AffectedOut(serializers.Serializer):
+    id = serializers.CharField(source="component.public_id")
+    name = serializers.CharField(source="component.name")
+    status = EnumField(
+        "ComponentStatus",
+        ComponentStatus.values,
+        help_text="How this incident affects the component.",
+    )
+
+
+class IncidentOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    status = EnumField("IncidentStatus", IncidentStatus.values)
+    impact = EnumField("IncidentImpact", IncidentImpact.values)
+    started_at = serializers.DateTimeField()
+    identified_at = serializers.DateTimeField(allow_null=True)
+    monitoring_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    components = AffectedOut(source="affected", many=True)
+    updates = UpdateOut(many=True, help_text="Newest first.")
+
+
+class MaintenanceComponentOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    status = EnumField("ComponentStatus", ComponentStatus.values)
+
+
+class MaintenanceOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    status = EnumField("MaintenanceStatus", MaintenanceStatus.values)
+    scheduled_for = serializers.DateTimeField()
+    scheduled_until = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    auto_start = serializers.BooleanField()
+    auto_complete = serializers.BooleanField()
+    components = MaintenanceComponentOut(many=True)
+    updates = UpdateOut(many=True, help_text="Newest first.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class AuditEventOut(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label")
+    channel = serializers.CharField()
+    action = EnumField("AuditAction", AuditAction.values)
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    summary = serializers.CharField()
+    # DRF's metaclass moves declared fields off the class, so this does not shadow .data.
+    data = serializers.JSONField()  # type: ignore[assignment]
+    ip = serializers.IPAddressField(allow_null=True)
+
+
+class ErrorOut(serializers.Serializer):
+    """The error shape (see incidents/api/errors.py)."""
+
+    detail = serializers.CharField()
+    # Moved off the class like `data` above, so .errors keeps working.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per input field, the reasons it was refused (400 only).",
+    )

@@ -1,0 +1,335 @@
+"""The staff REST API: the console's actions for scripts and automation.
+
+Each view parses input with an input serializer, calls exactly one lifecycle service as
+the requesting staff member (channel "api", so the audit log says where an action came
+from), and formats the result with an output serializer. Authentication and the staff-only
+permission come from REST_FRAMEWORK settings; errors take the shape of api/errors.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from incidents import lifecycle
+from incidents.api import staff_serializers as s
+from incidents.audit import Actor
+from incidents.models import (
+    AuditEvent,
+    Component,
+    ComponentGroup,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceUpdate,
+)
+
+# -- plumbing ---------------------------------------------------------------------------
+
+
+class StaffPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class StaffView(GenericAPIView):
+    pagination_class: type[BasePagination] | None = StaffPagination
+
+    def actor(self) -> Actor:
+        # REMOTE_ADDR, not X-Forwarded-For: a forwarded header is the client's to invent
+        # unless a trusted proxy sets it, and the audit log must not record fiction.
+        return Actor.staff(
+            self.request.user, channel="api", ip=self.request.META.get("REMOTE_ADDR")
+        )
+
+    def paginated(
+        self, queryset: QuerySet[Any], serializer: type[serializers.Serializer]
+    ) -> Response:
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer(page, many=True).data)
+
+
+def _validated(
+    serializer: type[serializers.Serializer], request: Request, *, partial: bool = False
+) -> dict[str, Any]:
+    parsed = serializer(data=request.data, partial=partial)
+    parsed.is_valid(raise_exception=True)
+    return dict(parsed.validated_data)
+
+
+def _one(queryset: QuerySet[Any], public_id: str, noun: str) -> Any:
+    found = queryset.filter(public_id=public_id).first()
+    if found is None:
+        raise NotFound(f"No {noun} with id {public_id!r}.")
+    return found
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    reasons = {
+        400: "Invalid input: per-field reasons under `errors`.",
+        401: "No or invalid credentials.",
+        403: "Not a staff member.",
+        404: "No such resource.",
+        413: "Request body too large.",
+        415: "Not JSON.",
+    }
+    return {code: OpenApiResponse(s.ErrorOut, description=reasons[code]) for code in codes}
+
+
+READ_ERRORS = (401, 403)
+WRITE_ERRORS = (400, 401, 403, 413, 415)
+
+
+# -- queries: each prefetches exactly what its output serializer reads ------------------------
+
+
+def _incidents() -> QuerySet[Incident]:
+    return Incident.objects.prefetch_related(
+        Prefetch(
+            "affected",
+            queryset=IncidentComponent.objects.select_related("component").order_by(
+                "component__position", "component__name"
+            ),
+        ),
+        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
+    ).order_by("-started_at", "-pk")
+
+
+def _maintenances() -> QuerySet[Maintenance]:
+    return Maintenance.objects.prefetch_related(
+        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+        Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-pk")),
+    ).order_by("-scheduled_for", "-pk")
+
+
+def _components() -> QuerySet[Component]:
+    return Component.objects.select_related("group").order_by("position", "name")
+
+
+def _groups() -> QuerySet[ComponentGroup]:
+    return ComponentGroup.objects.prefetch_related(
+        Prefetch("components", queryset=Component.objects.order_by("position", "name"))
+    ).order_by("position", "name")
+
+
+# -- incidents --------------------------------------------------------------------------
+
+
+class IncidentsView(StaffView):
+    @extend_schema(
+        tags=["incidents"], summary="List incidents, newest first",
+        responses={200: s.IncidentOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return self.paginated(_incidents(), s.IncidentOut)
+
+    @extend_schema(
+        tags=["incidents"], summary="Open an incident",
+        request=s.IncidentOpenIn, responses={201: s.IncidentOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = _validated(s.IncidentOpenIn, request)
+        incident = lifecycle.incident_open(actor=self.actor(), **data)
+        return Response(
+            s.IncidentOut(_incidents().get(pk=incident.pk)).data, status.HTTP_201_CREATED
+        )
+
+
+class IncidentDetailView(StaffView):
+    @extend_schema(
+        tags=["incidents"], summary="One incident with its updates",
+        responses={200: s.IncidentOut, **_errors(*READ_ERRORS, 404)},
+    )  # fmt: skip
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(s.IncidentOut(_one(_incidents(), public_id, "incident")).data)
+
+
+class IncidentUpdatesView(StaffView):
+    @extend_schema(
+        tags=["incidents"], summary="Post an update",
+        description="Returns the incident, with the new update first.",
+        request=s.IncidentUpdateIn,
+        responses={201: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        data = _validated(s.IncidentUpdateIn, request)
+        lifecycle.update_post(actor=self.actor(), incident=incident, **data)
+        return Response(
+            s.IncidentOut(_incidents().get(pk=incident.pk)).data, status.HTTP_201_CREATED
+        )
+
+
+class IncidentResolveView(StaffView):
+    @extend_schema(
+        tags=["incidents"], summary="Resolve an incident",
+        request=s.IncidentResolveIn,
+        responses={200: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        data = _validated(s.IncidentResolveIn, request)
+        lifecycle.incident_resolve(actor=self.actor(), incident=incident, **data)
+        return Response(s.IncidentOut(_incidents().get(pk=incident.pk)).data)
+
+
+# -- components and groups --------------------------------------------------------------
+
+
+class ComponentsView(StaffView):
+    pagination_class = None  # a page has tens of components, never thousands
+
+    @extend_schema(
+        tags=["components"], summary="List components",
+        responses={200: s.ComponentOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response(s.ComponentOut(_components(), many=True).data)
+
+    @extend_schema(
+        tags=["components"], summary="Create a component",
+        request=s.ComponentIn, responses={201: s.ComponentOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = _validated(s.ComponentIn, request)
+        component = lifecycle.component_save(actor=self.actor(), **data)
+        return Response(
+            s.ComponentOut(_components().get(pk=component.pk)).data, status.HTTP_201_CREATED
+        )
+
+
+class ComponentDetailView(StaffView):
+    @extend_schema(
+        tags=["components"], summary="One component",
+        responses={200: s.ComponentOut, **_errors(*READ_ERRORS, 404)},
+    )  # fmt: skip
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(s.ComponentOut(_one(_components(), public_id, "component")).data)
+
+    @extend_schema(
+        tags=["components"], summary="Edit a component's details",
+        description="Fields left out keep their value. The status is set with /status/.",
+        request=s.ComponentIn(partial=True),
+        responses={200: s.ComponentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    def patch(self, request: Request, public_id: str) -> Response:
+        component = _one(_components(), public_id, "component")
+        changes = _validated(s.ComponentIn, request, partial=True)
+        current = {
+            "name": component.name, "description": component.description,
+            "group": component.group, "position": component.position,
+            "showcase": component.showcase,
+            "only_show_if_degraded": component.only_show_if_degraded,
+        }  # fmt: skip
+        lifecycle.component_save(actor=self.actor(), component=component, **(current | changes))
+        return Response(s.ComponentOut(_components().get(pk=component.pk)).data)
+
+
+class ComponentStatusView(StaffView):
+    @extend_schema(
+        tags=["components"], summary="Set a component's status by hand",
+        description="Open incidents and running maintenance still lie over this status; "
+        "the response's `status` is what the public sees.",
+        request=s.ComponentStatusIn,
+        responses={200: s.ComponentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        component = _one(Component.objects.all(), public_id, "component")
+        data = _validated(s.ComponentStatusIn, request)
+        lifecycle.component_status_set(actor=self.actor(), component=component, **data)
+        return Response(s.ComponentOut(_components().get(pk=component.pk)).data)
+
+
+class GroupsView(StaffView):
+    pagination_class = None
+
+    @extend_schema(
+        tags=["components"], summary="List component groups",
+        responses={200: s.GroupOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response(s.GroupOut(_groups(), many=True).data)
+
+    @extend_schema(
+        tags=["components"], summary="Create a component group",
+        request=s.GroupIn, responses={201: s.GroupOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = _validated(s.GroupIn, request)
+        group = lifecycle.group_create(actor=self.actor(), **data)
+        return Response(s.GroupOut(_groups().get(pk=group.pk)).data, status.HTTP_201_CREATED)
+
+
+# -- maintenance ------------------------------------------------------------------------
+
+
+class MaintenancesView(StaffView):
+    @extend_schema(
+        tags=["maintenance"], summary="List maintenance windows, latest scheduled first",
+        responses={200: s.MaintenanceOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return self.paginated(_maintenances(), s.MaintenanceOut)
+
+    @extend_schema(
+        tags=["maintenance"], summary="Schedule a maintenance window",
+        request=s.MaintenanceScheduleIn,
+        responses={201: s.MaintenanceOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = _validated(s.MaintenanceScheduleIn, request)
+        maintenance = lifecycle.maintenance_schedule(actor=self.actor(), **data)
+        out = s.MaintenanceOut(_maintenances().get(pk=maintenance.pk))
+        return Response(out.data, status.HTTP_201_CREATED)
+
+
+class MaintenanceDetailView(StaffView):
+    @extend_schema(
+        tags=["maintenance"], summary="One maintenance window with its updates",
+        responses={200: s.MaintenanceOut, **_errors(*READ_ERRORS, 404)},
+    )  # fmt: skip
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(s.MaintenanceOut(_one(_maintenances(), public_id, "maintenance")).data)
+
+
+class MaintenanceUpdatesView(StaffView):
+    @extend_schema(
+        tags=["maintenance"], summary="Post a maintenance update",
+        description="Moves the window forward: in_progress, verifying, completed "
+        "(completing a window that has not started cancels it).",
+        request=s.MaintenanceUpdateIn,
+        responses={201: s.MaintenanceOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        maintenance = _one(Maintenance.objects.all(), public_id, "maintenance")
+        data = _validated(s.MaintenanceUpdateIn, request)
+        lifecycle.maintenance_update_post(actor=self.actor(), maintenance=maintenance, **data)
+        out = s.MaintenanceOut(_maintenances().get(pk=maintenance.pk))
+        return Response(out.data, status.HTTP_201_CREATED)
+
+
+# -- audit ------------------------------------------------------------------------------
+
+
+class AuditView(StaffView):
+    @extend_schema(
+        tags=["audit"], summary="The audit log, newest first",
+        parameters=[
+            OpenApiParameter("target", str, description="Only events about this public id."),
+        ],
+        responses={200: s.AuditEventOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        events = AuditEvent.objects.order_by("-at", "-pk")
+        if target := request.query_params.get("target"):
+            events = events.filter(target_id=target)
+        return self.paginated(events, s.AuditEventOut)
