@@ -1,4 +1,21 @@
-from django.urls import path
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from incidents.public import feeds, ical, views
 
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.status_page, name="status"),
+    path("incidents/<slug:public_id>", views.incident_page, name="incident"),
+    path("maintenance/<slug:public_id>", views.maintenance_page, name="maintenance"),
+    path("history", views.history_page, name="history"),
+    re_path(
+        r"^history/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$",
+        views.history_month_page,
+        name="history_month",
+    ),
+    path("history.atom", feeds.history_atom, name="history_atom"),
+    path("history.rss", feeds.history_rss, name="history_rss"),
+    path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
+]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django import forms
+
+from incidents.console.forms.widgets import MarkdownField, UTCDateTimeField
+from incidents.lifecycle import MAX_NAME_LENGTH
+from incidents.models import Component, MaintenanceStatus
+
+
+class MaintenanceScheduleForm(forms.Form):
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    body = MarkdownField(label="Announcement")
+    scheduled_for = UTCDateTimeField(label="Starts (UTC)")
+    scheduled_until = UTCDateTimeField(label="Ends (UTC)")
+    components = forms.ModelMultipleChoiceField(
+        queryset=Component.objects.all(),
+        required=False,
+        to_field_name="public_id",
+        widget=forms.CheckboxSelectMultiple,
+        label="Components under maintenance",
+    )
+    auto_start = forms.BooleanField(
+        required=False, initial=True, label="Start automatically at the start time"
+    )
+    auto_complete = forms.BooleanField(
+        required=False, initial=True, label="Complete automatically at the end time"
+    )
+
+
+class MaintenanceUpdateForm(forms.Form):
+    # Lifecycle decides which moves are allowed from the current status.
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED]
+    )
+    body = MarkdownField(label="Update")

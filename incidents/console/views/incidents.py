@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST
+
+from incidents import lifecycle
+from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
+from incidents.console.views.base import (
+    apply_errors,
+    console_actor,
+    posted,
+    render_page,
+    staff_required,
+    timeline,
+)
+from incidents.models import Component, Incident, IncidentComponent
+
+PER_PAGE = 25
+
+
+def _components() -> list[Component]:
+    return list(Component.objects.select_related("group").order_by(
+        "group__position", "group__name", "position", "name"
+    ))  # fmt: skip
+
+
+@staff_required
+def incident_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(Incident.objects.order_by("-started_at", "-pk"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render_page(request, "console/incident_list.html", {"page": page})
+
+
+@staff_required
+def incident_new(request: HttpRequest) -> HttpResponse:
+    form = IncidentOpenForm(posted(request), components=_components())
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = lifecycle.incident_open(
+                actor=console_actor(request),
+                name=form.cleaned_data["name"],
+                body=form.cleaned_data["body"],
+                status=form.cleaned_data["status"],
+                impact=form.cleaned_data["impact"],
+                components=form.component_impacts(),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Incident “{incident.name}” is open and published.")
+            return redirect("console:incident_detail", public_id=incident.public_id)
+    status = 400 if form.is_bound else 200
+    return render_page(request, "console/incident_new.html", {"form": form}, status=status)
+
+
+def _detail(
+    request: HttpRequest,
+    incident: Incident,
+    *,
+    update_form: UpdatePostForm | None = None,
+    resolve_form: ResolveForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    components = _components()
+    effects = dict(
+        IncidentComponent.objects.filter(incident=incident).values_list("component_id", "status")
+    )
+    update_form = update_form or UpdatePostForm(incident=incident, components=components)
+    context: dict[str, Any] = {
+        "incident": incident,
+        "timeline": timeline(incident.updates.order_by("-display_at", "-pk")),
+        "affected": [c for c in components if c.pk in effects],
+        "effects": effects,
+        "update_form": update_form,
+        "component_rows": list(update_form.component_rows(effects)),
+        "resolve_form": resolve_form or ResolveForm(),
+    }
+    return render_page(request, "console/incident_detail.html", context, status=status)
+
+
+@staff_required
+def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    incident = get_object_or_404(Incident, public_id=public_id)
+    if request.method != "POST":
+        return _detail(request, incident)
+    form = UpdatePostForm(request.POST, incident=incident, components=_components())
+    if form.is_valid():
+        try:
+            lifecycle.update_post(
+                actor=console_actor(request),
+                incident=incident,
+                body=form.cleaned_data["body"],
+                status=form.cleaned_data["status"],
+                impact=form.impact_change(),
+                components=form.component_impacts(),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, "Update posted and published.")
+            return redirect("console:incident_detail", public_id=incident.public_id)
+    return _detail(request, incident, update_form=form, status=400)
+
+
+@staff_required
+@require_POST
+def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
+    incident = get_object_or_404(Incident, public_id=public_id)
+    form = ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            lifecycle.incident_resolve(
+                actor=console_actor(request), incident=incident, body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            # Resolve speaks in "body" and "status"; both belong on this form's top or field.
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Incident “{incident.name}” is resolved.")
+            return redirect("console:incident_detail", public_id=incident.public_id)
+    return _detail(request, incident, resolve_form=form, status=400)

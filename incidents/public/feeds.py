@@ -1,0 +1,93 @@
+"""Atom and RSS feeds of incidents, each entry carrying its whole update timeline.
+
+Links are absolute on CANDOR_CANONICAL_URL rather than the request's host: the same bytes
+are cached for every visitor and published to the static snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+
+from incidents import selectors
+from incidents.public.cache import Rendered, public_response
+from incidents.selectors import IncidentView
+
+
+class _AtomWithContent(Atom1Feed):
+    """Atom with the timeline in <content>: readers show <summary> as a teaser only."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"]:
+            handler.addQuickElement("content", item["description"], {"type": "html"})
+
+
+def _absolute(path: str) -> str:
+    return settings.CANDOR_CANONICAL_URL + path
+
+
+class IncidentFeed(Feed):
+    feed_type: type = Rss201rev2Feed
+    feed_url_name = "public:history_rss"
+
+    def title(self) -> str:
+        return f"{settings.CANDOR_PAGE_NAME} status - Incident history"
+
+    def description(self) -> str:
+        return f"Incidents and their updates on the {settings.CANDOR_PAGE_NAME} status page"
+
+    def link(self) -> str:
+        return _absolute(reverse("public:status"))
+
+    def feed_url(self) -> str:
+        return _absolute(reverse(self.feed_url_name))
+
+    def items(self) -> list[IncidentView]:
+        return selectors.incidents_recent(limit=selectors.HISTORY_LIMIT)
+
+    def item_title(self, item: IncidentView) -> str:
+        return item.name
+
+    def item_description(self, item: IncidentView) -> str:
+        return render_to_string("public/feed_entry.html", {"incident": item})
+
+    def item_link(self, item: IncidentView) -> str:
+        return _absolute(reverse("public:incident", args=[item.public_id]))
+
+    def item_pubdate(self, item: IncidentView) -> datetime:
+        return item.started_at
+
+    def item_updateddate(self, item: IncidentView) -> datetime:
+        return item.updated_at
+
+
+class IncidentAtomFeed(IncidentFeed):
+    feed_type = _AtomWithContent
+    feed_url_name = "public:history_atom"
+
+    def subtitle(self) -> str:
+        return self.description()
+
+
+def _feed_response(request: HttpRequest, feed: Feed) -> HttpResponse:
+    def render() -> Rendered:
+        response = feed(request)
+        return Rendered(body=response.content, content_type=response["Content-Type"])
+
+    return public_response(request, request.path, render)
+
+
+def history_atom(request: HttpRequest) -> HttpResponse:
+    return _feed_response(request, IncidentAtomFeed())
+
+
+def history_rss(request: HttpRequest) -> HttpResponse:
+    return _feed_response(request, IncidentFeed())

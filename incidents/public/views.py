@@ -1,0 +1,122 @@
+"""The public status site: every view renders through the public cache.
+
+Templates get frozen dataclasses from the selectors and nothing that can reach the
+database (no request.user, no session), so a cache hit costs no query at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import selectors
+from incidents.context_processors import candor
+from incidents.public.cache import Rendered, public_response
+from incidents.public.ical import is_cancelled
+
+HTML = "text/html; charset=utf-8"
+HISTORY_PAGE_MONTHS = 3
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> Rendered:
+    # Rendered without the request on purpose: RequestContext would run the auth and
+    # messages context processors, which touch the session and the database.
+    body = render_to_string(template, {**candor(request), "path": request.path, **context})
+    return Rendered(body=body.encode(), content_type=HTML, status=status)
+
+
+def not_found(request: HttpRequest, what: str) -> Rendered:
+    return render_page(request, "public/not_found.html", {"what": what}, status=404)
+
+
+def _serve(request: HttpRequest, render: Callable[[], Rendered]) -> HttpResponse:
+    return public_response(request, request.path, render)
+
+
+def status_page(request: HttpRequest) -> HttpResponse:
+    def render() -> Rendered:
+        days = settings.CANDOR_UPTIME_DAYS
+        status = selectors.public_status(now=timezone.now(), uptime_days=days)
+        context = {"status": status, "uptime_days": days, "nav": "status"}
+        return render_page(request, "public/status.html", context)
+
+    return _serve(request, render)
+
+
+def incident_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    def render() -> Rendered:
+        incident = selectors.incident_detail(public_id)
+        if incident is None:
+            return not_found(request, "incident")
+        return render_page(request, "public/incident.html", {"incident": incident})
+
+    return _serve(request, render)
+
+
+def maintenance_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    def render() -> Rendered:
+        maintenance = selectors.maintenance_detail(public_id)
+        if maintenance is None:
+            return not_found(request, "maintenance")
+        context = {"maintenance": maintenance, "cancelled": is_cancelled(maintenance)}
+        return render_page(request, "public/maintenance.html", context)
+
+    return _serve(request, render)
+
+
+def _previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _month_url(year: int, month: int) -> str:
+    return reverse("public:history_month", kwargs={"year": f"{year:04d}", "month": f"{month:02d}"})
+
+
+def history_page(request: HttpRequest) -> HttpResponse:
+    def render() -> Rendered:
+        now = timezone.now()
+        months = selectors.history_months(now=now, count=HISTORY_PAGE_MONTHS)
+        oldest = months[-1]
+        context = {
+            "months": months,
+            "older": _month_url(*_previous_month(oldest.year, oldest.month)),
+            "nav": "history",
+        }
+        return render_page(request, "public/history.html", context)
+
+    return _serve(request, render)
+
+
+def _valid_past_month(year: int, month: int, now: datetime) -> bool:
+    return 1 <= month <= 12 and year >= 1970 and (year, month) <= (now.year, now.month)
+
+
+def history_month_page(request: HttpRequest, year: str, month: str) -> HttpResponse:
+    def render() -> Rendered:
+        now = timezone.now().astimezone(UTC)
+        y, m = int(year), int(month)
+        if not _valid_past_month(y, m, now):
+            return not_found(request, "month")
+        newer = _next_month(y, m)
+        context = {
+            "month": selectors.month_history(year=y, month=m),
+            "older": _month_url(*_previous_month(y, m)),
+            "newer": _month_url(*newer) if newer <= (now.year, now.month) else None,
+            "nav": "history",
+        }
+        return render_page(request, "public/history_month.html", context)
+
+    return _serve(request, render)

@@ -1,0 +1,128 @@
+"""Formatting for the public pages: times in UTC, durations, uptime, status wording.
+
+Every figure a reader compares (uptime, times) is formatted here once, so the status page,
+the incident pages and the feeds cannot disagree on rounding or time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from incidents.models import ComponentStatus, IncidentImpact, IncidentStatus, MaintenanceStatus
+from incidents.selectors import GroupView
+
+register = template.Library()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+@register.filter
+def utc_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    at = _utc(value)
+    return f"{at:%b} {at.day}, {at.year}, {at:%H:%M} UTC"
+
+
+@register.filter
+def utc_day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    day = _utc(value) if isinstance(value, datetime) else value
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+@register.simple_tag
+def utc_time(value: datetime | None) -> SafeString:
+    """A <time> element: readable in UTC for people, ISO 8601 for machines."""
+    if value is None:
+        return SafeString("")
+    iso = _utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_html('<time datetime="{}">{}</time>', iso, utc_datetime(value))
+
+
+@register.simple_tag
+def utc_date(value: date) -> SafeString:
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), utc_day(value))
+
+
+@register.filter
+def duration(value: timedelta | int | float | None) -> str:
+    """'2 d 3 h', '1 h 20 min', '45 min', '< 1 min'."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "< 1 min"
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """Uptime with two decimals, rounded down: any downtime at all never shows as 100.00%."""
+    if value is None:
+        return ""
+    # Round to 6 places first so float noise (0.9 * 100 = 89.999...) does not lose a digit.
+    exact = Decimal(str(round(value * 100, 6)))
+    return f"{exact.quantize(Decimal('0.01'), rounding=ROUND_DOWN)}%"
+
+
+# Incident, maintenance and component statuses share no value, so one table serves all.
+_STATUS_LABELS = {
+    **dict(ComponentStatus.choices),
+    **dict(IncidentStatus.choices),
+    **dict(MaintenanceStatus.choices),
+}
+
+
+@register.filter
+def status_label(value: str) -> str:
+    return _STATUS_LABELS.get(value, value)
+
+
+@register.filter
+def impact_label(value: str) -> str:
+    if value == IncidentImpact.NONE:
+        return "No impact"
+    return f"{IncidentImpact(value).label} impact"
+
+
+@register.filter
+def time_between(start: datetime | None, end: datetime | None) -> timedelta | None:
+    if start is None or end is None:
+        return None
+    return end - start
+
+
+@register.filter
+def is_group(item: object) -> bool:
+    return isinstance(item, GroupView)
+
+
+# The uptime bar's geometry, in SVG user units: each day a 3-wide bar and a 2-wide gap.
+_BAR_PITCH = 5
+_BAR_WIDTH = 3
+
+
+@register.filter
+def bar_x(index: int) -> int:
+    return index * _BAR_PITCH
+
+
+@register.filter
+def bars_width(days: int) -> int:
+    return max(days * _BAR_PITCH - (_BAR_PITCH - _BAR_WIDTH), 0)
