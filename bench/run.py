@@ -205,6 +205,7 @@ def main() -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        workdir.chmod(0o755)  # nginx's workers run as an unprivileged user
         site = workdir / "site"
         (site / "api" / "v2").mkdir(parents=True)
         for server, command in SERVERS.items():

@@ -9,6 +9,7 @@ If the cache itself is unreachable, every request renders from the database: slo
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import secrets
@@ -41,15 +42,34 @@ class Rendered:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    generation: int
+class Cached:
+    """A rendering as served: its ETag, and a gzip copy made once, not once per request."""
+
+    generation: int | None
     day: str
     stored: float
     etag: str
     rendered: Rendered
+    gzipped: bytes | None
+
+    @property
+    def gzip_etag(self) -> str:
+        # A strong ETag names one representation; the compressed bytes are another.
+        return self.etag[:-1] + '-gz"'
 
 
-_entries: OrderedDict[str, _Entry] = OrderedDict()
+# Below this, compressing costs more than it saves on the wire.
+GZIP_MIN_BYTES = 1024
+
+
+def _prepare(rendered: Rendered, generation: int | None, day: str, now: float) -> Cached:
+    gzipped = None
+    if len(rendered.body) >= GZIP_MIN_BYTES:
+        gzipped = gzip.compress(rendered.body, compresslevel=6, mtime=0)
+    return Cached(generation, day, now, _etag(rendered.body), rendered, gzipped)
+
+
+_entries: OrderedDict[str, Cached] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -81,8 +101,8 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-def cached_render(key: str, render: Callable[[], Rendered]) -> tuple[Rendered, str]:
-    """The rendering of `key` for the current generation, and its ETag."""
+def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
+    """The rendering of `key` for the current generation."""
     generation = current_generation()
     day = datetime.now(UTC).date().isoformat()  # uptime bars move at midnight UTC
     now = time.monotonic()
@@ -95,26 +115,33 @@ def cached_render(key: str, render: Callable[[], Rendered]) -> tuple[Rendered, s
             and entry.day == day
             and now - entry.stored < LOCAL_MAX_AGE_SECONDS
         ):
-            return entry.rendered, entry.etag
-    rendered = render()
-    etag = _etag(rendered.body)
-    if generation is not None and rendered.status == 200:
+            return entry
+    entry = _prepare(render(), generation, day, now)
+    if generation is not None and entry.rendered.status == 200:
         with _lock:
-            _entries[key] = _Entry(generation, day, now, etag, rendered)
+            _entries[key] = entry
             _entries.move_to_end(key)
             while len(_entries) > LOCAL_MAX_ENTRIES:
                 _entries.popitem(last=False)
-    return rendered, etag
+    return entry
 
 
 def public_response(
     request: HttpRequest, key: str, render: Callable[[], Rendered], *, cors: bool = False
 ) -> HttpResponse:
-    """A cacheable public response with ETag revalidation (304) and Cache-Control."""
-    rendered, etag = cached_render(key, render)
+    """A cacheable public response: gzip when accepted, ETag revalidation, Cache-Control."""
+    entry = cached_render(key, render)
+    rendered = entry.rendered
+    compressed = entry.gzipped is not None and _accepts_gzip(request)
+    etag = entry.gzip_etag if compressed else entry.etag
     response: HttpResponse
     if rendered.status == 200 and etag in _if_none_match(request):
         response = HttpResponseNotModified()
+    elif compressed:
+        response = HttpResponse(
+            entry.gzipped, content_type=rendered.content_type, status=rendered.status
+        )
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(
             rendered.body, content_type=rendered.content_type, status=rendered.status
@@ -125,6 +152,15 @@ def public_response(
         response["Access-Control-Allow-Origin"] = "*"
     patch_vary_headers(response, ["Accept-Encoding"])
     return response
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    header = request.headers.get("Accept-Encoding", "")
+    for coding in header.split(","):
+        name, _, params = coding.strip().partition(";")
+        if name.strip().lower() == "gzip":
+            return params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return False
 
 
 def _if_none_match(request: HttpRequest) -> set[str]:

@@ -114,15 +114,11 @@ def is_group(item: object) -> bool:
 
 
 # The uptime bar's geometry, in SVG user units: each day a 3-wide bar and a 2-wide gap.
-_BAR_PITCH = 5
-_BAR_WIDTH = 3
+
+
+NARROW_DAYS = 30  # public.css shows this many days on narrow screens
 
 
 @register.filter
-def bar_x(index: int) -> int:
-    return index * _BAR_PITCH
-
-
-@register.filter
-def bars_width(days: int) -> int:
-    return max(days * _BAR_PITCH - (_BAR_PITCH - _BAR_WIDTH), 0)
+def narrow_days(days: int) -> int:
+    return min(days, NARROW_DAYS)

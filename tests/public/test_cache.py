@@ -1,0 +1,75 @@
+"""The public cache: compressed once, revalidated cheaply, and never a reason to fail."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+
+import pytest
+from django.test import Client, override_settings
+
+from incidents import lifecycle
+from incidents.audit import Actor
+from incidents.public import cache as public_cache
+from tests.factories import ComponentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page(actor: Actor) -> None:
+    ComponentFactory(name="API")
+    lifecycle.incident_open(actor=actor, name="Slow API", body="Looking into it.")
+
+
+def test_gzip_is_served_when_accepted_and_holds_the_same_bytes(client: Client, page: None) -> None:
+    plain = client.get("/")
+    packed = client.get("/", HTTP_ACCEPT_ENCODING="br, gzip;q=0.8")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content) / 3
+    assert packed["ETag"] != plain["ETag"]
+    assert "Accept-Encoding" in packed["Vary"]
+
+
+def test_each_representation_revalidates_with_its_own_etag(client: Client, page: None) -> None:
+    packed = client.get("/api/v2/summary.json", HTTP_ACCEPT_ENCODING="gzip")
+    again = client.get(
+        "/api/v2/summary.json", HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=packed["ETag"]
+    )
+    assert again.status_code == 304
+    plain = client.get("/api/v2/summary.json", HTTP_IF_NONE_MATCH=packed["ETag"])
+    assert plain.status_code == 200
+
+
+def test_gzip_refused_with_q_zero_is_not_sent(client: Client, page: None) -> None:
+    response = client.get("/", HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert "Content-Encoding" not in response
+
+
+def test_a_not_found_page_keeps_its_status_when_compressed(client: Client, page: None) -> None:
+    response = client.get("/incidents/nosuchincident", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 404
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_page_still_renders_when_redis_is_unreachable(client: Client, page: None) -> None:
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=dead):  # Django resets its cache handlers for this
+        assert public_cache.current_generation() is None
+        response = client.get("/")
+        assert response.status_code == 200
+        assert b"Slow API" in response.content
+        public_cache.public_changed()  # a write after its commit must not raise either
