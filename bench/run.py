@@ -13,6 +13,7 @@ Production settings (DEBUG off), PostgreSQL and Redis from this machine.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -144,9 +145,22 @@ _LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULT
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(name: str, url: str, *, duration: int, connections: int) -> Result:
+def wrk(
+    name: str, url: str, *, duration: int, connections: int, compressed: bool = False
+) -> Result:
+    headers = ["-H", "Accept-Encoding: gzip"] if compressed else []
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s", url],
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            "--timeout",
+            "5s",
+            *headers,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -175,6 +189,7 @@ daemon off;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
+    gzip_static on;
     types {{ text/html html; application/json json; }}
     client_body_temp_path {directory}/body;
     server {{
@@ -200,6 +215,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
     run = {"duration": args.duration, "connections": args.connections}
+    gz = {**run, "compressed": True}
 
     prepare_database()
     results: list[Result] = []
@@ -216,13 +232,16 @@ def main() -> int:
                 page, summary = fetch(f"{base}/"), fetch(f"{base}/api/v2/summary.json")
                 # The references serve the very bytes Candor serves.
                 (site / "index.html").write_bytes(page)
+                (site / "index.html.gz").write_bytes(gzip.compress(page, 6, mtime=0))
                 (site / "api" / "v2" / "summary.json").write_bytes(summary)
                 subprocess.run(
                     [
                         str(VENV_BIN / "python"),
                         "-c",
-                        "import sys, django; django.setup(); from django.core.cache import cache;"
-                        "cache.set('bench:reference-bytes', sys.stdin.buffer.read(), None)",
+                        "import gzip, sys, django; django.setup();"
+                        "from django.core.cache import cache; body = sys.stdin.buffer.read();"
+                        "cache.set('bench:reference-bytes', body, None);"
+                        "cache.set('bench:reference-gzip', gzip.compress(body, 6, mtime=0), None)",
                     ],
                     input=page,
                     cwd=ROOT,
@@ -233,6 +252,7 @@ def main() -> int:
                     wrk(f"{server}: bare cached Django view", f"{base}/bench/bare/", **run)
                 )
                 results.append(wrk(f"{server}: Candor /", f"{base}/", **run))
+                results.append(wrk(f"{server}: Candor /, gzip", f"{base}/", **gz))
                 results.append(
                     wrk(f"{server}: Candor summary.json", f"{base}/api/v2/summary.json", **run)
                 )
@@ -240,6 +260,9 @@ def main() -> int:
         with process(nginx_serving(workdir, port)):
             wait_for(f"http://127.0.0.1:{port}/index.html")
             results.append(wrk("nginx: static page", f"http://127.0.0.1:{port}/index.html", **run))
+            results.append(
+                wrk("nginx: static page, gzip", f"http://127.0.0.1:{port}/index.html", **gz)
+            )
             results.append(
                 wrk(
                     "nginx: static summary.json",
@@ -254,7 +277,10 @@ def main() -> int:
 
 def report(results: list[Result], sizes: dict[str, int], run: dict[str, int]) -> None:
     by_name = {r.name: r for r in results}
-    nginx = by_name["nginx: static page"].requests_per_second
+    nginx = {
+        "": by_name["nginx: static page"].requests_per_second,
+        ", gzip": by_name["nginx: static page, gzip"].requests_per_second,
+    }
     lines = [
         f"# Serving benchmark, {datetime.now(UTC).isoformat(timespec='seconds')}",
         "",
@@ -266,11 +292,12 @@ def report(results: list[Result], sizes: dict[str, int], run: dict[str, int]) ->
     ]
     for r in results:
         server = r.name.split(":")[0]
-        bare = by_name.get(f"{server}: bare cached Django view")
+        suffix = ", gzip" if r.name.endswith(", gzip") else ""
+        bare = by_name.get(f"{server}: bare cached Django view{suffix}")
         vs_bare = f"{r.requests_per_second / bare.requests_per_second:.2f}x" if bare else "-"
         lines.append(
             f"| {r.name} | {r.requests_per_second:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-            f"{r.errors} | {vs_bare} | {r.requests_per_second / nginx:.3f}x |"
+            f"{r.errors} | {vs_bare} | {r.requests_per_second / nginx[suffix]:.3f}x |"
         )
     text = "\n".join(lines) + "\n"
     print(text)

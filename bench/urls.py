@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 REFERENCE_KEY = "bench:reference-bytes"
+REFERENCE_GZIP_KEY = "bench:reference-gzip"
 
 
 def bare_cached(request: HttpRequest) -> HttpResponse:
@@ -12,7 +13,14 @@ def bare_cached(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, content_type="text/html; charset=utf-8")
 
 
+def bare_cached_gzip(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(cache.get(REFERENCE_GZIP_KEY), content_type="text/html; charset=utf-8")
+    response["Content-Encoding"] = "gzip"
+    return response
+
+
 urlpatterns = [
     path("bench/bare/", bare_cached),
+    path("bench/bare-gzip/", bare_cached_gzip),
     path("", include("statuspage.urls")),
 ]

@@ -26,9 +26,9 @@ def _clear_our_cache_keys() -> None:
 def _fresh_public_cache() -> Iterator[None]:
     """Each test starts with none of this run's cache keys and no per-process renderings."""
     _clear_our_cache_keys()
-    public_cache._entries.clear()
+    public_cache.reset()
     yield
-    public_cache._entries.clear()
+    public_cache.reset()
 
 
 @pytest.fixture

@@ -2,9 +2,13 @@
 
 The shared cache (Redis in production) holds one small number, the public generation,
 bumped after every commit that changes what the public sees. Each web process keeps the
-rendered bytes of each public path for the generation it rendered them in. A request costs
-one small cache read and no database query; a change costs each process one render per path.
-If the cache itself is unreachable, every request renders from the database: slower, still right.
+rendered bytes (and a gzip copy) of each public path for the generation it rendered them
+in, and re-reads the generation at most every GENERATION_RECHECK_SECONDS: a hit costs no
+database query and usually no network round trip, a change reaches every process within
+that interval (the process that made it, at once), far inside the max-age that public
+responses already allow clients. If the cache is unreachable, renderings live for
+UNREACHABLE_TTL_SECONDS instead, so readers are still served and the database is not
+flooded; Redis is retried after UNREACHABLE_RETRY_SECONDS.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ GENERATION_KEY = "public:generation"
 # "upcoming in an hour"); every real change bumps the generation at once.
 LOCAL_MAX_AGE_SECONDS = 60.0
 LOCAL_MAX_ENTRIES = 512
+GENERATION_RECHECK_SECONDS = 0.25
+UNREACHABLE_TTL_SECONDS = 2.0
+UNREACHABLE_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -73,10 +80,26 @@ _entries: OrderedDict[str, Cached] = OrderedDict()
 _lock = threading.Lock()
 
 
-def public_changed() -> None:
-    """Call after a commit that changes anything public (lifecycle does)."""
+@dataclass
+class _GenerationMemo:
+    value: int | None = None
+    read_at: float = float("-inf")  # when `value` was read from the shared cache
+    failed_at: float = float("-inf")  # when the shared cache last failed to answer
+
+
+_memo = _GenerationMemo()
+
+
+def reset() -> None:
+    """Forget every rendering and the remembered generation (after a change; in tests)."""
     with _lock:
         _entries.clear()
+        _memo.value, _memo.read_at, _memo.failed_at = None, float("-inf"), float("-inf")
+
+
+def public_changed() -> None:
+    """Call after a commit that changes anything public (lifecycle does)."""
+    reset()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # missing: first change, or the cache was flushed
@@ -86,15 +109,30 @@ def public_changed() -> None:
 
 
 def current_generation() -> int | None:
+    """The public generation, or None while the shared cache is unreachable."""
+    now = time.monotonic()
+    if now - _memo.read_at < GENERATION_RECHECK_SECONDS:
+        return _memo.value
+    if now - _memo.failed_at < UNREACHABLE_RETRY_SECONDS:
+        return None
     try:
         generation = cache.get(GENERATION_KEY)
         if generation is None:
             cache.add(GENERATION_KEY, secrets.randbits(48), timeout=None)
             generation = cache.get(GENERATION_KEY)
     except Exception:
-        log.warning("public cache unreachable; rendering without it", exc_info=True)
+        log.warning("public cache unreachable; serving short-lived renderings", exc_info=True)
+        _memo.failed_at = now
         return None
-    return int(generation) if generation is not None else None
+    _memo.value, _memo.read_at = int(generation), now
+    return _memo.value
+
+
+def _fresh(entry: Cached, generation: int | None, day: str, now: float) -> bool:
+    age = now - entry.stored
+    if generation is None:
+        return age < UNREACHABLE_TTL_SECONDS
+    return entry.generation == generation and entry.day == day and age < LOCAL_MAX_AGE_SECONDS
 
 
 def _etag(body: bytes) -> str:
@@ -106,18 +144,12 @@ def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
     generation = current_generation()
     day = datetime.now(UTC).date().isoformat()  # uptime bars move at midnight UTC
     now = time.monotonic()
-    if generation is not None:
-        with _lock:
-            entry = _entries.get(key)
-        if (
-            entry is not None
-            and entry.generation == generation
-            and entry.day == day
-            and now - entry.stored < LOCAL_MAX_AGE_SECONDS
-        ):
-            return entry
+    with _lock:
+        entry = _entries.get(key)
+    if entry is not None and _fresh(entry, generation, day, now):
+        return entry
     entry = _prepare(render(), generation, day, now)
-    if generation is not None and entry.rendered.status == 200:
+    if entry.rendered.status == 200:
         with _lock:
             _entries[key] = entry
             _entries.move_to_end(key)
