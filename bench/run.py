@@ -149,6 +149,14 @@ def wrk(
     name: str, url: str, *, duration: int, connections: int, compressed: bool = False
 ) -> Result:
     headers = ["-H", "Accept-Encoding: gzip"] if compressed else []
+    # Warm-up, discarded: every worker process renders its first copy, opens its
+    # connections and fills its caches before the measured run starts.
+    subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", "-d2s", *headers, url],
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
     output = subprocess.run(
         [
             "wrk",
@@ -250,6 +258,11 @@ def main() -> int:
                 )
                 results.append(
                     wrk(f"{server}: bare cached Django view", f"{base}/bench/bare/", **run)
+                )
+                results.append(
+                    wrk(
+                        f"{server}: bare cached Django view, gzip", f"{base}/bench/bare-gzip/", **gz
+                    )
                 )
                 results.append(wrk(f"{server}: Candor /", f"{base}/", **run))
                 results.append(wrk(f"{server}: Candor /, gzip", f"{base}/", **gz))
