@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -151,6 +152,38 @@ def _affected_record(
     return record
 
 
+def _incident_update_write(
+    incident: Incident, *, status: str, body: str, affected: list[dict[str, str]], now: datetime
+) -> IncidentUpdate:
+    return IncidentUpdate.objects.create(
+        incident=incident, status=status, **_update_fields(body, affected, now)
+    )
+
+
+def _maintenance_update_write(
+    maintenance: Maintenance,
+    *,
+    status: str,
+    body: str,
+    affected: list[dict[str, str]],
+    now: datetime,
+) -> MaintenanceUpdate:
+    return MaintenanceUpdate.objects.create(
+        maintenance=maintenance, status=status, **_update_fields(body, affected, now)
+    )
+
+
+def _update_fields(body: str, affected: list[dict[str, str]], now: datetime) -> dict[str, Any]:
+    """What every public update stores: the Markdown, its sanitised HTML, what it changed."""
+    return {
+        "body": body,
+        "body_html": render_markdown(body),
+        "affected_components": affected,
+        "created_at": now,
+        "display_at": now,
+    }
+
+
 def _after_commit_public_change() -> None:
     transaction.on_commit(public_changed)
 
@@ -196,14 +229,12 @@ def incident_open(
             for c, s in components.items()
         )
         changes = _recompute_statuses((c.pk for c in components), now=now)
-        IncidentUpdate.objects.create(
-            incident=incident,
+        _incident_update_write(
+            incident,
             status=status,
             body=body,
-            body_html=render_markdown(body),
-            affected_components=_affected_record(components, changes),
-            created_at=now,
-            display_at=now,
+            affected=_affected_record(components, changes),
+            now=now,
         )
         audit_record(
             actor=actor,
@@ -266,14 +297,8 @@ def update_post(
         if status == IncidentStatus.RESOLVED:
             named |= set(incident.components.all())
         changes = _recompute_statuses((c.pk for c in named), now=now)
-        update = IncidentUpdate.objects.create(
-            incident=incident,
-            status=status,
-            body=body,
-            body_html=render_markdown(body),
-            affected_components=_affected_record(named, changes),
-            created_at=now,
-            display_at=now,
+        update = _incident_update_write(
+            incident, status=status, body=body, affected=_affected_record(named, changes), now=now
         )
         resolved = status == IncidentStatus.RESOLVED
         audit_record(
@@ -445,14 +470,12 @@ def maintenance_schedule(
             updated_at=now,
         )
         maintenance.components.set(components)
-        MaintenanceUpdate.objects.create(
-            maintenance=maintenance,
+        _maintenance_update_write(
+            maintenance,
             status=MaintenanceStatus.SCHEDULED,
             body=body,
-            body_html=render_markdown(body),
-            affected_components=_affected_record(components, {}),
-            created_at=now,
-            display_at=now,
+            affected=_affected_record(components, {}),
+            now=now,
         )
         audit_record(
             actor=actor,
@@ -512,14 +535,12 @@ def maintenance_update_post(
         maintenance.save()
         components = list(maintenance.components.all())
         changes = _recompute_statuses((c.pk for c in components), now=now)
-        update = MaintenanceUpdate.objects.create(
-            maintenance=maintenance,
+        update = _maintenance_update_write(
+            maintenance,
             status=status,
             body=body,
-            body_html=render_markdown(body),
-            affected_components=_affected_record(components, changes),
-            created_at=now,
-            display_at=now,
+            affected=_affected_record(components, changes),
+            now=now,
         )
         action = (
             AuditAction.MAINTENANCE_CANCELLED

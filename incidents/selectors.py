@@ -7,7 +7,7 @@ the same facts and no template can trigger a query.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -194,6 +194,12 @@ def _update_view(u: IncidentUpdate | MaintenanceUpdate) -> UpdateView:
     )
 
 
+def _component_views(
+    components: Iterable[Component], group_ids: dict[int, str]
+) -> tuple[ComponentView, ...]:
+    return tuple(_component_view(c, group_ids.get(c.group_id or 0)) for c in components)
+
+
 def _group_ids() -> dict[int, str]:
     return dict(ComponentGroup.objects.values_list("pk", "public_id"))
 
@@ -211,10 +217,7 @@ def _incident_view(i: Incident, group_ids: dict[int, str]) -> IncidentView:
         monitoring_at=i.monitoring_at,
         resolved_at=i.resolved_at,
         updates=tuple(_update_view(u) for u in i.updates.all()),
-        components=tuple(
-            _component_view(c, group_ids.get(c.group_id)) if c.group_id else _component_view(c)
-            for c in i.components.all()
-        ),
+        components=_component_views(i.components.all(), group_ids),
     )
 
 
@@ -230,10 +233,7 @@ def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceV
         created_at=m.created_at,
         updated_at=m.updated_at,
         updates=tuple(_update_view(u) for u in m.updates.all()),
-        components=tuple(
-            _component_view(c, group_ids.get(c.group_id)) if c.group_id else _component_view(c)
-            for c in m.components.all()
-        ),
+        components=_component_views(m.components.all(), group_ids),
     )
 
 
@@ -350,7 +350,7 @@ def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicSta
     views = {
         c.pk: _component_view(
             c,
-            group_ids.get(c.group_id) if c.group_id else None,
+            group_ids.get(c.group_id or 0),
             uptime_days=uptime[c.pk][0],
             uptime=uptime[c.pk][1],
         )
@@ -422,9 +422,7 @@ def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
         )
         for g in groups
     ]
-    component_views = [
-        _component_view(c, group_ids.get(c.group_id) if c.group_id else None) for c in components
-    ]
+    component_views = [_component_view(c, group_ids.get(c.group_id or 0)) for c in components]
     return group_views, component_views
 
 
