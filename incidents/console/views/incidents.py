@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
@@ -25,9 +26,12 @@ PER_PAGE = 25
 
 
 def _components() -> list[Component]:
-    return list(Component.objects.select_related("group").order_by(
-        "group__position", "group__name", "position", "name"
-    ))  # fmt: skip
+    # Grouped components first, as on the public page; SQLite would put NULLs first.
+    return list(
+        Component.objects.select_related("group").order_by(
+            F("group__position").asc(nulls_last=True), "group__name", "position", "name"
+        )
+    )
 
 
 @staff_required
