@@ -62,6 +62,13 @@ services:
 		redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 0.2; done; \
 		echo "PostgreSQL or Redis did not start" >&2; exit 1
 
+# axe-core, for the accessibility checks of the browser tests (package.json).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
@@ -71,7 +78,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.installed-dev services chromium lint
+test: $(VENV)/.installed-dev node_modules/.installed services chromium lint
 	$(PY) -m pytest
 
 clean:

@@ -1,0 +1,93 @@
+"""Every page a customer or a responder sees, checked by axe-core in a real Chromium.
+
+WCAG 2.1 A and AA rules, in the light and the dark colour scheme (contrast differs), on
+the demo data. axe-core is installed from npm by `make test` (package.json).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from pytest_django.live_server_helper import LiveServer
+
+from incidents.models import Incident, Maintenance
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's /usr/bin/chromium"),
+]
+
+
+def _violations(page: Any) -> list[str]:
+    result = page.evaluate(
+        "async (rules) => await axe.run(document, {runOnly: {type: 'tag', values: rules}})",
+        RULES,
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
+
+
+def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
+    live_server: LiveServer, transactional_db: None
+) -> None:
+    assert AXE.exists(), "axe-core is missing: run `make test` (it runs npm ci)"
+    from playwright.sync_api import sync_playwright
+
+    call_command("seed_demo", verbosity=0)
+    User.objects.create_user("rita", "rita@example.com", "correct-horse-battery", is_staff=True)
+    incident = Incident.objects.exclude(status="resolved").get().public_id
+    maintenance = Maintenance.objects.get().public_id
+    public = ["/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"]
+    console = [
+        "/console/",
+        f"/console/incidents/{incident}/",
+        "/console/incidents/new/",
+        "/console/components/",
+        "/console/maintenance/",
+        "/console/audit/",
+    ]
+    axe_source = AXE.read_text()
+    found: dict[str, list[str]] = {}
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        for scheme in ("light", "dark"):
+            context = browser.new_context(
+                color_scheme=scheme, viewport={"width": 1280, "height": 900}
+            )
+            page = context.new_page()
+            page.goto(f"{live_server.url}/console/login/")
+            found[f"{scheme} /console/login/"] = _check(page, axe_source)
+            page.get_by_label("Username").fill("rita")
+            page.get_by_label("Password").fill("correct-horse-battery")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{live_server.url}/console/")
+            for path in public + console:
+                page.goto(f"{live_server.url}{path}")
+                found[f"{scheme} {path}"] = _check(page, axe_source)
+            context.close()
+        browser.close()
+
+    failures = {where: problems for where, problems in found.items() if problems}
+    assert not failures, "\n".join(f"{w}: {p}" for w, p in failures.items())
+    assert len(found) == 2 * (1 + len(public) + len(console))
+
+
+def _check(page: Any, axe_source: str) -> list[str]:
+    # Evaluated through the DevTools protocol, so the page's CSP (rightly) does not apply.
+    page.evaluate(axe_source)
+    return _violations(page)
