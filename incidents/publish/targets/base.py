@@ -1,0 +1,33 @@
+"""The one interface every publish target implements."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from incidents.publish.manifest import Manifest, Snapshot
+
+
+class TargetError(Exception):
+    """A target could not take or report a snapshot; the message is shown to staff."""
+
+
+class Target(Protocol):
+    name: str  # stable, unique among configured targets: "local", "s3:<bucket>"
+
+    def push(self, snapshot: Snapshot) -> None:
+        """Make `snapshot` the target's current site.
+
+        Readers never see a mix of two versions: new and changed files go up first, the
+        manifest and index last (or an atomic switch where the target has one), and files
+        no longer in the manifest are removed only after. Pushing a version older than the
+        target's current one is refused (TargetError). Raises TargetError on failure.
+        """
+        ...
+
+    def current(self) -> Manifest | None:
+        """The manifest the target serves now, or None if it has none yet."""
+        ...
+
+    def verify(self) -> list[str]:
+        """Problems found checking every file of the current manifest ([] when intact)."""
+        ...
