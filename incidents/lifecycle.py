@@ -2,8 +2,8 @@
 
 Console, staff API, beat tasks and (later) monitor automation call these functions and
 nothing else. Each validates, runs in one transaction, derives component statuses, records
-the audit event, and schedules the public refresh for after the commit: an error at any
-step leaves nothing half-saved.
+the audit event, bumps the site version, and schedules the public refresh and publish for
+after the commit: an error at any step leaves nothing half-saved.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from incidents.models import (
     worst_status,
 )
 from incidents.public.cache import public_changed
+from incidents.publish.trigger import request_publish
+from incidents.publish.versions import site_version_bump
 from incidents.rendering import render_markdown
 
 MAX_NAME_LENGTH = 200
@@ -184,8 +186,17 @@ def _update_fields(body: str, affected: list[dict[str, str]], now: datetime) -> 
     }
 
 
-def _after_commit_public_change() -> None:
+def _public_change() -> None:
+    """Every public write calls this inside its transaction, once.
+
+    The site version moves in the same transaction as the change, so a publication of
+    version N includes every change up to N. After the commit, the live views' cache is
+    invalidated and a publish of the static copies is requested.
+    """
+    site_version_bump(now=timezone.now())
     transaction.on_commit(public_changed)
+    # robust: the change has committed whatever happens; a failure here is only logged.
+    transaction.on_commit(request_publish, robust=True)
 
 
 # -- incidents -------------------------------------------------------------------------
@@ -244,7 +255,7 @@ def incident_open(
             at=now,
             data={"components": {c.public_id: s for c, s in components.items()}},
         )
-        _after_commit_public_change()
+        _public_change()
     return incident
 
 
@@ -313,7 +324,7 @@ def update_post(
                 **({"impact": impact} if impact else {}),
             },
         )
-        _after_commit_public_change()
+        _public_change()
     return update
 
 
@@ -350,7 +361,7 @@ def component_status_set(
             at=now,
             data={"old": old, "new": status},
         )
-        _after_commit_public_change()
+        _public_change()
     locked.refresh_from_db()
     return locked
 
@@ -378,7 +389,7 @@ def group_create(
             summary=f"Created group {group.name!r}",
             at=now,
         )
-        _after_commit_public_change()
+        _public_change()
     return group
 
 
@@ -429,7 +440,7 @@ def component_save(
             summary=f"{verb} component {component.name!r}",
             at=now,
         )
-        _after_commit_public_change()
+        _public_change()
     return component
 
 
@@ -486,7 +497,7 @@ def maintenance_schedule(
             at=now,
             data={"components": [c.public_id for c in components]},
         )
-        _after_commit_public_change()
+        _public_change()
     return maintenance
 
 
@@ -555,7 +566,7 @@ def maintenance_update_post(
             at=now,
             data={"update": update.public_id, "status": status},
         )
-        _after_commit_public_change()
+        _public_change()
     return update
 
 

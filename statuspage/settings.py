@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from statuspage.env import ConfigError, env_bool, env_int, env_list, env_secret, env_str
+from statuspage.env import ConfigError, env_bool, env_choice, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CANDOR_VAR_DIR", str(BASE_DIR / "var")))
@@ -206,6 +206,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     # Starts and completes maintenance windows that were scheduled with auto start/end.
     "maintenance-sweep": {"task": "incidents.tasks.maintenance_sweep", "schedule": 30.0},
+    # Compares every publish target's version with the site's: alerts staff once when one
+    # lags past CANDOR_PUBLISH_STALE_AFTER (and when it recovers), and requests a publish,
+    # which makes good a publish lost with its task. A minute is fine-grained enough for
+    # an alert that waits two, and costs two small queries.
+    "publish-freshness-check": {
+        "task": "incidents.tasks.publish_freshness_check",
+        "schedule": 60.0,
+    },
+    # Forgets idempotency keys past their 24 hours: a retry or a form sent twice comes
+    # within minutes, and every keyed write adds a row that nothing else removes.
+    "idempotency-keys-prune": {
+        "task": "incidents.tasks.idempotency_keys_prune",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -216,6 +230,30 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 # Seconds browsers and proxies may reuse a public response; ETags make revalidation cheap.
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
 CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
+
+# Publishing the public site as static snapshots (docs/design.md, "Publishing").
+# Where it goes: "local" (CANDOR_MIRROR_DIR, served by the nginx mirror) and "s3".
+CANDOR_PUBLISH_TARGETS = env_list("CANDOR_PUBLISH_TARGETS", ["local"])
+CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
+# Staff are alerted when a target has been behind the site for this many seconds.
+CANDOR_PUBLISH_STALE_AFTER = env_int("CANDOR_PUBLISH_STALE_AFTER", 120, minimum=1)
+
+# Publishing the public site to an S3-compatible bucket, on when the bucket is set.
+CANDOR_S3_BUCKET = env_str("CANDOR_S3_BUCKET")
+CANDOR_S3_ENDPOINT_URL = env_str("CANDOR_S3_ENDPOINT_URL")  # empty: AWS itself
+CANDOR_S3_REGION = env_str("CANDOR_S3_REGION", "us-east-1")
+# Both empty: boto3's own chain (AWS_* variables, an instance or task role).
+CANDOR_S3_ACCESS_KEY_ID = env_secret("CANDOR_S3_ACCESS_KEY_ID")
+CANDOR_S3_SECRET_ACCESS_KEY = env_secret("CANDOR_S3_SECRET_ACCESS_KEY")
+if bool(CANDOR_S3_ACCESS_KEY_ID) != bool(CANDOR_S3_SECRET_ACCESS_KEY):
+    raise ConfigError(
+        "CANDOR_S3_ACCESS_KEY_ID and CANDOR_S3_SECRET_ACCESS_KEY are set together or not at all"
+    )
+CANDOR_S3_PREFIX = env_str("CANDOR_S3_PREFIX").strip("/")
+# Self-hosted stores (MinIO) answer at one host, so a custom endpoint defaults to paths.
+CANDOR_S3_ADDRESSING = env_choice(
+    "CANDOR_S3_ADDRESSING", ("path", "virtual"), "path" if CANDOR_S3_ENDPOINT_URL else "virtual"
+)
 
 LOGGING = {
     "version": 1,

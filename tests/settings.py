@@ -6,6 +6,8 @@ database number, so parallel workers never see each other's cache.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candor")
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
@@ -22,3 +24,9 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Publishing is off unless a test turns it on (the `mirror` fixture of tests/conftest.py
+# points it at a directory of the test's own); other tests have no use for a rendered copy
+# of the site on every change.
+CANDOR_PUBLISH_TARGETS: list[str] = []
+CANDOR_MIRROR_DIR = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}" / "mirror"

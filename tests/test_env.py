@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from statuspage.env import ConfigError, env_bool, env_int, env_list, env_secret
+from statuspage.env import ConfigError, env_bool, env_choice, env_int, env_list, env_secret
 
 
 def test_booleans_accept_the_usual_spellings_and_refuse_typos(
@@ -42,3 +42,12 @@ def test_secrets_can_come_from_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("X_KEY_FILE", str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="cannot be read"):
         env_secret("X_KEY")
+
+
+def test_choices_refuse_anything_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert env_choice("X_STYLE", ("path", "virtual"), "path") == "path"
+    monkeypatch.setenv("X_STYLE", "virtual")
+    assert env_choice("X_STYLE", ("path", "virtual"), "path") == "virtual"
+    monkeypatch.setenv("X_STYLE", "Path")
+    with pytest.raises(ConfigError, match="X_STYLE='Path' is not one of path, virtual"):
+        env_choice("X_STYLE", ("path", "virtual"), "path")

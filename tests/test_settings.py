@@ -54,6 +54,12 @@ def test_a_typo_in_a_setting_stops_the_process_with_its_name() -> None:
     assert "CANDOR_PUBLIC_MAX_AGE" in loaded.stderr
 
 
+def test_an_s3_key_id_without_its_secret_stops_the_process() -> None:
+    loaded = _load(CANDOR_S3_BUCKET="status", CANDOR_S3_ACCESS_KEY_ID="AKIAEXAMPLE")
+    assert loaded.returncode != 0
+    assert "CANDOR_S3_SECRET_ACCESS_KEY" in loaded.stderr
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/", "/console/login/", "/api/v2/summary.json"])
 def test_every_response_carries_a_csp_without_inline_script(client: Client, path: str) -> None:

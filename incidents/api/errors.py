@@ -28,6 +28,29 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+class BadIdempotencyKey(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Invalid Idempotency-Key."
+    default_code = "invalid_idempotency_key"
+
+
+class IdempotencyKeyInProgress(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = (
+        "A request with this Idempotency-Key is in progress. Retry in a moment to get its answer."
+    )
+    default_code = "idempotency_key_in_progress"
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (
+        "This Idempotency-Key was already used for a different request (another method, "
+        "path or body). Nothing was written; use a new key for a new request."
+    )
+    default_code = "idempotency_key_reused"
+
+
 def _flatten(detail: Any, prefix: str = "") -> list[str]:
     """Reasons as strings; nested ones say where they apply, e.g. "[1] status: ..."."""
     if isinstance(detail, dict):

@@ -4,6 +4,7 @@ Each view parses input with an input serializer, calls exactly one lifecycle ser
 the requesting staff member (channel "api", so the audit log says where an action came
 from), and formats the result with an output serializer. Authentication and the staff-only
 permission come from REST_FRAMEWORK settings; errors take the shape of api/errors.py.
+Every write handler is @idempotent: an Idempotency-Key header makes a repeat harmless.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rest_framework.response import Response
 
 from incidents import lifecycle
 from incidents.api import staff_serializers as s
+from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
 from incidents.models import (
     AuditEvent,
@@ -79,14 +81,16 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
         401: "No or invalid credentials.",
         403: "Not a staff member.",
         404: "No such resource.",
+        409: "A request with this Idempotency-Key is in progress.",
         413: "Request body too large.",
         415: "Not JSON.",
+        422: "This Idempotency-Key was used for a different request.",
     }
     return {code: OpenApiResponse(s.ErrorOut, description=reasons[code]) for code in codes}
 
 
 READ_ERRORS = (401, 403)
-WRITE_ERRORS = (400, 401, 403, 413, 415)
+WRITE_ERRORS = (400, 401, 403, 409, 413, 415, 422)
 
 
 # -- queries: each prefetches exactly what its output serializer reads ------------------------
@@ -136,6 +140,7 @@ class IncidentsView(StaffView):
         tags=["incidents"], summary="Open an incident",
         request=s.IncidentOpenIn, responses={201: s.IncidentOut, **_errors(*WRITE_ERRORS)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request) -> Response:
         data = _validated(s.IncidentOpenIn, request)
         incident = lifecycle.incident_open(actor=self.actor(), **data)
@@ -160,6 +165,7 @@ class IncidentUpdatesView(StaffView):
         request=s.IncidentUpdateIn,
         responses={201: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         incident = _one(Incident.objects.all(), public_id, "incident")
         data = _validated(s.IncidentUpdateIn, request)
@@ -175,6 +181,7 @@ class IncidentResolveView(StaffView):
         request=s.IncidentResolveIn,
         responses={200: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         incident = _one(Incident.objects.all(), public_id, "incident")
         data = _validated(s.IncidentResolveIn, request)
@@ -199,6 +206,7 @@ class ComponentsView(StaffView):
         tags=["components"], summary="Create a component",
         request=s.ComponentIn, responses={201: s.ComponentOut, **_errors(*WRITE_ERRORS)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request) -> Response:
         data = _validated(s.ComponentIn, request)
         component = lifecycle.component_save(actor=self.actor(), **data)
@@ -221,6 +229,7 @@ class ComponentDetailView(StaffView):
         request=s.ComponentIn(partial=True),
         responses={200: s.ComponentOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
+    @idempotent
     def patch(self, request: Request, public_id: str) -> Response:
         component = _one(_components(), public_id, "component")
         changes = _validated(s.ComponentIn, request, partial=True)
@@ -242,6 +251,7 @@ class ComponentStatusView(StaffView):
         request=s.ComponentStatusIn,
         responses={200: s.ComponentOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         component = _one(Component.objects.all(), public_id, "component")
         data = _validated(s.ComponentStatusIn, request)
@@ -263,6 +273,7 @@ class GroupsView(StaffView):
         tags=["components"], summary="Create a component group",
         request=s.GroupIn, responses={201: s.GroupOut, **_errors(*WRITE_ERRORS)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request) -> Response:
         data = _validated(s.GroupIn, request)
         group = lifecycle.group_create(actor=self.actor(), **data)
@@ -285,6 +296,7 @@ class MaintenancesView(StaffView):
         request=s.MaintenanceScheduleIn,
         responses={201: s.MaintenanceOut, **_errors(*WRITE_ERRORS)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request) -> Response:
         data = _validated(s.MaintenanceScheduleIn, request)
         maintenance = lifecycle.maintenance_schedule(actor=self.actor(), **data)
@@ -309,6 +321,7 @@ class MaintenanceUpdatesView(StaffView):
         request=s.MaintenanceUpdateIn,
         responses={201: s.MaintenanceOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
+    @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         maintenance = _one(Maintenance.objects.all(), public_id, "maintenance")
         data = _validated(s.MaintenanceUpdateIn, request)

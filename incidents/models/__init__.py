@@ -6,6 +6,7 @@ from incidents.models.components import (
     ComponentStatusChange,
     worst_status,
 )
+from incidents.models.idempotency import IdempotencyKey
 from incidents.models.incidents import (
     Incident,
     IncidentComponent,
@@ -19,6 +20,7 @@ from incidents.models.maintenance import (
     MaintenanceStatus,
     MaintenanceUpdate,
 )
+from incidents.models.publish import PublishTarget, SiteVersion
 
 __all__ = [
     "ACTIVE_MAINTENANCE",
@@ -28,6 +30,7 @@ __all__ = [
     "ComponentGroup",
     "ComponentStatus",
     "ComponentStatusChange",
+    "IdempotencyKey",
     "Incident",
     "IncidentComponent",
     "IncidentImpact",
@@ -36,5 +39,7 @@ __all__ = [
     "Maintenance",
     "MaintenanceStatus",
     "MaintenanceUpdate",
+    "PublishTarget",
+    "SiteVersion",
     "worst_status",
 ]

@@ -9,6 +9,10 @@ that interval (the process that made it, at once), far inside the max-age that p
 responses already allow clients. If the cache is unreachable, renderings live for
 UNREACHABLE_TTL_SECONDS instead, so readers are still served and the database is not
 flooded; Redis is retried after UNREACHABLE_RETRY_SECONDS.
+
+If the database is unreachable while a response is rendered, the response comes from the
+last published snapshot in the local mirror instead (marked `X-Candor-Stale: true`): the
+page readers get is the one the mirror serves, with its own "Last updated" time.
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date
+
+from incidents.publish.targets.local import read_published
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +97,20 @@ class _GenerationMemo:
 
 
 _memo = _GenerationMemo()
+_rendering = threading.local()
+
+
+@contextmanager
+def rendering_fresh() -> Iterator[None]:
+    """In this thread, render every public response from the database: no cached copy, no
+    snapshot fallback (a database error propagates). The snapshot renderer's mode: a
+    publication must never be made of an older rendering, nor of an older publication.
+    """
+    _rendering.fresh = True
+    try:
+        yield
+    finally:
+        _rendering.fresh = False
 
 
 def reset() -> None:
@@ -141,8 +164,10 @@ def _etag(body: bytes) -> str:
 
 def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
     """The rendering of `key` for the current generation."""
-    generation = current_generation()
     day = datetime.now(UTC).date().isoformat()  # uptime bars move at midnight UTC
+    if getattr(_rendering, "fresh", False):
+        return _prepare(render(), None, day, time.monotonic())
+    generation = current_generation()
     now = time.monotonic()
     with _lock:
         entry = _entries.get(key)
@@ -162,7 +187,13 @@ def public_response(
     request: HttpRequest, key: str, render: Callable[[], Rendered], *, cors: bool = False
 ) -> HttpResponse:
     """A cacheable public response: gzip when accepted, ETag revalidation, Cache-Control."""
-    entry = cached_render(key, render)
+    try:
+        entry = cached_render(key, render)
+    except (OperationalError, InterfaceError):
+        if getattr(_rendering, "fresh", False):
+            raise
+        log.warning("database unreachable; serving %s from the last snapshot", key, exc_info=True)
+        return _stale_response(request, cors=cors)
     rendered = entry.rendered
     compressed = entry.gzipped is not None and _accepts_gzip(request)
     etag = entry.gzip_etag if compressed else entry.etag
@@ -183,6 +214,35 @@ def public_response(
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
     patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def _stale_response(request: HttpRequest, *, cors: bool) -> HttpResponse:
+    """The last published copy of this page, for when it cannot be rendered now."""
+    response: HttpResponse
+    published = read_published(request.path)
+    if published is None:
+        response = HttpResponse(
+            b"This page is temporarily unavailable.\n",
+            content_type="text/plain; charset=utf-8",
+            status=503,
+        )
+        response["Retry-After"] = "30"
+    elif published.body is None:
+        response = HttpResponse(
+            b"Not found in the last published copy of this site.\n",
+            content_type="text/plain; charset=utf-8",
+            status=404,
+        )
+    else:
+        response = HttpResponse(published.body, content_type=published.content_type)
+        response["Last-Modified"] = http_date(published.generated_at.timestamp())
+    response["X-Candor-Stale"] = "true"
+    response["Warning"] = '110 - "Response is Stale"'
+    # Short, so clients come back for the live page as soon as the database does.
+    response["Cache-Control"] = f"public, max-age={settings.CANDOR_PUBLIC_MAX_AGE}"
+    if cors:
+        response["Access-Control-Allow-Origin"] = "*"
     return response
 
 

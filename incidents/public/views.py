@@ -85,14 +85,29 @@ def _month_url(year: int, month: int) -> str:
     return reverse("public:history_month", kwargs={"year": f"{year:04d}", "month": f"{month:02d}"})
 
 
+def history_floor(now: datetime) -> tuple[int, int]:
+    """The oldest month the history links to: the oldest with an incident or maintenance,
+    or the oldest of the months /history shows if that is older still.
+
+    Older months still answer, empty; they are just not linked, so the history (and the
+    published snapshot of it) ends instead of leading on through empty months forever.
+    """
+    now = now.astimezone(UTC)
+    floor = (now.year, now.month)
+    for _ in range(HISTORY_PAGE_MONTHS - 1):
+        floor = _previous_month(*floor)
+    oldest = selectors.oldest_history_month()
+    return min(floor, oldest) if oldest else floor
+
+
 def history_page(request: HttpRequest) -> HttpResponse:
     def render() -> Rendered:
         now = timezone.now()
         months = selectors.history_months(now=now, count=HISTORY_PAGE_MONTHS)
-        oldest = months[-1]
+        oldest = (months[-1].year, months[-1].month)
         context = {
             "months": months,
-            "older": _month_url(*_previous_month(oldest.year, oldest.month)),
+            "older": _month_url(*_previous_month(*oldest)) if oldest > history_floor(now) else None,
             "nav": "history",
         }
         return render_page(request, "public/history.html", context)
@@ -113,7 +128,7 @@ def history_month_page(request: HttpRequest, year: str, month: str) -> HttpRespo
         newer = _next_month(y, m)
         context = {
             "month": selectors.month_history(year=y, month=m),
-            "older": _month_url(*_previous_month(y, m)),
+            "older": _month_url(*_previous_month(y, m)) if (y, m) > history_floor(now) else None,
             "newer": _month_url(*newer) if newer <= (now.year, now.month) else None,
             "nav": "history",
         }

@@ -3,6 +3,13 @@
 The manifest is the contract between the renderer, every target and `publish --verify`:
 a target is current when its manifest's version is the site's version, and intact when
 every file it lists has the listed hash.
+
+A manifest path is the page's URL path without its leading "/" ("incidents/abc123",
+"history/2025-01", "api/v2/summary.json"), except the root page, "index.html": exactly
+the key an object store serves that URL from, with the content type recorded per file.
+On a filesystem "history" (a page) and "history/2025-01" cannot both be files, so on disk
+an HTML page without an extension gets ".html" ("history.html", "history/2025-01.html"),
+which nginx finds with `try_files $uri $uri.html`: see disk_path().
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 
 MANIFEST_NAME = "manifest.json"
+INDEX = "index.html"
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,23 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def path_for_url(url_path: str) -> str:
+    """The manifest path serving a URL path: "/" -> "index.html", "/history" -> "history"."""
+    return url_path.lstrip("/") or INDEX
+
+
+def url_for_path(path: str) -> str:
+    """The URL path a manifest path is served at (the inverse of path_for_url)."""
+    return "/" if path == INDEX else "/" + path
+
+
+def disk_path(path: str, content_type: str) -> str:
+    """Where a manifest path lives in a snapshot directory (see the module docstring)."""
+    if content_type.startswith("text/html") and not path.endswith(".html"):
+        return path + ".html"
+    return path
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A rendered site on local disk, complete and immutable once its manifest is written."""
@@ -69,4 +95,5 @@ class Snapshot:
     manifest: Manifest
 
     def read(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        entry = self.manifest.files[path]
+        return (self.root / disk_path(path, entry.content_type)).read_bytes()

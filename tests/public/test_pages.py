@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 import time_machine
@@ -180,13 +181,23 @@ def test_a_window_cancelled_before_it_started_says_so(
 # -- history ------------------------------------------------------------------------------
 
 
-def test_history_shows_three_months_and_links_to_older_ones(client: Client, db: None) -> None:
+def test_history_shows_three_months_and_links_to_older_ones(
+    client: Client, actor: Actor, django_capture_on_commit_callbacks: Any
+) -> None:
     with time_machine.travel(datetime(2024, 5, 10, 12, tzinfo=UTC)):
         html = html_of(client, "/history")
     assert html.index("May 2024") < html.index("April 2024") < html.index("March 2024")
     assert "February 2024" not in html
     assert html.count("No incidents reported this month.") == 3
-    assert 'href="/history/2024-02"' in html
+    assert "Older months" not in html  # nothing older: the history ends here
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.incident_open(
+            actor=actor, name="Old outage", body="Down.", now=datetime(2024, 1, 5, tzinfo=UTC)
+        )
+    with time_machine.travel(datetime(2024, 5, 10, 12, tzinfo=UTC)):
+        assert 'href="/history/2024-02"' in html_of(client, "/history")
+        assert 'href="/history/2023-12"' not in html_of(client, "/history/2024-01")
 
 
 @pytest.mark.parametrize("path", ["/history/2024-13", "/history/2024-00", "/history/2024-6"])

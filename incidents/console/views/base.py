@@ -1,4 +1,5 @@
-"""What every console view shares: the staff check, the acting identity, error mapping."""
+"""What every console view shares: the staff check, the acting identity, error mapping,
+and the guard that makes a form sent twice write once."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render, resolve_url
+from django.http.response import HttpResponseRedirectBase
+from django.shortcuts import redirect, render, resolve_url
 
+from incidents import idempotency
 from incidents.audit import Actor
 from incidents.models import Component, ComponentStatus, Incident
 from incidents.models.incidents import UpdateBase
@@ -40,6 +44,79 @@ def staff_required(view: View) -> View:
     return wrapper
 
 
+SUBMISSION_KEY = "submission_key"
+# What a form sends besides what it asks for; a fresh CSRF token must not make it "new".
+_NOT_CONTENT = frozenset({SUBMISSION_KEY, "csrfmiddlewaretoken"})
+
+
+def submit_once(view: View) -> View:
+    """A form sent twice (double click, reload, back and resend) writes once.
+
+    Every write form carries a hidden one-time `submission_key` ({% submission_key %}).
+    A POST with one runs the view through idempotency.write_once, keyed by the user and
+    that key: the view's redirect, its success, is stored, and a second POST of the same
+    form writes nothing and goes where the first went. Any other answer (the form shown
+    again with its errors) rolls back and leaves the key unused. A POST without a key, from
+    a tab opened before keys existed, is handled as before, unprotected.
+
+    Goes inside staff_required: keys belong to the signed-in user.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        key = request.POST.get(SUBMISSION_KEY, "") if request.method == "POST" else ""
+        if not key:
+            return view(request, *args, **kwargs)
+        if idempotency.key_problem(key):
+            return _submission_problem(request, "invalid", status=400)
+        content = {k: request.POST.getlist(k) for k in request.POST if k not in _NOT_CONTENT}
+        try:
+            result = idempotency.write_once(
+                user_id=request.user.pk,
+                key=key,
+                fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=content),
+                write=lambda: view(request, *args, **kwargs),
+                keep=_kept_redirect,
+            )
+        except idempotency.KeyInProgress:
+            return _submission_problem(request, "in_progress", status=409)
+        except idempotency.KeyReused as reused:
+            # Back, edit, send again: the page is stale, and guessing would be worse.
+            messages.warning(
+                request,
+                "This form had already been submitted, so the changes made to it since were "
+                "not saved. This is where the first submission went.",
+            )
+            return redirect(_location(reused.original))
+        if isinstance(result, idempotency.Replay):
+            messages.info(request, "Already saved — this form was submitted twice.")
+            return redirect(_location(result))
+        return result
+
+    return wrapper
+
+
+def _kept_redirect(response: HttpResponse) -> idempotency.Recorded | None:
+    # A console write that succeeds redirects (post/redirect/get); anything else is the
+    # form shown again with its errors, and nothing was saved.
+    if not isinstance(response, HttpResponseRedirectBase):
+        return None
+    return idempotency.Recorded(response.status_code, {"location": response["Location"]})
+
+
+def _location(answer: idempotency.Recorded) -> str:
+    body = answer.body
+    if isinstance(body, dict) and isinstance(body.get("location"), str):
+        return body["location"]
+    return resolve_url("console:dashboard")  # a key first used elsewhere (the API)
+
+
+def _submission_problem(request: HttpRequest, problem: str, *, status: int) -> HttpResponse:
+    return render_page(
+        request, "console/submission_problem.html", {"problem": problem}, status=status
+    )
+
+
 def console_actor(request: HttpRequest) -> Actor:
     return Actor.staff(request.user, channel="console", ip=request.META.get("REMOTE_ADDR"))
 
@@ -53,8 +130,8 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
-    for field, messages in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
+    for field, reasons in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, reasons)
 
 
 def posted(request: HttpRequest) -> QueryDict | None:

@@ -16,6 +16,7 @@ from incidents.console.views.base import (
     posted,
     render_page,
     staff_required,
+    submit_once,
 )
 from incidents.console.views.dashboard import component_groups
 from incidents.models import Component
@@ -60,6 +61,7 @@ def component_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@submit_once
 @require_POST
 def component_status(request: HttpRequest, public_id: str) -> HttpResponse:
     component = get_object_or_404(Component, public_id=public_id)
@@ -107,16 +109,19 @@ def _save_component(request: HttpRequest, component: Component | None) -> HttpRe
 
 
 @staff_required
+@submit_once
 def component_new(request: HttpRequest) -> HttpResponse:
     return _save_component(request, None)
 
 
 @staff_required
+@submit_once
 def component_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return _save_component(request, get_object_or_404(Component, public_id=public_id))
 
 
 @staff_required
+@submit_once
 def group_new(request: HttpRequest) -> HttpResponse:
     form = GroupForm(posted(request))
     if request.method == "POST" and form.is_valid():

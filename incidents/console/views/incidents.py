@@ -18,6 +18,7 @@ from incidents.console.views.base import (
     posted,
     render_page,
     staff_required,
+    submit_once,
     timeline,
 )
 from incidents.models import Component, Incident, IncidentComponent
@@ -43,6 +44,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@submit_once
 def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentOpenForm(posted(request), components=_components())
     if request.method == "POST" and form.is_valid():
@@ -90,6 +92,7 @@ def _detail(
 
 
 @staff_required
+@submit_once
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = get_object_or_404(Incident, public_id=public_id)
     if request.method != "POST":
@@ -114,6 +117,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @staff_required
+@submit_once
 @require_POST
 def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = get_object_or_404(Incident, public_id=public_id)

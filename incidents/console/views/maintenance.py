@@ -17,6 +17,7 @@ from incidents.console.views.base import (
     posted,
     render_page,
     staff_required,
+    submit_once,
     timeline,
 )
 from incidents.models import Maintenance, MaintenanceStatus
@@ -51,6 +52,7 @@ def _default_window() -> dict[str, object]:
 
 
 @staff_required
+@submit_once
 def maintenance_new(request: HttpRequest) -> HttpResponse:
     form = MaintenanceScheduleForm(posted(request), initial=_default_window())
     if request.method == "POST" and form.is_valid():
@@ -72,6 +74,7 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@submit_once
 def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     maintenance = get_object_or_404(Maintenance, public_id=public_id)
     next_step = _NEXT_STEP.get(MaintenanceStatus(maintenance.status))

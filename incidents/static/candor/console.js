@@ -1,4 +1,4 @@
-// Candor console: the live Markdown preview.
+// Candor console: the live Markdown preview, and one submission per click.
 // Loaded as a file with `defer`: the CSP allows no inline script. The server renders and
 // sanitises (the same function as publishing), so the preview is exactly what the public
 // will see and this file never has to trust the text it shows.
@@ -68,4 +68,30 @@
   }
 
   document.querySelectorAll("[data-preview-for]").forEach(attach);
+
+  // A second click on "Post update" while the first is on its way would send the form
+  // twice. The server writes it once anyway (the form's submission_key); disabling the
+  // button spares the second request and shows the click was taken.
+  function submitButtons(form) {
+    return form.querySelectorAll('button[type="submit"], input[type="submit"]');
+  }
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented || form.method !== "post") return;
+    submitButtons(form).forEach((button) => {
+      button.disabled = true;
+    });
+  });
+
+  // Back to a page kept in the back/forward cache: its buttons are still disabled from
+  // the submission that left it. The key makes sending that form again harmless.
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    document.querySelectorAll('form[method="post"]').forEach((form) => {
+      submitButtons(form).forEach((button) => {
+        button.disabled = false;
+      });
+    });
+  });
 })();

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class SiteVersion(models.Model):
+    """The number of the public site's content: one row, bumped by every public change.
+
+    Lifecycle bumps it in the transaction of the change itself, so a publish that reads
+    version N (in one consistent snapshot, see publish/snapshot.py) has seen every change
+    up to N, and a target at version N is current exactly when nothing has changed since.
+    """
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="site_version_singleton")]
+
+    def __str__(self) -> str:
+        return f"site version {self.version}"
+
+
+class PublishTarget(models.Model):
+    """What Candor knows about one publish target: how far it got and what went wrong."""
+
+    name = models.CharField(max_length=200, unique=True)  # Target.name: "local", "s3:<bucket>"
+    last_version = models.BigIntegerField(null=True, blank=True)  # last version it took
+    last_published_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # Since when it is known to be behind the site (a failed push, or the freshness check
+    # seeing it behind); null while it is current.
+    behind_since = models.DateTimeField(null=True, blank=True)
+    # When staff were told it is stale; null outside a lag episode, so the alert goes out
+    # once per episode and the recovery notice once when it ends.
+    stale_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} at version {self.last_version}"

@@ -1,0 +1,185 @@
+"""Publishing: render the site once, push it to every configured target, record the outcome.
+
+Each target is pushed in its own try/except, so a failing one never holds the others back,
+and under its own lock (publish/locks.py): two publishes racing for one target take turns,
+and the later turn drops a render older than what the target already has. A target only
+ever moves forward.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from incidents.models import PublishTarget
+from incidents.publish.locks import target_lock
+from incidents.publish.manifest import Snapshot
+from incidents.publish.snapshot import render_snapshot
+from incidents.publish.targets import configured_targets
+from incidents.publish.targets.base import Target
+from incidents.publish.versions import site_version
+
+log = logging.getLogger(__name__)
+
+# Longer than any push should take; a publish waiting longer gives up and says so.
+LOCK_TIMEOUT_SECONDS = 120.0
+
+PUBLISHED = "published"
+CURRENT = "current"  # already had this version: nothing to do
+DROPPED = "dropped"  # already had a newer version than this render
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    name: str
+    outcome: str  # PUBLISHED, CURRENT, DROPPED or FAILED
+    version: int | None  # the version the target has after this publish, if known
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version: int  # the site version this publish rendered, or found every target at
+    targets: tuple[TargetResult, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(t.outcome == FAILED for t in self.targets)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"version": self.version, "targets": {t.name: t.outcome for t in self.targets}}
+
+
+def publish(*, force: bool = False) -> PublishResult:
+    """Render the current site and push it to every target that is behind.
+
+    `force` pushes to targets that already have the current version too (a repair after
+    `publish --verify` found a damaged file); an older render is still never pushed.
+    """
+    targets = configured_targets()
+    rows = _target_rows(targets)
+    version = site_version()
+    due = [t for t in targets if force or _behind(rows[t.name], version)]
+    results = {
+        t.name: TargetResult(t.name, CURRENT, rows[t.name].last_version)
+        for t in targets
+        if t not in due
+    }
+    if due:
+        scratch = Path(settings.VAR_DIR) / "publish"
+        scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=scratch, prefix="render-") as tmp:
+            try:
+                snapshot = render_snapshot(Path(tmp) / "site")
+            except Exception as exc:
+                log.exception("rendering the public site failed")
+                for target in due:
+                    results[target.name] = _failed(target.name, f"render failed: {exc}")
+            else:
+                version = snapshot.manifest.version
+                for target in due:
+                    results[target.name] = _push(target, snapshot, force=force)
+    return PublishResult(version, tuple(results[t.name] for t in targets))
+
+
+def _target_rows(targets: list[Target]) -> dict[str, PublishTarget]:
+    rows = {}
+    for target in targets:
+        rows[target.name], _ = PublishTarget.objects.get_or_create(name=target.name)
+    return rows
+
+
+def _behind(row: PublishTarget, version: int) -> bool:
+    return row.last_version is None or row.last_version < version
+
+
+def _push(target: Target, snapshot: Snapshot, *, force: bool) -> TargetResult:
+    version = snapshot.manifest.version
+    try:
+        with target_lock(target.name, timeout=LOCK_TIMEOUT_SECONDS):
+            # Read again under the lock: a publish that rendered later may have pushed
+            # while this one was rendering.
+            row = PublishTarget.objects.get(name=target.name)
+            if row.last_version is not None and version < row.last_version:
+                log.info("%s has version %s; dropped %s", target.name, row.last_version, version)
+                return TargetResult(target.name, DROPPED, row.last_version)
+            if row.last_version == version and not force:
+                return TargetResult(target.name, CURRENT, version)
+            PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
+            target.push(snapshot)
+            _record_success(row.pk, version, now=timezone.now())
+    except Exception as exc:
+        log.warning("publishing version %s to %s failed", version, target.name, exc_info=True)
+        return _failed(target.name, str(exc) or exc.__class__.__name__)
+    log.info("published version %s to %s", version, target.name)
+    return TargetResult(target.name, PUBLISHED, version)
+
+
+def _record_success(pk: int, version: int, *, now: datetime) -> None:
+    caught_up = version >= site_version()
+    PublishTarget.objects.filter(pk=pk).update(
+        last_version=version,
+        last_published_at=now,
+        last_attempt_at=now,
+        last_error="",
+        **({"behind_since": None} if caught_up else {}),
+    )
+
+
+def _failed(name: str, error: str) -> TargetResult:
+    now = timezone.now()
+    PublishTarget.objects.filter(name=name).update(
+        last_error=error[:2000],
+        last_attempt_at=now,
+        # The lag episode starts with the first failure, not when the check notices it.
+        behind_since=Coalesce(F("behind_since"), now),
+    )
+    return TargetResult(name, FAILED, None, error)
+
+
+# -- checking what the targets serve ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetHealth:
+    name: str
+    version: int | None  # the version its manifest names; None if it has none
+    files: int
+    problems: tuple[str, ...]
+
+
+def verify_targets() -> tuple[int, list[TargetHealth]]:
+    """The site version, and for every target whether it serves it, intact."""
+    version = site_version()
+    health = []
+    for target in configured_targets():
+        served, files, problems = None, 0, []
+        try:
+            manifest = target.current()
+            if manifest is None:
+                problems.append("has nothing published")
+            else:
+                served, files = manifest.version, len(manifest.files)
+                if manifest.version < version:
+                    problems.append(
+                        f"is stale: serves version {manifest.version}, the site is at {version}"
+                    )
+                elif manifest.version > version:
+                    problems.append(
+                        f"serves version {manifest.version}, newer than the site's {version} "
+                        "(was the database restored from a backup?)"
+                    )
+                problems += target.verify()
+        except Exception as exc:
+            problems.append(f"cannot be checked: {exc}")
+        health.append(TargetHealth(target.name, served, files, tuple(problems)))
+    return version, health

@@ -1,0 +1,216 @@
+"""Rendering the whole public site into a snapshot directory.
+
+Every page is rendered by calling the live view in-process, as a request to the canonical
+host would, so the published bytes are the live bytes: same templates, same selectors,
+same headers' content type. The public cache is bypassed (cache.rendering_fresh), so a
+snapshot is never assembled from renderings older than its version.
+
+On PostgreSQL the whole render runs in one REPEATABLE READ, READ ONLY transaction: the
+site version and every page are read from the same database snapshot, so a snapshot
+labelled version N shows exactly the site as of N, whatever commits meanwhile.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.urls import resolve, reverse
+from django.utils import timezone
+
+from incidents import selectors
+from incidents.api.public_views import DOCUMENTS
+from incidents.models import Incident, Maintenance
+from incidents.public.cache import rendering_fresh
+from incidents.public.views import history_floor
+from incidents.publish.manifest import (
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    Snapshot,
+    disk_path,
+    path_for_url,
+    sha256_of,
+)
+from incidents.publish.versions import site_version
+
+
+class RenderError(Exception):
+    """A page of the site did not render; the snapshot is incomplete and must not be used."""
+
+
+def site_urls(*, now: datetime) -> list[str]:
+    """Every URL of the public site: pages, feeds, calendar and the v2 API."""
+    urls = [reverse("public:status"), reverse("public:history")]
+    now = now.astimezone(UTC)
+    month, last = history_floor(now), (now.year, now.month)
+    while month <= last:
+        kwargs = {"year": f"{month[0]:04d}", "month": f"{month[1]:02d}"}
+        urls.append(reverse("public:history_month", kwargs=kwargs))
+        month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
+    urls += [reverse("public:history_atom"), reverse("public:history_rss")]
+    urls.append(reverse("public:maintenance_ics"))
+    for public_id in Incident.objects.order_by("pk").values_list("public_id", flat=True):
+        urls.append(reverse("public:incident", args=[public_id]))
+    for public_id in Maintenance.objects.order_by("pk").values_list("public_id", flat=True):
+        urls.append(reverse("public:maintenance", args=[public_id]))
+    urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
+    return urls
+
+
+class _CanonicalRequestFactory(RequestFactory):
+    """Requests as if to the canonical host, which this app need not serve itself (a mirror
+    or a bucket may answer there), so the host check of ALLOWED_HOSTS is not applied."""
+
+    def __init__(self) -> None:
+        canonical = urlsplit(settings.CANDOR_CANONICAL_URL)
+        self.host = canonical.netloc or "localhost"
+        super().__init__(HTTP_HOST=self.host, secure=canonical.scheme == "https")
+
+    def request(self, **request: Any) -> WSGIRequest:
+        made = super().request(**request)
+        host = self.host
+        made.get_host = lambda: host  # type: ignore[method-assign]
+        return made
+
+
+@dataclass
+class _Writer:
+    root: Path
+    files: dict[str, FileEntry]
+
+    def add(self, path: str, body: bytes, content_type: str) -> None:
+        target = self.root / disk_path(path, content_type)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        self.files[path] = FileEntry(sha256_of(body), len(body), content_type)
+
+
+def render_snapshot(root: Path) -> Snapshot:
+    """Render the site as of the current site version into `root` (empty or absent)."""
+    root.mkdir(parents=True, exist_ok=True)
+    writer = _Writer(root, {})
+    with _consistent_read():
+        version = site_version()
+        generated_at = timezone.now()
+        factory = _CanonicalRequestFactory()
+        with rendering_fresh(), selectors.details_preloaded():
+            for url in site_urls(now=generated_at):
+                response = _render(factory, url)
+                writer.add(path_for_url(url), response.content, response["Content-Type"])
+    _copy_static(writer, _static_references(writer))
+    manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
+    # Written last: a directory with a manifest is complete.
+    (root / MANIFEST_NAME).write_bytes(manifest.to_json())
+    return Snapshot(root=root, manifest=manifest)
+
+
+class _consistent_read:
+    """One REPEATABLE READ, READ ONLY transaction on PostgreSQL; a plain one elsewhere.
+
+    Inside an outer transaction (a test's) isolation cannot change; the outer one is as
+    consistent as it gets there.
+    """
+
+    def __enter__(self) -> None:
+        outer = connection.in_atomic_block
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def __exit__(self, *exc: object) -> None:
+        self._atomic.__exit__(*exc)  # type: ignore[arg-type]
+
+
+def _render(factory: _CanonicalRequestFactory, url: str) -> Any:
+    match = resolve(url)
+    response = match.func(factory.get(url), *match.args, **match.kwargs)
+    if response.status_code != 200:
+        raise RenderError(f"{url} answered {response.status_code}")
+    if response.has_header("Content-Encoding"):
+        raise RenderError(f"{url} came back encoded ({response['Content-Encoding']})")
+    return response
+
+
+# -- static assets ------------------------------------------------------------------------
+
+_HTML_REFERENCE = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]+)""")
+_CSS_REFERENCE = re.compile(r"""url\(\s*["']?([^"')#?]+)""")
+
+
+def _static_references(writer: _Writer) -> set[str]:
+    """Static paths ("candor/public.3f2a9c1b7d4e.css") the rendered pages refer to."""
+    found = set()
+    for path, entry in writer.files.items():
+        if not entry.content_type.startswith("text/html"):
+            continue
+        html = (writer.root / disk_path(path, entry.content_type)).read_text()
+        found |= {name for url in _HTML_REFERENCE.findall(html) if (name := _static_name(url))}
+    return found
+
+
+def _static_name(url: str) -> str | None:
+    prefix = settings.STATIC_URL
+    if not prefix.startswith("/") or not url.startswith(prefix):
+        return None  # a static URL on another host is not ours to publish
+    return unquote(url.removeprefix(prefix))
+
+
+def _copy_static(writer: _Writer, names: Iterable[str]) -> None:
+    """Copy each referenced file into static/, and whatever a stylesheet refers to.
+
+    With ManifestStaticFilesStorage (production) the names already carry the content's
+    hash and the files are read from STATIC_ROOT, as collectstatic left them; with the
+    plain storage (development) they are found where the app keeps them.
+    """
+    pending, done = list(names), set()
+    while pending:
+        name = pending.pop()
+        if name in done:
+            continue
+        done.add(name)
+        body = _read_static(name)
+        content_type = _static_content_type(name)
+        writer.add(posixpath.join(settings.STATIC_URL.strip("/"), name), body, content_type)
+        if content_type.startswith("text/css"):
+            for ref in _CSS_REFERENCE.findall(body.decode("utf-8", "replace")):
+                if ref.startswith("data:") or "//" in ref:
+                    continue
+                if ref.startswith("/"):
+                    if (absolute := _static_name(ref)) is not None:
+                        pending.append(absolute)
+                else:
+                    pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), ref)))
+
+
+def _read_static(name: str) -> bytes:
+    hashed = isinstance(staticfiles_storage, ManifestFilesMixin)
+    # A hashed name exists only where collectstatic wrote it; an unhashed one is read
+    # from the app's own files, which a STATIC_ROOT left from an older run may not match.
+    found = None if hashed else finders.find(name)
+    if found:
+        return Path(found if isinstance(found, str) else found[0]).read_bytes()
+    if staticfiles_storage.exists(name):
+        with staticfiles_storage.open(name) as f:
+            return bytes(f.read())
+    raise RenderError(f"static file {name!r} is referenced but not found")
+
+
+def _static_content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"{guessed}; charset=utf-8" if guessed.startswith("text/") else guessed

@@ -1,0 +1,353 @@
+"""Idempotency-Key on the staff API: a retried or duplicated write publishes once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+from psycopg import sql
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from incidents import idempotency, lifecycle
+from incidents.audit import Actor
+from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
+from tests.factories import ComponentFactory, GroupFactory
+
+STAFF = "/api/staff/"
+KEY = "retry-4f1c2a"
+
+
+pytestmark = pytest.mark.django_db
+
+
+def send(
+    api: APIClient, path: str, data: Any, *, key: str | None = KEY, method: str = "post"
+) -> Any:
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return getattr(api, method)(STAFF + path, data, format="json", headers=headers)
+
+
+@pytest.fixture
+def incident(actor: Actor) -> Incident:
+    return lifecycle.incident_open(actor=actor, name="Slow checkout", body="Looking.")
+
+
+def updates_of(incident: Incident) -> list[str]:
+    return list(IncidentUpdate.objects.filter(incident=incident).values_list("body", flat=True))
+
+
+# -- the same request twice ------------------------------------------------------------------
+
+
+def test_a_retried_update_is_posted_once_and_answered_again(
+    staff_api: APIClient, incident: Incident
+) -> None:
+    path = f"incidents/{incident.public_id}/updates/"
+    first = send(staff_api, path, {"body": "Found it.", "status": "identified"})
+    second = send(staff_api, path, {"body": "Found it.", "status": "identified"})
+
+    assert first.status_code == second.status_code == 201, first.content
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert updates_of(incident) == ["Found it.", "Looking."]
+    assert AuditEvent.objects.filter(action="incident.updated").count() == 1
+
+
+def test_key_order_and_spacing_do_not_make_a_new_request(
+    staff_api: APIClient, incident: Incident
+) -> None:
+    path = STAFF + f"incidents/{incident.public_id}/updates/"
+    headers = {"Idempotency-Key": KEY}
+    staff_api.post(
+        path,
+        '{"body": "Found it.", "status": "identified"}',
+        content_type="application/json",
+        headers=headers,
+    )
+    again = staff_api.post(
+        path,
+        '{ "status":"identified","body":"Found it." }',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert len(updates_of(incident)) == 2
+
+
+Write = Callable[[dict[str, str]], tuple[str, str, dict[str, Any]]]
+
+
+def _write(method: str, path: str, data: dict[str, Any]) -> Write:
+    return lambda objects: (method, path.format(**objects), data)
+
+
+def _schedule(objects: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
+    start = timezone.now() + timedelta(hours=1)
+    return "post", "maintenances/", {
+        "name": "DB upgrade", "body": "Upgrading.", "scheduled_for": start.isoformat(),
+        "scheduled_until": (start + timedelta(hours=1)).isoformat(),
+    }  # fmt: skip
+
+
+# Every write the staff API offers: each must honour the key.
+WRITES: dict[str, Write] = {
+    "open an incident": _write("post", "incidents/", {"name": "x", "body": "x"}),
+    "post an update": _write(
+        "post", "incidents/{incident}/updates/", {"body": "y", "status": "monitoring"}
+    ),
+    "resolve": _write("post", "incidents/{incident}/resolve/", {"body": "z"}),
+    "create a component": _write("post", "components/", {"name": "Web"}),
+    "edit a component": _write("patch", "components/{component}/", {"position": 3}),
+    "set a status": _write("post", "components/{component}/status/", {"status": "partial_outage"}),
+    "create a group": _write("post", "groups/", {"name": "Edge"}),
+    "schedule maintenance": _schedule,
+    "post a maintenance update": _write(
+        "post", "maintenances/{maintenance}/updates/", {"body": "Go.", "status": "in_progress"}
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_every_write_is_done_once_per_key(
+    staff_api: APIClient, actor: Actor, incident: Incident, write: Callable[..., Any]
+) -> None:
+    now = timezone.now()
+    maintenance = lifecycle.maintenance_schedule(
+        actor=actor, name="W", body="x",
+        scheduled_for=now + timedelta(hours=1), scheduled_until=now + timedelta(hours=2),
+    )  # fmt: skip
+    objects = {
+        "incident": incident.public_id,
+        "component": ComponentFactory(group=GroupFactory()).public_id,
+        "maintenance": maintenance.public_id,
+    }
+    method, path, data = write(objects)
+    events = AuditEvent.objects.count()
+
+    first = send(staff_api, path, data, method=method)
+    second = send(staff_api, path, data, method=method)
+
+    assert first.status_code in (200, 201), first.content
+    assert (second.status_code, second.json()) == (first.status_code, first.json())
+    assert second["Idempotent-Replayed"] == "true"
+    assert AuditEvent.objects.count() == events + 1
+
+
+def test_every_write_operation_documents_the_header() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    writes = {
+        (method, path): operation
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "patch")
+    }
+    assert len(writes) == len(WRITES)
+    for where, operation in writes.items():
+        headers = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert [h["name"] for h in headers] == ["Idempotency-Key"], where
+        assert {"409", "422"} <= set(operation["responses"]), where
+
+
+# -- the same key for something else ---------------------------------------------------------
+
+
+def test_the_same_key_with_another_body_is_refused_and_writes_nothing(
+    staff_api: APIClient, incident: Incident
+) -> None:
+    path = f"incidents/{incident.public_id}/updates/"
+    send(staff_api, path, {"body": "Found it.", "status": "identified"})
+    other = send(staff_api, path, {"body": "Fixed it.", "status": "monitoring"})
+    elsewhere = send(staff_api, "incidents/", {"name": "Another", "body": "x"})
+
+    for response in (other, elsewhere):
+        assert response.status_code == 422
+        assert "already used for a different request" in response.json()["detail"]
+        assert "Idempotent-Replayed" not in response
+    assert updates_of(incident) == ["Found it.", "Looking."]
+    assert Incident.objects.count() == 1
+    incident.refresh_from_db()
+    assert incident.status == "identified"
+
+
+@pytest.mark.parametrize(
+    "key", ["", "x" * 101, "naïve-key", "tab\tkey"], ids=["empty", "101 chars", "non-ascii", "tab"]
+)
+def test_a_malformed_key_is_a_400_with_a_reason(staff_api: APIClient, key: str) -> None:
+    response = send(staff_api, "incidents/", {"name": "x", "body": "x"}, key=key)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Idempotency-Key must be 1 to 100 printable ASCII characters."
+    }
+    assert not Incident.objects.exists()
+
+
+def test_the_longest_key_and_no_key_are_accepted(staff_api: APIClient) -> None:
+    assert (
+        send(staff_api, "incidents/", {"name": "x", "body": "x"}, key="~" * 100).status_code == 201
+    )
+    assert send(staff_api, "incidents/", {"name": "x", "body": "x"}, key=None).status_code == 201
+    assert send(staff_api, "incidents/", {"name": "x", "body": "x"}, key=None).status_code == 201
+    assert Incident.objects.count() == 3
+
+
+# -- failures and users ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [{"body": "Long", "name": ""}, {"name": "Long", "body": "x" * 20_001}],
+    ids=["serializer refusal", "lifecycle refusal"],
+)
+def test_a_refused_write_leaves_its_key_for_the_corrected_retry(
+    staff_api: APIClient, refused: dict[str, str]
+) -> None:
+    assert send(staff_api, "incidents/", refused).status_code == 400
+    assert not IdempotencyKey.objects.exists()
+
+    retry = send(staff_api, "incidents/", {"name": "Long", "body": "Fixed."})
+    assert retry.status_code == 201, retry.content
+    assert "Idempotent-Replayed" not in retry
+    assert Incident.objects.get().name == "Long"
+
+
+def test_keys_belong_to_each_user(staff_api: APIClient) -> None:
+    sam = User.objects.create_user("sam", "sam@example.com", "pw-pw-pw-pw", is_staff=True)
+    sams_api = APIClient()
+    sams_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sam).key}")
+
+    ritas = send(staff_api, "incidents/", {"name": "Outage", "body": "x"})
+    sams = send(sams_api, "incidents/", {"name": "Outage", "body": "x"})
+
+    assert ritas.status_code == sams.status_code == 201
+    assert "Idempotent-Replayed" not in sams
+    assert ritas.json()["id"] != sams.json()["id"]
+    assert Incident.objects.count() == 2
+
+
+# -- two at once -----------------------------------------------------------------------------
+
+
+class Call(threading.Thread):
+    """One API request on its own thread, and so on its own database connection."""
+
+    def __init__(self, token: str, path: str, data: dict[str, Any]) -> None:
+        super().__init__(daemon=True)
+        self.token, self.path, self.data = token, path, data
+        self.response: Any = None
+
+    def run(self) -> None:
+        try:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Token {self.token}")
+            self.response = send(client, self.path, self.data)
+        finally:
+            connection.close()
+
+
+def _wait_for_lock_waiters(count: int) -> None:
+    """Until `count` sessions of this database wait for a lock: the requests are parked."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            (waiting,) = cursor.fetchone()
+        if waiting >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{count} requests never queued for a lock")
+
+
+@pytest.fixture
+def held_incident(transactional_db: None, responder: User) -> Iterator[tuple[Incident, Any]]:
+    """An open incident, and a release() for the row lock another session holds on it.
+
+    The first request claims its key, then waits at update_post's lock on the incident:
+    a write caught in the middle, for as long as the test needs.
+    """
+    actor = Actor.staff(responder, channel="console")
+    incident = lifecycle.incident_open(actor=actor, name="Slow checkout", body="Looking.")
+    settings = connection.settings_dict
+    blocker = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or None,
+        password=settings["PASSWORD"] or None,
+    )
+    lock = sql.SQL("SELECT 1 FROM {} WHERE id = %s FOR UPDATE")
+    blocker.execute(lock.format(sql.Identifier(Incident._meta.db_table)), [incident.pk])
+    try:
+        yield incident, blocker.rollback
+    finally:
+        blocker.close()
+
+
+@pytest.fixture
+def token(responder: User) -> str:
+    return Token.objects.create(user=responder).key
+
+
+def test_a_duplicate_arriving_during_the_write_gets_its_answer(
+    held_incident: tuple[Incident, Any], token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idempotency, "CLAIM_WAIT", timedelta(seconds=30))
+    incident, release = held_incident
+    data = {"body": "Found it.", "status": "identified"}
+    first = Call(token, f"incidents/{incident.public_id}/updates/", data)
+    duplicate = Call(token, f"incidents/{incident.public_id}/updates/", data)
+
+    first.start()
+    _wait_for_lock_waiters(1)  # the first holds the key and waits for the incident
+    duplicate.start()
+    _wait_for_lock_waiters(2)  # the duplicate waits for the first's key
+    release()
+    first.join(10)
+    duplicate.join(10)
+
+    assert first.response.status_code == duplicate.response.status_code == 201
+    assert duplicate.response["Idempotent-Replayed"] == "true"
+    assert duplicate.response.json() == first.response.json()
+    assert updates_of(incident) == ["Found it.", "Looking."]
+
+
+def test_a_duplicate_that_waits_too_long_is_told_the_key_is_in_progress(
+    held_incident: tuple[Incident, Any], token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(idempotency, "CLAIM_WAIT", timedelta(milliseconds=200))
+    incident, release = held_incident
+    data = {"body": "Found it.", "status": "identified"}
+    first = Call(token, f"incidents/{incident.public_id}/updates/", data)
+    duplicate = Call(token, f"incidents/{incident.public_id}/updates/", data)
+
+    first.start()
+    _wait_for_lock_waiters(1)
+    duplicate.start()
+    duplicate.join(10)  # while the first is still held mid-write
+    release()
+    first.join(10)
+
+    assert duplicate.response.status_code == 409
+    assert "in progress" in duplicate.response.json()["detail"]
+    assert first.response.status_code == 201
+    assert updates_of(incident) == ["Found it.", "Looking."]
+    # Once the first is done, the retry the 409 asked for gets its answer.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    retry = send(client, f"incidents/{incident.public_id}/updates/", data)
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.response.json()

@@ -1,0 +1,255 @@
+"""A console form sent twice (double click, reload, back and send) writes once."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.audit import Actor
+from incidents.console.urls import urlpatterns
+from incidents.models import (
+    AuditEvent,
+    Component,
+    IdempotencyKey,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+)
+
+ALREADY_SAVED = "Already saved — this form was submitted twice."
+FORMAT = "%Y-%m-%dT%H:%M"
+
+
+@pytest.fixture
+def incident(actor: Actor, api: Component) -> Incident:
+    return lifecycle.incident_open(
+        actor=actor, name="Slow checkout", body="Looking.", components={api: "partial_outage"}
+    )
+
+
+@pytest.fixture
+def maintenance(actor: Actor, api: Component) -> Maintenance:
+    start = timezone.now() + timedelta(days=1)
+    return lifecycle.maintenance_schedule(
+        actor=actor, name="DB upgrade", body="Upgrading.", components=[api],
+        scheduled_for=start, scheduled_until=start + timedelta(hours=1),
+    )  # fmt: skip
+
+
+def keys_in(html: str) -> list[str]:
+    return re.findall(r'name="submission_key" value="([^"]+)"', html)
+
+
+def updates_of(incident: Incident) -> list[str]:
+    return list(IncidentUpdate.objects.filter(incident=incident).values_list("body", flat=True))
+
+
+# -- every write form, every write view -------------------------------------------------------
+
+
+def test_every_write_form_carries_a_fresh_one_time_key(
+    console: Client, api: Component, incident: Incident, maintenance: Maintenance
+) -> None:
+    pages = [
+        reverse("console:incident_new"),
+        reverse("console:incident_detail", args=[incident.public_id]),
+        reverse("console:components"),
+        reverse("console:component_new"),
+        reverse("console:component_edit", args=[api.public_id]),
+        reverse("console:group_new"),
+        reverse("console:maintenance_new"),
+        reverse("console:maintenance_detail", args=[maintenance.public_id]),
+    ]
+    logout = f'action="{reverse("console:logout")}"'
+    for page in pages:
+        html = console.get(page).content.decode()
+        forms = re.findall(r'<form method="post"(.*?)</form>', html, re.DOTALL)
+        writes = [form for form in forms if logout not in form]
+        assert writes, page
+        for form in writes:
+            assert len(keys_in(form)) == 1, (page, form)
+        keys = keys_in(html)
+        assert all(uuid.UUID(key).version == 4 for key in keys)
+        assert not set(keys) & set(keys_in(console.get(page).content.decode())), page
+
+
+Post = Callable[[dict[str, Any]], tuple[str, dict[str, str]]]
+
+
+def _window(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    start = timezone.now() + timedelta(days=2)
+    return reverse("console:maintenance_new"), {
+        "name": "Network work", "body": "Switches.",
+        "scheduled_for": start.strftime(FORMAT),
+        "scheduled_until": (start + timedelta(hours=1)).strftime(FORMAT),
+    }  # fmt: skip
+
+
+def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
+    def build(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        args = [objects[target].public_id] if target else []
+        fields = {k.format(api=objects["component"].public_id): v for k, v in data.items()}
+        return reverse(f"console:{name}", args=args), fields
+
+    return build
+
+
+WRITES: dict[str, Post] = {
+    "incident_new": _post(
+        "incident_new",
+        None,
+        {"name": "Outage", "impact": "major", "status": "investigating", "body": "Down."},
+    ),
+    "incident_detail": _post(
+        "incident_detail", "incident", {"status": "identified", "body": "Found it."}
+    ),
+    "incident_resolve": _post("incident_resolve", "incident", {"resolve-body": "Fixed."}),
+    "component_status": _post("component_status", "component", {"c-{api}-status": "major_outage"}),
+    "component_new": _post("component_new", None, {"name": "CDN", "position": "0"}),
+    "component_edit": _post("component_edit", "component", {"name": "Public API", "position": "3"}),
+    "group_new": _post("group_new", None, {"name": "Edge", "position": "0"}),
+    "maintenance_new": _window,
+    "maintenance_detail": _post(
+        "maintenance_detail", "maintenance", {"status": "in_progress", "body": "Go."}
+    ),
+}
+
+# Console pages that only read, and the views that are not forms of record.
+READ_ONLY = {"dashboard", "incident_list", "components", "maintenance_list", "audit", "preview"}
+
+
+def test_every_console_write_view_is_covered_here() -> None:
+    names = {p.name for p in urlpatterns} - {"login", "logout"} - READ_ONLY
+    assert names == set(WRITES)
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_every_write_view_writes_once_per_submission(
+    console: Client,
+    api: Component,
+    incident: Incident,
+    maintenance: Maintenance,
+    write: Post,
+) -> None:
+    url, data = write({"incident": incident, "component": api, "maintenance": maintenance})
+    data["submission_key"] = str(uuid.uuid4())
+    events = AuditEvent.objects.count()
+
+    first = console.post(url, data)
+    second = console.post(url, data, follow=True)
+
+    assert first.status_code == 302, first.content.decode()
+    assert second.redirect_chain == [(first["Location"], 302)]
+    assert ALREADY_SAVED in second.content.decode()
+    assert AuditEvent.objects.count() == events + 1
+
+
+# -- what a responder sees ---------------------------------------------------------------------
+
+
+def test_posting_the_same_update_form_twice_posts_one_update(
+    console: Client, incident: Incident
+) -> None:
+    url = reverse("console:incident_detail", args=[incident.public_id])
+    key = keys_in(console.get(url).content.decode())[0]  # the update form comes first
+    data = {"status": "identified", "body": "Found it.", "submission_key": key}
+
+    first = console.post(url, data, follow=True)
+    assert "Update posted and published." in first.content.decode()
+    second = console.post(url, data)
+
+    assert second.status_code == 302
+    assert second["Location"] == url
+    assert ALREADY_SAVED in console.get(url).content.decode()
+    assert updates_of(incident) == ["Found it.", "Looking."]
+
+
+def test_opening_an_incident_twice_with_the_same_key_opens_one(
+    console: Client, api: Component
+) -> None:
+    url = reverse("console:incident_new")
+    key = keys_in(console.get(url).content.decode())[0]
+    data = {
+        "name": "Checkout down", "impact": "critical", "status": "investigating",
+        "body": "Payments fail.", f"component_{api.public_id}": "major_outage",
+        "submission_key": key,
+    }  # fmt: skip
+
+    first = console.post(url, data)
+    second = console.post(url, data, follow=True)
+
+    incident = Incident.objects.get()
+    detail = reverse("console:incident_detail", args=[incident.public_id])
+    assert first["Location"] == detail
+    assert second.redirect_chain == [(detail, 302)]
+    assert ALREADY_SAVED in second.content.decode()
+    assert updates_of(incident) == ["Payments fail."]
+
+
+def test_resolving_twice_says_already_saved_not_already_resolved(
+    console: Client, incident: Incident
+) -> None:
+    url = reverse("console:incident_resolve", args=[incident.public_id])
+    data = {"resolve-body": "Fixed.", "submission_key": str(uuid.uuid4())}
+    console.post(url, data)
+    second = console.post(url, data, follow=True)
+
+    html = second.content.decode()
+    assert ALREADY_SAVED in html
+    assert "This incident is resolved" not in html
+    assert updates_of(incident) == ["Fixed.", "Looking."]
+
+
+def test_a_form_shown_again_with_errors_can_be_sent_again_with_its_key(
+    console: Client, incident: Incident
+) -> None:
+    url = reverse("console:incident_detail", args=[incident.public_id])
+    key = str(uuid.uuid4())
+    refused = console.post(url, {"status": "identified", "body": "  ", "submission_key": key})
+    assert refused.status_code == 400
+    assert not IdempotencyKey.objects.exists()
+
+    fixed = console.post(url, {"status": "identified", "body": "Found it.", "submission_key": key})
+    assert fixed.status_code == 302
+    assert ALREADY_SAVED not in console.get(url).content.decode()
+    assert updates_of(incident) == ["Found it.", "Looking."]
+
+
+def test_a_form_changed_after_it_was_sent_saves_nothing_and_says_so(
+    console: Client, incident: Incident
+) -> None:
+    url = reverse("console:incident_detail", args=[incident.public_id])
+    key = str(uuid.uuid4())
+    console.post(url, {"status": "identified", "body": "Found it.", "submission_key": key})
+    changed = console.post(
+        url, {"status": "monitoring", "body": "Fix deployed.", "submission_key": key}, follow=True
+    )
+
+    assert changed.redirect_chain == [(url, 302)]
+    assert "already been submitted" in changed.content.decode()
+    assert updates_of(incident) == ["Found it.", "Looking."]
+
+
+def test_a_post_without_a_key_still_works_unprotected(console: Client, incident: Incident) -> None:
+    url = reverse("console:incident_detail", args=[incident.public_id])
+    data = {"status": "identified", "body": "Found it."}
+    assert console.post(url, data).status_code == 302
+    assert console.post(url, data).status_code == 302
+    assert updates_of(incident) == ["Found it.", "Found it.", "Looking."]
+
+
+def test_a_malformed_key_is_refused(console: Client, incident: Incident) -> None:
+    url = reverse("console:incident_detail", args=[incident.public_id])
+    response = console.post(url, {"status": "identified", "body": "x", "submission_key": "k" * 101})
+    assert response.status_code == 400
+    assert "submission key is not valid" in response.content.decode()
+    assert updates_of(incident) == ["Looking."]

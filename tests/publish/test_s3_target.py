@@ -1,0 +1,332 @@
+"""The S3 target against a real S3 API: moto's standalone server on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
+from incidents.publish.targets.base import TargetError
+from incidents.publish.targets.s3 import IMMUTABLE, S3Target
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".atom": "application/atom+xml",
+    ".css": "text/css",
+}
+CSS_V1 = "static/candor/public.3f2a9c1b7d4e.css"
+CSS_V2 = "static/candor/public.77aa00bb11cc.css"
+SITE_V1 = {
+    "index.html": b"<h1>All systems operational</h1>",
+    "history/index.html": b"<h1>History</h1>",
+    "incidents/old0incident/index.html": b"<h1>Old incident</h1>",
+    "api/v2/summary.json": b'{"status": "none"}',
+    "history.atom": b"<feed/>",
+    CSS_V1: b"body { color: black }",
+}
+# A new incident, its page and a restyle: three files change, two appear, two go away.
+SITE_V2 = {
+    "index.html": b"<h1>Partial outage</h1>",
+    "history/index.html": b"<h1>History</h1>",
+    "incidents/new0incident/index.html": b"<h1>Database degraded</h1>",
+    "api/v2/summary.json": b'{"status": "minor"}',
+    "history.atom": b"<feed><entry/></feed>",
+    CSS_V2: b"body { color: #111 }",
+}
+SECRET = "moto-secret-that-must-not-leak"
+
+
+@dataclass
+class S3Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The server hangs: it accepts connections (the kernel does) but never answers."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+        # The signal is asynchronous; the kernel reports the child once all its threads
+        # have stopped, and only then is a request certain to go unanswered.
+        os.waitpid(self.process.pid, os.WUNTRACED)
+        try:
+            yield
+        finally:
+            os.kill(self.process.pid, signal.SIGCONT)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = S3Server(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{server.url}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto's S3 server did not start") from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        os.kill(process.pid, signal.SIGCONT)  # in case a test left it paused
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def s3(s3_server: S3Server) -> Any:
+    """A plain client, to look at the bucket from outside the target (and tamper with it)."""
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=s3_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="candor",
+        aws_secret_access_key=SECRET,
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 0}),
+    )
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    name = f"candor-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def make_target(url: str, bucket: str, **options: Any) -> S3Target:
+    return S3Target(
+        bucket=bucket,
+        endpoint_url=url,
+        region="us-east-1",
+        access_key_id="candor",
+        secret_access_key=SECRET,
+        **options,
+    )
+
+
+@pytest.fixture
+def target(s3_server: S3Server, bucket: str) -> S3Target:
+    return make_target(s3_server.url, bucket)
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Any:
+    """Write a site to disk and return it as a Snapshot of the given version."""
+
+    def build(version: int, files: dict[str, bytes]) -> Snapshot:
+        root = tmp_path / f"v{version}-{uuid.uuid4().hex[:6]}"
+        entries = {}
+        for path, body in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_bytes(body)
+            content_type = CONTENT_TYPES[Path(path).suffix]
+            entries[path] = FileEntry(sha256_of(body), len(body), content_type)
+        return Snapshot(root, Manifest(version, datetime.now(UTC), entries))
+
+    return build
+
+
+def record_calls(target: S3Target) -> list[tuple[str, str]]:
+    """(operation, path) for every PutObject and DeleteObject the target makes, in order."""
+    calls: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def record(params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        with lock:
+            calls.append((model.name, params["Key"].removeprefix(target.prefix)))
+
+    for operation in ("PutObject", "DeleteObject"):
+        target.client.meta.events.register(f"before-parameter-build.s3.{operation}", record)
+    return calls
+
+
+def keys(s3: Any, bucket: str) -> set[str]:
+    return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+
+
+def test_first_push_uploads_every_file_with_its_type_and_cache_lifetime(
+    target: S3Target, s3: Any, bucket: str, build: Any
+) -> None:
+    target.push(build(1, SITE_V1))
+
+    assert keys(s3, bucket) == {*SITE_V1, MANIFEST_NAME}
+    page = s3.get_object(Bucket=bucket, Key="index.html")
+    assert page["Body"].read() == SITE_V1["index.html"]
+    assert page["ContentType"] == "text/html; charset=utf-8"
+    assert page["CacheControl"] == "public, max-age=10"
+    assert page["Metadata"] == {"sha256": sha256_of(SITE_V1["index.html"])}
+    feed = s3.head_object(Bucket=bucket, Key="history.atom")
+    assert (feed["ContentType"], feed["CacheControl"]) == (
+        "application/atom+xml",
+        "public, max-age=10",
+    )
+    css = s3.head_object(Bucket=bucket, Key=CSS_V1)
+    assert (css["ContentType"], css["CacheControl"]) == ("text/css", IMMUTABLE)
+
+
+def test_second_push_uploads_only_what_changed_then_removes_stale_keys(
+    target: S3Target, s3: Any, bucket: str, build: Any
+) -> None:
+    target.push(build(1, SITE_V1))
+    calls = record_calls(target)
+
+    target.push(build(2, SITE_V2))
+
+    puts = [path for op, path in calls if op == "PutObject"]
+    deletes = [path for op, path in calls if op == "DeleteObject"]
+    unchanged = {"history/index.html"}
+    assert sorted(puts) == sorted([*(set(SITE_V2) - unchanged), MANIFEST_NAME])
+    assert sorted(deletes) == sorted(["incidents/old0incident/index.html", CSS_V1])
+    # Nothing is removed until the new manifest no longer names it.
+    assert calls.index(("PutObject", MANIFEST_NAME)) < min(
+        calls.index(("DeleteObject", path)) for path in deletes
+    )
+    assert keys(s3, bucket) == {*SITE_V2, MANIFEST_NAME}
+
+
+def test_pages_go_up_after_the_static_files_and_the_manifest_last(
+    target: S3Target, build: Any
+) -> None:
+    calls = record_calls(target)
+
+    target.push(build(1, SITE_V1))
+
+    order = [path for _, path in calls]
+    assert order[-1] == MANIFEST_NAME
+    assert order.index(CSS_V1) < min(order.index(p) for p in SITE_V1 if p != CSS_V1)
+    # The front page links to everything else, so it goes up after the pages it links to.
+    assert order.index("index.html") > order.index("incidents/old0incident/index.html")
+    assert order.index("index.html") > order.index("history/index.html")
+
+
+def test_an_older_snapshot_is_refused_and_the_site_left_as_it_was(
+    target: S3Target, s3: Any, bucket: str, build: Any
+) -> None:
+    target.push(build(2, SITE_V2))
+
+    with pytest.raises(TargetError, match="serves version 2"):
+        target.push(build(1, SITE_V1))
+
+    assert keys(s3, bucket) == {*SITE_V2, MANIFEST_NAME}
+    current = target.current()
+    assert current is not None and current.version == 2
+
+
+def test_current_reads_back_the_manifest_that_was_pushed(target: S3Target, build: Any) -> None:
+    assert target.current() is None
+    snapshot = build(7, SITE_V1)
+
+    target.push(snapshot)
+
+    assert target.current() == snapshot.manifest
+
+
+def test_verify_reports_a_replaced_and_a_missing_file(
+    target: S3Target, s3: Any, bucket: str, build: Any
+) -> None:
+    assert target.verify() == [f"s3:{bucket} has no manifest.json: nothing has been published"]
+    target.push(build(1, SITE_V1))
+    assert target.verify() == []
+
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>Defaced</h1>")
+    s3.delete_object(Bucket=bucket, Key=CSS_V1)
+
+    problems = target.verify()
+    assert len(problems) == 2
+    assert problems[0].startswith("index.html: ")
+    assert problems[1] == f"{CSS_V1}: missing"
+
+
+def test_a_prefix_keeps_the_site_under_it_and_leaves_other_keys_alone(
+    s3_server: S3Server, s3: Any, bucket: str, build: Any
+) -> None:
+    s3.put_object(Bucket=bucket, Key="downloads/report.pdf", Body=b"%PDF")
+    target = make_target(s3_server.url, bucket, prefix="/status/")
+
+    target.push(build(1, SITE_V1))
+    target.push(build(2, SITE_V2))
+
+    assert keys(s3, bucket) == {
+        "downloads/report.pdf",
+        *(f"status/{path}" for path in [*SITE_V2, MANIFEST_NAME]),
+    }
+    assert target.verify() == []
+
+
+def test_a_closed_port_fails_the_push_quickly_without_naming_the_secret(
+    bucket: str, build: Any
+) -> None:
+    target = make_target(f"http://127.0.0.1:{_free_port()}", bucket)
+
+    started = time.monotonic()
+    with pytest.raises(TargetError) as raised:
+        target.push(build(1, SITE_V1))
+
+    assert time.monotonic() - started < 10
+    assert f"s3:{bucket}: read manifest.json failed" in str(raised.value)
+    assert SECRET not in str(raised.value)
+
+
+def test_a_hung_store_fails_the_push_within_its_timeouts_and_a_later_push_catches_up(
+    s3_server: S3Server, bucket: str, build: Any
+) -> None:
+    target = make_target(s3_server.url, bucket, connect_timeout=1, read_timeout=1)
+    target.push(build(1, SITE_V1))
+
+    with s3_server.paused():
+        started = time.monotonic()
+        with pytest.raises(TargetError, match="timeout"):
+            target.push(build(2, SITE_V2))
+        assert time.monotonic() - started < 10
+
+    target.push(build(3, SITE_V2))
+    current = target.current()
+    assert current is not None and current.version == 3
+    assert target.verify() == []
+
+
+def test_from_settings_builds_the_configured_target(settings: Any, s3_server: S3Server) -> None:
+    settings.CANDOR_S3_BUCKET = "status-site"
+    settings.CANDOR_S3_ENDPOINT_URL = s3_server.url
+    settings.CANDOR_S3_PREFIX = "public"
+
+    target = S3Target.from_settings()
+
+    assert target.name == "s3:status-site"
+    assert target.prefix == "public/"
+    assert target.client.meta.endpoint_url == s3_server.url
