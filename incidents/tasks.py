@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from incidents import idempotency, lifecycle
+# worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
+from incidents import idempotency, lifecycle, worker_heartbeat  # noqa: F401
 from incidents.publish import freshness, trigger
 
 

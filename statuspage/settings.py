@@ -231,13 +231,6 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
 CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
 
-# Publishing the public site as static snapshots (docs/design.md, "Publishing").
-# Where it goes: "local" (CANDOR_MIRROR_DIR, served by the nginx mirror) and "s3".
-CANDOR_PUBLISH_TARGETS = env_list("CANDOR_PUBLISH_TARGETS", ["local"])
-CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
-# Staff are alerted when a target has been behind the site for this many seconds.
-CANDOR_PUBLISH_STALE_AFTER = env_int("CANDOR_PUBLISH_STALE_AFTER", 120, minimum=1)
-
 # Publishing the public site to an S3-compatible bucket, on when the bucket is set.
 CANDOR_S3_BUCKET = env_str("CANDOR_S3_BUCKET")
 CANDOR_S3_ENDPOINT_URL = env_str("CANDOR_S3_ENDPOINT_URL")  # empty: AWS itself
@@ -254,6 +247,25 @@ CANDOR_S3_PREFIX = env_str("CANDOR_S3_PREFIX").strip("/")
 CANDOR_S3_ADDRESSING = env_choice(
     "CANDOR_S3_ADDRESSING", ("path", "virtual"), "path" if CANDOR_S3_ENDPOINT_URL else "virtual"
 )
+
+# Publishing the public site as static snapshots (docs/design.md, "Publishing").
+# Where it goes: "local" (CANDOR_MIRROR_DIR, served by the nginx mirror) and "s3" (the
+# bucket above); by default the mirror, and the bucket too when one is set.
+CANDOR_PUBLISH_TARGETS = env_list(
+    "CANDOR_PUBLISH_TARGETS", ["local", "s3"] if CANDOR_S3_BUCKET else ["local"]
+)
+if unknown := set(CANDOR_PUBLISH_TARGETS) - {"local", "s3"}:
+    raise ConfigError(
+        f"CANDOR_PUBLISH_TARGETS: unknown {', '.join(sorted(unknown))}; known: local, s3"
+    )
+if "s3" in CANDOR_PUBLISH_TARGETS and not CANDOR_S3_BUCKET:
+    raise ConfigError("CANDOR_PUBLISH_TARGETS names s3 but CANDOR_S3_BUCKET is not set")
+CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
+# Staff are alerted when a target has been behind the site for this many seconds.
+CANDOR_PUBLISH_STALE_AFTER = env_int("CANDOR_PUBLISH_STALE_AFTER", 120, minimum=1)
+# A worker that has not said it is alive for this long is taken for gone: public changes
+# are then published by the web process itself (publish/trigger.py).
+CANDOR_WORKER_HEARTBEAT_TTL = env_int("CANDOR_WORKER_HEARTBEAT_TTL", 30, minimum=2)
 
 LOGGING = {
     "version": 1,

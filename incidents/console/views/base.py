@@ -21,6 +21,7 @@ from incidents import idempotency
 from incidents.audit import Actor
 from incidents.models import Component, ComponentStatus, Incident
 from incidents.models.incidents import UpdateBase
+from incidents.publish.freshness import lagging_targets
 
 View = Callable[..., HttpResponse]
 
@@ -146,6 +147,8 @@ def console_state() -> dict[str, Any]:
     return {
         "open_incidents": Incident.objects.filter(resolved_at__isnull=True).count(),
         "components_affected": not_operational,
+        # Public copies staff were alerted about (publish/freshness.py) and still behind.
+        "lagging_targets": lagging_targets(),
     }
 
 

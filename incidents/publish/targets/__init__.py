@@ -21,8 +21,12 @@ def configured_targets() -> list[Target]:
     for name in settings.CANDOR_PUBLISH_TARGETS:
         if name == "local":
             targets.append(LocalTarget(Path(settings.CANDOR_MIRROR_DIR)))
+        elif name == "s3":
+            from incidents.publish.targets.s3 import S3Target
+
+            targets.append(S3Target.from_settings())
         else:
             raise ImproperlyConfigured(
-                f"CANDOR_PUBLISH_TARGETS names {name!r}; known targets: local"
+                f"CANDOR_PUBLISH_TARGETS names {name!r}; known targets: local, s3"
             )
     return targets

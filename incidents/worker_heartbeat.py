@@ -1,0 +1,65 @@
+"""Whether a Celery worker is alive, as the web processes see it.
+
+Each worker runs a small thread that refreshes one shared cache key every third of
+CANDOR_WORKER_HEARTBEAT_TTL; a clean shutdown deletes it, a killed worker lets it
+expire. A thread rather than Celery's timer: with the solo pool a long task blocks the
+timer, and a busy worker is not a dead one.
+
+Work that must happen soon (publishing a public change) asks `worker_alive()` and does it
+in-process when no worker has spoken lately: the broker would take the task, but nobody
+would run it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger(__name__)
+
+KEY = "workers:heartbeat"
+
+_stop = threading.Event()
+
+
+def beat() -> None:
+    cache.set(KEY, 1, timeout=settings.CANDOR_WORKER_HEARTBEAT_TTL)
+
+
+def worker_alive() -> bool:
+    """True if a worker has sent a heartbeat within the TTL; False if not, or unknown."""
+    try:
+        return cache.get(KEY) is not None
+    except Exception:
+        log.warning("cache unreachable; assuming no worker is alive", exc_info=True)
+        return False
+
+
+def _run() -> None:
+    interval = settings.CANDOR_WORKER_HEARTBEAT_TTL / 3
+    while not _stop.is_set():
+        try:
+            beat()
+        except Exception:
+            log.warning("could not send the worker heartbeat", exc_info=True)
+        _stop.wait(interval)
+
+
+@worker_ready.connect
+def _start(**_: Any) -> None:
+    _stop.clear()
+    threading.Thread(target=_run, name="candor-heartbeat", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _end(**_: Any) -> None:
+    _stop.set()
+    try:
+        cache.delete(KEY)  # say so at once; another live worker sets it again within TTL/3
+    except Exception:
+        log.warning("could not clear the worker heartbeat", exc_info=True)

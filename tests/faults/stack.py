@@ -1,0 +1,255 @@
+"""A whole Candor on loopback for fault tests: its own PostgreSQL, Redis, web and worker.
+
+Every part is a real process the test may stop, kill and start again without harming any
+other test: the PostgreSQL cluster and the Redis server are private to the stack (free
+ports, temporary directories), the web server is granian as in production, the worker is
+a real Celery worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from tests.faults.postgres import PrivatePostgres, free_port, postgres_bin
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+@dataclass
+class PrivateRedis:
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Message  # looked up without regard to case, as HTTP headers are
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Stack:
+    root: Path
+    postgres: PrivatePostgres
+    redis: PrivateRedis
+    web_port: int = field(default_factory=free_port)
+    token: str = ""
+    web: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
+
+    @property
+    def mirror(self) -> Path:
+        return self.root / "var" / "mirror"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+            "DATABASE_URL": self.postgres.url,
+            "REDIS_URL": self.redis.url,
+            "CANDOR_VAR_DIR": str(self.root / "var"),
+            "CANDOR_PUBLISH_TARGETS": "local",
+            "CANDOR_CANONICAL_URL": f"http://127.0.0.1:{self.web_port}",
+            "CANDOR_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CANDOR_WORKER_HEARTBEAT_TTL": "3",
+            "CANDOR_LOG_LEVEL": "WARNING",
+        }
+
+    def manage(self, *args: str) -> str:
+        done = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, timeout=120
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)}: {done.stderr.decode()[-3000:]}")
+        return done.stdout.decode()
+
+    def set_up(self) -> None:
+        self.manage("migrate", "--noinput", "-v0")
+        self.manage("collectstatic", "--noinput", "-v0")  # production's hashed names
+        self.token = self.manage(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.contrib.auth.models import User;"
+            "from rest_framework.authtoken.models import Token;"
+            "u = User.objects.create_user('oncall', 'oncall@example.com', 'x', is_staff=True);"
+            "print(Token.objects.create(user=u).key)",
+        ).strip()
+
+    def start_web(self) -> None:
+        self.web = subprocess.Popen(
+            [str(BIN / "granian"), "--interface", "wsgi", "statuspage.wsgi:application",
+             "--host", "127.0.0.1", "--port", str(self.web_port), "--workers", "1",
+             "--blocking-threads", "1", "--no-ws", "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=self._log("web"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_port(self.web_port)
+
+    def start_worker(self) -> None:
+        self.worker = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "statuspage", "worker", "--pool=solo",
+             "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+            cwd=ROOT, env=self.env, stdout=self._log("worker"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.wait_until(lambda: self.redis_has("workers:heartbeat"), "the worker's heartbeat")
+
+    def _log(self, name: str) -> Any:
+        return open(self.root / f"{name}.log", "ab")
+
+    def logs(self) -> str:
+        tails = []
+        for name in ("web", "worker"):
+            path = self.root / f"{name}.log"
+            if path.exists():
+                tails.append(f"--- {name}.log ---\n{path.read_text(errors='replace')[-3000:]}")
+        return "\n".join(tails)
+
+    def stop_worker(self, *, sig: int = signal.SIGTERM) -> None:
+        assert self.worker is not None
+        self.worker.send_signal(sig)
+        self.worker.wait(timeout=30)
+        self.worker = None
+
+    def redis_has(self, key: str) -> bool:
+        found = subprocess.run(
+            ["redis-cli", "-p", str(self.redis.port), "--scan", "--pattern", f"*{key}"],
+            capture_output=True,
+            timeout=10,
+        )
+        return bool(found.stdout.strip())
+
+    def stop(self) -> None:
+        for process in (self.web, self.worker):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+        self.redis.stop()
+        self.postgres.stop()
+
+    # -- talking to it ---------------------------------------------------------------
+
+    def request(self, method: str, path: str, body: Any = None) -> Response:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.web_port}{path}", data=data, method=method
+        )
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if path.startswith("/api/staff/"):
+            request.add_header("Authorization", f"Token {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return Response(answer.status, answer.headers, answer.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.headers, error.read())
+
+    def get(self, path: str) -> Response:
+        return self.request("GET", path)
+
+    def open_incident(self, name: str) -> str:
+        answer = self.request(
+            "POST",
+            "/api/staff/incidents/",
+            {"name": name, "body": "We are investigating.", "impact": "major"},
+        )
+        assert answer.status == 201, answer.body
+        return str(answer.json()["id"])
+
+    def post_update(self, incident: str, body: str) -> None:
+        answer = self.request(
+            "POST",
+            f"/api/staff/incidents/{incident}/updates/",
+            {"body": body, "status": "identified"},
+        )
+        assert answer.status == 201, answer.body
+
+    def mirror_version(self) -> int | None:
+        try:
+            manifest = json.loads((self.mirror / "current" / "manifest.json").read_bytes())
+        except FileNotFoundError:
+            return None
+        return int(manifest["version"])
+
+    def wait_until(self, condition: Any, what: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{self.logs()}")
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@contextmanager
+def running_stack(root: Path) -> Iterator[Stack]:
+    """A migrated stack with a staff token and the web server up; the worker is the
+    test's to start."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL's server binaries are not installed")
+    # Under /tmp itself: the server runs as the postgres user, who may not enter the
+    # test's own (root-only) temporary directories.
+    pg_root = Path(tempfile.mkdtemp(prefix="candor-pg-"))
+    postgres = PrivatePostgres(bin_dir, pg_root / "data", free_port())
+    redis = PrivateRedis(free_port())
+    stack = Stack(root, postgres, redis)
+    try:
+        postgres.init()
+        redis.start()
+        stack.set_up()
+        stack.start_web()
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(pg_root, ignore_errors=True)

@@ -1,0 +1,247 @@
+"""Publishing as a whole: triggers, several targets, races, freshness alerts, the command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.audit import Actor
+from incidents.models import PublishTarget
+from incidents.publish import freshness, service
+from incidents.publish.snapshot import render_snapshot
+from incidents.publish.targets.local import LocalTarget
+from incidents.publish.versions import site_version
+from tests.factories import ComponentFactory
+from tests.publish.conftest import SECRET, free_port
+
+ACTOR = Actor.system("test")
+
+
+def _open(name: str = "API errors") -> Any:
+    return lifecycle.incident_open(actor=ACTOR, name=name, body="Investigating.", impact="minor")
+
+
+def _served(mirror: Path) -> int | None:
+    manifest = LocalTarget(mirror).current()
+    return manifest.version if manifest else None
+
+
+def test_every_public_change_is_published_after_its_commit(
+    mirror: Path, db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = _open()
+    assert _served(mirror) == site_version() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.update_post(
+            actor=ACTOR, incident=incident, body="Cause found.", status="identified"
+        )
+    assert _served(mirror) == 2
+    page = (mirror / "current" / f"incidents/{incident.public_id}.html").read_text()
+    assert "Cause found." in page
+    row = PublishTarget.objects.get(name="local")
+    assert (row.last_version, row.last_error, row.behind_since) == (2, "", None)
+
+
+def test_a_change_that_rolls_back_publishes_nothing(mirror: Path, db: None) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _open()
+        raise RuntimeError("the request failed after the write")
+    assert site_version() == 0 and _served(mirror) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_publishes_never_leave_an_older_version_current(
+    mirror: Path, tmp_path: Path
+) -> None:
+    """Two renders of different versions pushed at once, in both orders, many times."""
+    _open()
+    older = render_snapshot(tmp_path / "older")
+    _open("Second incident")
+    newer = render_snapshot(tmp_path / "newer")
+    assert newer.manifest.version == older.manifest.version + 1
+    target = LocalTarget(mirror)
+    outcomes: list[str] = []
+
+    def push(snapshot: Any) -> None:
+        outcomes.append(service._push(target, snapshot, force=False).outcome)
+        connection.close()  # this thread's own
+
+    for round_ in range(6):
+        first, second = (older, newer) if round_ % 2 else (newer, older)
+
+        threads = [threading.Thread(target=push, args=(s,)) for s in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert _served(mirror) == newer.manifest.version
+        assert PublishTarget.objects.get(name="local").last_version == newer.manifest.version
+        assert "failed" not in outcomes
+
+
+# -- a second target that fails and comes back ------------------------------------------
+
+
+class MotoServer:
+    """moto's S3 server on a fixed port, so it can be stopped and started again there."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        self.client().create_bucket(Bucket="status")  # moto keeps nothing across restarts
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def client(self) -> Any:
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.url, region_name="us-east-1",
+            aws_access_key_id="candor", aws_secret_access_key=SECRET,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def moto(settings: Any, mirror: Path) -> Any:
+    server = MotoServer()
+    server.start()
+    settings.CANDOR_PUBLISH_TARGETS = ["local", "s3"]
+    settings.CANDOR_S3_BUCKET = "status"
+    settings.CANDOR_S3_ENDPOINT_URL = server.url
+    settings.CANDOR_S3_ACCESS_KEY_ID = "candor"
+    settings.CANDOR_S3_SECRET_ACCESS_KEY = SECRET
+    settings.CANDOR_S3_ADDRESSING = "path"
+    yield server
+    server.stop()
+
+
+def test_a_stopped_store_does_not_hold_back_the_mirror_and_catches_up(
+    moto: MotoServer, mirror: Path, db: None
+) -> None:
+    _open()
+    result = service.publish()
+    assert result.as_dict()["targets"] == {"local": "published", "s3:status": "published"}
+
+    moto.stop()
+    _open("Second incident")
+    result = service.publish()
+    assert result.as_dict()["targets"] == {"local": "published", "s3:status": "failed"}
+    assert _served(mirror) == 2
+    s3_row = PublishTarget.objects.get(name="s3:status")
+    assert s3_row.last_version == 1 and s3_row.behind_since is not None
+    assert "s3:status" in s3_row.last_error and SECRET not in s3_row.last_error
+    version, health = service.verify_targets()
+    assert [h.name for h in health if h.problems] == ["s3:status"]
+
+    moto.start()  # back, and empty
+    result = service.publish()
+    assert result.as_dict()["targets"] == {"local": "current", "s3:status": "published"}
+    version, health = service.verify_targets()
+    assert version == 2 and all(not h.problems for h in health)
+    keys = {o["Key"] for o in moto.client().list_objects_v2(Bucket="status")["Contents"]}
+    assert {"index.html", "manifest.json", "api/v2/summary.json"} <= keys
+    s3_row.refresh_from_db()
+    assert (s3_row.last_version, s3_row.last_error, s3_row.behind_since) == (2, "", None)
+
+
+# -- staff hear about a lagging target --------------------------------------------------
+
+
+def test_a_lagging_target_alerts_staff_once_and_again_when_it_recovers(
+    settings: Any, mirror: Path, db: None, client: Client
+) -> None:
+    staff = User.objects.create_user("sam", "sam@example.com", "pw-sam-123", is_staff=True)
+    User.objects.create_user("customer", "c@example.com", "pw")  # not staff: not told
+    settings.CANDOR_PUBLISH_STALE_AFTER = 60
+    mirror.parent.mkdir(parents=True, exist_ok=True)
+    mirror.write_text("a file where the mirror directory should be")  # every push fails
+    _open()
+    start = timezone.now()
+
+    assert freshness.freshness_check(now=start) == {"local": "behind"}
+    assert mail.outbox == []
+    assert freshness.freshness_check(now=start + timezone.timedelta(seconds=90)) == {
+        "local": "stale"
+    }
+    assert freshness.freshness_check(now=start + timezone.timedelta(seconds=150)) == {
+        "local": "stale"
+    }
+    assert [m.to for m in mail.outbox] == [["sam@example.com"]]
+    assert "out of date" in mail.outbox[0].subject
+    client.force_login(staff)
+    banner = client.get("/console/").content.decode()
+    assert "The public copy <strong>local</strong> is out of date" in banner
+
+    mirror.unlink()  # fixed: the next publish goes through
+    service.publish()
+    assert freshness.freshness_check() == {"local": "current"}
+    assert len(mail.outbox) == 2 and "current again" in mail.outbox[1].subject.lower()
+    assert "is out of date" not in client.get("/console/").content.decode()
+
+
+# -- the break-glass command -------------------------------------------------------------
+
+
+def test_the_publish_command_publishes_verifies_and_repairs(mirror: Path, db: None) -> None:
+    ComponentFactory(name="API")
+    _open()
+    out = StringIO()
+    call_command("publish", stdout=out)
+    assert "local: published, version 1" in out.getvalue()
+
+    out = StringIO()
+    call_command("publish", "--verify", stdout=out)
+    assert "local: current and intact (version 1" in out.getvalue()
+
+    (mirror / "current" / "index.html").write_text("defaced")
+    err = StringIO()
+    with pytest.raises(CommandError, match="stale or damaged"):
+        call_command("publish", "--verify", stdout=StringIO(), stderr=err)
+    assert "index.html: 7 bytes" in err.getvalue()
+
+    call_command("publish", "--force", stdout=StringIO())
+    call_command("publish", "--verify", stdout=StringIO())  # intact again: no error
+
+    _open("Another")
+    with pytest.raises(CommandError):
+        call_command("publish", "--verify", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_publish_command_refuses_to_run_without_targets(db: None) -> None:
+    with pytest.raises(CommandError, match="no publish targets"):
+        call_command("publish")

@@ -1,0 +1,216 @@
+"""The snapshot renderer: the whole public site, as the live views serve it, self-contained."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from incidents import lifecycle
+from incidents.audit import Actor
+from incidents.models import Component
+from incidents.publish.manifest import MANIFEST_NAME, Manifest, disk_path, path_for_url, sha256_of
+from incidents.publish.snapshot import render_snapshot, site_urls
+from incidents.publish.versions import site_version
+from tests.factories import ComponentFactory
+
+ACTOR = Actor.system("test")
+
+
+@pytest.fixture
+def site(db: None) -> dict[str, Any]:
+    """Components in a group, an open and a resolved incident, and a maintenance window."""
+    now = timezone.now()
+    core = lifecycle.group_create(actor=ACTOR, name="Core platform")
+    api = ComponentFactory(name="Public API", group=core, position=1)
+    ComponentFactory(name="Dashboard", group=core, position=2)
+    db_component = ComponentFactory(name="Database", position=3)
+    old = lifecycle.incident_open(
+        actor=ACTOR, name="Login failures", body="Investigating.", impact="minor",
+        components={api: "degraded_performance"}, now=now - timedelta(days=40),
+    )  # fmt: skip
+    lifecycle.incident_resolve(
+        actor=ACTOR, incident=old, body="Fixed.", now=now - timedelta(days=40, hours=-1)
+    )
+    current = lifecycle.incident_open(
+        actor=ACTOR, name="Elevated <b>error</b> rates", body="We are **investigating**.",
+        impact="major", components={db_component: "partial_outage"},
+    )  # fmt: skip
+    maintenance = lifecycle.maintenance_schedule(
+        actor=ACTOR, name="Database upgrade", body="Upgrading PostgreSQL.",
+        scheduled_for=now + timedelta(days=2), scheduled_until=now + timedelta(days=2, hours=1),
+        components=[db_component],
+    )  # fmt: skip
+    return {"old": old, "current": current, "maintenance": maintenance}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in {"href", "src"} and value:
+                self.links.append(value)
+
+
+def _read(root: Path, manifest: Manifest, path: str) -> bytes:
+    return (root / disk_path(path, manifest.files[path].content_type)).read_bytes()
+
+
+def test_the_snapshot_holds_every_page_feed_and_api_document(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    snapshot = render_snapshot(tmp_path / "site")
+    files = snapshot.manifest.files
+    for url in site_urls(now=timezone.now()):
+        assert path_for_url(url) in files, url
+    expected = {
+        "index.html",
+        "history",
+        "history.atom",
+        "history.rss",
+        "maintenance.ics",
+        f"incidents/{site['old'].public_id}",
+        f"incidents/{site['current'].public_id}",
+        f"maintenance/{site['maintenance'].public_id}",
+        "api/v2/summary.json",
+        "api/v2/status.json",
+        "api/v2/components.json",
+        "api/v2/incidents.json",
+        "api/v2/incidents/unresolved.json",
+        "api/v2/scheduled-maintenances.json",
+        "api/v2/scheduled-maintenances/upcoming.json",
+        "api/v2/scheduled-maintenances/active.json",
+    }
+    assert expected <= set(files)
+    month = (timezone.now() - timedelta(days=40)).strftime("history/%Y-%m")
+    assert month in files, "the history reaches back to the oldest incident"
+    assert any(p.startswith("static/") and p.endswith(".css") for p in files)
+    assert snapshot.manifest.version == site_version() > 0
+
+
+def test_every_file_matches_its_manifest_entry(site: dict[str, Any], tmp_path: Path) -> None:
+    snapshot = render_snapshot(tmp_path / "site")
+    on_disk = Manifest.from_json((snapshot.root / MANIFEST_NAME).read_bytes())
+    assert on_disk == snapshot.manifest
+    for path, entry in on_disk.files.items():
+        body = _read(snapshot.root, on_disk, path)
+        assert (len(body), sha256_of(body)) == (entry.size, entry.sha256), path
+    assert on_disk.files["api/v2/summary.json"].content_type.startswith("application/json")
+    assert on_disk.files["index.html"].content_type == "text/html; charset=utf-8"
+
+
+def test_api_documents_equal_the_live_api(
+    site: dict[str, Any], tmp_path: Path, client: Client
+) -> None:
+    snapshot = render_snapshot(tmp_path / "site")
+    documents = [p for p in snapshot.manifest.files if p.startswith("api/v2/")]
+    assert len(documents) == 8
+    for path in documents:
+        live = client.get("/" + path)
+        assert live.status_code == 200
+        assert json.loads(_read(snapshot.root, snapshot.manifest, path)) == live.json(), path
+
+
+def test_pages_equal_the_live_pages(site: dict[str, Any], tmp_path: Path, client: Client) -> None:
+    # Uptime percentages move with the clock: both renderings see the same instant.
+    with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=False):
+        snapshot = render_snapshot(tmp_path / "site")
+        incident = f"incidents/{site['current'].public_id}"
+        for path in ("index.html", incident, "history"):
+            live = client.get("/" if path == "index.html" else "/" + path).content
+            published = _read(snapshot.root, snapshot.manifest, path)
+            # The "Last updated" stamp is the only thing two renderings may disagree on.
+            stamp = re.compile(rb'<p class="updated">.*?</p>', re.S)
+            assert stamp.sub(b"", published) == stamp.sub(b"", live), path
+        assert b"Elevated &lt;b&gt;error&lt;/b&gt; rates" in _read(
+            snapshot.root, snapshot.manifest, incident
+        )
+
+
+def test_every_link_inside_the_snapshot_resolves_inside_it(
+    site: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    snapshot = render_snapshot(tmp_path / "site")
+    canonical = urlsplit(settings.CANDOR_CANONICAL_URL)
+    files, checked = snapshot.manifest.files, 0
+    for path, entry in files.items():
+        if not entry.content_type.startswith("text/html"):
+            continue
+        parser = _Links()
+        parser.feed(_read(snapshot.root, snapshot.manifest, path).decode())
+        page_url = "/" if path == "index.html" else "/" + path
+        for link in parser.links:
+            target = urlsplit(urljoin(page_url, link))
+            if target.scheme in {"mailto"} or (target.netloc and target.netloc != canonical.netloc):
+                continue
+            if target.path.startswith("/console"):
+                continue  # the staff console is not part of the public site
+            assert path_for_url(target.path) in files, f"{path} links to {link}"
+            checked += 1
+    assert checked > 20
+
+
+def test_rendering_is_consistent_and_costs_no_queries_per_page(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    for n in range(20):
+        lifecycle.incident_open(actor=ACTOR, name=f"Incident {n}", body="Looking.", impact="minor")
+    with CaptureQueriesContext(connection) as few:
+        render_snapshot(tmp_path / "few")
+    for n in range(20, 60):
+        lifecycle.incident_open(actor=ACTOR, name=f"Incident {n}", body="Looking.", impact="minor")
+    with CaptureQueriesContext(connection) as many:
+        snapshot = render_snapshot(tmp_path / "many")
+    assert len([p for p in snapshot.manifest.files if p.startswith("incidents/")]) == 62
+    # Forty more incident pages, and the same number of queries.
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_component_edit_changes_the_version_and_the_rendered_site(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    first = render_snapshot(tmp_path / "one")
+    dashboard = Component.objects.get(name="Dashboard")
+    lifecycle.component_save(
+        actor=ACTOR,
+        component=dashboard,
+        name="Customer dashboard",
+        group=dashboard.group,
+        position=2,
+    )
+    second = render_snapshot(tmp_path / "two")
+    assert second.manifest.version == first.manifest.version + 1
+    assert b"Customer dashboard" in _read(second.root, second.manifest, "index.html")
+
+
+def test_with_production_static_files_assets_carry_their_content_hash(
+    site: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = tmp_path / "static"
+    call_command("collectstatic", "--noinput", verbosity=0)
+    snapshot = render_snapshot(tmp_path / "site")
+    assets = [p for p in snapshot.manifest.files if p.startswith("static/")]
+    assert assets
+    for path in assets:
+        assert re.search(r"\.[0-9a-f]{12}\.\w+$", path), path
+    index = _read(snapshot.root, snapshot.manifest, "index.html").decode()
+    assert all(f"/{p}" in index for p in assets if p.endswith(".css"))
