@@ -1,6 +1,7 @@
 # One image for web, worker and beat.
 FROM python:3.11-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CANDOR_VAR_DIR=/var/lib/candor
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CANDOR_VAR_DIR=/var/lib/candor \
+    CANDOR_STATIC_ROOT=/app/staticfiles
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

@@ -186,7 +186,8 @@ def wrk(
     return Result(name, rps, latency["50"], latency["99"], errors)
 
 
-def nginx_serving(directory: Path, port: int) -> list[str]:
+def nginx_command(directory: Path, http: str) -> list[str]:
+    """nginx in the foreground with its files under `directory` and `http` in its http block."""
     conf = directory / "nginx.conf"
     conf.write_text(
         f"""
@@ -197,13 +198,8 @@ daemon off;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    gzip_static on;
-    types {{ text/html html; application/json json; }}
     client_body_temp_path {directory}/body;
-    server {{
-        listen 127.0.0.1:{port};
-        root {directory}/site;
-    }}
+    {http}
 }}
 """
     )
@@ -215,6 +211,20 @@ http {{
         "-e",
         str(directory / "error.log"),
     ]
+
+
+def nginx_serving(directory: Path, port: int) -> list[str]:
+    return nginx_command(
+        directory,
+        f"""
+    gzip_static on;
+    types {{ text/html html; application/json json; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {directory}/site;
+    }}
+""",
+    )
 
 
 def main() -> int:

@@ -125,7 +125,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# The image bakes its static files outside the data volume, so an upgrade never serves
+# (or publishes) the previous release's hashed names from a volume it mounted.
+STATIC_ROOT = Path(env_str("CANDOR_STATIC_ROOT", str(VAR_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -87,7 +87,12 @@ DOCUMENTS: dict[str, Document] = {
 
 
 def render(document: Document) -> Rendered:
-    body = json.dumps(document(), separators=(",", ":"), ensure_ascii=False)
+    # Beyond Statuspage's fields, which clients ignore: when this copy was made, so a
+    # reader of a published snapshot can tell how old it is.
+    generated_at = statuspage.timestamp(timezone.now())
+    body = json.dumps(
+        {**document(), "generated_at": generated_at}, separators=(",", ":"), ensure_ascii=False
+    )
     return Rendered(body=body.encode(), content_type="application/json")
 
 

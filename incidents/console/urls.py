@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from incidents.console.views import audit, auth, components, dashboard, incidents, maintenance
+from incidents.console.views import (
+    audit,
+    auth,
+    components,
+    dashboard,
+    incidents,
+    maintenance,
+    publishing,
+)
 from incidents.console.views.preview import preview
 
 app_name = "console"
@@ -30,5 +38,6 @@ urlpatterns: list[URLPattern] = [
     path("maintenance/new/", maintenance.maintenance_new, name="maintenance_new"),
     path("maintenance/<str:public_id>/", maintenance.maintenance_detail, name="maintenance_detail"),
     path("audit/", audit.audit_log, name="audit"),
+    path("publishing/", publishing.publishing, name="publishing"),
     path("preview/", preview, name="preview"),
 ]

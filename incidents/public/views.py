@@ -30,7 +30,8 @@ def render_page(
 ) -> Rendered:
     # Rendered without the request on purpose: RequestContext would run the auth and
     # messages context processors, which touch the session and the database.
-    body = render_to_string(template, {**candor(request), "path": request.path, **context})
+    context = {**candor(request), "path": request.path, "generated_at": timezone.now(), **context}
+    body = render_to_string(template, context)
     return Rendered(body=body.encode(), content_type=HTML, status=status)
 
 

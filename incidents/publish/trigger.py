@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,7 +40,7 @@ from incidents.worker_heartbeat import worker_alive
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "publish:pending"
-COALESCE_SECONDS = 1.0
+COALESCE_SECONDS = 0.5
 # A queued task that never runs must not block requests for longer than this.
 PENDING_TTL_SECONDS = 60
 # Renders per task at most, should the site keep moving while it publishes.
@@ -49,9 +51,23 @@ DEADLINE_SECONDS = 10.0
 _ENQUEUE_RETRY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0, "interval_max": 0.2}
 
 
+_local = threading.local()
+
+
+@contextmanager
+def publishing_deferred() -> Iterator[None]:
+    """Many public changes in a row (demo data, an import): publish once, at the end."""
+    _local.deferred = True
+    try:
+        yield
+    finally:
+        _local.deferred = False
+    request_publish()
+
+
 def request_publish() -> None:
     """Have the site published soon. Call after a public change commits; never raises."""
-    if not settings.CANDOR_PUBLISH_TARGETS:
+    if not settings.CANDOR_PUBLISH_TARGETS or getattr(_local, "deferred", False):
         return
     if not settings.CELERY_TASK_ALWAYS_EAGER and not worker_alive():
         log.warning("no worker is alive; publishing in this process")

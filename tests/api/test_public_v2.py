@@ -158,8 +158,13 @@ def check_timeline(
         check(component, COMPONENT, f"{item['name']}.components")
 
 
+# Candor's one addition at the top level, which Statuspage clients ignore.
+EXTRA = {"generated_at"}
+
+
 def check_document(path: str, doc: dict[str, Any]) -> None:
-    assert set(doc) == TOP_LEVEL[path]
+    assert set(doc) == TOP_LEVEL[path] | EXTRA
+    assert is_timestamp(doc["generated_at"])
     check(doc["page"], PAGE, "page")
     if "status" in doc:
         check(doc["status"], STATUS, "status")

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -72,6 +72,7 @@ class Stack:
     postgres: PrivatePostgres
     redis: PrivateRedis
     web_port: int = field(default_factory=free_port)
+    web_workers: int = 1
     token: str = ""
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
@@ -119,9 +120,11 @@ class Stack:
     def start_web(self) -> None:
         self.web = subprocess.Popen(
             [str(BIN / "granian"), "--interface", "wsgi", "statuspage.wsgi:application",
-             "--host", "127.0.0.1", "--port", str(self.web_port), "--workers", "1",
-             "--blocking-threads", "1", "--no-ws", "--log-level", "warning"],
+             "--host", "127.0.0.1", "--port", str(self.web_port),
+             "--workers", str(self.web_workers), "--blocking-threads", "1", "--no-ws",
+             "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=self._log("web"), stderr=subprocess.STDOUT,
+            start_new_session=True,  # its worker processes go down with it (_kill)
         )  # fmt: skip
         wait_for_port(self.web_port)
 
@@ -130,6 +133,7 @@ class Stack:
             [PYTHON, "-m", "celery", "-A", "statuspage", "worker", "--pool=solo",
              "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
             cwd=ROOT, env=self.env, stdout=self._log("worker"), stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         self.wait_until(lambda: self.redis_has("workers:heartbeat"), "the worker's heartbeat")
 
@@ -160,9 +164,8 @@ class Stack:
 
     def stop(self) -> None:
         for process in (self.web, self.worker):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+            if process is not None:
+                _kill(process)
         self.redis.stop()
         self.postgres.stop()
 
@@ -219,6 +222,13 @@ class Stack:
         raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{self.logs()}")
 
 
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a process started in a session of its own, and everything it started."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
     import socket
 
@@ -232,7 +242,7 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def running_stack(root: Path) -> Iterator[Stack]:
+def running_stack(root: Path, *, web_workers: int = 1) -> Iterator[Stack]:
     """A migrated stack with a staff token and the web server up; the worker is the
     test's to start."""
     bin_dir = postgres_bin()
@@ -243,7 +253,7 @@ def running_stack(root: Path) -> Iterator[Stack]:
     pg_root = Path(tempfile.mkdtemp(prefix="candor-pg-"))
     postgres = PrivatePostgres(bin_dir, pg_root / "data", free_port())
     redis = PrivateRedis(free_port())
-    stack = Stack(root, postgres, redis)
+    stack = Stack(root, postgres, redis, web_workers=web_workers)
     try:
         postgres.init()
         redis.start()

@@ -245,3 +245,29 @@ def test_the_publish_command_publishes_verifies_and_repairs(mirror: Path, db: No
 def test_the_publish_command_refuses_to_run_without_targets(db: None) -> None:
     with pytest.raises(CommandError, match="no publish targets"):
         call_command("publish")
+
+
+def test_demo_data_is_published_once_when_it_is_complete(
+    mirror: Path, db: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=StringIO())
+    assert site_version() > 20, "many public changes"
+    assert [p.name for p in (mirror / "versions").iterdir()] == [str(site_version())]
+
+
+def test_the_console_shows_each_copy_and_publishes_on_request(
+    mirror: Path, db: None, client: Client, responder: User
+) -> None:
+    _open()
+    client.force_login(responder)
+    page = client.get("/console/publishing/").content.decode()
+    assert "version <strong>1</strong>" in page
+    assert '<th scope="row">local</th>' in page and "never" in page
+    answer = client.post("/console/publishing/", follow=True)
+    assert "Version 1 published (local: published)." in answer.content.decode()
+    assert _served(mirror) == 1
+    assert "Current" in client.get("/console/publishing/").content.decode()
+    client.logout()
+    assert client.post("/console/publishing/").status_code == 302  # to the login page
+    assert _served(mirror) == 1

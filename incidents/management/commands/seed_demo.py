@@ -17,6 +17,7 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Component
+from incidents.publish.trigger import publishing_deferred
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "candor-demo-password"  # noqa: S105 - printed for the newcomer on purpose
@@ -67,10 +68,11 @@ class Command(BaseCommand):
             return
         now = timezone.now().replace(microsecond=0)
         actor = Actor.system("demo")
-        components = self._components(actor, since=now - timedelta(days=92))
-        self._past_incidents(actor, components, now=now)
-        self._open_incident(actor, components, now=now)
-        self._maintenance(actor, components, now=now)
+        with publishing_deferred():  # one publish of the finished demo, not one per change
+            components = self._components(actor, since=now - timedelta(days=92))
+            self._past_incidents(actor, components, now=now)
+            self._open_incident(actor, components, now=now)
+            self._maintenance(actor, components, now=now)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
 
     def _demo_user(self) -> None:
