@@ -25,6 +25,7 @@ from incidents.publish.manifest import Snapshot
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target
+from incidents.publish.targets.local import LocalTarget
 from incidents.publish.versions import site_version
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,9 @@ def publish(*, force: bool = False) -> PublishResult:
                     results[target.name] = _failed(target.name, f"render failed: {exc}")
             else:
                 version = snapshot.manifest.version
-                for target in due:
+                # Local copies first: a remote store that hangs until its timeouts must
+                # not delay the copy the live views fall back on.
+                for target in sorted(due, key=lambda t: not isinstance(t, LocalTarget)):
                     results[target.name] = _push(target, snapshot, force=force)
     return PublishResult(version, tuple(results[t.name] for t in targets))
 

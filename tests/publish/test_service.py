@@ -271,3 +271,20 @@ def test_the_console_shows_each_copy_and_publishes_on_request(
     client.logout()
     assert client.post("/console/publishing/").status_code == 302  # to the login page
     assert _served(mirror) == 1
+
+
+def test_the_local_copy_goes_first_whatever_the_order_of_the_setting(
+    moto: MotoServer, mirror: Path, db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.CANDOR_PUBLISH_TARGETS = ["s3", "local"]
+    _open()
+    pushed: list[str] = []
+    real_push = service._push
+
+    def recording(target: Any, snapshot: Any, *, force: bool) -> Any:
+        pushed.append(target.name)
+        return real_push(target, snapshot, force=force)
+
+    monkeypatch.setattr(service, "_push", recording)
+    service.publish()
+    assert pushed == ["local", "s3:status"]
