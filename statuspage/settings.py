@@ -86,6 +86,18 @@ DATABASES = {
         conn_max_age=env_int("CANDOR_DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that vanished from the network (no refusal, just silence) must cost a
+    # public request seconds before it falls back to the published snapshot, not a hang;
+    # keepalives notice a dead peer on a connection that was already open.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env_int("CANDOR_DB_CONNECT_TIMEOUT", 3, minimum=1),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

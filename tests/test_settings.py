@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,36 @@ def test_every_response_carries_a_csp_without_inline_script(client: Client, path
     assert directives["script-src"] == "'self'"
     assert directives["style-src"] == "'self'"
     assert "'unsafe-inline'" not in policy and "http" not in policy
+
+
+def test_a_silent_database_fails_the_connection_within_the_timeout() -> None:
+    """A server that takes the connection and never answers (a network black hole) costs
+    a request CANDOR_DB_CONNECT_TIMEOUT seconds, after which public pages fall back."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("CANDOR_", "DJANGO_"))}
+        probe = (
+            "import time, django; django.setup(); from django.db import connection;"
+            "started = time.monotonic()\n"
+            "try:\n    connection.ensure_connection()\n"
+            "except Exception as error:\n"
+            "    print(type(error).__name__, round(time.monotonic() - started, 1))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            env={
+                **clean,
+                "DJANGO_SETTINGS_MODULE": "statuspage.settings",
+                "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/candor",
+                "CANDOR_DB_CONNECT_TIMEOUT": "1",
+            },
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    name, seconds = done.stdout.split()
+    assert name == "OperationalError", done.stderr
+    assert 0.9 <= float(seconds) < 5
