@@ -98,6 +98,11 @@ class _GenerationMemo:
 
 _memo = _GenerationMemo()
 _rendering = threading.local()
+# After a database error, this process answers from the snapshot without trying the
+# database again for DATABASE_RETRY_SECONDS: each try may cost a connect timeout, and a
+# crowd of readers must not queue behind them while the database is away.
+DATABASE_RETRY_SECONDS = 5.0
+_database_down_until = 0.0
 
 
 @contextmanager
@@ -114,7 +119,10 @@ def rendering_fresh() -> Iterator[None]:
 
 
 def reset() -> None:
-    """Forget every rendering and the remembered generation (after a change; in tests)."""
+    """Forget every rendering and the remembered generation (after a change; in tests),
+    and that the database was down: a change has just committed to it."""
+    global _database_down_until
+    _database_down_until = 0.0
     with _lock:
         _entries.clear()
         _memo.value, _memo.read_at, _memo.failed_at = None, float("-inf"), float("-inf")
@@ -187,12 +195,17 @@ def public_response(
     request: HttpRequest, key: str, render: Callable[[], Rendered], *, cors: bool = False
 ) -> HttpResponse:
     """A cacheable public response: gzip when accepted, ETag revalidation, Cache-Control."""
+    global _database_down_until
+    fresh = getattr(_rendering, "fresh", False)
+    if not fresh and time.monotonic() < _database_down_until:
+        return _stale_response(request, cors=cors)
     try:
         entry = cached_render(key, render)
     except (OperationalError, InterfaceError):
-        if getattr(_rendering, "fresh", False):
+        if fresh:
             raise
         log.warning("database unreachable; serving %s from the last snapshot", key, exc_info=True)
+        _database_down_until = time.monotonic() + DATABASE_RETRY_SECONDS
         return _stale_response(request, cors=cors)
     rendered = entry.rendered
     compressed = entry.gzipped is not None and _accepts_gzip(request)
