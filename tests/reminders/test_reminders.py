@@ -6,6 +6,9 @@ from datetime import timedelta
 
 import time_machine
 from django.core import mail
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from incidents import lifecycle, tasks
 from incidents.audit import Actor
@@ -174,3 +177,83 @@ def test_a_per_incident_override_moves_the_promise_and_its_reminder(
     sent = _sweep_at(clock, timedelta(minutes=2))  # lead 5 min: due now already
     assert len(sent) == 1 and "due by 12:05 UTC" in sent[0].body
     assert Reminder.objects.filter(state=ReminderState.CANCELLED, kind="update_due").count() == 1
+
+
+@hypothesis_settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    updates=st.lists(st.integers(min_value=0, max_value=6 * 3600), max_size=5),
+    resolve_after=st.integers(min_value=0, max_value=6 * 3600),
+)
+def test_resolving_at_any_point_stops_the_schedule(
+    people: People, updates: list[int], resolve_after: int
+) -> None:
+    with time_machine.travel(T0, tick=False) as clock:
+        incident = _open([people.owner])
+        at = T0
+        for gap in updates:
+            at += timedelta(seconds=gap)
+            clock.move_to(at)
+            before = Incident.objects.get(pk=incident.pk).next_update_due
+            lifecycle.update_post(
+                actor=SYSTEM, incident=incident, body="More.", status="identified"
+            )
+            after = Incident.objects.get(pk=incident.pk).next_update_due
+            assert before is not None and after is not None
+            assert after > at and after >= before
+        clock.move_to(at + timedelta(seconds=resolve_after))
+        lifecycle.incident_resolve(actor=SYSTEM, incident=incident, body="Fixed.")
+    incident.refresh_from_db()
+    assert incident.next_update_due is None
+    assert not Reminder.objects.filter(incident=incident, state=ReminderState.PENDING).exists()
+
+
+def test_maintenance_reminds_before_its_start_at_its_end_and_when_it_overruns(
+    people: People, clock: time_machine.Coordinates
+) -> None:
+    maintenance = lifecycle.maintenance_schedule(
+        actor=SYSTEM,
+        name="Database upgrade",
+        body="Upgrading.",
+        scheduled_for=T0 + timedelta(hours=1),
+        scheduled_until=T0 + timedelta(hours=2),
+        auto_start=False,
+        auto_complete=False,
+    )
+    assert _sweep_at(clock, timedelta(minutes=54)) == []
+    [start] = _sweep_at(clock, timedelta(minutes=55))
+    assert start.to == ["oscar@example.com"]
+    assert "Maintenance starts: Database upgrade" in start.subject
+    assert "scheduled to start at 13:00 UTC" in start.body
+    clock.move_to(T0 + timedelta(minutes=61))
+    lifecycle.maintenance_update_post(
+        actor=SYSTEM, maintenance=maintenance, body="Started.", status="in_progress"
+    )
+    assert _sweep_at(clock, timedelta(minutes=119)) == []
+    [end] = _sweep_at(clock, timedelta(minutes=120))
+    assert "Maintenance ends" in end.subject
+    assert _sweep_at(clock, timedelta(minutes=134)) == []
+    [overrun] = _sweep_at(clock, timedelta(minutes=135))
+    assert "Maintenance overran" in overrun.subject
+    assert "should have ended at 14:00 UTC" in overrun.body
+
+
+def test_completing_maintenance_in_time_cancels_its_end_and_overrun_reminders(
+    people: People, clock: time_machine.Coordinates
+) -> None:
+    maintenance = lifecycle.maintenance_schedule(
+        actor=SYSTEM,
+        name="Cache flush",
+        body="Flushing.",
+        scheduled_for=T0 + timedelta(minutes=30),
+        scheduled_until=T0 + timedelta(hours=1),
+    )
+    clock.move_to(T0 + timedelta(minutes=40))
+    lifecycle.maintenance_update_post(
+        actor=SYSTEM, maintenance=maintenance, body="Done early.", status="completed"
+    )
+    assert [m.subject for m in _sweep_at(clock, timedelta(hours=3))] == []
+    assert set(
+        Reminder.objects.filter(maintenance=maintenance).values_list("state", flat=True)
+    ) == {ReminderState.CANCELLED}
