@@ -144,9 +144,9 @@ class Compliance:
         return self.on_time / self.gaps if self.gaps else None
 
 
-def _median(values: list[timedelta]) -> timedelta:
+def median(values: list[timedelta]) -> timedelta | None:
     if not values:
-        return timedelta(0)
+        return None
     ordered, middle = sorted(values), len(values) // 2
     if len(values) % 2:
         return ordered[middle]
@@ -166,6 +166,6 @@ def compliance(
     return Compliance(
         gaps=len(counted),
         on_time=len(counted) - len(late),
-        median_lateness=_median(late),
+        median_lateness=median(late) or timedelta(0),
         time_to_first_update=min(posted) - opened_at if posted and opened_at else None,
     )

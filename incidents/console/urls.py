@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from incidents.console.views import audit, auth, components, dashboard, incidents, maintenance
+from incidents.console.views import (
+    audit,
+    auth,
+    cadence,
+    components,
+    dashboard,
+    incidents,
+    maintenance,
+)
 from incidents.console.views.preview import preview
 
 app_name = "console"
@@ -17,6 +25,14 @@ urlpatterns: list[URLPattern] = [
     path("incidents/new/", incidents.incident_new, name="incident_new"),
     path("incidents/<str:public_id>/", incidents.incident_detail, name="incident_detail"),
     path("incidents/<str:public_id>/resolve/", incidents.incident_resolve, name="incident_resolve"),
+    path("incidents/<str:public_id>/owners/", cadence.incident_owners, name="incident_owners"),
+    path("incidents/<str:public_id>/cadence/", cadence.incident_cadence, name="incident_cadence"),
+    path("cadence/", cadence.cadence_settings, name="cadence"),
+    path("contacts/", cadence.contact_list, name="contacts"),
+    path("contacts/<str:public_id>/edit/", cadence.contact_edit, name="contact_edit"),
+    path("reminders/", cadence.reminder_list, name="reminders"),
+    path("reminders/<str:public_id>/ack/", cadence.reminder_ack, name="reminder_ack"),
+    path("compliance/", cadence.compliance, name="compliance"),
     path("components/", components.component_list, name="components"),
     path("components/new/", components.component_new, name="component_new"),
     path("components/groups/new/", components.group_new, name="group_new"),
