@@ -268,6 +268,9 @@ CANDOR_REMINDER_LEAD_SECONDS = env_int("CANDOR_REMINDER_LEAD_SECONDS", 300, mini
 # An overdue update escalates to the first contact on the escalation list at once, then to
 # the next every this many seconds while it stays overdue.
 CANDOR_ESCALATION_STEP_SECONDS = env_int("CANDOR_ESCALATION_STEP_SECONDS", 900, minimum=60)
+# A claimed reminder still unsent this long after its claim lost its task (a broker restart,
+# a killed worker): the next sweep queues it again.
+CANDOR_REMINDER_REQUEUE_SECONDS = env_int("CANDOR_REMINDER_REQUEUE_SECONDS", 60, minimum=1)
 # A maintenance window not completed this long after its scheduled end has overrun.
 CANDOR_MAINTENANCE_OVERRUN_SECONDS = env_int("CANDOR_MAINTENANCE_OVERRUN_SECONDS", 900, minimum=0)
 

@@ -36,10 +36,12 @@ from incidents.reminders import sms
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 500
-# A claim still unsent after this long lost its task (broker restart): queue it again.
-REQUEUE_AFTER = timedelta(seconds=60)
 # Later than this, the reminder says how late it is: the workers were away.
 LATE_AFTER = timedelta(seconds=60)
+
+
+def _requeue_after() -> timedelta:
+    return timedelta(seconds=settings.CANDOR_REMINDER_REQUEUE_SECONDS)
 
 
 def reminders_claim(*, now: datetime) -> list[int]:
@@ -56,7 +58,7 @@ def reminders_claim(*, now: datetime) -> list[int]:
         )
         lost = list(
             Reminder.objects.select_for_update(skip_locked=True)
-            .filter(state=ReminderState.CLAIMED, claimed_at__lt=now - REQUEUE_AFTER)
+            .filter(state=ReminderState.CLAIMED, claimed_at__lt=now - _requeue_after())
             .values_list("pk", flat=True)[:CLAIM_BATCH]
         )
         ids = due + lost
