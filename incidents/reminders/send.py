@@ -137,11 +137,12 @@ def reminder_send(reminder_id: int, *, now: datetime | None = None) -> str:
         return "cancelled"
     recipients = _recipients(reminder)
     if not recipients:
-        _finish(
-            reminder,
-            state=ReminderState.FAILED,
-            error="Nobody to remind: give the incident an owner, or mark a contact on call.",
+        nobody = (
+            f"The escalation list has no step {reminder.level} any more."
+            if reminder.kind == ReminderKind.ESCALATION
+            else "Nobody to remind: give the incident an owner, or mark a contact on call."
         )
+        _finish(reminder, state=ReminderState.FAILED, error=nobody)
         return "failed"
     incident = reminder.incident
     draft = draft_update(incident, phase=incident.status, now=now) if incident else ""

@@ -257,3 +257,15 @@ def test_completing_maintenance_in_time_cancels_its_end_and_overrun_reminders(
     assert set(
         Reminder.objects.filter(maintenance=maintenance).values_list("state", flat=True)
     ) == {ReminderState.CANCELLED}
+
+
+def test_an_escalation_whose_step_was_vacated_fails_saying_so(
+    people: People, clock: time_machine.Coordinates
+) -> None:
+    _open([people.owner])
+    people.commander.escalation_rank = None
+    people.commander.save()
+    _sweep_at(clock, timedelta(minutes=31))
+    second = Reminder.objects.get(kind="escalation", level=2)
+    assert second.state == ReminderState.FAILED
+    assert second.error == "The escalation list has no step 2 any more."

@@ -50,7 +50,6 @@ def _start_worker(port: int) -> subprocess.Popen[bytes]:
         "CANDOR_EMAIL_HOST": "127.0.0.1",
         "CANDOR_EMAIL_PORT": str(port),
         "CANDOR_REMINDER_REQUEUE_SECONDS": "2",
-        "CANDOR_PUBLISH_TARGETS": "",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "--pool=solo",
