@@ -115,6 +115,10 @@ class Reminder(models.Model):
     sms_result = models.CharField(max_length=200, blank=True)
     draft = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    # Tries that reached nobody (a mail server down, Twilio unreachable); retried later.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Not before this, when retrying; send_at keeps the planned moment lateness counts from.
+    retry_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField()

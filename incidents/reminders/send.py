@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 CLAIM_BATCH = 500
 # Later than this, the reminder says how late it is: the workers were away.
 LATE_AFTER = timedelta(seconds=60)
+# A reminder that reached nobody is tried again after 30 s, 1, 2, 4 min, then parked.
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(seconds=30)
 
 
 def _requeue_after() -> timedelta:
@@ -53,6 +56,7 @@ def reminders_claim(*, now: datetime) -> list[int]:
         due = list(
             Reminder.objects.select_for_update(skip_locked=True)
             .filter(state=ReminderState.PENDING, send_at__lte=now)
+            .exclude(retry_at__gt=now)
             .order_by("send_at", "pk")
             .values_list("pk", flat=True)[:CLAIM_BATCH]
         )
@@ -164,18 +168,35 @@ def reminder_send(reminder_id: int, *, now: datetime | None = None) -> str:
         [r.phone for r in recipients if r.phone],
         render_to_string("sms/reminder.txt", context).strip(),
     )
-    delivered = email_result.startswith("sent") or sms_result.startswith("sent")
+    delivered = _reached(email_result) or _reached(sms_result)
+    record = {
+        "recipients": [{"name": r.name, "email": r.email, "phone": r.phone} for r in recipients],
+        "email_result": email_result,
+        "sms_result": sms_result,
+        "draft": draft,
+    }
+    if delivered:
+        _finish(reminder, state=ReminderState.SENT, sent_at=now, error="", **record)
+        return "sent"
+    # Nobody was reached, so trying again cannot send anything twice.
+    attempts = reminder.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        error = f"Neither email nor SMS reached anyone after {attempts} tries."
+        _finish(reminder, state=ReminderState.FAILED, attempts=attempts, error=error, **record)
+        return "failed"
     _finish(
         reminder,
-        state=ReminderState.SENT if delivered else ReminderState.FAILED,
-        sent_at=now,
-        recipients=[{"name": r.name, "email": r.email, "phone": r.phone} for r in recipients],
-        email_result=email_result,
-        sms_result=sms_result,
-        draft=draft,
-        error="" if delivered else "Neither email nor SMS reached anyone.",
+        state=ReminderState.PENDING,
+        attempts=attempts,
+        retry_at=now + RETRY_BASE * 2 ** (attempts - 1),
+        error=f"Neither email nor SMS reached anyone (try {attempts}); trying again.",
+        **record,
     )
-    return "sent" if delivered else "failed"
+    return "retrying"
+
+
+def _reached(result: str) -> bool:
+    return result.startswith("sent to") and not result.startswith("sent to 0")
 
 
 def _email(addresses: list[str], subject: str, body: str) -> str:

@@ -17,7 +17,7 @@ from incidents.audit import Actor
 from incidents.models import AuditEvent, Incident, Reminder, ReminderState
 from incidents.reminders.services import incident_owners_set
 from tests.reminders.conftest import T0, People
-from tests.reminders.smtp_sink import smtp_sink
+from tests.reminders.smtp_sink import free_port, smtp_sink
 from tests.reminders.twilio_double import twilio_double
 
 SYSTEM = Actor.system("test")
@@ -59,22 +59,47 @@ def test_a_reminder_reaches_a_real_smtp_server(
     assert reminder.email_result == "sent to 1"
 
 
-def test_a_failing_smtp_server_is_recorded_on_the_reminder(
+def test_a_reminder_that_reached_nobody_is_retried_with_backoff_then_parked(
     people: People, clock: time_machine.Coordinates
 ) -> None:
-    from tests.reminders.smtp_sink import free_port
-
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=free_port(),  # nothing listens there
-    ):
+    down = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": free_port(),  # nothing listens there
+    }
+    with override_settings(**down):
         incident = _owned_incident(people)
+        reminder = Reminder.objects.filter(incident=incident, kind="update_due")
         clock.move_to(T0 + timedelta(minutes=10))
         tasks.reminders_sweep()
-    reminder = Reminder.objects.get(incident=incident, kind="update_due")
-    assert reminder.state == ReminderState.FAILED
-    assert reminder.email_result.startswith("failed:")
+        first = reminder.get()
+        assert (first.state, first.attempts) == (ReminderState.PENDING, 1)
+        assert first.email_result.startswith("failed:")
+        assert first.retry_at == T0 + timedelta(minutes=10, seconds=30)
+        clock.move_to(T0 + timedelta(minutes=10, seconds=29))
+        tasks.reminders_sweep()
+        assert reminder.get().attempts == 1  # not before its retry time
+        for _ in range(4):  # 30 s, 1, 2, 4 minutes later: every try fails
+            clock.move_to(reminder.get().retry_at)
+            tasks.reminders_sweep()
+        parked = reminder.get()
+        assert (parked.state, parked.attempts) == (ReminderState.FAILED, 5)
+        assert parked.error == "Neither email nor SMS reached anyone after 5 tries."
+
+    with smtp_sink() as (sink, port):  # the mail server is back: a retry goes out, saying how late
+        incident = lifecycle.incident_open(actor=SYSTEM, name="Second", body="x")
+        incident_owners_set(actor=SYSTEM, incident=incident, owners=[people.owner])
+        with override_settings(**{**down, "EMAIL_PORT": free_port()}):
+            clock.move_to(incident.next_update_due - timedelta(minutes=5))
+            tasks.reminders_sweep()
+        with override_settings(**{**down, "EMAIL_PORT": port}):
+            clock.move_to(incident.next_update_due - timedelta(minutes=3))
+            tasks.reminders_sweep()
+    # (The first incident's escalations were retried too; Olivia's reminder is this one.)
+    [message] = [m for m in sink.messages if "Second" in m["Subject"]]
+    assert "This reminder is 2 minutes late" in message.get_payload()
+    sent = Reminder.objects.get(incident=incident, kind="update_due")
+    assert (sent.state, sent.attempts, sent.lateness_seconds) == (ReminderState.SENT, 1, 120.0)
 
 
 def test_sms_goes_through_the_real_twilio_sdk(
