@@ -205,3 +205,17 @@ def test_the_compliance_page_shows_the_90_days_and_each_incident(console: Client
     assert "66.66% (2 of 3)" in page
     assert "Incident 1" in page
     assert "5 min" in page and "20 min" in page
+
+
+def test_the_dashboard_shows_when_each_update_is_due_and_which_are_overdue(
+    console: Client,
+) -> None:
+    lifecycle.incident_open(
+        actor=SYSTEM, name="Late one", body="x", now=timezone.now() - timedelta(minutes=20)
+    )
+    lifecycle.incident_open(actor=SYSTEM, name="Fresh one", body="x")
+    page = _text(console.get(reverse("console:dashboard")))
+    assert "Next update due" in page
+    assert page.count("overdue") == 1
+    late_row = page[page.index("Late one") : page.index("Late one") + 1500]
+    assert "overdue" in late_row
