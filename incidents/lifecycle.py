@@ -321,7 +321,8 @@ def update_post(
             else cadence.due_after_update(
                 previous_due=was_due,
                 posted_at=now,
-                follow_ups=incident.updates.count(),  # the opening one counts this one in
+                # Updates so far (the opening one and earlier follow-ups): this follow-up's number.
+                follow_ups=incident.updates.count(),
                 schedule=plan.schedule_for(incident),
             )
         )
@@ -388,7 +389,7 @@ def cadence_override_set(
         incident.save()
         plan.plan_incident(incident, now=now)
         described = (
-            f"{schedule.first}/{schedule.then}/{schedule.every} min" if schedule else "the default"
+            f"{schedule.first}/{schedule.then}/{schedule.every} min" if schedule else "its impact's"
         )
         audit_record(
             actor=actor,

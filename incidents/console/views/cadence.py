@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -158,7 +159,7 @@ def reminder_ack(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(request, "Reminder acknowledged.")
     else:
         messages.info(request, f"Already acknowledged by {reminder.acknowledged_by}.")
-    return redirect(_back(request, "/console/reminders/"))
+    return redirect(_back(request, reverse("console:reminders")))
 
 
 @staff_required
