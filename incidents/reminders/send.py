@@ -48,7 +48,8 @@ def _requeue_after() -> timedelta:
 
 
 def reminders_claim(*, now: datetime) -> list[int]:
-    """Claim every reminder whose time has come (and lost claims); their ids, to send.
+    """Claim up to CLAIM_BATCH reminders whose time has come, and as many lost claims;
+    their ids, to send. The next sweep takes the rest.
 
     A constant number of queries however many incidents are open.
     """

@@ -97,7 +97,9 @@ def test_a_reminder_that_reached_nobody_is_retried_with_backoff_then_parked(
             tasks.reminders_sweep()
     # (The first incident's escalations were retried too; Olivia's reminder is this one.)
     [message] = [m for m in sink.messages if "Second" in m["Subject"]]
-    assert "This reminder is 2 minutes late" in message.get_payload()
+    assert "This reminder is 2 minutes late: earlier tries to send it reached nobody." in (
+        message.get_payload()
+    )
     sent = Reminder.objects.get(incident=incident, kind="update_due")
     assert (sent.state, sent.attempts, sent.lateness_seconds) == (ReminderState.SENT, 1, 120.0)
 

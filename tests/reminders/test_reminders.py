@@ -120,7 +120,10 @@ def test_a_reminder_missed_while_workers_were_down_is_sent_saying_how_late(
     sent = _sweep_at(clock, timedelta(minutes=35))  # nobody swept since 12:00
     by_recipient = {m.to[0]: m for m in sent}
     assert set(by_recipient) == {"olivia@example.com", "cora@example.com", "ike@example.com"}
-    assert "This reminder is 25 minutes late" in by_recipient["olivia@example.com"].body
+    assert (
+        "This reminder is 25 minutes late: the reminder workers were unavailable when it was due."
+        in by_recipient["olivia@example.com"].body
+    )
     assert "This reminder is 20 minutes late" in by_recipient["cora@example.com"].body
     assert "This reminder is 5 minutes late" in by_recipient["ike@example.com"].body
     assert _sweep_at(clock, timedelta(minutes=36)) == []
