@@ -24,6 +24,10 @@ class Schedule:
     then: int
     every: int
 
+    def as_minutes(self) -> dict[str, int]:
+        """As the forms and the API name the fields."""
+        return {"first_minutes": self.first, "then_minutes": self.then, "every_minutes": self.every}
+
     def after(self, follow_ups: int) -> timedelta:
         """The interval that starts once `follow_ups` updates followed the opening one."""
         minutes = self.first if follow_ups == 0 else self.then if follow_ups == 1 else self.every

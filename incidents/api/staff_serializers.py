@@ -27,6 +27,7 @@ from incidents.models import (
     IncidentStatus,
     MaintenanceStatus,
 )
+from incidents.reminders.plan import override_of
 
 # Incidents may not put a component under maintenance: that is what maintenance is for.
 INCIDENT_COMPONENT_STATUSES = [
@@ -323,13 +324,8 @@ class IncidentOut(serializers.Serializer):
 
     @extend_schema_field(ScheduleOut(allow_null=True))
     def get_cadence(self, incident: Incident) -> dict[str, int] | None:
-        if incident.cadence_first_minutes is None:
-            return None
-        return {
-            "first_minutes": incident.cadence_first_minutes,
-            "then_minutes": incident.cadence_then_minutes or 0,
-            "every_minutes": incident.cadence_every_minutes or 0,
-        }
+        override = override_of(incident)
+        return override.as_minutes() if override else None
 
 
 class MaintenanceComponentOut(serializers.Serializer):

@@ -20,13 +20,12 @@ from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import cadence, lifecycle
+from incidents import lifecycle
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
 from incidents.models import (
     AuditEvent,
-    CadencePolicy,
     Component,
     ComponentGroup,
     Contact,
@@ -37,7 +36,7 @@ from incidents.models import (
     Maintenance,
     MaintenanceUpdate,
 )
-from incidents.reminders import services
+from incidents.reminders import plan, services
 
 # -- plumbing ---------------------------------------------------------------------------
 
@@ -237,25 +236,10 @@ class IncidentCadenceView(StaffView):
 
 
 def _policies() -> list[dict[str, Any]]:
-    stored = {p.impact: p for p in CadencePolicy.objects.all()}
-    rows = []
-    for impact in IncidentImpact.values:
-        policy = stored.get(impact)
-        schedule = (
-            cadence.Schedule(policy.first_minutes, policy.then_minutes, policy.every_minutes)
-            if policy
-            else cadence.DEFAULT_SCHEDULE
-        )
-        rows.append(
-            {
-                "impact": impact,
-                "first_minutes": schedule.first,
-                "then_minutes": schedule.then,
-                "every_minutes": schedule.every,
-                "default": policy is None,
-            }
-        )
-    return rows
+    return [
+        {**schedule.as_minutes(), "impact": impact, "default": default}
+        for impact, (schedule, default) in plan.impact_schedules().items()
+    ]
 
 
 class CadencePoliciesView(StaffView):

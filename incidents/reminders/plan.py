@@ -16,6 +16,7 @@ from incidents.models import (
     CadencePolicy,
     Contact,
     Incident,
+    IncidentImpact,
     Maintenance,
     Reminder,
     ReminderKind,
@@ -43,12 +44,25 @@ def override_of(incident: Incident) -> cadence.Schedule | None:
     )
 
 
+def _of(policy: CadencePolicy) -> cadence.Schedule:
+    return cadence.Schedule(policy.first_minutes, policy.then_minutes, policy.every_minutes)
+
+
 def policy_schedule(impact: str) -> cadence.Schedule:
     """The impact's policy, else the default."""
     policy = CadencePolicy.objects.filter(impact=impact).first()
-    if policy is None:
-        return cadence.DEFAULT_SCHEDULE
-    return cadence.Schedule(policy.first_minutes, policy.then_minutes, policy.every_minutes)
+    return _of(policy) if policy else cadence.DEFAULT_SCHEDULE
+
+
+def impact_schedules() -> dict[str, tuple[cadence.Schedule, bool]]:
+    """Every impact's schedule, in impact order, and whether it is the default."""
+    stored = {p.impact: p for p in CadencePolicy.objects.all()}
+    return {
+        impact: (_of(stored[impact]), False)
+        if impact in stored
+        else (cadence.DEFAULT_SCHEDULE, True)
+        for impact in IncidentImpact.values
+    }
 
 
 def schedule_for(incident: Incident) -> cadence.Schedule:

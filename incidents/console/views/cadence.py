@@ -15,7 +15,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
-from incidents.cadence import DEFAULT_SCHEDULE
 from incidents.compliance import compliance_report
 from incidents.console.forms.cadence import ContactForm, OwnersForm, ScheduleForm
 from incidents.console.views.base import (
@@ -27,34 +26,19 @@ from incidents.console.views.base import (
     submit_once,
 )
 from incidents.console.views.incidents import incident_page
-from incidents.models import CadencePolicy, Contact, Incident, IncidentImpact, Reminder
-from incidents.reminders import services
+from incidents.models import Contact, Incident, IncidentImpact, Reminder
+from incidents.reminders import plan, services
 
 RECENT_REMINDERS = 100
 
 
 def _policy_forms(bound: ScheduleForm | None = None) -> list[tuple[str, str, ScheduleForm, bool]]:
-    stored = {p.impact: p for p in CadencePolicy.objects.all()}
     rows = []
-    for impact in IncidentImpact:
-        policy = stored.get(impact.value)
-        initial = (
-            {
-                "first_minutes": policy.first_minutes,
-                "then_minutes": policy.then_minutes,
-                "every_minutes": policy.every_minutes,
-            }
-            if policy
-            else {
-                "first_minutes": DEFAULT_SCHEDULE.first,
-                "then_minutes": DEFAULT_SCHEDULE.then,
-                "every_minutes": DEFAULT_SCHEDULE.every,
-            }
-        )
-        form = ScheduleForm(initial=initial, prefix=impact.value)
-        if bound is not None and bound.prefix == impact.value:
+    for impact, (schedule, default) in plan.impact_schedules().items():
+        form = ScheduleForm(initial=schedule.as_minutes(), prefix=impact)
+        if bound is not None and bound.prefix == impact:
             form = bound
-        rows.append((impact.value, impact.label, form, policy is None))
+        rows.append((impact, IncidentImpact(impact).label, form, default))
     return rows
 
 

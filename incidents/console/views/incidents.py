@@ -94,14 +94,7 @@ def _cadence_context(incident: Incident, cadence_form: ScheduleForm | None) -> d
         "own_schedule": incident.cadence_first_minutes is not None,
         "overdue": incident.next_update_due is not None and incident.next_update_due < now,
         "cadence_form": cadence_form
-        or ScheduleForm(
-            prefix="cadence",
-            initial={
-                "first_minutes": schedule.first,
-                "then_minutes": schedule.then,
-                "every_minutes": schedule.every,
-            },
-        ),
+        or ScheduleForm(prefix="cadence", initial=schedule.as_minutes()),
         "owners_form": OwnersForm(initial={"owners": list(incident.owners.all())}),
         "reminders": incident.reminders.order_by("-send_at", "-pk")[:20],
         "compliance": incident_compliance(incident, now=now),
