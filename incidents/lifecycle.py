@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import cadence
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -38,6 +40,7 @@ from incidents.models import (
 from incidents.public.cache import public_changed
 from incidents.publish.trigger import request_publish
 from incidents.publish.versions import site_version_bump
+from incidents.reminders import plan
 from incidents.rendering import render_markdown
 
 MAX_NAME_LENGTH = 200
@@ -155,10 +158,16 @@ def _affected_record(
 
 
 def _incident_update_write(
-    incident: Incident, *, status: str, body: str, affected: list[dict[str, str]], now: datetime
+    incident: Incident,
+    *,
+    status: str,
+    body: str,
+    affected: list[dict[str, str]],
+    now: datetime,
+    due_at: datetime | None = None,
 ) -> IncidentUpdate:
     return IncidentUpdate.objects.create(
-        incident=incident, status=status, **_update_fields(body, affected, now)
+        incident=incident, status=status, due_at=due_at, **_update_fields(body, affected, now)
     )
 
 
@@ -234,7 +243,9 @@ def incident_open(
             monitoring_at=now if status == IncidentStatus.MONITORING else None,
             created_at=now,
             updated_at=now,
+            next_update_due=cadence.first_due(opened_at=now, schedule=plan.policy_schedule(impact)),
         )
+        plan.plan_incident(incident, now=now)
         IncidentComponent.objects.bulk_create(
             IncidentComponent(incident=incident, component=c, status=s)
             for c, s in components.items()
@@ -302,14 +313,33 @@ def update_post(
             incident.monitoring_at = now
         if status == IncidentStatus.RESOLVED:
             incident.resolved_at = now
+        # The cadence: this update answers the one due; resolving ends the promise.
+        was_due = incident.next_update_due
+        incident.next_update_due = (
+            None
+            if status == IncidentStatus.RESOLVED
+            else cadence.due_after_update(
+                previous_due=was_due,
+                posted_at=now,
+                # Updates so far (the opening one and earlier follow-ups): this follow-up's number.
+                follow_ups=incident.updates.count(),
+                schedule=plan.schedule_for(incident),
+            )
+        )
         incident.save()
+        plan.plan_incident(incident, now=now)
 
         named = set(components)
         if status == IncidentStatus.RESOLVED:
             named |= set(incident.components.all())
         changes = _recompute_statuses((c.pk for c in named), now=now)
         update = _incident_update_write(
-            incident, status=status, body=body, affected=_affected_record(named, changes), now=now
+            incident,
+            status=status,
+            body=body,
+            affected=_affected_record(named, changes),
+            now=now,
+            due_at=was_due,
         )
         resolved = status == IncidentStatus.RESOLVED
         audit_record(
@@ -326,6 +356,54 @@ def update_post(
         )
         _public_change()
     return update
+
+
+def cadence_override_set(
+    *,
+    actor: Actor,
+    incident: Incident,
+    schedule: cadence.Schedule | None,
+    now: datetime | None = None,
+) -> Incident:
+    """Give one incident its own schedule (None: back to its impact's), and move its
+    promised next update to what that schedule says, replayed from its history."""
+    now = now or timezone.now()
+    if schedule is not None:
+        _raise_if(defaultdict(list, cadence.schedule_problems(*astuple(schedule))))
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not incident.is_open:
+            raise ValidationError({"status": ["This incident is resolved; it has no cadence."]})
+        incident.cadence_first_minutes = schedule.first if schedule else None
+        incident.cadence_then_minutes = schedule.then if schedule else None
+        incident.cadence_every_minutes = schedule.every if schedule else None
+        follow_ups = list(
+            incident.updates.order_by("created_at", "pk").values_list("created_at", flat=True)
+        )[1:]
+        incident.next_update_due = cadence.due_from_history(
+            opened_at=incident.started_at,
+            follow_up_times=follow_ups,
+            schedule=plan.schedule_for(incident),
+        )
+        incident.updated_at = now
+        incident.save()
+        plan.plan_incident(incident, now=now)
+        described = (
+            f"{schedule.first}/{schedule.then}/{schedule.every} min" if schedule else "its impact's"
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CADENCE_OVERRIDE_SET,
+            target=incident,
+            summary=f"Cadence of {incident.name!r} set to {described}",
+            at=now,
+            data={
+                "schedule": astuple(schedule) if schedule else None,
+                "next_update_due": incident.next_update_due.isoformat(),
+            },
+        )
+        _public_change()
+    return incident
 
 
 def incident_resolve(
@@ -481,6 +559,7 @@ def maintenance_schedule(
             updated_at=now,
         )
         maintenance.components.set(components)
+        plan.plan_maintenance(maintenance, now=now)
         _maintenance_update_write(
             maintenance,
             status=MaintenanceStatus.SCHEDULED,
@@ -500,6 +579,13 @@ def maintenance_schedule(
         _public_change()
     return maintenance
 
+
+# Reminders each step makes moot: a started window needs no "starts soon".
+_MAINTENANCE_MOOTS: dict[str, tuple[str, ...]] = {
+    MaintenanceStatus.IN_PROGRESS: ("maintenance_start",),
+    MaintenanceStatus.VERIFYING: ("maintenance_start",),
+    MaintenanceStatus.COMPLETED: ("maintenance_start", "maintenance_end", "maintenance_overrun"),
+}
 
 _MAINTENANCE_AUDIT = {
     MaintenanceStatus.IN_PROGRESS: AuditAction.MAINTENANCE_STARTED,
@@ -544,6 +630,7 @@ def maintenance_update_post(
         if status == MaintenanceStatus.COMPLETED:
             maintenance.completed_at = now
         maintenance.save()
+        plan.cancel_maintenance(maintenance, *_MAINTENANCE_MOOTS.get(status, ()))
         components = list(maintenance.components.all())
         changes = _recompute_statuses((c.pk for c in components), now=now)
         update = _maintenance_update_write(

@@ -114,6 +114,8 @@ class IncidentView:
     resolved_at: datetime | None
     updates: tuple[UpdateView, ...]  # newest first
     components: tuple[ComponentView, ...]
+    # The promised next public update while open (incidents/cadence.py); None once resolved.
+    next_update_due: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -220,6 +222,7 @@ def _incident_view(i: Incident, group_ids: dict[int, str]) -> IncidentView:
         resolved_at=i.resolved_at,
         updates=tuple(_update_view(u) for u in i.updates.all()),
         components=_component_views(i.components.all(), group_ids),
+        next_update_due=i.next_update_due,
     )
 
 

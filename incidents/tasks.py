@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
 from incidents import idempotency, lifecycle, worker_heartbeat  # noqa: F401
 from incidents.publish import freshness, trigger
+from incidents.reminders import send
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
@@ -29,3 +31,19 @@ def publish_site() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def publish_freshness_check() -> dict[str, str]:
     return freshness.freshness_check()
+
+
+# Every few seconds: claims what is due in one short transaction and queues one send each,
+# so a slow mail server delays one reminder, not the sweep.
+@shared_task(acks_late=True, time_limit=30, soft_time_limit=25)
+def reminders_sweep() -> int:
+    ids = send.reminders_claim(now=timezone.now())
+    for reminder_id in ids:
+        reminder_send.delay(reminder_id)
+    return len(ids)
+
+
+# Not retried: a reminder half-sent must not be sent twice (its row says what happened).
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def reminder_send(reminder_id: int) -> str:
+    return send.reminder_send(reminder_id)

@@ -234,7 +234,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.idempotency_keys_prune",
         "schedule": 3600.0,
     },
+    # Claims the update reminders, escalations and maintenance reminders whose time has
+    # come and queues one send task each. Every few seconds, so a reminder leaves within
+    # seconds of its time; a sweep with nothing due is one indexed query.
+    "reminders-sweep": {"task": "incidents.tasks.reminders_sweep", "schedule": 5.0},
 }
+# Tasks the worker itself queues (a sweep's sends) go here; a deployment sharing one Redis
+# with another gives each its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CANDOR_CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # The public page.
@@ -280,6 +287,36 @@ CANDOR_PUBLISH_STALE_AFTER = env_int("CANDOR_PUBLISH_STALE_AFTER", 120, minimum=
 # A worker that has not said it is alive for this long is taken for gone: public changes
 # are then published by the web process itself (publish/trigger.py).
 CANDOR_WORKER_HEARTBEAT_TTL = env_int("CANDOR_WORKER_HEARTBEAT_TTL", 30, minimum=2)
+# Update cadence and reminders (README, "Update cadence").
+# A reminder goes out this long before an update is due.
+CANDOR_REMINDER_LEAD_SECONDS = env_int("CANDOR_REMINDER_LEAD_SECONDS", 300, minimum=0)
+# An overdue update escalates to the first contact on the escalation list at once, then to
+# the next every this many seconds while it stays overdue.
+CANDOR_ESCALATION_STEP_SECONDS = env_int("CANDOR_ESCALATION_STEP_SECONDS", 900, minimum=60)
+# A claimed reminder still unsent this long after its claim lost its task (a broker restart,
+# a killed worker): the next sweep queues it again.
+CANDOR_REMINDER_REQUEUE_SECONDS = env_int("CANDOR_REMINDER_REQUEUE_SECONDS", 60, minimum=1)
+# A maintenance window not completed this long after its scheduled end has overrun.
+CANDOR_MAINTENANCE_OVERRUN_SECONDS = env_int("CANDOR_MAINTENANCE_OVERRUN_SECONDS", 900, minimum=0)
+
+# Email (reminders, staff alerts).
+EMAIL_HOST = env_str("CANDOR_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CANDOR_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("CANDOR_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_secret("CANDOR_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("CANDOR_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "candor@localhost")
+
+# SMS reminders through Twilio, on when the account, token and a sender are set; without
+# them SMS is skipped and each reminder records that it was.
+CANDOR_TWILIO_ACCOUNT_SID = env_str("CANDOR_TWILIO_ACCOUNT_SID")
+CANDOR_TWILIO_AUTH_TOKEN = env_secret("CANDOR_TWILIO_AUTH_TOKEN")
+# A Messaging Service (preferred: it picks the sender) or one "from" number.
+CANDOR_TWILIO_MESSAGING_SERVICE_SID = env_str("CANDOR_TWILIO_MESSAGING_SERVICE_SID")
+CANDOR_TWILIO_FROM_NUMBER = env_str("CANDOR_TWILIO_FROM_NUMBER")
+# Another API base URL (a regional edge, or a local stand-in); empty: api.twilio.com.
+CANDOR_TWILIO_API_URL = env_str("CANDOR_TWILIO_API_URL").rstrip("/")
 
 LOGGING = {
     "version": 1,

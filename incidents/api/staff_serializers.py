@@ -15,15 +15,19 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents.cadence import Schedule
 from incidents.models import (
     AuditAction,
     Component,
     ComponentGroup,
     ComponentStatus,
+    Contact,
+    Incident,
     IncidentImpact,
     IncidentStatus,
     MaintenanceStatus,
 )
+from incidents.reminders.plan import override_of
 
 # Incidents may not put a component under maintenance: that is what maintenance is for.
 INCIDENT_COMPONENT_STATUSES = [
@@ -236,6 +240,61 @@ class AffectedOut(serializers.Serializer):
     )
 
 
+class ScheduleIn(serializers.Serializer):
+    """Minutes to the first follow-up update, to the second, then between each (1 to 1440)."""
+
+    first_minutes = serializers.IntegerField()
+    then_minutes = serializers.IntegerField()
+    every_minutes = serializers.IntegerField()
+
+    def schedule(self) -> Schedule:
+        data = self.validated_data
+        return Schedule(data["first_minutes"], data["then_minutes"], data["every_minutes"])
+
+
+class ScheduleOut(serializers.Serializer):
+    first_minutes = serializers.IntegerField()
+    then_minutes = serializers.IntegerField()
+    every_minutes = serializers.IntegerField()
+
+
+class CadencePolicyOut(ScheduleOut):
+    impact = EnumField("IncidentImpact", IncidentImpact.values)
+    default = serializers.BooleanField(help_text="True: no policy set, the default applies.")
+
+
+class OwnersIn(serializers.Serializer):
+    owners = serializers.ListField(
+        child=serializers.CharField(), help_text="Contact public ids; [] for nobody."
+    )
+
+    def validate_owners(self, value: list[str]) -> list[Contact]:
+        found = {c.public_id: c for c in Contact.objects.filter(public_id__in=value)}
+        unknown = [public_id for public_id in value if public_id not in found]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown contact {', '.join(unknown)}.")
+        return list(found.values())
+
+
+class ContactIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    email = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="E.164, e.g. +14155550100."
+    )
+    on_call = serializers.BooleanField(required=False, default=False)
+    escalation_rank = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ContactOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    on_call = serializers.BooleanField()
+    escalation_rank = serializers.IntegerField(allow_null=True)
+
+
 class IncidentOut(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
@@ -249,6 +308,24 @@ class IncidentOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     components = AffectedOut(source="affected", many=True)
     updates = UpdateOut(many=True, help_text="Newest first.")
+    next_update_due = serializers.DateTimeField(
+        allow_null=True, help_text="When the next public update is promised; null once resolved."
+    )
+    owners = serializers.SerializerMethodField(
+        help_text="Contacts reminded of its updates (public ids); none: the on-call list."
+    )
+    cadence = serializers.SerializerMethodField(
+        help_text="This incident's own schedule in minutes, or null: its impact's."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_owners(self, incident: Incident) -> list[str]:
+        return [c.public_id for c in incident.owners.all()]
+
+    @extend_schema_field(ScheduleOut(allow_null=True))
+    def get_cadence(self, incident: Incident) -> dict[str, int] | None:
+        override = override_of(incident)
+        return override.as_minutes() if override else None
 
 
 class MaintenanceComponentOut(serializers.Serializer):

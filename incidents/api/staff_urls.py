@@ -21,6 +21,17 @@ urlpatterns = [
         v.IncidentResolveView.as_view(),
         name="incident-resolve",
     ),
+    path(
+        "incidents/<str:public_id>/owners/", v.IncidentOwnersView.as_view(), name="incident-owners"
+    ),
+    path(
+        "incidents/<str:public_id>/cadence/",
+        v.IncidentCadenceView.as_view(),
+        name="incident-cadence",
+    ),
+    path("cadence/", v.CadencePoliciesView.as_view(), name="cadence"),
+    path("cadence/<str:impact>/", v.CadencePolicyView.as_view(), name="cadence-policy"),
+    path("contacts/", v.ContactsView.as_view(), name="contacts"),
     path("components/", v.ComponentsView.as_view(), name="components"),
     path("components/<str:public_id>/", v.ComponentDetailView.as_view(), name="component"),
     path(

@@ -28,12 +28,15 @@ from incidents.models import (
     AuditEvent,
     Component,
     ComponentGroup,
+    Contact,
     Incident,
     IncidentComponent,
+    IncidentImpact,
     IncidentUpdate,
     Maintenance,
     MaintenanceUpdate,
 )
+from incidents.reminders import plan, services
 
 # -- plumbing ---------------------------------------------------------------------------
 
@@ -105,6 +108,7 @@ def _incidents() -> QuerySet[Incident]:
             ),
         ),
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
+        "owners",
     ).order_by("-started_at", "-pk")
 
 
@@ -187,6 +191,106 @@ class IncidentResolveView(StaffView):
         data = _validated(s.IncidentResolveIn, request)
         lifecycle.incident_resolve(actor=self.actor(), incident=incident, **data)
         return Response(s.IncidentOut(_incidents().get(pk=incident.pk)).data)
+
+
+class IncidentOwnersView(StaffView):
+    @extend_schema(
+        tags=["cadence"], summary="Set who owns an incident",
+        description="Owners are reminded of each update due; with none, the on-call list is.",
+        request=s.OwnersIn,
+        responses={200: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def put(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        data = _validated(s.OwnersIn, request)
+        services.incident_owners_set(actor=self.actor(), incident=incident, owners=data["owners"])
+        return Response(s.IncidentOut(_incidents().get(pk=incident.pk)).data)
+
+
+class IncidentCadenceView(StaffView):
+    @extend_schema(
+        tags=["cadence"], summary="Give an incident its own update schedule",
+        request=s.ScheduleIn,
+        responses={200: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def put(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        parsed = s.ScheduleIn(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        lifecycle.cadence_override_set(
+            actor=self.actor(), incident=incident, schedule=parsed.schedule()
+        )
+        return Response(s.IncidentOut(_incidents().get(pk=incident.pk)).data)
+
+    @extend_schema(
+        tags=["cadence"], summary="Return an incident to its impact's schedule",
+        responses={200: s.IncidentOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def delete(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        lifecycle.cadence_override_set(actor=self.actor(), incident=incident, schedule=None)
+        return Response(s.IncidentOut(_incidents().get(pk=incident.pk)).data)
+
+
+def _policies() -> list[dict[str, Any]]:
+    return [
+        {**schedule.as_minutes(), "impact": impact, "default": default}
+        for impact, (schedule, default) in plan.impact_schedules().items()
+    ]
+
+
+class CadencePoliciesView(StaffView):
+    pagination_class = None
+
+    @extend_schema(
+        tags=["cadence"], summary="The update schedule of each impact",
+        responses={200: s.CadencePolicyOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response(s.CadencePolicyOut(_policies(), many=True).data)
+
+
+class CadencePolicyView(StaffView):
+    @extend_schema(
+        tags=["cadence"], summary="Set the update schedule of one impact",
+        description="Applies to incidents of that impact from their next update.",
+        request=s.ScheduleIn,
+        responses={200: s.CadencePolicyOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def put(self, request: Request, impact: str) -> Response:
+        if impact not in IncidentImpact.values:
+            raise NotFound(f"No impact {impact!r}.")
+        parsed = s.ScheduleIn(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        services.cadence_policy_set(actor=self.actor(), impact=impact, schedule=parsed.schedule())
+        [row] = [p for p in _policies() if p["impact"] == impact]
+        return Response(s.CadencePolicyOut(row).data)
+
+
+class ContactsView(StaffView):
+    pagination_class = None
+
+    @extend_schema(
+        tags=["cadence"], summary="Reminder contacts",
+        responses={200: s.ContactOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response(s.ContactOut(Contact.objects.all(), many=True).data)
+
+    @extend_schema(
+        tags=["cadence"], summary="Add a reminder contact",
+        request=s.ContactIn,
+        responses={201: s.ContactOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _validated(s.ContactIn, request)
+        contact = services.contact_save(actor=self.actor(), **data)
+        return Response(s.ContactOut(contact).data, status.HTTP_201_CREATED)
 
 
 # -- components and groups --------------------------------------------------------------

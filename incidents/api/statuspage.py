@@ -191,6 +191,9 @@ def incident_json(incident: IncidentView, page: Page) -> Json:
         "page_id": page.id,
         "incident_updates": [update_json(u, incident.public_id) for u in incident.updates],
         "components": [component_json(c, page) for c in incident.components],
+        # Candor's own: when the next update is promised, null once resolved. Statuspage
+        # has no such field; clients ignore fields they do not know.
+        "next_update_at": timestamp(incident.next_update_due),
     }
 
 

@@ -1,4 +1,11 @@
 from incidents.models.audit import AuditAction, AuditEvent
+from incidents.models.cadence import (
+    CadencePolicy,
+    Contact,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+)
 from incidents.models.components import (
     Component,
     ComponentGroup,
@@ -26,10 +33,12 @@ __all__ = [
     "ACTIVE_MAINTENANCE",
     "AuditAction",
     "AuditEvent",
+    "CadencePolicy",
     "Component",
     "ComponentGroup",
     "ComponentStatus",
     "ComponentStatusChange",
+    "Contact",
     "IdempotencyKey",
     "Incident",
     "IncidentComponent",
@@ -40,6 +49,9 @@ __all__ = [
     "MaintenanceStatus",
     "MaintenanceUpdate",
     "PublishTarget",
+    "Reminder",
+    "ReminderKind",
+    "ReminderState",
     "SiteVersion",
     "worst_status",
 ]

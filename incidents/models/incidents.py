@@ -36,6 +36,12 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # When the next public update is promised; empty once resolved (incidents/cadence.py).
+    next_update_due = models.DateTimeField(null=True, blank=True)
+    # This incident's own schedule, in minutes, instead of its impact's; all three or none.
+    cadence_first_minutes = models.PositiveIntegerField(null=True, blank=True)
+    cadence_then_minutes = models.PositiveIntegerField(null=True, blank=True)
+    cadence_every_minutes = models.PositiveIntegerField(null=True, blank=True)
     components: models.ManyToManyField[Component, IncidentComponent] = models.ManyToManyField(
         Component, through="IncidentComponent", related_name="incidents"
     )
@@ -47,6 +53,19 @@ class Incident(models.Model):
                 condition=(Q(status=IncidentStatus.RESOLVED) & Q(resolved_at__isnull=False))
                 | (~Q(status=IncidentStatus.RESOLVED) & Q(resolved_at__isnull=True)),
                 name="incident_resolved_at_iff_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    cadence_first_minutes__isnull=True,
+                    cadence_then_minutes__isnull=True,
+                    cadence_every_minutes__isnull=True,
+                )
+                | Q(
+                    cadence_first_minutes__isnull=False,
+                    cadence_then_minutes__isnull=False,
+                    cadence_every_minutes__isnull=False,
+                ),
+                name="incident_cadence_override_whole",
             ),
         ]
         indexes = [
@@ -105,6 +124,9 @@ class UpdateBase(models.Model):
 class IncidentUpdate(UpdateBase):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=16, choices=IncidentStatus.choices)
+    # The update that was due when this one was posted (empty for the opening one): the
+    # record cadence compliance is computed from.
+    due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(UpdateBase.Meta):
         pass

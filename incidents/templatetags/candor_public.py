@@ -49,6 +49,13 @@ def utc_time(value: datetime | None) -> SafeString:
 
 
 @register.simple_tag
+def utc_clock(value: datetime) -> SafeString:
+    """A <time> element showing only the hour and minute, "14:30 UTC"."""
+    iso = _utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_html('<time datetime="{}">{} UTC</time>', iso, f"{_utc(value):%H:%M}")
+
+
+@register.simple_tag
 def utc_date(value: date) -> SafeString:
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), utc_day(value))
 

@@ -116,6 +116,17 @@ WRITES: dict[str, Write] = {
     "post a maintenance update": _write(
         "post", "maintenances/{maintenance}/updates/", {"body": "Go.", "status": "in_progress"}
     ),
+    "add a contact": _write("post", "contacts/", {"name": "Oscar", "email": "o@example.com"}),
+    "set owners": _write("put", "incidents/{incident}/owners/", {"owners": []}),
+    "override the cadence": _write(
+        "put",
+        "incidents/{incident}/cadence/",
+        {"first_minutes": 5, "then_minutes": 10, "every_minutes": 30},
+    ),
+    "return to the impact's cadence": _write("delete", "incidents/{incident}/cadence/", {}),
+    "set an impact's cadence": _write(
+        "put", "cadence/critical/", {"first_minutes": 10, "then_minutes": 30, "every_minutes": 60}
+    ),
 }
 
 
@@ -151,7 +162,7 @@ def test_every_write_operation_documents_the_header() -> None:
         (method, path): operation
         for path, operations in schema["paths"].items()
         for method, operation in operations.items()
-        if method in ("post", "patch")
+        if method in ("post", "patch", "put", "delete")
     }
     assert len(writes) == len(WRITES)
     for where, operation in writes.items():

@@ -114,6 +114,8 @@ INCIDENT = {
     "started_at": is_timestamp, "page_id": string, "incident_updates": list_of(is_object),
     "components": list_of(is_object),
 }  # fmt: skip
+# Candor's one addition to Statuspage's incident: the promised next update (docs/api.md).
+INCIDENT_WITH_PROMISE = INCIDENT | {"next_update_at": nullable(is_timestamp)}
 MAINTENANCE = INCIDENT | {
     "status": one_of(*MAINTENANCE_STATUSES),
     "impact": constant("maintenance"),
@@ -170,7 +172,7 @@ def check_document(path: str, doc: dict[str, Any]) -> None:
         check(doc["status"], STATUS, "status")
     check_component_list(doc.get("components", []), "components")
     for incident in doc.get("incidents", []):
-        check_timeline(incident, INCIDENT, INCIDENT_STATUSES)
+        check_timeline(incident, INCIDENT_WITH_PROMISE, INCIDENT_STATUSES)
     for maintenance in doc.get("scheduled_maintenances", []):
         check_timeline(maintenance, MAINTENANCE, MAINTENANCE_STATUSES)
 

@@ -19,11 +19,14 @@ from incidents.console.urls import urlpatterns
 from incidents.models import (
     AuditEvent,
     Component,
+    Contact,
     IdempotencyKey,
     Incident,
     IncidentUpdate,
     Maintenance,
+    Reminder,
 )
+from incidents.reminders.services import contact_save
 
 ALREADY_SAVED = "Already saved — this form was submitted twice."
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -68,6 +71,8 @@ def test_every_write_form_carries_a_fresh_one_time_key(
         reverse("console:group_new"),
         reverse("console:maintenance_new"),
         reverse("console:maintenance_detail", args=[maintenance.public_id]),
+        reverse("console:cadence"),
+        reverse("console:contacts"),
     ]
     logout = f'action="{reverse("console:logout")}"'
     for page in pages:
@@ -103,6 +108,29 @@ def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
     return build
 
 
+def _contact(name: str = "Olivia") -> Contact:
+    return contact_save(actor=Actor.system("test"), name=name, email="olivia@example.com")
+
+
+def _owners(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    url = reverse("console:incident_owners", args=[objects["incident"].public_id])
+    return url, {"owners": _contact().public_id}
+
+
+def _contact_edit(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    url = reverse("console:contact_edit", args=[_contact().public_id])
+    return url, {"name": "Olivia B.", "email": "olivia@example.com", "on_call": "on"}
+
+
+def _reminder_ack(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    now = timezone.now()
+    reminder = Reminder.objects.create(
+        incident=objects["incident"], kind="update_due", due_at=now, send_at=now,
+        state="sent", sent_at=now, created_at=now,
+    )  # fmt: skip
+    return reverse("console:reminder_ack", args=[reminder.public_id]), {}
+
+
 WRITES: dict[str, Post] = {
     "incident_new": _post(
         "incident_new",
@@ -121,14 +149,40 @@ WRITES: dict[str, Post] = {
     "maintenance_detail": _post(
         "maintenance_detail", "maintenance", {"status": "in_progress", "body": "Go."}
     ),
+    "incident_cadence": _post(
+        "incident_cadence",
+        "incident",
+        {"cadence-first_minutes": "5", "cadence-then_minutes": "10", "cadence-every_minutes": "20"},
+    ),
+    "incident_owners": _owners,
+    "cadence": _post(
+        "cadence",
+        None,
+        {
+            "impact": "major",
+            "major-first_minutes": "10",
+            "major-then_minutes": "30",
+            "major-every_minutes": "60",
+        },
+    ),
+    "contacts": _post("contacts", None, {"name": "Oscar", "email": "oscar@example.com"}),
+    "contact_edit": _contact_edit,
+    "reminder_ack": _reminder_ack,
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
 # records nothing, and publishing twice leaves the copies as publishing once does).
 READ_ONLY = {
-    "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
+    "dashboard",
+    "incident_list",
+    "components",
+    "maintenance_list",
+    "audit",
+    "preview",
     "publishing",
-}  # fmt: skip
+    "reminders",
+    "compliance",
+}
 
 
 def test_every_console_write_view_is_covered_here() -> None:

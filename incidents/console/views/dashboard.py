@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from incidents.console.views.base import render_page, staff_required
 from incidents.models import Component, ComponentGroup, Incident, Maintenance, MaintenanceStatus
@@ -26,6 +27,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "console/dashboard.html",
         {
             "incidents": Incident.objects.filter(resolved_at__isnull=True).order_by("-started_at"),
+            "now": timezone.now(),
             "groups": groups,
             "ungrouped": ungrouped,
             "maintenances": Maintenance.objects.exclude(

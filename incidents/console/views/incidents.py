@@ -8,9 +8,12 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
+from incidents.compliance import incident_compliance
+from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
 from incidents.console.views.base import (
     apply_errors,
@@ -21,7 +24,9 @@ from incidents.console.views.base import (
     submit_once,
     timeline,
 )
-from incidents.models import Component, Incident, IncidentComponent
+from incidents.drafts import draft_update
+from incidents.models import Component, Incident, IncidentComponent, Reminder
+from incidents.reminders.plan import schedule_for
 
 PER_PAGE = 25
 
@@ -66,20 +71,56 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     return render_page(request, "console/incident_new.html", {"form": form}, status=status)
 
 
-def _detail(
+def _draft_form(
+    request: HttpRequest, incident: Incident, components: list[Component]
+) -> UpdatePostForm | None:
+    """The update form prefilled from a reminder's draft (?draft=<reminder id>)."""
+    reminder = Reminder.objects.filter(
+        public_id=request.GET.get("draft", ""), incident=incident
+    ).first()
+    if reminder is None or not incident.is_open:
+        return None
+    body = reminder.draft or draft_update(incident, phase=incident.status, now=timezone.now())
+    return UpdatePostForm(
+        incident=incident, components=components, initial={"status": incident.status, "body": body}
+    )
+
+
+def _cadence_context(incident: Incident, cadence_form: ScheduleForm | None) -> dict[str, Any]:
+    schedule = schedule_for(incident)
+    now = timezone.now()
+    return {
+        "schedule": schedule,
+        "own_schedule": incident.cadence_first_minutes is not None,
+        "overdue": incident.next_update_due is not None and incident.next_update_due < now,
+        "cadence_form": cadence_form
+        or ScheduleForm(prefix="cadence", initial=schedule.as_minutes()),
+        "owners_form": OwnersForm(initial={"owners": list(incident.owners.all())}),
+        "reminders": incident.reminders.order_by("-send_at", "-pk")[:20],
+        "compliance": incident_compliance(incident, now=now),
+    }
+
+
+def incident_page(
     request: HttpRequest,
     incident: Incident,
     *,
     update_form: UpdatePostForm | None = None,
     resolve_form: ResolveForm | None = None,
+    cadence_form: ScheduleForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     components = _components()
     effects = dict(
         IncidentComponent.objects.filter(incident=incident).values_list("component_id", "status")
     )
-    update_form = update_form or UpdatePostForm(incident=incident, components=components)
+    update_form = (
+        update_form
+        or _draft_form(request, incident, components)
+        or UpdatePostForm(incident=incident, components=components)
+    )
     context: dict[str, Any] = {
+        **_cadence_context(incident, cadence_form),
         "incident": incident,
         "timeline": timeline(incident.updates.order_by("-display_at", "-pk")),
         "affected": [c for c in components if c.pk in effects],
@@ -96,7 +137,7 @@ def _detail(
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = get_object_or_404(Incident, public_id=public_id)
     if request.method != "POST":
-        return _detail(request, incident)
+        return incident_page(request, incident)
     form = UpdatePostForm(request.POST, incident=incident, components=_components())
     if form.is_valid():
         try:
@@ -113,7 +154,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Update posted and published.")
             return redirect("console:incident_detail", public_id=incident.public_id)
-    return _detail(request, incident, update_form=form, status=400)
+    return incident_page(request, incident, update_form=form, status=400)
 
 
 @staff_required
@@ -133,4 +174,4 @@ def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, f"Incident “{incident.name}” is resolved.")
             return redirect("console:incident_detail", public_id=incident.public_id)
-    return _detail(request, incident, resolve_form=form, status=400)
+    return incident_page(request, incident, resolve_form=form, status=400)

@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.audit import Actor
-from incidents.models import Component
+from incidents.models import Component, Contact
 from incidents.publish.trigger import publishing_deferred
+from incidents.reminders.services import contact_save, incident_owners_set
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "candor-demo-password"  # noqa: S105 - printed for the newcomer on purpose
@@ -71,7 +72,8 @@ class Command(BaseCommand):
         with publishing_deferred():  # one publish of the finished demo, not one per change
             components = self._components(actor, since=now - timedelta(days=92))
             self._past_incidents(actor, components, now=now)
-            self._open_incident(actor, components, now=now)
+            owner = self._contacts(actor)
+            self._open_incident(actor, components, now=now, owner=owner)
             self._maintenance(actor, components, now=now)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
 
@@ -134,8 +136,17 @@ class Command(BaseCommand):
                         now=start + offset,
                     )
 
+    def _contacts(self, actor: Actor) -> Contact:
+        """Who reminders reach: an owner, the on-call fallback, an escalation ladder."""
+        contact_save(actor=actor, name="On-call engineer", email="oncall@example.com", on_call=True)
+        contact_save(actor=actor, name="Comms lead", email="comms@example.com", escalation_rank=1)
+        contact_save(
+            actor=actor, name="Incident commander", email="ic@example.com", escalation_rank=2
+        )
+        return contact_save(actor=actor, name="Dana (storage)", email="dana@example.com")
+
     def _open_incident(
-        self, actor: Actor, components: dict[str, Component], *, now: datetime
+        self, actor: Actor, components: dict[str, Component], *, now: datetime, owner: Contact
     ) -> None:
         incident = lifecycle.incident_open(
             actor=actor,
@@ -153,6 +164,7 @@ class Command(BaseCommand):
             status="identified",
             now=now - timedelta(minutes=12),
         )
+        incident_owners_set(actor=actor, incident=incident, owners=[owner], now=now)
 
     def _maintenance(
         self, actor: Actor, components: dict[str, Component], *, now: datetime

@@ -1,0 +1,184 @@
+"""Reminder benchmark: the claim sweep over 1,000 open incidents, and reminder lateness
+with a real worker and beat.
+
+    .venv/bin/python bench/reminders.py [--incidents 1000] [--spread 60]
+
+1. A fresh PostgreSQL database `candor_bench_reminders`, migrated; 1,000 incidents opened
+   through lifecycle (each plans its reminder, as in life) and one on-call contact.
+2. The sweep (`reminders_claim`) timed in this process, 30 runs each: with nothing due
+   (1,000 pending reminders, none yet due) and with every reminder due (it claims a
+   batch of 500 per sweep); queries counted with CaptureQueriesContext.
+3. Lateness: the same reminders made due at random moments over the next `--spread`
+   seconds, then a real `celery worker --beat` (2 prefork processes, Redis broker, the
+   project's 5 s sweep schedule) sends them by email to an SMTP sink on loopback. Lateness
+   is sent_at - send_at of each reminder.
+Results go to bench/results/reminders-<time>.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE = "candor_bench_reminders"
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+    "REDIS_URL": "redis://127.0.0.1:6379/4",
+    "CANDOR_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+    "CANDOR_VAR_DIR": str(ROOT / "var" / "bench-reminders"),
+    "CANDOR_CELERY_QUEUE": "bench-reminders",
+}
+os.environ.update(ENV)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def prepare_database() -> None:
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    for command in (["migrate"], ["collectstatic"]):  # the worker publishes the site too
+        subprocess.run(
+            [sys.executable, "manage.py", *command, "--noinput", "-v0"],
+            cwd=ROOT, env={**os.environ}, check=True,
+        )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--spread", type=int, default=60)
+    args = parser.parse_args()
+
+    prepare_database()
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from incidents import lifecycle
+    from incidents.audit import Actor
+    from incidents.models import Reminder, ReminderState
+    from incidents.reminders.send import reminders_claim
+    from incidents.reminders.services import contact_save
+    from tests.reminders.smtp_sink import smtp_sink
+
+    actor = Actor.system("bench")
+    contact_save(actor=actor, name="On call", email="oncall@example.com", on_call=True)
+    started = time.monotonic()
+    for n in range(args.incidents):
+        lifecycle.incident_open(actor=actor, name=f"Incident {n}", body="Investigating.")
+    print(f"opened {args.incidents} incidents in {time.monotonic() - started:.1f} s")
+    pending = Reminder.objects.filter(state=ReminderState.PENDING)
+    assert pending.count() == args.incidents
+
+    def timed(now: datetime) -> tuple[list[float], int, int]:
+        times, queries, claimed = [], 0, 0
+        for _ in range(30):
+            Reminder.objects.update(state=ReminderState.PENDING, claimed_at=None)
+            with CaptureQueriesContext(connection) as captured:
+                t = time.perf_counter()
+                claimed = len(reminders_claim(now=now))
+                times.append((time.perf_counter() - t) * 1000)
+            queries = len(captured)
+        return times, queries, claimed
+
+    now = timezone.now()
+    idle, idle_queries, idle_claimed = timed(now)
+    busy, busy_queries, busy_claimed = timed(now + timedelta(hours=1))
+    sweep = {
+        "nothing_due": {
+            "median_ms": statistics.median(idle), "p95_ms": percentile(idle, 0.95),
+            "max_ms": max(idle),
+            "queries": idle_queries, "claimed": idle_claimed,
+        },
+        "all_due": {
+            "median_ms": statistics.median(busy), "p95_ms": percentile(busy, 0.95),
+            "max_ms": max(busy),
+            "queries": busy_queries, "claimed": busy_claimed,
+        },
+    }  # fmt: skip
+    print(json.dumps(sweep, indent=2))
+
+    # Lateness with the real worker and beat.
+    start = timezone.now() + timedelta(seconds=10)
+    for reminder_id in Reminder.objects.values_list("pk", flat=True):
+        Reminder.objects.filter(pk=reminder_id).update(
+            state=ReminderState.PENDING,
+            claimed_at=None,
+            send_at=start + timedelta(seconds=random.uniform(0, args.spread)),
+        )
+    connection.close()
+    with smtp_sink() as (sink, port):
+        env = {**os.environ, "CANDOR_EMAIL_HOST": "127.0.0.1", "CANDOR_EMAIL_PORT": str(port)}
+        Path(ENV["CANDOR_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "--beat",
+             "--concurrency=2", "--loglevel=WARNING", "--queues", ENV["CANDOR_CELERY_QUEUE"],
+             "--schedule", str(Path(ENV["CANDOR_VAR_DIR"]) / "celerybeat-schedule")],
+            cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + args.spread + 120
+            while time.monotonic() < deadline:
+                if not Reminder.objects.exclude(state=ReminderState.SENT).exists():
+                    break
+                time.sleep(1)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=30)
+        emails = len(sink.messages)
+    rows = list(Reminder.objects.values_list("state", "send_at", "sent_at"))
+    sent = [(s, a) for state, s, a in rows if state == ReminderState.SENT and a]
+    lateness = [(a - s).total_seconds() for s, a in sent]
+    result = {
+        "incidents": args.incidents,
+        "sweep": sweep,
+        "lateness": {
+            "sent": len(sent), "emails": emails, "spread_s": args.spread,
+            "p50_s": percentile(lateness, 0.5), "p99_s": percentile(lateness, 0.99),
+            "max_s": max(lateness),
+        },
+    }  # fmt: skip
+    print(json.dumps(result["lateness"], indent=2))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = ROOT / "bench" / "results" / f"reminders-{stamp}"
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    idle_row, busy_row, late = sweep["nothing_due"], sweep["all_due"], result["lateness"]
+    out.with_suffix(".md").write_text(
+        f"Reminders, {args.incidents} open incidents, 2 cores, "
+        "PostgreSQL and Redis on loopback.\n\n"
+        "| sweep | median ms | p95 ms | max ms | queries | claimed |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
+        f"| nothing due | {idle_row['median_ms']:.2f} | {idle_row['p95_ms']:.2f} | "
+        f"{idle_row['max_ms']:.2f} | {idle_row['queries']} | {idle_row['claimed']} |\n"
+        f"| all due | {busy_row['median_ms']:.2f} | {busy_row['p95_ms']:.2f} | "
+        f"{busy_row['max_ms']:.2f} | {busy_row['queries']} | {busy_row['claimed']} |\n\n"
+        f"Lateness (sent - due), {late['sent']} reminders due over {late['spread_s']} s, "
+        f"worker + beat: p50 {late['p50_s']:.2f} s, p99 {late['p99_s']:.2f} s, "
+        f"max {late['max_s']:.2f} s; {late['emails']} emails received.\n"
+    )
+    print(f"wrote {out}.md and .json")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Twilio's inbound SMS webhook: a reply "ACK <code>" acknowledges a reminder.
+
+Only Twilio can call it: X-Twilio-Signature must sign the canonical URL and the form with
+our auth token, or the answer is 403 and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils.html import escape
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from incidents.audit import Actor
+from incidents.models import Reminder, ReminderState
+from incidents.reminders import sms
+from incidents.reminders.services import reminder_acknowledge
+
+# Replies match the reminders sent to the number within this many recent ones.
+RECENT = 200
+
+
+def _twiml(message: str) -> HttpResponse:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Response><Message>{escape(message)}</Message></Response>"
+    )
+    return HttpResponse(body, content_type="text/xml")
+
+
+def _reminder_for(phone: str, code: str) -> Reminder | None:
+    """The reminder the reply names (or the latest unacknowledged), if sent to `phone`."""
+    sent = Reminder.objects.filter(state=ReminderState.SENT).order_by("-sent_at", "-pk")
+    sent = sent.filter(public_id=code) if code else sent.filter(acknowledged_at__isnull=True)
+    for reminder in sent[:RECENT]:
+        if any(r.get("phone") == phone for r in reminder.recipients):
+            return reminder
+    return None
+
+
+@csrf_exempt  # Twilio cannot hold a CSRF token; the signature is what authenticates it
+@require_POST
+def inbound_sms(request: HttpRequest) -> HttpResponse:
+    # Twilio signs the URL it called: the canonical one, whatever proxy is in between.
+    url = settings.CANDOR_CANONICAL_URL + request.get_full_path()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not sms.signature_valid(url, request.POST.dict(), signature):
+        return HttpResponseForbidden("invalid Twilio signature")
+    phone = request.POST.get("From", "")
+    words = request.POST.get("Body", "").strip().split()
+    if not words or words[0].upper() not in {"ACK", "OK"}:
+        return _twiml('Reply "ACK <code>" to acknowledge a reminder.')
+    code = words[1] if len(words) > 1 else ""
+    reminder = _reminder_for(phone, code)
+    if reminder is None:
+        return _twiml("No reminder sent to this number matches that code.")
+    actor = Actor(label=f"sms:{phone}", channel="sms")
+    reminder_acknowledge(actor=actor, reminder=reminder)
+    return _twiml(f"Acknowledged reminder {reminder.public_id}. Thank you.")

@@ -1,0 +1,62 @@
+"""Schedules, contacts, owners. Forms check shape; the services say what is allowed, and
+their refusals land on these same fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from incidents.cadence import Schedule
+from incidents.models import Contact
+
+MINUTES = forms.NumberInput(attrs={"inputmode": "numeric"})
+
+
+class ScheduleForm(forms.Form):
+    first_minutes = forms.IntegerField(
+        label="First update after (minutes)", widget=MINUTES, help_text="After opening."
+    )
+    then_minutes = forms.IntegerField(
+        label="Second update after (minutes)", widget=MINUTES, help_text="After the first."
+    )
+    every_minutes = forms.IntegerField(
+        label="Then every (minutes)", widget=MINUTES, help_text="Until resolved."
+    )
+
+    def schedule(self) -> Schedule:
+        data = self.cleaned_data
+        return Schedule(data["first_minutes"], data["then_minutes"], data["every_minutes"])
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(
+        required=False, max_length=20, help_text="International format, e.g. +14155550100."
+    )
+    on_call = forms.BooleanField(
+        required=False, label="On call: reminded about incidents nobody owns, and maintenance"
+    )
+    escalation_rank = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Escalation rank",
+        help_text="1 is told first when an update is overdue, then 2, … Empty: not on the list.",
+        widget=MINUTES,
+    )
+
+
+class OwnersForm(forms.Form):
+    owners = forms.ModelMultipleChoiceField(
+        queryset=Contact.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        to_field_name="public_id",  # integer keys never leave the database
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["owners"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)
+        field.queryset = Contact.objects.order_by("name", "pk")

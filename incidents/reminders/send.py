@@ -1,0 +1,216 @@
+"""Claiming what is due, then sending it: the beat sweep and the per-reminder task.
+
+The sweep locks due rows with SKIP LOCKED and marks them claimed in one short
+transaction, so two sweeps at once (two beats, a retry) take disjoint rows. Each claimed
+reminder is sent by its own task, which first moves it claimed -> sending with a
+conditional UPDATE: a duplicate task message finds nothing to take. Network I/O happens
+after that claim and outside any transaction. A claim whose task was lost with the broker
+is re-queued by a later sweep; one interrupted mid-send stays "sending" and is never sent
+again: a missing reminder is visible in the console, a double one would be noise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.drafts import draft_update, status_url
+from incidents.models import (
+    Contact,
+    IncidentStatus,
+    MaintenanceStatus,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+)
+from incidents.reminders import sms
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 500
+# Later than this, the reminder says how late it is: the workers were away.
+LATE_AFTER = timedelta(seconds=60)
+# A reminder that reached nobody is tried again after 30 s, 1, 2, 4 min, then parked.
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(seconds=30)
+
+
+def _requeue_after() -> timedelta:
+    return timedelta(seconds=settings.CANDOR_REMINDER_REQUEUE_SECONDS)
+
+
+def reminders_claim(*, now: datetime) -> list[int]:
+    """Claim up to CLAIM_BATCH reminders whose time has come, and as many lost claims;
+    their ids, to send. The next sweep takes the rest.
+
+    A constant number of queries however many incidents are open.
+    """
+    with transaction.atomic():
+        due = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(state=ReminderState.PENDING, send_at__lte=now)
+            .exclude(retry_at__gt=now)
+            .order_by("send_at", "pk")
+            .values_list("pk", flat=True)[:CLAIM_BATCH]
+        )
+        lost = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(state=ReminderState.CLAIMED, claimed_at__lt=now - _requeue_after())
+            .values_list("pk", flat=True)[:CLAIM_BATCH]
+        )
+        ids = due + lost
+        if ids:
+            Reminder.objects.filter(pk__in=ids).update(state=ReminderState.CLAIMED, claimed_at=now)
+    return ids
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+    phone: str
+
+    @classmethod
+    def of(cls, contact: Contact) -> Recipient:
+        return cls(contact.name, contact.email, contact.phone)
+
+
+def _recipients(reminder: Reminder) -> list[Recipient]:
+    if reminder.kind == ReminderKind.ESCALATION:
+        ladder = Contact.objects.filter(escalation_rank__isnull=False).order_by("escalation_rank")
+        step = list(ladder[reminder.level - 1 : reminder.level])
+        return [Recipient.of(c) for c in step]
+    if reminder.incident is not None:
+        owners = list(reminder.incident.owners.all())
+        if owners:
+            return [Recipient.of(c) for c in owners]
+    # Nobody owns it (or it is maintenance): whoever is on call.
+    return [Recipient.of(c) for c in Contact.objects.filter(on_call=True)]
+
+
+def _moot(reminder: Reminder) -> str:
+    """Why the reminder no longer applies, or "" if it still does."""
+    incident, maintenance = reminder.incident, reminder.maintenance
+    if incident is not None:
+        if incident.status == IncidentStatus.RESOLVED:
+            return "The incident was resolved."
+        if incident.next_update_due != reminder.due_at:
+            return "The update was posted."
+    if maintenance is not None:
+        if maintenance.status == MaintenanceStatus.COMPLETED:
+            return "The maintenance was completed."
+        if reminder.kind == ReminderKind.MAINTENANCE_START and maintenance.started_at:
+            return "The maintenance started."
+    return ""
+
+
+def _draft_link(reminder: Reminder) -> str:
+    if reminder.incident is not None:
+        path = reverse("console:incident_detail", args=[reminder.incident.public_id])
+        return f"{settings.CANDOR_CANONICAL_URL}{path}?draft={reminder.public_id}"
+    assert reminder.maintenance is not None
+    path = reverse("console:maintenance_detail", args=[reminder.maintenance.public_id])
+    return f"{settings.CANDOR_CANONICAL_URL}{path}"
+
+
+def _late_by(reminder: Reminder, now: datetime) -> int:
+    """Whole minutes late, when later than LATE_AFTER; 0 otherwise."""
+    late = now - reminder.send_at
+    return int(late.total_seconds() // 60) if late > LATE_AFTER else 0
+
+
+def reminder_send(reminder_id: int, *, now: datetime | None = None) -> str:
+    """Send one claimed reminder by email and SMS; what happened, for the task's result."""
+    now = now or timezone.now()
+    taken = Reminder.objects.filter(pk=reminder_id, state=ReminderState.CLAIMED).update(
+        state=ReminderState.SENDING
+    )
+    if not taken:
+        return "not claimed"  # sent, or being sent, by another task
+    reminder = Reminder.objects.select_related("incident", "maintenance").get(pk=reminder_id)
+    moot = _moot(reminder)
+    if moot:
+        _finish(reminder, state=ReminderState.CANCELLED, error=moot)
+        return "cancelled"
+    recipients = _recipients(reminder)
+    if not recipients:
+        nobody = (
+            f"The escalation list has no step {reminder.level} any more."
+            if reminder.kind == ReminderKind.ESCALATION
+            else "Nobody to remind: give the incident an owner, or mark a contact on call."
+        )
+        _finish(reminder, state=ReminderState.FAILED, error=nobody)
+        return "failed"
+    incident = reminder.incident
+    draft = draft_update(incident, phase=incident.status, now=now) if incident else ""
+    context = {
+        "reminder": reminder,
+        "kind": ReminderKind(reminder.kind).label,
+        "subject_name": incident.name if incident else reminder.maintenance.name,  # type: ignore[union-attr]
+        "draft": draft,
+        "link": _draft_link(reminder),
+        "status_url": status_url(incident) if incident else "",
+        "late_minutes": _late_by(reminder, now),
+        "page_name": settings.CANDOR_PAGE_NAME,
+    }
+    subject, _, body = render_to_string("email/reminder.txt", context).partition("\n")
+    email_result = _email(
+        [r.email for r in recipients if r.email], subject.strip(), body.lstrip("\n")
+    )
+    sms_result = sms.send_all(
+        [r.phone for r in recipients if r.phone],
+        render_to_string("sms/reminder.txt", context).strip(),
+    )
+    delivered = _reached(email_result) or _reached(sms_result)
+    record = {
+        "recipients": [{"name": r.name, "email": r.email, "phone": r.phone} for r in recipients],
+        "email_result": email_result,
+        "sms_result": sms_result,
+        "draft": draft,
+    }
+    if delivered:
+        _finish(reminder, state=ReminderState.SENT, sent_at=now, error="", **record)
+        return "sent"
+    # Nobody was reached, so trying again cannot send anything twice.
+    attempts = reminder.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        error = f"Neither email nor SMS reached anyone after {attempts} tries."
+        _finish(reminder, state=ReminderState.FAILED, attempts=attempts, error=error, **record)
+        return "failed"
+    _finish(
+        reminder,
+        state=ReminderState.PENDING,
+        attempts=attempts,
+        retry_at=now + RETRY_BASE * 2 ** (attempts - 1),
+        error=f"Neither email nor SMS reached anyone (try {attempts}); trying again.",
+        **record,
+    )
+    return "retrying"
+
+
+def _reached(result: str) -> bool:
+    return result.startswith("sent to") and not result.startswith("sent to 0")
+
+
+def _email(addresses: list[str], subject: str, body: str) -> str:
+    if not addresses:
+        return "no email addresses"
+    messages = [EmailMessage(subject, body, None, [address]) for address in addresses]
+    try:
+        sent = get_connection().send_messages(messages) or 0
+    except Exception as error:  # any SMTP or socket failure: recorded on the reminder
+        log.warning("reminder email failed: %s", error)
+        return f"failed: {error}"[:200]
+    return f"sent to {sent}"
+
+
+def _finish(reminder: Reminder, **fields: object) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(**fields)
