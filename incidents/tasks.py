@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
 
-from incidents import idempotency, lifecycle
+from incidents import approvals, idempotency, lifecycle
 from incidents.publish import freshness, trigger
 
 
@@ -28,3 +30,19 @@ def publish_site() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def publish_freshness_check() -> dict[str, str]:
     return freshness.freshness_check()
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def approvers_notify(what: str) -> int:
+    """Tell the approvers that words wait for them (no text in the mail: it is not public
+    yet, and mail leaves our hands)."""
+    recipients = approvals.approver_emails()
+    if not recipients:
+        return 0
+    return send_mail(
+        subject=f"[{settings.CANDOR_PAGE_NAME}] Wording waits for your approval",
+        message=f"New {what} waits for approval in the console:\n"
+        f"{settings.CANDOR_CANONICAL_URL}/console/approvals/\n",
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -231,6 +231,16 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
 CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
 
+# Approved wording (README, "Roles, templates and the wording policy"). The approvals a
+# template version needs, by approver kind: "legal", "support", or "any" approver.
+CANDOR_TEMPLATE_APPROVALS = env_list("CANDOR_TEMPLATE_APPROVALS", ["legal", "support"])
+CANDOR_CUSTOM_TEXT_APPROVALS = env_list("CANDOR_CUSTOM_TEXT_APPROVALS", ["any"])
+for _kind in CANDOR_TEMPLATE_APPROVALS + CANDOR_CUSTOM_TEXT_APPROVALS:
+    if _kind not in ("legal", "support", "any"):
+        raise ConfigError(f"approval kind {_kind!r} is not one of legal, support, any")
+if not CANDOR_TEMPLATE_APPROVALS or not CANDOR_CUSTOM_TEXT_APPROVALS:
+    raise ConfigError("wording needs at least one approval (the two-person rule)")
+
 # Publishing the public site as static snapshots (docs/design.md, "Publishing").
 # Where it goes: "local" (CANDOR_MIRROR_DIR, served by the nginx mirror) and "s3".
 CANDOR_PUBLISH_TARGETS = env_list("CANDOR_PUBLISH_TARGETS", ["local"])

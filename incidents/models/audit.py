@@ -19,6 +19,14 @@ class AuditAction(models.TextChoices):
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    TEMPLATE_VERSION_SUBMITTED = "template.submitted", "Template version submitted"
+    TEMPLATE_VERSION_APPROVED = "template.approved", "Template version approved"
+    CUSTOM_TEXT_REQUESTED = "custom_text.requested", "Custom text submitted for approval"
+    CUSTOM_TEXT_APPROVED = "custom_text.approved", "Custom text approved"
+    POLICY_RULE_SAVED = "policy.rule_saved", "Wording rule saved"
+    WORDING_OVERRIDDEN = "wording.overridden", "Wording policy overridden"
+    OVERRIDE_REVIEWED = "wording.override_reviewed", "Override reviewed"
+    ROLES_SET = "staff.roles_set", "Staff roles set"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
