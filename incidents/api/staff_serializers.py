@@ -91,6 +91,12 @@ class _ComponentImpactsMixin(serializers.Serializer):
         return {found[item["id"]]: item["status"] for item in value}
 
 
+OVERRIDE_HELP = (
+    "Admins only, in an emergency: publish words that are not approved, saying why. "
+    "Audited, and queued for review."
+)
+
+
 class IncidentOpenIn(_ComponentImpactsMixin):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(help_text="The first update, in Markdown.")
@@ -101,6 +107,9 @@ class IncidentOpenIn(_ComponentImpactsMixin):
     )
     impact = EnumField("IncidentImpact", IncidentImpact.values, default=IncidentImpact.MINOR)
     components = ComponentImpactIn(many=True, required=False, default=list)
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 class IncidentUpdateIn(_ComponentImpactsMixin):
@@ -111,10 +120,16 @@ class IncidentUpdateIn(_ComponentImpactsMixin):
         many=True, required=False, default=list,
         help_text="Components to add to the incident or whose status changes.",
     )  # fmt: skip
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 class IncidentResolveIn(serializers.Serializer):
     body = serializers.CharField(help_text="The resolving update, in Markdown.")
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 class ComponentIn(serializers.Serializer):
@@ -146,6 +161,9 @@ class GroupIn(serializers.Serializer):
 class MaintenanceScheduleIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(help_text="The announcement, in Markdown.")
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
     scheduled_for = serializers.DateTimeField()
     scheduled_until = serializers.DateTimeField()
     components = serializers.ListField(
@@ -172,6 +190,9 @@ class MaintenanceScheduleIn(serializers.Serializer):
 class MaintenanceUpdateIn(serializers.Serializer):
     body = serializers.CharField(help_text="Markdown.")
     status = EnumField("MaintenanceStatus", MaintenanceStatus.values)
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 # -- output -----------------------------------------------------------------------------
@@ -287,6 +308,15 @@ class AuditEventOut(serializers.Serializer):
     ip = serializers.IPAddressField(allow_null=True)
 
 
+class ViolationOut(serializers.Serializer):
+    rule = serializers.CharField(help_text="The policy rule's key.")
+    kind = serializers.CharField()
+    reason = serializers.CharField(help_text="Why, for the writer.")
+    start = serializers.IntegerField(allow_null=True, help_text="Offset into the text sent.")
+    end = serializers.IntegerField(allow_null=True)
+    excerpt = serializers.CharField(allow_blank=True)
+
+
 class ErrorOut(serializers.Serializer):
     """The error shape (see incidents/api/errors.py)."""
 
@@ -295,5 +325,8 @@ class ErrorOut(serializers.Serializer):
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Per input field, the reasons it was refused (400 only).",
+        help_text="Per input field, the reasons it was refused (400 and 422).",
+    )
+    violations = ViolationOut(
+        many=True, required=False, help_text="What breaks the wording policy (422 only)."
     )

@@ -17,10 +17,11 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import lifecycle
+from incidents import lifecycle, roles
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
@@ -43,8 +44,22 @@ class StaffPagination(LimitOffsetPagination):
     max_limit = 200
 
 
+class HasRolePermission(BasePermission):
+    """Reading takes a staff account; writing, the permission the view names (roles.py)."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        needed = getattr(view, "write_permission", None)
+        if request.method in SAFE_METHODS or needed is None:
+            return True
+        return bool(request.user.has_perm(needed))
+
+
 class StaffView(GenericAPIView):
     pagination_class: type[BasePagination] | None = StaffPagination
+    permission_classes = [IsAdminUser, HasRolePermission]
+    write_permission: str | None = roles.POST_UPDATES
 
     def actor(self) -> Actor:
         # REMOTE_ADDR, not X-Forwarded-For: a forwarded header is the client's to invent
@@ -79,12 +94,13 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     reasons = {
         400: "Invalid input: per-field reasons under `errors`.",
         401: "No or invalid credentials.",
-        403: "Not a staff member.",
+        403: "Not a staff member, or a role without this permission.",
         404: "No such resource.",
         409: "A request with this Idempotency-Key is in progress.",
         413: "Request body too large.",
         415: "Not JSON.",
-        422: "This Idempotency-Key was used for a different request.",
+        422: "The words are not approved or break the wording policy (`violations` lists "
+        "why), or this Idempotency-Key was used for a different request.",
     }
     return {code: OpenApiResponse(s.ErrorOut, description=reasons[code]) for code in codes}
 
@@ -193,6 +209,7 @@ class IncidentResolveView(StaffView):
 
 
 class ComponentsView(StaffView):
+    write_permission = roles.MANAGE_COMPONENTS
     pagination_class = None  # a page has tens of components, never thousands
 
     @extend_schema(
@@ -216,6 +233,8 @@ class ComponentsView(StaffView):
 
 
 class ComponentDetailView(StaffView):
+    write_permission = roles.MANAGE_COMPONENTS
+
     @extend_schema(
         tags=["components"], summary="One component",
         responses={200: s.ComponentOut, **_errors(*READ_ERRORS, 404)},
@@ -260,6 +279,7 @@ class ComponentStatusView(StaffView):
 
 
 class GroupsView(StaffView):
+    write_permission = roles.MANAGE_COMPONENTS
     pagination_class = None
 
     @extend_schema(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from incidents.console.views import audit, auth, components, dashboard, incidents, maintenance
+from incidents.console.views import (
+    audit,
+    auth,
+    components,
+    dashboard,
+    incidents,
+    maintenance,
+    wording,
+)
 from incidents.console.views.preview import preview
 
 app_name = "console"
@@ -31,4 +39,10 @@ urlpatterns: list[URLPattern] = [
     path("maintenance/<str:public_id>/", maintenance.maintenance_detail, name="maintenance_detail"),
     path("audit/", audit.audit_log, name="audit"),
     path("preview/", preview, name="preview"),
+    path("wording/check/", wording.wording_check, name="wording_check"),
+    path("approvals/", wording.approvals_queue, name="approvals"),
+    path("templates/", wording.templates, name="templates"),
+    path("policy/", wording.policy, name="policy"),
+    path("staff/", wording.staff, name="staff"),
+    path("staff/<str:username>/roles/", wording.staff_roles, name="staff_roles"),
 ]

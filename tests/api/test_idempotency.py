@@ -18,9 +18,10 @@ from psycopg import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import idempotency, lifecycle
+from incidents import idempotency, lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
+from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory
 
 STAFF = "/api/staff/"
@@ -223,7 +224,7 @@ def test_a_refused_write_leaves_its_key_for_the_corrected_retry(
 
 
 def test_keys_belong_to_each_user(staff_api: APIClient) -> None:
-    sam = User.objects.create_user("sam", "sam@example.com", "pw-pw-pw-pw", is_staff=True)
+    sam = staff_user("sam", roles.RESPONDER)
     sams_api = APIClient()
     sams_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sam).key}")
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import approvals, lifecycle, roles
 from incidents.audit import Actor
 from incidents.console.urls import urlpatterns
 from incidents.models import (
@@ -24,6 +25,7 @@ from incidents.models import (
     IncidentUpdate,
     Maintenance,
 )
+from tests.conftest import staff_user
 
 ALREADY_SAVED = "Already saved — this form was submitted twice."
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -94,6 +96,23 @@ def _window(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     }  # fmt: skip
 
 
+RULE = {
+    "key": "hype", "kind": "banned_phrase", "pattern": "amazing", "channel": "all",
+    "scope": "all", "reason": "Hype.", "active": "on",
+}  # fmt: skip
+
+
+def _roles(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    user = objects["colleague"]
+    return reverse("console:staff_roles", args=[user.username]), {
+        f"u{user.pk}-roles": roles.COMMUNICATOR
+    }
+
+
+def _approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    return reverse("console:approvals"), {"custom_text": objects["custom"].public_id}
+
+
 def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
     def build(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
         args = [objects[target].public_id] if target else []
@@ -121,10 +140,21 @@ WRITES: dict[str, Post] = {
     "maintenance_detail": _post(
         "maintenance_detail", "maintenance", {"status": "in_progress", "body": "Go."}
     ),
+    "templates": _post(
+        "templates",
+        None,
+        {"name": "Short", "phase": "resolved", "channel": "web", "body": "All is well."},
+    ),
+    "policy": _post("policy", None, RULE),
+    "staff_roles": _roles,
+    "approvals": _approve,
 }
 
 # Console pages that only read, and the views that are not forms of record.
-READ_ONLY = {"dashboard", "incident_list", "components", "maintenance_list", "audit", "preview"}
+READ_ONLY = {
+    "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
+    "wording_check", "staff",
+}  # fmt: skip
 
 
 def test_every_console_write_view_is_covered_here() -> None:
@@ -139,8 +169,23 @@ def test_every_write_view_writes_once_per_submission(
     incident: Incident,
     maintenance: Maintenance,
     write: Post,
+    responder: User,
 ) -> None:
-    url, data = write({"incident": incident, "component": api, "maintenance": maintenance})
+    # Rita may do everything here, and a colleague has words for her to approve.
+    responder.groups.add(*Group.objects.filter(name__in=[roles.ADMIN, roles.APPROVER_LEGAL]))
+    colleague = staff_user("walt", roles.RESPONDER)
+    custom = approvals.custom_text_request(
+        actor=Actor.staff(colleague, channel="console"), body="Back to normal.", phase="resolved"
+    )
+    url, data = write(
+        {
+            "incident": incident,
+            "component": api,
+            "maintenance": maintenance,
+            "colleague": colleague,
+            "custom": custom,
+        }
+    )
     data["submission_key"] = str(uuid.uuid4())
     events = AuditEvent.objects.count()
 

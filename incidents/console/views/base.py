@@ -21,6 +21,7 @@ from incidents import idempotency
 from incidents.audit import Actor
 from incidents.models import Component, ComponentStatus, Incident
 from incidents.models.incidents import UpdateBase
+from incidents.wording import WordingRefused
 
 View = Callable[..., HttpResponse]
 
@@ -42,6 +43,32 @@ def staff_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def writes_need(permission: str) -> Callable[[View], View]:
+    """A POST needs `permission` (roles.py); reading stays open to all staff. A service's
+    own PermissionError (e.g. an override by a non-Admin) is refused the same way.
+
+    Goes inside staff_required, outside submit_once: a refusal writes nothing.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and not request.user.has_perm(permission):
+                return not_allowed(request)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionError:
+                return not_allowed(request)
+
+        return wrapper
+
+    return decorate
+
+
+def not_allowed(request: HttpRequest) -> HttpResponse:
+    return render_page(request, "console/not_allowed.html", status=403)
 
 
 SUBMISSION_KEY = "submission_key"
@@ -126,7 +153,10 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
     Django's add_error raises on a key the form has no field for (lifecycle says
     "components" where the form has one field per component), so those go to the top.
+    Refused words keep their itemised violations on the form, for the wording panel.
     """
+    if isinstance(error, WordingRefused):
+        form.violations = error.violations  # type: ignore[attr-defined]
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import lifecycle, roles
 from incidents.console.forms.maintenance import MaintenanceScheduleForm, MaintenanceUpdateForm
 from incidents.console.views.base import (
     apply_errors,
@@ -19,7 +19,9 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
     timeline,
+    writes_need,
 )
+from incidents.console.views.wording import offered_templates
 from incidents.models import Maintenance, MaintenanceStatus
 
 PER_PAGE = 25
@@ -52,6 +54,7 @@ def _default_window() -> dict[str, object]:
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 def maintenance_new(request: HttpRequest) -> HttpResponse:
     form = MaintenanceScheduleForm(posted(request), initial=_default_window())
@@ -74,6 +77,7 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     maintenance = get_object_or_404(Maintenance, public_id=public_id)
@@ -86,6 +90,7 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 maintenance=maintenance,
                 body=form.cleaned_data["body"],
                 status=form.cleaned_data["status"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -98,6 +103,7 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "components": maintenance.components.all(),
         "form": form,
         "done": maintenance.status == MaintenanceStatus.COMPLETED,
+        "templates": offered_templates(maintenance),
     }
     return render_page(
         request, "console/maintenance_detail.html", context, status=400 if form.is_bound else 200

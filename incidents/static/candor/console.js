@@ -1,4 +1,4 @@
-// Candor console: the live Markdown preview, and one submission per click.
+// Candor console: the live Markdown preview and wording check, and one submission per click.
 // Loaded as a file with `defer`: the CSP allows no inline script. The server renders and
 // sanitises (the same function as publishing), so the preview is exactly what the public
 // will see and this file never has to trust the text it shows.
@@ -10,6 +10,21 @@
   function csrfToken(form) {
     const input = form && form.querySelector('input[name="csrfmiddlewaretoken"]');
     return input ? input.value : "";
+  }
+
+  // The console's JSON endpoints: a POST with the page's CSRF token. redirect "error": an
+  // expired session answers with a redirect to the login page, which must read as a
+  // failure, not be shown as an answer.
+  async function postForm(url, body, form) {
+    const response = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "X-CSRFToken": csrfToken(form) },
+      credentials: "same-origin",
+      redirect: "error",
+    });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return response.json();
   }
 
   function showMessage(target, text) {
@@ -36,17 +51,7 @@
       const body = new FormData();
       body.append("body", textarea.value);
       try {
-        // redirect "error": an expired session answers with a redirect to the login page,
-        // which must read as a failure, not be rendered as the preview.
-        const response = await fetch(url, {
-          method: "POST",
-          body,
-          headers: { "X-CSRFToken": csrfToken(textarea.form) },
-          credentials: "same-origin",
-          redirect: "error",
-        });
-        if (!response.ok) throw new Error(`preview failed: ${response.status}`);
-        const data = await response.json();
+        const data = await postForm(url, body, textarea.form);
         // Answers can arrive out of order; only the newest text may win.
         if (seq !== latest) return;
         target.innerHTML = data.html;
@@ -68,6 +73,115 @@
   }
 
   document.querySelectorAll("[data-preview-for]").forEach(attach);
+
+  // The wording check: the same policy lifecycle applies, as you type. The text is shown
+  // back with each violation's span marked; built from text nodes, never as HTML.
+  function highlighted(text, violations) {
+    const box = document.createElement("div");
+    box.className = "wording__text";
+    const spans = violations
+      .filter((v) => v.start !== null && v.end !== null)
+      .sort((a, b) => a.start - b.start);
+    let position = 0;
+    spans.forEach((v) => {
+      if (v.start < position) return;
+      box.append(document.createTextNode(text.slice(position, v.start)));
+      const mark = document.createElement("mark");
+      mark.title = v.rule;
+      mark.textContent = text.slice(v.start, v.end);
+      box.append(mark);
+      position = v.end;
+    });
+    box.append(document.createTextNode(text.slice(position)));
+    return box;
+  }
+
+  function verdict(text, violations) {
+    const p = document.createElement("p");
+    if (!violations.length) {
+      p.className = "wording__verdict wording__verdict--ok";
+      p.textContent = "No problems with the wording policy.";
+      return [p];
+    }
+    p.className = "wording__verdict wording__verdict--bad";
+    const n = violations.length;
+    p.textContent = `${n} problem${n === 1 ? "" : "s"} with the wording policy`;
+    const list = document.createElement("ol");
+    list.className = "violations";
+    violations.forEach((v) => {
+      const item = document.createElement("li");
+      const rule = document.createElement("strong");
+      rule.textContent = v.rule;
+      item.append(rule, document.createTextNode(`: ${v.reason}`));
+      if (v.excerpt) {
+        const q = document.createElement("q");
+        q.textContent = v.excerpt;
+        item.append(" ", q);
+      }
+      list.append(item);
+    });
+    return [p, list, highlighted(text, violations)];
+  }
+
+  function attachWording(target) {
+    const textarea = document.getElementById(target.dataset.wordingFor);
+    if (!textarea) return;
+    const statusSelect = target.dataset.wordingStatusFrom
+      ? document.getElementById(target.dataset.wordingStatusFrom)
+      : null;
+    let timer = null;
+    let latest = 0;
+
+    async function check() {
+      const seq = ++latest;
+      if (!textarea.value.trim()) {
+        showMessage(target, "The wording policy is checked as you type.");
+        return;
+      }
+      const body = new FormData();
+      body.append("body", textarea.value);
+      body.append("kind", target.dataset.wordingKind);
+      body.append("status", statusSelect ? statusSelect.value : target.dataset.wordingStatus);
+      try {
+        const data = await postForm(target.dataset.wordingUrl, body, textarea.form);
+        if (seq !== latest) return;
+        target.replaceChildren(...verdict(textarea.value, data.violations));
+        target.dataset.state = data.violations.length ? "violations" : "clean";
+      } catch {
+        if (seq === latest) {
+          showMessage(target, "Wording check unavailable (are you still signed in?).");
+          target.dataset.state = "error";
+        }
+      }
+    }
+
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(check, DELAY_MS);
+    };
+    textarea.addEventListener("input", later);
+    if (statusSelect) statusSelect.addEventListener("change", later);
+    if (textarea.value.trim()) check();
+  }
+
+  document.querySelectorAll("[data-wording-for]").forEach(attachWording);
+
+  // "Use" on approved words: fill the body (and the status they were approved for).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-fill]");
+    if (!button) return;
+    const textarea = document.getElementById(button.dataset.fill);
+    const status = document.getElementById(button.dataset.fillStatusTarget);
+    if (status && [...status.options].some((o) => o.value === button.dataset.fillStatus)) {
+      status.value = button.dataset.fillStatus;
+      status.dispatchEvent(new Event("change"));
+    }
+    if (textarea) {
+      textarea.value = button.dataset.fillText;
+      textarea.dispatchEvent(new Event("input"));
+      textarea.focus();
+    }
+  });
 
   // A second click on "Post update" while the first is on its way would send the form
   // twice. The server writes it once anyway (the form's submission_key); disabling the
