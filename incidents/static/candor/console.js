@@ -193,6 +193,16 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (event.defaultPrevented || form.method !== "post") return;
+    // A disabled button is left out of what the form sends, the one clicked included:
+    // its name and value ("Submit words for approval") travel in a hidden field instead.
+    const submitter = event.submitter;
+    if (submitter && submitter.name) {
+      const carried = document.createElement("input");
+      carried.type = "hidden";
+      carried.name = submitter.name;
+      carried.value = submitter.value;
+      form.append(carried);
+    }
     submitButtons(form).forEach((button) => {
       button.disabled = true;
     });
