@@ -153,7 +153,7 @@ WRITES: dict[str, Post] = {
 # Console pages that only read, and the views that are not forms of record.
 READ_ONLY = {
     "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
-    "wording_check", "staff",
+    "wording_check", "staff", "two_factor",
 }  # fmt: skip
 
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+import django_otp
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -28,6 +30,8 @@ View = Callable[..., HttpResponse]
 
 def staff_required(view: View) -> View:
     """Anonymous visitors go to the login page; signed-in non-staff get a plain 403.
+    Where two-factor login is required (CANDOR_REQUIRE_2FA), staff without it are sent to
+    set it up first.
 
     A redirect for non-staff would bounce between the login page and the view, so they
     are told what is wrong instead.
@@ -40,6 +44,13 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
         if not (user.is_active and user.is_staff):
             return render(request, "console/forbidden.html", status=403)
+        if settings.CANDOR_REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr]
+            if django_otp.user_has_device(user):
+                # Signed in some other way than the login form: sign in again, with a code.
+                logout(request)
+                return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+            if request.resolver_match and request.resolver_match.url_name != "two_factor":
+                return redirect("console:two_factor")
         return view(request, *args, **kwargs)
 
     return wrapper
