@@ -121,9 +121,10 @@ def approved_basis(
     requests = CustomTextRequest.objects.filter(
         Q(incident=incident, maintenance=maintenance) | Q(incident=None, maintenance=None),
         phase=phase,
+        body=wording.normal_text(body),
     ).prefetch_related("approvals")
     for request in requests:
-        if wording.same_text(request.body, body) and custom_text_approved(request):
+        if custom_text_approved(request):
             return Basis("custom_text", request.public_id)
     return None
 
@@ -184,7 +185,7 @@ def template_version_submit(
         version = TemplateVersion.objects.create(
             template=template,
             number=latest + 1,
-            body=body.replace("\r\n", "\n").strip(),
+            body=wording.normal_text(body),
             author=actor.user,
             created_at=now,
         )
@@ -225,7 +226,7 @@ def custom_text_request(
     with transaction.atomic():
         request = CustomTextRequest.objects.create(
             phase=phase,
-            body=body.replace("\r\n", "\n").strip(),
+            body=wording.normal_text(body),
             incident=incident,
             maintenance=maintenance,
             author=actor.user,

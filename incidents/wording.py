@@ -235,16 +235,13 @@ def is_rendering(text: str, body: str, context: MatchContext) -> bool:
     pattern = "".join(
         re.escape(p.literal) if p.literal else context.pattern(p.placeholder) for p in parse(body)
     )
-    return re.fullmatch(pattern, _lines(text)) is not None
+    return re.fullmatch(pattern, normal_text(text)) is not None
 
 
-def _lines(text: str) -> str:
-    # Browsers send textareas with CRLF; the words are the same.
+def normal_text(text: str) -> str:
+    """Words as compared and kept: browsers send textareas with CRLF, the words are the
+    same; so are they with a blank line more or less around them."""
     return text.replace("\r\n", "\n").strip()
-
-
-def same_text(a: str, b: str) -> bool:
-    return _lines(a) == _lines(b)
 
 
 def values_for(

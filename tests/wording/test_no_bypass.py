@@ -283,3 +283,28 @@ def test_staff_without_the_role_are_refused(incident: Incident) -> None:
         approvals.custom_text_request(
             actor=Actor.staff(approver, channel="console"), body=CLEAN, phase="identified"
         )
+
+
+def test_an_admin_overrides_in_the_console_and_every_page_shows_the_review_due(
+    incident: Incident, admin: User, responder: User, legal: User
+) -> None:
+    url = reverse("console:incident_detail", args=[incident.public_id])
+    ada = Client()
+    ada.force_login(admin)
+    assert "Emergency override reason" in ada.get(url).content.decode()
+    rita = Client()
+    rita.force_login(responder)
+    assert "Emergency override reason" not in rita.get(url).content.decode()
+
+    response = ada.post(
+        url, {"status": "identified", "body": BAD, "override_reason": "Press is calling."}
+    )
+
+    assert response.status_code == 302
+    assert incident.updates.first().body == BAD  # type: ignore[union-attr]
+    assert "1 emergency override to review" in rita.get("/console/").content.decode()
+    lou = Client()
+    lou.force_login(legal)
+    review = OverrideReview.objects.get()
+    lou.post(reverse("console:approvals"), {"review": review.public_id, "note": "Accurate."})
+    assert "emergency override" not in rita.get("/console/").content.decode()

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render, resolve_url
 
 from incidents import idempotency
 from incidents.audit import Actor
-from incidents.models import Component, ComponentStatus, Incident
+from incidents.models import Component, ComponentStatus, Incident, OverrideReview
 from incidents.models.incidents import UpdateBase
 from incidents.wording import WordingRefused
 
@@ -187,6 +187,8 @@ def console_state() -> dict[str, Any]:
     return {
         "open_incidents": Incident.objects.filter(resolved_at__isnull=True).count(),
         "components_affected": not_operational,
+        # An emergency override stays in sight until an approver has reviewed it.
+        "overrides_to_review": OverrideReview.objects.filter(reviewed_at=None).count(),
     }
 
 
