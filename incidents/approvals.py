@@ -9,6 +9,7 @@ their own words, and nobody counts twice.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -365,8 +366,6 @@ def rule_save(
 
 
 def _check_rule(rule: WordingRule) -> None:
-    import re
-
     kind = RuleKind(rule.kind)
     if kind == RuleKind.BANNED_PHRASE:
         try:

@@ -3,6 +3,7 @@ lifecycle call, as ingest and reminders make) are refused alike, for the same re
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from incidents import approvals, lifecycle, roles
@@ -20,6 +22,7 @@ from incidents.models import (
     Component,
     Incident,
     IncidentUpdate,
+    Maintenance,
     OverrideReview,
 )
 from incidents.wording import WordingRefused
@@ -247,12 +250,6 @@ def test_only_an_admin_may_override_and_only_with_a_reason(
 
 
 def test_the_maintenance_sweep_speaks_only_in_approved_templates(api: Component) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from incidents.models import Maintenance
-
     start = timezone.now() + timedelta(minutes=1)
     body = approvals.template_words(
         "maintenance_scheduled",

@@ -3,7 +3,7 @@ custom text sent for approval, the approvals queue, templates, the policy and ro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -63,11 +63,28 @@ def wording_check(request: HttpRequest) -> JsonResponse:
     """The policy check of lifecycle, as you type (console.js). POST for the reason the
     Markdown preview is: drafts stay out of logs."""
     body = request.POST.get("body", "")
-    phase = _phase(request.POST.get("kind", ""), request.POST.get("status", ""))
+    kind, status = request.POST.get("kind", ""), request.POST.get("status", "")
+    phase = status if kind == "template" and status in Phase.values else _phase(kind, status)
     if len(body) > MAX_BODY_LENGTH or phase is None:
         return JsonResponse({"error": "Unknown phase, or the text is too long."}, status=400)
-    violations = wording.check(body, channel="web", phase=phase)
-    return JsonResponse({"phase": phase, "violations": [v.as_dict() for v in violations]})
+    if kind != "template":
+        violations = wording.check(body, channel="web", phase=phase)
+        return JsonResponse({"phase": phase, "violations": [v.as_dict() for v in violations]})
+    # A template is checked as it will read, filled with sample values.
+    channel = request.POST.get("channel", "web")
+    try:
+        text = wording.render(body, wording.sample_values())
+    except ValidationError as error:
+        return JsonResponse({"phase": phase, "problems": error.messages, "violations": []})
+    violations = wording.check(text, channel=wording.channel_for(channel), phase=phase)
+    answer: dict[str, Any] = {
+        "phase": phase,
+        "text": text,
+        "violations": [v.as_dict() for v in violations],
+    }
+    if channel == "sms":
+        answer["sms"] = asdict(wording.sms_info(text))
+    return JsonResponse(answer)
 
 
 @dataclass(frozen=True)
@@ -255,10 +272,14 @@ def templates(request: HttpRequest) -> HttpResponse:
                 request, f"“{version.template.name}” v{version.number} waits for approval."
             )
             return redirect("console:templates")
+    sample_text = ""
+    if violations:
+        sample_text = wording.render(form.cleaned_data["body"], wording.sample_values())
     context = {
         "rows": _template_rows(),
         "form": form,
         "violations": violations,
+        "sample_text": sample_text,
         "placeholders": wording.PLACEHOLDERS,
         "phases": Phase.choices,
     }

@@ -126,9 +126,9 @@
   function attachWording(target) {
     const textarea = document.getElementById(target.dataset.wordingFor);
     if (!textarea) return;
-    const statusSelect = target.dataset.wordingStatusFrom
-      ? document.getElementById(target.dataset.wordingStatusFrom)
-      : null;
+    const byId = (id) => (id ? document.getElementById(id) : null);
+    const statusSelect = byId(target.dataset.wordingStatusFrom);
+    const channelSelect = byId(target.dataset.wordingChannelFrom);
     let timer = null;
     let latest = 0;
 
@@ -142,10 +142,27 @@
       body.append("body", textarea.value);
       body.append("kind", target.dataset.wordingKind);
       body.append("status", statusSelect ? statusSelect.value : target.dataset.wordingStatus);
+      if (channelSelect) body.append("channel", channelSelect.value);
       try {
         const data = await postForm(target.dataset.wordingUrl, body, textarea.form);
         if (seq !== latest) return;
-        target.replaceChildren(...verdict(textarea.value, data.violations));
+        // A template answers for its sample rendering: the marks point into that text.
+        const shown = verdict(data.text ?? textarea.value, data.violations);
+        (data.problems || []).forEach((problem) => {
+          const p = document.createElement("p");
+          p.className = "wording__verdict wording__verdict--bad";
+          p.textContent = problem;
+          shown.unshift(p);
+        });
+        if (data.sms) {
+          const p = document.createElement("p");
+          const s = data.sms;
+          const unit = s.encoding === "GSM-7" ? "characters" : "UTF-16 units";
+          p.textContent = `SMS: ${s.encoding}, ${s.units} ${unit}, ` +
+            `${s.segments} segment${s.segments === 1 ? "" : "s"} of up to ${s.per_segment}.`;
+          shown.push(p);
+        }
+        target.replaceChildren(...shown);
         target.dataset.state = data.violations.length ? "violations" : "clean";
       } catch {
         if (seq === latest) {
@@ -160,7 +177,9 @@
       timer = setTimeout(check, DELAY_MS);
     };
     textarea.addEventListener("input", later);
-    if (statusSelect) statusSelect.addEventListener("change", later);
+    [statusSelect, channelSelect].forEach((select) => {
+      if (select) select.addEventListener("change", later);
+    });
     if (textarea.value.trim()) check();
   }
 
