@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
@@ -45,11 +47,20 @@ class StaffPagination(LimitOffsetPagination):
 
 
 class HasRolePermission(BasePermission):
-    """Reading takes a staff account; writing, the permission the view names (roles.py)."""
+    """Reading takes a staff account; writing, the permission the view names (roles.py).
+    Where two-factor login is required, a console session must have given its code."""
 
     message = "Your role does not allow this."
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        if (
+            settings.CANDOR_REQUIRE_2FA
+            and isinstance(request.successful_authenticator, SessionAuthentication)
+            and not request.user.is_verified()
+        ):
+            # A console session that has not given its second factor does not get in
+            # through the back door; a token is its own credential (README).
+            return False
         needed = getattr(view, "write_permission", None)
         if request.method in SAFE_METHODS or needed is None:
             return True

@@ -109,3 +109,17 @@ def test_a_successful_sign_in_clears_the_count(responder: User) -> None:
     for _ in range(4):
         _sign_in(client, password="wrong")
     assert _sign_in(client) == "/console/"
+
+
+@override_settings(CANDOR_REQUIRE_2FA=True)
+def test_where_required_the_staff_api_refuses_a_session_without_the_second_factor(
+    responder: User,
+) -> None:
+    client = Client()
+    client.force_login(responder)  # a password-only session
+    assert client.get("/api/staff/incidents/").status_code == 403
+
+    _enrol(client, responder)
+    device = TOTPDevice.objects.get(user=responder)
+    assert _sign_in(client, code=_code(device, step=1)) == "/console/"
+    assert client.get("/api/staff/incidents/").status_code == 200

@@ -188,7 +188,7 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
         actor = console_actor(request)
         try:
             if "version" in request.POST:
-                version = get_object_or_404(TemplateVersion, pk=request.POST["version"])
+                version = get_object_or_404(TemplateVersion, pk=_integer(request.POST["version"]))
                 approvals.approval_give(actor=actor, version=version)
             elif "custom_text" in request.POST:
                 custom = get_object_or_404(CustomTextRequest, public_id=request.POST["custom_text"])
@@ -216,6 +216,11 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
         "required_custom": settings.CANDOR_CUSTOM_TEXT_APPROVALS,
     }
     return render_page(request, "console/approvals.html", context)
+
+
+def _integer(value: str) -> int:
+    """A posted primary key; a mangled one finds nothing (404), it does not crash."""
+    return int(value) if value.isdigit() else 0
 
 
 # -- templates ---------------------------------------------------------------------------
