@@ -15,14 +15,17 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import approvals
 from incidents.models import (
     AuditAction,
     Component,
     ComponentGroup,
     ComponentStatus,
+    CustomTextRequest,
     IncidentImpact,
     IncidentStatus,
     MaintenanceStatus,
+    Phase,
 )
 
 # Incidents may not put a component under maintenance: that is what maintenance is for.
@@ -315,6 +318,46 @@ class ViolationOut(serializers.Serializer):
     start = serializers.IntegerField(allow_null=True, help_text="Offset into the text sent.")
     end = serializers.IntegerField(allow_null=True)
     excerpt = serializers.CharField(allow_blank=True)
+
+
+class CustomTextIn(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000, help_text="Markdown, as it will be published.")
+    phase = EnumField("Phase", Phase.values)
+    incident = serializers.CharField(
+        required=False, help_text="The id of the incident it is for; none: to open one."
+    )
+
+
+class ApprovalOut(serializers.Serializer):
+    approver = serializers.CharField(source="approver.username")
+    qualifier = serializers.CharField(help_text="legal or support")
+    at = serializers.DateTimeField()
+
+
+class CustomTextOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    phase = EnumField("Phase", Phase.values)
+    body = serializers.CharField()
+    incident = serializers.CharField(source="incident.public_id", allow_null=True, default=None)
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+    approvals = ApprovalOut(many=True)
+    approved = serializers.SerializerMethodField(
+        help_text="Whether it has the approvals it needs; if so, exactly this text may be "
+        "published in its phase."
+    )
+
+    def get_approved(self, request: CustomTextRequest) -> bool:
+        return approvals.custom_text_approved(request)
+
+
+class TemplateOut(serializers.Serializer):
+    id = serializers.CharField(source="template.public_id")
+    name = serializers.CharField(source="template.name")
+    phase = EnumField("Phase", Phase.values, source="template.phase")
+    channel = serializers.CharField(source="template.channel")
+    version = serializers.IntegerField(source="number")
+    body = serializers.CharField(help_text="With {placeholders}; see the README.")
 
 
 class ErrorOut(serializers.Serializer):

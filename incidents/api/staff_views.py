@@ -16,26 +16,29 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import lifecycle, roles
+from incidents import approvals, lifecycle, roles
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
 from incidents.models import (
     AuditEvent,
+    Channel,
     Component,
     ComponentGroup,
+    CustomTextRequest,
     Incident,
     IncidentComponent,
     IncidentUpdate,
     Maintenance,
     MaintenanceUpdate,
+    Phase,
 )
 
 # -- plumbing ---------------------------------------------------------------------------
@@ -377,3 +380,71 @@ class AuditView(StaffView):
         if target := request.query_params.get("target"):
             events = events.filter(target_id=target)
         return self.paginated(events, s.AuditEventOut)
+
+
+# -- approved wording -----------------------------------------------------------------------
+
+
+class TemplatesView(StaffView):
+    pagination_class = None
+
+    @extend_schema(
+        tags=["wording"], summary="Approved templates, to fill in and publish",
+        parameters=[OpenApiParameter("phase", enum=Phase.values, required=True)],
+        responses={200: s.TemplateOut(many=True), **_errors(400, *READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        phase = request.query_params.get("phase", "")
+        if phase not in Phase.values:
+            raise ValidationError({"phase": [f"One of: {', '.join(Phase.values)}."]})
+        versions = approvals.usable_versions(phase) + approvals.usable_versions(phase, Channel.SMS)
+        return Response(s.TemplateOut(versions, many=True).data)
+
+
+def _custom_texts() -> QuerySet[CustomTextRequest]:
+    return CustomTextRequest.objects.select_related("author", "incident").prefetch_related(
+        "approvals__approver"
+    )
+
+
+class CustomTextsView(StaffView):
+    @extend_schema(
+        tags=["wording"], summary="Custom texts, newest first",
+        responses={200: s.CustomTextOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return self.paginated(_custom_texts(), s.CustomTextOut)
+
+    @extend_schema(
+        tags=["wording"], summary="Send custom text for approval",
+        description="Approvers are emailed. Once approved, post exactly this text as an "
+        "update in its phase (on its incident) and it is published.",
+        request=s.CustomTextIn, responses={201: s.CustomTextOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _validated(s.CustomTextIn, request)
+        incident = None
+        if data.get("incident"):
+            incident = _one(Incident.objects.all(), data["incident"], "incident")
+        created = approvals.custom_text_request(
+            actor=self.actor(), body=data["body"], phase=data["phase"], incident=incident
+        )
+        return Response(
+            s.CustomTextOut(_custom_texts().get(pk=created.pk)).data, status.HTTP_201_CREATED
+        )
+
+
+class CustomTextApproveView(StaffView):
+    write_permission = roles.APPROVE_WORDING
+
+    @extend_schema(
+        tags=["wording"], summary="Approve custom text",
+        description="As the caller's approver kind; refused for their own text.",
+        request=None, responses={200: s.CustomTextOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        custom = _one(CustomTextRequest.objects.all(), public_id, "custom text")
+        approvals.approval_give(actor=self.actor(), custom_text=custom)
+        return Response(s.CustomTextOut(_custom_texts().get(pk=custom.pk)).data)

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -18,7 +18,7 @@ from psycopg import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import idempotency, lifecycle, roles
+from incidents import approvals, idempotency, lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
 from tests.conftest import staff_user
@@ -117,22 +117,35 @@ WRITES: dict[str, Write] = {
     "post a maintenance update": _write(
         "post", "maintenances/{maintenance}/updates/", {"body": "Go.", "status": "in_progress"}
     ),
+    "send custom text for approval": _write(
+        "post", "custom-texts/", {"body": "All fine.", "phase": "resolved"}
+    ),
+    "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
 }
 
 
 @pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
 def test_every_write_is_done_once_per_key(
-    staff_api: APIClient, actor: Actor, incident: Incident, write: Callable[..., Any]
+    staff_api: APIClient,
+    actor: Actor,
+    responder: User,
+    incident: Incident,
+    write: Callable[..., Any],
 ) -> None:
     now = timezone.now()
     maintenance = lifecycle.maintenance_schedule(
         actor=actor, name="W", body="x",
         scheduled_for=now + timedelta(hours=1), scheduled_until=now + timedelta(hours=2),
     )  # fmt: skip
+    # Rita also approves, and a colleague's words wait for her.
+    responder.groups.add(*Group.objects.filter(name=roles.APPROVER_LEGAL))
+    colleague = Actor.staff(staff_user("walt", roles.RESPONDER), channel="api")
+    custom = approvals.custom_text_request(actor=colleague, body="Fine.", phase="resolved")
     objects = {
         "incident": incident.public_id,
         "component": ComponentFactory(group=GroupFactory()).public_id,
         "maintenance": maintenance.public_id,
+        "custom": custom.public_id,
     }
     method, path, data = write(objects)
     events = AuditEvent.objects.count()
