@@ -20,6 +20,7 @@ from incidents.lifecycle import NOT_APPROVED
 from incidents.models import (
     AuditEvent,
     Component,
+    CustomTextRequest,
     Incident,
     IncidentUpdate,
     Maintenance,
@@ -305,3 +306,30 @@ def test_an_admin_overrides_in_the_console_and_every_page_shows_the_review_due(
     review = OverrideReview.objects.get()
     lou.post(reverse("console:approvals"), {"review": review.public_id, "note": "Accurate."})
     assert "emergency override" not in rita.get("/console/").content.decode()
+
+
+def test_custom_words_for_a_maintenance_go_through_approval_in_the_console(
+    api: Component, console: Client, legal: User
+) -> None:
+    start = timezone.now() + timedelta(hours=1)
+    body = approvals.template_words(
+        "maintenance_scheduled",
+        {"components": "API", "window_start": "2026-01-01 02:00 UTC",
+         "window_end": "2026-01-01 03:00 UTC"},
+    )  # fmt: skip
+    assert body is not None
+    window = lifecycle.maintenance_schedule(
+        actor=AUTOMATION, name="Upgrade", body=body, components=[api],
+        scheduled_for=start, scheduled_until=start + timedelta(hours=1),
+    )  # fmt: skip
+    url = reverse("console:maintenance_detail", args=[window.public_id])
+    words = {"status": "in_progress", "body": "Starting early, at the customers' request."}
+
+    assert console.post(url, words).status_code == 400
+    assert console.post(url, {**words, "action": "request_approval"}).status_code == 302
+    request = CustomTextRequest.objects.get(maintenance=window)
+    assert request.phase == "maintenance_started"
+    approvals.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
+
+    assert console.post(url, words).status_code == 302
+    assert Maintenance.objects.get(pk=window.pk).status == "in_progress"

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
-from incidents import lifecycle, roles
+from incidents import lifecycle, roles, wording
 from incidents.console.forms.maintenance import MaintenanceScheduleForm, MaintenanceUpdateForm
 from incidents.console.views.base import (
     apply_errors,
@@ -21,7 +21,12 @@ from incidents.console.views.base import (
     timeline,
     writes_need,
 )
-from incidents.console.views.wording import offered_templates
+from incidents.console.views.wording import (
+    REQUEST_APPROVAL,
+    approval_requested,
+    custom_texts,
+    offered_templates,
+)
 from incidents.models import Maintenance, MaintenanceStatus
 
 PER_PAGE = 25
@@ -83,7 +88,13 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     maintenance = get_object_or_404(Maintenance, public_id=public_id)
     next_step = _NEXT_STEP.get(MaintenanceStatus(maintenance.status))
     form = MaintenanceUpdateForm(posted(request), initial={"status": next_step})
-    if request.method == "POST" and form.is_valid():
+    asks_approval = request.POST.get("action") == REQUEST_APPROVAL
+    if request.method == "POST" and form.is_valid() and asks_approval:
+        phase = wording.maintenance_phase(form.cleaned_data["status"])
+        body = form.cleaned_data["body"]
+        if approval_requested(request, form, body=body, phase=phase, maintenance=maintenance):
+            return redirect("console:maintenance_detail", public_id=maintenance.public_id)
+    elif request.method == "POST" and form.is_valid():
         try:
             lifecycle.maintenance_update_post(
                 actor=console_actor(request),
@@ -104,6 +115,7 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "form": form,
         "done": maintenance.status == MaintenanceStatus.COMPLETED,
         "templates": offered_templates(maintenance),
+        "custom_texts": custom_texts(maintenance=maintenance),
     }
     return render_page(
         request, "console/maintenance_detail.html", context, status=400 if form.is_bound else 200

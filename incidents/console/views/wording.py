@@ -130,11 +130,17 @@ class CustomTextState:
 
 
 def custom_texts(
-    *, incident: Incident | None, user: AbstractBaseUser | AnonymousUser | None = None
+    *,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
 ) -> list[CustomTextState]:
-    """Custom text asked for this incident (none: for a new one, the user's own)."""
-    requests = CustomTextRequest.objects.filter(incident=incident).prefetch_related("approvals")
-    if incident is None:
+    """Custom text asked for this incident or maintenance (neither: for a new incident,
+    the user's own)."""
+    requests = CustomTextRequest.objects.filter(
+        incident=incident, maintenance=maintenance
+    ).prefetch_related("approvals")
+    if incident is None and maintenance is None:
         requests = requests.filter(author_id=getattr(user, "pk", None))
     return [CustomTextState(r, approvals.custom_text_approved(r)) for r in requests[:20]]
 
@@ -146,11 +152,16 @@ def approval_requested(
     body: str,
     phase: str,
     incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
 ) -> bool:
     """Send the form's words to the approvers; False (errors on the form) if refused."""
     try:
         approvals.custom_text_request(
-            actor=console_actor(request), body=body, phase=phase, incident=incident
+            actor=console_actor(request),
+            body=body,
+            phase=phase,
+            incident=incident,
+            maintenance=maintenance,
         )
     except ValidationError as error:
         apply_errors(form, error)
@@ -173,9 +184,9 @@ def _pending_versions() -> list[TemplateVersion]:
 
 
 def _pending_custom() -> list[CustomTextRequest]:
-    requests = CustomTextRequest.objects.select_related("author", "incident").prefetch_related(
-        "approvals__approver"
-    )
+    requests = CustomTextRequest.objects.select_related(
+        "author", "incident", "maintenance"
+    ).prefetch_related("approvals__approver")
     return [r for r in requests[:200] if not approvals.custom_text_approved(r)]
 
 
