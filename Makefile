@@ -40,6 +40,7 @@ run: $(VENV)/.installed
 	@echo "  Candor is starting."
 	@echo "  Public status page : http://$(HOST):$(PORT)/"
 	@echo "  Staff console      : http://$(HOST):$(PORT)/console/   (login: demo / candor-demo-password)"
+	@echo "                       approvers: demo-legal, demo-support (same password)"
 	@echo "  Statuspage API     : http://$(HOST):$(PORT)/api/v2/summary.json"
 	@echo "  Staff API schema   : http://$(HOST):$(PORT)/api/schema/"
 	@echo "  Stop with Ctrl-C."

@@ -18,6 +18,7 @@ Runs on loopback only; every load is bounded by wrk's duration.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -30,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.approved import templates_install, words  # noqa: E402
 from bench.run import Result, free_port, nginx_command, process, wait_for, wrk  # noqa: E402
 from tests.faults.stack import Stack, running_stack  # noqa: E402
 
@@ -73,6 +75,7 @@ def bench_render(incidents: int) -> dict[str, float]:
     from incidents.publish.snapshot import render_snapshot
 
     actor = Actor.system("bench")
+    templates_install()
     with override_settings(CANDOR_PUBLISH_TARGETS=[]):  # no publish per seeded change
         group = lifecycle.group_create(actor=actor, name="Platform")
         components = [
@@ -82,19 +85,25 @@ def bench_render(incidents: int) -> dict[str, float]:
         now = datetime.now(UTC)
         for n in range(incidents):
             opened = now - timedelta(days=90) + timedelta(hours=n * 4.3)
+            component = components[n % 8]
+            say = functools.partial(
+                words, title=f"Incident {n}", components=[component.name], started_at=opened
+            )
             incident = lifecycle.incident_open(
-                actor=actor, name=f"Incident {n}: elevated errors", body="Investigating.",
-                impact="minor", components={components[n % 8]: "degraded_performance"},
-                now=opened,
+                actor=actor, name=f"Incident {n}: elevated errors",
+                body=say("investigating", now=opened), impact="minor",
+                components={component: "degraded_performance"}, now=opened,
             )  # fmt: skip
+            identified = opened + timedelta(minutes=20)
             lifecycle.update_post(
-                actor=actor, incident=incident, body="Identified: a bad deploy.",
-                status="identified", now=opened + timedelta(minutes=20),
+                actor=actor, incident=incident, body=say("identified", now=identified),
+                status="identified", now=identified,
             )  # fmt: skip
             if n < incidents - 2:  # the two newest stay open
+                resolved = opened + timedelta(minutes=50)
                 lifecycle.incident_resolve(
-                    actor=actor, incident=incident, body="Rolled back; resolved.",
-                    now=opened + timedelta(minutes=50),
+                    actor=actor, incident=incident, body=say("resolved", now=resolved),
+                    now=resolved,
                 )  # fmt: skip
     timings, files, size = [], 0, 0
     for n in range(3):

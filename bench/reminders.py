@@ -75,6 +75,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
+    from bench.approved import templates_install, words
     from incidents import lifecycle
     from incidents.audit import Actor
     from incidents.models import Reminder, ReminderState
@@ -83,10 +84,13 @@ def main() -> None:
     from tests.reminders.smtp_sink import smtp_sink
 
     actor = Actor.system("bench")
+    templates_install()
     contact_save(actor=actor, name="On call", email="oncall@example.com", on_call=True)
     started = time.monotonic()
     for n in range(args.incidents):
-        lifecycle.incident_open(actor=actor, name=f"Incident {n}", body="Investigating.")
+        now = timezone.now()
+        body = words("investigating", title=f"Incident {n}", components=[], started_at=now, now=now)
+        lifecycle.incident_open(actor=actor, name=f"Incident {n}", body=body, now=now)
     print(f"opened {args.incidents} incidents in {time.monotonic() - started:.1f} s")
     pending = Reminder.objects.filter(state=ReminderState.PENDING)
     assert pending.count() == args.incidents

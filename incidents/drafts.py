@@ -1,8 +1,11 @@
-"""The prefilled update a reminder carries: one function, so its source can change.
+"""The prefilled update a reminder carries, and the console's update form opens with.
 
-`draft_update` is the only place reminders and the console get a draft from. Its texts are
-built-in defaults per phase, each ending with when the next update will come and where to
-follow the incident; approved templates per phase can replace them here alone.
+`draft_update` is the only place reminders and the console get a draft from: the phase's
+approved web template (incidents/approvals.py), filled in with the incident's title,
+components, start and the time the cadence would promise for the next update, so the
+draft can be posted as it is. Only where no template of the phase is approved yet does it
+fall back to a built-in text per phase, which lifecycle will refuse until an approver
+approves it as custom text: the console says so, and offers to submit it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import reverse
 
-from incidents import cadence
+from incidents import approvals, cadence, wording
 from incidents.models import Incident, IncidentStatus
 from incidents.reminders.plan import schedule_for
 
@@ -34,7 +37,7 @@ def status_url(incident: Incident) -> str:
 def draft_update(incident: Incident, *, phase: str, now: datetime) -> str:
     """A ready-to-post update for `incident` in `phase` (an IncidentStatus value), as if
     posted at `now`: it promises the next update when the cadence would, once posted."""
-    text = PHASE_TEXTS[IncidentStatus(phase)].format(name=incident.name)
+    next_at = None
     if phase != IncidentStatus.RESOLVED:
         next_at = cadence.due_after_update(
             previous_due=incident.next_update_due,
@@ -42,5 +45,16 @@ def draft_update(incident: Incident, *, phase: str, now: datetime) -> str:
             follow_ups=incident.updates.count(),
             schedule=schedule_for(incident),
         )
+    values = wording.values_for(
+        title=incident.name,
+        component_names=[c.name for c in incident.components.all()],
+        started_at=incident.started_at,
+        next_update_at=next_at,
+    )
+    approved = approvals.template_words(wording.incident_phase(phase), values)
+    if approved is not None:
+        return approved
+    text = PHASE_TEXTS[IncidentStatus(phase)].format(name=incident.name)
+    if next_at is not None:
         text += f" We will post the next update by {next_at:%H:%M} UTC."
     return f"{text}\n\nFollow this incident at {status_url(incident)}"

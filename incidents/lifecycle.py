@@ -4,6 +4,12 @@ Console, staff API, beat tasks and (later) monitor automation call these functio
 nothing else. Each validates, runs in one transaction, derives component statuses, records
 the audit event, bumps the site version, and schedules the public refresh and publish for
 after the commit: an error at any step leaves nothing half-saved.
+
+Every public update's words must be approved — a rendering of an approved template for
+its phase, or a custom text an approver approved for this occasion — and pass the wording
+policy (incidents/wording.py); otherwise the call raises wording.WordingRefused with the
+itemised violations. An Admin may override in an emergency, giving a reason: the override
+is audited and queued for review (approvals.override_record).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import cadence
+from incidents import approvals, cadence, wording
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -95,6 +101,61 @@ def _check_components(errors: dict[str, list[str]], components: ComponentImpacts
 def _raise_if(errors: dict[str, list[str]]) -> None:
     if any(errors.values()):
         raise ValidationError({k: v for k, v in errors.items() if v})
+
+
+NOT_APPROVED = (
+    "These words are not approved for this phase: use an approved template, or submit "
+    "them for approval as custom text."
+)
+
+
+def _words_check(
+    body: str,
+    *,
+    phase: str,
+    title: str,
+    override_reason: str,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+) -> approvals.Basis | None:
+    """Why these words may be published; None when an override will say so instead.
+
+    Raises WordingRefused, listing every violation, when the words are not approved or
+    break the policy. An override skips both checks; approvals.override_record, called in
+    the writing transaction, verifies the Admin and records it.
+    """
+    if override_reason:
+        return None
+    violations = wording.check(body, channel="web", phase=phase)
+    context = wording.MatchContext(
+        title=title, component_names=list(Component.objects.values_list("name", flat=True))
+    )
+    basis = approvals.approved_basis(
+        body, phase=phase, context=context, incident=incident, maintenance=maintenance
+    )
+    if basis is None:
+        raise wording.WordingRefused(NOT_APPROVED, violations)
+    if violations:
+        raise wording.WordingRefused("These words break the wording policy.", violations)
+    return basis
+
+
+def _words_record(
+    basis: approvals.Basis | None,
+    *,
+    actor: Actor,
+    override_reason: str,
+    body: str,
+    phase: str,
+    target: Incident | Maintenance,
+    now: datetime,
+) -> dict[str, str]:
+    """The basis to keep in the audit event; records the override when there is one."""
+    if basis is None:
+        basis = approvals.override_record(
+            actor=actor, reason=override_reason, body=body, phase=phase, target=target, now=now
+        )
+    return basis.as_dict()
 
 
 # -- component status derivation -------------------------------------------------------
@@ -219,6 +280,7 @@ def incident_open(
     status: str = IncidentStatus.INVESTIGATING,
     impact: str = IncidentImpact.MINOR,
     components: ComponentImpacts | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Incident:
     now = now or timezone.now()
@@ -232,6 +294,8 @@ def incident_open(
     _check_choice(errors, "impact", impact, IncidentImpact)
     _check_components(errors, components)
     _raise_if(errors)
+    phase = wording.incident_phase(status)
+    basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
 
     with transaction.atomic():
         incident = Incident.objects.create(
@@ -264,7 +328,18 @@ def incident_open(
             target=incident,
             summary=f"Opened {incident.name!r} ({impact}, {status})",
             at=now,
-            data={"components": {c.public_id: s for c, s in components.items()}},
+            data={
+                "components": {c.public_id: s for c, s in components.items()},
+                "wording": _words_record(
+                    basis,
+                    actor=actor,
+                    override_reason=override_reason,
+                    body=body,
+                    phase=phase,
+                    target=incident,
+                    now=now,
+                ),
+            },
         )
         _public_change()
     return incident
@@ -278,6 +353,7 @@ def update_post(
     status: str,
     components: ComponentImpacts | None = None,
     impact: str | None = None,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """Post an update; `components` adds or changes how components are affected.
@@ -294,6 +370,10 @@ def update_post(
         _check_choice(errors, "impact", impact, IncidentImpact)
     _check_components(errors, components)
     _raise_if(errors)
+    phase = wording.incident_phase(status)
+    basis = _words_check(
+        body, phase=phase, title=incident.name, override_reason=override_reason, incident=incident
+    )
 
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -352,6 +432,15 @@ def update_post(
                 "update": update.public_id,
                 "components": {c.public_id: s for c, s in components.items()},
                 **({"impact": impact} if impact else {}),
+                "wording": _words_record(
+                    basis,
+                    actor=actor,
+                    override_reason=override_reason,
+                    body=body,
+                    phase=phase,
+                    target=incident,
+                    now=now,
+                ),
             },
         )
         _public_change()
@@ -407,10 +496,20 @@ def cadence_override_set(
 
 
 def incident_resolve(
-    *, actor: Actor, incident: Incident, body: str, now: datetime | None = None
+    *,
+    actor: Actor,
+    incident: Incident,
+    body: str,
+    override_reason: str = "",
+    now: datetime | None = None,
 ) -> IncidentUpdate:
     return update_post(
-        actor=actor, incident=incident, body=body, status=IncidentStatus.RESOLVED, now=now
+        actor=actor,
+        incident=incident,
+        body=body,
+        status=IncidentStatus.RESOLVED,
+        override_reason=override_reason,
+        now=now,
     )
 
 
@@ -535,6 +634,7 @@ def maintenance_schedule(
     components: Iterable[Component] = (),
     auto_start: bool = True,
     auto_complete: bool = True,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> Maintenance:
     now = now or timezone.now()
@@ -548,6 +648,8 @@ def maintenance_schedule(
         errors["scheduled_until"].append("The window is already over.")
     _check_components_exist(errors, components)
     _raise_if(errors)
+    phase = wording.Phase.MAINTENANCE_SCHEDULED
+    basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
     with transaction.atomic():
         maintenance = Maintenance.objects.create(
             name=name.strip(),
@@ -574,7 +676,18 @@ def maintenance_schedule(
             summary=f"Scheduled {maintenance.name!r} "
             f"{scheduled_for.isoformat()} to {scheduled_until.isoformat()}",
             at=now,
-            data={"components": [c.public_id for c in components]},
+            data={
+                "components": [c.public_id for c in components],
+                "wording": _words_record(
+                    basis,
+                    actor=actor,
+                    override_reason=override_reason,
+                    body=body,
+                    phase=phase,
+                    target=maintenance,
+                    now=now,
+                ),
+            },
         )
         _public_change()
     return maintenance
@@ -600,6 +713,7 @@ def maintenance_update_post(
     maintenance: Maintenance,
     body: str,
     status: str,
+    override_reason: str = "",
     now: datetime | None = None,
 ) -> MaintenanceUpdate:
     """Post a maintenance update, moving the window forward (start, verify, complete)."""
@@ -608,6 +722,14 @@ def maintenance_update_post(
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
     _check_choice(errors, "status", status, MaintenanceStatus)
     _raise_if(errors)
+    phase = wording.maintenance_phase(status)
+    basis = _words_check(
+        body,
+        phase=phase,
+        title=maintenance.name,
+        override_reason=override_reason,
+        maintenance=maintenance,
+    )
     with transaction.atomic():
         maintenance = Maintenance.objects.select_for_update().get(pk=maintenance.pk)
         current = MaintenanceStatus(maintenance.status)
@@ -651,27 +773,46 @@ def maintenance_update_post(
             target=maintenance,
             summary=f"{action.label}: {maintenance.name!r}",
             at=now,
-            data={"update": update.public_id, "status": status},
+            data={
+                "update": update.public_id,
+                "status": status,
+                "wording": _words_record(
+                    basis,
+                    actor=actor,
+                    override_reason=override_reason,
+                    body=body,
+                    phase=phase,
+                    target=maintenance,
+                    now=now,
+                ),
+            },
         )
         _public_change()
     return update
 
 
-DEFAULT_START_TEXT = (
-    "Scheduled maintenance is now in progress. We will provide updates as necessary."
-)
-DEFAULT_COMPLETE_TEXT = "The scheduled maintenance has been completed."
+def maintenance_words(maintenance: Maintenance, *, phase: str) -> str | None:
+    """The maintenance told in the phase's approved template, if there is one."""
+    values = wording.values_for(
+        title=maintenance.name,
+        component_names=[c.name for c in maintenance.components.all()],
+        window_start=maintenance.scheduled_for,
+        window_end=maintenance.scheduled_until,
+    )
+    return approvals.template_words(phase, values)
 
 
 def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
     """Start windows that are due and complete those that are over (the beat task).
 
     Each window is moved by its own lifecycle call, so a failure on one leaves the others
-    and the audit log consistent; re-running the sweep is harmless.
+    and the audit log consistent; re-running the sweep is harmless. The words are the
+    approved template of the phase; with none approved, the window is left for staff
+    ("blocked" counts those), since nothing unapproved is published, not even by beat.
     """
     now = now or timezone.now()
     actor = Actor.system("beat")
-    started = completed = 0
+    started = completed = blocked = 0
     due_to_start = Maintenance.objects.filter(
         status=MaintenanceStatus.SCHEDULED,
         auto_start=True,
@@ -679,11 +820,15 @@ def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
         scheduled_until__gt=now,
     )
     for maintenance in due_to_start:
+        body = maintenance_words(maintenance, phase=wording.Phase.MAINTENANCE_STARTED)
+        if body is None:
+            blocked += 1
+            continue
         try:
             maintenance_update_post(
                 actor=actor,
                 maintenance=maintenance,
-                body=DEFAULT_START_TEXT,
+                body=body,
                 status=MaintenanceStatus.IN_PROGRESS,
                 now=now,
             )
@@ -696,15 +841,20 @@ def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
         scheduled_until__lte=now,
     )
     for maintenance in due_to_complete:
+        body = maintenance_words(maintenance, phase=wording.Phase.MAINTENANCE_COMPLETED)
+        if body is None:
+            blocked += 1
+            continue
         try:
             maintenance_update_post(
                 actor=actor,
                 maintenance=maintenance,
-                body=DEFAULT_COMPLETE_TEXT,
+                body=body,
                 status=MaintenanceStatus.COMPLETED,
                 now=now,
             )
             completed += 1
         except ValidationError:
             continue
-    return {"started": started, "completed": completed}
+    result = {"started": started, "completed": completed}
+    return {**result, "blocked": blocked} if blocked else result

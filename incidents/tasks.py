@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
 from django.utils import timezone
 
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
-from incidents import idempotency, lifecycle, worker_heartbeat  # noqa: F401
+from incidents import approvals, idempotency, lifecycle, worker_heartbeat  # noqa: F401
 from incidents.publish import freshness, trigger
 from incidents.reminders import send
 
@@ -47,3 +49,19 @@ def reminders_sweep() -> int:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def reminder_send(reminder_id: int) -> str:
     return send.reminder_send(reminder_id)
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def approvers_notify(what: str) -> int:
+    """Tell the approvers that words wait for them (no text in the mail: it is not public
+    yet, and mail leaves our hands)."""
+    recipients = approvals.approver_emails()
+    if not recipients:
+        return 0
+    return send_mail(
+        subject=f"[{settings.CANDOR_PAGE_NAME}] Wording waits for your approval",
+        message=f"New {what} waits for approval in the console:\n"
+        f"{settings.CANDOR_CANONICAL_URL}/console/approvals/\n",
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.syndication",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -50,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -210,6 +214,8 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        # Else kombu keeps its exchange table in ./control, wherever the process started.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -251,6 +257,23 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 # Seconds browsers and proxies may reuse a public response; ETags make revalidation cheap.
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
 CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
+
+# Staff sign-in (README, "Two-factor login"). Required by default in production; the
+# staff API's tokens are not affected (they are secrets an Admin issues to scripts).
+CANDOR_REQUIRE_2FA = env_bool("CANDOR_REQUIRE_2FA", PRODUCTION)
+CANDOR_LOGIN_FAILURES_ALLOWED = env_int("CANDOR_LOGIN_FAILURES_ALLOWED", 5, minimum=1)
+CANDOR_LOGIN_LOCKOUT_SECONDS = env_int("CANDOR_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+OTP_TOTP_ISSUER = CANDOR_PAGE_NAME
+
+# Approved wording (README, "Roles, templates and the wording policy"). The approvals a
+# template version needs, by approver kind: "legal", "support", or "any" approver.
+CANDOR_TEMPLATE_APPROVALS = env_list("CANDOR_TEMPLATE_APPROVALS", ["legal", "support"])
+CANDOR_CUSTOM_TEXT_APPROVALS = env_list("CANDOR_CUSTOM_TEXT_APPROVALS", ["any"])
+for _kind in CANDOR_TEMPLATE_APPROVALS + CANDOR_CUSTOM_TEXT_APPROVALS:
+    if _kind not in ("legal", "support", "any"):
+        raise ConfigError(f"approval kind {_kind!r} is not one of legal, support, any")
+if not CANDOR_TEMPLATE_APPROVALS or not CANDOR_CUSTOM_TEXT_APPROVALS:
+    raise ConfigError("wording needs at least one approval (the two-person rule)")
 
 # Publishing the public site to an S3-compatible bucket, on when the bucket is set.
 CANDOR_S3_BUCKET = env_str("CANDOR_S3_BUCKET")

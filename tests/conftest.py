@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from incidents import roles
 from incidents.audit import Actor
+from incidents.default_templates import DEFAULT_TEMPLATES
+from incidents.models import (
+    Approval,
+    CustomTextRequest,
+    MessageTemplate,
+    Phase,
+    TemplateVersion,
+    WordingRule,
+)
 from incidents.public import cache as public_cache
+from tests.legacy_words import LEGACY_TEXTS
 
 
 def _clear_our_cache_keys() -> None:
@@ -31,12 +45,124 @@ def _fresh_public_cache() -> Iterator[None]:
     public_cache.reset()
 
 
+def staff_user(username: str, *role_names: str) -> User:
+    user = User.objects.create_user(
+        username, f"{username}@example.com", "correct-horse-battery", is_staff=True
+    )
+    user.groups.set(Group.objects.filter(name__in=role_names))
+    return user
+
+
+_DATA_MIGRATION = importlib.import_module("incidents.migrations.0006_wording_data")
+FIXTURE_AUTHOR, FIXTURE_LEGAL, FIXTURE_SUPPORT = "fixture-author", "fixture-legal", "fixture-sup"
+NEXT_UPDATE_RULE = "next-update-time"
+
+
+def wording_data_ensure() -> None:
+    """What migration 0006 seeds (roles, the default policy), the default templates
+    approved, and the short texts older tests publish approved as standing custom text for
+    every phase. Written straight to the tables, so no test sees it in the audit log.
+
+    Once per test database; again in each transactional test, since those end by emptying
+    every table (Django recreates only content types and permissions).
+    """
+    for role, codes in roles.ROLES.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="incidents", codename__in=codes)
+        )
+    now = timezone.now()
+    if not WordingRule.objects.exists():
+        WordingRule.objects.bulk_create(
+            WordingRule(
+                key=key, version=1, kind=kind, pattern=pattern, element=element, limit=limit,
+                channel=channel, scope=scope, reason=reason, created_at=now,
+            )
+            for key, kind, pattern, element, limit, channel, scope, reason in _DATA_MIGRATION.RULES
+        )  # fmt: skip
+    if User.objects.filter(username=FIXTURE_AUTHOR).exists():
+        return
+    author, legal, support = (
+        User.objects.create_user(name, is_staff=True)
+        for name in (FIXTURE_AUTHOR, FIXTURE_LEGAL, FIXTURE_SUPPORT)
+    )
+    for name, phase, channel, body in DEFAULT_TEMPLATES:
+        template = MessageTemplate.objects.create(
+            name=name, phase=phase, channel=channel, created_at=now
+        )
+        version = TemplateVersion.objects.create(
+            template=template, number=1, body=body, author=author, created_at=now
+        )
+        Approval.objects.bulk_create(
+            Approval(template_version=version, approver=approver, qualifier=qualifier, at=now)
+            for approver, qualifier in ((legal, "legal"), (support, "support"))
+        )
+    requests = CustomTextRequest.objects.bulk_create(
+        CustomTextRequest(phase=phase, body=text, author=author, created_at=now)
+        for phase in Phase.values
+        for text in LEGACY_TEXTS
+    )
+    Approval.objects.bulk_create(
+        Approval(custom_text=r, approver=legal, qualifier="legal", at=now) for r in requests
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        wording_data_ensure()
+
+
+def next_update_rule_set(*, active: bool) -> None:
+    """Turn the next-update rule on or off: a new version of it, as an Admin would."""
+    rule = WordingRule.objects.filter(key=NEXT_UPDATE_RULE).order_by("-version").first()
+    if rule is None or rule.active == active:
+        return
+    rule.pk = None
+    rule.version += 1
+    rule.active = active
+    rule.save()
+
+
+@pytest.fixture(autouse=True)
+def _wording_for_each_test(request: pytest.FixtureRequest) -> None:
+    """Tests of wording (marked `wording`) see the default policy whole; the others, written
+    before it, publish texts that do not say when the next update comes."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in (
+        request.fixturenames
+    )
+    transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    if not (transactional or marker or "db" in request.fixturenames):
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    if transactional:
+        wording_data_ensure()
+    next_update_rule_set(active=bool(request.node.get_closest_marker("wording")))
+
+
 @pytest.fixture
 def responder(db: None) -> User:
     """Rita, a staff responder who opens incidents and posts updates."""
-    return User.objects.create_user(
-        "rita", "rita@example.com", "correct-horse-battery", is_staff=True
-    )
+    return staff_user("rita", roles.RESPONDER)
+
+
+@pytest.fixture
+def legal(db: None) -> User:
+    """Lou, an approver for legal."""
+    return staff_user("lou", roles.APPROVER_LEGAL)
+
+
+@pytest.fixture
+def support(db: None) -> User:
+    """Sue, an approver for support."""
+    return staff_user("sue", roles.APPROVER_SUPPORT)
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    """Ada, an Admin."""
+    return staff_user("ada", roles.ADMIN)
 
 
 @pytest.fixture

@@ -5,6 +5,11 @@ ValidationError with a message dict), answers 400 with
     {"errors": {"field": ["reason", ...]}, "detail": "Invalid input."}
 and every other failure DRF knows answers {"detail": "..."} with its status. Scripts can
 rely on `errors` keys being the names of the fields they sent.
+
+Words lifecycle refuses (wording.WordingRefused) answer 422 in the same shape, plus
+    "violations": [{"rule", "kind", "reason", "start", "end", "excerpt"}, ...]
+where start and end are offsets into the text sent (null for something missing). A
+service's PermissionError (a role the caller lacks) answers 403.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incidents.wording import WordingRefused
+
 INVALID_INPUT = "Invalid input."
+WORDING_REFUSED = "The words are not approved or break the wording policy."
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -84,7 +92,18 @@ def _from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, WordingRefused):
+        return Response(
+            {
+                "errors": field_errors(exc.message_dict),
+                "detail": WORDING_REFUSED,
+                "violations": [v.as_dict() for v in exc.violations],
+            },
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, PermissionError):
+        exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, DjangoValidationError):
         exc = _from_django(exc)
     elif isinstance(exc, RequestDataTooBig):
         # DRF reads the body through HttpRequest.body, which enforces the limit, but leaves

@@ -15,6 +15,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from incidents import approvals
 from incidents.cadence import Schedule
 from incidents.models import (
     AuditAction,
@@ -22,10 +23,12 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatus,
     Contact,
+    CustomTextRequest,
     Incident,
     IncidentImpact,
     IncidentStatus,
     MaintenanceStatus,
+    Phase,
 )
 from incidents.reminders.plan import override_of
 
@@ -95,6 +98,12 @@ class _ComponentImpactsMixin(serializers.Serializer):
         return {found[item["id"]]: item["status"] for item in value}
 
 
+OVERRIDE_HELP = (
+    "Admins only, in an emergency: publish words that are not approved, saying why. "
+    "Audited, and queued for review."
+)
+
+
 class IncidentOpenIn(_ComponentImpactsMixin):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(help_text="The first update, in Markdown.")
@@ -105,6 +114,9 @@ class IncidentOpenIn(_ComponentImpactsMixin):
     )
     impact = EnumField("IncidentImpact", IncidentImpact.values, default=IncidentImpact.MINOR)
     components = ComponentImpactIn(many=True, required=False, default=list)
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 class IncidentUpdateIn(_ComponentImpactsMixin):
@@ -115,10 +127,16 @@ class IncidentUpdateIn(_ComponentImpactsMixin):
         many=True, required=False, default=list,
         help_text="Components to add to the incident or whose status changes.",
     )  # fmt: skip
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 class IncidentResolveIn(serializers.Serializer):
     body = serializers.CharField(help_text="The resolving update, in Markdown.")
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 class ComponentIn(serializers.Serializer):
@@ -150,6 +168,9 @@ class GroupIn(serializers.Serializer):
 class MaintenanceScheduleIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(help_text="The announcement, in Markdown.")
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
     scheduled_for = serializers.DateTimeField()
     scheduled_until = serializers.DateTimeField()
     components = serializers.ListField(
@@ -176,6 +197,9 @@ class MaintenanceScheduleIn(serializers.Serializer):
 class MaintenanceUpdateIn(serializers.Serializer):
     body = serializers.CharField(help_text="Markdown.")
     status = EnumField("MaintenanceStatus", MaintenanceStatus.values)
+    override_reason = serializers.CharField(
+        required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
+    )
 
 
 # -- output -----------------------------------------------------------------------------
@@ -364,6 +388,55 @@ class AuditEventOut(serializers.Serializer):
     ip = serializers.IPAddressField(allow_null=True)
 
 
+class ViolationOut(serializers.Serializer):
+    rule = serializers.CharField(help_text="The policy rule's key.")
+    kind = serializers.CharField()
+    reason = serializers.CharField(help_text="Why, for the writer.")
+    start = serializers.IntegerField(allow_null=True, help_text="Offset into the text sent.")
+    end = serializers.IntegerField(allow_null=True)
+    excerpt = serializers.CharField(allow_blank=True)
+
+
+class CustomTextIn(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000, help_text="Markdown, as it will be published.")
+    phase = EnumField("Phase", Phase.values)
+    incident = serializers.CharField(
+        required=False, help_text="The id of the incident it is for; none: to open one."
+    )
+
+
+class ApprovalOut(serializers.Serializer):
+    approver = serializers.CharField(source="approver.username")
+    qualifier = serializers.CharField(help_text="legal or support")
+    at = serializers.DateTimeField()
+
+
+class CustomTextOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    phase = EnumField("Phase", Phase.values)
+    body = serializers.CharField()
+    incident = serializers.CharField(source="incident.public_id", allow_null=True, default=None)
+    author = serializers.CharField(source="author.username")
+    created_at = serializers.DateTimeField()
+    approvals = ApprovalOut(many=True)
+    approved = serializers.SerializerMethodField(
+        help_text="Whether it has the approvals it needs; if so, exactly this text may be "
+        "published in its phase."
+    )
+
+    def get_approved(self, request: CustomTextRequest) -> bool:
+        return approvals.custom_text_approved(request)
+
+
+class TemplateOut(serializers.Serializer):
+    id = serializers.CharField(source="template.public_id")
+    name = serializers.CharField(source="template.name")
+    phase = EnumField("Phase", Phase.values, source="template.phase")
+    channel = serializers.CharField(source="template.channel")
+    version = serializers.IntegerField(source="number")
+    body = serializers.CharField(help_text="With {placeholders}; see the README.")
+
+
 class ErrorOut(serializers.Serializer):
     """The error shape (see incidents/api/errors.py)."""
 
@@ -372,5 +445,8 @@ class ErrorOut(serializers.Serializer):
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="Per input field, the reasons it was refused (400 only).",
+        help_text="Per input field, the reasons it was refused (400 and 422).",
+    )
+    violations = ViolationOut(
+        many=True, required=False, help_text="What breaks the wording policy (422 only)."
     )

@@ -48,4 +48,11 @@ urlpatterns = [
         name="maintenance-updates",
     ),
     path("audit/", v.AuditView.as_view(), name="audit"),
+    path("templates/", v.TemplatesView.as_view(), name="templates"),
+    path("custom-texts/", v.CustomTextsView.as_view(), name="custom-texts"),
+    path(
+        "custom-texts/<str:public_id>/approve/",
+        v.CustomTextApproveView.as_view(),
+        name="custom-text-approve",
+    ),
 ]

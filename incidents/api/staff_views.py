@@ -11,30 +11,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import lifecycle
+from incidents import approvals, lifecycle, roles
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
 from incidents.models import (
     AuditEvent,
+    Channel,
     Component,
     ComponentGroup,
     Contact,
+    CustomTextRequest,
     Incident,
     IncidentComponent,
     IncidentImpact,
     IncidentUpdate,
     Maintenance,
     MaintenanceUpdate,
+    Phase,
 )
 from incidents.reminders import plan, services
 
@@ -46,8 +52,31 @@ class StaffPagination(LimitOffsetPagination):
     max_limit = 200
 
 
+class HasRolePermission(BasePermission):
+    """Reading takes a staff account; writing, the permission the view names (roles.py).
+    Where two-factor login is required, a console session must have given its code."""
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if (
+            settings.CANDOR_REQUIRE_2FA
+            and isinstance(request.successful_authenticator, SessionAuthentication)
+            and not request.user.is_verified()
+        ):
+            # A console session that has not given its second factor does not get in
+            # through the back door; a token is its own credential (README).
+            return False
+        needed = getattr(view, "write_permission", None)
+        if request.method in SAFE_METHODS or needed is None:
+            return True
+        return bool(request.user.has_perm(needed))
+
+
 class StaffView(GenericAPIView):
     pagination_class: type[BasePagination] | None = StaffPagination
+    permission_classes = [IsAdminUser, HasRolePermission]
+    write_permission: str | None = roles.POST_UPDATES
 
     def actor(self) -> Actor:
         # REMOTE_ADDR, not X-Forwarded-For: a forwarded header is the client's to invent
@@ -82,12 +111,13 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     reasons = {
         400: "Invalid input: per-field reasons under `errors`.",
         401: "No or invalid credentials.",
-        403: "Not a staff member.",
+        403: "Not a staff member, or a role without this permission.",
         404: "No such resource.",
         409: "A request with this Idempotency-Key is in progress.",
         413: "Request body too large.",
         415: "Not JSON.",
-        422: "This Idempotency-Key was used for a different request.",
+        422: "The words are not approved or break the wording policy (`violations` lists "
+        "why), or this Idempotency-Key was used for a different request.",
     }
     return {code: OpenApiResponse(s.ErrorOut, description=reasons[code]) for code in codes}
 
@@ -297,6 +327,7 @@ class ContactsView(StaffView):
 
 
 class ComponentsView(StaffView):
+    write_permission = roles.MANAGE_COMPONENTS
     pagination_class = None  # a page has tens of components, never thousands
 
     @extend_schema(
@@ -320,6 +351,8 @@ class ComponentsView(StaffView):
 
 
 class ComponentDetailView(StaffView):
+    write_permission = roles.MANAGE_COMPONENTS
+
     @extend_schema(
         tags=["components"], summary="One component",
         responses={200: s.ComponentOut, **_errors(*READ_ERRORS, 404)},
@@ -364,6 +397,7 @@ class ComponentStatusView(StaffView):
 
 
 class GroupsView(StaffView):
+    write_permission = roles.MANAGE_COMPONENTS
     pagination_class = None
 
     @extend_schema(
@@ -450,3 +484,71 @@ class AuditView(StaffView):
         if target := request.query_params.get("target"):
             events = events.filter(target_id=target)
         return self.paginated(events, s.AuditEventOut)
+
+
+# -- approved wording -----------------------------------------------------------------------
+
+
+class TemplatesView(StaffView):
+    pagination_class = None
+
+    @extend_schema(
+        tags=["wording"], summary="Approved templates, to fill in and publish",
+        parameters=[OpenApiParameter("phase", enum=Phase.values, required=True)],
+        responses={200: s.TemplateOut(many=True), **_errors(400, *READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        phase = request.query_params.get("phase", "")
+        if phase not in Phase.values:
+            raise ValidationError({"phase": [f"One of: {', '.join(Phase.values)}."]})
+        versions = approvals.usable_versions(phase) + approvals.usable_versions(phase, Channel.SMS)
+        return Response(s.TemplateOut(versions, many=True).data)
+
+
+def _custom_texts() -> QuerySet[CustomTextRequest]:
+    return CustomTextRequest.objects.select_related("author", "incident").prefetch_related(
+        "approvals__approver"
+    )
+
+
+class CustomTextsView(StaffView):
+    @extend_schema(
+        tags=["wording"], summary="Custom texts, newest first",
+        responses={200: s.CustomTextOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return self.paginated(_custom_texts(), s.CustomTextOut)
+
+    @extend_schema(
+        tags=["wording"], summary="Send custom text for approval",
+        description="Approvers are emailed. Once approved, post exactly this text as an "
+        "update in its phase (on its incident) and it is published.",
+        request=s.CustomTextIn, responses={201: s.CustomTextOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _validated(s.CustomTextIn, request)
+        incident = None
+        if data.get("incident"):
+            incident = _one(Incident.objects.all(), data["incident"], "incident")
+        created = approvals.custom_text_request(
+            actor=self.actor(), body=data["body"], phase=data["phase"], incident=incident
+        )
+        return Response(
+            s.CustomTextOut(_custom_texts().get(pk=created.pk)).data, status.HTTP_201_CREATED
+        )
+
+
+class CustomTextApproveView(StaffView):
+    write_permission = roles.APPROVE_WORDING
+
+    @extend_schema(
+        tags=["wording"], summary="Approve custom text",
+        description="As the caller's approver kind; refused for their own text.",
+        request=None, responses={200: s.CustomTextOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        custom = _one(CustomTextRequest.objects.all(), public_id, "custom text")
+        approvals.approval_give(actor=self.actor(), custom_text=custom)
+        return Response(s.CustomTextOut(_custom_texts().get(pk=custom.pk)).data)

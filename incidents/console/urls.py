@@ -13,6 +13,7 @@ from incidents.console.views import (
     incidents,
     maintenance,
     publishing,
+    wording,
 )
 from incidents.console.views.preview import preview
 
@@ -21,6 +22,7 @@ app_name = "console"
 urlpatterns: list[URLPattern] = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("two-factor/", auth.two_factor, name="two_factor"),
     path("", dashboard.dashboard, name="dashboard"),
     path("incidents/", incidents.incident_list, name="incident_list"),
     path("incidents/new/", incidents.incident_new, name="incident_new"),
@@ -49,4 +51,10 @@ urlpatterns: list[URLPattern] = [
     path("audit/", audit.audit_log, name="audit"),
     path("publishing/", publishing.publishing, name="publishing"),
     path("preview/", preview, name="preview"),
+    path("wording/check/", wording.wording_check, name="wording_check"),
+    path("approvals/", wording.approvals_queue, name="approvals"),
+    path("templates/", wording.templates, name="templates"),
+    path("policy/", wording.policy, name="policy"),
+    path("staff/", wording.staff, name="staff"),
+    path("staff/<str:username>/roles/", wording.staff_roles, name="staff_roles"),
 ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0004_publish_state'),
+        ('incidents', '0006_wording_data'),
     ]
 
     operations = [

@@ -24,6 +24,14 @@ class AuditAction(models.TextChoices):
     INCIDENT_OWNERS_SET = "incident.owners_set", "Incident owners set"
     CONTACT_SAVED = "contact.saved", "Reminder contact saved"
     REMINDER_ACKNOWLEDGED = "reminder.acknowledged", "Reminder acknowledged"
+    TEMPLATE_VERSION_SUBMITTED = "template.submitted", "Template version submitted"
+    TEMPLATE_VERSION_APPROVED = "template.approved", "Template version approved"
+    CUSTOM_TEXT_REQUESTED = "custom_text.requested", "Custom text submitted for approval"
+    CUSTOM_TEXT_APPROVED = "custom_text.approved", "Custom text approved"
+    POLICY_RULE_SAVED = "policy.rule_saved", "Wording rule saved"
+    WORDING_OVERRIDDEN = "wording.overridden", "Wording policy overridden"
+    OVERRIDE_REVIEWED = "wording.override_reviewed", "Override reviewed"
+    ROLES_SET = "staff.roles_set", "Staff roles set"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

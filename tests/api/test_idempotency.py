@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
@@ -18,9 +18,10 @@ from psycopg import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import idempotency, lifecycle
+from incidents import approvals, idempotency, lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
+from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory
 
 STAFF = "/api/staff/"
@@ -127,22 +128,35 @@ WRITES: dict[str, Write] = {
     "set an impact's cadence": _write(
         "put", "cadence/critical/", {"first_minutes": 10, "then_minutes": 30, "every_minutes": 60}
     ),
+    "send custom text for approval": _write(
+        "post", "custom-texts/", {"body": "All fine.", "phase": "resolved"}
+    ),
+    "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
 }
 
 
 @pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
 def test_every_write_is_done_once_per_key(
-    staff_api: APIClient, actor: Actor, incident: Incident, write: Callable[..., Any]
+    staff_api: APIClient,
+    actor: Actor,
+    responder: User,
+    incident: Incident,
+    write: Callable[..., Any],
 ) -> None:
     now = timezone.now()
     maintenance = lifecycle.maintenance_schedule(
         actor=actor, name="W", body="x",
         scheduled_for=now + timedelta(hours=1), scheduled_until=now + timedelta(hours=2),
     )  # fmt: skip
+    # Rita also approves, and a colleague's words wait for her.
+    responder.groups.add(*Group.objects.filter(name=roles.APPROVER_LEGAL))
+    colleague = Actor.staff(staff_user("walt", roles.RESPONDER), channel="api")
+    custom = approvals.custom_text_request(actor=colleague, body="Fine.", phase="resolved")
     objects = {
         "incident": incident.public_id,
         "component": ComponentFactory(group=GroupFactory()).public_id,
         "maintenance": maintenance.public_id,
+        "custom": custom.public_id,
     }
     method, path, data = write(objects)
     events = AuditEvent.objects.count()
@@ -234,7 +248,7 @@ def test_a_refused_write_leaves_its_key_for_the_corrected_retry(
 
 
 def test_keys_belong_to_each_user(staff_api: APIClient) -> None:
-    sam = User.objects.create_user("sam", "sam@example.com", "pw-pw-pw-pw", is_staff=True)
+    sam = staff_user("sam", roles.RESPONDER)
     sams_api = APIClient()
     sams_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sam).key}")
 

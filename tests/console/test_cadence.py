@@ -133,7 +133,7 @@ def test_the_link_in_a_reminder_opens_the_update_form_with_its_draft(console: Cl
         url = reverse("console:incident_detail", args=[incident.public_id])
         page = _text(console.get(f"{url}?draft={reminder.public_id}"))
     assert reminder.draft in page
-    assert "We will post the next update by 13:10 UTC." in page
+    assert "Next update by 13:10 UTC." in page
     plain = _text(console.get(url))
     assert reminder.draft not in plain
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import approvals, lifecycle, roles
 from incidents.audit import Actor
 from incidents.console.urls import urlpatterns
 from incidents.models import (
@@ -27,6 +28,7 @@ from incidents.models import (
     Reminder,
 )
 from incidents.reminders.services import contact_save
+from tests.conftest import staff_user
 
 ALREADY_SAVED = "Already saved — this form was submitted twice."
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -99,6 +101,23 @@ def _window(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     }  # fmt: skip
 
 
+RULE = {
+    "key": "hype", "kind": "banned_phrase", "pattern": "amazing", "channel": "all",
+    "scope": "all", "reason": "Hype.", "active": "on",
+}  # fmt: skip
+
+
+def _roles(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    user = objects["colleague"]
+    return reverse("console:staff_roles", args=[user.username]), {
+        f"u{user.pk}-roles": roles.COMMUNICATOR
+    }
+
+
+def _approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    return reverse("console:approvals"), {"custom_text": objects["custom"].public_id}
+
+
 def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
     def build(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
         args = [objects[target].public_id] if target else []
@@ -168,21 +187,22 @@ WRITES: dict[str, Post] = {
     "contacts": _post("contacts", None, {"name": "Oscar", "email": "oscar@example.com"}),
     "contact_edit": _contact_edit,
     "reminder_ack": _reminder_ack,
+    "templates": _post(
+        "templates",
+        None,
+        {"name": "Short", "phase": "resolved", "channel": "web", "body": "All is well."},
+    ),
+    "policy": _post("policy", None, RULE),
+    "staff_roles": _roles,
+    "approvals": _approve,
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
 # records nothing, and publishing twice leaves the copies as publishing once does).
 READ_ONLY = {
-    "dashboard",
-    "incident_list",
-    "components",
-    "maintenance_list",
-    "audit",
-    "preview",
-    "publishing",
-    "reminders",
-    "compliance",
-}
+    "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
+    "publishing", "reminders", "compliance", "wording_check", "staff", "two_factor",
+}  # fmt: skip
 
 
 def test_every_console_write_view_is_covered_here() -> None:
@@ -197,8 +217,23 @@ def test_every_write_view_writes_once_per_submission(
     incident: Incident,
     maintenance: Maintenance,
     write: Post,
+    responder: User,
 ) -> None:
-    url, data = write({"incident": incident, "component": api, "maintenance": maintenance})
+    # Rita may do everything here, and a colleague has words for her to approve.
+    responder.groups.add(*Group.objects.filter(name__in=[roles.ADMIN, roles.APPROVER_LEGAL]))
+    colleague = staff_user("walt", roles.RESPONDER)
+    custom = approvals.custom_text_request(
+        actor=Actor.staff(colleague, channel="console"), body="Back to normal.", phase="resolved"
+    )
+    url, data = write(
+        {
+            "incident": incident,
+            "component": api,
+            "maintenance": maintenance,
+            "colleague": colleague,
+            "custom": custom,
+        }
+    )
     data["submission_key"] = str(uuid.uuid4())
     events = AuditEvent.objects.count()
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from pytest_django.live_server_helper import LiveServer
 
+from incidents import roles
 from incidents.models import Incident, Maintenance
+from tests.conftest import staff_user
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,7 +46,8 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     from playwright.sync_api import sync_playwright
 
     call_command("seed_demo", verbosity=0)
-    User.objects.create_user("rita", "rita@example.com", "correct-horse-battery", is_staff=True)
+    # Every role, so every form of every page is there to check.
+    staff_user("rita", roles.ADMIN, roles.APPROVER_LEGAL)
     incident = Incident.objects.exclude(status="resolved").get().public_id
     maintenance = Maintenance.objects.get().public_id
     public = ["/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"]
@@ -61,6 +63,12 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/cadence/",
         "/console/contacts/",
         "/console/compliance/",
+        f"/console/maintenance/{maintenance}/",
+        "/console/approvals/",
+        "/console/templates/",
+        "/console/policy/",
+        "/console/staff/",
+        "/console/two-factor/",
     ]
     axe_source = AXE.read_text()
     found: dict[str, list[str]] = {}

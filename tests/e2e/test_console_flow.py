@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.contrib.auth.models import User
 from pytest_django.live_server_helper import LiveServer
 
+from incidents import roles
 from incidents.models import AuditEvent, Component, ComponentStatus, Incident
+from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def test_responder_opens_and_updates_an_incident_that_the_public_sees(
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    User.objects.create_user("rita", "rita@example.com", "correct-horse-battery", is_staff=True)
+    staff_user("rita", roles.RESPONDER)
     checkout = ComponentFactory(name="Checkout", group=GroupFactory(name="Storefront"))
     ComponentFactory(name="Search", group=checkout.group)
     console_errors: list[str] = []

@@ -73,7 +73,7 @@ class Stack:
     redis: PrivateRedis
     web_port: int = field(default_factory=free_port)
     web_workers: int = 1
-    token: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
 
@@ -107,15 +107,21 @@ class Stack:
     def set_up(self) -> None:
         self.manage("migrate", "--noinput", "-v0")
         self.manage("collectstatic", "--noinput", "-v0")  # production's hashed names
-        self.token = self.manage(
+        # A responder who writes, and a legal approver who approves the words.
+        made = self.manage(
             "shell",
             "--no-imports",
             "-c",
-            "from django.contrib.auth.models import User;"
+            "from django.contrib.auth.models import Group, User;"
             "from rest_framework.authtoken.models import Token;"
-            "u = User.objects.create_user('oncall', 'oncall@example.com', 'x', is_staff=True);"
-            "print(Token.objects.create(user=u).key)",
-        ).strip()
+            "import json; tokens = {}\n"
+            "for name, group in (('oncall', 'Responder'), ('legal', 'Approver (legal)')):\n"
+            "    u = User.objects.create_user(name, name + '@example.com', 'x', is_staff=True)\n"
+            "    u.groups.add(Group.objects.get(name=group))\n"
+            "    tokens[name] = Token.objects.create(user=u).key\n"
+            "print(json.dumps(tokens))",
+        )
+        self.tokens = json.loads(made.strip().splitlines()[-1])
 
     def start_web(self) -> None:
         self.web = subprocess.Popen(
@@ -171,7 +177,9 @@ class Stack:
 
     # -- talking to it ---------------------------------------------------------------
 
-    def request(self, method: str, path: str, body: Any = None) -> Response:
+    def request(
+        self, method: str, path: str, body: Any = None, *, user: str = "oncall"
+    ) -> Response:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.web_port}{path}", data=data, method=method
@@ -179,7 +187,7 @@ class Stack:
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if path.startswith("/api/staff/"):
-            request.add_header("Authorization", f"Token {self.token}")
+            request.add_header("Authorization", f"Token {self.tokens[user]}")
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 return Response(answer.status, answer.headers, answer.read())
@@ -189,20 +197,33 @@ class Stack:
     def get(self, path: str) -> Response:
         return self.request("GET", path)
 
+    def approved_words(self, body: str, phase: str, incident: str | None = None) -> str:
+        """`body`, written by the responder and approved by legal: words that may be published."""
+        request = {"body": body, "phase": phase, **({"incident": incident} if incident else {})}
+        sent = self.request("POST", "/api/staff/custom-texts/", request)
+        assert sent.status == 201, sent.body
+        approved = self.request(
+            "POST", f"/api/staff/custom-texts/{sent.json()['id']}/approve/", {}, user="legal"
+        )
+        assert approved.status == 200, approved.body
+        return body
+
     def open_incident(self, name: str) -> str:
+        body = self.approved_words(
+            f"We are investigating {name}. Next update in 30 minutes.", "investigating"
+        )
         answer = self.request(
-            "POST",
-            "/api/staff/incidents/",
-            {"name": name, "body": "We are investigating.", "impact": "major"},
+            "POST", "/api/staff/incidents/", {"name": name, "body": body, "impact": "major"}
         )
         assert answer.status == 201, answer.body
         return str(answer.json()["id"])
 
     def post_update(self, incident: str, body: str) -> None:
+        words = self.approved_words(f"{body} Next update in 30 minutes.", "identified", incident)
         answer = self.request(
             "POST",
             f"/api/staff/incidents/{incident}/updates/",
-            {"body": body, "status": "identified"},
+            {"body": words, "status": "identified"},
         )
         assert answer.status == 201, answer.body
 

@@ -52,13 +52,13 @@ def test_the_owner_is_reminded_five_minutes_before_the_first_update_is_due_once(
     assert "Update due: Checkout errors" in sent[0].subject
     assert "due by 12:15 UTC" in sent[0].body
     # The draft for the current phase, promising the next update after it, and its link.
-    assert "We are still investigating Checkout errors." in sent[0].body
-    assert "We will post the next update by 13:10 UTC." in sent[0].body
+    assert "We are investigating reports of problems with" in sent[0].body
+    assert "Next update by 13:10 UTC." in sent[0].body
     assert f"/console/incidents/{incident.public_id}/?draft={reminder.public_id}" in sent[0].body
     assert "late" not in sent[0].body
     assert reminder.state == ReminderState.SENT
     assert reminder.sms_result == sms.SKIPPED  # Olivia has a phone; Twilio is not configured
-    assert reminder.draft.startswith("We are still investigating")
+    assert reminder.draft.startswith("We are investigating reports of problems with")
 
     assert _sweep_at(clock, timedelta(minutes=11)) == []
     assert _sweep_at(clock, timedelta(minutes=12)) == []
@@ -78,9 +78,9 @@ def test_posting_an_update_moves_the_reminder_to_the_next_due_time(
     sent = _sweep_at(clock, timedelta(minutes=60))
     assert len(sent) == 1
     assert "due by 13:05 UTC" in sent[0].body
-    assert "We have identified the cause of Checkout errors" in sent[0].body
+    assert "We have identified the cause of the problems with" in sent[0].body
     # Posted at 13:00, the second follow-up would promise the next one 120 minutes later.
-    assert "next update by 15:00 UTC" in sent[0].body
+    assert "Next update by 15:00 UTC" in sent[0].body
 
 
 def test_an_overdue_update_escalates_down_the_list_and_only_when_overdue(

@@ -1,19 +1,91 @@
+"""Signing in: password, then the two-factor code once enrolled; failures throttled."""
+
 from __future__ import annotations
 
+from typing import Any
+
+import django_otp
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
+from django.core.cache import cache
+from django_otp.models import Device
+
+
+def _throttle_key(username: str, ip: str) -> str:
+    return f"login-failures:{username.casefold()}:{ip}"
 
 
 class StaffAuthenticationForm(AuthenticationForm):
-    """Only staff may sign in to the console; say so rather than fail later with a 403."""
+    """Only staff may sign in to the console; say so rather than fail later with a 403.
+
+    A staff member with a confirmed two-factor device also gives its code (or a recovery
+    code). Failed attempts are counted per username and address; past
+    CANDOR_LOGIN_FAILURES_ALLOWED within CANDOR_LOGIN_LOCKOUT_SECONDS, sign-in for that
+    pair is refused without checking anything, until the window passes.
+    """
+
+    otp_token = forms.CharField(
+        label="Two-factor code",
+        required=False,
+        max_length=16,
+        help_text="From your authenticator app, or one of your recovery codes. Leave empty "
+        "if you have not set up two-factor login.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
     error_messages = {
         **AuthenticationForm.error_messages,
         "not_staff": "This is not a staff account. Ask an administrator for console access.",
+        "otp_required": "Enter the code from your authenticator app (or a recovery code).",
+        "otp_invalid": "That two-factor code is not valid. Codes change every 30 seconds.",
+        "throttled": "Too many failed sign-ins for this account from your address. "
+        "Try again in {minutes} minutes.",
     }
+
+    otp_device: Device | None = None
+
+    def clean(self) -> dict[str, Any]:
+        key = _throttle_key(self.data.get("username", ""), self._ip())
+        if cache.get(key, 0) >= settings.CANDOR_LOGIN_FAILURES_ALLOWED:
+            minutes = -(-settings.CANDOR_LOGIN_LOCKOUT_SECONDS // 60)
+            raise forms.ValidationError(
+                self.error_messages["throttled"].format(minutes=minutes), code="throttled"
+            )
+        try:
+            cleaned = super().clean()
+            self._check_second_factor()
+        except forms.ValidationError:
+            cache.add(key, 0, settings.CANDOR_LOGIN_LOCKOUT_SECONDS)
+            cache.incr(key)
+            raise
+        cache.delete(key)
+        return cleaned
+
+    def _ip(self) -> str:
+        return self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+
+    def _check_second_factor(self) -> None:
+        user = self.get_user()
+        if user is None or not django_otp.user_has_device(user):
+            return
+        token = self.cleaned_data.get("otp_token", "").replace(" ", "")
+        if not token:
+            raise forms.ValidationError(self.error_messages["otp_required"], code="otp_required")
+        self.otp_device = django_otp.match_token(user, token)
+        if self.otp_device is None:
+            raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
 
     def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if not user.is_staff:
             raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
+
+
+class EnrolForm(forms.Form):
+    token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.forms import BoundField
 
-from incidents.console.forms.widgets import MarkdownField
+from incidents.console.forms.widgets import MarkdownField, OverrideReasonField
 from incidents.lifecycle import MAX_NAME_LENGTH
 from incidents.models import (
     Component,
@@ -95,6 +95,7 @@ class IncidentOpenForm(ComponentImpactsMixin):
         initial=IncidentStatus.INVESTIGATING,
     )
     body = MarkdownField(label="First update")
+    override_reason = OverrideReasonField()
 
     def __init__(self, *args: Any, components: Sequence[Component], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,6 +108,7 @@ class UpdatePostForm(ComponentImpactsMixin):
     status = forms.ChoiceField(choices=IncidentStatus.choices)
     impact = forms.ChoiceField(required=False, label="Impact")
     body = MarkdownField(label="Update")
+    override_reason = OverrideReasonField()
 
     def __init__(
         self, *args: Any, incident: Incident, components: Sequence[Component], **kwargs: Any
@@ -130,3 +132,4 @@ class ResolveForm(forms.Form):
         label="Resolution message",
         initial="This incident has been resolved.",
     )
+    override_reason = OverrideReasonField()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.console.forms.widgets import MarkdownField, UTCDateTimeField
+from incidents.console.forms.widgets import MarkdownField, OverrideReasonField, UTCDateTimeField
 from incidents.lifecycle import MAX_NAME_LENGTH
 from incidents.models import Component, MaintenanceStatus
 
@@ -10,6 +10,7 @@ from incidents.models import Component, MaintenanceStatus
 class MaintenanceScheduleForm(forms.Form):
     name = forms.CharField(max_length=MAX_NAME_LENGTH)
     body = MarkdownField(label="Announcement")
+    override_reason = OverrideReasonField()
     scheduled_for = UTCDateTimeField(label="Starts (UTC)")
     scheduled_until = UTCDateTimeField(label="Ends (UTC)")
     components = forms.ModelMultipleChoiceField(
@@ -33,3 +34,4 @@ class MaintenanceUpdateForm(forms.Form):
         choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED]
     )
     body = MarkdownField(label="Update")
+    override_reason = OverrideReasonField()

@@ -31,3 +31,18 @@ class UTCDateTimeField(forms.DateTimeField):
             forms.DateTimeInput(attrs={"type": "datetime-local"}, format=self.input_format),
         )
         super().__init__(**kwargs)  # type: ignore[arg-type]
+
+
+class OverrideReasonField(forms.CharField):
+    """Admins only (lifecycle checks): publish unapproved words in an emergency."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("label", "Emergency override reason (Admins only)")
+        kwargs.setdefault(
+            "help_text",
+            "Leave empty. Filled in, the words are published without approval or policy "
+            "check; this is audited and queued for review.",
+        )
+        super().__init__(**kwargs)  # type: ignore[arg-type]

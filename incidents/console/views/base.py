@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+import django_otp
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -19,15 +21,18 @@ from django.shortcuts import redirect, render, resolve_url
 
 from incidents import idempotency
 from incidents.audit import Actor
-from incidents.models import Component, ComponentStatus, Incident
+from incidents.models import Component, ComponentStatus, Incident, OverrideReview
 from incidents.models.incidents import UpdateBase
 from incidents.publish.freshness import lagging_targets
+from incidents.wording import WordingRefused
 
 View = Callable[..., HttpResponse]
 
 
 def staff_required(view: View) -> View:
     """Anonymous visitors go to the login page; signed-in non-staff get a plain 403.
+    Where two-factor login is required (CANDOR_REQUIRE_2FA), staff without it are sent to
+    set it up first.
 
     A redirect for non-staff would bounce between the login page and the view, so they
     are told what is wrong instead.
@@ -40,9 +45,42 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
         if not (user.is_active and user.is_staff):
             return render(request, "console/forbidden.html", status=403)
+        if settings.CANDOR_REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr]
+            if django_otp.user_has_device(user):
+                # Signed in some other way than the login form: sign in again, with a code.
+                logout(request)
+                return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+            if request.resolver_match and request.resolver_match.url_name != "two_factor":
+                return redirect("console:two_factor")
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def writes_need(permission: str) -> Callable[[View], View]:
+    """A POST needs `permission` (roles.py); reading stays open to all staff. A service's
+    own PermissionError (e.g. an override by a non-Admin) is refused the same way.
+
+    Goes inside staff_required, outside submit_once: a refusal writes nothing.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method == "POST" and not request.user.has_perm(permission):
+                return not_allowed(request)
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionError:
+                return not_allowed(request)
+
+        return wrapper
+
+    return decorate
+
+
+def not_allowed(request: HttpRequest) -> HttpResponse:
+    return render_page(request, "console/not_allowed.html", status=403)
 
 
 SUBMISSION_KEY = "submission_key"
@@ -127,7 +165,10 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
 
     Django's add_error raises on a key the form has no field for (lifecycle says
     "components" where the form has one field per component), so those go to the top.
+    Refused words keep their itemised violations on the form, for the wording panel.
     """
+    if isinstance(error, WordingRefused):
+        form.violations = error.violations  # type: ignore[attr-defined]
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
@@ -149,6 +190,8 @@ def console_state() -> dict[str, Any]:
         "components_affected": not_operational,
         # Public copies staff were alerted about (publish/freshness.py) and still behind.
         "lagging_targets": lagging_targets(),
+        # An emergency override stays in sight until an approver has reviewed it.
+        "overrides_to_review": OverrideReview.objects.filter(reviewed_at=None).count(),
     }
 
 

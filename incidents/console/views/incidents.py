@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import lifecycle
+from incidents import lifecycle, roles
 from incidents.compliance import incident_compliance
 from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
@@ -23,6 +23,13 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
     timeline,
+    writes_need,
+)
+from incidents.console.views.wording import (
+    REQUEST_APPROVAL,
+    approval_requested,
+    custom_texts,
+    offered_templates,
 )
 from incidents.drafts import draft_update
 from incidents.models import Component, Incident, IncidentComponent, Reminder
@@ -49,10 +56,18 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentOpenForm(posted(request), components=_components())
     if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == REQUEST_APPROVAL:
+            done = approval_requested(
+                request, form, body=form.cleaned_data["body"], phase=form.cleaned_data["status"]
+            )
+            if done:
+                return redirect("console:incident_new")
+            return render_page(request, "console/incident_new.html", {"form": form}, status=400)
         try:
             incident = lifecycle.incident_open(
                 actor=console_actor(request),
@@ -61,6 +76,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 status=form.cleaned_data["status"],
                 impact=form.cleaned_data["impact"],
                 components=form.component_impacts(),
+                override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -68,7 +84,8 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Incident “{incident.name}” is open and published.")
             return redirect("console:incident_detail", public_id=incident.public_id)
     status = 400 if form.is_bound else 200
-    return render_page(request, "console/incident_new.html", {"form": form}, status=status)
+    context = {"form": form, "custom_texts": custom_texts(incident=None, user=request.user)}
+    return render_page(request, "console/incident_new.html", context, status=status)
 
 
 def _draft_form(
@@ -128,18 +145,27 @@ def incident_page(
         "update_form": update_form,
         "component_rows": list(update_form.component_rows(effects)),
         "resolve_form": resolve_form or ResolveForm(),
+        "templates": offered_templates(incident),
+        "custom_texts": custom_texts(incident=incident),
     }
     return render_page(request, "console/incident_detail.html", context, status=status)
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = get_object_or_404(Incident, public_id=public_id)
     if request.method != "POST":
         return incident_page(request, incident)
     form = UpdatePostForm(request.POST, incident=incident, components=_components())
-    if form.is_valid():
+    if form.is_valid() and request.POST.get("action") == REQUEST_APPROVAL:
+        phase = form.cleaned_data["status"]
+        if approval_requested(
+            request, form, body=form.cleaned_data["body"], phase=phase, incident=incident
+        ):
+            return redirect("console:incident_detail", public_id=incident.public_id)
+    elif form.is_valid():
         try:
             lifecycle.update_post(
                 actor=console_actor(request),
@@ -148,6 +174,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 status=form.cleaned_data["status"],
                 impact=form.impact_change(),
                 components=form.component_impacts(),
+                override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -158,15 +185,24 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 @require_POST
 def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = get_object_or_404(Incident, public_id=public_id)
     form = ResolveForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and request.POST.get("action") == REQUEST_APPROVAL:
+        if approval_requested(
+            request, form, body=form.cleaned_data["body"], phase="resolved", incident=incident
+        ):
+            return redirect("console:incident_detail", public_id=incident.public_id)
+    elif form.is_valid():
         try:
             lifecycle.incident_resolve(
-                actor=console_actor(request), incident=incident, body=form.cleaned_data["body"]
+                actor=console_actor(request),
+                incident=incident,
+                body=form.cleaned_data["body"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
             # Resolve speaks in "body" and "status"; both belong on this form's top or field.

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import lifecycle, roles, wording
 from incidents.console.forms.maintenance import MaintenanceScheduleForm, MaintenanceUpdateForm
 from incidents.console.views.base import (
     apply_errors,
@@ -19,6 +19,13 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
     timeline,
+    writes_need,
+)
+from incidents.console.views.wording import (
+    REQUEST_APPROVAL,
+    approval_requested,
+    custom_texts,
+    offered_templates,
 )
 from incidents.models import Maintenance, MaintenanceStatus
 
@@ -52,6 +59,7 @@ def _default_window() -> dict[str, object]:
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 def maintenance_new(request: HttpRequest) -> HttpResponse:
     form = MaintenanceScheduleForm(posted(request), initial=_default_window())
@@ -74,18 +82,26 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+@writes_need(roles.POST_UPDATES)
 @submit_once
 def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     maintenance = get_object_or_404(Maintenance, public_id=public_id)
     next_step = _NEXT_STEP.get(MaintenanceStatus(maintenance.status))
     form = MaintenanceUpdateForm(posted(request), initial={"status": next_step})
-    if request.method == "POST" and form.is_valid():
+    asks_approval = request.POST.get("action") == REQUEST_APPROVAL
+    if request.method == "POST" and form.is_valid() and asks_approval:
+        phase = wording.maintenance_phase(form.cleaned_data["status"])
+        body = form.cleaned_data["body"]
+        if approval_requested(request, form, body=body, phase=phase, maintenance=maintenance):
+            return redirect("console:maintenance_detail", public_id=maintenance.public_id)
+    elif request.method == "POST" and form.is_valid():
         try:
             lifecycle.maintenance_update_post(
                 actor=console_actor(request),
                 maintenance=maintenance,
                 body=form.cleaned_data["body"],
                 status=form.cleaned_data["status"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -98,6 +114,8 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "components": maintenance.components.all(),
         "form": form,
         "done": maintenance.status == MaintenanceStatus.COMPLETED,
+        "templates": offered_templates(maintenance),
+        "custom_texts": custom_texts(maintenance=maintenance),
     }
     return render_page(
         request, "console/maintenance_detail.html", context, status=400 if form.is_bound else 200

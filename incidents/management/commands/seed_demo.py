@@ -10,18 +10,22 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import approvals, lifecycle, roles, wording
 from incidents.audit import Actor
-from incidents.models import Component, Contact
+from incidents.default_templates import default_templates_install
+from incidents.models import Component, Contact, Phase
 from incidents.publish.trigger import publishing_deferred
 from incidents.reminders.services import contact_save, incident_owners_set
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "candor-demo-password"  # noqa: S105 - printed for the newcomer on purpose
+# Two approvers, so the demo's templates can be approved (nobody approves their own words)
+# and a newcomer can try approving: same password as demo.
+DEMO_APPROVERS = {"demo-legal": roles.APPROVER_LEGAL, "demo-support": roles.APPROVER_SUPPORT}
 
 LAYOUT = {
     "Core platform": ["Web application", "Public API", "Sign-in and SSO"],
@@ -39,23 +43,12 @@ PAST_INCIDENTS = [
     ("Webhook deliveries delayed", "Webhooks", "degraded_performance", "minor"),
 ]
 
+# Each phase of a past incident, published in the phase's approved template.
 TIMELINE = [
-    ("investigating", timedelta(0), "We are investigating reports of {what}."),
-    (
-        "identified",
-        timedelta(minutes=18),
-        "The cause has been identified and a fix is being deployed. Next update within 60 minutes.",
-    ),
-    (
-        "monitoring",
-        timedelta(minutes=47),
-        "A fix has been deployed. We are monitoring the results.",
-    ),
-    (
-        "resolved",
-        timedelta(minutes=95),
-        "This incident has been resolved. We are sorry for the disruption.",
-    ),
+    (Phase.INVESTIGATING, timedelta(0)),
+    (Phase.IDENTIFIED, timedelta(minutes=18)),
+    (Phase.MONITORING, timedelta(minutes=47)),
+    (Phase.RESOLVED, timedelta(minutes=95)),
 ]
 
 
@@ -63,27 +56,45 @@ class Command(BaseCommand):
     help = "Load demo data (groups, components, 90 days of history, incidents, maintenance)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self._demo_user()
+        demo, approvers = self._demo_users()
         if Component.objects.exists():
             self.stdout.write("Demo data already present; left as it is.")
             return
         now = timezone.now().replace(microsecond=0)
         actor = Actor.system("demo")
+        since = now - timedelta(days=92)
+        self.demo, self.approvers = demo, approvers
+        default_templates_install(author=demo, approvers=approvers, now=since)
         with publishing_deferred():  # one publish of the finished demo, not one per change
-            components = self._components(actor, since=now - timedelta(days=92))
+            components = self._components(actor, since=since)
             self._past_incidents(actor, components, now=now)
             owner = self._contacts(actor)
             self._open_incident(actor, components, now=now, owner=owner)
             self._maintenance(actor, components, now=now)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
 
-    def _demo_user(self) -> None:
-        user, created = User.objects.get_or_create(
-            username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
-        )
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
+    def _demo_users(self) -> tuple[Actor, list[Actor]]:
+        """demo, an Admin; demo-legal and demo-support, approvers. All sign in with the
+        demo password (2FA is not forced on them: see README, "Two-factor login")."""
+        accounts = {DEMO_USERNAME: roles.ADMIN, **DEMO_APPROVERS}
+        actors = []
+        for username, role in accounts.items():
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"is_staff": True, "is_superuser": username == DEMO_USERNAME},
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user.groups.add(Group.objects.get(name=role))
+            actors.append(Actor.staff(user, channel="cli"))
+        return actors[0], actors[1:]
+
+    @staticmethod
+    def _words(phase: str, **values: Any) -> str:
+        words = approvals.template_words(phase, wording.values_for(**values))
+        assert words is not None  # default_templates_install approved one for every phase
+        return words
 
     def _components(self, actor: Actor, *, since: datetime) -> dict[str, Component]:
         components = {}
@@ -116,8 +127,14 @@ class Command(BaseCommand):
         )
         for start, (name, component, status, impact) in zip(starts, PAST_INCIDENTS, strict=True):
             incident = None
-            for phase, offset, text in TIMELINE:
-                body = text.format(what=name.lower())
+            for phase, offset in TIMELINE:
+                body = self._words(
+                    phase,
+                    title=name,
+                    component_names=[component],
+                    started_at=start,
+                    next_update_at=start + offset + timedelta(minutes=30),
+                )
                 if incident is None:
                     incident = lifecycle.incident_open(
                         actor=actor,
@@ -148,19 +165,37 @@ class Command(BaseCommand):
     def _open_incident(
         self, actor: Actor, components: dict[str, Component], *, now: datetime, owner: Contact
     ) -> None:
+        opened = now - timedelta(minutes=40)
         incident = lifecycle.incident_open(
             actor=actor,
             name="Increased latency for file downloads",
-            body="We are investigating increased latency for file downloads in one region.",
+            body=self._words(
+                Phase.INVESTIGATING,
+                title="Increased latency for file downloads",
+                component_names=["File storage"],
+                started_at=opened,
+                next_update_at=opened + timedelta(minutes=30),
+            ),
             impact="minor",
             components={components["File storage"]: "degraded_performance"},
-            now=now - timedelta(minutes=40),
+            now=opened,
+        )
+        # Words for this occasion only: written by demo, approved by demo-legal.
+        custom = approvals.custom_text_request(
+            actor=self.demo,
+            incident=incident,
+            phase=Phase.IDENTIFIED,
+            body="We have identified a misbehaving storage node and are moving traffic away "
+            "from it. Downloads may be slower than usual. Next update within 60 minutes.",
+            now=now - timedelta(minutes=14),
+        )
+        approvals.approval_give(
+            actor=self.approvers[0], custom_text=custom, now=now - timedelta(minutes=13)
         )
         lifecycle.update_post(
             actor=actor,
             incident=incident,
-            body="We have identified a misbehaving storage node and are moving traffic away "
-            "from it. Downloads may be slower than usual. Next update in 60 minutes.",
+            body=custom.body,
             status="identified",
             now=now - timedelta(minutes=12),
         )
@@ -170,11 +205,17 @@ class Command(BaseCommand):
         self, actor: Actor, components: dict[str, Component], *, now: datetime
     ) -> None:
         start = (now + timedelta(days=2)).replace(hour=2, minute=0, second=0)
+        body = self._words(
+            Phase.MAINTENANCE_SCHEDULED,
+            title="Primary database upgrade",
+            component_names=["Primary database"],
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+        )
         lifecycle.maintenance_schedule(
             actor=actor,
             name="Primary database upgrade",
-            body="We will upgrade the primary database to a new major version. Writes may "
-            "pause for up to two minutes during the switch-over.",
+            body=body,
             scheduled_for=start,
             scheduled_until=start + timedelta(hours=2),
             components=[components["Primary database"]],

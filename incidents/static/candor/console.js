@@ -1,4 +1,4 @@
-// Candor console: the live Markdown preview, and one submission per click.
+// Candor console: the live Markdown preview and wording check, and one submission per click.
 // Loaded as a file with `defer`: the CSP allows no inline script. The server renders and
 // sanitises (the same function as publishing), so the preview is exactly what the public
 // will see and this file never has to trust the text it shows.
@@ -10,6 +10,21 @@
   function csrfToken(form) {
     const input = form && form.querySelector('input[name="csrfmiddlewaretoken"]');
     return input ? input.value : "";
+  }
+
+  // The console's JSON endpoints: a POST with the page's CSRF token. redirect "error": an
+  // expired session answers with a redirect to the login page, which must read as a
+  // failure, not be shown as an answer.
+  async function postForm(url, body, form) {
+    const response = await fetch(url, {
+      method: "POST",
+      body,
+      headers: { "X-CSRFToken": csrfToken(form) },
+      credentials: "same-origin",
+      redirect: "error",
+    });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return response.json();
   }
 
   function showMessage(target, text) {
@@ -36,17 +51,7 @@
       const body = new FormData();
       body.append("body", textarea.value);
       try {
-        // redirect "error": an expired session answers with a redirect to the login page,
-        // which must read as a failure, not be rendered as the preview.
-        const response = await fetch(url, {
-          method: "POST",
-          body,
-          headers: { "X-CSRFToken": csrfToken(textarea.form) },
-          credentials: "same-origin",
-          redirect: "error",
-        });
-        if (!response.ok) throw new Error(`preview failed: ${response.status}`);
-        const data = await response.json();
+        const data = await postForm(url, body, textarea.form);
         // Answers can arrive out of order; only the newest text may win.
         if (seq !== latest) return;
         target.innerHTML = data.html;
@@ -69,6 +74,134 @@
 
   document.querySelectorAll("[data-preview-for]").forEach(attach);
 
+  // The wording check: the same policy lifecycle applies, as you type. The text is shown
+  // back with each violation's span marked; built from text nodes, never as HTML.
+  function highlighted(text, violations) {
+    const box = document.createElement("div");
+    box.className = "wording__text";
+    const spans = violations
+      .filter((v) => v.start !== null && v.end !== null)
+      .sort((a, b) => a.start - b.start);
+    let position = 0;
+    spans.forEach((v) => {
+      if (v.start < position) return;
+      box.append(document.createTextNode(text.slice(position, v.start)));
+      const mark = document.createElement("mark");
+      mark.title = v.rule;
+      mark.textContent = text.slice(v.start, v.end);
+      box.append(mark);
+      position = v.end;
+    });
+    box.append(document.createTextNode(text.slice(position)));
+    return box;
+  }
+
+  function verdict(text, violations) {
+    const p = document.createElement("p");
+    if (!violations.length) {
+      p.className = "wording__verdict wording__verdict--ok";
+      p.textContent = "No problems with the wording policy.";
+      return [p];
+    }
+    p.className = "wording__verdict wording__verdict--bad";
+    const n = violations.length;
+    p.textContent = `${n} problem${n === 1 ? "" : "s"} with the wording policy`;
+    const list = document.createElement("ol");
+    list.className = "violations";
+    violations.forEach((v) => {
+      const item = document.createElement("li");
+      const rule = document.createElement("strong");
+      rule.textContent = v.rule;
+      item.append(rule, document.createTextNode(`: ${v.reason}`));
+      if (v.excerpt) {
+        const q = document.createElement("q");
+        q.textContent = v.excerpt;
+        item.append(" ", q);
+      }
+      list.append(item);
+    });
+    return [p, list, highlighted(text, violations)];
+  }
+
+  function attachWording(target) {
+    const textarea = document.getElementById(target.dataset.wordingFor);
+    if (!textarea) return;
+    const byId = (id) => (id ? document.getElementById(id) : null);
+    const statusSelect = byId(target.dataset.wordingStatusFrom);
+    const channelSelect = byId(target.dataset.wordingChannelFrom);
+    let timer = null;
+    let latest = 0;
+
+    async function check() {
+      const seq = ++latest;
+      if (!textarea.value.trim()) {
+        showMessage(target, "The wording policy is checked as you type.");
+        return;
+      }
+      const body = new FormData();
+      body.append("body", textarea.value);
+      body.append("kind", target.dataset.wordingKind);
+      body.append("status", statusSelect ? statusSelect.value : target.dataset.wordingStatus);
+      if (channelSelect) body.append("channel", channelSelect.value);
+      try {
+        const data = await postForm(target.dataset.wordingUrl, body, textarea.form);
+        if (seq !== latest) return;
+        // A template answers for its sample rendering: the marks point into that text.
+        const shown = verdict(data.text ?? textarea.value, data.violations);
+        (data.problems || []).forEach((problem) => {
+          const p = document.createElement("p");
+          p.className = "wording__verdict wording__verdict--bad";
+          p.textContent = problem;
+          shown.unshift(p);
+        });
+        if (data.sms) {
+          const p = document.createElement("p");
+          const s = data.sms;
+          const unit = s.encoding === "GSM-7" ? "characters" : "UTF-16 units";
+          p.textContent = `SMS: ${s.encoding}, ${s.units} ${unit}, ` +
+            `${s.segments} segment${s.segments === 1 ? "" : "s"} of up to ${s.per_segment}.`;
+          shown.push(p);
+        }
+        target.replaceChildren(...shown);
+        target.dataset.state = data.violations.length ? "violations" : "clean";
+      } catch {
+        if (seq === latest) {
+          showMessage(target, "Wording check unavailable (are you still signed in?).");
+          target.dataset.state = "error";
+        }
+      }
+    }
+
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(check, DELAY_MS);
+    };
+    textarea.addEventListener("input", later);
+    [statusSelect, channelSelect].forEach((select) => {
+      if (select) select.addEventListener("change", later);
+    });
+    if (textarea.value.trim()) check();
+  }
+
+  document.querySelectorAll("[data-wording-for]").forEach(attachWording);
+
+  // "Use" on approved words: fill the body (and the status they were approved for).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-fill]");
+    if (!button) return;
+    const textarea = document.getElementById(button.dataset.fill);
+    const status = document.getElementById(button.dataset.fillStatusTarget);
+    if (status && [...status.options].some((o) => o.value === button.dataset.fillStatus)) {
+      status.value = button.dataset.fillStatus;
+      status.dispatchEvent(new Event("change"));
+    }
+    if (textarea) {
+      textarea.value = button.dataset.fillText;
+      textarea.dispatchEvent(new Event("input"));
+      textarea.focus();
+    }
+  });
+
   // A second click on "Post update" while the first is on its way would send the form
   // twice. The server writes it once anyway (the form's submission_key); disabling the
   // button spares the second request and shows the click was taken.
@@ -79,6 +212,16 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (event.defaultPrevented || form.method !== "post") return;
+    // A disabled button is left out of what the form sends, the one clicked included:
+    // its name and value ("Submit words for approval") travel in a hidden field instead.
+    const submitter = event.submitter;
+    if (submitter && submitter.name) {
+      const carried = document.createElement("input");
+      carried.type = "hidden";
+      carried.name = submitter.name;
+      carried.value = submitter.value;
+      form.append(carried);
+    }
     submitButtons(form).forEach((button) => {
       button.disabled = true;
     });

@@ -1,0 +1,475 @@
+"""Writing and approving words: template versions, custom texts, the policy's rules, and
+the after-the-fact review of emergency overrides. Also: whether words may be published.
+
+The approval rules: a template version needs the approvals CANDOR_TEMPLATE_APPROVALS names
+(by default one legal and one support approver), a custom text those of
+CANDOR_CUSTOM_TEXT_APPROVALS (by default one approver of either kind); nobody approves
+their own words, and nobody counts twice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from incidents import roles, wording
+from incidents.audit import Actor, audit_record
+from incidents.models import (
+    Approval,
+    AuditAction,
+    Channel,
+    CustomTextRequest,
+    Incident,
+    Maintenance,
+    MessageTemplate,
+    OverrideReview,
+    Phase,
+    RuleKind,
+    TemplateVersion,
+    WordingRule,
+)
+
+ANY = "any"
+
+
+def _require(actor: Actor, permission: str) -> None:
+    """Services that only staff perform check the permission themselves, whatever the
+    channel; system actors (beat, demo data, migrations) act on the operator's behalf."""
+    if actor.user is not None and not actor.user.has_perm(permission):
+        raise PermissionError(f"{actor.label} lacks {permission}")
+
+
+def approvals_satisfied(qualifiers: Iterable[str], required: Sequence[str]) -> bool:
+    """Whether approvals with these qualifiers (one per approver) meet `required`, where
+    "any" is met by an approver of any kind not already counted for a named one."""
+    have = Counter(qualifiers)
+    for need in required:
+        if need == ANY:
+            continue
+        if have[need] == 0:
+            return False
+        have[need] -= 1
+    return sum(have.values()) >= sum(1 for need in required if need == ANY)
+
+
+def version_approved(version: TemplateVersion) -> bool:
+    return approvals_satisfied(
+        (a.qualifier for a in version.approvals.all()), settings.CANDOR_TEMPLATE_APPROVALS
+    )
+
+
+def custom_text_approved(request: CustomTextRequest) -> bool:
+    return approvals_satisfied(
+        (a.qualifier for a in request.approvals.all()), settings.CANDOR_CUSTOM_TEXT_APPROVALS
+    )
+
+
+def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:
+    """Per template of the phase and channel, its newest approved version: approving a new
+    version retires the older ones, and a version not yet approved changes nothing."""
+    versions = (
+        TemplateVersion.objects.filter(template__phase=phase, template__channel=channel)
+        .select_related("template")
+        .prefetch_related("approvals")
+        .order_by("template__name", "template_id", "-number")
+    )
+    usable: dict[int, TemplateVersion] = {}
+    for version in versions:
+        if version.template_id not in usable and version_approved(version):
+            usable[version.template_id] = version
+    return list(usable.values())
+
+
+def template_words(phase: str, values: Mapping[str, str]) -> str | None:
+    """The phase's first approved web template, filled in; None when there is none."""
+    versions = usable_versions(phase)
+    return wording.render(versions[0].body, values) if versions else None
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Why words may be published: which approved template or custom text they are."""
+
+    kind: str  # "template", "custom_text" or "override"
+    ref: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "ref": self.ref}
+
+
+def approved_basis(
+    body: str,
+    *,
+    phase: str,
+    context: wording.MatchContext,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+) -> Basis | None:
+    for version in usable_versions(phase):
+        if wording.is_rendering(body, version.body, context):
+            return Basis("template", f"{version.template.public_id}/v{version.number}")
+    # Text approved for no particular incident (written to open one) stands for the phase.
+    requests = CustomTextRequest.objects.filter(
+        Q(incident=incident, maintenance=maintenance) | Q(incident=None, maintenance=None),
+        phase=phase,
+        body=wording.normal_text(body),
+    ).prefetch_related("approvals")
+    for request in requests:
+        if custom_text_approved(request):
+            return Basis("custom_text", request.public_id)
+    return None
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+def _check_words(body: str, *, phase: str, channel: str, template: bool) -> None:
+    """Refuse words that break the policy (templates: as rendered with sample values)."""
+    text = wording.render(body, wording.sample_values()) if template else body
+    violations = wording.check(text, channel=wording.channel_for(channel), phase=phase)
+    if violations:
+        raise wording.WordingRefused("These words break the wording policy.", violations)
+
+
+def template_version_submit(
+    *,
+    actor: Actor,
+    body: str,
+    template: MessageTemplate | None = None,
+    name: str = "",
+    phase: str = "",
+    channel: str = Channel.WEB,
+    now: datetime | None = None,
+) -> TemplateVersion:
+    """Submit words for a template: a new template, or the next version of `template`.
+
+    Submitted words are final; approvers approve exactly these, and a change is a new
+    version that needs its own approvals.
+    """
+    _require(actor, roles.WRITE_TEMPLATES)
+    if actor.user is None:
+        raise PermissionError("templates are written by a person")
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    if template is None:
+        if not name.strip():
+            errors["name"] = ["This field is required."]
+        if phase not in Phase.values:
+            errors["phase"] = [f"{phase!r} is not a phase."]
+        if channel not in Channel.values:
+            errors["channel"] = [f"{channel!r} is not a channel."]
+    if not body.strip():
+        errors["body"] = ["This field is required."]
+    if errors:
+        raise ValidationError(errors)
+    wording.parse(body)
+    target_phase = template.phase if template else phase
+    target_channel = template.channel if template else channel
+    _check_words(body, phase=target_phase, channel=target_channel, template=True)
+    with transaction.atomic():
+        if template is None:
+            template, _ = MessageTemplate.objects.get_or_create(
+                name=name.strip(), phase=phase, channel=channel, defaults={"created_at": now}
+            )
+        template = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+        latest = template.versions.aggregate(n=Max("number"))["n"] or 0
+        version = TemplateVersion.objects.create(
+            template=template,
+            number=latest + 1,
+            body=wording.normal_text(body),
+            author=actor.user,
+            created_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.TEMPLATE_VERSION_SUBMITTED,
+            target=template,
+            summary=f"Submitted {template.name!r} v{version.number}",
+            at=now,
+        )
+        what = f"template {template.name!r} v{version.number}"
+        transaction.on_commit(lambda: _notify_approvers(what), robust=True)
+    return version
+
+
+# -- custom text ----------------------------------------------------------------------------
+
+
+def custom_text_request(
+    *,
+    actor: Actor,
+    body: str,
+    phase: str,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+    now: datetime | None = None,
+) -> CustomTextRequest:
+    """Ask an approver to approve words for one occasion; they are emailed at once."""
+    _require(actor, roles.POST_UPDATES)
+    if actor.user is None:
+        raise PermissionError("custom text is written by a person")
+    now = now or timezone.now()
+    if not body.strip():
+        raise ValidationError({"body": ["This field is required."]})
+    if phase not in Phase.values:
+        raise ValidationError({"phase": [f"{phase!r} is not a phase."]})
+    _check_words(body, phase=phase, channel=Channel.WEB, template=False)
+    with transaction.atomic():
+        request = CustomTextRequest.objects.create(
+            phase=phase,
+            body=wording.normal_text(body),
+            incident=incident,
+            maintenance=maintenance,
+            author=actor.user,
+            created_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CUSTOM_TEXT_REQUESTED,
+            target=request,
+            summary=f"Asked for approval of custom {phase} text",
+            at=now,
+            data={"incident": incident.public_id if incident else None},
+        )
+        transaction.on_commit(lambda: _notify_approvers("custom text"), robust=True)
+    return request
+
+
+def _notify_approvers(what: str) -> None:
+    from incidents.tasks import approvers_notify  # tasks import services, not the reverse
+
+    approvers_notify.delay(what)
+
+
+def approver_emails() -> list[str]:
+    users = User.objects.filter(
+        is_active=True, groups__name__in=roles.APPROVER_QUALIFIER, email__gt=""
+    ).distinct()
+    return sorted(u.email for u in users)
+
+
+# -- approving ------------------------------------------------------------------------------
+
+
+def approval_give(
+    *,
+    actor: Actor,
+    version: TemplateVersion | None = None,
+    custom_text: CustomTextRequest | None = None,
+    qualifier: str = "",
+    now: datetime | None = None,
+) -> Approval:
+    """One approver's yes. Refused for their own words, twice, or without the role."""
+    _require(actor, roles.APPROVE_WORDING)
+    subject = version or custom_text
+    if subject is None or actor.user is None:
+        raise PermissionError("an approval is a person's, for a version or a custom text")
+    held = roles.qualifiers(actor.user)
+    if not held:
+        raise PermissionError(f"{actor.label} is not an approver")
+    qualifier = qualifier or held[0]
+    if qualifier not in held:
+        raise ValidationError({"qualifier": [f"You do not approve as {qualifier}."]})
+    if subject.author_id == actor.user.pk:
+        raise ValidationError({"approval": ["Nobody approves their own words."]})
+    if subject.approvals.filter(approver=actor.user).exists():
+        raise ValidationError({"approval": ["You have already approved these words."]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        approval = Approval.objects.create(
+            template_version=version,
+            custom_text=custom_text,
+            approver=actor.user,
+            qualifier=qualifier,
+            at=now,
+        )
+        if version is not None:
+            audit_record(
+                actor=actor,
+                action=AuditAction.TEMPLATE_VERSION_APPROVED,
+                target=version.template,
+                summary=f"Approved {version.template.name!r} v{version.number} as {qualifier}",
+                at=now,
+            )
+        elif custom_text is not None:
+            audit_record(
+                actor=actor,
+                action=AuditAction.CUSTOM_TEXT_APPROVED,
+                target=custom_text,
+                summary=f"Approved custom {custom_text.phase} text as {qualifier}",
+                at=now,
+            )
+    return approval
+
+
+# -- the policy -----------------------------------------------------------------------------
+
+
+def rule_save(
+    *,
+    actor: Actor,
+    key: str,
+    kind: str,
+    reason: str,
+    pattern: str = "",
+    element: str = "",
+    limit: int | None = None,
+    channel: str = "all",
+    scope: str = "all",
+    active: bool = True,
+    now: datetime | None = None,
+) -> WordingRule:
+    """Write the next version of a rule (the first, for a new key). Older versions stay."""
+    _require(actor, roles.MANAGE_POLICY)
+    now = now or timezone.now()
+    candidate = WordingRule(
+        key=key,
+        version=1,
+        kind=kind,
+        reason=reason,
+        pattern=pattern,
+        element=element,
+        limit=limit,
+        channel=channel,
+        scope=scope,
+        active=active,
+        author=actor.user,
+        created_at=now,
+    )
+    candidate.full_clean(exclude=["version"])
+    _check_rule(candidate)
+    with transaction.atomic():
+        latest = WordingRule.objects.filter(key=key).select_for_update().order_by("-version")
+        previous = latest.first()
+        candidate.version = previous.version + 1 if previous else 1
+        candidate.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.POLICY_RULE_SAVED,
+            target=candidate,
+            summary=f"Saved wording rule {key!r} v{candidate.version}"
+            + ("" if active else " (retired)"),
+            at=now,
+            data={"kind": kind, "pattern": pattern, "reason": reason, "active": active},
+        )
+    return candidate
+
+
+def _check_rule(rule: WordingRule) -> None:
+    kind = RuleKind(rule.kind)
+    if kind == RuleKind.BANNED_PHRASE:
+        try:
+            wording.phrase_regex(rule.pattern)
+        except ValueError as error:
+            raise ValidationError({"pattern": [str(error)]}) from error
+    elif kind == RuleKind.BANNED_PATTERN:
+        try:
+            re.compile(rule.pattern)
+        except re.error as error:
+            raise ValidationError({"pattern": [f"Not a valid pattern: {error}."]}) from error
+        if not rule.pattern:
+            raise ValidationError({"pattern": ["A pattern is required."]})
+    elif kind == RuleKind.REQUIRED_ELEMENT and not rule.element:
+        raise ValidationError({"element": ["Say which element is required."]})
+    elif kind in (RuleKind.MAX_CHARS, RuleKind.MAX_SMS_SEGMENTS) and not rule.limit:
+        raise ValidationError({"limit": ["A limit is required."]})
+
+
+# -- overrides ------------------------------------------------------------------------------
+
+
+def override_record(
+    *,
+    actor: Actor,
+    reason: str,
+    body: str,
+    phase: str,
+    target: Incident | Maintenance,
+    now: datetime,
+) -> Basis:
+    """An Admin's emergency publication of unapproved words: audited, queued for review.
+    Runs inside the caller's transaction, so it exists exactly when the update does."""
+    if actor.user is None or not actor.user.has_perm(roles.OVERRIDE_WORDING):
+        raise PermissionError("only an Admin may override the wording policy")
+    if not reason.strip():
+        raise ValidationError({"override_reason": ["An override needs a reason."]})
+    review = OverrideReview.objects.create(
+        phase=phase,
+        body=body,
+        reason=reason.strip(),
+        target_type=type(target).__name__.lower(),
+        target_id=target.public_id,
+        actor_label=actor.label,
+        at=now,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.WORDING_OVERRIDDEN,
+        target=target,
+        summary=f"Overrode the wording policy: {reason.strip()}",
+        at=now,
+        data={"review": review.public_id, "phase": phase},
+    )
+    return Basis("override", review.public_id)
+
+
+def override_review_close(
+    *, actor: Actor, review: OverrideReview, note: str, now: datetime | None = None
+) -> OverrideReview:
+    """The mandatory after-the-fact review, by an approver who did not override."""
+    _require(actor, roles.APPROVE_WORDING)
+    if not note.strip():
+        raise ValidationError({"note": ["Say what the review found."]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        review = OverrideReview.objects.select_for_update().get(pk=review.pk)
+        if review.reviewed_at is not None:
+            raise ValidationError({"note": ["This override was already reviewed."]})
+        if review.actor_label == actor.label:
+            raise ValidationError({"note": ["Nobody reviews their own override."]})
+        review.reviewed_by = actor.user
+        review.reviewed_at = now
+        review.review_note = note.strip()
+        review.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.OVERRIDE_REVIEWED,
+            target=review,
+            summary=f"Reviewed override {review.public_id}",
+            at=now,
+        )
+    return review
+
+
+# -- roles ----------------------------------------------------------------------------------
+
+
+def roles_set(
+    *, actor: Actor, user: User, role_names: Iterable[str], now: datetime | None = None
+) -> None:
+    _require(actor, roles.MANAGE_ROLES)
+    wanted = sorted(set(role_names))
+    unknown = [name for name in wanted if name not in roles.ROLES]
+    if unknown:
+        raise ValidationError({"roles": [f"Unknown role {name!r}." for name in unknown]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        keep = user.groups.exclude(name__in=roles.ROLES)
+        user.groups.set([*keep, *Group.objects.filter(name__in=wanted)])
+        audit_record(
+            actor=actor,
+            action=AuditAction.ROLES_SET,
+            target=user,
+            summary=f"Set {user.username}'s roles: {', '.join(wanted) or 'none'}",
+            at=now,
+        )

@@ -1,0 +1,62 @@
+"""Templates, approvals, the wording policy and staff roles."""
+
+from __future__ import annotations
+
+from django import forms
+
+from incidents import roles
+from incidents.models import (
+    Channel,
+    Phase,
+    RequiredElement,
+    RuleChannel,
+    RuleKind,
+    RuleScope,
+)
+
+
+class TemplateForm(forms.Form):
+    """A new template, or (with the name, phase and channel of one) its next version."""
+
+    name = forms.CharField(max_length=200)
+    phase = forms.ChoiceField(choices=Phase.choices)
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.WEB)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        strip=False,
+        help_text="Placeholders: {title}, {components}, {started_at}, {next_update_at}, "
+        "{window_start}, {window_end}, {status_url}. Write {{ or }} for a brace.",
+    )
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label="What the review found", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class RuleForm(forms.Form):
+    key = forms.SlugField(
+        max_length=64, help_text="Saving an existing key writes its next version."
+    )
+    kind = forms.ChoiceField(choices=RuleKind.choices)
+    pattern = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Banned phrases, one a line; or a regular expression over the folded text.",
+    )
+    element = forms.ChoiceField(choices=[("", "—"), *RequiredElement.choices], required=False)
+    limit = forms.IntegerField(required=False, min_value=1)
+    channel = forms.ChoiceField(choices=RuleChannel.choices)
+    scope = forms.ChoiceField(choices=RuleScope.choices)
+    reason = forms.CharField(max_length=300, help_text="Shown to the writer.")
+    active = forms.BooleanField(required=False, initial=True, help_text="Off retires the rule.")
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        choices=[(name, name) for name in roles.ROLES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )

@@ -1,0 +1,367 @@
+"""Approved wording in the console: the live policy check, templates offered as you write,
+custom text sent for approval, the approvals queue, templates, the policy and roles."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from incidents import approvals, roles, wording
+from incidents.console.forms.wording import ReviewForm, RolesForm, RuleForm, TemplateForm
+from incidents.console.views.base import (
+    apply_errors,
+    console_actor,
+    not_allowed,
+    render_page,
+    staff_required,
+    submit_once,
+    writes_need,
+)
+from incidents.lifecycle import MAX_BODY_LENGTH
+from incidents.models import (
+    CustomTextRequest,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    MaintenanceStatus,
+    MessageTemplate,
+    OverrideReview,
+    Phase,
+    TemplateVersion,
+)
+
+REQUEST_APPROVAL = "request_approval"
+# What a template offered while writing says the next update will be.
+NEXT_UPDATE_IN = timedelta(minutes=30)
+
+
+# -- while writing ----------------------------------------------------------------------------
+
+
+def _phase(kind: str, status: str) -> str | None:
+    if kind == "incident" and status in IncidentStatus.values:
+        return wording.incident_phase(status)
+    if kind == "maintenance" and status in MaintenanceStatus.values:
+        return wording.maintenance_phase(status)
+    return None
+
+
+@staff_required
+@require_POST
+def wording_check(request: HttpRequest) -> JsonResponse:
+    """The policy check of lifecycle, as you type (console.js). POST for the reason the
+    Markdown preview is: drafts stay out of logs."""
+    body = request.POST.get("body", "")
+    kind, status = request.POST.get("kind", ""), request.POST.get("status", "")
+    phase = status if kind == "template" and status in Phase.values else _phase(kind, status)
+    if len(body) > MAX_BODY_LENGTH or phase is None:
+        return JsonResponse({"error": "Unknown phase, or the text is too long."}, status=400)
+    if kind != "template":
+        violations = wording.check(body, channel="web", phase=phase)
+        return JsonResponse({"phase": phase, "violations": [v.as_dict() for v in violations]})
+    # A template is checked as it will read, filled with sample values.
+    channel = request.POST.get("channel", "web")
+    try:
+        text = wording.render(body, wording.sample_values())
+    except ValidationError as error:
+        return JsonResponse({"phase": phase, "problems": error.messages, "violations": []})
+    violations = wording.check(text, channel=wording.channel_for(channel), phase=phase)
+    answer: dict[str, Any] = {
+        "phase": phase,
+        "text": text,
+        "violations": [v.as_dict() for v in violations],
+    }
+    if channel == "sms":
+        answer["sms"] = asdict(wording.sms_info(text))
+    return JsonResponse(answer)
+
+
+@dataclass(frozen=True)
+class Offered:
+    phase: str
+    status: str
+    name: str
+    text: str
+
+
+def offered_templates(subject: Incident | Maintenance) -> list[Offered]:
+    """Every approved web template of the subject's phases, filled in for it now."""
+    now = timezone.now()
+    if isinstance(subject, Incident):
+        statuses = list(IncidentStatus.values)
+        values = wording.values_for(
+            title=subject.name,
+            component_names=[c.name for c in subject.components.all()],
+            started_at=subject.started_at,
+            next_update_at=now + NEXT_UPDATE_IN,
+        )
+        phase_of = wording.incident_phase
+    else:
+        statuses = [s for s in MaintenanceStatus.values if s != MaintenanceStatus.SCHEDULED]
+        values = wording.values_for(
+            title=subject.name,
+            component_names=[c.name for c in subject.components.all()],
+            window_start=subject.scheduled_for,
+            window_end=subject.scheduled_until,
+        )
+        phase_of = wording.maintenance_phase
+    return [
+        Offered(phase_of(status), status, v.template.name, wording.render(v.body, values))
+        for status in statuses
+        for v in approvals.usable_versions(phase_of(status))
+    ]
+
+
+@dataclass(frozen=True)
+class CustomTextState:
+    request: CustomTextRequest
+    approved: bool
+
+
+def custom_texts(
+    *,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+) -> list[CustomTextState]:
+    """Custom text asked for this incident or maintenance (neither: for a new incident,
+    the user's own)."""
+    requests = CustomTextRequest.objects.filter(
+        incident=incident, maintenance=maintenance
+    ).prefetch_related("approvals")
+    if incident is None and maintenance is None:
+        requests = requests.filter(author_id=getattr(user, "pk", None))
+    return [CustomTextState(r, approvals.custom_text_approved(r)) for r in requests[:20]]
+
+
+def approval_requested(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    *,
+    body: str,
+    phase: str,
+    incident: Incident | None = None,
+    maintenance: Maintenance | None = None,
+) -> bool:
+    """Send the form's words to the approvers; False (errors on the form) if refused."""
+    try:
+        approvals.custom_text_request(
+            actor=console_actor(request),
+            body=body,
+            phase=phase,
+            incident=incident,
+            maintenance=maintenance,
+        )
+    except ValidationError as error:
+        apply_errors(form, error)
+        return False
+    messages.success(
+        request,
+        "Sent to the approvers. Once approved, post the same words and they are published.",
+    )
+    return True
+
+
+# -- the approvals queue ------------------------------------------------------------------
+
+
+def _pending_versions() -> list[TemplateVersion]:
+    versions = TemplateVersion.objects.select_related("template", "author").prefetch_related(
+        "approvals__approver"
+    )
+    return [v for v in versions.order_by("-created_at")[:200] if not approvals.version_approved(v)]
+
+
+def _pending_custom() -> list[CustomTextRequest]:
+    requests = CustomTextRequest.objects.select_related(
+        "author", "incident", "maintenance"
+    ).prefetch_related("approvals__approver")
+    return [r for r in requests[:200] if not approvals.custom_text_approved(r)]
+
+
+@staff_required
+@writes_need(roles.APPROVE_WORDING)
+@submit_once
+def approvals_queue(request: HttpRequest) -> HttpResponse:
+    review_form = ReviewForm()
+    if request.method == "POST":
+        actor = console_actor(request)
+        try:
+            if "version" in request.POST:
+                version = get_object_or_404(TemplateVersion, pk=_integer(request.POST["version"]))
+                approvals.approval_give(actor=actor, version=version)
+            elif "custom_text" in request.POST:
+                custom = get_object_or_404(CustomTextRequest, public_id=request.POST["custom_text"])
+                approvals.approval_give(actor=actor, custom_text=custom)
+            else:
+                review = get_object_or_404(OverrideReview, public_id=request.POST.get("review"))
+                review_form = ReviewForm(request.POST)
+                if not review_form.is_valid():
+                    raise ValidationError(review_form.errors)
+                approvals.override_review_close(
+                    actor=actor, review=review, note=review_form.cleaned_data["note"]
+                )
+        except ValidationError as error:
+            for reason in error.messages:
+                messages.error(request, reason)
+        else:
+            messages.success(request, "Approved." if "review" not in request.POST else "Reviewed.")
+            return redirect("console:approvals")
+    context = {
+        "versions": _pending_versions(),
+        "custom": _pending_custom(),
+        "reviews": OverrideReview.objects.filter(reviewed_at=None),
+        "review_form": review_form,
+        "required_templates": settings.CANDOR_TEMPLATE_APPROVALS,
+        "required_custom": settings.CANDOR_CUSTOM_TEXT_APPROVALS,
+    }
+    return render_page(request, "console/approvals.html", context)
+
+
+def _integer(value: str) -> int:
+    """A posted primary key; a mangled one finds nothing (404), it does not crash."""
+    return int(value) if value.isdigit() else 0
+
+
+# -- templates ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    template: MessageTemplate
+    versions: list[tuple[TemplateVersion, bool]]
+    sms: wording.SmsInfo | None
+
+
+def _template_rows() -> list[TemplateRow]:
+    rows = []
+    templates = MessageTemplate.objects.prefetch_related("versions__approvals", "versions__author")
+    for template in templates:
+        versions = [(v, approvals.version_approved(v)) for v in template.versions.all()]
+        sms = None
+        if template.channel == "sms" and versions:
+            sms = wording.sms_info(wording.render(versions[0][0].body, wording.sample_values()))
+        rows.append(TemplateRow(template, versions, sms))
+    return rows
+
+
+@staff_required
+@writes_need(roles.WRITE_TEMPLATES)
+@submit_once
+def templates(request: HttpRequest) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    if "edit" in request.GET:
+        version = TemplateVersion.objects.filter(template__public_id=request.GET["edit"]).first()
+        if version:
+            template = version.template
+            initial = {
+                "name": template.name,
+                "phase": template.phase,
+                "channel": template.channel,
+                "body": version.body,
+            }
+    form = TemplateForm(request.POST if request.method == "POST" else None, initial=initial)
+    violations: list[wording.Violation] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = approvals.template_version_submit(
+                actor=console_actor(request), **form.cleaned_data
+            )
+        except wording.WordingRefused as error:
+            violations = error.violations
+            apply_errors(form, error)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request, f"“{version.template.name}” v{version.number} waits for approval."
+            )
+            return redirect("console:templates")
+    sample_text = ""
+    if violations:
+        sample_text = wording.render(form.cleaned_data["body"], wording.sample_values())
+    context = {
+        "rows": _template_rows(),
+        "form": form,
+        "violations": violations,
+        "sample_text": sample_text,
+        "placeholders": wording.PLACEHOLDERS,
+        "phases": Phase.choices,
+    }
+    return render_page(
+        request, "console/templates.html", context, status=400 if violations else 200
+    )
+
+
+# -- the policy ---------------------------------------------------------------------------
+
+
+@staff_required
+@writes_need(roles.MANAGE_POLICY)
+@submit_once
+def policy(request: HttpRequest) -> HttpResponse:
+    rules = wording.current_rules()
+    initial: dict[str, Any] = {}
+    chosen = next((r for r in rules if r.key == request.GET.get("key")), None)
+    if chosen:
+        initial = {
+            "key": chosen.key,
+            "kind": chosen.kind,
+            "pattern": chosen.pattern,
+            "element": chosen.element,
+            "limit": chosen.limit,
+            "channel": chosen.channel,
+            "scope": chosen.scope,
+            "reason": chosen.reason,
+            "active": chosen.active,
+        }
+    form = RuleForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rule = approvals.rule_save(actor=console_actor(request), **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Rule “{rule.key}” saved as version {rule.version}.")
+            return redirect("console:policy")
+    return render_page(request, "console/policy.html", {"rules": rules, "form": form})
+
+
+# -- staff roles --------------------------------------------------------------------------
+
+
+@staff_required
+@writes_need(roles.MANAGE_ROLES)
+@submit_once
+@require_POST
+def staff_roles(request: HttpRequest, username: str) -> HttpResponse:
+    user = get_object_or_404(User, username=username, is_staff=True)
+    form = RolesForm(request.POST, prefix=f"u{user.pk}")
+    if not form.is_valid():
+        return not_allowed(request)
+    approvals.roles_set(
+        actor=console_actor(request), user=user, role_names=form.cleaned_data["roles"]
+    )
+    messages.success(request, f"Roles of {user.username} saved.")
+    return redirect("console:staff")
+
+
+@staff_required
+def staff(request: HttpRequest) -> HttpResponse:
+    users = User.objects.filter(is_staff=True).prefetch_related("groups").order_by("username")
+    rows = [
+        (u, RolesForm(initial={"roles": [g.name for g in u.groups.all()]}, prefix=f"u{u.pk}"))
+        for u in users
+    ]
+    return render_page(request, "console/staff.html", {"rows": rows})

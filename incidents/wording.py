@@ -1,0 +1,416 @@
+# ruff: noqa: RUF001 - the look-alike letters are the point
+"""The wording policy: templates' placeholders, SMS encoding, and the check every channel runs.
+
+`check(text, channel=..., phase=...)` is the one function every outbound path calls (web
+updates through lifecycle, email and SMS renderings, reminder drafts, ingest automation).
+It returns the violations of the current policy, each with its rule, the reason shown to
+the writer and, where the text has one, the span (offsets into the text as written).
+
+Banned phrases are matched on a folded copy of the text: Unicode compatibility forms
+(NFKC), accents stripped, case folded, common Cyrillic and Greek look-alikes mapped to the
+Latin letters they imitate, zero-width characters dropped. Each folded character remembers
+where it came from, so a span found in the folded copy points into the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from incidents.models import (
+    Channel,
+    IncidentStatus,
+    MaintenanceStatus,
+    Phase,
+    RequiredElement,
+    RuleChannel,
+    RuleKind,
+    RuleScope,
+    WordingRule,
+)
+
+# -- folding ----------------------------------------------------------------------------
+
+_ZERO_WIDTH = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
+
+# Look-alikes of Latin letters, as they appear before case folding (capitals first: a
+# Greek capital eta looks like H, its small letter does not).
+_CONFUSABLES_UPPER = {
+    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p",
+    "С": "c", "Т": "t", "Х": "x", "Ү": "y", "Ѕ": "s", "І": "i", "Ј": "j",
+    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m",
+    "Ν": "n", "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
+}  # fmt: skip
+_CONFUSABLES_LOWER = {
+    "а": "a", "в": "b", "е": "e", "к": "k", "о": "o", "р": "p", "с": "c", "у": "y",
+    "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "һ": "h", "ӏ": "l", "ԛ": "q",
+    "ԝ": "w", "ɡ": "g", "ı": "i", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v",
+    "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Folded:
+    text: str
+    origin: tuple[int, ...]  # origin[i]: offset in the original of folded character i
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original offsets of folded text[start:end]."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def _fold_char(char: str) -> str:
+    char = _CONFUSABLES_UPPER.get(char, char)
+    decomposed = unicodedata.normalize("NFKD", char)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = unicodedata.normalize("NFKC", stripped).casefold()
+    return "".join(_CONFUSABLES_LOWER.get(c, c) for c in folded)
+
+
+def fold(text: str) -> Folded:
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char in _ZERO_WIDTH:
+            continue
+        for out in _fold_char(char):
+            chars.append(out)
+            origin.append(index)
+    return Folded("".join(chars), tuple(origin))
+
+
+@lru_cache(maxsize=512)
+def phrase_regex(phrases: str) -> re.Pattern[str]:
+    """Banned phrases (one a line) as a pattern over folded text, blind to punctuation and
+    spacing: "best-in-class" also finds "Best in class", "bestinclass", "b.e.s.t in class"."""
+    alternatives = []
+    for phrase in phrases.splitlines():
+        words = re.findall(r"[^\W_]+", fold(phrase).text)
+        if words:
+            letters = [r"[\W_]?".join(re.escape(c) for c in word) for word in words]
+            alternatives.append(r"[\W_]*".join(letters))
+    if not alternatives:
+        raise ValueError("a banned phrase needs at least one letter or digit")
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
+
+
+# -- SMS ------------------------------------------------------------------------------------
+
+_GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsInfo:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets for GSM-7 (extension characters count two), UTF-16 units for UCS-2
+    segments: int
+    per_segment: int
+
+
+def sms_info(text: str) -> SmsInfo:
+    """How an SMS of this text is sent: 160 GSM-7 septets in one message, 153 per part
+    when split; any other character makes it UCS-2, 70 in one message, 67 per part."""
+    if all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text):
+        units = sum(2 if c in _GSM7_EXTENSION else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units <= single:
+        return SmsInfo(encoding, units, 1 if units else 0, single)
+    return SmsInfo(encoding, units, -(-units // multi), multi)
+
+
+# -- placeholders ----------------------------------------------------------------------------
+
+PLACEHOLDERS = {
+    "title": "The incident's or maintenance's title",
+    "components": "The affected components, e.g. “API and Dashboard”",
+    "started_at": "When it started, e.g. 14:05 UTC",
+    "next_update_at": "When the next update will come, e.g. 15:00 UTC",
+    "window_start": "When a maintenance window starts, e.g. 2026-11-24 02:00 UTC",
+    "window_end": "When a maintenance window ends",
+    "status_url": "The canonical status page address",
+}
+COMPONENTS_FALLBACK = "some of our services"
+_TIME = r"(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2} UTC"
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+@dataclass(frozen=True)
+class Part:
+    literal: str = ""
+    placeholder: str = ""
+
+
+def parse(body: str) -> list[Part]:
+    """A template body as literal text and {placeholders}; `{{` and `}}` are braces.
+
+    Raises ValidationError naming every unknown placeholder or stray brace: a template
+    either means exactly what it says or is refused.
+    """
+    parts: list[Part] = []
+    problems: list[str] = []
+    position = 0
+    literal: list[str] = []
+    for match in _TOKEN.finditer(body):
+        literal.append(body[position : match.start()])
+        position = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            literal.append(token[0])
+        elif match.group(1) is not None and match.group(1) in PLACEHOLDERS:
+            parts.append(Part(literal="".join(literal)))
+            literal = []
+            parts.append(Part(placeholder=match.group(1)))
+        elif match.group(1) is not None:
+            known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+            problems.append(f"Unknown placeholder {token}; the known ones are {known}.")
+        else:
+            problems.append(
+                f"A lone “{token}” at character {match.start() + 1}; write {token * 2} for a brace."
+            )
+    literal.append(body[position:])
+    parts.append(Part(literal="".join(literal)))
+    if problems:
+        raise ValidationError({"body": problems})
+    return [p for p in parts if p.literal or p.placeholder]
+
+
+def format_time(moment: datetime, *, with_date: bool = False) -> str:
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M UTC" if with_date else "%H:%M UTC")
+
+
+def join_names(names: Sequence[str]) -> str:
+    names = list(names)
+    if not names:
+        return COMPONENTS_FALLBACK
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def render(body: str, values: Mapping[str, str]) -> str:
+    """Fill a template's placeholders; one without a value stays as written, visibly."""
+    return "".join(
+        p.literal or values.get(p.placeholder, f"{{{p.placeholder}}}") for p in parse(body)
+    )
+
+
+@dataclass(frozen=True)
+class MatchContext:
+    """What a rendering may say for each placeholder where it is published."""
+
+    title: str
+    component_names: Sequence[str]
+
+    def pattern(self, placeholder: str) -> str:
+        if placeholder == "title":
+            return re.escape(self.title)
+        if placeholder == "components":
+            names = sorted(self.component_names, key=len, reverse=True)
+            one = "(?:" + "|".join(re.escape(n) for n in names) + ")" if names else "(?!)"
+            many = rf"{one}(?:(?:, | and |, and ){one})*"
+            return f"(?:{many}|{re.escape(COMPONENTS_FALLBACK)})"
+        if placeholder == "status_url":
+            return re.escape(settings.CANDOR_CANONICAL_URL) + r"(?:/[\w./-]*)?"
+        return _TIME
+
+
+def is_rendering(text: str, body: str, context: MatchContext) -> bool:
+    """Whether `text` is `body` with every placeholder filled by something it may say."""
+    pattern = "".join(
+        re.escape(p.literal) if p.literal else context.pattern(p.placeholder) for p in parse(body)
+    )
+    return re.fullmatch(pattern, normal_text(text)) is not None
+
+
+def normal_text(text: str) -> str:
+    """Words as compared and kept: browsers send textareas with CRLF, the words are the
+    same; so are they with a blank line more or less around them."""
+    return text.replace("\r\n", "\n").strip()
+
+
+def values_for(
+    *,
+    title: str,
+    component_names: Sequence[str],
+    started_at: datetime | None = None,
+    next_update_at: datetime | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> dict[str, str]:
+    """The placeholder values of one incident or maintenance, as a rendering says them."""
+    values = {
+        "title": title,
+        "components": join_names(component_names),
+        "status_url": settings.CANDOR_CANONICAL_URL,
+    }
+    for name, moment, with_date in (
+        ("started_at", started_at, False),
+        ("next_update_at", next_update_at, False),
+        ("window_start", window_start, True),
+        ("window_end", window_end, True),
+    ):
+        if moment is not None:
+            values[name] = format_time(moment, with_date=with_date)
+    return values
+
+
+def sample_values() -> dict[str, str]:
+    """Placeholder values for checking a template before it is used anywhere."""
+    return {
+        "title": "Elevated error rates",
+        "components": "API",
+        "started_at": "14:05 UTC",
+        "next_update_at": "15:00 UTC",
+        "window_start": "2026-01-01 02:00 UTC",
+        "window_end": "2026-01-01 04:00 UTC",
+        "status_url": settings.CANDOR_CANONICAL_URL,
+    }
+
+
+# -- phases ----------------------------------------------------------------------------------
+
+FINAL_PHASES = frozenset({Phase.RESOLVED, Phase.MAINTENANCE_COMPLETED})
+_OPEN_INCIDENT = frozenset({Phase.INVESTIGATING, Phase.IDENTIFIED, Phase.MONITORING})
+_MAINTENANCE_PHASE = {
+    MaintenanceStatus.SCHEDULED: Phase.MAINTENANCE_SCHEDULED,
+    MaintenanceStatus.IN_PROGRESS: Phase.MAINTENANCE_STARTED,
+    MaintenanceStatus.VERIFYING: Phase.MAINTENANCE_STARTED,
+    MaintenanceStatus.COMPLETED: Phase.MAINTENANCE_COMPLETED,
+}
+
+
+def incident_phase(status: str) -> Phase:
+    return Phase(IncidentStatus(status).value)
+
+
+def maintenance_phase(status: str) -> Phase:
+    return _MAINTENANCE_PHASE[MaintenanceStatus(status)]
+
+
+# -- the policy ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    kind: str
+    reason: str
+    start: int | None = None  # offsets into the text as written; None: nothing to point at
+    end: int | None = None
+    excerpt: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class WordingRefused(ValidationError):
+    """lifecycle's refusal of words: the field errors, plus the itemised violations."""
+
+    def __init__(self, message: str, violations: Sequence[Violation] = ()) -> None:
+        reasons = [message, *(v.reason for v in violations)]
+        super().__init__({"body": reasons})
+        self.violations = list(violations)
+
+
+_NEXT_UPDATE = re.compile(
+    r"next update[^\n]{0,40}?(?:\d{1,2}:\d{2}|\d+\s*(?:minutes?|mins?|hours?))"
+)
+
+
+def current_rules() -> list[WordingRule]:
+    """The policy: per key, the newest version, unless it retired the rule."""
+    newest: dict[str, WordingRule] = {}
+    for rule in WordingRule.objects.order_by("key", "-version"):
+        newest.setdefault(rule.key, rule)
+    return [rule for rule in newest.values() if rule.active]
+
+
+def _applies(rule: WordingRule, *, channel: str, phase: str) -> bool:
+    channels = {
+        RuleChannel.ALL: None,
+        RuleChannel.EMAIL_AND_SMS: {"email", "sms"},
+    }.get(RuleChannel(rule.channel), {rule.channel})
+    if channels is not None and channel not in channels:
+        return False
+    if rule.scope == RuleScope.OPEN_INCIDENT:
+        return phase in _OPEN_INCIDENT
+    if rule.scope == RuleScope.BEFORE_IDENTIFIED:
+        return phase == Phase.INVESTIGATING
+    return True
+
+
+def _violation(rule: WordingRule, text: str, span: tuple[int, int] | None = None) -> Violation:
+    start, end = span if span else (None, None)
+    return Violation(
+        rule=rule.key,
+        kind=rule.kind,
+        reason=rule.reason,
+        start=start,
+        end=end,
+        excerpt=text[start:end] if span else "",
+    )
+
+
+def _rule_violations(rule: WordingRule, text: str, folded: Folded) -> Iterable[Violation]:
+    kind = RuleKind(rule.kind)
+    if kind in (RuleKind.BANNED_PHRASE, RuleKind.BANNED_PATTERN):
+        regex = (
+            phrase_regex(rule.pattern)
+            if kind == RuleKind.BANNED_PHRASE
+            else re.compile(rule.pattern, re.IGNORECASE)
+        )
+        for match in regex.finditer(folded.text):
+            if match.end() > match.start():
+                yield _violation(rule, text, folded.span(match.start(), match.end()))
+    elif kind == RuleKind.REQUIRED_ELEMENT:
+        if rule.element == RequiredElement.STATUS_URL:
+            present = fold(settings.CANDOR_CANONICAL_URL).text in folded.text
+        else:
+            present = _NEXT_UPDATE.search(folded.text) is not None
+        if not present:
+            yield _violation(rule, text)
+    elif kind == RuleKind.MAX_CHARS and rule.limit is not None and len(text) > rule.limit:
+        yield _violation(rule, text, (rule.limit, len(text)))
+    elif (
+        kind == RuleKind.MAX_SMS_SEGMENTS
+        and rule.limit is not None
+        and sms_info(text).segments > rule.limit
+    ):
+        yield _violation(rule, text)
+
+
+def check(
+    text: str, *, channel: str, phase: str, rules: Iterable[WordingRule] | None = None
+) -> list[Violation]:
+    """Every violation of the policy by `text` sent on `channel` ("web", "email", "sms")
+    in `phase` (a Phase value), in the order they appear in the text."""
+    folded = fold(text)
+    found = [
+        violation
+        for rule in (current_rules() if rules is None else rules)
+        if _applies(rule, channel=channel, phase=phase)
+        for violation in _rule_violations(rule, text, folded)
+    ]
+    return sorted(found, key=lambda v: (v.start is None, v.start or 0, v.rule))
+
+
+def channel_for(template_channel: str) -> str:
+    """The policy channel a template's words are checked as (web templates feed email
+    too, where the email adds the status page link itself)."""
+    return "sms" if template_channel == Channel.SMS else "web"

@@ -1,0 +1,125 @@
+"""Two-factor login with django-otp, recovery codes, and throttled sign-in."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.models import User
+from django.test import Client, override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+LOGIN = "/console/login/"
+PASSWORD = "correct-horse-battery"
+
+
+def _code(device: TOTPDevice, *, step: int = 0) -> str:
+    """What the authenticator app shows now, or `step` periods from now."""
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=step)
+    return f"{code:06d}"
+
+
+def _sign_in(client: Client, password: str = PASSWORD, code: str = "", **extra: str) -> str:
+    response = client.post(
+        LOGIN, {"username": "rita", "password": password, "otp_token": code}, **extra
+    )
+    return response.content.decode() if response.status_code == 200 else response["Location"]
+
+
+def _enrol(client: Client, responder: User) -> tuple[TOTPDevice, list[str]]:
+    client.force_login(responder)
+    client.get(reverse("console:two_factor"))
+    device = TOTPDevice.objects.get(user=responder)
+    html = client.post(reverse("console:two_factor"), {"token": _code(device)}).content.decode()
+    device.refresh_from_db()
+    codes = re.findall(r"<li><code>(\w+)</code></li>", html)
+    client.logout()
+    return device, codes
+
+
+def test_enrolment_then_login_asks_for_the_code(responder: User) -> None:
+    client = Client()
+    device, codes = _enrol(client, responder)
+    assert device.confirmed
+    assert len(codes) == 10
+
+    assert "Enter the code from your authenticator app" in _sign_in(client)
+    # The code just used for enrolment cannot be replayed; the next one works.
+    assert _sign_in(client, code=_code(device, step=1)) == "/console/"
+    assert client.get("/console/").status_code == 200
+    client.logout()
+    assert "not valid" in _sign_in(client, code=_code(device, step=1))  # used already
+
+
+def test_a_recovery_code_works_once(responder: User) -> None:
+    client = Client()
+    _, codes = _enrol(client, responder)
+
+    assert _sign_in(client, code=codes[0]) == "/console/"
+    client.logout()
+    assert "not valid" in _sign_in(client, code=codes[0])
+
+
+def test_enrolment_refuses_a_wrong_code(console: Client, responder: User) -> None:
+    console.get(reverse("console:two_factor"))
+    response = console.post(reverse("console:two_factor"), {"token": "12345"})
+    assert response.status_code == 400
+    assert not TOTPDevice.objects.get(user=responder).confirmed
+
+
+def test_without_two_factor_a_password_is_enough_unless_required(responder: User) -> None:
+    client = Client()
+    assert _sign_in(client) == "/console/"
+    with override_settings(CANDOR_REQUIRE_2FA=True):
+        assert client.get("/console/")["Location"] == reverse("console:two_factor")
+        assert client.get(reverse("console:two_factor")).status_code == 200
+
+
+@override_settings(CANDOR_REQUIRE_2FA=True)
+def test_where_required_a_session_without_the_second_factor_signs_in_again(
+    responder: User,
+) -> None:
+    client = Client()
+    _enrol(client, responder)
+    client.force_login(responder)  # a session that never gave a code
+
+    assert client.get("/console/")["Location"].startswith(LOGIN)
+
+
+@override_settings(CANDOR_LOGIN_FAILURES_ALLOWED=3)
+def test_failed_sign_ins_are_throttled_per_username_and_address(responder: User) -> None:
+    client = Client()
+    for _ in range(3):
+        assert "Please enter a correct username" in _sign_in(client, password="wrong")
+
+    locked = _sign_in(client)  # even the right password, for now
+    assert "Too many failed sign-ins" in locked
+    assert "Try again in 15 minutes" in locked
+    # Another address is not locked out by this one.
+    assert _sign_in(Client(), REMOTE_ADDR="10.0.0.9") == "/console/"
+
+
+def test_a_successful_sign_in_clears_the_count(responder: User) -> None:
+    client = Client()
+    for _ in range(4):
+        _sign_in(client, password="wrong")
+    assert _sign_in(client) == "/console/"
+    client.logout()
+    for _ in range(4):
+        _sign_in(client, password="wrong")
+    assert _sign_in(client) == "/console/"
+
+
+@override_settings(CANDOR_REQUIRE_2FA=True)
+def test_where_required_the_staff_api_refuses_a_session_without_the_second_factor(
+    responder: User,
+) -> None:
+    client = Client()
+    client.force_login(responder)  # a password-only session
+    assert client.get("/api/staff/incidents/").status_code == 403
+
+    _enrol(client, responder)
+    device = TOTPDevice.objects.get(user=responder)
+    assert _sign_in(client, code=_code(device, step=1)) == "/console/"
+    assert client.get("/api/staff/incidents/").status_code == 200
