@@ -6,6 +6,7 @@ from celery import shared_task
 
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
 from incidents import idempotency, lifecycle, worker_heartbeat  # noqa: F401
+from incidents.ingest import automation
 from incidents.publish import freshness, trigger
 
 
@@ -29,3 +30,15 @@ def publish_site() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def publish_freshness_check() -> dict[str, str]:
     return freshness.freshness_check()
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def ingest_route() -> dict[str, int]:
+    routed = automation.signals_route()
+    return {"routed": routed.routed, "evaluated": routed.evaluated}
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def ingest_sweep() -> dict[str, int]:
+    routed = automation.signals_route()
+    return {"routed": routed.routed, "evaluated": automation.components_sweep()}

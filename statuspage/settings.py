@@ -222,8 +222,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.idempotency_keys_prune",
         "schedule": 3600.0,
     },
+    # Routes signals whose routing task was lost (broker down, worker died) and
+    # re-evaluates components whose hold or quiet period ends with the clock rather than
+    # with a new signal. Every 10 s: recovery and raising are then late by at most that.
+    "ingest-sweep": {"task": "incidents.tasks.ingest_sweep", "schedule": 10.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Monitor signals (POST /api/ingest/<source>/): the largest body accepted, and how long
+# a queued routing run covers further requests (0 queues one per request).
+CANDOR_INGEST_MAX_BODY = env_int("CANDOR_INGEST_MAX_BODY", 256 * 1024, minimum=1024)
+CANDOR_INGEST_COALESCE_SECONDS = env_int("CANDOR_INGEST_COALESCE_SECONDS", 1, minimum=0)
 
 # The public page.
 CANDOR_PAGE_ID = env_str("CANDOR_PAGE_ID", "candor0000pg")

@@ -1,9 +1,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from incidents.api.ingest import ingest
+
 urlpatterns = [
     path("api/v2/", include("incidents.api.public_urls")),
     path("api/staff/", include("incidents.api.staff_urls")),
+    path("api/ingest/<slug:source>/", ingest, name="ingest"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("console/", include("incidents.console.urls")),
     path("", include("incidents.public.urls")),

@@ -14,6 +14,18 @@ from incidents.models.incidents import (
     IncidentStatus,
     IncidentUpdate,
 )
+from incidents.models.ingest import (
+    ComponentSignalState,
+    MatchKind,
+    Proposal,
+    ProposalKind,
+    ProposalState,
+    RoutingRule,
+    Signal,
+    SignalStatus,
+    Source,
+    SourceFormat,
+)
 from incidents.models.maintenance import (
     ACTIVE_MAINTENANCE,
     Maintenance,
@@ -28,6 +40,7 @@ __all__ = [
     "AuditEvent",
     "Component",
     "ComponentGroup",
+    "ComponentSignalState",
     "ComponentStatus",
     "ComponentStatusChange",
     "IdempotencyKey",
@@ -39,7 +52,16 @@ __all__ = [
     "Maintenance",
     "MaintenanceStatus",
     "MaintenanceUpdate",
+    "MatchKind",
+    "Proposal",
+    "ProposalKind",
+    "ProposalState",
     "PublishTarget",
+    "RoutingRule",
+    "Signal",
+    "SignalStatus",
     "SiteVersion",
+    "Source",
+    "SourceFormat",
     "worst_status",
 ]

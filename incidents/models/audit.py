@@ -19,6 +19,12 @@ class AuditAction(models.TextChoices):
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    SOURCE_SAVED = "source.saved", "Monitor source saved"
+    SOURCE_TOKEN_ROTATED = "source.token_rotated", "Monitor source token rotated"
+    ROUTING_RULE_ADDED = "source.rule_added", "Routing rule added"
+    ROUTING_RULE_REMOVED = "source.rule_removed", "Routing rule removed"
+    PROPOSAL_MADE = "proposal.made", "Incident proposed by signals"
+    PROPOSAL_DISMISSED = "proposal.dismissed", "Proposal dismissed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

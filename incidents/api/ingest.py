@@ -1,0 +1,147 @@
+"""POST /api/ingest/<source>/: monitor signals in, 202 out, routing later.
+
+A plain Django view rather than DRF: it is the hot path under an alert storm, and each
+step is cheap and refuses early. In order: the source exists; the body is within
+CANDOR_INGEST_MAX_BODY (413, read no further); the token or signature is right (401);
+the body is JSON (415 for another content type, 400 for malformed or too deeply nested
+JSON); the format's parser accepts it (400 naming the field); the source's token bucket
+admits its signals (429 with Retry-After); they are stored idempotently by fingerprint
+(503 with Retry-After if the database refuses). Nothing is stored unless every step
+passed. Routing is requested after the commit, and a beat sweep routes whatever a lost
+request left behind, so a broker outage delays routing without losing signals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from incidents.ingest import admission, auth, formats
+from incidents.ingest.store import signals_store
+from incidents.models import Source
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 32
+INVALID_INPUT = "Invalid input."
+
+
+def _problem(status: int, detail: str, **headers: str) -> JsonResponse:
+    response = JsonResponse({"detail": detail}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _invalid(field: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": {field: [message]}, "detail": INVALID_INPUT}, status=400)
+
+
+def _too_deep(document: Any) -> bool:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+@csrf_exempt
+def ingest(request: HttpRequest, source: str) -> JsonResponse:
+    if request.method != "POST":
+        return _problem(405, "Use POST.", Allow="POST")
+    now = timezone.now()
+    found = Source.objects.filter(name=source).first()
+    if found is None:
+        return _problem(404, f"No monitor source named {source!r}.")
+    answer = _receive(request, found, now)
+    if answer.status_code >= 400 and answer.status_code != 429:
+        admission.count_refusal(found, now=now)
+    return answer
+
+
+def _receive(request: HttpRequest, source: Source, now: Any) -> JsonResponse:
+    limit = settings.CANDOR_INGEST_MAX_BODY
+    too_large = _problem(413, f"Request body larger than {limit} bytes.")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return too_large
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return too_large
+    try:
+        auth.authenticate(
+            source,
+            authorization=request.headers.get("Authorization", ""),
+            timestamp=request.headers.get("X-Candor-Timestamp", ""),
+            signature=request.headers.get("X-Candor-Signature", ""),
+            body=body,
+            now=now,
+        )
+    except auth.Refused as refused:
+        return _problem(401, refused.message, WWW_Authenticate='Bearer realm="candor-ingest"')
+    if request.content_type != "application/json":
+        return _problem(415, "Send JSON with 'Content-Type: application/json'.")
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        return _invalid("body", f"JSON nested deeper than {MAX_DEPTH} levels.")
+    except ValueError as error:
+        return _invalid("body", f"Malformed JSON: {error}.")
+    if _too_deep(document):
+        return _invalid("body", f"JSON nested deeper than {MAX_DEPTH} levels.")
+    try:
+        signals = formats.parse(source.format, document, now=now)
+    except formats.FormatError as error:
+        return _invalid(error.field, error.message)
+    admitted = admission.admit(source, cost=len(signals), now=now)
+    if not admitted.admitted:
+        return _problem(
+            429,
+            f"Source {source.name!r} is over its rate of {source.rate_per_second} signals/s.",
+            Retry_After=str(admitted.retry_after),
+        )
+    try:
+        with transaction.atomic():
+            stored = signals_store(source=source, signals=signals, now=now) if signals else 0
+            transaction.on_commit(request_routing)
+    except DatabaseError:
+        log.exception("could not store signals of %s", source.name)
+        return _problem(503, "Signals could not be stored; retry.", Retry_After="5")
+    return JsonResponse(
+        {"source": source.name, "received": len(signals), "stored": stored, "at": now.isoformat()},
+        status=202,
+    )
+
+
+def request_routing() -> None:
+    """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS; a routing
+    run takes every signal waiting, so one run serves a burst of requests."""
+    from incidents import tasks
+
+    coalesce = settings.CANDOR_INGEST_COALESCE_SECONDS
+    try:
+        if coalesce and not cache.add("ingest:route-queued", 1, timeout=coalesce):
+            return
+    except Exception:
+        log.warning("cache unreachable; queueing routing without coalescing")
+    try:
+        tasks.ingest_route.apply_async(retry=False)
+    except Exception:
+        # Stored already: the beat sweep (ingest-sweep) routes it a few seconds later.
+        log.warning("could not queue routing; the sweep will route these signals", exc_info=True)
