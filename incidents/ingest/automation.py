@@ -13,6 +13,7 @@ Every write is a lifecycle call or an audited proposal, acting as "system:source
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,6 +105,7 @@ def _route_batch(now: datetime) -> set[int]:
             .filter(routed_at__isnull=True)
             .order_by("pk")[:ROUTE_BATCH]
         )
+        outcomes: dict[tuple[int | None, str], list[int]] = defaultdict(list)
         for row in rows:
             if row.source_id not in rules:
                 rules[row.source_id] = list(RoutingRule.objects.filter(source_id=row.source_id))
@@ -111,9 +113,12 @@ def _route_batch(now: datetime) -> set[int]:
                 row.labels, row.severity, rules=rules[row.source_id], components_by_name=by_name
             )
             row.component = found.component
-            row.component_status = found.status
-            row.routed_at = now
-        Signal.objects.bulk_update(rows, ["component", "component_status", "routed_at"])
+            outcomes[(found.component.pk if found.component else None, found.status)].append(row.pk)
+        # One UPDATE per outcome: a storm routes thousands of signals the same way.
+        for (component_id, status), ids in outcomes.items():
+            Signal.objects.filter(pk__in=ids).update(
+                component_id=component_id, component_status=status, routed_at=now
+            )
     # 0 stands for "routed nowhere" so a batch of unmatched signals still counts.
     return {row.component_id or 0 for row in rows} if rows else set()
 
@@ -173,6 +178,7 @@ def component_evaluate(*, component_id: int, now: datetime) -> str:
             return state.status
         state.status = target
         state.changed_at = now
+        state.save()  # before acting: resolution proposals read every component's state
         component = Component.objects.get(pk=component_id)
         if target == ComponentStatus.OPERATIONAL:
             _recovered(state, component, [s.source for s in signals], now=now)

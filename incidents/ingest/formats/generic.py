@@ -48,7 +48,8 @@ def parse(document: Any, *, now: datetime) -> list[ParsedSignal]:
 
 def _refuse_unknown(document: dict[str, Any], allowed: set[str], where: str) -> None:
     for key in sorted(set(document) - allowed):
-        path = f"{where}.{key}" if where else str(key)
+        name = key or '""'  # an empty key still needs a visible name
+        path = f"{where}.{name}" if where else name
         raise FormatError(path, f"unknown field; allowed: {', '.join(sorted(allowed))}.")
 
 
