@@ -31,6 +31,7 @@ from incidents.models import Source
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
+_FAIL_FAST = {"max_retries": 0}
 INVALID_INPUT = "Invalid input."
 
 
@@ -133,6 +134,7 @@ def request_routing() -> None:
     """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS; a routing
     run takes every signal waiting, so one run serves a burst of requests."""
     from incidents import tasks
+    from statuspage.celery import app
 
     coalesce = settings.CANDOR_INGEST_COALESCE_SECONDS
     try:
@@ -141,7 +143,11 @@ def request_routing() -> None:
     except Exception:
         log.warning("cache unreachable; queueing routing without coalescing")
     try:
-        tasks.ingest_route.apply_async(retry=False)
+        # A connection of its own that fails at once: Celery's shared one retries for
+        # seconds when the broker is down, and this runs in the request.
+        with app.connection_for_write() as connection:
+            connection.transport_options.update(_FAIL_FAST)
+            tasks.ingest_route.apply_async(retry=False, connection=connection)
     except Exception:
         # Stored already: the beat sweep (ingest-sweep) routes it a few seconds later.
         log.warning("could not queue routing; the sweep will route these signals", exc_info=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from incidents.ingest import auth
+from incidents.ingest import admission, auth
 from incidents.models import Signal, SourceFormat
 from tests.ingest.conftest import Sender, payload
 
@@ -178,3 +178,15 @@ def test_over_the_rate_is_429_with_retry_after(make_sender: Callable[..., Sender
     assert answer.status_code == 429
     assert int(answer["Retry-After"]) >= 1
     assert Signal.objects.count() == 1  # the refused one was not stored
+
+
+def test_without_redis_each_process_keeps_its_own_bucket(
+    make_sender: Callable[..., Sender], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    monkeypatch.setattr(admission, "_client", None)
+    monkeypatch.setattr(admission, "_script", None)
+    sender = make_sender(format=SourceFormat.GENERIC, rate_per_second=1, burst=2)
+    codes = [sender.post(_generic(fingerprint=f"f{i}")).status_code for i in range(3)]
+    assert codes == [202, 202, 429]
+    assert Signal.objects.count() == 2
