@@ -7,7 +7,7 @@ the body is JSON (415 for another content type, 400 for malformed or too deeply 
 JSON); the format's parser accepts it (400 naming the field); the source's token bucket
 admits its signals (429 with Retry-After); they are stored idempotently by fingerprint
 (503 with Retry-After if the database refuses). Nothing is stored unless every step
-passed. Routing is requested after the commit, and a beat sweep routes whatever a lost
+passed. Routing is requested once the signals are stored, and a beat sweep routes whatever a lost
 request left behind, so a broker outage delays routing without losing signals.
 """
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
 _FAIL_FAST = {"max_retries": 0}
+_queued_at = -1e9
+SOURCE_TTL = 2.0  # seconds a process trusts its copy of a source (see _source)
+_SOURCES: dict[
+    str, tuple[float, Source]
+] = {}  # when this process last queued (or saw queued) a routing run
 INVALID_INPUT = "Invalid input."
 
 
@@ -64,16 +70,34 @@ def ingest(request: HttpRequest, source: str) -> JsonResponse:
     if request.method != "POST":
         return _problem(405, "Use POST.", Allow="POST")
     now = timezone.now()
-    found = Source.objects.filter(name=source).first()
+    found = _source(source)
     if found is None:
         return _problem(404, f"No monitor source named {source!r}.")
-    answer = _receive(request, found, now)
+    answer = _receive(request, found, now, cached=True)
     if answer.status_code >= 400 and answer.status_code != 429:
         admission.count_refusal(found, now=now)
     return answer
 
 
-def _receive(request: HttpRequest, source: Source, now: Any) -> JsonResponse:
+def _source(name: str, *, fresh: bool = False) -> Source | None:
+    """The source, from this process's copy if it is under SOURCE_TTL old.
+
+    Under a storm this saves a query per request. A copy is only trusted while the
+    request's credentials match it: a mismatch reads the source again before refusing,
+    so a new token works at once; an old one keeps working at most SOURCE_TTL longer, as
+    do changed settings."""
+    hit = _SOURCES.get(name)
+    if hit is not None and not fresh and time.monotonic() - hit[0] < SOURCE_TTL:
+        return hit[1]
+    found = Source.objects.filter(name=name).first()
+    if found is None:
+        _SOURCES.pop(name, None)
+    else:
+        _SOURCES[name] = (time.monotonic(), found)
+    return found
+
+
+def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) -> JsonResponse:
     limit = settings.CANDOR_INGEST_MAX_BODY
     too_large = _problem(413, f"Request body larger than {limit} bytes.")
     try:
@@ -85,15 +109,19 @@ def _receive(request: HttpRequest, source: Source, now: Any) -> JsonResponse:
     body = request.read(limit + 1)
     if len(body) > limit:
         return too_large
+    credentials = {
+        "authorization": request.headers.get("Authorization", ""),
+        "timestamp": request.headers.get("X-Candor-Timestamp", ""),
+        "signature": request.headers.get("X-Candor-Signature", ""),
+    }
     try:
-        auth.authenticate(
-            source,
-            authorization=request.headers.get("Authorization", ""),
-            timestamp=request.headers.get("X-Candor-Timestamp", ""),
-            signature=request.headers.get("X-Candor-Signature", ""),
-            body=body,
-            now=now,
-        )
+        auth.check_credentials(source, body=body, now=now, **credentials)
+    except auth.Refused:
+        fresh = _source(source.name, fresh=True) if cached else None
+        if fresh is not None:
+            source = fresh  # changed since it was read: the next check is against it
+    try:
+        auth.authenticate(source, body=body, now=now, **credentials)
     except auth.Refused as refused:
         return _problem(401, refused.message, WWW_Authenticate='Bearer realm="candor-ingest"')
     if request.content_type != "application/json":
@@ -118,12 +146,12 @@ def _receive(request: HttpRequest, source: Source, now: Any) -> JsonResponse:
             Retry_After=str(admitted.retry_after),
         )
     try:
-        with transaction.atomic():
-            stored = signals_store(source=source, signals=signals, now=now) if signals else 0
-            transaction.on_commit(request_routing)
+        # One statement (store.py), committed on its own: no BEGIN/COMMIT round trips.
+        stored = signals_store(source=source, signals=signals, now=now) if signals else 0
     except DatabaseError:
         log.exception("could not store signals of %s", source.name)
         return _problem(503, "Signals could not be stored; retry.", Retry_After="5")
+    request_routing()
     return JsonResponse(
         {"source": source.name, "received": len(signals), "stored": stored, "at": now.isoformat()},
         status=202,
@@ -131,14 +159,19 @@ def _receive(request: HttpRequest, source: Source, now: Any) -> JsonResponse:
 
 
 def request_routing() -> None:
-    """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS; a routing
-    run takes every signal waiting, so one run serves a burst of requests."""
+    """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS (first in
+    this process, then across processes through the cache); a routing run takes every
+    signal waiting, so one run serves a burst of requests."""
     from incidents import tasks
     from statuspage.celery import app
 
+    global _queued_at
     coalesce = settings.CANDOR_INGEST_COALESCE_SECONDS
+    if coalesce and time.monotonic() - _queued_at < coalesce:
+        return  # this process queued one moments ago: no need to ask Redis
     try:
         if coalesce and not cache.add("ingest:route-queued", 1, timeout=coalesce):
+            _queued_at = time.monotonic()
             return
     except Exception:
         log.warning("cache unreachable; queueing routing without coalescing")
@@ -147,7 +180,10 @@ def request_routing() -> None:
         # seconds when the broker is down, and this runs in the request.
         with app.connection_for_write() as connection:
             connection.transport_options.update(_FAIL_FAST)
-            tasks.ingest_route.apply_async(retry=False, connection=connection)
+            # Runs once the coalescing window is over, so it sees every request the
+            # window turned away (they committed before they were turned away).
+            tasks.ingest_route.apply_async(countdown=coalesce, retry=False, connection=connection)
+        _queued_at = time.monotonic()
     except Exception:
         # Stored already: the beat sweep (ingest-sweep) routes it a few seconds later.
         log.warning("could not queue routing; the sweep will route these signals", exc_info=True)

@@ -63,7 +63,33 @@ def authenticate(
     body: bytes,
     now: datetime,
 ) -> None:
-    """Return if the request may post to `source`; raise Refused saying why not."""
+    """Return if the request may post to `source`; raise Refused saying why not.
+
+    A signed request that passes is remembered, and refused if it comes again."""
+    check_credentials(
+        source,
+        authorization=authorization,
+        timestamp=timestamp,
+        signature=signature,
+        body=body,
+        now=now,
+    )
+    if (signature or timestamp) and not _first_sighting(
+        f"ingest:sig:{source.pk}:{signature.strip()}", now=now
+    ):
+        raise Refused("This signed request was already received (replay).")
+
+
+def check_credentials(
+    source: Source,
+    *,
+    authorization: str,
+    timestamp: str,
+    signature: str,
+    body: bytes,
+    now: datetime,
+) -> None:
+    """authenticate() without remembering anything: are these the source's credentials?"""
     if signature or timestamp:
         _check_signature(source, timestamp=timestamp, signature=signature, body=body, now=now)
         return
@@ -90,8 +116,6 @@ def _check_signature(
     expected = sign(source.signing_secret, timestamp, body)
     if not hmac.compare_digest(expected, signature.strip()):
         raise Refused("Bad signature.")
-    if not _first_sighting(f"ingest:sig:{source.pk}:{signature.strip()}", now=now):
-        raise Refused("This signed request was already received (replay).")
 
 
 def _first_sighting(key: str, *, now: datetime) -> bool:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from incidents.ingest import admission, auth
+from incidents.audit import Actor
+from incidents.ingest import admission, auth, sources
 from incidents.models import Signal, SourceFormat
 from tests.ingest.conftest import Sender, payload
 
@@ -190,3 +191,13 @@ def test_without_redis_each_process_keeps_its_own_bucket(
     codes = [sender.post(_generic(fingerprint=f"f{i}")).status_code for i in range(3)]
     assert codes == [202, 202, 429]
     assert Signal.objects.count() == 2
+
+
+def test_a_rotated_token_works_at_once_though_the_source_was_cached(
+    make_sender: Callable[..., Sender],
+) -> None:
+    sender = make_sender(format=SourceFormat.GENERIC)
+    assert sender.post(_generic(fingerprint="before")).status_code == 202  # now cached
+    _, token = sources.source_rotate_token(actor=Actor.system("t"), source=sender.source)
+    answer = sender.post(_generic(fingerprint="after"), Authorization=f"Bearer {token}")
+    assert answer.status_code == 202
