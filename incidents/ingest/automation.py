@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -144,13 +145,19 @@ def components_sweep(*, now: datetime | None = None) -> int:
 # -- evaluation ------------------------------------------------------------------------
 
 
-def _view(signal: Signal) -> hysteresis.SignalView:
+# What evaluation reads of each signal: plain tuples, since a storm is many thousands.
+_FIELDS = ("pk", "source_id", "status", "component_status", "transitions", "received_count",
+           "flapping")  # fmt: skip
+
+
+def _view(row: tuple[Any, ...], policies: dict[int, hysteresis.Policy]) -> hysteresis.SignalView:
+    _, source_id, status, component_status, transitions, received_count, _ = row
     return hysteresis.SignalView(
-        status=signal.status,
-        component_status=signal.component_status or ComponentStatus.OPERATIONAL,
-        transitions=tuple((datetime.fromisoformat(at), s) for at, s in signal.transitions),
-        received_count=signal.received_count,
-        policy=policy(signal.source),
+        status=status,
+        component_status=component_status or ComponentStatus.OPERATIONAL,
+        transitions=tuple((datetime.fromisoformat(at), s) for at, s in transitions),
+        received_count=received_count,
+        policy=policies[source_id],
     )
 
 
@@ -160,19 +167,22 @@ def component_evaluate(*, component_id: int, now: datetime) -> str:
     with transaction.atomic():
         ComponentSignalState.objects.get_or_create(component_id=component_id)
         state = ComponentSignalState.objects.select_for_update().get(component_id=component_id)
-        signals = list(
+        rows = list(
             Signal.objects.filter(component_id=component_id)
             .filter(Q(status=SignalStatus.FIRING) | Q(last_received_at__gte=now - HISTORY))
-            .select_related("source")
+            .values_list(*_FIELDS)
         )
-        views = [(s, _view(s)) for s in signals]
-        flips = []
-        for signal, view in views:
+        by_source = Source.objects.in_bulk({row[1] for row in rows})
+        policies = {pk: policy(source) for pk, source in by_source.items()}
+        views = [(row, _view(row, policies)) for row in rows]
+        flips: dict[bool, list[int]] = {True: [], False: []}
+        for row, view in views:
             flapping = hysteresis.is_flapping(view, now=now)
-            if flapping != signal.flapping:
-                signal.flapping = flapping
-                flips.append(signal)
-        Signal.objects.bulk_update(flips, ["flapping"])
+            if flapping != row[-1]:
+                flips[flapping].append(row[0])
+        for flapping, ids in flips.items():
+            if ids:
+                Signal.objects.filter(pk__in=ids).update(flapping=flapping)
         target = hysteresis.component_target([v for _, v in views], current=state.status, now=now)
         if target == state.status:
             return state.status
@@ -181,14 +191,14 @@ def component_evaluate(*, component_id: int, now: datetime) -> str:
         state.save()  # before acting: resolution proposals read every component's state
         component = Component.objects.get(pk=component_id)
         if target == ComponentStatus.OPERATIONAL:
-            _recovered(state, component, [s.source for s in signals], now=now)
+            _recovered(state, component, list(by_source.values()), now=now)
         else:
-            raising = [
-                s.source
-                for s, v in views
+            raising = {
+                row[1]
+                for row, v in views
                 if hysteresis.effect(v, now=now) is hysteresis.Effect.RAISE
-            ]
-            _raised(state, component, raising, now=now)
+            }
+            _raised(state, component, [by_source[pk] for pk in sorted(raising)], now=now)
         state.save()
         return state.status
 
