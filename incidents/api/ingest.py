@@ -1,8 +1,9 @@
 """POST /api/ingest/<source>/: monitor signals in, 202 out, routing later.
 
 A plain Django view rather than DRF: it is the hot path under an alert storm, and each
-step is cheap and refuses early. In order: the source exists; the body is within
-CANDOR_INGEST_MAX_BODY (413, read no further); the token or signature is right (401);
+step is cheap and refuses early. In order: the source exists; its bucket, as this
+process last found it, could have refilled (else 429 at once: admission.refusing); the
+body is within CANDOR_INGEST_MAX_BODY (413, read no further); the token or signature is right (401);
 the body is JSON (415 for another content type, 400 for malformed or too deeply nested
 JSON); the format's parser accepts it (400 naming the field); the source's token bucket
 admits its signals (429 with Retry-After); they are stored idempotently by fingerprint
@@ -41,15 +42,22 @@ _SOURCES: dict[
 INVALID_INPUT = "Invalid input."
 
 
+def _quiet(response: JsonResponse) -> JsonResponse:
+    # Not a line in the log per refusal: under a storm that is thousands a second, and
+    # the console's counters already count them (django.request skips logged responses).
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
 def _problem(status: int, detail: str, **headers: str) -> JsonResponse:
-    response = JsonResponse({"detail": detail}, status=status)
+    response = _quiet(JsonResponse({"detail": detail}, status=status))
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
 
 
 def _invalid(field: str, message: str) -> JsonResponse:
-    return JsonResponse({"errors": {field: [message]}, "detail": INVALID_INPUT}, status=400)
+    return _quiet(JsonResponse({"errors": {field: [message]}, "detail": INVALID_INPUT}, status=400))
 
 
 def _too_deep(document: Any) -> bool:
@@ -97,7 +105,17 @@ def _source(name: str, *, fresh: bool = False) -> Source | None:
     return found
 
 
+def _over_rate(source: Source, admitted: admission.Admission) -> JsonResponse:
+    return _problem(
+        429,
+        f"Source {source.name!r} is over its rate of {source.rate_per_second} signals/s.",
+        Retry_After=str(admitted.retry_after),
+    )
+
+
 def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) -> JsonResponse:
+    if (short := admission.refusing(source)) is not None:
+        return _over_rate(source, short)
     limit = settings.CANDOR_INGEST_MAX_BODY
     too_large = _problem(413, f"Request body larger than {limit} bytes.")
     try:
@@ -140,11 +158,7 @@ def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) ->
         return _invalid(error.field, error.message)
     admitted = admission.admit(source, cost=len(signals), now=now)
     if not admitted.admitted:
-        return _problem(
-            429,
-            f"Source {source.name!r} is over its rate of {source.rate_per_second} signals/s.",
-            Retry_After=str(admitted.retry_after),
-        )
+        return _over_rate(source, admitted)
     try:
         # One statement (store.py), committed on its own: no BEGIN/COMMIT round trips.
         stored = signals_store(source=source, signals=signals, now=now) if signals else 0

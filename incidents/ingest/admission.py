@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 STATS_MINUTES = 5  # how far back the console's throughput looks
 _STATS_TTL = 3600  # also in the script's EXPIRE
 
-# KEYS: bucket, stats; ARGV: rate/s, burst, cost, now ms, last-seen seconds.
+# KEYS: bucket, stats, last seen; ARGV: rate/s, burst, cost, now ms, now s, and how many
+# requests this process refused on its own since it last called (see `refusing`).
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -45,6 +47,7 @@ else
   wait = math.ceil((cost - tokens) * 1000 / rate)
   redis.call('HINCRBY', KEYS[2], 'rejected', 1)
 end
+if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[2], 'rejected', ARGV[6]) end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 redis.call('EXPIRE', KEYS[2], 3600)
@@ -73,6 +76,8 @@ class SourceStats:
 _client: redis.Redis | None = None
 _script: object = None
 _local: dict[int, tuple[float, float]] = {}
+_short_until: dict[int, float] = {}  # source id -> monotonic time its bucket may have refilled
+_unreported: dict[int, int] = {}  # source id -> refusals not yet counted in Redis
 _local_lock = threading.Lock()
 
 
@@ -109,15 +114,34 @@ def admit(source: Source, *, cost: int, now: datetime) -> Admission:
     rate = max(1, source.rate_per_second)
     client = _redis()
     if client is not None:
+        unreported = _unreported.pop(source.pk, 0)
         try:
             ok, wait = _script(  # type: ignore[operator]
                 keys=_keys(source, now),
-                args=[rate, source.burst, cost, int(now.timestamp() * 1000), int(now.timestamp())],
-            )
-            return Admission(bool(ok), max(1, math.ceil(int(wait) / 1000)) if not ok else 0)
+                args=[
+                    rate, source.burst, cost, int(now.timestamp() * 1000),
+                    int(now.timestamp()), unreported,
+                ],
+            )  # fmt: skip
         except redis.RedisError:
             log.warning("Redis unreachable; admitting with this process's bucket")
+        else:
+            if not ok:
+                _short_until[source.pk] = time.monotonic() + int(wait) / 1000
+            return Admission(bool(ok), max(1, math.ceil(int(wait) / 1000)) if not ok else 0)
     return _admit_local(source, cost=cost, rate=rate, now=now)
+
+
+def refusing(source: Source) -> Admission | None:
+    """A refusal without asking Redis, while the bucket this process last found short
+    cannot have refilled yet (milliseconds, under a storm): the request is then answered
+    429 before its body is read, which is what keeps refusing cheap. Counted as a reject
+    with the next call to Redis."""
+    until = _short_until.get(source.pk)
+    if until is None or time.monotonic() >= until:
+        return None
+    _unreported[source.pk] = _unreported.get(source.pk, 0) + 1
+    return Admission(False, max(1, math.ceil(until - time.monotonic())))
 
 
 def _admit_local(source: Source, *, cost: int, rate: int, now: datetime) -> Admission:
@@ -181,3 +205,5 @@ def reset_local() -> None:
     """Forget this process's fallback buckets (tests)."""
     with _local_lock:
         _local.clear()
+    _short_until.clear()
+    _unreported.clear()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from incidents.audit import Actor
 from incidents.ingest import admission, auth, sources
@@ -201,3 +202,17 @@ def test_a_rotated_token_works_at_once_though_the_source_was_cached(
     _, token = sources.source_rotate_token(actor=Actor.system("t"), source=sender.source)
     answer = sender.post(_generic(fingerprint="after"), Authorization=f"Bearer {token}")
     assert answer.status_code == 202
+
+
+def test_the_console_counters_see_accepted_signals_and_rejects(
+    make_sender: Callable[..., Sender],
+) -> None:
+    limited = make_sender(format=SourceFormat.GENERIC, rate_per_second=1, burst=2)
+    for fingerprint in "abc":  # the third is over the rate
+        limited.post(_generic(fingerprint=fingerprint))
+    other = make_sender(name="curl", format=SourceFormat.GENERIC)
+    other.post(_generic(), Authorization="Bearer wrong")
+    counted = admission.stats([limited.source, other.source], now=timezone.now())
+    assert (counted[limited.source.pk].accepted, counted[limited.source.pk].rejected) == (2, 1)
+    assert counted[limited.source.pk].last_seen is not None
+    assert (counted[other.source.pk].accepted, counted[other.source.pk].rejected) == (0, 1)
