@@ -13,6 +13,7 @@ Every write is a lifecycle call or an audited proposal, acting as "system:source
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +43,8 @@ from incidents.models import (
     Source,
     worst_status,
 )
+
+log = logging.getLogger(__name__)
 
 ROUTE_BATCH = 2000
 # Resolved signals older than this no longer hold a component (longer than any window).
@@ -220,8 +223,15 @@ def _raised(
         return
     opener = next((s for s in sources if s.can_open), None)
     if opener is not None:
-        _open(opener, component, status, now=now)
-        return
+        try:
+            with transaction.atomic():
+                _open(opener, component, status, now=now)
+            return
+        except ValidationError as refusal:
+            # Lifecycle refused (e.g. the wording policy): a responder decides instead.
+            log.warning("source %s could not open an incident: %s", opener.name, refusal)
+            _propose(opener, component, status, now=now)
+            return
     proposer = next((s for s in sources if s.can_propose), None)
     if proposer is not None:
         _propose(proposer, component, status, now=now)

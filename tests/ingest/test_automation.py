@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from incidents.audit import Actor
-from incidents.ingest import automation, sources
+from incidents.ingest import automation, sources, wording
 from incidents.ingest.formats import ParsedSignal
 from incidents.ingest.store import signals_store
 from incidents.models import (
@@ -271,3 +271,16 @@ def test_both_store_paths_keep_one_row_with_its_history(
         status = "resolved" if i % 2 == 0 else "firing"
         write(routed_source, [_alert(status=status)], t0 + timedelta(minutes=i + 1))
     assert len(Signal.objects.get().transitions) == store.MAX_TRANSITIONS
+
+
+def test_a_source_whose_incident_lifecycle_refuses_proposes_it_instead(
+    api: Component, t0: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the wording policy will do to text it does not approve: lifecycle refuses.
+    monkeypatch.setattr(wording, "investigating_text", lambda components, now: "")
+    source = _source(hold_seconds=0, can_open=True)
+    sources.rule_add(actor=Actor.system("t"), source=source, kind=MatchKind.SERVICE)
+    _receive(source, _alert(), now=t0)
+    assert not Incident.objects.exists()
+    proposal = Proposal.objects.get()
+    assert proposal.state == ProposalState.PENDING
