@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from incidents.audit import Actor
 from incidents.ingest import admission, sources
 from incidents.models import Source, SourceFormat
 
-PAYLOADS = __import__("pathlib").Path(__file__).parent / "payloads"
+PAYLOADS = Path(__file__).parent / "payloads"
 
 
 @dataclass
