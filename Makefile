@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 WEB_WORKERS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint services chromium clean
+.PHONY: help run test lint services chromium alertmanager clean
 
 help:
 	@echo "make run   - run Candor with demo data on http://$(HOST):$(PORT)/ (SQLite, no servers needed)"
@@ -74,12 +74,17 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
+# The real Alertmanager the ingest tests send alerts through (not started as a service).
+alertmanager:
+	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q prometheus-alertmanager; }
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.installed-dev node_modules/.installed services chromium lint
+test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
 	$(PY) -m pytest
 
 clean:

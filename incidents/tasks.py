@@ -9,6 +9,7 @@ from django.utils import timezone
 
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
 from incidents import approvals, idempotency, lifecycle, worker_heartbeat  # noqa: F401
+from incidents.ingest import automation
 from incidents.publish import freshness, trigger
 from incidents.reminders import send
 
@@ -65,3 +66,15 @@ def approvers_notify(what: str) -> int:
         from_email=None,
         recipient_list=recipients,
     )
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def ingest_route() -> dict[str, int]:
+    routed = automation.signals_route()
+    return {"routed": routed.routed, "evaluated": routed.evaluated}
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def ingest_sweep() -> dict[str, int]:
+    routed = automation.signals_route()
+    return {"routed": routed.routed, "evaluated": automation.components_sweep()}

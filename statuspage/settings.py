@@ -244,11 +244,20 @@ CELERY_BEAT_SCHEDULE = {
     # come and queues one send task each. Every few seconds, so a reminder leaves within
     # seconds of its time; a sweep with nothing due is one indexed query.
     "reminders-sweep": {"task": "incidents.tasks.reminders_sweep", "schedule": 5.0},
+    # Routes signals whose routing task was lost (broker down, worker died) and
+    # re-evaluates components whose hold or quiet period ends with the clock rather than
+    # with a new signal. Every 10 s: recovery and raising are then late by at most that.
+    "ingest-sweep": {"task": "incidents.tasks.ingest_sweep", "schedule": 10.0},
 }
 # Tasks the worker itself queues (a sweep's sends) go here; a deployment sharing one Redis
 # with another gives each its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CANDOR_CELERY_QUEUE", "celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Monitor signals (POST /api/ingest/<source>/): the largest body accepted, and how long
+# a queued routing run covers further requests (0 queues one per request).
+CANDOR_INGEST_MAX_BODY = env_int("CANDOR_INGEST_MAX_BODY", 256 * 1024, minimum=1024)
+CANDOR_INGEST_COALESCE_SECONDS = env_int("CANDOR_INGEST_COALESCE_SECONDS", 1, minimum=0)
 
 # The public page.
 CANDOR_PAGE_ID = env_str("CANDOR_PAGE_ID", "candor0000pg")

@@ -30,3 +30,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 # of the site on every change.
 CANDOR_PUBLISH_TARGETS: list[str] = []
 CANDOR_MIRROR_DIR = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}" / "mirror"
+
+# Each ingest request routes its signals at once (eager Celery), not once a second.
+CANDOR_INGEST_COALESCE_SECONDS = 0

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,185 +15,484 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ComponentGroup',
+            name="ComponentGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], default='investigating', max_length=16)),
-                ('impact', models.CharField(choices=[('none', 'None'), ('minor', 'Minor'), ('major', 'Major'), ('critical', 'Critical')], default='minor', max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('identified_at', models.DateTimeField(blank=True, null=True)),
-                ('monitoring_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                        ],
+                        default="investigating",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "impact",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("minor", "Minor"),
+                            ("major", "Major"),
+                            ("critical", "Critical"),
+                        ],
+                        default="minor",
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("identified_at", models.DateTimeField(blank=True, null=True)),
+                ("monitoring_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-started_at', '-pk'],
+                "ordering": ["-started_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('channel', models.CharField(max_length=16)),
-                ('action', models.CharField(choices=[('incident.opened', 'Incident opened'), ('incident.updated', 'Incident update posted'), ('incident.resolved', 'Incident resolved'), ('component.created', 'Component created'), ('component.edited', 'Component edited'), ('component.status_set', 'Component status set'), ('group.created', 'Component group created'), ('maintenance.scheduled', 'Maintenance scheduled'), ('maintenance.updated', 'Maintenance update posted'), ('maintenance.started', 'Maintenance started'), ('maintenance.completed', 'Maintenance completed'), ('maintenance.cancelled', 'Maintenance cancelled')], max_length=48)),
-                ('target_type', models.CharField(max_length=32)),
-                ('target_id', models.CharField(max_length=32)),
-                ('summary', models.CharField(max_length=300)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                ("actor_label", models.CharField(max_length=150)),
+                ("channel", models.CharField(max_length=16)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("incident.opened", "Incident opened"),
+                            ("incident.updated", "Incident update posted"),
+                            ("incident.resolved", "Incident resolved"),
+                            ("component.created", "Component created"),
+                            ("component.edited", "Component edited"),
+                            ("component.status_set", "Component status set"),
+                            ("group.created", "Component group created"),
+                            ("maintenance.scheduled", "Maintenance scheduled"),
+                            ("maintenance.updated", "Maintenance update posted"),
+                            ("maintenance.started", "Maintenance started"),
+                            ("maintenance.completed", "Maintenance completed"),
+                            ("maintenance.cancelled", "Maintenance cancelled"),
+                        ],
+                        max_length=48,
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=32)),
+                ("target_id", models.CharField(max_length=32)),
+                ("summary", models.CharField(max_length=300)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Component',
+            name="Component",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('manual_status', models.CharField(choices=[('operational', 'Operational'), ('under_maintenance', 'Under maintenance'), ('degraded_performance', 'Degraded performance'), ('partial_outage', 'Partial outage'), ('major_outage', 'Major outage')], default='operational', max_length=32)),
-                ('status', models.CharField(choices=[('operational', 'Operational'), ('under_maintenance', 'Under maintenance'), ('degraded_performance', 'Degraded performance'), ('partial_outage', 'Partial outage'), ('major_outage', 'Major outage')], default='operational', max_length=32)),
-                ('showcase', models.BooleanField(default=True)),
-                ('only_show_if_degraded', models.BooleanField(default=False)),
-                ('start_date', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='components', to='incidents.componentgroup')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "manual_status",
+                    models.CharField(
+                        choices=[
+                            ("operational", "Operational"),
+                            ("under_maintenance", "Under maintenance"),
+                            ("degraded_performance", "Degraded performance"),
+                            ("partial_outage", "Partial outage"),
+                            ("major_outage", "Major outage"),
+                        ],
+                        default="operational",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("operational", "Operational"),
+                            ("under_maintenance", "Under maintenance"),
+                            ("degraded_performance", "Degraded performance"),
+                            ("partial_outage", "Partial outage"),
+                            ("major_outage", "Major outage"),
+                        ],
+                        default="operational",
+                        max_length=32,
+                    ),
+                ),
+                ("showcase", models.BooleanField(default=True)),
+                ("only_show_if_degraded", models.BooleanField(default=False)),
+                ("start_date", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="components",
+                        to="incidents.componentgroup",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentComponent',
+            name="IncidentComponent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('operational', 'Operational'), ('under_maintenance', 'Under maintenance'), ('degraded_performance', 'Degraded performance'), ('partial_outage', 'Partial outage'), ('major_outage', 'Major outage')], max_length=32)),
-                ('component', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.component')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='affected', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("operational", "Operational"),
+                            ("under_maintenance", "Under maintenance"),
+                            ("degraded_performance", "Degraded performance"),
+                            ("partial_outage", "Partial outage"),
+                            ("major_outage", "Major outage"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "component",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.component",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="affected",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='incident',
-            name='components',
-            field=models.ManyToManyField(related_name='incidents', through='incidents.IncidentComponent', to='incidents.component'),
+            model_name="incident",
+            name="components",
+            field=models.ManyToManyField(
+                related_name="incidents",
+                through="incidents.IncidentComponent",
+                to="incidents.component",
+            ),
         ),
         migrations.CreateModel(
-            name='IncidentUpdate',
+            name="IncidentUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('body', models.TextField()),
-                ('body_html', models.TextField()),
-                ('affected_components', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('display_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved')], max_length=16)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("body_html", models.TextField()),
+                ("affected_components", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                ("display_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-display_at', '-pk'],
-                'abstract': False,
+                "ordering": ["-display_at", "-pk"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Maintenance',
+            name="Maintenance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('verifying', 'Verifying'), ('completed', 'Completed')], default='scheduled', max_length=16)),
-                ('scheduled_for', models.DateTimeField()),
-                ('scheduled_until', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('auto_start', models.BooleanField(default=True)),
-                ('auto_complete', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('components', models.ManyToManyField(blank=True, related_name='maintenances', to='incidents.component')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("verifying", "Verifying"),
+                            ("completed", "Completed"),
+                        ],
+                        default="scheduled",
+                        max_length=16,
+                    ),
+                ),
+                ("scheduled_for", models.DateTimeField()),
+                ("scheduled_until", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("auto_start", models.BooleanField(default=True)),
+                ("auto_complete", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "components",
+                    models.ManyToManyField(
+                        blank=True, related_name="maintenances", to="incidents.component"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-scheduled_for', '-pk'],
+                "ordering": ["-scheduled_for", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='MaintenanceUpdate',
+            name="MaintenanceUpdate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('body', models.TextField()),
-                ('body_html', models.TextField()),
-                ('affected_components', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField()),
-                ('display_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('in_progress', 'In progress'), ('verifying', 'Verifying'), ('completed', 'Completed')], max_length=16)),
-                ('maintenance', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='updates', to='incidents.maintenance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("body_html", models.TextField()),
+                ("affected_components", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField()),
+                ("display_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("in_progress", "In progress"),
+                            ("verifying", "Verifying"),
+                            ("completed", "Completed"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "maintenance",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="updates",
+                        to="incidents.maintenance",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-display_at', '-pk'],
-                'abstract': False,
+                "ordering": ["-display_at", "-pk"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ComponentStatusChange',
+            name="ComponentStatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('operational', 'Operational'), ('under_maintenance', 'Under maintenance'), ('degraded_performance', 'Degraded performance'), ('partial_outage', 'Partial outage'), ('major_outage', 'Major outage')], max_length=32)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('component', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='incidents.component')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("operational", "Operational"),
+                            ("under_maintenance", "Under maintenance"),
+                            ("degraded_performance", "Degraded performance"),
+                            ("partial_outage", "Partial outage"),
+                            ("major_outage", "Major outage"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                (
+                    "component",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="history",
+                        to="incidents.component",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
-                'indexes': [models.Index(fields=['component', 'at'], name='status_change_component_at')],
+                "ordering": ["at", "pk"],
+                "indexes": [
+                    models.Index(fields=["component", "at"], name="status_change_component_at")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='incidentcomponent',
-            constraint=models.UniqueConstraint(fields=('incident', 'component'), name='incident_component_unique'),
+            model_name="incidentcomponent",
+            constraint=models.UniqueConstraint(
+                fields=("incident", "component"), name="incident_component_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(condition=models.Q(('status', 'resolved'), _negated=True), fields=['-started_at'], name='incident_unresolved'),
+            model_name="incident",
+            index=models.Index(
+                condition=models.Q(("status", "resolved"), _negated=True),
+                fields=["-started_at"],
+                name="incident_unresolved",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'resolved'), ('resolved_at__isnull', False)), models.Q(models.Q(('status', 'resolved'), _negated=True), ('resolved_at__isnull', True)), _connector='OR'), name='incident_resolved_at_iff_resolved'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "resolved"), ("resolved_at__isnull", False)),
+                    models.Q(
+                        models.Q(("status", "resolved"), _negated=True),
+                        ("resolved_at__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="incident_resolved_at_iff_resolved",
+            ),
         ),
         migrations.AddIndex(
-            model_name='maintenance',
-            index=models.Index(condition=models.Q(('status', 'completed'), _negated=True), fields=['scheduled_for'], name='maintenance_not_completed'),
+            model_name="maintenance",
+            index=models.Index(
+                condition=models.Q(("status", "completed"), _negated=True),
+                fields=["scheduled_for"],
+                name="maintenance_not_completed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maintenance',
-            constraint=models.CheckConstraint(condition=models.Q(('scheduled_until__gt', models.F('scheduled_for'))), name='maintenance_window_positive'),
+            model_name="maintenance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("scheduled_until__gt", models.F("scheduled_for"))),
+                name="maintenance_window_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maintenance',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'completed'), ('completed_at__isnull', False)), models.Q(models.Q(('status', 'completed'), _negated=True), ('completed_at__isnull', True)), _connector='OR'), name='maintenance_completed_at_iff_completed'),
+            model_name="maintenance",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "completed"), ("completed_at__isnull", False)),
+                    models.Q(
+                        models.Q(("status", "completed"), _negated=True),
+                        ("completed_at__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="maintenance_completed_at_iff_completed",
+            ),
         ),
     ]

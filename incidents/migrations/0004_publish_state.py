@@ -4,37 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_idempotency_keys'),
+        ("incidents", "0003_idempotency_keys"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PublishTarget',
+            name="PublishTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('last_version', models.BigIntegerField(blank=True, null=True)),
-                ('last_published_at', models.DateTimeField(blank=True, null=True)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('behind_since', models.DateTimeField(blank=True, null=True)),
-                ('stale_alerted_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("last_version", models.BigIntegerField(blank=True, null=True)),
+                ("last_published_at", models.DateTimeField(blank=True, null=True)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("behind_since", models.DateTimeField(blank=True, null=True)),
+                ("stale_alerted_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='SiteVersion',
+            name="SiteVersion",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('version', models.BigIntegerField(default=0)),
-                ('changed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False),
+                ),
+                ("version", models.BigIntegerField(default=0)),
+                ("changed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='site_version_singleton')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("id", 1)), name="site_version_singleton"
+                    )
+                ],
             },
         ),
     ]

@@ -7,148 +7,436 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_publish_state'),
+        ("incidents", "0004_publish_state"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StaffRole',
+            name="StaffRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
             ],
             options={
-                'permissions': [('post_updates', 'Open incidents, post updates, run maintenance'), ('manage_components', 'Create and edit components and groups'), ('write_templates', 'Write message templates'), ('approve_wording', 'Approve templates and custom text'), ('override_wording', 'Publish unapproved text in an emergency'), ('manage_policy', 'Edit the wording policy'), ('manage_roles', 'Assign roles to staff')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("post_updates", "Open incidents, post updates, run maintenance"),
+                    ("manage_components", "Create and edit components and groups"),
+                    ("write_templates", "Write message templates"),
+                    ("approve_wording", "Approve templates and custom text"),
+                    ("override_wording", "Publish unapproved text in an emergency"),
+                    ("manage_policy", "Edit the wording policy"),
+                    ("manage_roles", "Assign roles to staff"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('incident.opened', 'Incident opened'), ('incident.updated', 'Incident update posted'), ('incident.resolved', 'Incident resolved'), ('component.created', 'Component created'), ('component.edited', 'Component edited'), ('component.status_set', 'Component status set'), ('group.created', 'Component group created'), ('maintenance.scheduled', 'Maintenance scheduled'), ('maintenance.updated', 'Maintenance update posted'), ('maintenance.started', 'Maintenance started'), ('maintenance.completed', 'Maintenance completed'), ('maintenance.cancelled', 'Maintenance cancelled'), ('template.submitted', 'Template version submitted'), ('template.approved', 'Template version approved'), ('custom_text.requested', 'Custom text submitted for approval'), ('custom_text.approved', 'Custom text approved'), ('policy.rule_saved', 'Wording rule saved'), ('wording.overridden', 'Wording policy overridden'), ('wording.override_reviewed', 'Override reviewed'), ('staff.roles_set', 'Staff roles set')], max_length=48),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("incident.opened", "Incident opened"),
+                    ("incident.updated", "Incident update posted"),
+                    ("incident.resolved", "Incident resolved"),
+                    ("component.created", "Component created"),
+                    ("component.edited", "Component edited"),
+                    ("component.status_set", "Component status set"),
+                    ("group.created", "Component group created"),
+                    ("maintenance.scheduled", "Maintenance scheduled"),
+                    ("maintenance.updated", "Maintenance update posted"),
+                    ("maintenance.started", "Maintenance started"),
+                    ("maintenance.completed", "Maintenance completed"),
+                    ("maintenance.cancelled", "Maintenance cancelled"),
+                    ("template.submitted", "Template version submitted"),
+                    ("template.approved", "Template version approved"),
+                    ("custom_text.requested", "Custom text submitted for approval"),
+                    ("custom_text.approved", "Custom text approved"),
+                    ("policy.rule_saved", "Wording rule saved"),
+                    ("wording.overridden", "Wording policy overridden"),
+                    ("wording.override_reviewed", "Override reviewed"),
+                    ("staff.roles_set", "Staff roles set"),
+                ],
+                max_length=48,
+            ),
         ),
         migrations.CreateModel(
-            name='CustomTextRequest',
+            name="CustomTextRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('phase', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved'), ('maintenance_scheduled', 'Maintenance scheduled'), ('maintenance_started', 'Maintenance started'), ('maintenance_completed', 'Maintenance completed')], max_length=32)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.incident')),
-                ('maintenance', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='incidents.maintenance')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                            ("maintenance_scheduled", "Maintenance scheduled"),
+                            ("maintenance_started", "Maintenance started"),
+                            ("maintenance_completed", "Maintenance completed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "maintenance",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="incidents.maintenance",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='MessageTemplate',
+            name="MessageTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('phase', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved'), ('maintenance_scheduled', 'Maintenance scheduled'), ('maintenance_started', 'Maintenance started'), ('maintenance_completed', 'Maintenance completed')], max_length=32)),
-                ('channel', models.CharField(choices=[('web', 'Web and email'), ('sms', 'SMS')], default='web', max_length=8)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                            ("maintenance_scheduled", "Maintenance scheduled"),
+                            ("maintenance_started", "Maintenance started"),
+                            ("maintenance_completed", "Maintenance completed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("web", "Web and email"), ("sms", "SMS")],
+                        default="web",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['phase', 'channel', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'phase', 'channel'), name='template_unique')],
+                "ordering": ["phase", "channel", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "phase", "channel"), name="template_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TemplateVersion',
+            name="TemplateVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='incidents.messagetemplate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="incidents.messagetemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['template', '-number'],
+                "ordering": ["template", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Approval',
+            name="Approval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('qualifier', models.CharField(choices=[('legal', 'Legal'), ('support', 'Support')], max_length=16)),
-                ('at', models.DateTimeField()),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('custom_text', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='approvals', to='incidents.customtextrequest')),
-                ('template_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='approvals', to='incidents.templateversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "qualifier",
+                    models.CharField(
+                        choices=[("legal", "Legal"), ("support", "Support")], max_length=16
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "custom_text",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approvals",
+                        to="incidents.customtextrequest",
+                    ),
+                ),
+                (
+                    "template_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="approvals",
+                        to="incidents.templateversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WordingRule',
+            name="WordingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=64)),
-                ('version', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('banned_phrase', 'Banned phrase'), ('banned_pattern', 'Banned pattern'), ('required_element', 'Required element'), ('max_chars', 'Length limit (characters)'), ('max_sms_segments', 'Length limit (SMS segments)')], max_length=24)),
-                ('pattern', models.TextField(blank=True)),
-                ('element', models.CharField(blank=True, choices=[('status_url', 'The canonical status page URL'), ('next_update', 'When the next update will come')], max_length=16)),
-                ('limit', models.PositiveIntegerField(blank=True, null=True)),
-                ('channel', models.CharField(choices=[('all', 'Every channel'), ('web', 'Web'), ('email', 'Email'), ('sms', 'SMS'), ('email_sms', 'Email and SMS')], default='all', max_length=16)),
-                ('scope', models.CharField(choices=[('all', 'Every phase'), ('open_incident', 'Incident updates before resolution'), ('before_identified', 'Before the cause is identified')], default='all', max_length=24)),
-                ('reason', models.CharField(max_length=300)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField()),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=64)),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("banned_phrase", "Banned phrase"),
+                            ("banned_pattern", "Banned pattern"),
+                            ("required_element", "Required element"),
+                            ("max_chars", "Length limit (characters)"),
+                            ("max_sms_segments", "Length limit (SMS segments)"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("pattern", models.TextField(blank=True)),
+                (
+                    "element",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("status_url", "The canonical status page URL"),
+                            ("next_update", "When the next update will come"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("limit", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("all", "Every channel"),
+                            ("web", "Web"),
+                            ("email", "Email"),
+                            ("sms", "SMS"),
+                            ("email_sms", "Email and SMS"),
+                        ],
+                        default="all",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("all", "Every phase"),
+                            ("open_incident", "Incident updates before resolution"),
+                            ("before_identified", "Before the cause is identified"),
+                        ],
+                        default="all",
+                        max_length=24,
+                    ),
+                ),
+                ("reason", models.CharField(max_length=300)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key', '-version'],
+                "ordering": ["key", "-version"],
             },
         ),
         migrations.CreateModel(
-            name='OverrideReview',
+            name="OverrideReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('phase', models.CharField(choices=[('investigating', 'Investigating'), ('identified', 'Identified'), ('monitoring', 'Monitoring'), ('resolved', 'Resolved'), ('maintenance_scheduled', 'Maintenance scheduled'), ('maintenance_started', 'Maintenance started'), ('maintenance_completed', 'Maintenance completed')], max_length=32)),
-                ('body', models.TextField()),
-                ('reason', models.TextField()),
-                ('target_type', models.CharField(max_length=32)),
-                ('target_id', models.CharField(max_length=32)),
-                ('actor_label', models.CharField(max_length=150)),
-                ('at', models.DateTimeField()),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_note', models.TextField(blank=True)),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("investigating", "Investigating"),
+                            ("identified", "Identified"),
+                            ("monitoring", "Monitoring"),
+                            ("resolved", "Resolved"),
+                            ("maintenance_scheduled", "Maintenance scheduled"),
+                            ("maintenance_started", "Maintenance started"),
+                            ("maintenance_completed", "Maintenance completed"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("body", models.TextField()),
+                ("reason", models.TextField()),
+                ("target_type", models.CharField(max_length=32)),
+                ("target_id", models.CharField(max_length=32)),
+                ("actor_label", models.CharField(max_length=150)),
+                ("at", models.DateTimeField()),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_note", models.TextField(blank=True)),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
-                'indexes': [models.Index(condition=models.Q(('reviewed_at', None)), fields=['at'], name='override_unreviewed')],
+                "ordering": ["-at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("reviewed_at", None)),
+                        fields=["at"],
+                        name="override_unreviewed",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='templateversion',
-            constraint=models.UniqueConstraint(fields=('template', 'number'), name='template_version_unique'),
+            model_name="templateversion",
+            constraint=models.UniqueConstraint(
+                fields=("template", "number"), name="template_version_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('custom_text__isnull', True), ('template_version__isnull', False)), models.Q(('custom_text__isnull', False), ('template_version__isnull', True)), _connector='OR'), name='approval_one_subject'),
+            model_name="approval",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("custom_text__isnull", True), ("template_version__isnull", False)),
+                    models.Q(("custom_text__isnull", False), ("template_version__isnull", True)),
+                    _connector="OR",
+                ),
+                name="approval_one_subject",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.UniqueConstraint(fields=('template_version', 'approver'), name='approval_once_per_version'),
+            model_name="approval",
+            constraint=models.UniqueConstraint(
+                fields=("template_version", "approver"), name="approval_once_per_version"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approval',
-            constraint=models.UniqueConstraint(fields=('custom_text', 'approver'), name='approval_once_per_custom_text'),
+            model_name="approval",
+            constraint=models.UniqueConstraint(
+                fields=("custom_text", "approver"), name="approval_once_per_custom_text"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='wordingrule',
-            constraint=models.UniqueConstraint(fields=('key', 'version'), name='wording_rule_version_unique'),
+            model_name="wordingrule",
+            constraint=models.UniqueConstraint(
+                fields=("key", "version"), name="wording_rule_version_unique"
+            ),
         ),
     ]

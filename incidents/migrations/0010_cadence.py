@@ -6,144 +6,297 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0006_wording_data'),
+        ("incidents", "0006_wording_data"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CadencePolicy',
+            name="CadencePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('impact', models.CharField(choices=[('none', 'None'), ('minor', 'Minor'), ('major', 'Major'), ('critical', 'Critical')], max_length=16, unique=True)),
-                ('first_minutes', models.PositiveIntegerField()),
-                ('then_minutes', models.PositiveIntegerField()),
-                ('every_minutes', models.PositiveIntegerField()),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "impact",
+                    models.CharField(
+                        choices=[
+                            ("none", "None"),
+                            ("minor", "Minor"),
+                            ("major", "Major"),
+                            ("critical", "Critical"),
+                        ],
+                        max_length=16,
+                        unique=True,
+                    ),
+                ),
+                ("first_minutes", models.PositiveIntegerField()),
+                ("then_minutes", models.PositiveIntegerField()),
+                ("every_minutes", models.PositiveIntegerField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['impact'],
+                "ordering": ["impact"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=16)),
-                ('on_call', models.BooleanField(default=False)),
-                ('escalation_rank', models.PositiveSmallIntegerField(blank=True, null=True, unique=True)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=16)),
+                ("on_call", models.BooleanField(default=False)),
+                (
+                    "escalation_rank",
+                    models.PositiveSmallIntegerField(blank=True, null=True, unique=True),
+                ),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('kind', models.CharField(choices=[('update_due', 'Update due'), ('escalation', 'Update overdue: escalation'), ('maintenance_start', 'Maintenance starts'), ('maintenance_end', 'Maintenance ends'), ('maintenance_overrun', 'Maintenance overran')], max_length=24)),
-                ('level', models.PositiveSmallIntegerField(default=0)),
-                ('due_at', models.DateTimeField()),
-                ('send_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('claimed', 'Claimed'), ('sending', 'Sending'), ('sent', 'Sent'), ('cancelled', 'Cancelled'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('recipients', models.JSONField(blank=True, default=list)),
-                ('email_result', models.CharField(blank=True, max_length=200)),
-                ('sms_result', models.CharField(blank=True, max_length=200)),
-                ('draft', models.TextField(blank=True)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('retry_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_by', models.CharField(blank=True, max_length=150)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=incidents.models.ids.new_public_id, max_length=12, unique=True
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("update_due", "Update due"),
+                            ("escalation", "Update overdue: escalation"),
+                            ("maintenance_start", "Maintenance starts"),
+                            ("maintenance_end", "Maintenance ends"),
+                            ("maintenance_overrun", "Maintenance overran"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("level", models.PositiveSmallIntegerField(default=0)),
+                ("due_at", models.DateTimeField()),
+                ("send_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("claimed", "Claimed"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("cancelled", "Cancelled"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("recipients", models.JSONField(blank=True, default=list)),
+                ("email_result", models.CharField(blank=True, max_length=200)),
+                ("sms_result", models.CharField(blank=True, max_length=200)),
+                ("draft", models.TextField(blank=True)),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("retry_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_by", models.CharField(blank=True, max_length=150)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-send_at', '-pk'],
+                "ordering": ["-send_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='incident',
-            name='cadence_every_minutes',
+            model_name="incident",
+            name="cadence_every_minutes",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='cadence_first_minutes',
+            model_name="incident",
+            name="cadence_first_minutes",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='cadence_then_minutes',
+            model_name="incident",
+            name="cadence_then_minutes",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='next_update_due',
+            model_name="incident",
+            name="next_update_due",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='incidentupdate',
-            name='due_at',
+            model_name="incidentupdate",
+            name="due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('incident.opened', 'Incident opened'), ('incident.updated', 'Incident update posted'), ('incident.resolved', 'Incident resolved'), ('component.created', 'Component created'), ('component.edited', 'Component edited'), ('component.status_set', 'Component status set'), ('group.created', 'Component group created'), ('maintenance.scheduled', 'Maintenance scheduled'), ('maintenance.updated', 'Maintenance update posted'), ('maintenance.started', 'Maintenance started'), ('maintenance.completed', 'Maintenance completed'), ('maintenance.cancelled', 'Maintenance cancelled'), ('cadence.policy_set', 'Update cadence changed'), ('cadence.override_set', 'Incident cadence overridden'), ('incident.owners_set', 'Incident owners set'), ('contact.saved', 'Reminder contact saved'), ('reminder.acknowledged', 'Reminder acknowledged')], max_length=48),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("incident.opened", "Incident opened"),
+                    ("incident.updated", "Incident update posted"),
+                    ("incident.resolved", "Incident resolved"),
+                    ("component.created", "Component created"),
+                    ("component.edited", "Component edited"),
+                    ("component.status_set", "Component status set"),
+                    ("group.created", "Component group created"),
+                    ("maintenance.scheduled", "Maintenance scheduled"),
+                    ("maintenance.updated", "Maintenance update posted"),
+                    ("maintenance.started", "Maintenance started"),
+                    ("maintenance.completed", "Maintenance completed"),
+                    ("maintenance.cancelled", "Maintenance cancelled"),
+                    ("cadence.policy_set", "Update cadence changed"),
+                    ("cadence.override_set", "Incident cadence overridden"),
+                    ("incident.owners_set", "Incident owners set"),
+                    ("contact.saved", "Reminder contact saved"),
+                    ("reminder.acknowledged", "Reminder acknowledged"),
+                ],
+                max_length=48,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cadence_every_minutes__isnull', True), ('cadence_first_minutes__isnull', True), ('cadence_then_minutes__isnull', True)), models.Q(('cadence_every_minutes__isnull', False), ('cadence_first_minutes__isnull', False), ('cadence_then_minutes__isnull', False)), _connector='OR'), name='incident_cadence_override_whole'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("cadence_every_minutes__isnull", True),
+                        ("cadence_first_minutes__isnull", True),
+                        ("cadence_then_minutes__isnull", True),
+                    ),
+                    models.Q(
+                        ("cadence_every_minutes__isnull", False),
+                        ("cadence_first_minutes__isnull", False),
+                        ("cadence_then_minutes__isnull", False),
+                    ),
+                    _connector="OR",
+                ),
+                name="incident_cadence_override_whole",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cadencepolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('first_minutes__gte', 1), ('first_minutes__lte', 1440), ('then_minutes__gte', 1), ('then_minutes__lte', 1440), ('every_minutes__gte', 1), ('every_minutes__lte', 1440)), name='cadence_policy_intervals_in_range'),
+            model_name="cadencepolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("first_minutes__gte", 1),
+                    ("first_minutes__lte", 1440),
+                    ("then_minutes__gte", 1),
+                    ("then_minutes__lte", 1440),
+                    ("every_minutes__gte", 1),
+                    ("every_minutes__lte", 1440),
+                ),
+                name="cadence_policy_intervals_in_range",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='incidents',
-            field=models.ManyToManyField(blank=True, related_name='owners', to='incidents.incident'),
+            model_name="contact",
+            name="incidents",
+            field=models.ManyToManyField(
+                blank=True, related_name="owners", to="incidents.incident"
+            ),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='incident',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='incidents.incident'),
+            model_name="reminder",
+            name="incident",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reminders",
+                to="incidents.incident",
+            ),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='maintenance',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='incidents.maintenance'),
+            model_name="reminder",
+            name="maintenance",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reminders",
+                to="incidents.maintenance",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contact',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('email', ''), _negated=True), models.Q(('phone', ''), _negated=True), _connector='OR'), name='contact_reachable'),
+            model_name="contact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("email", ""), _negated=True),
+                    models.Q(("phone", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="contact_reachable",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(condition=models.Q(('state', 'pending')), fields=['send_at'], name='reminder_pending'),
+            model_name="reminder",
+            index=models.Index(
+                condition=models.Q(("state", "pending")),
+                fields=["send_at"],
+                name="reminder_pending",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(condition=models.Q(('state', 'claimed')), fields=['claimed_at'], name='reminder_claimed'),
+            model_name="reminder",
+            index=models.Index(
+                condition=models.Q(("state", "claimed")),
+                fields=["claimed_at"],
+                name="reminder_claimed",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.CheckConstraint(condition=models.Q(('incident__isnull', True), ('maintenance__isnull', True), _connector='XOR'), name='reminder_about_one_thing'),
+            model_name="reminder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("incident__isnull", True), ("maintenance__isnull", True), _connector="XOR"
+                ),
+                name="reminder_about_one_thing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.UniqueConstraint(condition=models.Q(('incident__isnull', False)), fields=('incident', 'kind', 'due_at', 'level'), name='reminder_incident_unique'),
+            model_name="reminder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("incident__isnull", False)),
+                fields=("incident", "kind", "due_at", "level"),
+                name="reminder_incident_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.UniqueConstraint(condition=models.Q(('maintenance__isnull', False)), fields=('maintenance', 'kind', 'due_at', 'level'), name='reminder_maintenance_unique'),
+            model_name="reminder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("maintenance__isnull", False)),
+                fields=("maintenance", "kind", "due_at", "level"),
+                name="reminder_maintenance_unique",
+            ),
         ),
     ]

@@ -4,15 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0011_cadence_open_incidents'),
+        ("incidents", "0011_cadence_open_incidents"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('incident.opened', 'Incident opened'), ('incident.updated', 'Incident update posted'), ('incident.resolved', 'Incident resolved'), ('component.created', 'Component created'), ('component.edited', 'Component edited'), ('component.status_set', 'Component status set'), ('group.created', 'Component group created'), ('maintenance.scheduled', 'Maintenance scheduled'), ('maintenance.updated', 'Maintenance update posted'), ('maintenance.started', 'Maintenance started'), ('maintenance.completed', 'Maintenance completed'), ('maintenance.cancelled', 'Maintenance cancelled'), ('cadence.policy_set', 'Update cadence changed'), ('cadence.override_set', 'Incident cadence overridden'), ('incident.owners_set', 'Incident owners set'), ('contact.saved', 'Reminder contact saved'), ('reminder.acknowledged', 'Reminder acknowledged'), ('template.submitted', 'Template version submitted'), ('template.approved', 'Template version approved'), ('custom_text.requested', 'Custom text submitted for approval'), ('custom_text.approved', 'Custom text approved'), ('policy.rule_saved', 'Wording rule saved'), ('wording.overridden', 'Wording policy overridden'), ('wording.override_reviewed', 'Override reviewed'), ('staff.roles_set', 'Staff roles set')], max_length=48),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("incident.opened", "Incident opened"),
+                    ("incident.updated", "Incident update posted"),
+                    ("incident.resolved", "Incident resolved"),
+                    ("component.created", "Component created"),
+                    ("component.edited", "Component edited"),
+                    ("component.status_set", "Component status set"),
+                    ("group.created", "Component group created"),
+                    ("maintenance.scheduled", "Maintenance scheduled"),
+                    ("maintenance.updated", "Maintenance update posted"),
+                    ("maintenance.started", "Maintenance started"),
+                    ("maintenance.completed", "Maintenance completed"),
+                    ("maintenance.cancelled", "Maintenance cancelled"),
+                    ("cadence.policy_set", "Update cadence changed"),
+                    ("cadence.override_set", "Incident cadence overridden"),
+                    ("incident.owners_set", "Incident owners set"),
+                    ("contact.saved", "Reminder contact saved"),
+                    ("reminder.acknowledged", "Reminder acknowledged"),
+                    ("template.submitted", "Template version submitted"),
+                    ("template.approved", "Template version approved"),
+                    ("custom_text.requested", "Custom text submitted for approval"),
+                    ("custom_text.approved", "Custom text approved"),
+                    ("policy.rule_saved", "Wording rule saved"),
+                    ("wording.overridden", "Wording policy overridden"),
+                    ("wording.override_reviewed", "Override reviewed"),
+                    ("staff.roles_set", "Staff roles set"),
+                ],
+                max_length=48,
+            ),
         ),
     ]

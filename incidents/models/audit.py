@@ -32,6 +32,12 @@ class AuditAction(models.TextChoices):
     WORDING_OVERRIDDEN = "wording.overridden", "Wording policy overridden"
     OVERRIDE_REVIEWED = "wording.override_reviewed", "Override reviewed"
     ROLES_SET = "staff.roles_set", "Staff roles set"
+    SOURCE_SAVED = "source.saved", "Monitor source saved"
+    SOURCE_TOKEN_ROTATED = "source.token_rotated", "Monitor source token rotated"
+    ROUTING_RULE_ADDED = "source.rule_added", "Routing rule added"
+    ROUTING_RULE_REMOVED = "source.rule_removed", "Routing rule removed"
+    PROPOSAL_MADE = "proposal.made", "Incident proposed by signals"
+    PROPOSAL_DISMISSED = "proposal.dismissed", "Proposal dismissed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

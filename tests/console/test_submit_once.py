@@ -17,6 +17,7 @@ from django.utils import timezone
 from incidents import approvals, lifecycle, roles
 from incidents.audit import Actor
 from incidents.console.urls import urlpatterns
+from incidents.ingest import sources
 from incidents.models import (
     AuditEvent,
     Component,
@@ -25,7 +26,9 @@ from incidents.models import (
     Incident,
     IncidentUpdate,
     Maintenance,
+    Proposal,
     Reminder,
+    Source,
 )
 from incidents.reminders.services import contact_save
 from tests.conftest import staff_user
@@ -197,11 +200,56 @@ WRITES: dict[str, Post] = {
     "approvals": _approve,
 }
 
+
+def _source() -> Source:
+    source, _ = sources.source_create(actor=Actor.system("t"), name="prom", format="generic")
+    return source
+
+
+def _on_source(name: str, data: dict[str, str], *, rule: bool = False) -> Post:
+    def build(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        source = _source()
+        args = [source.name]
+        if rule:
+            made = sources.rule_add(actor=Actor.system("t"), source=source, kind="service")
+            args.append(str(made.pk))
+        return reverse(f"console:{name}", args=args), data
+
+    return build
+
+
+def _proposal(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    now = timezone.now()
+    proposal = Proposal.objects.create(
+        kind="open", name="Degraded service: API", body="Investigating.", impact="major",
+        components={objects["component"].public_id: "partial_outage"},
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    return reverse("console:proposal_decide", args=[proposal.public_id]), {"decision": "publish"}
+
+
+_SOURCE_SETTINGS = {
+    "rate_per_second": "10", "burst": "10", "hold_seconds": "0", "hold_count": "1",
+    "recover_seconds": "0", "flap_changes": "4", "flap_window_seconds": "60",
+}  # fmt: skip
+WRITES |= {
+    "source_new": lambda objects: (
+        reverse("console:source_new"),
+        {"name": "grafana", "format": "grafana", **_SOURCE_SETTINGS},
+    ),
+    "source_detail": _on_source("source_detail", _SOURCE_SETTINGS),
+    "source_rotate": _on_source("source_rotate", {}),
+    "rule_add": _on_source("rule_add", {"kind": "service", "position": "0"}),
+    "rule_remove": _on_source("rule_remove", {}, rule=True),
+    "proposal_decide": _proposal,
+}
+
 # Console pages that only read, and the views that are not forms of record ("Publish now"
 # records nothing, and publishing twice leaves the copies as publishing once does).
 READ_ONLY = {
     "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
     "publishing", "reminders", "compliance", "wording_check", "staff", "two_factor",
+    "sources", "signals", "proposals",
 }  # fmt: skip
 
 

@@ -50,6 +50,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     staff_user("rita", roles.ADMIN, roles.APPROVER_LEGAL)
     incident = Incident.objects.exclude(status="resolved").get().public_id
     maintenance = Maintenance.objects.get().public_id
+    _monitor_signals()
     public = ["/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"]
     console = [
         "/console/",
@@ -69,6 +70,12 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/policy/",
         "/console/staff/",
         "/console/two-factor/",
+        "/console/sources/",
+        "/console/sources/new/",
+        "/console/sources/prom/",
+        "/console/signals/",
+        "/console/signals/?unmatched=1",
+        "/console/proposals/",
     ]
     axe_source = AXE.read_text()
     found: dict[str, list[str]] = {}
@@ -98,6 +105,33 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     failures = {where: problems for where, problems in found.items() if problems}
     assert not failures, "\n".join(f"{w}: {p}" for w, p in failures.items())
     assert len(found) == 2 * (1 + len(public) + len(console))
+
+
+def _monitor_signals() -> None:
+    """A monitor source with a rule, a routed and an unmatched signal, and a proposal."""
+    from datetime import UTC, datetime
+
+    from incidents.audit import Actor
+    from incidents.ingest import automation, sources
+    from incidents.ingest.formats import ParsedSignal
+    from incidents.ingest.store import signals_store
+    from incidents.models import Component
+
+    actor = Actor.system("test")
+    source, _ = sources.source_create(
+        actor=actor, name="prom", format="alertmanager", hold_seconds=0
+    )
+    sources.rule_add(actor=actor, source=source, kind="service")
+    name = Component.objects.filter(status="operational").first()
+    assert name is not None
+    alerts = [
+        ParsedSignal("a", "firing", "HighLatency", "p99 over 2 s", "critical",
+                     {"service": name.name}),
+        ParsedSignal("b", "firing", "DiskFull", "", "warning", {"service": "unknown"}),
+    ]  # fmt: skip
+    now = datetime.now(UTC)
+    signals_store(source=source, signals=alerts, now=now)
+    automation.signals_route(now=now)
 
 
 def _check(page: Any, axe_source: str) -> list[str]:

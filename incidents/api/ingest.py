@@ -1,0 +1,203 @@
+"""POST /api/ingest/<source>/: monitor signals in, 202 out, routing later.
+
+A plain Django view rather than DRF: it is the hot path under an alert storm, and each
+step is cheap and refuses early. In order: the source exists; its bucket, as this
+process last found it, could have refilled (else 429 at once: admission.refusing); the
+body is within CANDOR_INGEST_MAX_BODY (413, read no further); the token or signature is right (401);
+the body is JSON (415 for another content type, 400 for malformed or too deeply nested
+JSON); the format's parser accepts it (400 naming the field); the source's token bucket
+admits its signals (429 with Retry-After); they are stored idempotently by fingerprint
+(503 with Retry-After if the database refuses). Nothing is stored unless every step
+passed. Routing is requested once the signals are stored, and a beat sweep routes whatever a lost
+request left behind, so a broker outage delays routing without losing signals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from incidents.ingest import admission, auth, formats
+from incidents.ingest.store import signals_store
+from incidents.models import Source
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 32
+_FAIL_FAST = {"max_retries": 0}
+_queued_at = -1e9
+SOURCE_TTL = 2.0  # seconds a process trusts its copy of a source (see _source)
+_SOURCES: dict[
+    str, tuple[float, Source]
+] = {}  # when this process last queued (or saw queued) a routing run
+INVALID_INPUT = "Invalid input."
+
+
+def _quiet(response: JsonResponse) -> JsonResponse:
+    # Not a line in the log per refusal: under a storm that is thousands a second, and
+    # the console's counters already count them (django.request skips logged responses).
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def _problem(status: int, detail: str, **headers: str) -> JsonResponse:
+    response = _quiet(JsonResponse({"detail": detail}, status=status))
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def _invalid(field: str, message: str) -> JsonResponse:
+    return _quiet(JsonResponse({"errors": {field: [message]}, "detail": INVALID_INPUT}, status=400))
+
+
+def _too_deep(document: Any) -> bool:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return False
+
+
+@csrf_exempt
+def ingest(request: HttpRequest, source: str) -> JsonResponse:
+    if request.method != "POST":
+        return _problem(405, "Use POST.", Allow="POST")
+    now = timezone.now()
+    found = _source(source)
+    if found is None:
+        return _problem(404, f"No monitor source named {source!r}.")
+    answer = _receive(request, found, now, cached=True)
+    if answer.status_code >= 400 and answer.status_code != 429:
+        admission.count_refusal(found, now=now)
+    return answer
+
+
+def _source(name: str, *, fresh: bool = False) -> Source | None:
+    """The source, from this process's copy if it is under SOURCE_TTL old.
+
+    Under a storm this saves a query per request. A copy is only trusted while the
+    request's credentials match it: a mismatch reads the source again before refusing,
+    so a new token works at once; an old one keeps working at most SOURCE_TTL longer, as
+    do changed settings."""
+    hit = _SOURCES.get(name)
+    if hit is not None and not fresh and time.monotonic() - hit[0] < SOURCE_TTL:
+        return hit[1]
+    found = Source.objects.filter(name=name).first()
+    if found is None:
+        _SOURCES.pop(name, None)
+    else:
+        _SOURCES[name] = (time.monotonic(), found)
+    return found
+
+
+def _over_rate(source: Source, admitted: admission.Admission) -> JsonResponse:
+    return _problem(
+        429,
+        f"Source {source.name!r} is over its rate of {source.rate_per_second} signals/s.",
+        Retry_After=str(admitted.retry_after),
+    )
+
+
+def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) -> JsonResponse:
+    if (short := admission.refusing(source)) is not None:
+        return _over_rate(source, short)
+    limit = settings.CANDOR_INGEST_MAX_BODY
+    too_large = _problem(413, f"Request body larger than {limit} bytes.")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return too_large
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return too_large
+    credentials = {
+        "authorization": request.headers.get("Authorization", ""),
+        "timestamp": request.headers.get("X-Candor-Timestamp", ""),
+        "signature": request.headers.get("X-Candor-Signature", ""),
+    }
+    try:
+        auth.check_credentials(source, body=body, now=now, **credentials)
+    except auth.Refused:
+        fresh = _source(source.name, fresh=True) if cached else None
+        if fresh is not None:
+            source = fresh  # changed since it was read: the next check is against it
+    try:
+        auth.authenticate(source, body=body, now=now, **credentials)
+    except auth.Refused as refused:
+        return _problem(401, refused.message, WWW_Authenticate='Bearer realm="candor-ingest"')
+    if request.content_type != "application/json":
+        return _problem(415, "Send JSON with 'Content-Type: application/json'.")
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        return _invalid("body", f"JSON nested deeper than {MAX_DEPTH} levels.")
+    except ValueError as error:
+        return _invalid("body", f"Malformed JSON: {error}.")
+    if _too_deep(document):
+        return _invalid("body", f"JSON nested deeper than {MAX_DEPTH} levels.")
+    try:
+        signals = formats.parse(source.format, document, now=now)
+    except formats.FormatError as error:
+        return _invalid(error.field, error.message)
+    admitted = admission.admit(source, cost=len(signals), now=now)
+    if not admitted.admitted:
+        return _over_rate(source, admitted)
+    try:
+        # One statement (store.py), committed on its own: no BEGIN/COMMIT round trips.
+        stored = signals_store(source=source, signals=signals, now=now) if signals else 0
+    except DatabaseError:
+        log.exception("could not store signals of %s", source.name)
+        return _problem(503, "Signals could not be stored; retry.", Retry_After="5")
+    request_routing()
+    return JsonResponse(
+        {"source": source.name, "received": len(signals), "stored": stored, "at": now.isoformat()},
+        status=202,
+    )
+
+
+def request_routing() -> None:
+    """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS (first in
+    this process, then across processes through the cache); a routing run takes every
+    signal waiting, so one run serves a burst of requests."""
+    from incidents import tasks
+    from statuspage.celery import app
+
+    global _queued_at
+    coalesce = settings.CANDOR_INGEST_COALESCE_SECONDS
+    if coalesce and time.monotonic() - _queued_at < coalesce:
+        return  # this process queued one moments ago: no need to ask Redis
+    try:
+        if coalesce and not cache.add("ingest:route-queued", 1, timeout=coalesce):
+            _queued_at = time.monotonic()
+            return
+    except Exception:
+        log.warning("cache unreachable; queueing routing without coalescing")
+    try:
+        # A connection of its own that fails at once: Celery's shared one retries for
+        # seconds when the broker is down, and this runs in the request.
+        with app.connection_for_write() as connection:
+            connection.transport_options.update(_FAIL_FAST)
+            # Runs once the coalescing window is over, so it sees every request the
+            # window turned away (they committed before they were turned away).
+            tasks.ingest_route.apply_async(countdown=coalesce, retry=False, connection=connection)
+        _queued_at = time.monotonic()
+    except Exception:
+        # Stored already: the beat sweep (ingest-sweep) routes it a few seconds later.
+        log.warning("could not queue routing; the sweep will route these signals", exc_info=True)

@@ -1,0 +1,1 @@
+"""Monitor signals in: formats parse, store persists, routing and automation act."""

@@ -1,0 +1,209 @@
+"""Per-source admission: a token bucket in Redis, and the counters the console shows.
+
+One Lua script takes the tokens and counts the outcome in a per-minute hash, so a request
+costs one Redis round trip. When Redis is unreachable (or not configured) each process
+keeps its own bucket at the same rate: ingest slows to what one process admits rather
+than failing, and the counters of that time are lost (they are advisory).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
+from django.conf import settings
+
+from incidents.models import Source
+
+log = logging.getLogger(__name__)
+
+STATS_MINUTES = 5  # how far back the console's throughput looks
+_STATS_TTL = 3600  # also in the script's EXPIRE
+
+# KEYS: bucket, stats, last seen; ARGV: rate/s, burst, cost, now ms, now s, and how many
+# requests this process refused on its own since it last called (see `refusing`).
+_TAKE = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+local state = redis.call('HMGET', KEYS[1], 't', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil then tokens = burst; ts = now end
+if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) else now = ts end
+local ok = 0
+local wait = 0
+if tokens >= cost then
+  tokens = tokens - cost
+  ok = 1
+  redis.call('HINCRBY', KEYS[2], 'accepted', cost)
+else
+  wait = math.ceil((cost - tokens) * 1000 / rate)
+  redis.call('HINCRBY', KEYS[2], 'rejected', 1)
+end
+if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[2], 'rejected', ARGV[6]) end
+redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+redis.call('EXPIRE', KEYS[2], 3600)
+redis.call('SET', KEYS[3], ARGV[5], 'EX', 86400 * 30)
+return {ok, wait}
+"""
+
+
+@dataclass(frozen=True)
+class Admission:
+    admitted: bool
+    retry_after: int = 0  # whole seconds, for the Retry-After header
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    accepted: int
+    rejected: int
+    last_seen: datetime | None
+
+    @property
+    def per_second(self) -> float:
+        return self.accepted / (STATS_MINUTES * 60)
+
+
+_client: redis.Redis | None = None
+_script: object = None
+_local: dict[int, tuple[float, float]] = {}
+_short_until: dict[int, float] = {}  # source id -> monotonic time its bucket may have refilled
+_unreported: dict[int, int] = {}  # source id -> refusals not yet counted in Redis
+_local_lock = threading.Lock()
+
+
+def _redis() -> redis.Redis | None:
+    global _client, _script
+    url = getattr(settings, "REDIS_URL", None)
+    if not url:
+        return None
+    if _client is None:
+        # Short timeouts: an unreachable Redis must cost milliseconds, then the fallback.
+        _client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        _script = _client.register_script(_TAKE)
+    return _client
+
+
+def _prefix() -> str:
+    return str(settings.CACHES["default"].get("KEY_PREFIX", "candor"))
+
+
+def _keys(source: Source, now: datetime) -> list[str]:
+    p = _prefix()
+    minute = int(now.timestamp() // 60)
+    return [
+        f"{p}:ingest:bucket:{source.pk}",
+        f"{p}:ingest:stats:{source.pk}:{minute}",
+        f"{p}:ingest:seen:{source.pk}",
+    ]
+
+
+def admit(source: Source, *, cost: int, now: datetime) -> Admission:
+    """Take `cost` tokens (signals) from the source's bucket; a payload larger than the
+    burst costs the whole burst, so it can still get through."""
+    cost = max(1, min(cost, source.burst))
+    rate = max(1, source.rate_per_second)
+    client = _redis()
+    if client is not None:
+        unreported = _unreported.pop(source.pk, 0)
+        try:
+            ok, wait = _script(  # type: ignore[operator]
+                keys=_keys(source, now),
+                args=[
+                    rate, source.burst, cost, int(now.timestamp() * 1000),
+                    int(now.timestamp()), unreported,
+                ],
+            )  # fmt: skip
+        except redis.RedisError:
+            log.warning("Redis unreachable; admitting with this process's bucket")
+        else:
+            if not ok:
+                _short_until[source.pk] = time.monotonic() + int(wait) / 1000
+            return Admission(bool(ok), max(1, math.ceil(int(wait) / 1000)) if not ok else 0)
+    return _admit_local(source, cost=cost, rate=rate, now=now)
+
+
+def refusing(source: Source) -> Admission | None:
+    """A refusal without asking Redis, while the bucket this process last found short
+    cannot have refilled yet (milliseconds, under a storm): the request is then answered
+    429 before its body is read, which is what keeps refusing cheap. Counted as a reject
+    with the next call to Redis."""
+    until = _short_until.get(source.pk)
+    if until is None or time.monotonic() >= until:
+        return None
+    _unreported[source.pk] = _unreported.get(source.pk, 0) + 1
+    return Admission(False, max(1, math.ceil(until - time.monotonic())))
+
+
+def _admit_local(source: Source, *, cost: int, rate: int, now: datetime) -> Admission:
+    at = now.timestamp()
+    with _local_lock:
+        tokens, ts = _local.get(source.pk, (float(source.burst), at))
+        tokens = min(float(source.burst), tokens + max(0.0, at - ts) * rate)
+        if tokens >= cost:
+            _local[source.pk] = (tokens - cost, max(at, ts))
+            return Admission(True)
+        _local[source.pk] = (tokens, max(at, ts))
+        return Admission(False, max(1, math.ceil((cost - tokens) / rate)))
+
+
+def count_refusal(source: Source, *, now: datetime) -> None:
+    """Count a request refused before admission (bad token, bad body) as a reject."""
+    client = _redis()
+    if client is None:
+        return
+    try:
+        key = _keys(source, now)[1]
+        with client.pipeline(transaction=False) as pipe:
+            pipe.hincrby(key, "rejected", 1)
+            pipe.expire(key, _STATS_TTL)
+            pipe.execute()
+    except redis.RedisError:
+        pass  # advisory counters; the refusal itself has been answered
+
+
+def stats(sources: list[Source], *, now: datetime) -> dict[int, SourceStats]:
+    """Accepted signals and rejected requests over the last STATS_MINUTES, and last seen."""
+    empty = {s.pk: SourceStats(0, 0, None) for s in sources}
+    client = _redis()
+    if client is None or not sources:
+        return empty
+    minute = int(now.timestamp() // 60)
+    p = _prefix()
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for source in sources:
+                for m in range(minute - STATS_MINUTES + 1, minute + 1):
+                    pipe.hmget(f"{p}:ingest:stats:{source.pk}:{m}", "accepted", "rejected")
+                pipe.get(f"{p}:ingest:seen:{source.pk}")
+            answers = iter(pipe.execute())
+    except redis.RedisError:
+        return empty
+    result = {}
+    for source in sources:
+        accepted = rejected = 0
+        for _ in range(STATS_MINUTES):
+            a, r = next(answers)
+            accepted += int(a or 0)
+            rejected += int(r or 0)
+        seen = next(answers)
+        last = datetime.fromtimestamp(int(seen), tz=now.tzinfo) if seen else None
+        result[source.pk] = SourceStats(accepted, rejected, last)
+    return result
+
+
+def reset_local() -> None:
+    """Forget this process's fallback buckets (tests)."""
+    with _local_lock:
+        _local.clear()
+    _short_until.clear()
+    _unreported.clear()
