@@ -35,6 +35,7 @@ from incidents.models import (
     MaintenanceUpdate,
     worst_status,
 )
+from incidents.notify.outbox import deliveries_create
 from incidents.public.cache import public_changed
 from incidents.publish.trigger import request_publish
 from incidents.publish.versions import site_version_bump
@@ -240,13 +241,14 @@ def incident_open(
             for c, s in components.items()
         )
         changes = _recompute_statuses((c.pk for c in components), now=now)
-        _incident_update_write(
+        update = _incident_update_write(
             incident,
             status=status,
             body=body,
             affected=_affected_record(components, changes),
             now=now,
         )
+        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
         audit_record(
             actor=actor,
             action=AuditAction.INCIDENT_OPENED,
@@ -311,6 +313,10 @@ def update_post(
         update = _incident_update_write(
             incident, status=status, body=body, affected=_affected_record(named, changes), now=now
         )
+        affected_ids = IncidentComponent.objects.filter(incident=incident).values_list(
+            "component_id", flat=True
+        )
+        deliveries_create(update=update, component_ids=affected_ids, now=now)
         resolved = status == IncidentStatus.RESOLVED
         audit_record(
             actor=actor,
@@ -481,13 +487,14 @@ def maintenance_schedule(
             updated_at=now,
         )
         maintenance.components.set(components)
-        _maintenance_update_write(
+        notice = _maintenance_update_write(
             maintenance,
             status=MaintenanceStatus.SCHEDULED,
             body=body,
             affected=_affected_record(components, {}),
             now=now,
         )
+        deliveries_create(update=notice, component_ids=(c.pk for c in components), now=now)
         audit_record(
             actor=actor,
             action=AuditAction.MAINTENANCE_SCHEDULED,
@@ -553,6 +560,7 @@ def maintenance_update_post(
             affected=_affected_record(components, changes),
             now=now,
         )
+        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
         action = (
             AuditAction.MAINTENANCE_CANCELLED
             if cancelled

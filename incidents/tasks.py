@@ -6,6 +6,7 @@ from celery import shared_task
 
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
 from incidents import idempotency, lifecycle, worker_heartbeat  # noqa: F401
+from incidents.notify import fanout, outbox, subscriptions
 from incidents.publish import freshness, trigger
 
 
@@ -29,3 +30,25 @@ def publish_site() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def publish_freshness_check() -> dict[str, str]:
     return freshness.freshness_check()
+
+
+# A run sends for up to a minute, then hands over to a fresh task (re-queued below), so
+# a fan-out of 100,000 messages is many bounded tasks and a worker restart loses little.
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def notify_fanout(channel: str) -> dict[str, object]:
+    result = fanout.fanout_run(channel=channel, max_seconds=60)
+    if result.stopped_by == "deadline" and result.more:
+        notify_fanout.delay(channel)
+    return result.as_dict()
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def notify_sweep() -> dict[str, object]:
+    requeued, due = outbox.deliveries_sweep()
+    outbox.fanout_kick(due)
+    return {"requeued": requeued, "due": due}
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
+    return subscriptions.confirmation_deliver(subscriber_id=subscriber_id, secret=secret)

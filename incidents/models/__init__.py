@@ -21,15 +21,26 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.publish import PublishTarget, SiteVersion
+from incidents.models.subscribers import (
+    Channel,
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    SubscriberComponent,
+    SubscriberState,
+)
 
 __all__ = [
     "ACTIVE_MAINTENANCE",
     "AuditAction",
     "AuditEvent",
+    "Channel",
     "Component",
     "ComponentGroup",
     "ComponentStatus",
     "ComponentStatusChange",
+    "Delivery",
+    "DeliveryState",
     "IdempotencyKey",
     "Incident",
     "IncidentComponent",
@@ -41,5 +52,8 @@ __all__ = [
     "MaintenanceUpdate",
     "PublishTarget",
     "SiteVersion",
+    "Subscriber",
+    "SubscriberComponent",
+    "SubscriberState",
     "worst_status",
 ]

@@ -1,0 +1,233 @@
+"""The fan-out: claim due deliveries in batches, send each, mark each.
+
+Claim, then act: a batch is claimed (`sending`, `claimed_at`) in one short transaction
+with SKIP LOCKED, so workers never share a delivery; no network I/O happens inside a
+transaction; each message is marked `sent` in its own commit right after the provider
+accepted it. A worker killed mid-batch leaves its unmarked deliveries `sending`, and the
+sweeper re-queues them after the lease (outbox.deliveries_sweep).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from incidents.models import Channel, Delivery, DeliveryState, Subscriber, SubscriberState
+from incidents.notify import limits
+from incidents.notify.render import message_render
+from incidents.notify.transports import Sender, TransportError
+from incidents.notify.transports.email import EmailSender
+from incidents.notify.transports.sms import SmsSender
+from incidents.notify.transports.webhook import WebhookSender, provider_for
+
+log = logging.getLogger(__name__)
+
+DUE = [DeliveryState.PENDING, DeliveryState.FAILED]
+
+
+@dataclass
+class FanoutResult:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+    stopped_by: str = ""  # why the run ended early: circuit, redis, deadline
+    more: bool = False  # due deliveries remain
+    providers: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "dead": self.dead,
+            "skipped": self.skipped,
+            "stopped_by": self.stopped_by,
+            "more": self.more,
+        }
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: doubling from the base, with jitter, capped.
+
+    The jitter (between half and all of the delay) spreads the retries of thousands of
+    deliveries that failed together, so they do not hit the provider together again.
+    """
+    delay = min(
+        settings.CANDOR_NOTIFY_BACKOFF_MAX, settings.CANDOR_NOTIFY_BACKOFF * 2 ** (attempts - 1)
+    )
+    return delay * random.uniform(0.5, 1.0)
+
+
+def deliveries_claim(*, channel: str, limit: int) -> list[Delivery]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(channel=channel, state__in=DUE, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(state=DeliveryState.SENDING, claimed_at=now)
+    return list(
+        Delivery.objects.filter(pk__in=ids)
+        .select_related(
+            "subscriber", "incident_update__incident", "maintenance_update__maintenance"
+        )
+        .order_by("pk")
+    )
+
+
+def _release(deliveries: list[Delivery]) -> None:
+    """Hand back claimed deliveries that were not attempted (the circuit opened)."""
+    if deliveries:
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], state=DeliveryState.SENDING
+        ).update(state=DeliveryState.PENDING, claimed_at=None)
+
+
+def _mark_sent(delivery: Delivery, provider_id: str) -> None:
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
+        state=DeliveryState.SENT,
+        sent_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        provider_id=provider_id[:64],
+        last_error="",
+    )
+
+
+def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult) -> None:
+    attempts = delivery.attempts + 1
+    now = timezone.now()
+    if error.permanent or attempts >= settings.CANDOR_NOTIFY_MAX_ATTEMPTS:
+        state, result.dead = DeliveryState.DEAD, result.dead + 1
+        next_at = now
+    else:
+        state, result.failed = DeliveryState.FAILED, result.failed + 1
+        next_at = now + timedelta(seconds=backoff(attempts))
+    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
+        state=state, attempts=attempts, next_attempt_at=next_at, last_error=str(error)[:500]
+    )
+    if error.permanent:
+        Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+            state=SubscriberState.STOPPED, stopped_reason=str(error)[:300]
+        )
+
+
+def _provider(channel: str, delivery: Delivery | None = None) -> str:
+    if channel == Channel.WEBHOOK and delivery is not None:
+        return provider_for(delivery.subscriber.destination)
+    return channel
+
+
+def _email_route() -> tuple[str, bool] | None:
+    """Which email provider to use now: the primary, the fallback, or none (both open)."""
+    state = limits.circuit_state("email")
+    if state != "open":
+        return "email", False
+    if settings.CANDOR_EMAIL_FALLBACK_BACKEND and limits.circuit_state("email-fallback") != "open":
+        return "email-fallback", True
+    return None
+
+
+def _sender(channel: str, *, fallback: bool) -> Sender:
+    if channel == Channel.EMAIL:
+        return EmailSender(fallback=fallback)
+    if channel == Channel.SMS:
+        return SmsSender()
+    return WebhookSender()
+
+
+def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
+    """Send due deliveries of one channel until none is left, or the deadline passes."""
+    deadline = time.monotonic() + max_seconds
+    result = FanoutResult()
+    batch_size = settings.CANDOR_NOTIFY_BATCH
+    try:
+        while time.monotonic() < deadline:
+            provider, fallback = channel, False
+            if channel == Channel.EMAIL:
+                route = _email_route()
+                if route is None:
+                    result.stopped_by = "circuit"
+                    break
+                provider, fallback = route
+            # Webhooks have a circuit per receiving host, checked per delivery below.
+            state = "closed" if channel == Channel.WEBHOOK else limits.circuit_state(provider)
+            if state == "open":
+                result.stopped_by = "circuit"
+                break
+            # Half-open: one worker sends a single probe message; the others wait.
+            want = batch_size
+            if state == "half-open":
+                if not limits.circuit_probe(provider):
+                    result.stopped_by = "circuit"
+                    break
+                want = 1
+            granted = limits.tokens_wait(provider, want, deadline=deadline)
+            if not granted:
+                continue
+            batch = deliveries_claim(channel=channel, limit=granted)
+            if not batch:
+                break
+            if not _send_batch(
+                channel, batch, _sender(channel, fallback=fallback), provider, result
+            ):
+                result.stopped_by = "circuit"
+                break
+        else:
+            result.stopped_by = "deadline"
+    except limits.StateUnavailable as exc:
+        log.warning("fan-out of %s paused: Redis unreachable (%s)", channel, exc)
+        result.stopped_by = "redis"
+    result.more = Delivery.objects.filter(
+        channel=channel, state__in=DUE, next_attempt_at__lte=timezone.now()
+    ).exists()
+    return result
+
+
+def _send_batch(
+    channel: str, batch: list[Delivery], sender: Sender, provider: str, result: FanoutResult
+) -> bool:
+    """Send a claimed batch; False if the provider's circuit opened on the way."""
+    try:
+        for index, delivery in enumerate(batch):
+            if delivery.subscriber.state != SubscriberState.CONFIRMED:
+                # Unsubscribed since the update: nobody is waiting for this message.
+                Delivery.objects.filter(pk=delivery.pk).delete()
+                result.skipped += 1
+                continue
+            target = _provider(channel, delivery)
+            if channel == Channel.WEBHOOK and limits.circuit_state(target) == "open":
+                _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
+                continue
+            rendered = message_render(
+                channel=channel, update=delivery.update, subscriber=delivery.subscriber
+            )
+            try:
+                provider_id = sender.send(delivery, rendered)
+            except TransportError as error:
+                _mark_failed(delivery, error, result)
+                if error.provider_fault:
+                    limits.circuit_failure(target)
+                    if channel != Channel.WEBHOOK and limits.circuit_state(target) == "open":
+                        _release(batch[index + 1 :])
+                        return False
+                continue
+            _mark_sent(delivery, provider_id)
+            result.sent += 1
+            result.providers.add(target)
+        for target in result.providers:
+            limits.circuit_success(target)
+        result.providers.clear()
+        return True
+    finally:
+        sender.close()
