@@ -11,6 +11,7 @@ from incidents.console.views import (
     dashboard,
     incidents,
     maintenance,
+    notifications,
     publishing,
 )
 from incidents.console.views.preview import preview
@@ -40,4 +41,12 @@ urlpatterns: list[URLPattern] = [
     path("audit/", audit.audit_log, name="audit"),
     path("publishing/", publishing.publishing, name="publishing"),
     path("preview/", preview, name="preview"),
+    path("subscribers/", notifications.subscriber_list, name="subscribers"),
+    path("subscribers/import/", notifications.subscriber_import, name="subscriber_import"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path(
+        "notifications/<str:kind>/<str:public_id>/retry/",
+        notifications.notifications_retry,
+        name="notifications_retry",
+    ),
 ]

@@ -19,6 +19,8 @@ class AuditAction(models.TextChoices):
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    SUBSCRIBERS_IMPORTED = "subscribers.imported", "Subscribers imported"
+    NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

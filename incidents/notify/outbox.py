@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from incidents.audit import Actor, audit_record
 from incidents.models import (
+    AuditAction,
     Channel,
     Delivery,
     DeliveryState,
@@ -116,8 +120,16 @@ def deliveries_sweep(*, now: datetime | None = None) -> tuple[int, list[str]]:
     return requeued, sorted(due)
 
 
+class Outbox:
+    """The audit log's target for a retry of every update's failures at once."""
+
+    public_id = "all"
+    pk = None
+
+
 def deliveries_retry(
     *,
+    actor: Actor,
     incident_update: IncidentUpdate | None = None,
     maintenance_update: MaintenanceUpdate | None = None,
 ) -> int:
@@ -132,6 +144,14 @@ def deliveries_retry(
     channels = set(deliveries.values_list("channel", flat=True).distinct())
     count = deliveries.update(
         state=DeliveryState.PENDING, attempts=0, next_attempt_at=now, last_error=""
+    )
+    update = incident_update or maintenance_update
+    audit_record(
+        actor=actor,
+        action=AuditAction.NOTIFICATIONS_RETRIED,
+        target=update if update is not None else Outbox(),
+        summary=f"Retried {count} failed notifications",
+        at=now,
     )
     if count:
         transaction.on_commit(lambda: fanout_kick(sorted(channels)), robust=True)
@@ -154,3 +174,69 @@ def delivery_provider_status(*, provider_id: str, status: str, error_code: str =
             last_error=f"Twilio: {status}" + (f" (error {error_code})" if error_code else ""),
         )
     return deliveries.update(provider_status=status[:32])
+
+
+@dataclass(frozen=True)
+class UpdateDeliveries:
+    """Per update: how many messages are delivered, pending and failed, per channel."""
+
+    update: IncidentUpdate | MaintenanceUpdate
+    title: str
+    counts: dict[str, dict[str, int]]  # channel -> delivered / pending / failed
+
+    @property
+    def failed(self) -> int:
+        return sum(c["failed"] for c in self.counts.values())
+
+
+_BUCKET = {
+    DeliveryState.SENT: "delivered",
+    DeliveryState.PENDING: "pending",
+    DeliveryState.SENDING: "pending",
+    DeliveryState.FAILED: "pending",  # will be retried
+    DeliveryState.DEAD: "failed",
+}
+
+
+def deliveries_by_update(*, limit: int = 20) -> list[UpdateDeliveries]:
+    """The latest updates that had deliveries, with their counts (the console's view)."""
+    rows = (
+        Delivery.objects.values("incident_update", "maintenance_update", "channel", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    latest_incident = list(
+        IncidentUpdate.objects.filter(deliveries__isnull=False)
+        .distinct()
+        .select_related("incident")
+        .order_by("-created_at")[:limit]
+    )
+    latest_maintenance = list(
+        MaintenanceUpdate.objects.filter(deliveries__isnull=False)
+        .distinct()
+        .select_related("maintenance")
+        .order_by("-created_at")[:limit]
+    )
+    rows = rows.filter(
+        Q(incident_update__in=latest_incident) | Q(maintenance_update__in=latest_maintenance)
+    )
+    counts: dict[tuple[str, int], dict[str, dict[str, int]]] = {}
+    for row in rows:
+        key = (
+            ("i", row["incident_update"])
+            if row["incident_update"]
+            else ("m", row["maintenance_update"])
+        )
+        channel = counts.setdefault(key, {}).setdefault(
+            row["channel"], {"delivered": 0, "pending": 0, "failed": 0}
+        )
+        channel[_BUCKET[DeliveryState(row["state"])]] += row["n"]
+    result = [
+        UpdateDeliveries(update=u, title=u.incident.name, counts=counts.get(("i", u.pk), {}))
+        for u in latest_incident
+    ] + [
+        UpdateDeliveries(update=u, title=u.maintenance.name, counts=counts.get(("m", u.pk), {}))
+        for u in latest_maintenance
+    ]
+    result.sort(key=lambda r: r.update.created_at, reverse=True)
+    return result[:limit]

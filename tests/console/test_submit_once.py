@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -103,6 +104,18 @@ def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
     return build
 
 
+def _import(objects: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    csv = b"channel,destination\nemail,imported@example.com\n"
+    return reverse("console:subscriber_import"), {
+        "file": SimpleUploadedFile("subscribers.csv", csv, content_type="text/csv")
+    }
+
+
+def _retry(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    update = objects["incident"].updates.first()
+    return reverse("console:notifications_retry", args=["incident", update.public_id]), {}
+
+
 WRITES: dict[str, Post] = {
     "incident_new": _post(
         "incident_new",
@@ -121,13 +134,15 @@ WRITES: dict[str, Post] = {
     "maintenance_detail": _post(
         "maintenance_detail", "maintenance", {"status": "in_progress", "body": "Go."}
     ),
+    "subscriber_import": _import,
+    "notifications_retry": _retry,
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
 # records nothing, and publishing twice leaves the copies as publishing once does).
 READ_ONLY = {
     "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
-    "publishing",
+    "publishing", "subscribers", "notifications",
 }  # fmt: skip
 
 

@@ -232,6 +232,6 @@ def test_staff_retry_sends_what_was_given_up(
     incident = _open(actor)
     Delivery.objects.update(state=DeliveryState.DEAD, attempts=8, last_error="SMTP 451")
     with django_capture_on_commit_callbacks(execute=True):
-        assert outbox.deliveries_retry(incident_update=incident.updates.get()) == 1
+        assert outbox.deliveries_retry(actor=actor, incident_update=incident.updates.get()) == 1
     assert Delivery.objects.get().state == "sent"
     assert len(smtp.messages) == 1
