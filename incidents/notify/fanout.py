@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from incidents.models import Channel, Delivery, DeliveryState, Subscriber, SubscriberState
@@ -94,14 +93,26 @@ def _release(deliveries: list[Delivery]) -> None:
         ).update(state=DeliveryState.PENDING, claimed_at=None)
 
 
+# The hottest statement of the fan-out, once per message: written out rather than built by
+# the ORM each time, which cost more than the round trip to the database.
+_MARK_SENT = (
+    f"UPDATE {Delivery._meta.db_table} SET state = %s, sent_at = %s,"  # noqa: S608
+    " attempts = attempts + 1, provider_id = %s, last_error = '' WHERE id = %s AND state = %s"
+)
+
+
 def _mark_sent(delivery: Delivery, provider_id: str) -> None:
-    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
-        state=DeliveryState.SENT,
-        sent_at=timezone.now(),
-        attempts=F("attempts") + 1,
-        provider_id=provider_id[:64],
-        last_error="",
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MARK_SENT,
+            [
+                DeliveryState.SENT,
+                timezone.now(),
+                provider_id[:64],
+                delivery.pk,
+                DeliveryState.SENDING,
+            ],
+        )
 
 
 def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult) -> None:

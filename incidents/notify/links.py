@@ -37,5 +37,10 @@ def unsubscribe_url(public_id: str) -> str:
     return absolute(reverse("public:unsubscribe", args=[subscriber_token(public_id)]))
 
 
+def unsubscribe_url_from(manage: str) -> str:
+    """The unsubscribe link beside a manage link, without signing again (urls.py)."""
+    return manage + "/unsubscribe"
+
+
 def confirm_url(token: str) -> str:
     return absolute(reverse("public:subscription_confirm", args=[token]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.urls import reverse
@@ -35,15 +36,26 @@ class Rendered:
     status: str
 
 
+@lru_cache(maxsize=256)
+def _page_path(name: str, public_id: str) -> str:
+    return reverse(name, args=[public_id])
+
+
+def _page_url(name: str, public_id: str) -> str:
+    # The path is cached (a batch of 100 shares one); the host is read from the settings.
+    return links.absolute(_page_path(name, public_id))
+
+
 def _about(update: IncidentUpdate | MaintenanceUpdate) -> tuple[str, str, str]:
     """(kind, title, canonical URL) of what the update belongs to."""
     if isinstance(update, IncidentUpdate):
-        parent = update.incident
-        path = reverse("public:incident", args=[parent.public_id])
-        return "incident", parent.name, links.absolute(path)
-    parent = update.maintenance  # type: ignore[assignment]
-    path = reverse("public:maintenance", args=[parent.public_id])
-    return "maintenance", parent.name, links.absolute(path)
+        return (
+            "incident",
+            update.incident.name,
+            _page_url("public:incident", update.incident.public_id),
+        )
+    parent = update.maintenance
+    return "maintenance", parent.name, _page_url("public:maintenance", parent.public_id)
 
 
 def _gsm7(text: str) -> str:
@@ -58,8 +70,8 @@ def message_render(
     kind, title, url = _about(update)
     status = update.get_status_display()  # type: ignore[union-attr]
     page = settings.CANDOR_PAGE_NAME
-    unsubscribe = links.unsubscribe_url(subscriber.public_id)
     manage = links.manage_url(subscriber.public_id)
+    unsubscribe = links.unsubscribe_url_from(manage)
     subject = f"[{page}] {title}: {status}"
     if channel == Channel.SMS:
         head = f"{page}: {title} - {status}. "

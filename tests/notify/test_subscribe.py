@@ -248,3 +248,9 @@ def test_stop_start_and_help_from_a_phone(client: Client, twilio: HttpPeer) -> N
     help_answer = _twilio_post(client, path, {"From": phone.destination, "Body": "HELP"})
     assert b"Reply STOP to opt out" in help_answer.content
     assert help_answer["Content-Type"] == "application/xml"
+
+
+def test_the_unsubscribe_link_sits_beside_the_manage_link() -> None:
+    # render.py builds one from the other to sign once per message; the URLs must agree.
+    manage = links.manage_url("abc123def456")
+    assert links.unsubscribe_url_from(manage) == links.unsubscribe_url("abc123def456")
