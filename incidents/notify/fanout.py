@@ -202,11 +202,9 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
             batch = deliveries_claim(channel=channel, limit=granted)
             if not batch:
                 break
-            if not _send_batch(
-                channel, batch, _sender(channel, fallback=fallback), provider, result
-            ):
-                result.stopped_by = "circuit"
-                break
+            # The circuit may open on the way; the next round sees it, and email then
+            # turns to the fallback provider (or stops, like the other channels).
+            _send_batch(channel, batch, _sender(channel, fallback=fallback), provider, result)
         else:
             result.stopped_by = "deadline"
     except limits.StateUnavailable as exc:
@@ -231,7 +229,7 @@ def _send_batch(
                 Delivery.objects.filter(pk=delivery.pk).delete()
                 result.skipped += 1
                 continue
-            target = _provider(channel, delivery)
+            target = _provider(channel, delivery) if channel == Channel.WEBHOOK else provider
             if channel == Channel.WEBHOOK and limits.circuit_state(target) == "open":
                 _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
                 continue
