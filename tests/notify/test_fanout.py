@@ -4,6 +4,7 @@ loopback by a real HTTP server (driven by the real twilio SDK), and webhook rece
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -235,3 +236,16 @@ def test_staff_retry_sends_what_was_given_up(
         assert outbox.deliveries_retry(actor=actor, incident_update=incident.updates.get()) == 1
     assert Delivery.objects.get().state == "sent"
     assert len(smtp.messages) == 1
+
+
+def test_list_unsubscribe_also_offers_a_mailbox_when_one_is_configured(
+    actor: Actor, smtp: SmtpSink, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CANDOR_UNSUBSCRIBE_MAILTO = "unsubscribe@example.com"
+    subscriber(Channel.EMAIL, "reader@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(actor)
+    header = "".join(smtp.messages[0]["List-Unsubscribe"].split())
+    https, mailto = header.split(",")
+    assert https.startswith("<https://status.example.com/subscriptions/")
+    assert mailto == "<mailto:unsubscribe@example.com?subject=unsubscribe>"
