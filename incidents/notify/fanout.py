@@ -174,6 +174,10 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
     deadline = time.monotonic() + max_seconds
     result = FanoutResult()
     batch_size = settings.CANDOR_NOTIFY_BATCH
+    if channel == Channel.SMS and not settings.CANDOR_SMS_ENABLED:
+        # Twilio is not (or no longer) configured: the texts wait, nothing is claimed.
+        result.stopped_by = "disabled"
+        return result
     _relaxed_commits(True)
     try:
         while time.monotonic() < deadline:

@@ -100,3 +100,11 @@ def test_the_rate_limit_is_a_bucket_shared_by_every_worker(settings: Any) -> Non
     assert limits.tokens_take("email", 15) == 0
     assert fanout.backoff(1) <= settings.CANDOR_NOTIFY_BACKOFF
     assert fanout.backoff(30) <= settings.CANDOR_NOTIFY_BACKOFF_MAX
+
+
+def test_texts_wait_untouched_while_twilio_is_not_configured(actor: Actor, settings: Any) -> None:
+    settings.CANDOR_SMS_ENABLED = False
+    subscriber(Channel.SMS, "+14155550100")  # imported, say, before Twilio was set up
+    lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+    assert fanout.fanout_run(channel="sms").stopped_by == "disabled"
+    assert Delivery.objects.get().state == "pending"
