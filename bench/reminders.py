@@ -133,7 +133,7 @@ def main() -> None:
         )
     connection.close()
     with smtp_sink() as (sink, port):
-        env = {**os.environ, "CANDOR_EMAIL_HOST": "127.0.0.1", "CANDOR_EMAIL_PORT": str(port)}
+        env = {**os.environ, "CANDOR_SMTP_HOST": "127.0.0.1", "CANDOR_SMTP_PORT": str(port)}
         Path(ENV["CANDOR_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "statuspage", "worker", "--beat",

@@ -43,6 +43,7 @@ from incidents.models import (
     MaintenanceUpdate,
     worst_status,
 )
+from incidents.notify.outbox import deliveries_create
 from incidents.public.cache import public_changed
 from incidents.publish.trigger import request_publish
 from incidents.publish.versions import site_version_bump
@@ -315,13 +316,14 @@ def incident_open(
             for c, s in components.items()
         )
         changes = _recompute_statuses((c.pk for c in components), now=now)
-        _incident_update_write(
+        update = _incident_update_write(
             incident,
             status=status,
             body=body,
             affected=_affected_record(components, changes),
             now=now,
         )
+        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
         audit_record(
             actor=actor,
             action=AuditAction.INCIDENT_OPENED,
@@ -421,6 +423,10 @@ def update_post(
             now=now,
             due_at=was_due,
         )
+        affected_ids = IncidentComponent.objects.filter(incident=incident).values_list(
+            "component_id", flat=True
+        )
+        deliveries_create(update=update, component_ids=affected_ids, now=now)
         resolved = status == IncidentStatus.RESOLVED
         audit_record(
             actor=actor,
@@ -662,13 +668,14 @@ def maintenance_schedule(
         )
         maintenance.components.set(components)
         plan.plan_maintenance(maintenance, now=now)
-        _maintenance_update_write(
+        notice = _maintenance_update_write(
             maintenance,
             status=MaintenanceStatus.SCHEDULED,
             body=body,
             affected=_affected_record(components, {}),
             now=now,
         )
+        deliveries_create(update=notice, component_ids=(c.pk for c in components), now=now)
         audit_record(
             actor=actor,
             action=AuditAction.MAINTENANCE_SCHEDULED,
@@ -762,6 +769,7 @@ def maintenance_update_post(
             affected=_affected_record(components, changes),
             now=now,
         )
+        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
         action = (
             AuditAction.MAINTENANCE_CANCELLED
             if cancelled

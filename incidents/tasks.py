@@ -10,6 +10,7 @@ from django.utils import timezone
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
 from incidents import approvals, idempotency, lifecycle, worker_heartbeat  # noqa: F401
 from incidents.ingest import automation
+from incidents.notify import fanout, outbox, subscriptions
 from incidents.publish import freshness, trigger
 from incidents.reminders import send
 
@@ -78,3 +79,25 @@ def ingest_route() -> dict[str, int]:
 def ingest_sweep() -> dict[str, int]:
     routed = automation.signals_route()
     return {"routed": routed.routed, "evaluated": automation.components_sweep()}
+
+
+# A run sends for up to a minute, then hands over to a fresh task (re-queued below), so
+# a fan-out of 100,000 messages is many bounded tasks and a worker restart loses little.
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def notify_fanout(channel: str) -> dict[str, object]:
+    result = fanout.fanout_run(channel=channel, max_seconds=60)
+    if result.stopped_by == "deadline" and result.more:
+        notify_fanout.delay(channel)
+    return result.as_dict()
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def notify_sweep() -> dict[str, object]:
+    requeued, due = outbox.deliveries_sweep()
+    outbox.fanout_kick(due)
+    return {"requeued": requeued, "due": due}
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
+    return subscriptions.confirmation_deliver(subscriber_id=subscriber_id, secret=secret)

@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Forgets idempotency keys past their 24 hours: a retry or a form sent twice comes
     # within minutes, and every keyed write adds a row that nothing else removes.
+    # Re-queues deliveries whose worker died mid-batch (past CANDOR_NOTIFY_LEASE) and
+    # restarts the fan-out of any channel with due deliveries: what makes a lost broker
+    # message, a killed worker or a Redis outage cost a delay, never a message.
+    "notify-sweep": {"task": "incidents.tasks.notify_sweep", "schedule": 15.0},
     "idempotency-keys-prune": {
         "task": "incidents.tasks.idempotency_keys_prune",
         "schedule": 3600.0,
@@ -331,24 +335,80 @@ CANDOR_REMINDER_REQUEUE_SECONDS = env_int("CANDOR_REMINDER_REQUEUE_SECONDS", 60,
 # A maintenance window not completed this long after its scheduled end has overrun.
 CANDOR_MAINTENANCE_OVERRUN_SECONDS = env_int("CANDOR_MAINTENANCE_OVERRUN_SECONDS", 900, minimum=0)
 
-# Email (reminders, staff alerts).
-EMAIL_HOST = env_str("CANDOR_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("CANDOR_EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env_str("CANDOR_EMAIL_USER")
-EMAIL_HOST_PASSWORD = env_secret("CANDOR_EMAIL_PASSWORD")
-EMAIL_USE_TLS = env_bool("CANDOR_EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "candor@localhost")
+# -- Notifications (README, "Notifications") --------------------------------------------
+# Email: SMTP by default (any provider's SMTP relay works); EMAIL_BACKEND may name another
+# Django backend, such as an anymail one. The fallback backend takes over while the
+# primary's circuit is open (notify/limits.py); empty means wait for the primary.
+EMAIL_BACKEND = env_str("CANDOR_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("CANDOR_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("CANDOR_SMTP_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("CANDOR_SMTP_USER")
+EMAIL_HOST_PASSWORD = env_secret("CANDOR_SMTP_PASSWORD")
+EMAIL_USE_TLS = env_bool("CANDOR_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("CANDOR_SMTP_TLS", False)
+# A provider that hangs must cost a batch seconds, not the task's whole time limit.
+EMAIL_TIMEOUT = env_int("CANDOR_SMTP_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "status@localhost")
+CANDOR_EMAIL_FALLBACK_BACKEND = env_str("CANDOR_EMAIL_FALLBACK_BACKEND")
+CANDOR_EMAIL_FALLBACK_OPTIONS = {
+    "host": env_str("CANDOR_FALLBACK_SMTP_HOST", "localhost"),
+    "port": env_int("CANDOR_FALLBACK_SMTP_PORT", 25, minimum=1),
+    "username": env_str("CANDOR_FALLBACK_SMTP_USER"),
+    "password": env_secret("CANDOR_FALLBACK_SMTP_PASSWORD"),
+    "use_tls": env_bool("CANDOR_FALLBACK_SMTP_STARTTLS", False),
+    "timeout": EMAIL_TIMEOUT,
+}
+# The mailbox of RFC 8058's mailto: unsubscribe; empty leaves only the one-click link.
+CANDOR_UNSUBSCRIBE_MAILTO = env_str("CANDOR_UNSUBSCRIBE_MAILTO")
 
-# SMS reminders through Twilio, on when the account, token and a sender are set; without
-# them SMS is skipped and each reminder records that it was.
+# SMS through Twilio (subscriber notifications, and staff reminders). Subscriber SMS is
+# on when the account and a Messaging Service are set; reminders also accept one "from"
+# number. Without them, reminders record that SMS was skipped and SMS deliveries wait.
 CANDOR_TWILIO_ACCOUNT_SID = env_str("CANDOR_TWILIO_ACCOUNT_SID")
 CANDOR_TWILIO_AUTH_TOKEN = env_secret("CANDOR_TWILIO_AUTH_TOKEN")
-# A Messaging Service (preferred: it picks the sender) or one "from" number.
 CANDOR_TWILIO_MESSAGING_SERVICE_SID = env_str("CANDOR_TWILIO_MESSAGING_SERVICE_SID")
 CANDOR_TWILIO_FROM_NUMBER = env_str("CANDOR_TWILIO_FROM_NUMBER")
-# Another API base URL (a regional edge, or a local stand-in); empty: api.twilio.com.
+# Another API base URL (a regional edge, or a local stand-in in tests and benchmarks);
+# empty: api.twilio.com.
 CANDOR_TWILIO_API_URL = env_str("CANDOR_TWILIO_API_URL").rstrip("/")
+CANDOR_TWILIO_API_BASE = CANDOR_TWILIO_API_URL or "https://api.twilio.com"
+CANDOR_SMS_ENABLED = bool(
+    CANDOR_TWILIO_ACCOUNT_SID and CANDOR_TWILIO_AUTH_TOKEN and CANDOR_TWILIO_MESSAGING_SERVICE_SID
+)
+# ISO country codes SMS subscriptions may come from: SMS pumping fraud sends confirmation
+# codes to premium numbers in countries you have no customers in.
+CANDOR_SMS_COUNTRIES = env_list("CANDOR_SMS_COUNTRIES", ["US", "CA", "GB"])
+
+# Webhooks: user-supplied URLs never reach private, loopback or link-local addresses
+# unless this is on (tests and a closed network only).
+CANDOR_WEBHOOK_ALLOW_PRIVATE = env_bool("CANDOR_WEBHOOK_ALLOW_PRIVATE", False)
+CANDOR_WEBHOOK_TIMEOUT = env_int("CANDOR_WEBHOOK_TIMEOUT", 5, minimum=1)
+
+# Fan-out (docs/design.md, "Notifications").
+CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 100, minimum=1)
+# Messages per second each provider accepts from us, across every worker.
+CANDOR_NOTIFY_RATE = {
+    "email": env_int("CANDOR_NOTIFY_RATE_EMAIL", 1000, minimum=1),
+    "sms": env_int("CANDOR_NOTIFY_RATE_SMS", 100, minimum=1),
+    "webhook": env_int("CANDOR_NOTIFY_RATE_WEBHOOK", 200, minimum=1),
+}
+CANDOR_NOTIFY_MAX_ATTEMPTS = env_int("CANDOR_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
+CANDOR_NOTIFY_BACKOFF = env_int("CANDOR_NOTIFY_BACKOFF", 30, minimum=1)  # seconds, doubled
+CANDOR_NOTIFY_BACKOFF_MAX = env_int("CANDOR_NOTIFY_BACKOFF_MAX", 3600, minimum=1)
+# Consecutive transient failures that open a provider's circuit, and for how long.
+CANDOR_NOTIFY_CIRCUIT_FAILURES = env_int("CANDOR_NOTIFY_CIRCUIT_FAILURES", 5, minimum=1)
+CANDOR_NOTIFY_CIRCUIT_OPEN = env_int("CANDOR_NOTIFY_CIRCUIT_OPEN", 60, minimum=1)
+# A delivery claimed this long ago and still not marked belongs to a worker that died.
+CANDOR_NOTIFY_LEASE = env_int("CANDOR_NOTIFY_LEASE", 300, minimum=1)
+# Fan-out tasks started per channel when an update is published (one per worker process).
+CANDOR_NOTIFY_PARALLEL = env_int("CANDOR_NOTIFY_PARALLEL", 2, minimum=1)
+# Subscribing: how often one IP, one destination and one country prefix may ask (per
+# hour), and how long before a confirmation may be sent again to the same destination.
+CANDOR_SUBSCRIBE_PER_IP = env_int("CANDOR_SUBSCRIBE_PER_IP", 10, minimum=1)
+CANDOR_SUBSCRIBE_PER_DESTINATION = env_int("CANDOR_SUBSCRIBE_PER_DESTINATION", 3, minimum=1)
+CANDOR_SUBSCRIBE_PER_PREFIX = env_int("CANDOR_SUBSCRIBE_PER_PREFIX", 100, minimum=1)
+CANDOR_CONFIRMATION_COOLDOWN = env_int("CANDOR_CONFIRMATION_COOLDOWN", 600, minimum=1)
+CANDOR_CONFIRMATION_TTL = env_int("CANDOR_CONFIRMATION_TTL", 86400, minimum=60)
 
 LOGGING = {
     "version": 1,

@@ -99,5 +99,6 @@ LEGACY_TEXTS = [
     'Update.',
     'We are investigating.',
     'done',
+    'We are investigating failed payments.',
 ]
 # fmt: on

@@ -1,5 +1,9 @@
 """Twilio's inbound SMS webhook: a reply "ACK <code>" acknowledges a reminder.
 
+A Messaging Service has one inbound webhook: point it at the subscribers' one
+(`/notify/twilio/inbound`, incidents/public/subscribe.py), which hands acknowledgements
+to `ack_reply` here; this endpoint stays for numbers used only for reminders.
+
 Only Twilio can call it: X-Twilio-Signature must sign the canonical URL and the form with
 our auth token, or the answer is 403 and nothing is recorded.
 """
@@ -47,14 +51,20 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not sms.signature_valid(url, request.POST.dict(), signature):
         return HttpResponseForbidden("invalid Twilio signature")
-    phone = request.POST.get("From", "")
-    words = request.POST.get("Body", "").strip().split()
+    reply = ack_reply(phone=request.POST.get("From", ""), body=request.POST.get("Body", ""))
+    return _twiml(reply or 'Reply "ACK <code>" to acknowledge a reminder.')
+
+
+def ack_reply(*, phone: str, body: str) -> str | None:
+    """Acknowledge the reminder an "ACK <code>" reply names, and say so; None when the
+    message is no acknowledgement (the subscribers' inbound webhook handles the rest)."""
+    words = body.strip().split()
     if not words or words[0].upper() not in {"ACK", "OK"}:
-        return _twiml('Reply "ACK <code>" to acknowledge a reminder.')
+        return None
     code = words[1] if len(words) > 1 else ""
     reminder = _reminder_for(phone, code)
     if reminder is None:
-        return _twiml("No reminder sent to this number matches that code.")
+        return "No reminder sent to this number matches that code."
     actor = Actor(label=f"sms:{phone}", channel="sms")
     reminder_acknowledge(actor=actor, reminder=reminder)
-    return _twiml(f"Acknowledged reminder {reminder.public_id}. Thank you.")
+    return f"Acknowledged reminder {reminder.public_id}. Thank you."

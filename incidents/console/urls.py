@@ -13,6 +13,7 @@ from incidents.console.views import (
     incidents,
     ingest,
     maintenance,
+    notifications,
     publishing,
     wording,
 )
@@ -71,4 +72,12 @@ urlpatterns: list[URLPattern] = [
     path("policy/", wording.policy, name="policy"),
     path("staff/", wording.staff, name="staff"),
     path("staff/<str:username>/roles/", wording.staff_roles, name="staff_roles"),
+    path("subscribers/", notifications.subscriber_list, name="subscribers"),
+    path("subscribers/import/", notifications.subscriber_import, name="subscriber_import"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path(
+        "notifications/<str:kind>/<str:public_id>/retry/",
+        notifications.notifications_retry,
+        name="notifications_retry",
+    ),
 ]

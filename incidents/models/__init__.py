@@ -40,6 +40,14 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.publish import PublishTarget, SiteVersion
+from incidents.models.subscribers import (
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    SubscriberChannel,
+    SubscriberComponent,
+    SubscriberState,
+)
 from incidents.models.wording import (
     Approval,
     Channel,
@@ -71,6 +79,8 @@ __all__ = [
     "ComponentStatusChange",
     "Contact",
     "CustomTextRequest",
+    "Delivery",
+    "DeliveryState",
     "IdempotencyKey",
     "Incident",
     "IncidentComponent",
@@ -103,6 +113,10 @@ __all__ = [
     "Source",
     "SourceFormat",
     "StaffRole",
+    "Subscriber",
+    "SubscriberChannel",
+    "SubscriberComponent",
+    "SubscriberState",
     "TemplateVersion",
     "WordingRule",
     "worst_status",

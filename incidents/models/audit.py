@@ -38,6 +38,8 @@ class AuditAction(models.TextChoices):
     ROUTING_RULE_REMOVED = "source.rule_removed", "Routing rule removed"
     PROPOSAL_MADE = "proposal.made", "Incident proposed by signals"
     PROPOSAL_DISMISSED = "proposal.dismissed", "Proposal dismissed"
+    SUBSCRIBERS_IMPORTED = "subscribers.imported", "Subscribers imported"
+    NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from incidents.public import feeds, ical, views
+from incidents.public import feeds, ical, subscribe, views
 
 app_name = "public"
 urlpatterns = [
@@ -18,4 +18,11 @@ urlpatterns = [
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
+    path("subscribe", subscribe.subscribe, name="subscribe"),
+    path("subscriptions/confirm/<str:token>", subscribe.confirm, name="subscription_confirm"),
+    path("subscriptions/verify/<slug:public_id>", subscribe.verify, name="subscription_verify"),
+    path("subscriptions/<str:token>/unsubscribe", subscribe.unsubscribe, name="unsubscribe"),
+    path("subscriptions/<str:token>", subscribe.manage, name="subscription"),
+    path("notify/twilio/inbound", subscribe.twilio_inbound, name="twilio_inbound"),
+    path("notify/twilio/status", subscribe.twilio_status, name="twilio_status"),
 ]

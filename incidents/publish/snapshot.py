@@ -63,6 +63,8 @@ def site_urls(*, now: datetime) -> list[str]:
         month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
     urls += [reverse("public:history_atom"), reverse("public:history_rss")]
     urls.append(reverse("public:maintenance_ics"))
+    # The subscribe form is a page like the others; its POST goes to the live app.
+    urls.append(reverse("public:subscribe"))
     for public_id in Incident.objects.order_by("pk").values_list("public_id", flat=True):
         urls.append(reverse("public:incident", args=[public_id]))
     for public_id in Maintenance.objects.order_by("pk").values_list("public_id", flat=True):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -153,6 +154,18 @@ def _reminder_ack(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return reverse("console:reminder_ack", args=[reminder.public_id]), {}
 
 
+def _import(objects: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    csv = b"channel,destination\nemail,imported@example.com\n"
+    return reverse("console:subscriber_import"), {
+        "file": SimpleUploadedFile("subscribers.csv", csv, content_type="text/csv")
+    }
+
+
+def _retry(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    update = objects["incident"].updates.first()
+    return reverse("console:notifications_retry", args=["incident", update.public_id]), {}
+
+
 WRITES: dict[str, Post] = {
     "incident_new": _post(
         "incident_new",
@@ -242,6 +255,8 @@ WRITES |= {
     "rule_add": _on_source("rule_add", {"kind": "service", "position": "0"}),
     "rule_remove": _on_source("rule_remove", {}, rule=True),
     "proposal_decide": _proposal,
+    "subscriber_import": _import,
+    "notifications_retry": _retry,
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
@@ -250,6 +265,7 @@ READ_ONLY = {
     "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
     "publishing", "reminders", "compliance", "wording_check", "staff", "two_factor",
     "sources", "signals", "proposals",
+    "subscribers", "notifications",
 }  # fmt: skip
 
 

@@ -74,6 +74,7 @@ class Stack:
     web_port: int = field(default_factory=free_port)
     web_workers: int = 1
     tokens: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)  # a test's own settings
     web: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
 
@@ -94,6 +95,7 @@ class Stack:
             "CANDOR_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CANDOR_WORKER_HEARTBEAT_TTL": "3",
             "CANDOR_LOG_LEVEL": "WARNING",
+            **self.extra_env,
         }
 
     def manage(self, *args: str) -> str:
@@ -263,7 +265,9 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def running_stack(root: Path, *, web_workers: int = 1) -> Iterator[Stack]:
+def running_stack(
+    root: Path, *, web_workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """A migrated stack with a staff token and the web server up; the worker is the
     test's to start."""
     bin_dir = postgres_bin()
@@ -274,7 +278,7 @@ def running_stack(root: Path, *, web_workers: int = 1) -> Iterator[Stack]:
     pg_root = Path(tempfile.mkdtemp(prefix="candor-pg-"))
     postgres = PrivatePostgres(bin_dir, pg_root / "data", free_port())
     redis = PrivateRedis(free_port())
-    stack = Stack(root, postgres, redis, web_workers=web_workers)
+    stack = Stack(root, postgres, redis, web_workers=web_workers, extra_env=extra_env or {})
     try:
         postgres.init()
         redis.start()

@@ -138,10 +138,12 @@ def test_an_sms_refused_by_twilio_is_recorded_and_email_still_goes(
     assert reminder.state == ReminderState.SENT  # the email reached Olivia
 
 
-def _signed_post(client: Client, form: dict[str, str], *, token: str = TOKEN) -> object:
-    url = "https://status.example.com/api/twilio/sms/"
+def _signed_post(
+    client: Client, form: dict[str, str], *, token: str = TOKEN, path: str = "/api/twilio/sms/"
+) -> object:
+    url = f"https://status.example.com{path}"
     signature = RequestValidator(token).compute_signature(url, form)
-    return client.post("/api/twilio/sms/", form, HTTP_X_TWILIO_SIGNATURE=signature)
+    return client.post(path, form, HTTP_X_TWILIO_SIGNATURE=signature)
 
 
 @pytest.fixture
@@ -168,6 +170,18 @@ def test_an_sms_reply_acknowledges_the_reminder(sent_by_sms: Reminder, client: C
     # A second reply is harmless: still one acknowledgement.
     _signed_post(client, {"From": "+14155550101", "Body": "ACK"})
     assert AuditEvent.objects.filter(action="reminder.acknowledged").count() == 1
+
+
+@override_settings(**TWILIO)
+def test_the_subscribers_inbound_webhook_takes_acknowledgements_too(
+    sent_by_sms: Reminder, client: Client
+) -> None:
+    """A Messaging Service has one inbound webhook; staff and subscribers share it."""
+    form = {"From": "+14155550101", "Body": f"ACK {sent_by_sms.public_id}"}
+    response = _signed_post(client, form, path="/notify/twilio/inbound")
+    assert b"Acknowledged reminder" in response.content  # type: ignore[attr-defined]
+    sent_by_sms.refresh_from_db()
+    assert sent_by_sms.acknowledged_by == "sms:+14155550101"
 
 
 @override_settings(**TWILIO)

@@ -47,8 +47,8 @@ def _start_worker(port: int) -> subprocess.Popen[bytes]:
         "CANDOR_CACHE_PREFIX": f"worker{os.getpid()}",
         # The sweep's sends go to this run's queue, which only this worker consumes.
         "CANDOR_CELERY_QUEUE": QUEUE,
-        "CANDOR_EMAIL_HOST": "127.0.0.1",
-        "CANDOR_EMAIL_PORT": str(port),
+        "CANDOR_SMTP_HOST": "127.0.0.1",
+        "CANDOR_SMTP_PORT": str(port),
         "CANDOR_REMINDER_REQUEUE_SECONDS": "2",
     }
     return subprocess.Popen(

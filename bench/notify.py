@@ -1,0 +1,274 @@
+"""Fan-out benchmark: one update to 100,000 email and 10,000 SMS subscribers.
+
+All on loopback, production settings, PostgreSQL and Redis of their own:
+
+  1. Candor (tests/faults/stack.py: private PostgreSQL and Redis, granian) with two
+     Celery worker processes (`--pool=solo` each). The subscribers are inserted, one
+     incident is opened through the staff API, and its deliveries go to an aiosmtpd sink
+     and to an HTTP server playing Twilio's API through the real twilio SDK, each a
+     process of its own that logs the time of every message. Measured: deliveries created
+     (in the API call's transaction), messages per second, time to the last message, and
+     every worker's RSS sampled each second (flat in the number of messages sent?).
+  2. The bare reference, in the same run: bench/notify_reference.py, 2 processes sending
+     the same number of emails of the same size to the same sink, one reused SMTP
+     connection per batch of 100, nothing else.
+
+    .venv/bin/python bench/notify.py [--emails 100000] [--sms 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import free_port  # noqa: E402
+from tests.faults.stack import PYTHON, Stack, running_stack  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TWILIO_SID = "AC" + "0" * 32
+
+
+def _lines(path: Path) -> list[tuple[float, int]]:
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        t, size, _ = line.split(" ", 2)
+        out.append((float(t), int(size)))
+    return out
+
+
+def _count(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _subscribe(stack: Stack, emails: int, sms: int) -> float:
+    started = time.monotonic()
+    stack.manage(
+        "shell", "--no-imports", "-c",
+        "from django.db import connection; from django.utils import timezone;"
+        "from incidents.models import Subscriber;"
+        "n = timezone.now();"
+        "rows = [Subscriber(channel='email', state='confirmed', destination=f'r{i}@example.com',"
+        f" created_at=n, confirmed_at=n) for i in range({emails})]"
+        " + [Subscriber(channel='sms', state='confirmed', destination=f'+1415{i:07d}',"
+        f" created_at=n, confirmed_at=n) for i in range({sms})];"
+        "Subscriber.objects.bulk_create(rows, batch_size=5000)",
+    )  # fmt: skip
+    return time.monotonic() - started
+
+
+# Times deliveries_create alone for a second update of the same incident, inside a
+# transaction that is rolled back (nothing is sent); also reports the first run's counts.
+CREATE_AGAIN = """
+import time
+from django.db import transaction
+from django.utils import timezone
+from incidents.models import Delivery, Incident, IncidentUpdate
+from incidents.notify.outbox import deliveries_create
+print(Delivery.objects.count(), Delivery.objects.filter(state="sent").count())
+incident = Incident.objects.get()
+with transaction.atomic():
+    now = timezone.now()
+    update = IncidentUpdate.objects.create(
+        incident=incident, status="identified", body="x", body_html="x",
+        created_at=now, display_at=now,
+    )
+    started = time.monotonic()
+    created = deliveries_create(update=update, component_ids=[], now=now)
+    print(created, time.monotonic() - started)
+    transaction.set_rollback(True)
+"""
+
+
+def _worker(stack: Stack, name: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [PYTHON, "-m", "celery", "-A", "statuspage", "worker", "--pool=solo", "-n", name,
+         "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
+        cwd=ROOT, env=stack.env, stdout=stack._log(name), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: Path) -> dict:
+    env = {
+        "CANDOR_SMTP_HOST": "127.0.0.1",
+        "CANDOR_SMTP_PORT": str(smtp_port),
+        "CANDOR_TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "CANDOR_TWILIO_AUTH_TOKEN": "bench-token",
+        "CANDOR_TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32,
+        "CANDOR_TWILIO_API_URL": f"http://127.0.0.1:{twilio_port}",
+        "CANDOR_NOTIFY_PARALLEL": "2",
+        # The providers' limits, set above what loopback reaches: this measures Candor.
+        "CANDOR_NOTIFY_RATE_EMAIL": "100000",
+        "CANDOR_NOTIFY_RATE_SMS": "100000",
+        "CANDOR_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+    }
+    root = Path(tempfile.mkdtemp(prefix="candor-bench-notify-"))
+    with running_stack(root, extra_env=env) as stack:
+        subscribe_s = _subscribe(stack, emails, sms)
+        workers = [_worker(stack, f"w{n}@bench") for n in range(2)]
+        try:
+            stack.wait_until(lambda: stack.redis_has("workers:heartbeat"), "workers", 60)
+            time.sleep(2)
+            # Approved before the clock starts: the words are not what is measured.
+            body = stack.approved_words(
+                "We are investigating failed payments. Next update in 30 minutes.",
+                "investigating",
+            )
+            started = time.time()
+            incident = stack.request(
+                "POST", "/api/staff/incidents/",
+                {"name": "Checkout errors", "body": body, "impact": "major"},
+            )  # fmt: skip
+            api_s = time.time() - started
+            assert incident.status == 201, incident.body
+            samples: list[list[int]] = []
+            deadline = time.monotonic() + 3600
+            while time.monotonic() < deadline:
+                samples.append([_rss_kb(w.pid) for w in workers])
+                done_email = _count(logs / "smtp.log")
+                done_sms = _count(logs / "twilio.log")
+                if done_email >= emails and done_sms >= sms:
+                    break
+                time.sleep(1)
+        finally:
+            for worker in workers:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(timeout=30)
+        creation = stack.manage("shell", "--no-imports", "-c", CREATE_AGAIN).split()
+    shutil.rmtree(root, ignore_errors=True)
+    email_times = [t for t, _ in _lines(logs / "smtp.log")]
+    sms_times = [t for t, _ in _lines(logs / "twilio.log")]
+    sizes = [s for _, s in _lines(logs / "smtp.log")]
+    rss = [max(col) for col in zip(*samples, strict=True)] if samples else [0, 0]
+    tenth = samples[max(0, len(samples) // 10)] if samples else [0, 0]
+    return {
+        "subscribers": {"email": emails, "sms": sms, "insert_s": round(subscribe_s, 2)},
+        "api_open_incident_s": round(api_s, 3),
+        "deliveries": int(creation[0]),
+        "sent": int(creation[1]),
+        "deliveries_create_s": round(float(creation[3]), 3),
+        "deliveries_created": int(creation[2]),
+        "email": {
+            "received": len(email_times),
+            "distinct": len(
+                {line.split()[2] for line in (logs / "smtp.log").read_text().splitlines()}
+            ),
+            "time_to_last_s": round(max(email_times) - started, 2),
+            "per_second": round(len(email_times) / (max(email_times) - started), 1),
+            "bytes_avg": round(sum(sizes) / len(sizes)),
+        },
+        "sms": {
+            "received": len(sms_times),
+            "time_to_last_s": round(max(sms_times) - started, 2) if sms_times else None,
+            "per_second": round(len(sms_times) / (max(sms_times) - started), 1)
+            if sms_times
+            else None,
+        },
+        "all_per_second": round(
+            (len(email_times) + len(sms_times)) / (max(email_times + sms_times) - started), 1
+        ),
+        "worker_rss_mb_at_10pct": [round(kb / 1024, 1) for kb in tenth],
+        "worker_rss_mb_peak": [round(kb / 1024, 1) for kb in rss],
+    }
+
+
+def bench_reference(emails: int, smtp_port: int, logs: Path, size: int) -> dict:
+    before = _count(logs / "smtp.log")
+    started = time.time()
+    half = emails // 2
+    procs = [
+        subprocess.Popen(
+            [
+                PYTHON,
+                str(ROOT / "bench" / "notify_reference.py"),
+                str(smtp_port),
+                str(first),
+                str(count),
+                str(size),
+            ],
+            cwd=ROOT,
+        )
+        for first, count in ((0, half), (half, emails - half))
+    ]
+    for proc in procs:
+        proc.wait()
+    times = [t for t, _ in _lines(logs / "smtp.log")][before:]
+    return {
+        "received": len(times),
+        "time_to_last_s": round(max(times) - started, 2),
+        "per_second": round(len(times) / (max(times) - started), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--emails", type=int, default=100_000)
+    parser.add_argument("--sms", type=int, default=10_000)
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="candor-bench-sinks-"))
+    smtp_port, twilio_port = free_port(), free_port()
+    peers = [
+        subprocess.Popen(
+            [
+                PYTHON,
+                str(ROOT / "bench" / "notify_peers.py"),
+                kind,
+                str(port),
+                str(logs / f"{kind}.log"),
+            ],
+            start_new_session=True,
+        )
+        for kind, port in (("smtp", smtp_port), ("twilio", twilio_port))
+    ]
+    try:
+        time.sleep(1.5)
+        candor = bench_candor(args.emails, args.sms, smtp_port, twilio_port, logs)
+        reference = bench_reference(args.emails, smtp_port, logs, candor["email"]["bytes_avg"])
+    finally:
+        for peer in peers:
+            os.killpg(peer.pid, signal.SIGTERM)
+        shutil.rmtree(logs, ignore_errors=True)
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "candor": candor,
+        "reference": reference,
+        "email_ratio_vs_reference": round(
+            candor["email"]["per_second"] / reference["per_second"], 2
+        ),
+        "all_messages_ratio_vs_reference": round(
+            candor["all_per_second"] / reference["per_second"], 2
+        ),
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"notify-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

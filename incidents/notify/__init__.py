@@ -1,0 +1,1 @@
+"""Notifications: subscribers, the outbox of deliveries, and the fan-out that sends them."""

@@ -1,0 +1,132 @@
+"""Per-provider rate limits (a token bucket) and circuit breakers, kept in Redis.
+
+Both are shared by every worker. Redis makes the fan-out polite, never correct: when it is
+unreachable, `StateUnavailable` stops the fan-out before it claims anything, the
+deliveries wait in the database, and the sweeper starts them again once Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import cache as memoize
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+log = logging.getLogger(__name__)
+
+
+class StateUnavailable(Exception):
+    """Redis (or the cache) could not be reached to read or write limiter state."""
+
+
+_BUCKET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or rate
+local ts = tonumber(state[2]) or now
+tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
+local got = math.min(want, math.floor(tokens))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - got), 'ts', tostring(now))
+redis.call('EXPIRE', KEYS[1], 60)
+return got
+"""
+
+
+def _prefix() -> str:
+    return f"{settings.CACHES['default'].get('KEY_PREFIX', 'candor')}:notify"
+
+
+@memoize
+def _redis() -> redis.Redis | None:
+    if not settings.REDIS_URL:
+        return None
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1, health_check_interval=10
+    )
+
+
+def tokens_take(provider: str, want: int) -> int:
+    """Take up to `want` sends from the provider's bucket; how many were granted.
+
+    The bucket refills at CANDOR_NOTIFY_RATE[provider] per second and holds one second's
+    worth, so a burst never exceeds the provider's rate.
+    """
+    client = _redis()
+    if client is None:  # the embedded single-worker setup: nothing to share a bucket with
+        return want
+    rate = settings.CANDOR_NOTIFY_RATE.get(provider.split(":")[0], 100)
+    try:
+        return int(client.eval(_BUCKET, 1, f"{_prefix()}:bucket:{provider}", rate, want))
+    except redis.RedisError as exc:
+        raise StateUnavailable(str(exc)) from exc
+
+
+def tokens_wait(provider: str, want: int, *, deadline: float) -> int:
+    """Like tokens_take, but waits (briefly, up to the deadline) until at least one is free."""
+    while True:
+        got = tokens_take(provider, want)
+        if got or time.monotonic() >= deadline:
+            return got
+        rate = settings.CANDOR_NOTIFY_RATE.get(provider.split(":")[0], 100)
+        time.sleep(min(1.0, max(0.01, want / rate / 4)))
+
+
+# -- circuit breaker ---------------------------------------------------------------------
+# closed: failures < threshold. open: the "open" key lives (CANDOR_NOTIFY_CIRCUIT_OPEN s).
+# half-open: the key expired while failures >= threshold; one worker at a time may probe
+# (the "probe" key), and its success closes the circuit, its failure opens it again.
+
+
+def _keys(provider: str) -> tuple[str, str, str]:
+    base = f"notify:circuit:{provider}"
+    return f"{base}:failures", f"{base}:open", f"{base}:probe"
+
+
+def circuit_state(provider: str) -> str:
+    """closed, open or half-open."""
+    failures, opened, _ = _keys(provider)
+    try:
+        if cache.get(opened):
+            return "open"
+        if (cache.get(failures) or 0) >= settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
+            return "half-open"
+        return "closed"
+    except redis.RedisError as exc:
+        raise StateUnavailable(str(exc)) from exc
+
+
+def circuit_probe(provider: str) -> bool:
+    """In half-open state, whether this caller is the one that may send the probe."""
+    _, _, probe = _keys(provider)
+    try:
+        return bool(cache.add(probe, 1, timeout=settings.CANDOR_NOTIFY_CIRCUIT_OPEN))
+    except redis.RedisError as exc:
+        raise StateUnavailable(str(exc)) from exc
+
+
+def circuit_success(provider: str) -> None:
+    failures, _, probe = _keys(provider)
+    try:
+        cache.delete_many([failures, probe])
+    except redis.RedisError:
+        log.warning("circuit %s: could not record a success (Redis unreachable)", provider)
+
+
+def circuit_failure(provider: str) -> None:
+    failures, opened, probe = _keys(provider)
+    try:
+        cache.add(failures, 0, timeout=None)
+        count = cache.incr(failures)
+        if count >= settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
+            cache.set(opened, 1, timeout=settings.CANDOR_NOTIFY_CIRCUIT_OPEN)
+            cache.delete(probe)
+            if count == settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
+                log.warning("circuit %s opened after %d failures", provider, count)
+    except redis.RedisError:
+        log.warning("circuit %s: could not record a failure (Redis unreachable)", provider)

@@ -1,0 +1,242 @@
+"""The outbox: deliveries written with the update, re-queued when a worker died.
+
+`deliveries_create` runs inside the lifecycle's transaction, so an update and its
+deliveries commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from incidents.audit import Actor, audit_record
+from incidents.models import (
+    AuditAction,
+    Delivery,
+    DeliveryState,
+    IncidentUpdate,
+    MaintenanceUpdate,
+    Subscriber,
+    SubscriberChannel,
+    SubscriberComponent,
+    SubscriberState,
+)
+
+log = logging.getLogger(__name__)
+
+
+def deliveries_create(
+    *,
+    update: IncidentUpdate | MaintenanceUpdate,
+    component_ids: Iterable[int],
+    now: datetime,
+) -> int:
+    """One delivery per confirmed subscriber who wants this update; how many.
+
+    Subscribers to all components get every update; the others get updates about at least
+    one of their components. One INSERT ... SELECT: 100,000 rows never pass through Python.
+    ON CONFLICT DO NOTHING makes a second call for the same update harmless.
+    """
+    ids = sorted(set(component_ids))
+    column = "incident_update_id" if isinstance(update, IncidentUpdate) else "maintenance_update_id"
+    other = "maintenance_update_id" if column == "incident_update_id" else "incident_update_id"
+    wants = "s.all_components"
+    params: list[Any] = [update.pk, now, now, SubscriberState.CONFIRMED]
+    if ids:
+        wants += (
+            f" OR EXISTS (SELECT 1 FROM {SubscriberComponent._meta.db_table} sc"  # noqa: S608
+            f" WHERE sc.subscriber_id = s.id AND sc.component_id IN"
+            f" ({', '.join(['%s'] * len(ids))}))"
+        )
+        params.extend(ids)
+    sql = (
+        # Only names from the models are formatted in; every value is a bound parameter.
+        f"INSERT INTO {Delivery._meta.db_table} (subscriber_id, channel, {column}, {other},"  # noqa: S608
+        " state, attempts, next_attempt_at, claimed_at, sent_at, last_error, provider_id,"
+        " provider_status, created_at)"
+        f" SELECT s.id, s.channel, %s, NULL, 'pending', 0, %s, NULL, NULL, '', '', '', %s"
+        f" FROM {Subscriber._meta.db_table} s WHERE s.state = %s AND ({wants})"
+        " ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        created = cursor.rowcount
+    if created <= 0:
+        return 0
+    channels = sorted(
+        set(
+            Delivery.objects.filter(**{column.removesuffix("_id"): update.pk})
+            .values_list("channel", flat=True)
+            .distinct()
+        )
+    )
+    transaction.on_commit(lambda: fanout_kick(channels), robust=True)
+    return created
+
+
+def fanout_kick(channels: Iterable[str]) -> None:
+    """Start the fan-out of each channel, one task per worker process.
+
+    If the broker is down this raises (and on_commit(robust=True) logs it): the
+    deliveries are already in the database and the sweeper starts them later.
+    """
+    from incidents import tasks
+
+    for channel in channels:
+        for _ in range(settings.CANDOR_NOTIFY_PARALLEL):
+            tasks.notify_fanout.delay(channel)
+
+
+def deliveries_sweep(*, now: datetime | None = None) -> tuple[int, list[str]]:
+    """Re-queue deliveries a dead worker held past the lease; which channels are due.
+
+    A delivery still `sending` past the lease was claimed by a worker that died (or lost
+    its database) before it could mark it. Its message was not confirmed sent, so it goes
+    back to pending: at most the one message that worker had in flight can reach its
+    recipient twice, with the same Message-ID / Idempotency-Key (docs/design.md).
+    """
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.CANDOR_NOTIFY_LEASE)
+    requeued = Delivery.objects.filter(
+        state=DeliveryState.SENDING, claimed_at__lt=now - lease
+    ).update(state=DeliveryState.PENDING, claimed_at=None, next_attempt_at=now)
+    if requeued:
+        log.warning("re-queued %d deliveries held past their lease", requeued)
+    due = set(
+        Delivery.objects.filter(
+            state__in=[DeliveryState.PENDING, DeliveryState.FAILED], next_attempt_at__lte=now
+        )
+        .values_list("channel", flat=True)
+        .distinct()
+    )
+    return requeued, sorted(due)
+
+
+class Outbox:
+    """The audit log's target for a retry of every update's failures at once."""
+
+    public_id = "all"
+    pk = None
+
+
+def deliveries_retry(
+    *,
+    actor: Actor,
+    incident_update: IncidentUpdate | None = None,
+    maintenance_update: MaintenanceUpdate | None = None,
+) -> int:
+    """Staff's "retry failed": every delivery given up on goes back to pending."""
+    now = timezone.now()
+    deliveries = Delivery.objects.filter(state=DeliveryState.DEAD)
+    if incident_update is not None:
+        deliveries = deliveries.filter(incident_update=incident_update)
+    if maintenance_update is not None:
+        deliveries = deliveries.filter(maintenance_update=maintenance_update)
+    deliveries = deliveries.filter(subscriber__state=SubscriberState.CONFIRMED)
+    channels = set(deliveries.values_list("channel", flat=True).distinct())
+    count = deliveries.update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=now, last_error=""
+    )
+    update = incident_update or maintenance_update
+    audit_record(
+        actor=actor,
+        action=AuditAction.NOTIFICATIONS_RETRIED,
+        target=update if update is not None else Outbox(),
+        summary=f"Retried {count} failed notifications",
+        at=now,
+    )
+    if count:
+        transaction.on_commit(lambda: fanout_kick(sorted(channels)), robust=True)
+    return count
+
+
+# Twilio's final word on a message it had accepted: it never reached the phone.
+_UNDELIVERED = {"undelivered", "failed"}
+
+
+def delivery_provider_status(*, provider_id: str, status: str, error_code: str = "") -> int:
+    """Record what the provider later said about a sent message (Twilio's callback)."""
+    if not provider_id or not status:
+        return 0
+    deliveries = Delivery.objects.filter(provider_id=provider_id, channel=SubscriberChannel.SMS)
+    if status in _UNDELIVERED:
+        return deliveries.update(
+            provider_status=status[:32],
+            state=DeliveryState.DEAD,
+            last_error=f"Twilio: {status}" + (f" (error {error_code})" if error_code else ""),
+        )
+    return deliveries.update(provider_status=status[:32])
+
+
+@dataclass(frozen=True)
+class UpdateDeliveries:
+    """Per update: how many messages are delivered, pending and failed, per channel."""
+
+    update: IncidentUpdate | MaintenanceUpdate
+    title: str
+    counts: dict[str, dict[str, int]]  # channel -> delivered / pending / failed
+
+    @property
+    def failed(self) -> int:
+        return sum(c["failed"] for c in self.counts.values())
+
+
+_BUCKET = {
+    DeliveryState.SENT: "delivered",
+    DeliveryState.PENDING: "pending",
+    DeliveryState.SENDING: "pending",
+    DeliveryState.FAILED: "pending",  # will be retried
+    DeliveryState.DEAD: "failed",
+}
+
+
+def deliveries_by_update(*, limit: int = 20) -> list[UpdateDeliveries]:
+    """The latest updates that had deliveries, with their counts (the console's view)."""
+    rows = (
+        Delivery.objects.values("incident_update", "maintenance_update", "channel", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    latest_incident = list(
+        IncidentUpdate.objects.filter(deliveries__isnull=False)
+        .distinct()
+        .select_related("incident")
+        .order_by("-created_at")[:limit]
+    )
+    latest_maintenance = list(
+        MaintenanceUpdate.objects.filter(deliveries__isnull=False)
+        .distinct()
+        .select_related("maintenance")
+        .order_by("-created_at")[:limit]
+    )
+    rows = rows.filter(
+        Q(incident_update__in=latest_incident) | Q(maintenance_update__in=latest_maintenance)
+    )
+    counts: dict[tuple[str, int], dict[str, dict[str, int]]] = {}
+    for row in rows:
+        key = (
+            ("i", row["incident_update"])
+            if row["incident_update"]
+            else ("m", row["maintenance_update"])
+        )
+        channel = counts.setdefault(key, {}).setdefault(
+            row["channel"], {"delivered": 0, "pending": 0, "failed": 0}
+        )
+        channel[_BUCKET[DeliveryState(row["state"])]] += row["n"]
+    result = [
+        UpdateDeliveries(update=u, title=u.incident.name, counts=counts.get(("i", u.pk), {}))
+        for u in latest_incident
+    ] + [
+        UpdateDeliveries(update=u, title=u.maintenance.name, counts=counts.get(("m", u.pk), {}))
+        for u in latest_maintenance
+    ]
+    result.sort(key=lambda r: r.update.created_at, reverse=True)
+    return result[:limit]

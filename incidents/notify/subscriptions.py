@@ -1,0 +1,371 @@
+"""Subscribing, confirming (double opt-in on every channel), changing and leaving.
+
+Services in the lifecycle's style: keyword-only, validated, one transaction, side effects
+(the confirmation message) after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.audit import Actor, audit_record
+from incidents.models import (
+    AuditAction,
+    Component,
+    Subscriber,
+    SubscriberChannel,
+    SubscriberComponent,
+    SubscriberState,
+)
+from incidents.notify import links
+from incidents.notify.addresses import destination_normalise
+from incidents.notify.transports import TransportError
+from incidents.notify.transports.sms import sms_send, twilio_client
+from incidents.notify.transports.webhook import webhook_post
+
+log = logging.getLogger(__name__)
+
+MAX_CODE_ATTEMPTS = 5
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+HELP_WORDS = {"HELP", "INFO"}
+
+
+class RateLimited(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Too many subscription requests from this {what}; try again later.")
+
+
+@dataclass(frozen=True)
+class SubscribeOutcome:
+    subscriber: Subscriber
+    sent: bool  # False: a confirmation went to this destination within the cool-down
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _limit(key: str, allowed: int, what: str) -> None:
+    """A fixed hourly window per key, counted in the shared cache (Redis)."""
+    window = f"notify:subscribe:{key}:{int(timezone.now().timestamp() // 3600)}"
+    cache.add(window, 0, timeout=3600)
+    if cache.incr(window) > allowed:
+        raise RateLimited(what)
+
+
+def _new_secret(channel: str) -> str:
+    if channel == SubscriberChannel.SMS:
+        return f"{secrets.randbelow(10**6):06d}"  # typed on a phone
+    return secrets.token_urlsafe(24)
+
+
+def subscriber_subscribe(
+    *,
+    channel: str,
+    destination: str,
+    component_ids: Iterable[int] | None,
+    ip: str,
+    now: datetime | None = None,
+) -> SubscribeOutcome:
+    """Ask `destination` to confirm a subscription (all components when ids is None).
+
+    A confirmed subscriber is left as it is: the confirmation would let a stranger change
+    someone else's choices. What the caller sees is the same either way, so the form does
+    not reveal who subscribes.
+    """
+    now = now or timezone.now()
+    if channel not in SubscriberChannel.values:
+        raise ValidationError({"channel": ["Choose email, SMS or webhook."]})
+    if channel == SubscriberChannel.SMS and not settings.CANDOR_SMS_ENABLED:
+        raise ValidationError({"channel": ["Text messages are not available on this page."]})
+    try:
+        normalised, prefix = destination_normalise(channel, destination)
+    except ValidationError as exc:
+        raise ValidationError({"destination": exc.messages}) from None
+    ids = sorted(set(component_ids)) if component_ids is not None else None
+    if ids is not None:
+        known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        if not ids or known != set(ids):
+            raise ValidationError({"components": ["Choose at least one component, or all."]})
+    _limit(f"ip:{ip}", settings.CANDOR_SUBSCRIBE_PER_IP, "address")
+    _limit(f"dest:{channel}:{_hash(normalised)}", settings.CANDOR_SUBSCRIBE_PER_DESTINATION,
+           "destination")  # fmt: skip
+    _limit(f"prefix:{channel}:{prefix}", settings.CANDOR_SUBSCRIBE_PER_PREFIX,
+           "country or domain")  # fmt: skip
+
+    with transaction.atomic():
+        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
+            channel=channel, destination=normalised, defaults={"created_at": now}
+        )
+        if subscriber.state == SubscriberState.CONFIRMED:
+            return SubscribeOutcome(subscriber, sent=False)
+        subscriber.state = SubscriberState.PENDING
+        subscriber.all_components = ids is None
+        SubscriberComponent.objects.filter(subscriber=subscriber).delete()
+        SubscriberComponent.objects.bulk_create(
+            SubscriberComponent(subscriber=subscriber, component_id=pk) for pk in ids or ()
+        )
+        cooldown = timedelta(seconds=settings.CANDOR_CONFIRMATION_COOLDOWN)
+        if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < cooldown:
+            subscriber.save()
+            return SubscribeOutcome(subscriber, sent=False)
+        secret = _new_secret(channel)
+        subscriber.confirmation_hash = _hash(secret)
+        subscriber.confirmation_expires_at = now + timedelta(
+            seconds=settings.CANDOR_CONFIRMATION_TTL
+        )
+        subscriber.confirmation_sent_at = now
+        subscriber.confirmation_attempts = 0
+        subscriber.save()
+        from incidents import tasks
+
+        subscriber_id = subscriber.pk
+        transaction.on_commit(
+            lambda: tasks.subscriber_confirmation_send.delay(subscriber_id, secret)
+        )
+    return SubscribeOutcome(subscriber, sent=True)
+
+
+def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
+    """Send the confirmation: a link by email, a code by SMS, a challenge to a webhook.
+
+    A webhook confirms itself by echoing the challenge in its answer's body.
+    """
+    subscriber = Subscriber.objects.get(pk=subscriber_id)
+    if subscriber.state != SubscriberState.PENDING:
+        return "not pending"
+    page = settings.CANDOR_PAGE_NAME
+    if subscriber.channel == SubscriberChannel.EMAIL:
+        EmailMessage(
+            subject=f"Confirm your subscription to {page}",
+            body=(
+                f"Someone, probably you, asked to receive {page} updates at this address.\n\n"
+                f"Confirm: {links.confirm_url(secret)}\n\n"
+                "If it was not you, ignore this message: nothing will be sent.\n"
+            ),
+            to=[subscriber.destination],
+        ).send()
+        return "email sent"
+    if subscriber.channel == SubscriberChannel.SMS:
+        sms_send(
+            twilio_client(),
+            to=subscriber.destination,
+            body=f"{page}: your confirmation code is {secret}. Reply STOP to opt out.",
+            status_callback=False,
+        )
+        return "code sent"
+    with requests.Session() as session:
+        session.trust_env = False
+        try:
+            answer = webhook_post(
+                session,
+                url=subscriber.destination,
+                secret=subscriber.webhook_secret,
+                payload={"type": "verification", "challenge": secret, "page": page},
+                key=f"verify-{subscriber.public_id}",
+            )
+        except TransportError as exc:
+            log.info("webhook verification of %s failed: %s", subscriber.public_id, exc)
+            return "unreachable"
+    if answer.ok and secret in answer.text[:10_000]:
+        return "confirmed" if subscriber_confirm(secret=secret) else "expired"
+    return f"not echoed ({answer.status_code})"
+
+
+def subscriber_confirm(
+    *, secret: str, subscriber: Subscriber | None = None, now: datetime | None = None
+) -> Subscriber | None:
+    """Confirm with the secret sent; None if it is wrong, expired or already used.
+
+    With `subscriber` (SMS codes, short enough to guess) the code is checked against that
+    one subscriber, and five wrong codes void it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        candidates = Subscriber.objects.select_for_update().filter(state=SubscriberState.PENDING)
+        if subscriber is not None:
+            found = candidates.filter(pk=subscriber.pk).first()
+            if found is None or not found.confirmation_hash:
+                return None
+            if not secrets.compare_digest(found.confirmation_hash, _hash(secret)):
+                found.confirmation_attempts += 1
+                if found.confirmation_attempts >= MAX_CODE_ATTEMPTS:
+                    found.confirmation_hash = ""
+                found.save(update_fields=["confirmation_attempts", "confirmation_hash"])
+                return None
+        else:
+            found = candidates.filter(confirmation_hash=_hash(secret)).first()
+            if found is None:
+                return None
+        if found.confirmation_expires_at is None or found.confirmation_expires_at < now:
+            return None
+        found.state = SubscriberState.CONFIRMED
+        found.confirmed_at = now
+        found.confirmation_hash = ""  # used once: a replayed link finds nothing
+        found.confirmation_expires_at = None
+        found.save()
+    return found
+
+
+def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
+    Subscriber.objects.filter(pk=subscriber.pk).update(
+        state=SubscriberState.UNSUBSCRIBED, confirmation_hash=""
+    )
+    subscriber.refresh_from_db()
+    return subscriber
+
+
+def subscriber_components_set(
+    *, subscriber: Subscriber, component_ids: Iterable[int] | None
+) -> Subscriber:
+    ids = sorted(set(component_ids)) if component_ids is not None else None
+    if ids is not None:
+        known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        if not ids or known != set(ids):
+            raise ValidationError({"components": ["Choose at least one component, or all."]})
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        subscriber.all_components = ids is None
+        subscriber.save(update_fields=["all_components"])
+        SubscriberComponent.objects.filter(subscriber=subscriber).delete()
+        SubscriberComponent.objects.bulk_create(
+            SubscriberComponent(subscriber=subscriber, component_id=pk) for pk in ids or ()
+        )
+    return subscriber
+
+
+def sms_inbound(*, sender: str, body: str) -> str:
+    """Honour STOP / START / HELP from a phone; the text to answer with (may be empty).
+
+    Twilio's Messaging Service also blocks a number that said STOP on its side; this keeps
+    Candor's record the same, so the console shows it and nothing is queued for it.
+    """
+    word = body.strip().upper()
+    page = settings.CANDOR_PAGE_NAME
+    subscribers = Subscriber.objects.filter(channel=SubscriberChannel.SMS, destination=sender)
+    if word in STOP_WORDS:
+        subscribers.exclude(state=SubscriberState.UNSUBSCRIBED).update(
+            state=SubscriberState.STOPPED, stopped_reason=f"replied {word}"
+        )
+        return ""  # Twilio itself answers STOP with its opt-out confirmation
+    if word in START_WORDS:
+        subscribers.filter(state=SubscriberState.STOPPED, confirmed_at__isnull=False).update(
+            state=SubscriberState.CONFIRMED, stopped_reason=""
+        )
+        return ""
+    if word in HELP_WORDS:
+        return (
+            f"{page} status updates: {settings.CANDOR_CANONICAL_URL} . "
+            "Reply STOP to opt out, START to opt back in."
+        )
+    return ""
+
+
+# -- staff: import and export ---------------------------------------------------------------
+
+
+class SubscriberList:
+    """The audit log's target for changes to the list as a whole."""
+
+    public_id = "all"
+    pk = None
+
+
+CSV_FIELDS = ["channel", "destination", "state", "components", "created_at", "confirmed_at"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    skipped: int  # already subscribed on that channel
+    errors: list[str]  # "line 4: ..." for every row refused
+
+
+def subscribers_import(
+    *, actor: Actor, rows: Iterable[dict[str, str]], now: datetime | None = None
+) -> ImportResult:
+    """Add subscribers from a CSV export (ours or another service's), as confirmed.
+
+    Staff importing a list vouch that these people opted in elsewhere; nothing is sent to
+    them now. Rows are validated like the public form (without its rate limits); a bad
+    row is reported and skipped, the others are kept. `components` lists component ids
+    separated by spaces, empty for all.
+    """
+    now = now or timezone.now()
+    by_id = dict(Component.objects.values_list("public_id", "pk"))
+    created = skipped = 0
+    errors: list[str] = []
+    with transaction.atomic():
+        for line, row in enumerate(rows, start=2):
+            channel = (row.get("channel") or "").strip().lower()
+            try:
+                if channel not in SubscriberChannel.values:
+                    raise ValidationError(
+                        f"channel must be one of {', '.join(SubscriberChannel.values)}"
+                    )
+                destination, _ = destination_normalise(channel, row.get("destination") or "")
+                wanted = (row.get("components") or "").split()
+                if unknown := [c for c in wanted if c not in by_id]:
+                    raise ValidationError(f"unknown components {', '.join(unknown)}")
+            except ValidationError as exc:
+                errors.append(f"line {line}: {'; '.join(exc.messages)}")
+                continue
+            made, new = Subscriber.objects.get_or_create(
+                channel=channel,
+                destination=destination,
+                defaults={
+                    "state": SubscriberState.CONFIRMED,
+                    "all_components": not wanted,
+                    "created_at": now,
+                    "confirmed_at": now,
+                },
+            )
+            if not new:
+                skipped += 1
+                continue
+            SubscriberComponent.objects.bulk_create(
+                SubscriberComponent(subscriber=made, component_id=by_id[c]) for c in wanted
+            )
+            created += 1
+        audit_record(
+            actor=actor,
+            action=AuditAction.SUBSCRIBERS_IMPORTED,
+            target=SubscriberList(),
+            summary=f"Imported {created} subscribers ({skipped} already there, "
+            f"{len(errors)} rows refused)",
+            at=now,
+        )
+    return ImportResult(created=created, skipped=skipped, errors=errors)
+
+
+def subscribers_export_rows() -> Iterable[list[str]]:
+    """Every subscriber as a CSV row (CSV_FIELDS), in batches: flat in memory."""
+    names = dict(Component.objects.values_list("pk", "public_id"))
+    chosen: dict[int, list[str]] = {}
+    for subscriber_id, component_id in SubscriberComponent.objects.values_list(
+        "subscriber_id", "component_id"
+    ).iterator(chunk_size=5000):
+        chosen.setdefault(subscriber_id, []).append(names[component_id])
+    for s in Subscriber.objects.order_by("pk").iterator(chunk_size=2000):
+        yield [
+            s.channel,
+            s.destination,
+            s.state,
+            " ".join(sorted(chosen.get(s.pk, []))),
+            s.created_at.isoformat(),
+            s.confirmed_at.isoformat() if s.confirmed_at else "",
+        ]

@@ -1,0 +1,85 @@
+"""SMS through Twilio's Messaging Service, with a status callback back to Candor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.urls import reverse
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from incidents.models import Delivery
+from incidents.notify import links
+from incidents.notify.render import Rendered
+from incidents.notify.transports import TransportError
+
+TWILIO_API = "https://api.twilio.com"
+# Twilio error codes that mean this number will never take our messages.
+PERMANENT_CODES = {
+    21211,  # invalid 'To' number
+    21408,  # region not enabled
+    21610,  # the recipient replied STOP
+    21612,  # cannot route to this number
+    21614,  # not a mobile number
+}
+
+
+class _HttpClient(TwilioHttpClient):
+    """The SDK's own client with a timeout; tests and benchmarks move its host."""
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        base = settings.CANDOR_TWILIO_API_BASE
+        if base != TWILIO_API and url.startswith(TWILIO_API):
+            url = base + url[len(TWILIO_API) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+def twilio_client() -> Client:
+    return Client(
+        settings.CANDOR_TWILIO_ACCOUNT_SID,
+        settings.CANDOR_TWILIO_AUTH_TOKEN,
+        http_client=_HttpClient(timeout=10),
+    )
+
+
+def status_callback_url() -> str:
+    return links.absolute(reverse("public:twilio_status"))
+
+
+def sms_send(client: Client, *, to: str, body: str, status_callback: bool = True) -> str:
+    """Send one text; its SID. Used by the fan-out and by SMS confirmation codes."""
+    options: dict[str, Any] = {}
+    if status_callback:
+        options["status_callback"] = status_callback_url()
+    try:
+        message = client.messages.create(
+            to=to,
+            body=body,
+            messaging_service_sid=settings.CANDOR_TWILIO_MESSAGING_SERVICE_SID,
+            **options,
+        )
+    except TwilioRestException as exc:
+        if exc.code in PERMANENT_CODES:
+            raise TransportError(f"Twilio {exc.code}: {exc.msg}", permanent=True) from exc
+        # 429 and 5xx are Twilio's trouble; another 4xx is about this message.
+        provider = exc.status == 429 or exc.status >= 500 or exc.status in (401, 403)
+        raise TransportError(
+            f"Twilio {exc.status} {exc.code or ''}: {exc.msg}".strip(), provider_fault=provider
+        ) from exc
+    except (TwilioException, requests.RequestException) as exc:
+        raise TransportError(f"Twilio unreachable: {exc}") from exc
+    return str(message.sid)
+
+
+class SmsSender:
+    def __init__(self) -> None:
+        self.client = twilio_client()
+
+    def send(self, delivery: Delivery, rendered: Rendered) -> str:
+        return sms_send(self.client, to=delivery.subscriber.destination, body=rendered.text)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,119 @@
+"""Webhooks: a JSON POST signed with the subscriber's secret.
+
+`X-Candor-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe does:
+the receiver recomputes it with its secret and refuses an old t (replays).
+`Idempotency-Key` is the same on every attempt of one message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from incidents.models import Delivery, IncidentUpdate
+from incidents.notify.addresses import webhook_url_check
+from incidents.notify.render import Rendered
+from incidents.notify.transports import TransportError
+
+
+def signature(secret: str, body: bytes, *, at: int | None = None) -> str:
+    at = int(time.time()) if at is None else at
+    mac = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={mac}"
+
+
+def signature_valid(secret: str, body: bytes, header: str, *, tolerance: int = 300) -> bool:
+    """What a receiver does; Candor uses it to check the verification echo and in tests."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        at = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs(time.time() - at) > tolerance:
+        return False
+    return hmac.compare_digest(signature(secret, body, at=at), header)
+
+
+def provider_for(url: str) -> str:
+    """Each receiving host has its own circuit: one broken receiver stops only itself."""
+    return f"webhook:{urlsplit(url).hostname}"
+
+
+def webhook_post(
+    session: requests.Session, *, url: str, secret: str, payload: dict[str, Any], key: str
+) -> requests.Response:
+    try:
+        webhook_url_check(url)  # DNS may have moved the host since it subscribed
+    except ValidationError as exc:
+        raise TransportError(exc.messages[0], permanent=True) from exc
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Candor-Webhook/1",
+        "X-Candor-Signature": signature(secret, body),
+        "Idempotency-Key": key,
+    }
+    try:
+        return session.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=settings.CANDOR_WEBHOOK_TIMEOUT,
+            allow_redirects=False,  # a redirect could lead inside our network
+        )
+    except requests.RequestException as exc:
+        raise TransportError(f"Webhook unreachable: {type(exc).__name__}") from exc
+
+
+def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
+    update = delivery.update
+    parent = update.incident if isinstance(update, IncidentUpdate) else update.maintenance  # type: ignore[union-attr]
+    return {
+        "type": f"{rendered.kind}.update",
+        "id": delivery.key,
+        "page": {"name": settings.CANDOR_PAGE_NAME, "url": settings.CANDOR_CANONICAL_URL},
+        rendered.kind: {"id": parent.public_id, "name": parent.name, "url": rendered.url},
+        "update": {
+            "id": update.public_id,
+            "status": update.status,  # type: ignore[union-attr]
+            "body": update.body,
+            "created_at": update.created_at.isoformat(),
+        },
+        "text": rendered.text,
+        "unsubscribe_url": rendered.unsubscribe_url,
+    }
+
+
+class WebhookSender:
+    def __init__(self) -> None:
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy from the environment in between
+
+    def send(self, delivery: Delivery, rendered: Rendered) -> str:
+        subscriber = delivery.subscriber
+        answer = webhook_post(
+            self.session,
+            url=subscriber.destination,
+            secret=subscriber.webhook_secret,
+            payload=payload_for(delivery, rendered),
+            key=delivery.key,
+        )
+        if 200 <= answer.status_code < 300:
+            return ""
+        if answer.status_code == 410:
+            raise TransportError("Webhook answered 410 Gone", permanent=True)
+        # 5xx, 429 and timeouts are the receiver's bad moment; other 4xx are retried too
+        # (a receiver mid-deploy) but do not open its circuit.
+        provider = answer.status_code >= 500 or answer.status_code in (408, 429)
+        raise TransportError(f"Webhook answered {answer.status_code}", provider_fault=provider)
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,239 @@
+"""Subscribing on the public site, and the callbacks providers make about subscribers.
+
+The subscribe page itself is an ordinary cached public page with no per-visitor content.
+The forms post without a CSRF token on purpose: no cookie or session authenticates them
+(the page may be served from a static snapshot, where a token cannot live). What
+protects them is what they need to act: double opt-in for subscribing, the signed link
+or one-time secret for everything else, and rate limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from twilio.request_validator import RequestValidator
+
+from incidents.api.twilio_views import ack_reply
+from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
+from incidents.notify import links, outbox, subscriptions
+from incidents.public.views import _serve, render_page
+
+
+class SubscribeForm(forms.Form):
+    channel = forms.ChoiceField(choices=SubscriberChannel.choices, widget=forms.RadioSelect)
+    destination = forms.CharField(max_length=500, strip=True)
+    scope = forms.ChoiceField(choices=[("all", "All components"), ("some", "Only these")])
+    components = forms.MultipleChoiceField(required=False, choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["components"].choices = [
+            (c.public_id, c.name) for c in Component.objects.order_by("position", "name")
+        ]
+
+    def component_ids(self) -> list[int] | None:
+        if self.cleaned_data["scope"] == "all":
+            return None
+        wanted = self.cleaned_data["components"]
+        return list(Component.objects.filter(public_id__in=wanted).values_list("pk", flat=True))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Answers about one subscriber are never stored by a browser cache or a proxy."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    rendered = render_page(request, template, {"nav": "subscribe", **context}, status=status)
+    return _private(HttpResponse(rendered.body, content_type=rendered.content_type, status=status))
+
+
+def _components() -> list[Component]:
+    return list(Component.objects.order_by("position", "name"))
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _serve(
+            request,
+            lambda: render_page(
+                request,
+                "public/subscribe.html",
+                {
+                    "components": _components(),
+                    "sms": settings.CANDOR_SMS_ENABLED,
+                    "nav": "subscribe",
+                },
+            ),
+        )
+    form = SubscribeForm(request.POST)
+    context: dict[str, Any] = {"components": _components(), "sms": settings.CANDOR_SMS_ENABLED}
+    if not form.is_valid():
+        return _page(request, "public/subscribe.html", {**context, "form": form}, status=400)
+    try:
+        outcome = subscriptions.subscriber_subscribe(
+            channel=form.cleaned_data["channel"],
+            destination=form.cleaned_data["destination"],
+            component_ids=form.component_ids(),
+            ip=_client_ip(request),
+        )
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+        return _page(request, "public/subscribe.html", {**context, "form": form}, status=400)
+    except subscriptions.RateLimited as exc:
+        response = _page(
+            request, "public/subscribe.html", {**context, "limited": str(exc)}, status=429
+        )
+        response["Retry-After"] = "3600"
+        return response
+    subscriber = outcome.subscriber
+    if subscriber.channel == SubscriberChannel.SMS and subscriber.state == SubscriberState.PENDING:
+        return redirect("public:subscription_verify", public_id=subscriber.public_id)
+    return _page(request, "public/subscribe_sent.html", {"channel": subscriber.channel})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows a button: mail scanners follow links, and must not confirm for you.
+    if request.method == "GET":
+        return _page(request, "public/subscription_confirm.html", {"token": token})
+    subscriber = subscriptions.subscriber_confirm(secret=token)
+    if subscriber is None:
+        return _page(request, "public/subscription_invalid.html", {}, status=410)
+    return redirect("public:subscription", token=links.subscriber_token(subscriber.public_id))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, public_id: str) -> HttpResponse:
+    subscriber = Subscriber.objects.filter(
+        public_id=public_id, channel=SubscriberChannel.SMS, state=SubscriberState.PENDING
+    ).first()
+    if subscriber is None:
+        return _page(request, "public/subscription_invalid.html", {}, status=410)
+    if request.method == "GET":
+        return _page(request, "public/subscription_verify.html", {"public_id": public_id})
+    code = request.POST.get("code", "").strip()
+    confirmed = subscriptions.subscriber_confirm(secret=code, subscriber=subscriber)
+    if confirmed is None:
+        return _page(
+            request,
+            "public/subscription_verify.html",
+            {"public_id": public_id, "error": "That code is wrong or has expired."},
+            status=400,
+        )
+    return redirect("public:subscription", token=links.subscriber_token(confirmed.public_id))
+
+
+def _from_token(token: str) -> Subscriber | None:
+    public_id = links.subscriber_from_token(token)
+    return Subscriber.objects.filter(public_id=public_id).first() if public_id else None
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = _from_token(token)
+    if subscriber is None:
+        return _page(request, "public/subscription_invalid.html", {}, status=404)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("scope") == "all":
+            ids = None
+        else:
+            wanted = request.POST.getlist("components")
+            ids = list(Component.objects.filter(public_id__in=wanted).values_list("pk", flat=True))
+        try:
+            subscriptions.subscriber_components_set(subscriber=subscriber, component_ids=ids)
+            return redirect("public:subscription", token=token)
+        except ValidationError as exc:
+            error = exc.messages[0]
+    chosen = set(subscriber.components.values_list("public_id", flat=True))
+    context = {
+        "subscriber": subscriber,
+        "components": _components(),
+        "chosen": chosen,
+        "token": token,
+        "error": error,
+        "confirmed": subscriber.state == SubscriberState.CONFIRMED,
+    }
+    return _page(request, "public/subscription.html", context, status=400 if error else 200)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058: a POST with List-Unsubscribe=One-Click unsubscribes, with nothing else."""
+    subscriber = _from_token(token)
+    if subscriber is None:
+        return _page(request, "public/subscription_invalid.html", {}, status=404)
+    if request.method == "GET":
+        return _page(request, "public/unsubscribe.html", {"token": token, "done": False})
+    subscriptions.subscriber_unsubscribe(subscriber=subscriber)
+    return _page(request, "public/unsubscribe.html", {"token": token, "done": True})
+
+
+# -- Twilio callbacks ---------------------------------------------------------------------
+
+
+def _twilio_signed(request: HttpRequest) -> bool:
+    """X-Twilio-Signature over the URL Twilio called (our canonical one) and the form."""
+    if not settings.CANDOR_TWILIO_AUTH_TOKEN:
+        return False
+    url = links.absolute(request.get_full_path())
+    validator = RequestValidator(settings.CANDOR_TWILIO_AUTH_TOKEN)
+    params = {key: request.POST.get(key) for key in request.POST}
+    return bool(validator.validate(url, params, request.headers.get("X-Twilio-Signature", "")))
+
+
+def _twiml(text: str) -> HttpResponse:
+    from xml.sax.saxutils import escape
+
+    message = f"<Message>{escape(text)}</Message>" if text else ""
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Response>{message}</Response>'
+    return _private(HttpResponse(body, content_type="application/xml"))
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    if not _twilio_signed(request):
+        return HttpResponseForbidden("Bad signature")
+    sender, body = request.POST.get("From", ""), request.POST.get("Body", "")
+    # Staff answering a reminder ("ACK <code>") write to the same number as subscribers.
+    reply = ack_reply(phone=sender, body=body)
+    if reply is None:
+        reply = subscriptions.sms_inbound(sender=sender, body=body)
+    return _twiml(reply)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not _twilio_signed(request):
+        return HttpResponseForbidden("Bad signature")
+    outbox.delivery_provider_status(
+        provider_id=request.POST.get("MessageSid", ""),
+        status=request.POST.get("MessageStatus", ""),
+        error_code=request.POST.get("ErrorCode", ""),
+    )
+    return _private(HttpResponse(status=204))

@@ -1,0 +1,157 @@
+"""Real local peers the notification tests talk to: an SMTP server, an HTTP server that
+plays Twilio's REST API, and webhook receivers. Each runs on loopback in this process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.faults.postgres import free_port
+
+
+@dataclass
+class SmtpSink:
+    """aiosmtpd on loopback; `refuse` answers every message with that reply instead."""
+
+    port: int = field(default_factory=free_port)
+    messages: list[Message] = field(default_factory=list)
+    refuse: str = ""
+    delay: float = 0.0
+    controller: Controller | None = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            time.sleep(self.delay)  # a slow provider holds the connection
+        if self.refuse:
+            return self.refuse
+        message = message_from_bytes(envelope.content)  # type: ignore[arg-type]
+        message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def start(self) -> SmtpSink:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list[Message]:
+        return [m for m in self.messages if m["X-Envelope-To"] == address]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+@dataclass
+class HttpPeer:
+    """A loopback HTTP server recording every request; `answer` decides each reply."""
+
+    answer: Callable[[HttpPeer, dict[str, Any]], tuple[int, bytes]]
+    port: int = field(default_factory=free_port)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    queue: list[int] = field(default_factory=list)  # status codes to answer first
+    server: _Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> HttpPeer:
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                request = {
+                    "path": self.path,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                    "body": self.rfile.read(length),
+                }
+                status, body = peer.answer(peer, request)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = _Server(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+def twilio_answer(peer: HttpPeer, request: dict[str, Any]) -> tuple[int, bytes]:
+    """Twilio's Messages.json: a queued message with a SID, or the status queued first."""
+    form = {k: v[0] for k, v in parse_qs(request["body"].decode()).items()}
+    request["form"] = form
+    user, _, password = (
+        base64.b64decode(request["headers"]["authorization"].split()[1]).decode().partition(":")
+    )
+    request["auth"] = (user, password)
+    status = peer.queue.pop(0) if peer.queue else 201
+    if status >= 400:
+        error = {
+            "code": 20429 if status == 429 else 20500,
+            "message": "Try later",
+            "status": status,
+        }
+        return status, json.dumps(error).encode()
+    sid = f"SM{len(peer.requests):032d}"
+    body = {"sid": sid, "status": "queued", "to": form.get("To"), "body": form.get("Body"),
+            "messaging_service_sid": form.get("MessagingServiceSid")}  # fmt: skip
+    return status, json.dumps(body).encode()
+
+
+def twilio_double() -> HttpPeer:
+    def answer(peer: HttpPeer, request: dict[str, Any]) -> tuple[int, bytes]:
+        peer.requests.append(request)
+        return twilio_answer(peer, request)
+
+    return HttpPeer(answer=answer).start()
+
+
+def webhook_receiver(secret_for: Callable[[str], str], *, echo: bool = True) -> HttpPeer:
+    """Verifies X-Candor-Signature as a subscriber's receiver would; 401 if it is wrong."""
+    from incidents.notify.transports.webhook import signature_valid
+
+    def answer(peer: HttpPeer, request: dict[str, Any]) -> tuple[int, bytes]:
+        request["json"] = json.loads(request["body"])
+        secret = secret_for(request["path"])
+        request["verified"] = signature_valid(
+            secret, request["body"], request["headers"].get("x-candor-signature", "")
+        )
+        peer.requests.append(request)
+        if peer.queue:
+            return peer.queue.pop(0), b"{}"
+        if not request["verified"]:
+            return 401, b"{}"
+        if echo and request["json"].get("type") == "verification":
+            return 200, json.dumps({"challenge": request["json"]["challenge"]}).encode()
+        return 200, b"{}"
+
+    return HttpPeer(answer=answer).start()

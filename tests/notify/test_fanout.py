@@ -1,0 +1,271 @@
+"""The outbox and the fan-out, against a real SMTP server, Twilio's API played on
+loopback by a real HTTP server (driven by the real twilio SDK), and webhook receivers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from incidents import approvals, lifecycle
+from incidents.audit import Actor
+from incidents.models import Delivery, DeliveryState, Subscriber, SubscriberChannel, SubscriberState
+from incidents.notify import fanout, limits, outbox
+from incidents.notify.transports.webhook import signature_valid
+from tests.factories import ComponentFactory
+from tests.notify.conftest import TWILIO_SID, TWILIO_TOKEN, subscriber
+from tests.notify.peers import HttpPeer, SmtpSink, webhook_receiver
+
+pytestmark = pytest.mark.django_db
+
+
+def _open(actor: Actor, components: dict | None = None, name: str = "Checkout errors"):  # type: ignore[no-untyped-def]
+    return lifecycle.incident_open(
+        actor=actor, name=name, body="We are investigating failed payments.", components=components
+    )
+
+
+def test_an_update_creates_one_delivery_per_subscriber_who_wants_it(actor: Actor) -> None:
+    api, web = ComponentFactory(name="API"), ComponentFactory(name="Website")
+    everything = subscriber(SubscriberChannel.EMAIL, "all@example.com")
+    api_only = subscriber(SubscriberChannel.EMAIL, "api@example.com", components=[api.pk])
+    web_only = subscriber(SubscriberChannel.SMS, "+14155550100", components=[web.pk])
+    subscriber(SubscriberChannel.EMAIL, "pending@example.com", state=SubscriberState.PENDING)
+    subscriber(SubscriberChannel.EMAIL, "gone@example.com", state=SubscriberState.UNSUBSCRIBED)
+
+    incident = _open(actor, {api: "major_outage"})
+
+    update = incident.updates.get()
+    got = set(Delivery.objects.filter(incident_update=update).values_list("subscriber", "channel"))
+    assert got == {(everything.pk, "email"), (api_only.pk, "email")}
+    assert web_only.pk not in {s for s, _ in got}
+    # A second call for the same update adds nothing: unique per subscriber x update x channel.
+    assert outbox.deliveries_create(update=update, component_ids=[api.pk], now=timezone.now()) == 0
+
+
+def test_maintenance_notices_reach_subscribers_of_its_components(actor: Actor) -> None:
+    database = ComponentFactory(name="Database")
+    fan = subscriber(SubscriberChannel.EMAIL, "dba@example.com", components=[database.pk])
+    now = timezone.now()
+    lifecycle.maintenance_schedule(
+        actor=actor, name="Upgrade", body="Upgrading.", components=[database],
+        scheduled_for=now + timedelta(hours=1), scheduled_until=now + timedelta(hours=2),
+    )  # fmt: skip
+    assert Delivery.objects.get().subscriber == fan
+
+
+def test_emails_arrive_with_one_click_unsubscribe_that_works(
+    actor: Actor, smtp: SmtpSink, django_capture_on_commit_callbacks, client: Client
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(3):
+        subscriber(SubscriberChannel.EMAIL, f"reader{n}@Example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = _open(actor)
+
+    assert len(smtp.messages) == 3
+    message = smtp.to("reader0@Example.com")[0]
+    assert message["Subject"] == "[Candor Demo] Checkout errors: Investigating"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = "".join(message["List-Unsubscribe"].split()).strip("<>")  # unfolded
+    assert link.startswith("https://status.example.com/subscriptions/")
+    assert f"https://status.example.com/incidents/{incident.public_id}" in message.get_payload()
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+
+    # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click, with no cookie or token.
+    path = link.removeprefix("https://status.example.com")
+    answer = client.post(path, {"List-Unsubscribe": "One-Click"})
+    assert answer.status_code == 200
+    assert Subscriber.objects.get(destination="reader0@Example.com").state == "unsubscribed"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.update_post(actor=actor, incident=incident, body="Fixed.", status="resolved")
+    assert len(smtp.to("reader0@Example.com")) == 1  # nothing after unsubscribing
+    assert len(smtp.to("reader1@Example.com")) == 2
+    # Updates of one incident thread together, and each message has its own stable id.
+    first, second = smtp.to("reader1@Example.com")
+    assert first["References"] == second["References"]
+    assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_sms_goes_through_the_twilio_sdk_with_a_status_callback(
+    actor: Actor, twilio: HttpPeer, django_capture_on_commit_callbacks, client: Client
+) -> None:  # type: ignore[no-untyped-def]
+    subscriber(SubscriberChannel.SMS, "+14155550100")
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(actor)
+
+    (request,) = twilio.requests
+    assert request["path"] == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    assert request["auth"] == (TWILIO_SID, TWILIO_TOKEN)
+    form = request["form"]
+    assert form["To"] == "+14155550100"
+    assert form["MessagingServiceSid"].startswith("MG")
+    assert form["StatusCallback"] == "https://status.example.com/notify/twilio/status"
+    assert "Checkout errors" in form["Body"] and "Reply STOP" in form["Body"]
+    delivery = Delivery.objects.get()
+    assert delivery.state == "sent" and delivery.provider_id.startswith("SM")
+
+    from twilio.request_validator import RequestValidator
+
+    params = {
+        "MessageSid": delivery.provider_id,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+    }
+    url = "https://status.example.com/notify/twilio/status"
+    forged = client.post("/notify/twilio/status", params, HTTP_X_TWILIO_SIGNATURE="forged")
+    assert forged.status_code == 403
+    signed = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    answer = client.post("/notify/twilio/status", params, HTTP_X_TWILIO_SIGNATURE=signed)
+    assert answer.status_code == 204
+    delivery.refresh_from_db()
+    assert (delivery.provider_status, delivery.state) == ("undelivered", "dead")
+
+
+def test_webhooks_are_signed_and_carry_an_idempotency_key(
+    actor: Actor, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    secrets_by_path: dict[str, str] = {}
+    receiver = webhook_receiver(lambda path: secrets_by_path[path])
+    try:
+        hook = subscriber(SubscriberChannel.WEBHOOK, f"{receiver.url}/hooks/candor")
+        secrets_by_path["/hooks/candor"] = hook.webhook_secret
+        with django_capture_on_commit_callbacks(execute=True):
+            incident = _open(actor)
+    finally:
+        receiver.stop()
+    (request,) = receiver.requests
+    assert request["verified"]
+    assert request["json"]["incident"]["id"] == incident.public_id
+    assert request["headers"]["idempotency-key"] == Delivery.objects.get().key
+    assert not signature_valid(
+        "another-secret", request["body"], request["headers"]["x-candor-signature"]
+    )
+
+
+def test_a_refusing_smtp_server_means_retries_with_backoff_then_an_open_circuit(
+    actor: Actor, smtp: SmtpSink, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(10):
+        subscriber(SubscriberChannel.EMAIL, f"r{n}@example.com")
+    smtp.refuse = "451 4.3.0 Try again later"
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(actor)
+
+    # Three failures open the circuit (CANDOR_NOTIFY_CIRCUIT_FAILURES); the rest wait.
+    states = list(Delivery.objects.values_list("state", flat=True))
+    assert states.count("failed") == 3 and states.count("pending") == 7
+    assert limits.circuit_state("email") == "open"
+    for delivery in Delivery.objects.filter(state="failed"):
+        assert 15 <= (delivery.next_attempt_at - started).total_seconds() <= 31  # 30 s, jitter
+        assert "451" in delivery.last_error
+    assert fanout.fanout_run(channel="email").stopped_by == "circuit"
+
+    # The provider recovers; once the circuit lets a probe through, everything is sent.
+    smtp.refuse = ""
+    limits.cache.delete("notify:circuit:email:open")  # the open period has passed
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        result = fanout.fanout_run(channel="email")
+    # One probe message first; its success closes the circuit and the rest follow.
+    assert result.sent == 10 and limits.circuit_state("email") == "closed"
+    assert Delivery.objects.filter(state="sent").count() == 10
+    assert sorted(m["X-Envelope-To"] for m in smtp.messages) == sorted(
+        f"r{n}@example.com" for n in range(10)
+    )
+
+
+def test_twilio_429_and_500_are_retried_and_nothing_is_lost(
+    actor: Actor, twilio: HttpPeer, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(4):
+        subscriber(SubscriberChannel.SMS, f"+1415555010{n}")
+    twilio.queue = [429, 500]
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(actor)
+    assert Delivery.objects.filter(state="sent").count() == 2
+    failed = list(Delivery.objects.filter(state="failed"))
+    assert {d.attempts for d in failed} == {1}
+    assert any("429" in d.last_error for d in failed) and any("500" in d.last_error for d in failed)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        fanout.fanout_run(channel="sms")
+    assert Delivery.objects.filter(state="sent").count() == 4
+    assert len({r["form"]["To"] for r in twilio.requests if "form" in r}) == 4
+
+
+def test_an_invalid_number_stops_the_subscription_for_good(
+    actor: Actor, twilio: HttpPeer, settings, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    stale = subscriber(SubscriberChannel.SMS, "+14155550100")
+
+    def refuse(peer: HttpPeer, request: dict) -> tuple[int, bytes]:  # type: ignore[type-arg]
+        peer.requests.append(request)
+        return 400, b'{"code": 21211, "message": "Invalid To number", "status": 400}'
+
+    twilio.answer = refuse
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(actor)
+    assert Delivery.objects.get().state == "dead"
+    stale.refresh_from_db()
+    assert stale.state == "stopped" and "21211" in stale.stopped_reason
+
+
+def test_the_sweeper_requeues_deliveries_a_dead_worker_held(actor: Actor, settings) -> None:  # type: ignore[no-untyped-def]
+    subscriber(SubscriberChannel.EMAIL, "a@example.com")
+    _open(actor)
+    claimed = fanout.deliveries_claim(channel="email", limit=10)
+    assert [d.state for d in Delivery.objects.all()] == ["sending"] and claimed
+    assert outbox.deliveries_sweep() == (0, [])  # within its lease: still the worker's
+    later = timezone.now() + timedelta(seconds=settings.CANDOR_NOTIFY_LEASE + 1)
+    assert outbox.deliveries_sweep(now=later) == (1, ["email"])
+    assert Delivery.objects.get().state == "pending"
+
+
+def test_staff_retry_sends_what_was_given_up(
+    actor: Actor, smtp: SmtpSink, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    subscriber(SubscriberChannel.EMAIL, "a@example.com")
+    incident = _open(actor)
+    Delivery.objects.update(state=DeliveryState.DEAD, attempts=8, last_error="SMTP 451")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.deliveries_retry(actor=actor, incident_update=incident.updates.get()) == 1
+    assert Delivery.objects.get().state == "sent"
+    assert len(smtp.messages) == 1
+
+
+def test_list_unsubscribe_also_offers_a_mailbox_when_one_is_configured(
+    actor: Actor, smtp: SmtpSink, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CANDOR_UNSUBSCRIBE_MAILTO = "unsubscribe@example.com"
+    subscriber(SubscriberChannel.EMAIL, "reader@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        _open(actor)
+    header = "".join(smtp.messages[0]["List-Unsubscribe"].split())
+    https, mailto = header.split(",")
+    assert https.startswith("<https://status.example.com/subscriptions/")
+    assert mailto == "<mailto:unsubscribe@example.com?subject=unsubscribe>"
+
+
+def test_a_message_the_wording_policy_now_refuses_is_never_sent(
+    actor: Actor, smtp: SmtpSink, admin: Any
+) -> None:
+    """Words approved at publishing, banned by a rule added before the fan-out reached
+    them (legal, mid-outage): those messages are not sent, and say why."""
+    subscriber(SubscriberChannel.EMAIL, "reader@example.com")
+    _open(actor)
+    approvals.rule_save(
+        actor=Actor.staff(admin, channel="console"), key="no-payments-talk",
+        kind="banned_phrase", pattern="failed payments",
+        reason="Legal: say 'checkout errors', not 'failed payments'.",
+    )  # fmt: skip
+    fanout.fanout_run(channel=SubscriberChannel.EMAIL, max_seconds=5)
+    assert smtp.messages == []
+    delivery = Delivery.objects.get()
+    assert delivery.state == DeliveryState.DEAD
+    assert delivery.last_error.startswith("refused by the wording policy: Legal: say")
+    assert Subscriber.objects.get().state == SubscriberState.CONFIRMED  # still subscribed
