@@ -2,9 +2,11 @@
 
 Claim, then act: a batch is claimed (`sending`, `claimed_at`) in one short transaction
 with SKIP LOCKED, so workers never share a delivery; no network I/O happens inside a
-transaction; each message is marked `sent` in its own commit right after the provider
-accepted it. A worker killed mid-batch leaves its unmarked deliveries `sending`, and the
-sweeper re-queues them after the lease (outbox.deliveries_sweep).
+transaction; each message goes into the sent journal (journal.py, Redis) the moment the
+provider accepted it, and the batch's marks are committed together. A worker killed
+mid-batch leaves its unmarked deliveries `sending`; the sweeper re-queues them after the
+lease (outbox.deliveries_sweep), and whoever claims them next skips those the journal
+says were sent.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from incidents import wording
@@ -31,6 +34,7 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.notify import limits
+from incidents.notify.journal import SentJournal
 from incidents.notify.render import Rendered, message_render
 from incidents.notify.transports import Sender, TransportError
 from incidents.notify.transports.email import EmailSender
@@ -86,13 +90,25 @@ def deliveries_claim(*, channel: str, limit: int) -> list[Delivery]:
         )
         if ids:
             Delivery.objects.filter(pk__in=ids).update(state=DeliveryState.SENDING, claimed_at=now)
-    return list(
-        Delivery.objects.filter(pk__in=ids)
-        .select_related(
-            "subscriber", "incident_update__incident", "maintenance_update__maintenance"
-        )
-        .order_by("pk")
+    batch = list(Delivery.objects.filter(pk__in=ids).select_related("subscriber").order_by("pk"))
+    _updates_attach(batch)
+    return batch
+
+
+def _updates_attach(batch: list[Delivery]) -> None:
+    """Load each update a batch refers to once (a batch is usually one update's), with the
+    incident or maintenance it belongs to, rather than once per delivery."""
+    incident_updates = IncidentUpdate.objects.select_related("incident").in_bulk(
+        {d.incident_update_id for d in batch if d.incident_update_id}
     )
+    maintenance_updates = MaintenanceUpdate.objects.select_related("maintenance").in_bulk(
+        {d.maintenance_update_id for d in batch if d.maintenance_update_id}
+    )
+    for delivery in batch:
+        if delivery.incident_update_id:
+            delivery.incident_update = incident_updates[delivery.incident_update_id]
+        else:
+            delivery.maintenance_update = maintenance_updates[delivery.maintenance_update_id]
 
 
 def _release(deliveries: list[Delivery]) -> None:
@@ -103,26 +119,11 @@ def _release(deliveries: list[Delivery]) -> None:
         ).update(state=DeliveryState.PENDING, claimed_at=None)
 
 
-# The hottest statement of the fan-out, once per message: written out rather than built by
-# the ORM each time, which cost more than the round trip to the database.
-_MARK_SENT = (
-    f"UPDATE {Delivery._meta.db_table} SET state = %s, sent_at = %s,"  # noqa: S608
-    " attempts = attempts + 1, provider_id = %s, last_error = '' WHERE id = %s AND state = %s"
-)
-
-
-def _mark_sent(delivery: Delivery, provider_id: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _MARK_SENT,
-            [
-                DeliveryState.SENT,
-                timezone.now(),
-                provider_id[:64],
-                delivery.pk,
-                DeliveryState.SENDING,
-            ],
-        )
+def _ours(delivery: Delivery) -> QuerySet[Delivery]:
+    """The delivery, if it is still held by this claim (journal.py: fenced marks)."""
+    return Delivery.objects.filter(
+        pk=delivery.pk, state=DeliveryState.SENDING, claimed_at=delivery.claimed_at
+    )
 
 
 def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult) -> None:
@@ -134,7 +135,7 @@ def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult
     else:
         state, result.failed = DeliveryState.FAILED, result.failed + 1
         next_at = now + timedelta(seconds=backoff(attempts))
-    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
+    _ours(delivery).update(
         state=state, attempts=attempts, next_attempt_at=next_at, last_error=str(error)[:500]
     )
     if error.permanent:
@@ -184,7 +185,7 @@ def _mark_refused(delivery: Delivery, reasons: str, result: FanoutResult) -> Non
     stays subscribed; staff see the reasons beside the delivery and may retry it once the
     policy or the update's words change."""
     result.dead += 1
-    Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING).update(
+    _ours(delivery).update(
         state=DeliveryState.DEAD,
         attempts=delivery.attempts + 1,
         next_attempt_at=timezone.now(),
@@ -217,18 +218,6 @@ def _sender(channel: str, *, fallback: bool) -> Sender:
     return WebhookSender()
 
 
-def _relaxed_commits(on: bool) -> None:
-    """Each message is marked sent in a commit of its own; waiting for each to be flushed
-    to disk would cost more than sending the message. With synchronous_commit off the
-    commit returns once it is in PostgreSQL's WAL buffers: a worker that dies loses no
-    mark (the server has it); only a crash of the database server itself may lose the
-    last fraction of a second of marks, and those messages would be sent again."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET synchronous_commit TO {'OFF' if on else 'DEFAULT'}")
-
-
 def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
     """Send due deliveries of one channel until none is left, or the deadline passes."""
     deadline = time.monotonic() + max_seconds
@@ -238,8 +227,7 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
         # Twilio is not (or no longer) configured: the texts wait, nothing is claimed.
         result.stopped_by = "disabled"
         return result
-    verdicts = _WordingVerdicts(wording.current_rules())
-    _relaxed_commits(True)
+    run = _Run(channel, result, _WordingVerdicts(wording.current_rules()), SentJournal())
     try:
         while time.monotonic() < deadline:
             provider, fallback = channel, False
@@ -269,32 +257,49 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
             batch = deliveries_claim(channel=channel, limit=granted)
             if not batch:
                 break
+            batch = run.unsent(batch)
             # The circuit may open on the way; the next round sees it, and email then
             # turns to the fallback provider (or stops, like the other channels).
             sender = _sender(channel, fallback=fallback)
-            _send_batch(channel, batch, sender, provider, result, verdicts)
+            _send_batch(run, batch, sender, provider)
         else:
             result.stopped_by = "deadline"
     except limits.StateUnavailable as exc:
         log.warning("fan-out of %s paused: Redis unreachable (%s)", channel, exc)
         result.stopped_by = "redis"
-    finally:
-        _relaxed_commits(False)
     result.more = Delivery.objects.filter(
         channel=channel, state__in=DUE, next_attempt_at__lte=timezone.now()
     ).exists()
     return result
 
 
-def _send_batch(
-    channel: str,
-    batch: list[Delivery],
-    sender: Sender,
-    provider: str,
-    result: FanoutResult,
-    verdicts: _WordingVerdicts,
-) -> bool:
-    """Send a claimed batch; False if the provider's circuit opened on the way."""
+@dataclass
+class _Run:
+    """What one fan-out run carries from batch to batch."""
+
+    channel: str
+    result: FanoutResult
+    verdicts: _WordingVerdicts
+    journal: SentJournal
+
+    def unsent(self, batch: list[Delivery]) -> list[Delivery]:
+        """The claimed deliveries that no earlier claimer had already sent."""
+        try:
+            sent = self.journal.already_sent(batch)
+        except limits.StateUnavailable:
+            _release(batch)
+            raise
+        self.result.skipped += len(sent)
+        return [d for d in batch if d.pk not in sent]
+
+
+def _send_batch(run: _Run, batch: list[Delivery], sender: Sender, provider: str) -> bool:
+    """Send a claimed batch; False if the provider's circuit opened on the way.
+
+    Each accepted message goes into the journal at once; the batch's marks are committed
+    together at the end, whatever ends it.
+    """
+    channel, result, verdicts = run.channel, run.result, run.verdicts
     try:
         for index, delivery in enumerate(batch):
             if delivery.subscriber.state != SubscriberState.CONFIRMED:
@@ -327,7 +332,7 @@ def _send_batch(
                         _release(batch[index + 1 :])
                         return False
                 continue
-            _mark_sent(delivery, provider_id)
+            run.journal.record(delivery, provider_id)
             result.sent += 1
             result.providers.add(target)
         for target in result.providers:
@@ -335,4 +340,7 @@ def _send_batch(
         result.providers.clear()
         return True
     finally:
-        sender.close()
+        try:
+            run.journal.flush()
+        finally:
+            sender.close()

@@ -38,12 +38,12 @@ return got
 """
 
 
-def _prefix() -> str:
+def redis_prefix() -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX', 'candor')}:notify"
 
 
 @memoize
-def _redis() -> redis.Redis | None:
+def redis_client() -> redis.Redis | None:
     if not settings.REDIS_URL:
         return None
     return redis.Redis.from_url(
@@ -57,12 +57,12 @@ def tokens_take(provider: str, want: int) -> int:
     The bucket refills at CANDOR_NOTIFY_RATE[provider] per second and holds one second's
     worth, so a burst never exceeds the provider's rate.
     """
-    client = _redis()
+    client = redis_client()
     if client is None:  # the embedded single-worker setup: nothing to share a bucket with
         return want
     rate = settings.CANDOR_NOTIFY_RATE.get(provider.split(":")[0], 100)
     try:
-        return int(client.eval(_BUCKET, 1, f"{_prefix()}:bucket:{provider}", rate, want))
+        return int(client.eval(_BUCKET, 1, f"{redis_prefix()}:bucket:{provider}", rate, want))
     except redis.RedisError as exc:
         raise StateUnavailable(str(exc)) from exc
 

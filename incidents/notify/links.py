@@ -6,6 +6,8 @@ public address, never at whatever host the worker happens to run on.
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -29,8 +31,18 @@ def absolute(path: str) -> str:
     return settings.CANDOR_CANONICAL_URL + path
 
 
+@cache
+def _around_token(name: str) -> tuple[str, str]:
+    """The path of a token link, before and after the token: reversed once, as the fan-out
+    makes one link per message. A token is base64url and ':', which reverse() keeps."""
+    marker = "candortoken"
+    before, after = reverse(name, args=[marker]).split(marker)
+    return before, after
+
+
 def manage_url(public_id: str) -> str:
-    return absolute(reverse("public:subscription", args=[subscriber_token(public_id)]))
+    before, after = _around_token("public:subscription")
+    return absolute(before + subscriber_token(public_id) + after)
 
 
 def unsubscribe_url(public_id: str) -> str:

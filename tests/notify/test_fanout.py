@@ -269,3 +269,22 @@ def test_a_message_the_wording_policy_now_refuses_is_never_sent(
     assert delivery.state == DeliveryState.DEAD
     assert delivery.last_error.startswith("refused by the wording policy: Legal: say")
     assert Subscriber.objects.get().state == SubscriberState.CONFIRMED  # still subscribed
+
+
+def test_the_twilio_client_reads_proxy_settings_once_and_still_honours_them(
+    monkeypatch: pytest.MonkeyPatch, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from incidents.notify.transports.sms import _HttpClient
+
+    settings.CANDOR_TWILIO_API_BASE = "https://api.twilio.com"
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = _HttpClient(timeout=10)
+    assert client.proxy["https"] == "http://proxy.internal:3128"
+    assert client.session is not None and client.session.trust_env is False
+    assert client.session.verify == "/etc/ssl/certs/ca-certificates.crt"
+
+    monkeypatch.setenv("NO_PROXY", "api.twilio.com")
+    assert "https" not in _HttpClient(timeout=10).proxy

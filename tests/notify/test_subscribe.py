@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from incidents.models import Subscriber, SubscriberChannel, SubscriberState
@@ -254,3 +255,13 @@ def test_the_unsubscribe_link_sits_beside_the_manage_link() -> None:
     # render.py builds one from the other to sign once per message; the URLs must agree.
     manage = links.manage_url("abc123def456")
     assert links.unsubscribe_url_from(manage) == links.unsubscribe_url("abc123def456")
+
+
+def test_the_manage_link_is_what_reverse_makes_of_the_token() -> None:
+    # links.py reverses the path once and puts each token in; every token must come out
+    # as reverse() would write it (signing yields base64url and ':').
+    for public_id in ("abc123def456", "0" * 12, "zzzzzzzzzzzz"):
+        token = links.subscriber_token(public_id)
+        assert links.manage_url(public_id) == links.absolute(
+            reverse("public:subscription", args=[token])
+        )
