@@ -267,6 +267,9 @@ CANDOR_INGEST_COALESCE_SECONDS = env_int("CANDOR_INGEST_COALESCE_SECONDS", 1, mi
 CANDOR_PAGE_ID = env_str("CANDOR_PAGE_ID", "candor0000pg")
 CANDOR_PAGE_NAME = env_str("CANDOR_PAGE_NAME", "Candor Demo")
 CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").rstrip("/")
+# Where the live app answers visitors, for what a static copy cannot do (subscribing). The
+# canonical URL unless that name points at a mirror or bucket (README, "Independent hosting").
+CANDOR_APP_URL = env_str("CANDOR_APP_URL", CANDOR_CANONICAL_URL).rstrip("/")
 # Seconds browsers and proxies may reuse a public response; ETags make revalidation cheap.
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
 CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)

@@ -52,24 +52,40 @@ def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-def webhook_url_check(url: str) -> None:
-    """Refuse a URL whose host resolves to an address inside our network (SSRF).
+def webhook_address(host: str) -> str:
+    """The one address a webhook to `host` may connect to.
 
-    Checked when subscribing and again before every send, since DNS can change between.
+    The host is resolved once, and refused if ANY of its addresses is inside our network
+    (unless CANDOR_WEBHOOK_ALLOW_PRIVATE): the caller must connect to the address returned
+    and look nothing up again, or a host could answer a public address to this check and
+    127.0.0.1 to the connection (DNS rebinding). Raises ValidationError when refused, and
+    OSError (socket.gaierror) or UnicodeError when the host does not resolve.
     """
-    host = urlsplit(url).hostname or ""
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    addresses = [str(info[4][0]) for info in infos]
+    if not settings.CANDOR_WEBHOOK_ALLOW_PRIVATE:
+        for address in addresses:
+            if _refused(ipaddress.ip_address(address)):
+                raise ValidationError(
+                    f"The host {host!r} resolves to a private or reserved address ({address}); "
+                    "webhooks must be reachable on the public internet."
+                )
+    return addresses[0]
+
+
+def webhook_url_check(url: str) -> None:
+    """Refuse, when subscribing, a URL whose host resolves inside our network (SSRF).
+
+    Each send checks again, on the address it connects to (transports/webhook.py), since
+    DNS can change between.
+    """
     if settings.CANDOR_WEBHOOK_ALLOW_PRIVATE:
         return
+    host = urlsplit(url).hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
+        webhook_address(host)
+    except (OSError, UnicodeError):
         raise ValidationError(f"The host {host!r} does not resolve.") from None
-    for info in infos:
-        if _refused(ipaddress.ip_address(info[4][0])):
-            raise ValidationError(
-                f"The host {host!r} resolves to a private or reserved address ({info[4][0]}); "
-                "webhooks must be reachable on the public internet."
-            )
 
 
 def webhook_normalise(value: str) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -34,7 +33,7 @@ from incidents.notify import links
 from incidents.notify.addresses import destination_normalise
 from incidents.notify.transports import TransportError
 from incidents.notify.transports.sms import sms_send, twilio_client
-from incidents.notify.transports.webhook import webhook_post
+from incidents.notify.transports.webhook import WebhookSession, webhook_post
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +167,7 @@ def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
             status_callback=False,
         )
         return "code sent"
-    with requests.Session() as session:
-        session.trust_env = False
+    with WebhookSession() as session:
         try:
             answer = webhook_post(
                 session,

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
+from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
 from incidents.public.views import history_floor
@@ -63,7 +64,8 @@ def site_urls(*, now: datetime) -> list[str]:
         month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
     urls += [reverse("public:history_atom"), reverse("public:history_rss")]
     urls.append(reverse("public:maintenance_ics"))
-    # The subscribe form is a page like the others; its POST goes to the live app.
+    # Without its form in the static copy (a mirror cannot take the POST): it sends the
+    # visitor to the live app's (CANDOR_APP_URL), which a link or bookmark may still reach.
     urls.append(reverse("public:subscribe"))
     for public_id in Incident.objects.order_by("pk").values_list("public_id", flat=True):
         urls.append(reverse("public:incident", args=[public_id]))
@@ -75,7 +77,8 @@ def site_urls(*, now: datetime) -> list[str]:
 
 class _CanonicalRequestFactory(RequestFactory):
     """Requests as if to the canonical host, which this app need not serve itself (a mirror
-    or a bucket may answer there), so the host check of ALLOWED_HOSTS is not applied."""
+    or a bucket may answer there), so the host check of ALLOWED_HOSTS is not applied.
+    They are marked as rendering the static copy (context_processors.STATIC_COPY)."""
 
     def __init__(self) -> None:
         canonical = urlsplit(settings.CANDOR_CANONICAL_URL)
@@ -84,6 +87,7 @@ class _CanonicalRequestFactory(RequestFactory):
 
     def request(self, **request: Any) -> WSGIRequest:
         made = super().request(**request)
+        made.META[STATIC_COPY] = True
         host = self.host
         made.get_host = lambda: host  # type: ignore[method-assign]
         return made

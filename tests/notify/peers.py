@@ -1,22 +1,30 @@
 """Real local peers the notification tests talk to: an SMTP server, an HTTP server that
-plays Twilio's REST API, and webhook receivers. Each runs on loopback in this process."""
+plays Twilio's REST API, and webhook receivers (plain or TLS, with a certificate from a
+throwaway CA). Each runs on loopback in this process."""
 
 from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.faults.postgres import free_port
 
@@ -61,17 +69,21 @@ class _Server(ThreadingHTTPServer):
 
 @dataclass
 class HttpPeer:
-    """A loopback HTTP server recording every request; `answer` decides each reply."""
+    """A loopback HTTP server recording every request; `answer` decides each reply.
+
+    With `tls` it speaks HTTPS with that server context."""
 
     answer: Callable[[HttpPeer, dict[str, Any]], tuple[int, bytes]]
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"
+    tls: ssl.SSLContext | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     queue: list[int] = field(default_factory=list)  # status codes to answer first
     server: _Server | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> HttpPeer:
         peer = self
@@ -94,7 +106,9 @@ class HttpPeer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = _Server(("127.0.0.1", self.port), Handler)
+        self.server = _Server((self.host, self.port), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -135,7 +149,14 @@ def twilio_double() -> HttpPeer:
     return HttpPeer(answer=answer).start()
 
 
-def webhook_receiver(secret_for: Callable[[str], str], *, echo: bool = True) -> HttpPeer:
+def webhook_receiver(
+    secret_for: Callable[[str], str],
+    *,
+    echo: bool = True,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> HttpPeer:
     """Verifies X-Candor-Signature as a subscriber's receiver would; 401 if it is wrong."""
     from incidents.notify.transports.webhook import signature_valid
 
@@ -154,4 +175,70 @@ def webhook_receiver(secret_for: Callable[[str], str], *, echo: bool = True) -> 
             return 200, json.dumps({"challenge": request["json"]["challenge"]}).encode()
         return 200, b"{}"
 
-    return HttpPeer(answer=answer).start()
+    return HttpPeer(answer=answer, port=port or free_port(), host=host, tls=tls).start()
+
+
+def tls_server_for(hostname: str, directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context whose certificate names `hostname`, issued by a throwaway CA, and
+    the CA's certificate file, for a client to trust."""
+    now = datetime.now(UTC)
+
+    def issue(
+        subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name, signer: Any
+    ) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), False
+            )
+        )
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Candor test CA")])
+    ca = (
+        issue("Candor test CA", ca_key, ca_name, ca_key)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        issue(hostname, key, ca.subject, ca_key)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = (directory / name for name in ("ca.pem", "cert.pem", "key.pem"))
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context, ca_file

@@ -394,9 +394,10 @@ def test_pages_load_no_inline_code_and_no_third_party_asset(
         for url in assets.fetched:
             assert url.startswith("/") and not url.startswith("//"), (path, url)
         for absolute in re.findall(r'(?:href|src)="(https?://[^"]*)"', html):
-            # Only the canonical link, and links people wrote in an update, leave the site.
-            assert absolute.startswith(settings.CANDOR_CANONICAL_URL) or absolute.startswith(
-                "https://example.com/"
+            # Only the canonical link, the live app's subscribe page, and links people wrote
+            # in an update leave the site.
+            assert absolute.startswith(
+                (settings.CANDOR_CANONICAL_URL, settings.CANDOR_APP_URL, "https://example.com/")
             ), (path, absolute)
 
 

@@ -60,11 +60,15 @@ class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.links: list[str] = []
+        self.forms: list[tuple[str, str]] = []  # (method, action)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
             if name in {"href", "src"} and value:
                 self.links.append(value)
+        if tag == "form":
+            found = dict(attrs)
+            self.forms.append(((found.get("method") or "get").lower(), found.get("action") or ""))
 
 
 def _read(root: Path, manifest: Manifest, path: str) -> bytes:
@@ -166,6 +170,28 @@ def test_every_link_inside_the_snapshot_resolves_inside_it(
             assert path_for_url(target.path) in files, f"{path} links to {link}"
             checked += 1
     assert checked > 20
+
+
+def test_the_copy_has_no_form_and_sends_subscribers_to_the_live_app(
+    site: dict[str, Any], tmp_path: Path, settings: Any, client: Client
+) -> None:
+    settings.CANDOR_APP_URL = "https://app.example.com"
+    snapshot = render_snapshot(tmp_path / "site")
+    pages = 0
+    for path, entry in snapshot.manifest.files.items():
+        if not entry.content_type.startswith("text/html"):
+            continue
+        parser = _Links()
+        parser.feed(_read(snapshot.root, snapshot.manifest, path).decode())
+        # A mirror serves files: a form there would post into a 405.
+        assert parser.forms == [], path
+        assert "https://app.example.com/subscribe" in parser.links, path
+        pages += 1
+    assert pages > 5 and "subscribe" in snapshot.manifest.files
+    # The live page keeps its form, posting back to the app that served it.
+    live = _Links()
+    live.feed(client.get("/subscribe").content.decode())
+    assert live.forms == [("post", "/subscribe")]
 
 
 def test_rendering_is_consistent_and_costs_no_queries_per_page(

@@ -3,6 +3,9 @@
 `X-Candor-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, as Stripe does:
 the receiver recomputes it with its secret and refuses an old t (replays).
 `Idempotency-Key` is the same on every attempt of one message.
+
+Every connection goes to the address that was checked for it (`PinnedAdapter`), so a host
+that changes its DNS answer between the check and the connection reaches nothing inside.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from requests.adapters import HTTPAdapter
 
 from incidents.models import Delivery, IncidentUpdate
-from incidents.notify.addresses import webhook_url_check
+from incidents.notify.addresses import webhook_address
 from incidents.notify.render import Rendered
 from incidents.notify.transports import TransportError
 
@@ -47,13 +51,53 @@ def provider_for(url: str) -> str:
     return f"webhook:{urlsplit(url).hostname}"
 
 
+class PinnedAdapter(HTTPAdapter):
+    """Resolves the URL's host once (`webhook_address`, which refuses private addresses)
+    and connects to exactly that address.
+
+    The URL keeps its hostname, so the Host header, the TLS server name (SNI) and the
+    certificate check all use the name; only the TCP connection is pinned. urllib3 keeps
+    one pool per address and server name, so a pool never serves another host.
+    """
+
+    def build_connection_pool_key_attributes(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        cert: str | tuple[str, str] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        name = host_params["host"]
+        try:
+            host_params["host"] = webhook_address(name)
+        except OSError as exc:
+            raise requests.ConnectionError(f"{name!r} does not resolve", request=request) from exc
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = name
+        return host_params, pool_kwargs
+
+    def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
+        # Without it urllib3 would write the pinned address into Host.
+        netloc = urlsplit(request.url or "").netloc.rpartition("@")[2]
+        request.headers.setdefault("Host", netloc)
+
+
+class WebhookSession(requests.Session):
+    """Pinned connections, and no proxy from the environment in between."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trust_env = False
+        adapter = PinnedAdapter()
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+
 def webhook_post(
-    session: requests.Session, *, url: str, secret: str, payload: dict[str, Any], key: str
+    session: WebhookSession, *, url: str, secret: str, payload: dict[str, Any], key: str
 ) -> requests.Response:
-    try:
-        webhook_url_check(url)  # DNS may have moved the host since it subscribed
-    except ValidationError as exc:
-        raise TransportError(exc.messages[0], permanent=True) from exc
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -69,6 +113,8 @@ def webhook_post(
             timeout=settings.CANDOR_WEBHOOK_TIMEOUT,
             allow_redirects=False,  # a redirect could lead inside our network
         )
+    except ValidationError as exc:  # DNS moved the host inside since it subscribed
+        raise TransportError(exc.messages[0], permanent=True) from exc
     except requests.RequestException as exc:
         raise TransportError(f"Webhook unreachable: {type(exc).__name__}") from exc
 
@@ -94,8 +140,7 @@ def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
 
 class WebhookSender:
     def __init__(self) -> None:
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxy from the environment in between
+        self.session = WebhookSession()
 
     def send(self, delivery: Delivery, rendered: Rendered) -> str:
         subscriber = delivery.subscriber
