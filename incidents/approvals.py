@@ -1,5 +1,5 @@
-"""Writing and approving words: template versions, custom texts, the policy's rules, and
-the after-the-fact review of emergency overrides. Also: whether words may be published.
+"""Writing and approving words: template versions, custom texts and the policy's rules.
+Also: whether words may be published. (Emergency overrides are in overrides.py.)
 
 The approval rules: a template version needs the approvals CANDOR_TEMPLATE_APPROVALS names
 (by default one legal and one support approver), a custom text those of
@@ -32,7 +32,6 @@ from incidents.models import (
     Incident,
     Maintenance,
     MessageTemplate,
-    OverrideReview,
     Phase,
     RuleKind,
     TemplateVersion,
@@ -42,7 +41,7 @@ from incidents.models import (
 ANY = "any"
 
 
-def _require(actor: Actor, permission: str) -> None:
+def require_permission(actor: Actor, permission: str) -> None:
     """Services that only staff perform check the permission themselves, whatever the
     channel; system actors (beat, demo data, migrations) act on the operator's behalf."""
     if actor.user is not None and not actor.user.has_perm(permission):
@@ -156,7 +155,7 @@ def template_version_submit(
     Submitted words are final; approvers approve exactly these, and a change is a new
     version that needs its own approvals.
     """
-    _require(actor, roles.WRITE_TEMPLATES)
+    require_permission(actor, roles.WRITE_TEMPLATES)
     if actor.user is None:
         raise PermissionError("templates are written by a person")
     now = now or timezone.now()
@@ -215,7 +214,7 @@ def custom_text_request(
     now: datetime | None = None,
 ) -> CustomTextRequest:
     """Ask an approver to approve words for one occasion; they are emailed at once."""
-    _require(actor, roles.POST_UPDATES)
+    require_permission(actor, roles.POST_UPDATES)
     if actor.user is None:
         raise PermissionError("custom text is written by a person")
     now = now or timezone.now()
@@ -270,7 +269,7 @@ def approval_give(
     now: datetime | None = None,
 ) -> Approval:
     """One approver's yes. Refused for their own words, twice, or without the role."""
-    _require(actor, roles.APPROVE_WORDING)
+    require_permission(actor, roles.APPROVE_WORDING)
     subject = version or custom_text
     if subject is None or actor.user is None:
         raise PermissionError("an approval is a person's, for a version or a custom text")
@@ -330,7 +329,7 @@ def rule_save(
     now: datetime | None = None,
 ) -> WordingRule:
     """Write the next version of a rule (the first, for a new key). Older versions stay."""
-    _require(actor, roles.MANAGE_POLICY)
+    require_permission(actor, roles.MANAGE_POLICY)
     now = now or timezone.now()
     candidate = WordingRule(
         key=key,
@@ -385,79 +384,13 @@ def _check_rule(rule: WordingRule) -> None:
         raise ValidationError({"limit": ["A limit is required."]})
 
 
-# -- overrides ------------------------------------------------------------------------------
-
-
-def override_record(
-    *,
-    actor: Actor,
-    reason: str,
-    body: str,
-    phase: str,
-    target: Incident | Maintenance,
-    now: datetime,
-) -> Basis:
-    """An Admin's emergency publication of unapproved words: audited, queued for review.
-    Runs inside the caller's transaction, so it exists exactly when the update does."""
-    if actor.user is None or not actor.user.has_perm(roles.OVERRIDE_WORDING):
-        raise PermissionError("only an Admin may override the wording policy")
-    if not reason.strip():
-        raise ValidationError({"override_reason": ["An override needs a reason."]})
-    review = OverrideReview.objects.create(
-        phase=phase,
-        body=body,
-        reason=reason.strip(),
-        target_type=type(target).__name__.lower(),
-        target_id=target.public_id,
-        actor_label=actor.label,
-        at=now,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.WORDING_OVERRIDDEN,
-        target=target,
-        summary=f"Overrode the wording policy: {reason.strip()}",
-        at=now,
-        data={"review": review.public_id, "phase": phase},
-    )
-    return Basis("override", review.public_id)
-
-
-def override_review_close(
-    *, actor: Actor, review: OverrideReview, note: str, now: datetime | None = None
-) -> OverrideReview:
-    """The mandatory after-the-fact review, by an approver who did not override."""
-    _require(actor, roles.APPROVE_WORDING)
-    if not note.strip():
-        raise ValidationError({"note": ["Say what the review found."]})
-    now = now or timezone.now()
-    with transaction.atomic():
-        review = OverrideReview.objects.select_for_update().get(pk=review.pk)
-        if review.reviewed_at is not None:
-            raise ValidationError({"note": ["This override was already reviewed."]})
-        if review.actor_label == actor.label:
-            raise ValidationError({"note": ["Nobody reviews their own override."]})
-        review.reviewed_by = actor.user
-        review.reviewed_at = now
-        review.review_note = note.strip()
-        review.save()
-        audit_record(
-            actor=actor,
-            action=AuditAction.OVERRIDE_REVIEWED,
-            target=review,
-            summary=f"Reviewed override {review.public_id}",
-            at=now,
-        )
-    return review
-
-
 # -- roles ----------------------------------------------------------------------------------
 
 
 def roles_set(
     *, actor: Actor, user: User, role_names: Iterable[str], now: datetime | None = None
 ) -> None:
-    _require(actor, roles.MANAGE_ROLES)
+    require_permission(actor, roles.MANAGE_ROLES)
     wanted = sorted(set(role_names))
     unknown = [name for name in wanted if name not in roles.ROLES]
     if unknown:

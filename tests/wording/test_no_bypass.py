@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import approvals, lifecycle, roles
+from incidents import approvals, lifecycle, overrides, roles
 from incidents.audit import Actor
 from incidents.lifecycle import NOT_APPROVED
 from incidents.models import (
@@ -214,8 +214,8 @@ def test_an_admin_override_publishes_is_audited_and_queued_for_review(
     admin.groups.add(*Group.objects.filter(name=roles.APPROVER_SUPPORT))  # she may review...
     ada = Actor.staff(User.objects.get(pk=admin.pk), channel="console")  # (fresh permissions)
     with pytest.raises(ValidationError, match="their own override"):  # ...but not her own
-        approvals.override_review_close(actor=ada, review=review, note="Fine.")
-    approvals.override_review_close(
+        overrides.override_review_close(actor=ada, review=review, note="Fine.")
+    overrides.override_review_close(
         actor=Actor.staff(legal, channel="console"), review=review, note="Acceptable."
     )
     review.refresh_from_db()

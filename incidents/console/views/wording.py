@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, roles, wording
+from incidents import approvals, overrides, roles, wording
 from incidents.console.forms.wording import ReviewForm, RolesForm, RuleForm, TemplateForm
 from incidents.console.views.base import (
     apply_errors,
@@ -209,7 +209,7 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
                 review_form = ReviewForm(request.POST)
                 if not review_form.is_valid():
                     raise ValidationError(review_form.errors)
-                approvals.override_review_close(
+                overrides.override_review_close(
                     actor=actor, review=review, note=review_form.cleaned_data["note"]
                 )
         except ValidationError as error:
