@@ -4,7 +4,8 @@ Also: whether words may be published. (Emergency overrides are in overrides.py.)
 The approval rules: a template version needs the approvals CANDOR_TEMPLATE_APPROVALS names
 (by default one legal and one support approver), a custom text those of
 CANDOR_CUSTOM_TEXT_APPROVALS (by default one approver of either kind); nobody approves
-their own words, and nobody counts twice.
+their own words, and nobody counts twice. Any one approver may reject words instead, with
+a reason: rejected words are never approved.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from django.utils import timezone
 from incidents import roles, wording
 from incidents.audit import Actor, audit_record
 from incidents.models import (
-    Approval,
     AuditAction,
     Channel,
     CustomTextRequest,
@@ -62,15 +62,24 @@ def approvals_satisfied(qualifiers: Iterable[str], required: Sequence[str]) -> b
 
 
 def version_approved(version: TemplateVersion) -> bool:
-    return approvals_satisfied(
+    """Approved enough, and never rejected (so changing the required approvals later
+    cannot turn rejected words into approved ones). Prefetch "approvals", "rejections"."""
+    return not version.rejections.all() and approvals_satisfied(
         (a.qualifier for a in version.approvals.all()), settings.CANDOR_TEMPLATE_APPROVALS
     )
 
 
 def custom_text_approved(request: CustomTextRequest) -> bool:
-    return approvals_satisfied(
+    """As version_approved, for custom text."""
+    return not request.rejections.all() and approvals_satisfied(
         (a.qualifier for a in request.approvals.all()), settings.CANDOR_CUSTOM_TEXT_APPROVALS
     )
+
+
+def words_approved(words: TemplateVersion | CustomTextRequest) -> bool:
+    if isinstance(words, TemplateVersion):
+        return version_approved(words)
+    return custom_text_approved(words)
 
 
 def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:
@@ -79,7 +88,7 @@ def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVers
     versions = (
         TemplateVersion.objects.filter(template__phase=phase, template__channel=channel)
         .select_related("template")
-        .prefetch_related("approvals")
+        .prefetch_related("approvals", "rejections")
         .order_by("template__name", "template_id", "-number")
     )
     usable: dict[int, TemplateVersion] = {}
@@ -122,7 +131,7 @@ def approved_basis(
         Q(incident=incident, maintenance=maintenance) | Q(incident=None, maintenance=None),
         phase=phase,
         body=wording.normal_text(body),
-    ).prefetch_related("approvals")
+    ).prefetch_related("approvals", "rejections")
     for request in requests:
         if custom_text_approved(request):
             return Basis("custom_text", request.public_id)
@@ -255,60 +264,6 @@ def approver_emails() -> list[str]:
         is_active=True, groups__name__in=roles.APPROVER_QUALIFIER, email__gt=""
     ).distinct()
     return sorted(u.email for u in users)
-
-
-# -- approving ------------------------------------------------------------------------------
-
-
-def approval_give(
-    *,
-    actor: Actor,
-    version: TemplateVersion | None = None,
-    custom_text: CustomTextRequest | None = None,
-    qualifier: str = "",
-    now: datetime | None = None,
-) -> Approval:
-    """One approver's yes. Refused for their own words, twice, or without the role."""
-    require_permission(actor, roles.APPROVE_WORDING)
-    subject = version or custom_text
-    if subject is None or actor.user is None:
-        raise PermissionError("an approval is a person's, for a version or a custom text")
-    held = roles.qualifiers(actor.user)
-    if not held:
-        raise PermissionError(f"{actor.label} is not an approver")
-    qualifier = qualifier or held[0]
-    if qualifier not in held:
-        raise ValidationError({"qualifier": [f"You do not approve as {qualifier}."]})
-    if subject.author_id == actor.user.pk:
-        raise ValidationError({"approval": ["Nobody approves their own words."]})
-    if subject.approvals.filter(approver=actor.user).exists():
-        raise ValidationError({"approval": ["You have already approved these words."]})
-    now = now or timezone.now()
-    with transaction.atomic():
-        approval = Approval.objects.create(
-            template_version=version,
-            custom_text=custom_text,
-            approver=actor.user,
-            qualifier=qualifier,
-            at=now,
-        )
-        if version is not None:
-            audit_record(
-                actor=actor,
-                action=AuditAction.TEMPLATE_VERSION_APPROVED,
-                target=version.template,
-                summary=f"Approved {version.template.name!r} v{version.number} as {qualifier}",
-                at=now,
-            )
-        elif custom_text is not None:
-            audit_record(
-                actor=actor,
-                action=AuditAction.CUSTOM_TEXT_APPROVED,
-                target=custom_text,
-                summary=f"Approved custom {custom_text.phase} text as {qualifier}",
-                at=now,
-            )
-    return approval
 
 
 # -- the policy -----------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class AuditAction(models.TextChoices):
     PROPOSAL_DISMISSED = "proposal.dismissed", "Proposal dismissed"
     SUBSCRIBERS_IMPORTED = "subscribers.imported", "Subscribers imported"
     NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
+    TEMPLATE_VERSION_REJECTED = "template.rejected", "Template version rejected"
+    CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
