@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from base64 import b32encode
+from unittest import mock
 
+import segno
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -59,6 +62,22 @@ def test_a_recovery_code_works_once(responder: User) -> None:
     assert _sign_in(client, code=codes[0]) == "/console/"
     client.logout()
     assert "not valid" in _sign_in(client, code=codes[0])
+
+
+def test_the_setup_page_shows_the_key_as_an_inline_qr_code_and_in_writing(
+    console: Client, responder: User
+) -> None:
+    with mock.patch("segno.make", wraps=segno.make) as make:
+        page = console.get(reverse("console:two_factor")).content.decode()
+
+    device = TOTPDevice.objects.get(user=responder, confirmed=False)
+    [call] = make.call_args_list
+    assert call.args[0] == device.config_url
+    assert '<div class="qr" role="img"' in page and "<svg" in page
+    assert "<img" not in page  # drawn in the page: nothing fetched, nothing sent elsewhere
+    assert device.config_url not in page.split("<svg")[1].split("</svg>")[0]
+    secret = b32encode(device.bin_key).decode()
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in page
 
 
 def test_enrolment_refuses_a_wrong_code(console: Client, responder: User) -> None:
