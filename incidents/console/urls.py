@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern] = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("two-factor/", auth.two_factor, name="two_factor"),
+    path("two-factor/recovery-codes/", auth.recovery_codes, name="recovery_codes"),
     path("", dashboard.dashboard, name="dashboard"),
     path("incidents/", incidents.incident_list, name="incident_list"),
     path("incidents/new/", incidents.incident_new, name="incident_new"),

@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
     TEMPLATE_VERSION_REJECTED = "template.rejected", "Template version rejected"
     CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"
+    RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
