@@ -41,13 +41,6 @@ from incidents.models import (
 ANY = "any"
 
 
-def require_permission(actor: Actor, permission: str) -> None:
-    """Services that only staff perform check the permission themselves, whatever the
-    channel; system actors (beat, demo data, migrations) act on the operator's behalf."""
-    if actor.user is not None and not actor.user.has_perm(permission):
-        raise PermissionError(f"{actor.label} lacks {permission}")
-
-
 def approvals_satisfied(qualifiers: Iterable[str], required: Sequence[str]) -> bool:
     """Whether approvals with these qualifiers (one per approver) meet `required`, where
     "any" is met by an approver of any kind not already counted for a named one."""
@@ -164,7 +157,7 @@ def template_version_submit(
     Submitted words are final; approvers approve exactly these, and a change is a new
     version that needs its own approvals.
     """
-    require_permission(actor, roles.WRITE_TEMPLATES)
+    roles.require_permission(actor, roles.WRITE_TEMPLATES)
     if actor.user is None:
         raise PermissionError("templates are written by a person")
     now = now or timezone.now()
@@ -223,7 +216,7 @@ def custom_text_request(
     now: datetime | None = None,
 ) -> CustomTextRequest:
     """Ask an approver to approve words for one occasion; they are emailed at once."""
-    require_permission(actor, roles.POST_UPDATES)
+    roles.require_permission(actor, roles.POST_UPDATES)
     if actor.user is None:
         raise PermissionError("custom text is written by a person")
     now = now or timezone.now()
@@ -284,7 +277,7 @@ def rule_save(
     now: datetime | None = None,
 ) -> WordingRule:
     """Write the next version of a rule (the first, for a new key). Older versions stay."""
-    require_permission(actor, roles.MANAGE_POLICY)
+    roles.require_permission(actor, roles.MANAGE_POLICY)
     now = now or timezone.now()
     candidate = WordingRule(
         key=key,
@@ -345,7 +338,7 @@ def _check_rule(rule: WordingRule) -> None:
 def roles_set(
     *, actor: Actor, user: User, role_names: Iterable[str], now: datetime | None = None
 ) -> None:
-    require_permission(actor, roles.MANAGE_ROLES)
+    roles.require_permission(actor, roles.MANAGE_ROLES)
     wanted = sorted(set(role_names))
     unknown = [name for name in wanted if name not in roles.ROLES]
     if unknown:

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approvals import require_permission, words_approved
+from incidents.approvals import words_approved
 from incidents.audit import Actor, audit_record
 from incidents.models import Approval, AuditAction, CustomTextRequest, Rejection, TemplateVersion
 
@@ -30,7 +30,7 @@ def _decider(
 ) -> tuple[User, str]:
     """Who decides, and as which approver kind. A yes and a no follow one rule: an
     approver, as a kind they hold, never on their own words."""
-    require_permission(actor, roles.APPROVE_WORDING)
+    roles.require_permission(actor, roles.APPROVE_WORDING)
     if subject is None or actor.user is None:
         raise PermissionError(f"only a person may {verb}, and a version or a custom text")
     held = roles.qualifiers(actor.user)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approvals import Basis, require_permission
+from incidents.approvals import Basis
 from incidents.audit import Actor, audit_record
 from incidents.models import AuditAction, Incident, Maintenance, OverrideReview
 
@@ -54,7 +54,7 @@ def override_review_close(
     *, actor: Actor, review: OverrideReview, note: str, now: datetime | None = None
 ) -> OverrideReview:
     """The mandatory after-the-fact review, by an approver who did not override."""
-    require_permission(actor, roles.APPROVE_WORDING)
+    roles.require_permission(actor, roles.APPROVE_WORDING)
     if not note.strip():
         raise ValidationError({"note": ["Say what the review found."]})
     now = now or timezone.now()

@@ -55,6 +55,7 @@ urlpatterns: list[URLPattern] = [
     path("sources/new/", ingest.source_new, name="source_new"),
     path("sources/<slug:name>/", ingest.source_detail, name="source_detail"),
     path("sources/<slug:name>/rotate/", ingest.source_rotate, name="source_rotate"),
+    path("sources/<slug:name>/delete/", ingest.source_delete, name="source_delete"),
     path("sources/<slug:name>/rules/", ingest.rule_add, name="rule_add"),
     path(
         "sources/<slug:name>/rules/<str:rule_id>/remove/",

@@ -43,6 +43,7 @@ class AuditAction(models.TextChoices):
     TEMPLATE_VERSION_REJECTED = "template.rejected", "Template version rejected"
     CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"
     RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
+    SOURCE_DELETED = "source.deleted", "Monitor source deleted"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

@@ -76,6 +76,7 @@ class StaffRole(models.Model):
             ("override_wording", "Publish unapproved text in an emergency"),
             ("manage_policy", "Edit the wording policy"),
             ("manage_roles", "Assign roles to staff"),
+            ("remove_sources", "Delete monitor sources"),
         ]
 
     def __str__(self) -> str:

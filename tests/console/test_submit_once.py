@@ -261,6 +261,7 @@ WRITES |= {
     ),
     "source_detail": _on_source("source_detail", _SOURCE_SETTINGS),
     "source_rotate": _on_source("source_rotate", {}),
+    "source_delete": _on_source("source_delete", {}),
     "rule_add": _on_source("rule_add", {"kind": "service", "position": "0"}),
     "rule_remove": _on_source("rule_remove", {}, rule=True),
     "proposal_decide": _proposal,

@@ -74,6 +74,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/sources/",
         "/console/sources/new/",
         "/console/sources/prom/",
+        "/console/sources/prom/delete/",
         "/console/signals/",
         "/console/signals/?unmatched=1",
         "/console/proposals/",

@@ -1,4 +1,5 @@
-"""Rejections of submitted words: write-once like the approvals (0006's trigger function)."""
+"""Rejections of submitted words, write-once like the approvals (0006's trigger function);
+and the permission to delete monitor sources, which Admins hold."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -11,9 +12,24 @@ CREATE TRIGGER incidents_rejection_write_once BEFORE UPDATE OR DELETE ON inciden
 """
 
 
+REMOVE_SOURCES = ("remove_sources", "Delete monitor sources")
+
+
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(TRIGGER)
+    # As 0006 did for the other permissions: post_migrate would create it only after
+    # every migration, too late to grant it here.
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+    content_type, _ = ContentType.objects.get_or_create(app_label="incidents", model="staffrole")
+    codename, name = REMOVE_SOURCES
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type, codename=codename, defaults={"name": name}
+    )
+    admin, _ = Group.objects.get_or_create(name="Admin")
+    admin.permissions.add(permission)
 
 
 def backward(apps, schema_editor):
@@ -21,12 +37,17 @@ def backward(apps, schema_editor):
         schema_editor.execute(
             "DROP TRIGGER IF EXISTS incidents_rejection_write_once ON incidents_rejection;"
         )
+    apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label="incidents", codename=REMOVE_SOURCES[0]
+    ).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("incidents", "0031_audit_actions_notify"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -97,6 +118,23 @@ class Migration(migrations.Migration):
                     models.UniqueConstraint(
                         fields=("custom_text",), name="rejection_once_per_custom_text"
                     ),
+                ],
+            },
+        ),
+        migrations.AlterModelOptions(
+            name="staffrole",
+            options={
+                "default_permissions": (),
+                "managed": False,
+                "permissions": [
+                    ("post_updates", "Open incidents, post updates, run maintenance"),
+                    ("manage_components", "Create and edit components and groups"),
+                    ("write_templates", "Write message templates"),
+                    ("approve_wording", "Approve templates and custom text"),
+                    ("override_wording", "Publish unapproved text in an emergency"),
+                    ("manage_policy", "Edit the wording policy"),
+                    ("manage_roles", "Assign roles to staff"),
+                    ("remove_sources", "Delete monitor sources"),
                 ],
             },
         ),
