@@ -1,10 +1,11 @@
-"""Writing and approving words: template versions, custom texts, the policy's rules, and
-the after-the-fact review of emergency overrides. Also: whether words may be published.
+"""Writing and approving words: template versions, custom texts and the policy's rules.
+Also: whether words may be published. (Emergency overrides are in overrides.py.)
 
 The approval rules: a template version needs the approvals CANDOR_TEMPLATE_APPROVALS names
 (by default one legal and one support approver), a custom text those of
 CANDOR_CUSTOM_TEXT_APPROVALS (by default one approver of either kind); nobody approves
-their own words, and nobody counts twice.
+their own words, and nobody counts twice. Any one approver may reject words instead, with
+a reason: rejected words are never approved.
 """
 
 from __future__ import annotations
@@ -25,14 +26,12 @@ from django.utils import timezone
 from incidents import roles, wording
 from incidents.audit import Actor, audit_record
 from incidents.models import (
-    Approval,
     AuditAction,
     Channel,
     CustomTextRequest,
     Incident,
     Maintenance,
     MessageTemplate,
-    OverrideReview,
     Phase,
     RuleKind,
     TemplateVersion,
@@ -40,13 +39,6 @@ from incidents.models import (
 )
 
 ANY = "any"
-
-
-def _require(actor: Actor, permission: str) -> None:
-    """Services that only staff perform check the permission themselves, whatever the
-    channel; system actors (beat, demo data, migrations) act on the operator's behalf."""
-    if actor.user is not None and not actor.user.has_perm(permission):
-        raise PermissionError(f"{actor.label} lacks {permission}")
 
 
 def approvals_satisfied(qualifiers: Iterable[str], required: Sequence[str]) -> bool:
@@ -63,15 +55,24 @@ def approvals_satisfied(qualifiers: Iterable[str], required: Sequence[str]) -> b
 
 
 def version_approved(version: TemplateVersion) -> bool:
-    return approvals_satisfied(
+    """Approved enough, and never rejected (so changing the required approvals later
+    cannot turn rejected words into approved ones). Prefetch "approvals", "rejections"."""
+    return not version.rejections.all() and approvals_satisfied(
         (a.qualifier for a in version.approvals.all()), settings.CANDOR_TEMPLATE_APPROVALS
     )
 
 
 def custom_text_approved(request: CustomTextRequest) -> bool:
-    return approvals_satisfied(
+    """As version_approved, for custom text."""
+    return not request.rejections.all() and approvals_satisfied(
         (a.qualifier for a in request.approvals.all()), settings.CANDOR_CUSTOM_TEXT_APPROVALS
     )
+
+
+def words_approved(words: TemplateVersion | CustomTextRequest) -> bool:
+    if isinstance(words, TemplateVersion):
+        return version_approved(words)
+    return custom_text_approved(words)
 
 
 def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:
@@ -80,7 +81,7 @@ def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVers
     versions = (
         TemplateVersion.objects.filter(template__phase=phase, template__channel=channel)
         .select_related("template")
-        .prefetch_related("approvals")
+        .prefetch_related("approvals", "rejections")
         .order_by("template__name", "template_id", "-number")
     )
     usable: dict[int, TemplateVersion] = {}
@@ -123,7 +124,7 @@ def approved_basis(
         Q(incident=incident, maintenance=maintenance) | Q(incident=None, maintenance=None),
         phase=phase,
         body=wording.normal_text(body),
-    ).prefetch_related("approvals")
+    ).prefetch_related("approvals", "rejections")
     for request in requests:
         if custom_text_approved(request):
             return Basis("custom_text", request.public_id)
@@ -156,7 +157,7 @@ def template_version_submit(
     Submitted words are final; approvers approve exactly these, and a change is a new
     version that needs its own approvals.
     """
-    _require(actor, roles.WRITE_TEMPLATES)
+    roles.require_permission(actor, roles.WRITE_TEMPLATES)
     if actor.user is None:
         raise PermissionError("templates are written by a person")
     now = now or timezone.now()
@@ -215,7 +216,7 @@ def custom_text_request(
     now: datetime | None = None,
 ) -> CustomTextRequest:
     """Ask an approver to approve words for one occasion; they are emailed at once."""
-    _require(actor, roles.POST_UPDATES)
+    roles.require_permission(actor, roles.POST_UPDATES)
     if actor.user is None:
         raise PermissionError("custom text is written by a person")
     now = now or timezone.now()
@@ -258,60 +259,6 @@ def approver_emails() -> list[str]:
     return sorted(u.email for u in users)
 
 
-# -- approving ------------------------------------------------------------------------------
-
-
-def approval_give(
-    *,
-    actor: Actor,
-    version: TemplateVersion | None = None,
-    custom_text: CustomTextRequest | None = None,
-    qualifier: str = "",
-    now: datetime | None = None,
-) -> Approval:
-    """One approver's yes. Refused for their own words, twice, or without the role."""
-    _require(actor, roles.APPROVE_WORDING)
-    subject = version or custom_text
-    if subject is None or actor.user is None:
-        raise PermissionError("an approval is a person's, for a version or a custom text")
-    held = roles.qualifiers(actor.user)
-    if not held:
-        raise PermissionError(f"{actor.label} is not an approver")
-    qualifier = qualifier or held[0]
-    if qualifier not in held:
-        raise ValidationError({"qualifier": [f"You do not approve as {qualifier}."]})
-    if subject.author_id == actor.user.pk:
-        raise ValidationError({"approval": ["Nobody approves their own words."]})
-    if subject.approvals.filter(approver=actor.user).exists():
-        raise ValidationError({"approval": ["You have already approved these words."]})
-    now = now or timezone.now()
-    with transaction.atomic():
-        approval = Approval.objects.create(
-            template_version=version,
-            custom_text=custom_text,
-            approver=actor.user,
-            qualifier=qualifier,
-            at=now,
-        )
-        if version is not None:
-            audit_record(
-                actor=actor,
-                action=AuditAction.TEMPLATE_VERSION_APPROVED,
-                target=version.template,
-                summary=f"Approved {version.template.name!r} v{version.number} as {qualifier}",
-                at=now,
-            )
-        elif custom_text is not None:
-            audit_record(
-                actor=actor,
-                action=AuditAction.CUSTOM_TEXT_APPROVED,
-                target=custom_text,
-                summary=f"Approved custom {custom_text.phase} text as {qualifier}",
-                at=now,
-            )
-    return approval
-
-
 # -- the policy -----------------------------------------------------------------------------
 
 
@@ -330,7 +277,7 @@ def rule_save(
     now: datetime | None = None,
 ) -> WordingRule:
     """Write the next version of a rule (the first, for a new key). Older versions stay."""
-    _require(actor, roles.MANAGE_POLICY)
+    roles.require_permission(actor, roles.MANAGE_POLICY)
     now = now or timezone.now()
     candidate = WordingRule(
         key=key,
@@ -385,79 +332,13 @@ def _check_rule(rule: WordingRule) -> None:
         raise ValidationError({"limit": ["A limit is required."]})
 
 
-# -- overrides ------------------------------------------------------------------------------
-
-
-def override_record(
-    *,
-    actor: Actor,
-    reason: str,
-    body: str,
-    phase: str,
-    target: Incident | Maintenance,
-    now: datetime,
-) -> Basis:
-    """An Admin's emergency publication of unapproved words: audited, queued for review.
-    Runs inside the caller's transaction, so it exists exactly when the update does."""
-    if actor.user is None or not actor.user.has_perm(roles.OVERRIDE_WORDING):
-        raise PermissionError("only an Admin may override the wording policy")
-    if not reason.strip():
-        raise ValidationError({"override_reason": ["An override needs a reason."]})
-    review = OverrideReview.objects.create(
-        phase=phase,
-        body=body,
-        reason=reason.strip(),
-        target_type=type(target).__name__.lower(),
-        target_id=target.public_id,
-        actor_label=actor.label,
-        at=now,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.WORDING_OVERRIDDEN,
-        target=target,
-        summary=f"Overrode the wording policy: {reason.strip()}",
-        at=now,
-        data={"review": review.public_id, "phase": phase},
-    )
-    return Basis("override", review.public_id)
-
-
-def override_review_close(
-    *, actor: Actor, review: OverrideReview, note: str, now: datetime | None = None
-) -> OverrideReview:
-    """The mandatory after-the-fact review, by an approver who did not override."""
-    _require(actor, roles.APPROVE_WORDING)
-    if not note.strip():
-        raise ValidationError({"note": ["Say what the review found."]})
-    now = now or timezone.now()
-    with transaction.atomic():
-        review = OverrideReview.objects.select_for_update().get(pk=review.pk)
-        if review.reviewed_at is not None:
-            raise ValidationError({"note": ["This override was already reviewed."]})
-        if review.actor_label == actor.label:
-            raise ValidationError({"note": ["Nobody reviews their own override."]})
-        review.reviewed_by = actor.user
-        review.reviewed_at = now
-        review.review_note = note.strip()
-        review.save()
-        audit_record(
-            actor=actor,
-            action=AuditAction.OVERRIDE_REVIEWED,
-            target=review,
-            summary=f"Reviewed override {review.public_id}",
-            at=now,
-        )
-    return review
-
-
 # -- roles ----------------------------------------------------------------------------------
 
 
 def roles_set(
     *, actor: Actor, user: User, role_names: Iterable[str], now: datetime | None = None
 ) -> None:
-    _require(actor, roles.MANAGE_ROLES)
+    roles.require_permission(actor, roles.MANAGE_ROLES)
     wanted = sorted(set(role_names))
     unknown = [name for name in wanted if name not in roles.ROLES]
     if unknown:

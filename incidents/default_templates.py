@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from incidents import approvals
+from incidents import approvals, decisions
 from incidents.audit import Actor
 from incidents.models import Channel, Phase, TemplateVersion
 
@@ -83,6 +83,6 @@ def default_templates_install(
             actor=author, name=name, phase=phase, channel=channel, body=body, now=now
         )
         for approver in approvers:
-            approvals.approval_give(actor=approver, version=version, now=now)
+            decisions.approval_give(actor=approver, version=version, now=now)
         versions.append(version)
     return versions

@@ -9,7 +9,7 @@ Every public update's words must be approved — a rendering of an approved temp
 its phase, or a custom text an approver approved for this occasion — and pass the wording
 policy (incidents/wording.py); otherwise the call raises wording.WordingRefused with the
 itemised violations. An Admin may override in an emergency, giving a reason: the override
-is audited and queued for review (approvals.override_record).
+is audited and queued for review (overrides.override_record).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import approvals, cadence, wording
+from incidents import approvals, cadence, overrides, wording
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -122,7 +122,7 @@ def _words_check(
     """Why these words may be published; None when an override will say so instead.
 
     Raises WordingRefused, listing every violation, when the words are not approved or
-    break the policy. An override skips both checks; approvals.override_record, called in
+    break the policy. An override skips both checks; overrides.override_record, called in
     the writing transaction, verifies the Admin and records it.
     """
     if override_reason:
@@ -153,7 +153,7 @@ def _words_record(
 ) -> dict[str, str]:
     """The basis to keep in the audit event; records the override when there is one."""
     if basis is None:
-        basis = approvals.override_record(
+        basis = overrides.override_record(
             actor=actor, reason=override_reason, body=body, phase=phase, target=target, now=now
         )
     return basis.as_dict()

@@ -1,7 +1,7 @@
 """Staff roles: Django groups holding the console's permissions (models.StaffRole).
 
-Migration 0005 creates these groups with these permissions; Admins assign them in the
-console. A superuser holds every permission, as Django has it.
+Migration 0006 creates these groups with these permissions (0032 adds remove_sources to
+Admin); Admins assign them in the console. A superuser holds every permission, as Django has it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from incidents.models import Qualifier
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from incidents.audit import Actor
 
 RESPONDER = "Responder"
 COMMUNICATOR = "Communicator"
@@ -31,6 +33,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "override_wording",
         "manage_policy",
         "manage_roles",
+        "remove_sources",
     ),
 }
 APPROVER_QUALIFIER = {APPROVER_LEGAL: Qualifier.LEGAL, APPROVER_SUPPORT: Qualifier.SUPPORT}
@@ -42,6 +45,14 @@ APPROVE_WORDING = "incidents.approve_wording"
 OVERRIDE_WORDING = "incidents.override_wording"
 MANAGE_POLICY = "incidents.manage_policy"
 MANAGE_ROLES = "incidents.manage_roles"
+REMOVE_SOURCES = "incidents.remove_sources"
+
+
+def require_permission(actor: Actor, permission: str) -> None:
+    """Services that only staff perform check the permission themselves, whatever the
+    channel; system actors (beat, demo data, migrations) act on the operator's behalf."""
+    if actor.user is not None and not actor.user.has_perm(permission):
+        raise PermissionError(f"{actor.label} lacks {permission}")
 
 
 def qualifiers(user: AbstractBaseUser | AnonymousUser | None) -> list[str]:

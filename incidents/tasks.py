@@ -8,7 +8,7 @@ from django.core.mail import send_mail
 from django.utils import timezone
 
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
-from incidents import approvals, idempotency, lifecycle, worker_heartbeat  # noqa: F401
+from incidents import approvals, decisions, idempotency, lifecycle, worker_heartbeat  # noqa: F401
 from incidents.ingest import automation
 from incidents.notify import fanout, outbox, subscriptions
 from incidents.publish import freshness, trigger
@@ -57,13 +57,36 @@ def reminder_send(reminder_id: int) -> str:
 def approvers_notify(what: str) -> int:
     """Tell the approvers that words wait for them (no text in the mail: it is not public
     yet, and mail leaves our hands)."""
-    recipients = approvals.approver_emails()
+    return _wording_mail(
+        approvals.approver_emails(),
+        subject="Wording waits for your approval",
+        message=f"New {what} waits for approval in the console:\n"
+        f"{settings.CANDOR_CANONICAL_URL}/console/approvals/\n",
+    )
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def author_notify_rejected(rejection_id: int) -> int:
+    """Tell an author why their words were rejected: the approver's reason, which was
+    written for them, but not the words (as approvers_notify)."""
+    notice = decisions.rejection_notice(rejection_id)
+    if notice is None:
+        return 0
+    return _wording_mail(
+        [notice.to],
+        subject="Your words were rejected",
+        message=f"{notice.by} rejected your {notice.what}. The reason:\n\n{notice.reason}\n\n"
+        "Those words can no longer be approved. Write new ones in the console:\n"
+        f"{settings.CANDOR_CANONICAL_URL}{notice.path}\n",
+    )
+
+
+def _wording_mail(recipients: list[str], *, subject: str, message: str) -> int:
     if not recipients:
         return 0
     return send_mail(
-        subject=f"[{settings.CANDOR_PAGE_NAME}] Wording waits for your approval",
-        message=f"New {what} waits for approval in the console:\n"
-        f"{settings.CANDOR_CANONICAL_URL}/console/approvals/\n",
+        subject=f"[{settings.CANDOR_PAGE_NAME}] {subject}",
+        message=message,
         from_email=None,
         recipient_list=recipients,
     )

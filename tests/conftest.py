@@ -12,12 +12,13 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import roles
+from incidents import lifecycle, roles
 from incidents.audit import Actor
 from incidents.default_templates import DEFAULT_TEMPLATES
 from incidents.models import (
     Approval,
     CustomTextRequest,
+    Incident,
     MessageTemplate,
     Phase,
     TemplateVersion,
@@ -163,6 +164,14 @@ def support(db: None) -> User:
 def admin(db: None) -> User:
     """Ada, an Admin."""
     return staff_user("ada", roles.ADMIN)
+
+
+@pytest.fixture
+def payments(db: None) -> Incident:
+    """An open incident about payments, opened by automation in approved words."""
+    body = "We are investigating reports of problems with some of our services since 14:00 "
+    body += "UTC. Next update by 14:30 UTC."
+    return lifecycle.incident_open(actor=Actor.system("ingest"), name="Payments", body=body)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ rely on `errors` keys being the names of the fields they sent.
 Words lifecycle refuses (wording.WordingRefused) answer 422 in the same shape, plus
     "violations": [{"rule", "kind", "reason", "start", "end", "excerpt"}, ...]
 where start and end are offsets into the text sent (null for something missing). A
-service's PermissionError (a role the caller lacks) answers 403.
+service's PermissionError (a role the caller lacks) answers 403. Approving or rejecting
+words already decided (decisions.AlreadyDecided) answers 409 in the shape of a 400.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incidents.decisions import AlreadyDecided
 from incidents.wording import WordingRefused
 
 INVALID_INPUT = "Invalid input."
+ALREADY_DECIDED = "These words were already decided."
 WORDING_REFUSED = "The words are not approved or break the wording policy."
 
 
@@ -100,6 +103,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
                 "violations": [v.as_dict() for v in exc.violations],
             },
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, AlreadyDecided):
+        return Response(
+            {"errors": field_errors(exc.message_dict), "detail": ALREADY_DECIDED},
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, PermissionError):
         exc = exceptions.PermissionDenied(str(exc))

@@ -26,7 +26,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from incidents.ingest import admission, auth, formats
+from incidents.ingest import admission, auth, formats, sources
 from incidents.ingest.store import signals_store
 from incidents.models import Source
 
@@ -34,11 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
 _FAIL_FAST = {"max_retries": 0}
-_queued_at = -1e9
-SOURCE_TTL = 2.0  # seconds a process trusts its copy of a source (see _source)
-_SOURCES: dict[
-    str, tuple[float, Source]
-] = {}  # when this process last queued (or saw queued) a routing run
+_queued_at = -1e9  # when this process last queued (or saw queued) a routing run
 INVALID_INPUT = "Invalid input."
 
 
@@ -78,31 +74,13 @@ def ingest(request: HttpRequest, source: str) -> JsonResponse:
     if request.method != "POST":
         return _problem(405, "Use POST.", Allow="POST")
     now = timezone.now()
-    found = _source(source)
+    found = sources.source_lookup(source)
     if found is None:
         return _problem(404, f"No monitor source named {source!r}.")
     answer = _receive(request, found, now, cached=True)
     if answer.status_code >= 400 and answer.status_code != 429:
         admission.count_refusal(found, now=now)
     return answer
-
-
-def _source(name: str, *, fresh: bool = False) -> Source | None:
-    """The source, from this process's copy if it is under SOURCE_TTL old.
-
-    Under a storm this saves a query per request. A copy is only trusted while the
-    request's credentials match it: a mismatch reads the source again before refusing,
-    so a new token works at once; an old one keeps working at most SOURCE_TTL longer, as
-    do changed settings."""
-    hit = _SOURCES.get(name)
-    if hit is not None and not fresh and time.monotonic() - hit[0] < SOURCE_TTL:
-        return hit[1]
-    found = Source.objects.filter(name=name).first()
-    if found is None:
-        _SOURCES.pop(name, None)
-    else:
-        _SOURCES[name] = (time.monotonic(), found)
-    return found
 
 
 def _over_rate(source: Source, admitted: admission.Admission) -> JsonResponse:
@@ -135,7 +113,7 @@ def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) ->
     try:
         auth.check_credentials(source, body=body, now=now, **credentials)
     except auth.Refused:
-        fresh = _source(source.name, fresh=True) if cached else None
+        fresh = sources.source_lookup(source.name, fresh=True) if cached else None
         if fresh is not None:
             source = fresh  # changed since it was read: the next check is against it
     try:

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from incidents import approvals
 from incidents.cadence import Schedule
+from incidents.decisions import REASON_MAX_LENGTH
 from incidents.models import (
     AuditAction,
     Component,
@@ -411,6 +412,19 @@ class ApprovalOut(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class RejectionIn(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Why; the author is emailed it."
+    )
+
+
+class RejectionOut(serializers.Serializer):
+    rejecter = serializers.CharField(source="rejecter.username")
+    qualifier = serializers.CharField(help_text="legal or support")
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
 class CustomTextOut(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     phase = EnumField("Phase", Phase.values)
@@ -424,8 +438,17 @@ class CustomTextOut(serializers.Serializer):
         "published in its phase."
     )
 
+    rejection = serializers.SerializerMethodField(
+        help_text="An approver's no, if rejected: then it is never approved."
+    )
+
     def get_approved(self, request: CustomTextRequest) -> bool:
         return approvals.custom_text_approved(request)
+
+    @extend_schema_field(RejectionOut(allow_null=True))
+    def get_rejection(self, request: CustomTextRequest) -> dict[str, Any] | None:
+        rejection = next(iter(request.rejections.all()), None)
+        return RejectionOut(rejection).data if rejection else None
 
 
 class TemplateOut(serializers.Serializer):

@@ -55,4 +55,9 @@ urlpatterns = [
         v.CustomTextApproveView.as_view(),
         name="custom-text-approve",
     ),
+    path(
+        "custom-texts/<str:public_id>/reject/",
+        v.CustomTextRejectView.as_view(),
+        name="custom-text-reject",
+    ),
 ]

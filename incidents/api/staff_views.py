@@ -23,7 +23,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import approvals, lifecycle, roles
+from incidents import approvals, decisions, lifecycle, roles
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
@@ -113,7 +113,8 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
         401: "No or invalid credentials.",
         403: "Not a staff member, or a role without this permission.",
         404: "No such resource.",
-        409: "A request with this Idempotency-Key is in progress.",
+        409: "A request with this Idempotency-Key is in progress; or (approving, rejecting) "
+        "the words were already decided.",
         413: "Request body too large.",
         415: "Not JSON.",
         422: "The words are not approved or break the wording policy (`violations` lists "
@@ -507,7 +508,7 @@ class TemplatesView(StaffView):
 
 def _custom_texts() -> QuerySet[CustomTextRequest]:
     return CustomTextRequest.objects.select_related("author", "incident").prefetch_related(
-        "approvals__approver"
+        "approvals__approver", "rejections__rejecter"
     )
 
 
@@ -544,11 +545,30 @@ class CustomTextApproveView(StaffView):
 
     @extend_schema(
         tags=["wording"], summary="Approve custom text",
-        description="As the caller's approver kind; refused for their own text.",
+        description="As the caller's approver kind; refused for their own text, and with 409 "
+        "for rejected text.",
         request=None, responses={200: s.CustomTextOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         custom = _one(CustomTextRequest.objects.all(), public_id, "custom text")
-        approvals.approval_give(actor=self.actor(), custom_text=custom)
+        decisions.approval_give(actor=self.actor(), custom_text=custom)
+        return Response(s.CustomTextOut(_custom_texts().get(pk=custom.pk)).data)
+
+
+class CustomTextRejectView(StaffView):
+    write_permission = roles.APPROVE_WORDING
+
+    @extend_schema(
+        tags=["wording"], summary="Reject custom text",
+        description="As the caller's approver kind, saying why: the author is emailed the "
+        "reason. Rejected text is never approved; refused for the caller's own text, and "
+        "with 409 for text already approved or rejected.",
+        request=s.RejectionIn, responses={200: s.CustomTextOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        custom = _one(CustomTextRequest.objects.all(), public_id, "custom text")
+        data = _validated(s.RejectionIn, request)
+        decisions.rejection_give(actor=self.actor(), custom_text=custom, reason=data["reason"])
         return Response(s.CustomTextOut(_custom_texts().get(pk=custom.pk)).data)

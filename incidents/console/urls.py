@@ -25,6 +25,7 @@ urlpatterns: list[URLPattern] = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("two-factor/", auth.two_factor, name="two_factor"),
+    path("two-factor/recovery-codes/", auth.recovery_codes, name="recovery_codes"),
     path("", dashboard.dashboard, name="dashboard"),
     path("incidents/", incidents.incident_list, name="incident_list"),
     path("incidents/new/", incidents.incident_new, name="incident_new"),
@@ -54,6 +55,7 @@ urlpatterns: list[URLPattern] = [
     path("sources/new/", ingest.source_new, name="source_new"),
     path("sources/<slug:name>/", ingest.source_detail, name="source_detail"),
     path("sources/<slug:name>/rotate/", ingest.source_rotate, name="source_rotate"),
+    path("sources/<slug:name>/delete/", ingest.source_delete, name="source_delete"),
     path("sources/<slug:name>/rules/", ingest.rule_add, name="rule_add"),
     path(
         "sources/<slug:name>/rules/<str:rule_id>/remove/",

@@ -176,6 +176,8 @@ def component_evaluate(*, component_id: int, now: datetime) -> str:
             .values_list(*_FIELDS)
         )
         by_source = Source.objects.in_bulk({row[1] for row in rows})
+        # A source deleted between the two reads takes its signals with it: skip them.
+        rows = [row for row in rows if row[1] in by_source]
         policies = {pk: policy(source) for pk, source in by_source.items()}
         views = [(row, _view(row, policies)) for row in rows]
         flips: dict[bool, list[int]] = {True: [], False: []}

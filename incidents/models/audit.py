@@ -40,6 +40,10 @@ class AuditAction(models.TextChoices):
     PROPOSAL_DISMISSED = "proposal.dismissed", "Proposal dismissed"
     SUBSCRIBERS_IMPORTED = "subscribers.imported", "Subscribers imported"
     NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
+    TEMPLATE_VERSION_REJECTED = "template.rejected", "Template version rejected"
+    CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"
+    RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
+    SOURCE_DELETED = "source.deleted", "Monitor source deleted"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

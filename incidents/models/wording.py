@@ -1,9 +1,9 @@
 """Approved wording: message templates and their versions, custom-text requests, the
 approvals both need, the wording policy's rules, and emergency overrides to review.
 
-Versions, requests, approvals and rule versions are write-once: the Python guards stop
-accidents, and on PostgreSQL triggers (migration 0005) refuse UPDATE and DELETE outright,
-so what an approver approved can never be changed underneath them.
+Versions, requests, approvals, rejections and rule versions are write-once: the Python
+guards stop accidents, and on PostgreSQL triggers (migrations 0006 and 0032) refuse UPDATE
+and DELETE outright, so what an approver approved can never be changed underneath them.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ class StaffRole(models.Model):
             ("override_wording", "Publish unapproved text in an emergency"),
             ("manage_policy", "Edit the wording policy"),
             ("manage_roles", "Assign roles to staff"),
+            ("remove_sources", "Delete monitor sources"),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +180,45 @@ class Approval(WriteOnce):
 
     def __str__(self) -> str:
         return f"{self.approver_id} ({self.qualifier})"
+
+
+class Rejection(WriteOnce):
+    """An approver's no to a template version or a custom text, with the reason its author
+    is sent. A decision, not a state: the words stay as they were, and approvals.py never
+    lets rejected words be approved; the author writes new words instead."""
+
+    template_version = models.ForeignKey(
+        TemplateVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="rejections"
+    )
+    custom_text = models.ForeignKey(
+        CustomTextRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rejections",
+    )
+    rejecter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    qualifier = models.CharField(max_length=16, choices=Qualifier.choices)
+    reason = models.TextField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(template_version__isnull=False, custom_text__isnull=True)
+                | Q(template_version__isnull=True, custom_text__isnull=False),
+                name="rejection_one_subject",
+            ),
+            # Rejected once and for all: a second "no" is refused, not recorded.
+            models.UniqueConstraint(fields=["template_version"], name="rejection_once_per_version"),
+            models.UniqueConstraint(fields=["custom_text"], name="rejection_once_per_custom_text"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rejected by {self.rejecter_id} ({self.qualifier})"
 
 
 class RuleKind(models.TextChoices):

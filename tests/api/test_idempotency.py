@@ -132,6 +132,7 @@ WRITES: dict[str, Write] = {
         "post", "custom-texts/", {"body": "All fine.", "phase": "resolved"}
     ),
     "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
+    "reject custom text": _write("post", "custom-texts/{custom}/reject/", {"reason": "Vague."}),
 }
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.urls import reverse
 
 from incidents.ingest import auth
 from incidents.models import (
@@ -138,3 +140,27 @@ def test_unmatched_signals_are_listed_for_triage(
         _send(token, "curl", {"component": "Payments", "status": "major_outage"})
     page = console.get("/console/signals/?unmatched=1").content.decode()
     assert "Payments status" in page and "unmatched" in page
+
+
+def test_an_admin_deletes_a_source_after_confirming_and_its_token_stops_working(
+    console: Client, admin: User, api: Component, django_capture_on_commit_callbacks: Any
+) -> None:
+    token = _register(console, "curl")
+    assert _send(token, "curl", {"component": "API", "status": "major_outage"}) == 202
+    confirm = reverse("console:source_delete", args=["curl"])
+    assert confirm not in console.get("/console/sources/curl/").content.decode()
+    assert console.post(confirm).status_code == 403  # a responder may not
+    ada = Client()
+    ada.force_login(admin)
+    assert confirm in ada.get("/console/sources/curl/").content.decode()
+
+    page = ada.get(confirm).content.decode()
+    assert "1 signal (1 firing)" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        done = ada.post(confirm, follow=True)
+
+    assert done.redirect_chain == [(reverse("console:sources"), 302)]
+    assert "Source “curl” deleted; its token no longer works." in done.content.decode()
+    assert not Source.objects.exists()
+    assert AuditEvent.objects.filter(action="source.deleted", actor_label="ada").exists()
+    assert _send(token, "curl", {"component": "API", "status": "operational"}) == 404

@@ -14,6 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from incidents import approvals, lifecycle, roles
 from incidents.audit import Actor
@@ -122,6 +124,12 @@ def _approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return reverse("console:approvals"), {"custom_text": objects["custom"].public_id}
 
 
+def _recovery_codes(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    device = TOTPDevice.objects.create(user=User.objects.get(username="rita"), confirmed=True)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    return reverse("console:recovery_codes"), {"token": f"{code:06d}"}
+
+
 def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
     def build(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
         args = [objects[target].public_id] if target else []
@@ -211,6 +219,7 @@ WRITES: dict[str, Post] = {
     "policy": _post("policy", None, RULE),
     "staff_roles": _roles,
     "approvals": _approve,
+    "recovery_codes": _recovery_codes,
 }
 
 
@@ -252,6 +261,7 @@ WRITES |= {
     ),
     "source_detail": _on_source("source_detail", _SOURCE_SETTINGS),
     "source_rotate": _on_source("source_rotate", {}),
+    "source_delete": _on_source("source_delete", {}),
     "rule_add": _on_source("rule_add", {"kind": "service", "position": "0"}),
     "rule_remove": _on_source("rule_remove", {}, rule=True),
     "proposal_decide": _proposal,

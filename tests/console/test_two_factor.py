@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+import uuid
+from base64 import b32encode
+from unittest import mock
 
+import segno
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from incidents.models import AuditEvent
 
 LOGIN = "/console/login/"
 PASSWORD = "correct-horse-battery"
@@ -59,6 +65,70 @@ def test_a_recovery_code_works_once(responder: User) -> None:
     assert _sign_in(client, code=codes[0]) == "/console/"
     client.logout()
     assert "not valid" in _sign_in(client, code=codes[0])
+
+
+def test_the_setup_page_shows_the_key_as_an_inline_qr_code_and_in_writing(
+    console: Client, responder: User
+) -> None:
+    with mock.patch("segno.make", wraps=segno.make) as make:
+        page = console.get(reverse("console:two_factor")).content.decode()
+
+    device = TOTPDevice.objects.get(user=responder, confirmed=False)
+    [call] = make.call_args_list
+    assert call.args[0] == device.config_url
+    assert '<div class="qr" role="img"' in page and "<svg" in page
+    assert "<img" not in page  # drawn in the page: nothing fetched, nothing sent elsewhere
+    assert device.config_url not in page.split("<svg")[1].split("</svg>")[0]
+    secret = b32encode(device.bin_key).decode()
+    assert " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) in page
+
+
+def _regenerate(client: Client, code: str) -> str:
+    data = {"token": code, "submission_key": str(uuid.uuid4())}  # as the page sends it
+    answer = client.post(reverse("console:recovery_codes"), data, follow=True)
+    return answer.content.decode()
+
+
+def test_new_recovery_codes_replace_the_old_ones_once_a_current_code_is_given(
+    responder: User,
+) -> None:
+    client = Client()
+    device, old = _enrol(client, responder)
+    assert _sign_in(client, code=_code(device, step=1)) == "/console/"
+
+    page = _regenerate(client, _code(device, step=2))
+
+    new = re.findall(r"<li><code>(\w+)</code></li>", page)
+    assert len(new) == 10 and not set(new) & set(old)
+    assert "Your old recovery codes no longer work" in page
+    assert (
+        "Your new recovery codes" not in client.get(reverse("console:two_factor")).content.decode()
+    )
+    event = AuditEvent.objects.get(action="staff.recovery_codes_regenerated")
+    assert (event.actor_label, event.target_id) == ("rita", str(responder.pk))
+    client.logout()
+    assert _sign_in(client, code=new[0]) == "/console/"
+    client.logout()
+    assert "not valid" in _sign_in(client, code=old[1])
+
+
+def test_recovery_codes_stay_without_a_valid_current_code(responder: User) -> None:
+    client = Client()
+    device, old = _enrol(client, responder)
+    assert _sign_in(client, code=_code(device, step=1)) == "/console/"
+
+    for code in ["", "000000", _code(device, step=1), old[0]]:  # none, wrong, used, recovery
+        page = _regenerate(client, code)
+        assert "No new recovery codes" in page
+        assert "Your new recovery codes" not in page
+
+    assert not AuditEvent.objects.filter(action="staff.recovery_codes_regenerated").exists()
+    device.refresh_from_db()
+    # The first wrong code counted (its refusal committed); django-otp's delay after a
+    # failure then refused the others before they could count.
+    assert device.throttling_failure_count == 1
+    client.logout()
+    assert _sign_in(client, code=old[1]) == "/console/"
 
 
 def test_enrolment_refuses_a_wrong_code(console: Client, responder: User) -> None:

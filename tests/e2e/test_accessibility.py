@@ -51,6 +51,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     incident = Incident.objects.exclude(status="resolved").get().public_id
     maintenance = Maintenance.objects.get().public_id
     _monitor_signals()
+    _words_waiting()
     public = ["/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"]
     console = [
         "/console/",
@@ -73,6 +74,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/sources/",
         "/console/sources/new/",
         "/console/sources/prom/",
+        "/console/sources/prom/delete/",
         "/console/signals/",
         "/console/signals/?unmatched=1",
         "/console/proposals/",
@@ -132,6 +134,17 @@ def _monitor_signals() -> None:
     now = datetime.now(UTC)
     signals_store(source=source, signals=alerts, now=now)
     automation.signals_route(now=now)
+
+
+def _words_waiting() -> None:
+    """Custom text waiting, so the Approvals page shows its approve and reject forms."""
+    from django.contrib.auth.models import User
+
+    from incidents import approvals
+    from incidents.audit import Actor
+
+    demo = Actor.staff(User.objects.get(username="demo"), channel="console")
+    approvals.custom_text_request(actor=demo, body="Service is back to normal.", phase="resolved")
 
 
 def _check(page: Any, axe_source: str) -> list[str]:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import approvals, lifecycle, roles
+from incidents import approvals, decisions, lifecycle, overrides, roles
 from incidents.audit import Actor
 from incidents.lifecycle import NOT_APPROVED
 from incidents.models import (
@@ -162,7 +162,7 @@ def test_custom_text_publishes_once_an_approver_approved_it_for_this_incident(
     with pytest.raises(WordingRefused):  # approved for another phase only
         lifecycle.update_post(actor=me, incident=incident, body=CLEAN, status="monitoring")
 
-    approvals.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
+    decisions.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
     update = lifecycle.update_post(
         actor=me, incident=incident, body=CLEAN.replace("\n", "\r\n"), status="identified"
     )
@@ -182,7 +182,7 @@ def test_approved_words_still_meet_the_policy_in_force_when_published(
     request = approvals.custom_text_request(
         actor=me, body=CLEAN, phase="identified", incident=incident
     )
-    approvals.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
+    decisions.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
     approvals.rule_save(
         actor=Actor.staff(admin, channel="console"),
         key="no-cards",
@@ -214,8 +214,8 @@ def test_an_admin_override_publishes_is_audited_and_queued_for_review(
     admin.groups.add(*Group.objects.filter(name=roles.APPROVER_SUPPORT))  # she may review...
     ada = Actor.staff(User.objects.get(pk=admin.pk), channel="console")  # (fresh permissions)
     with pytest.raises(ValidationError, match="their own override"):  # ...but not her own
-        approvals.override_review_close(actor=ada, review=review, note="Fine.")
-    approvals.override_review_close(
+        overrides.override_review_close(actor=ada, review=review, note="Fine.")
+    overrides.override_review_close(
         actor=Actor.staff(legal, channel="console"), review=review, note="Acceptable."
     )
     review.refresh_from_db()
@@ -329,7 +329,7 @@ def test_custom_words_for_a_maintenance_go_through_approval_in_the_console(
     assert console.post(url, {**words, "action": "request_approval"}).status_code == 302
     request = CustomTextRequest.objects.get(maintenance=window)
     assert request.phase == "maintenance_started"
-    approvals.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
+    decisions.approval_give(actor=Actor.staff(legal, channel="console"), custom_text=request)
 
     assert console.post(url, words).status_code == 302
     assert Maintenance.objects.get(pk=window.pk).status == "in_progress"

@@ -83,9 +83,13 @@ class StaffAuthenticationForm(AuthenticationForm):
             raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
 
 
-class EnrolForm(forms.Form):
+class TotpForm(forms.Form):
+    """A code from the authenticator app: to turn two-factor login on, or to prove the
+    phone is at hand."""
+
     token = forms.CharField(
         label="Code from your authenticator app",
         max_length=8,
+        error_messages={"required": "Enter the code from your authenticator app."},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )

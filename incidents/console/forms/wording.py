@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from incidents import roles
+from incidents.decisions import REASON_MAX_LENGTH
 from incidents.models import (
     Channel,
     Phase,
@@ -33,6 +34,15 @@ class TemplateForm(forms.Form):
 class ReviewForm(forms.Form):
     note = forms.CharField(
         label="What the review found", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="Why (the author is emailed this)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=REASON_MAX_LENGTH,
+        error_messages={"required": "Say why you reject these words: the author is sent it."},
     )
 
 

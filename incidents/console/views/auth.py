@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import django_otp
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from incidents.console.forms.auth import EnrolForm, StaffAuthenticationForm
-from incidents.console.views.base import render_page, staff_required
-
-RECOVERY_CODES = 10
+from incidents import two_factor as two_factor_services
+from incidents.console.forms.auth import StaffAuthenticationForm, TotpForm
+from incidents.console.views.base import console_actor, render_page, staff_required, submit_once
 
 
 class LoginView(auth_views.LoginView):
@@ -30,42 +32,61 @@ class LogoutView(auth_views.LogoutView):
     next_page = "console:login"
 
 
+_NEW_CODES = "two_factor_new_codes"  # session key: shown once on the next page, then dropped
+
+
 @staff_required
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Enrolment: a TOTP secret for an authenticator app, confirmed by one code from it;
-    then ten single-use recovery codes, shown once."""
+    then ten single-use recovery codes, shown once. Once on: new recovery codes."""
     user = request.user
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if confirmed is not None:
-        remaining = StaticToken.objects.filter(device__user=user).count()
-        return render_page(
-            request, "console/two_factor.html", {"enrolled": True, "remaining": remaining}
-        )
+        context = {
+            "enrolled": True,
+            "new_codes": request.session.pop(_NEW_CODES, None),
+            "remaining": StaticToken.objects.filter(device__user=user).count(),
+            "form": TotpForm(),
+        }
+        return render_page(request, "console/two_factor.html", context)
     device, _ = TOTPDevice.objects.get_or_create(
         user=user, confirmed=False, defaults={"name": "Authenticator app"}
     )
-    form = EnrolForm(request.POST if request.method == "POST" else None)
+    form = TotpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"].replace(" ", "")):
-            codes = _confirm(device)
+            codes = two_factor_services.totp_confirm(device=device)
             django_otp.login(request, device)
             return render_page(request, "console/two_factor.html", {"codes": codes})
-        form.add_error("token", "That code is not valid. Check the time on your phone.")
+        form.add_error("token", two_factor_services.NOT_VALID)
     context = {"form": form, "secret": _spaced(device.key), "uri": device.config_url}
     return render_page(
         request, "console/two_factor.html", context, status=400 if form.errors else 200
     )
 
 
-def _confirm(device: TOTPDevice) -> list[str]:
-    with transaction.atomic():
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        StaticDevice.objects.filter(user=device.user).delete()
-        static = StaticDevice.objects.create(user=device.user, name="Recovery codes")
-        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-        StaticToken.objects.bulk_create(StaticToken(device=static, token=c) for c in codes)
-    return codes
+@staff_required
+@submit_once
+@require_POST
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """New recovery codes for the signed-in user, shown once on the two-factor page.
+
+    A refused code is answered with a redirect as well, so that submit_once keeps the
+    request's transaction: it holds django-otp's count of the failure (see
+    two_factor.recovery_codes_regenerate)."""
+    form = TotpForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        codes = two_factor_services.recovery_codes_regenerate(
+            actor=console_actor(request), token=form.cleaned_data["token"]
+        )
+    except ValidationError as error:
+        for reason in error.messages:
+            messages.error(request, f"No new recovery codes: {reason}")
+    else:
+        request.session[_NEW_CODES] = codes
+    return redirect("console:two_factor")
 
 
 def _spaced(hex_key: str) -> str:

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from incidents import roles
 from incidents.console.forms.ingest import RuleForm, SourceForm, SourceSettingsForm
 from incidents.console.views.base import (
     apply_errors,
@@ -18,6 +19,7 @@ from incidents.console.views.base import (
     render_page,
     staff_required,
     submit_once,
+    writes_need,
 )
 from incidents.ingest import admission, automation, sources
 from incidents.models import (
@@ -122,6 +124,20 @@ def source_rotate(request: HttpRequest, name: str) -> HttpResponse:
     request.session[_SECRETS] = {"token": token, "signing_secret": source.signing_secret}
     messages.success(request, "New token issued; the old one no longer works.")
     return redirect("console:source_detail", name=source.name)
+
+
+@staff_required
+@writes_need(roles.REMOVE_SOURCES)
+@submit_once
+def source_delete(request: HttpRequest, name: str) -> HttpResponse:
+    """Confirm, then delete (Admins); the page says what goes and what stays."""
+    source = get_object_or_404(Source, name=name)
+    if request.method == "POST":
+        sources.source_delete(actor=console_actor(request), source=source)
+        messages.success(request, f"Source “{name}” deleted; its token no longer works.")
+        return redirect("console:sources")
+    context = {"source": source, "footprint": sources.source_footprint(source)}
+    return render_page(request, "console/source_delete.html", context)
 
 
 @staff_required

@@ -17,8 +17,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, roles, wording
-from incidents.console.forms.wording import ReviewForm, RolesForm, RuleForm, TemplateForm
+from incidents import approvals, decisions, overrides, roles, wording
+from incidents.console.forms.wording import (
+    RejectForm,
+    ReviewForm,
+    RolesForm,
+    RuleForm,
+    TemplateForm,
+)
 from incidents.console.views.base import (
     apply_errors,
     console_actor,
@@ -38,6 +44,7 @@ from incidents.models import (
     MessageTemplate,
     OverrideReview,
     Phase,
+    Rejection,
     TemplateVersion,
 )
 
@@ -127,6 +134,7 @@ def offered_templates(subject: Incident | Maintenance) -> list[Offered]:
 class CustomTextState:
     request: CustomTextRequest
     approved: bool
+    rejection: Rejection | None
 
 
 def custom_texts(
@@ -139,10 +147,16 @@ def custom_texts(
     the user's own)."""
     requests = CustomTextRequest.objects.filter(
         incident=incident, maintenance=maintenance
-    ).prefetch_related("approvals")
+    ).prefetch_related("approvals", "rejections")
     if incident is None and maintenance is None:
         requests = requests.filter(author_id=getattr(user, "pk", None))
-    return [CustomTextState(r, approvals.custom_text_approved(r)) for r in requests[:20]]
+    return [
+        CustomTextState(r, approvals.custom_text_approved(r), _rejection(r)) for r in requests[:20]
+    ]
+
+
+def _rejection(words: CustomTextRequest | TemplateVersion) -> Rejection | None:
+    return next(iter(words.rejections.all()), None)  # prefetched
 
 
 def approval_requested(
@@ -177,17 +191,34 @@ def approval_requested(
 
 
 def _pending_versions() -> list[TemplateVersion]:
-    versions = TemplateVersion.objects.select_related("template", "author").prefetch_related(
-        "approvals__approver"
+    versions = (
+        TemplateVersion.objects.filter(rejections=None)
+        .select_related("template", "author")
+        .prefetch_related("approvals__approver", "rejections")
     )
     return [v for v in versions.order_by("-created_at")[:200] if not approvals.version_approved(v)]
 
 
 def _pending_custom() -> list[CustomTextRequest]:
-    requests = CustomTextRequest.objects.select_related(
-        "author", "incident", "maintenance"
-    ).prefetch_related("approvals__approver")
+    requests = (
+        CustomTextRequest.objects.filter(rejections=None)
+        .select_related("author", "incident", "maintenance")
+        .prefetch_related("approvals__approver", "rejections")
+    )
     return [r for r in requests[:200] if not approvals.custom_text_approved(r)]
+
+
+def _decide(request: HttpRequest, words: dict[str, Any]) -> str:
+    """Approve or reject the posted words; what to tell the approver."""
+    actor = console_actor(request)
+    if request.POST.get("decision") != "reject":
+        decisions.approval_give(actor=actor, **words)
+        return "Approved."
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    decisions.rejection_give(actor=actor, reason=form.cleaned_data["reason"], **words)
+    return "Rejected. The author is emailed your reason."
 
 
 @staff_required
@@ -196,37 +227,41 @@ def _pending_custom() -> list[CustomTextRequest]:
 def approvals_queue(request: HttpRequest) -> HttpResponse:
     review_form = ReviewForm()
     if request.method == "POST":
-        actor = console_actor(request)
         try:
             if "version" in request.POST:
                 version = get_object_or_404(TemplateVersion, pk=_integer(request.POST["version"]))
-                approvals.approval_give(actor=actor, version=version)
+                done = _decide(request, {"version": version})
             elif "custom_text" in request.POST:
                 custom = get_object_or_404(CustomTextRequest, public_id=request.POST["custom_text"])
-                approvals.approval_give(actor=actor, custom_text=custom)
+                done = _decide(request, {"custom_text": custom})
             else:
                 review = get_object_or_404(OverrideReview, public_id=request.POST.get("review"))
                 review_form = ReviewForm(request.POST)
                 if not review_form.is_valid():
                     raise ValidationError(review_form.errors)
-                approvals.override_review_close(
-                    actor=actor, review=review, note=review_form.cleaned_data["note"]
+                overrides.override_review_close(
+                    actor=console_actor(request),
+                    review=review,
+                    note=review_form.cleaned_data["note"],
                 )
+                done = "Reviewed."
         except ValidationError as error:
             for reason in error.messages:
                 messages.error(request, reason)
         else:
-            messages.success(request, "Approved." if "review" not in request.POST else "Reviewed.")
+            messages.success(request, done)
             return redirect("console:approvals")
     context = {
         "versions": _pending_versions(),
         "custom": _pending_custom(),
         "reviews": OverrideReview.objects.filter(reviewed_at=None),
         "review_form": review_form,
+        "reason_max": decisions.REASON_MAX_LENGTH,
         "required_templates": settings.CANDOR_TEMPLATE_APPROVALS,
         "required_custom": settings.CANDOR_CUSTOM_TEXT_APPROVALS,
     }
-    return render_page(request, "console/approvals.html", context)
+    status = 400 if request.method == "POST" else 200
+    return render_page(request, "console/approvals.html", context, status=status)
 
 
 def _integer(value: str) -> int:
@@ -240,15 +275,20 @@ def _integer(value: str) -> int:
 @dataclass(frozen=True)
 class TemplateRow:
     template: MessageTemplate
-    versions: list[tuple[TemplateVersion, bool]]
+    # Each version, whether it is approved, and its rejection if it was rejected.
+    versions: list[tuple[TemplateVersion, bool, Rejection | None]]
     sms: wording.SmsInfo | None
 
 
 def _template_rows() -> list[TemplateRow]:
     rows = []
-    templates = MessageTemplate.objects.prefetch_related("versions__approvals", "versions__author")
+    templates = MessageTemplate.objects.prefetch_related(
+        "versions__approvals", "versions__rejections__rejecter", "versions__author"
+    )
     for template in templates:
-        versions = [(v, approvals.version_approved(v)) for v in template.versions.all()]
+        versions = [
+            (v, approvals.version_approved(v), _rejection(v)) for v in template.versions.all()
+        ]
         sms = None
         if template.channel == "sms" and versions:
             sms = wording.sms_info(wording.render(versions[0][0].body, wording.sample_values()))

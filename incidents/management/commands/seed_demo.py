@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from incidents import approvals, lifecycle, roles, wording
+from incidents import approvals, decisions, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.default_templates import default_templates_install
 from incidents.models import Component, Contact, Phase
@@ -189,7 +189,7 @@ class Command(BaseCommand):
             "from it. Downloads may be slower than usual. Next update within 60 minutes.",
             now=now - timedelta(minutes=14),
         )
-        approvals.approval_give(
+        decisions.approval_give(
             actor=self.approvers[0], custom_text=custom, now=now - timedelta(minutes=13)
         )
         lifecycle.update_post(
