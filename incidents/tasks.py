@@ -10,7 +10,7 @@ from django.utils import timezone
 # worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
 from incidents import approvals, decisions, idempotency, lifecycle, worker_heartbeat  # noqa: F401
 from incidents.ingest import automation
-from incidents.notify import fanout, outbox, subscriptions
+from incidents.notify import fanout, limits, outbox, subscriptions
 from incidents.publish import freshness, trigger
 from incidents.reminders import send
 
@@ -117,8 +117,10 @@ def notify_fanout(channel: str) -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def notify_sweep() -> dict[str, object]:
     requeued, due = outbox.deliveries_sweep()
-    outbox.fanout_kick(due)
-    return {"requeued": requeued, "due": due}
+    # A worker died if it left deliveries behind: its channel's mark may still look fresh.
+    kick = [channel for channel in due if requeued or not limits.fanout_active(channel)]
+    outbox.fanout_kick(kick)
+    return {"requeued": requeued, "due": due, "kicked": kick}
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

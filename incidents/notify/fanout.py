@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -210,12 +211,12 @@ def _email_route() -> tuple[str, bool] | None:
     return None
 
 
-def _sender(channel: str, *, fallback: bool) -> Sender:
+def _sender(channel: str, *, fallback: bool, ready: Callable[[], None]) -> Sender:
     if channel == SubscriberChannel.EMAIL:
-        return EmailSender(fallback=fallback)
+        return EmailSender(fallback=fallback, ready=ready)
     if channel == SubscriberChannel.SMS:
-        return SmsSender()
-    return WebhookSender()
+        return SmsSender(ready=ready)
+    return WebhookSender(ready=ready)
 
 
 def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
@@ -257,16 +258,19 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
             batch = deliveries_claim(channel=channel, limit=granted)
             if not batch:
                 break
+            limits.fanout_heartbeat(channel)
             batch = run.unsent(batch)
             # The circuit may open on the way; the next round sees it, and email then
             # turns to the fallback provider (or stops, like the other channels).
-            sender = _sender(channel, fallback=fallback)
+            sender = _sender(channel, fallback=fallback, ready=run.journal.settle)
             _send_batch(run, batch, sender, provider)
         else:
             result.stopped_by = "deadline"
     except limits.StateUnavailable as exc:
         log.warning("fan-out of %s paused: Redis unreachable (%s)", channel, exc)
         result.stopped_by = "redis"
+    finally:
+        run.journal.close()
     result.more = Delivery.objects.filter(
         channel=channel, state__in=DUE, next_attempt_at__lte=timezone.now()
     ).exists()

@@ -111,10 +111,19 @@ def marks_commit(marks: list[Mark]) -> set[int]:
 
 
 class SentJournal:
-    """One worker's record of sent messages not yet committed to PostgreSQL."""
+    """One worker's record of sent messages not yet committed to PostgreSQL.
+
+    A mark goes to Redis the moment the provider accepted the message, without waiting for
+    Redis's answer: `settle` reads the answers, and the senders call it before the next
+    message can reach anyone (for email, after the next envelope and before its DATA). So
+    the wait for Redis overlaps the next message's first round trips, and there is still
+    never more than one sent message that the journal may not hold.
+    """
 
     def __init__(self) -> None:
         self.client = limits.redis_client()
+        self.conn: redis.connection.Connection | None = None  # our own: see settle
+        self.unsettled = 0  # marks sent to Redis whose answer was not read yet
         self.degraded = False  # Redis failed during this batch: mark in PostgreSQL at once
         self.marks: list[Mark] = []
         self.flushed_at = time.monotonic()
@@ -125,6 +134,7 @@ class SentJournal:
 
         Raises limits.StateUnavailable when Redis cannot tell: nothing may be sent then.
         """
+        self.settle()
         self.degraded = False  # a new batch tries Redis again
         if self.client is None or not deliveries:
             return set()
@@ -148,22 +158,52 @@ class SentJournal:
         """The provider accepted this delivery's message: remember it before anything else."""
         assert delivery.claimed_at is not None
         mark = Mark(delivery.pk, delivery.claimed_at, timezone.now(), provider_id)
+        self.marks.append(mark)
         if self.client is not None and not self.degraded:
             try:
-                self.client.set(_key(mark.delivery_id), _encode(mark.sent_at, provider_id), ex=_TTL)
+                if self.conn is None:
+                    self.conn = self.client.connection_pool.get_connection()
+                value = _encode(mark.sent_at, provider_id)
+                self.conn.send_command(
+                    "SET", _key(mark.delivery_id), value, "EX", _TTL, check_health=False
+                )
+                self.unsettled += 1
             except redis.RedisError as exc:
-                log.warning("sent journal unavailable (%s): marking in the database", exc)
-                self.degraded = True
-        self.marks.append(mark)
+                self._degrade(exc)
         if (
-            self.client is None
-            or self.degraded
+            self.degraded
+            or self.client is None
             or time.monotonic() - self.flushed_at >= FLUSH_EVERY
         ):
             self.flush()
 
+    def settle(self) -> None:
+        """Wait until Redis holds every mark recorded so far (or they are in PostgreSQL)."""
+        while self.unsettled and self.conn is not None:
+            try:
+                self.conn.read_response()
+            except redis.RedisError as exc:
+                self._degrade(exc)
+                self.flush()
+                return
+            self.unsettled -= 1
+
+    def _degrade(self, exc: Exception) -> None:
+        log.warning("sent journal unavailable (%s): marking in the database", exc)
+        self.degraded = True
+        self.unsettled = 0
+        self._release(broken=True)
+
+    def _release(self, *, broken: bool = False) -> None:
+        if self.conn is not None and self.client is not None:
+            if broken:
+                self.conn.disconnect()  # unread answers must not reach the next user
+            self.client.connection_pool.release(self.conn)
+        self.conn = None
+
     def flush(self) -> int:
         """Commit the recorded marks to PostgreSQL, then forget those in Redis."""
+        self.settle()
         marks, self.marks = self.marks, []
         self.flushed_at = time.monotonic()
         done = marks_commit(marks)
@@ -176,3 +216,10 @@ class SentJournal:
             with contextlib.suppress(redis.RedisError):
                 self.client.unlink(*[_key(delivery_id) for delivery_id in done])
         return len(done)
+
+    def close(self) -> None:
+        """Commit what is left and give the Redis connection back."""
+        try:
+            self.flush()
+        finally:
+            self._release()

@@ -130,3 +130,25 @@ def circuit_failure(provider: str) -> None:
                 log.warning("circuit %s opened after %d failures", provider, count)
     except redis.RedisError:
         log.warning("circuit %s: could not record a failure (Redis unreachable)", provider)
+
+
+# -- who is at work --------------------------------------------------------------------
+# A fan-out run refreshes its channel's mark at every batch; the sweeper starts new runs
+# only for channels nobody is working on, so its kicks every 15 s do not pile up tasks
+# behind a long fan-out.
+ACTIVE_FOR = 30  # seconds a mark lasts: longer than any batch of a healthy provider
+
+
+def fanout_heartbeat(channel: str) -> None:
+    try:
+        cache.set(f"notify:active:{channel}", 1, timeout=ACTIVE_FOR)
+    except redis.RedisError:
+        log.warning("fan-out of %s: could not record that it is at work", channel)
+
+
+def fanout_active(channel: str) -> bool:
+    """Whether a run sent a batch of this channel in the last ACTIVE_FOR seconds."""
+    try:
+        return bool(cache.get(f"notify:active:{channel}"))
+    except redis.RedisError:
+        return False  # cannot tell: a kick too many costs less than none

@@ -288,3 +288,30 @@ def test_the_twilio_client_reads_proxy_settings_once_and_still_honours_them(
 
     monkeypatch.setenv("NO_PROXY", "api.twilio.com")
     assert "https" not in _HttpClient(timeout=10).proxy
+
+
+def test_the_sweeper_starts_no_run_beside_one_at_work_unless_a_worker_died(
+    actor: Actor, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from incidents import tasks
+
+    kicked: list[list[str]] = []
+    monkeypatch.setattr(outbox, "fanout_kick", lambda channels: kicked.append(list(channels)))
+    subscriber(SubscriberChannel.EMAIL, "a@example.com")
+    _open(actor)
+    cache.delete("notify:active:email")
+
+    assert tasks.notify_sweep()["kicked"] == ["email"]  # due, and nobody at work on it
+    limits.fanout_heartbeat("email")  # a run is sending batches
+    assert tasks.notify_sweep()["kicked"] == []
+    # A worker died holding a claim: its deliveries come back and a run is started,
+    # however fresh the dead worker's mark still looks.
+    fanout.deliveries_claim(channel="email", limit=10)
+    later = timezone.now() + timedelta(seconds=settings.CANDOR_NOTIFY_LEASE + 1)
+    with time_machine.travel(later, tick=False):
+        limits.fanout_heartbeat("email")
+        assert tasks.notify_sweep()["kicked"] == ["email"]
+    assert kicked == [["email"], [], ["email"]]
+    cache.delete("notify:active:email")

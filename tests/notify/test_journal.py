@@ -14,6 +14,8 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, DeliveryState, SubscriberChannel
 from incidents.notify import fanout, journal, limits, outbox
+from incidents.notify.render import message_render
+from incidents.notify.transports.email import EmailSender
 from tests.faults.postgres import free_port
 from tests.notify.conftest import subscriber
 from tests.notify.peers import SmtpSink
@@ -102,7 +104,13 @@ def test_when_redis_fails_mid_batch_the_rest_is_marked_in_the_database_at_once(
 ) -> None:
     sent = journal.SentJournal()
     sent.record(claimed[0], "<a@status.example.com>")
-    sent.client = redis.Redis(port=free_port(), socket_connect_timeout=0.2)  # nothing there
+    sent.settle()  # Redis holds it
+    # Redis goes away.
+    gone = free_port()
+    assert sent.conn is not None
+    sent.conn.disconnect()
+    sent.conn.port = gone  # type: ignore[attr-defined]
+    sent.client = redis.Redis(port=gone, socket_connect_timeout=0.2)
     sent.record(claimed[1], "<b@status.example.com>")
     # Both are committed now: the one Redis held, and the one it could not take.
     assert _state(claimed[0])[0] == "sent" and _state(claimed[1])[0] == "sent"
@@ -111,3 +119,22 @@ def test_when_redis_fails_mid_batch_the_rest_is_marked_in_the_database_at_once(
         sent.already_sent(claimed[2:])
     assert sent.marks == []
     assert _state(claimed[2])[0] == DeliveryState.SENDING
+
+
+def test_each_email_waits_for_the_previous_ones_journal_entry_before_its_data(
+    claimed: list[Delivery], smtp: SmtpSink
+) -> None:
+    # `ready` runs after the envelope and before DATA: when it is called for a message,
+    # every earlier message has arrived and this one has not.
+    arrived_when_ready: list[int] = []
+    sender = EmailSender(ready=lambda: arrived_when_ready.append(len(smtp.messages)))
+    try:
+        for delivery in claimed:
+            rendered = message_render(
+                channel="email", update=delivery.update, subscriber=delivery.subscriber
+            )
+            sender.send(delivery, rendered)
+    finally:
+        sender.close()
+    assert arrived_when_ready == [0, 1, 2]
+    assert len(smtp.messages) == 3

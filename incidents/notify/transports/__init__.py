@@ -1,8 +1,12 @@
 """One module per channel, each with a Sender: `send(delivery, rendered) -> provider id`.
 
 A sender lives for one batch (an SMTP connection, an HTTP session are reused within it)
-and raises TransportError. `permanent` means the destination refused for good (a hard
-bounce, an invalid number, a webhook that answered 410): the subscription is stopped.
+and raises TransportError. It is given `ready`, which it calls before a message can reach
+anyone (before the request, or before SMTP's DATA): it waits until the previous message
+is in the sent journal (journal.py), so at most one sent message is ever unrecorded.
+
+`permanent` means the destination refused for good (a hard bounce, an invalid number, a
+webhook that answered 410): the subscription is stopped.
 Otherwise the delivery is retried, and the failure counts against the provider's circuit
 unless it is about this recipient only (`provider_fault=False`).
 """

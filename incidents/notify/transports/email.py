@@ -13,6 +13,7 @@ import dataclasses
 import re
 import secrets
 import smtplib
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
@@ -138,7 +139,7 @@ class MessageMold:
 
 
 class EmailSender:
-    def __init__(self, *, fallback: bool = False) -> None:
+    def __init__(self, *, fallback: bool = False, ready: Callable[[], None]) -> None:
         options: dict[str, Any] = {}
         backend = settings.EMAIL_BACKEND
         if fallback:
@@ -150,6 +151,7 @@ class EmailSender:
         self.date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
         self.mold: MessageMold | None = None
         self.molding = isinstance(self.connection, SmtpBackend)
+        self.ready = ready
         self.sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
 
     def _raw(self, delivery: Delivery, rendered: Rendered) -> bytes:
@@ -167,6 +169,8 @@ class EmailSender:
             if not self.opened:
                 self.connection.open()
                 self.opened = True
+                if self.molding:
+                    self._ready_before_data()
             if self.molding:
                 destination = delivery.subscriber.destination
                 if not _PLAIN_ADDRESS.match(destination):
@@ -177,6 +181,7 @@ class EmailSender:
             else:
                 destination = delivery.subscriber.destination
                 message = _message(destination, delivery.key, rendered, self.date)
+                self.ready()
                 self.connection.send_messages([message])
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
@@ -196,6 +201,18 @@ class EmailSender:
             self.close()  # the next message reconnects
             raise TransportError(f"SMTP: {exc or type(exc).__name__}") from exc
         return f"<{delivery.key}@{_domain()}>"
+
+    def _ready_before_data(self) -> None:
+        """Call `ready` between the envelope (MAIL, RCPT) and DATA of every message: the
+        wait for the previous message's journal entry overlaps this one's round trips."""
+        smtp = self.connection.connection
+        deliver = smtp.data
+
+        def data(msg: bytes | str) -> tuple[int, bytes]:
+            self.ready()
+            return deliver(msg)
+
+        smtp.data = data  # on this connection only, which lives for this batch
 
     def close(self) -> None:
         if self.opened:

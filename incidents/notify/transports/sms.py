@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -90,10 +91,12 @@ def sms_send(client: Client, *, to: str, body: str, status_callback: bool = True
 
 
 class SmsSender:
-    def __init__(self) -> None:
+    def __init__(self, *, ready: Callable[[], None]) -> None:
         self.client = twilio_client()
+        self.ready = ready
 
     def send(self, delivery: Delivery, rendered: Rendered) -> str:
+        self.ready()
         return sms_send(self.client, to=delivery.subscriber.destination, body=rendered.text)
 
     def close(self) -> None:

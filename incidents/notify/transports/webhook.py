@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -139,10 +140,12 @@ def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
 
 
 class WebhookSender:
-    def __init__(self) -> None:
+    def __init__(self, *, ready: Callable[[], None]) -> None:
         self.session = WebhookSession()
+        self.ready = ready
 
     def send(self, delivery: Delivery, rendered: Rendered) -> str:
+        self.ready()
         subscriber = delivery.subscriber
         answer = webhook_post(
             self.session,
