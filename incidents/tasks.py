@@ -61,7 +61,7 @@ def approvers_notify(what: str) -> int:
         approvals.approver_emails(),
         subject="Wording waits for your approval",
         message=f"New {what} waits for approval in the console:\n"
-        f"{settings.CANDOR_CANONICAL_URL}/console/approvals/\n",
+        f"{settings.CANDOR_APP_URL}/console/approvals/\n",
     )
 
 
@@ -77,7 +77,7 @@ def author_notify_rejected(rejection_id: int) -> int:
         subject="Your words were rejected",
         message=f"{notice.by} rejected your {notice.what}. The reason:\n\n{notice.reason}\n\n"
         "Those words can no longer be approved. Write new ones in the console:\n"
-        f"{settings.CANDOR_CANONICAL_URL}{notice.path}\n",
+        f"{settings.CANDOR_APP_URL}{notice.path}\n",
     )
 
 

@@ -46,8 +46,8 @@ def _reminder_for(phone: str, code: str) -> Reminder | None:
 @csrf_exempt  # Twilio cannot hold a CSRF token; the signature is what authenticates it
 @require_POST
 def inbound_sms(request: HttpRequest) -> HttpResponse:
-    # Twilio signs the URL it called: the canonical one, whatever proxy is in between.
-    url = settings.CANDOR_CANONICAL_URL + request.get_full_path()
+    # Twilio signs the URL it called: the app's public one, whatever proxy is in between.
+    url = settings.CANDOR_APP_URL + request.get_full_path()
     signature = request.headers.get("X-Twilio-Signature", "")
     if not sms.signature_valid(url, request.POST.dict(), signature):
         return HttpResponseForbidden("invalid Twilio signature")

@@ -1,7 +1,10 @@
 """Signed links a subscriber follows: manage the subscription, unsubscribe in one click.
 
-Every link is absolute on CANDOR_CANONICAL_URL: messages point at the status page's one
-public address, never at whatever host the worker happens to run on.
+Every link is absolute, never on whatever host the worker happens to run on: pages of the
+status site on CANDOR_CANONICAL_URL (`absolute`), and what only the live app can answer
+(managing a subscription, unsubscribing, confirming, Twilio's callbacks, the console) on
+CANDOR_APP_URL (`app_absolute`), which is the canonical URL unless the canonical name
+serves the static copy from a bucket or mirror (README, "Independent hosting").
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ def absolute(path: str) -> str:
     return settings.CANDOR_CANONICAL_URL + path
 
 
+def app_absolute(path: str) -> str:
+    return settings.CANDOR_APP_URL + path
+
+
 @cache
 def _around_token(name: str) -> tuple[str, str]:
     """The path of a token link, before and after the token: reversed once, as the fan-out
@@ -42,11 +49,11 @@ def _around_token(name: str) -> tuple[str, str]:
 
 def manage_url(public_id: str) -> str:
     before, after = _around_token("public:subscription")
-    return absolute(before + subscriber_token(public_id) + after)
+    return app_absolute(before + subscriber_token(public_id) + after)
 
 
 def unsubscribe_url(public_id: str) -> str:
-    return absolute(reverse("public:unsubscribe", args=[subscriber_token(public_id)]))
+    return app_absolute(reverse("public:unsubscribe", args=[subscriber_token(public_id)]))
 
 
 def unsubscribe_url_from(manage: str) -> str:
@@ -55,4 +62,4 @@ def unsubscribe_url_from(manage: str) -> str:
 
 
 def confirm_url(token: str) -> str:
-    return absolute(reverse("public:subscription_confirm", args=[token]))
+    return app_absolute(reverse("public:subscription_confirm", args=[token]))

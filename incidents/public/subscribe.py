@@ -196,10 +196,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _twilio_signed(request: HttpRequest) -> bool:
-    """X-Twilio-Signature over the URL Twilio called (our canonical one) and the form."""
+    """X-Twilio-Signature over the URL Twilio called (on the app's URL) and the form."""
     if not settings.CANDOR_TWILIO_AUTH_TOKEN:
         return False
-    url = links.absolute(request.get_full_path())
+    url = links.app_absolute(request.get_full_path())
     validator = RequestValidator(settings.CANDOR_TWILIO_AUTH_TOKEN)
     params = {key: request.POST.get(key) for key in request.POST}
     return bool(validator.validate(url, params, request.headers.get("X-Twilio-Signature", "")))

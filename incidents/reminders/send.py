@@ -115,10 +115,10 @@ def _moot(reminder: Reminder) -> str:
 def _draft_link(reminder: Reminder) -> str:
     if reminder.incident is not None:
         path = reverse("console:incident_detail", args=[reminder.incident.public_id])
-        return f"{settings.CANDOR_CANONICAL_URL}{path}?draft={reminder.public_id}"
+        return f"{settings.CANDOR_APP_URL}{path}?draft={reminder.public_id}"
     assert reminder.maintenance is not None
     path = reverse("console:maintenance_detail", args=[reminder.maintenance.public_id])
-    return f"{settings.CANDOR_CANONICAL_URL}{path}"
+    return f"{settings.CANDOR_APP_URL}{path}"
 
 
 def _late_by(reminder: Reminder, now: datetime) -> int:

@@ -39,6 +39,7 @@ def twilio(settings: SettingsWrapper) -> Iterator[HttpPeer]:
 @pytest.fixture(autouse=True)
 def _notify_settings(settings: SettingsWrapper) -> None:
     settings.CANDOR_CANONICAL_URL = "https://status.example.com"
+    settings.CANDOR_APP_URL = "https://status.example.com"
     settings.CANDOR_NOTIFY_PARALLEL = 1
     settings.CANDOR_NOTIFY_BACKOFF = 30
     settings.CANDOR_NOTIFY_CIRCUIT_FAILURES = 3

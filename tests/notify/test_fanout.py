@@ -315,3 +315,45 @@ def test_the_sweeper_starts_no_run_beside_one_at_work_unless_a_worker_died(
         assert tasks.notify_sweep()["kicked"] == ["email"]
     assert kicked == [["email"], [], ["email"]]
     cache.delete("notify:active:email")
+
+
+def test_with_the_static_copy_on_the_canonical_name_app_links_go_to_the_app(
+    actor: Actor,
+    smtp: SmtpSink,
+    twilio: HttpPeer,
+    settings,
+    django_capture_on_commit_callbacks,
+    client: Client,
+) -> None:  # type: ignore[no-untyped-def]
+    # status.example.com serves the published copy; only app.example.com runs Candor.
+    settings.CANDOR_APP_URL = "https://app.example.com"
+    subscriber(SubscriberChannel.EMAIL, "reader@example.com")
+    subscriber(SubscriberChannel.SMS, "+14155550100")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = _open(actor)
+
+    (message,) = smtp.messages
+    body = message.get_payload()
+    assert f"https://status.example.com/incidents/{incident.public_id}" in body
+    assert "https://app.example.com/subscriptions/" in body
+    assert "https://status.example.com/subscriptions/" not in body
+    assert "".join(message["List-Unsubscribe"].split()).startswith(
+        "<https://app.example.com/subscriptions/"
+    )
+    (request,) = twilio.requests
+    callback = "https://app.example.com/notify/twilio/status"
+    assert request["form"]["StatusCallback"] == callback
+
+    from twilio.request_validator import RequestValidator
+
+    params = {"MessageSid": Delivery.objects.get(channel="sms").provider_id}
+    params["MessageStatus"] = "delivered"
+    signed = RequestValidator(TWILIO_TOKEN).compute_signature(callback, params)
+    answer = client.post("/notify/twilio/status", params, HTTP_X_TWILIO_SIGNATURE=signed)
+    assert answer.status_code == 204
+    # Signed for the canonical name instead: not the URL Twilio was given, refused.
+    wrong = RequestValidator(TWILIO_TOKEN).compute_signature(
+        "https://status.example.com/notify/twilio/status", params
+    )
+    answer = client.post("/notify/twilio/status", params, HTTP_X_TWILIO_SIGNATURE=wrong)
+    assert answer.status_code == 403

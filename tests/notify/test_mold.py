@@ -56,6 +56,7 @@ def _first_mold(rendered: Rendered) -> MessageMold | None:
 @pytest.fixture(autouse=True)
 def _canonical(settings) -> None:  # type: ignore[no-untyped-def]
     settings.CANDOR_CANONICAL_URL = "https://status.example.com"
+    settings.CANDOR_APP_URL = "https://status.example.com"
 
 
 @settings(max_examples=60, deadline=None)

@@ -28,6 +28,7 @@ TWILIO = {
     "CANDOR_TWILIO_AUTH_TOKEN": TOKEN,
     "CANDOR_TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32,
     "CANDOR_CANONICAL_URL": "https://status.example.com",
+    "CANDOR_APP_URL": "https://status.example.com",
 }
 
 

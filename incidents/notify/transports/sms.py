@@ -62,7 +62,7 @@ def twilio_client() -> Client:
 
 
 def status_callback_url() -> str:
-    return links.absolute(reverse("public:twilio_status"))
+    return links.app_absolute(reverse("public:twilio_status"))
 
 
 def sms_send(client: Client, *, to: str, body: str, status_callback: bool = True) -> str:
