@@ -66,3 +66,17 @@ def env_secret(name: str, default: str = "") -> str:
         except OSError as exc:
             raise ConfigError(f"{name}_FILE={path!r} cannot be read: {exc}") from None
     return os.environ.get(name, default)
+
+
+def env_prefixed(prefix: str) -> dict[str, str]:
+    """Every PREFIX_NAME variable as {NAME: value}; PREFIX_NAME_FILE reads a secret file.
+
+    For settings a library defines by the dozen (anymail's per-provider keys), which
+    Candor passes on rather than naming one by one.
+    """
+    found: dict[str, str] = {}
+    for name in sorted(os.environ):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            key = name.removeprefix(prefix).removesuffix("_FILE")
+            found[key] = env_secret(prefix + key)
+    return found

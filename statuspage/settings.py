@@ -11,7 +11,16 @@ from pathlib import Path
 
 import dj_database_url
 
-from statuspage.env import ConfigError, env_bool, env_choice, env_int, env_list, env_secret, env_str
+from statuspage.env import (
+    ConfigError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_prefixed,
+    env_secret,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CANDOR_VAR_DIR", str(BASE_DIR / "var")))
@@ -352,6 +361,10 @@ EMAIL_USE_SSL = env_bool("CANDOR_SMTP_TLS", False)
 # A provider that hangs must cost a batch seconds, not the task's whole time limit.
 EMAIL_TIMEOUT = env_int("CANDOR_SMTP_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "status@localhost")
+# A provider's HTTP API through django-anymail: CANDOR_EMAIL_BACKEND=
+# anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN(_FILE)=...
+# (every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], as anymail documents them).
+ANYMAIL = env_prefixed("ANYMAIL_")
 CANDOR_EMAIL_FALLBACK_BACKEND = env_str("CANDOR_EMAIL_FALLBACK_BACKEND")
 CANDOR_EMAIL_FALLBACK_OPTIONS = {
     "host": env_str("CANDOR_FALLBACK_SMTP_HOST", "localhost"),

@@ -4,7 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from statuspage.env import ConfigError, env_bool, env_choice, env_int, env_list, env_secret
+from statuspage.env import (
+    ConfigError,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_prefixed,
+    env_secret,
+)
 
 
 def test_booleans_accept_the_usual_spellings_and_refuse_typos(
@@ -51,3 +59,17 @@ def test_choices_refuse_anything_else(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_STYLE", "Path")
     with pytest.raises(ConfigError, match="X_STYLE='Path' is not one of path, virtual"):
         env_choice("X_STYLE", ("path", "virtual"), "path")
+
+
+def test_prefixed_variables_pass_through_with_secrets_from_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text("pm-secret\n")
+    monkeypatch.setenv("ANYMAIL_POSTMARK_SERVER_TOKEN_FILE", str(secret))
+    monkeypatch.setenv("ANYMAIL_POSTMARK_API_URL", "https://api.postmarkapp.com/")
+    monkeypatch.setenv("ANYMAIL_", "ignored: no name")
+    assert env_prefixed("ANYMAIL_") == {
+        "POSTMARK_SERVER_TOKEN": "pm-secret",
+        "POSTMARK_API_URL": "https://api.postmarkapp.com/",
+    }

@@ -18,6 +18,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
@@ -183,6 +184,17 @@ class EmailSender:
                 message = _message(destination, delivery.key, rendered, self.date)
                 self.ready()
                 self.connection.send_messages([message])
+                status = getattr(message, "anymail_status", None)  # a provider's own id
+                if status is not None and status.message_id:
+                    return str(status.message_id)
+        except AnymailRecipientsRefused as exc:
+            # The provider will not mail this address (a hard bounce, a complaint, invalid).
+            raise TransportError(
+                f"Provider refused the recipient: {exc}", permanent=True, provider_fault=False
+            ) from exc
+        except AnymailError as exc:  # the provider's API answered an error, or is unreachable
+            self.close()
+            raise TransportError(f"Email provider: {exc}"[:500]) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             self.close()
             code, reason = next(iter(exc.recipients.values()))
