@@ -258,7 +258,7 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
             batch = deliveries_claim(channel=channel, limit=granted)
             if not batch:
                 break
-            limits.fanout_heartbeat(channel)
+            run.heartbeat()
             batch = run.unsent(batch)
             # The circuit may open on the way; the next round sees it, and email then
             # turns to the fallback provider (or stops, like the other channels).
@@ -285,6 +285,13 @@ class _Run:
     result: FanoutResult
     verdicts: _WordingVerdicts
     journal: SentJournal
+    beat_at: float = 0.0
+
+    def heartbeat(self) -> None:
+        """Tell the sweeper this channel has a run at work (limits.fanout_active)."""
+        if time.monotonic() - self.beat_at >= limits.ACTIVE_REFRESH:
+            limits.fanout_heartbeat(self.channel)
+            self.beat_at = time.monotonic()
 
     def unsent(self, batch: list[Delivery]) -> list[Delivery]:
         """The claimed deliveries that no earlier claimer had already sent."""
@@ -306,6 +313,7 @@ def _send_batch(run: _Run, batch: list[Delivery], sender: Sender, provider: str)
     channel, result, verdicts = run.channel, run.result, run.verdicts
     try:
         for index, delivery in enumerate(batch):
+            run.heartbeat()
             if delivery.subscriber.state != SubscriberState.CONFIRMED:
                 # Unsubscribed since the update: nobody is waiting for this message.
                 Delivery.objects.filter(pk=delivery.pk).delete()

@@ -133,10 +133,12 @@ def circuit_failure(provider: str) -> None:
 
 
 # -- who is at work --------------------------------------------------------------------
-# A fan-out run refreshes its channel's mark at every batch; the sweeper starts new runs
-# only for channels nobody is working on, so its kicks every 15 s do not pile up tasks
-# behind a long fan-out.
-ACTIVE_FOR = 30  # seconds a mark lasts: longer than any batch of a healthy provider
+# A fan-out run refreshes its channel's mark every few seconds while it sends; the sweeper
+# starts new runs only for channels nobody is working on, so its kicks every 15 s do not
+# pile up tasks behind a long fan-out. A run killed between two batches leaves a mark that
+# lapses within ACTIVE_FOR seconds; the next sweep then starts a run again.
+ACTIVE_FOR = 10  # seconds a mark lasts
+ACTIVE_REFRESH = 3  # seconds between a run's refreshes
 
 
 def fanout_heartbeat(channel: str) -> None:
