@@ -103,3 +103,25 @@ def test_other_words_or_unusual_addresses_do_not_fit() -> None:
     assert not mold.fits('"quoted name"@example.com', "1" * 24, same)
     assert not mold.fits("ünïcode@example.com", "1" * 24, same)
     assert not mold.fits("a@example.com", "not-a-key", same)
+
+
+def test_a_body_sent_quoted_printable_is_still_cast_exactly_or_not_at_all() -> None:
+    # A line over 998 bytes makes Django encode the body quoted-printable, whose soft line
+    # breaks could split a stand-in: then there must be no mold, or casts must be exact.
+    body = "Écoute " * 200  # one line of 1,400 characters
+    rendered = _rendered("Checkout errors", body, "a" * 12)
+    assert b"quoted-printable" in _serialised("reader@example.com", "0" * 24, rendered)
+    mold = _first_mold(rendered)
+    other = _rendered("Checkout errors", body, "b" * 12)
+    if mold is not None:
+        assert mold.fits("x@example.org", "1" * 24, other)
+        assert mold.cast("x@example.org", "1" * 24, other.manage_url) == _serialised(
+            "x@example.org", "1" * 24, other
+        )
+
+
+def test_no_mold_is_made_when_its_cast_differs_from_the_real_message() -> None:
+    rendered = _rendered("Checkout errors", "We are investigating.", "a" * 12)
+    real = _serialised("reader@example.com", "0" * 24, rendered)
+    wrong = real.replace(b"We are investigating.", b"We are investigating!")
+    assert MessageMold.made_for("reader@example.com", "0" * 24, rendered, DATE, wrong) is None
