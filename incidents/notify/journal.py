@@ -150,7 +150,9 @@ class SentJournal:
                 self.marks.append(Mark(delivery.pk, delivery.claimed_at, sent_at, provider_id))
                 sent.add(delivery.pk)
         if sent:
-            log.warning("%d claimed deliveries had been sent by a worker that died", len(sent))
+            log.warning(
+                "%d claimed deliveries had already been sent by an earlier claim", len(sent)
+            )
             self.flush()
         return sent
 

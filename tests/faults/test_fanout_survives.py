@@ -125,3 +125,34 @@ def test_fanout_pauses_while_redis_is_down_and_resumes_when_it_is_back(
     time.sleep(1)
     received = _received(sink, "redis")
     assert max(received.values()) == 1  # no worker died: exactly once
+
+
+def test_the_database_stopping_mid_fanout_repeats_nothing_and_loses_nothing(
+    stack: Stack, sink: SmtpSink
+) -> None:
+    # SMTP does not need the database: the batch in hand is sent while PostgreSQL is down,
+    # and its marks cannot be committed. The sent journal in Redis holds them, so once the
+    # database is back the next claimer sends the rest and none of those again.
+    _subscribe(stack, 5000, "pg")
+    if stack.worker is None:
+        stack.start_worker()
+    stack.open_incident("Logins failing")
+    stack.wait_until(lambda: len(_received(sink, "pg")) >= 1000, "1,000 messages", 60)
+    stack.postgres.stop()
+    stack.postgres.wait_until_down()
+    try:
+        time.sleep(2)  # the batch in hand goes out; nothing more can be claimed
+        paused = len(_received(sink, "pg"))
+        time.sleep(2)
+        assert len(_received(sink, "pg")) == paused < 5000, "sent without a database"
+    finally:
+        stack.postgres.start()
+
+    time.sleep(LEASE + 0.5)
+    _sweeping_until_all_arrive(stack, sink, "pg", 5000)
+    time.sleep(1)
+    received = _received(sink, "pg")
+    assert set(received) == {f"pg{i}@example.com" for i in range(5000)}
+    assert max(received.values()) == 1  # no worker died: exactly once
+    # ... because the journal was read: the outage caught messages sent but not committed.
+    assert "claimed deliveries had already been sent by an earlier claim" in stack.logs()
