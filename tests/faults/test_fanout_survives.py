@@ -1,6 +1,7 @@
 """Fault tests of the fan-out on real processes: a Celery worker SIGKILLed in the middle of
-a 5,000-recipient fan-out, and Redis stopped in the middle of another. Messages go to a
-real SMTP server (aiosmtpd, in this process) and are counted there, per recipient."""
+a 5,000-recipient fan-out, then Redis and PostgreSQL each stopped in the middle of
+another. Messages go to a real SMTP server (aiosmtpd, in this process) and are counted
+there, per recipient."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,25 +107,38 @@ def test_a_worker_killed_mid_fanout_loses_nothing_and_duplicates_at_most_its_las
     assert max(received.values()) <= 2
 
 
+def _through_an_outage(
+    stack: Stack, sink: SmtpSink, prefix: str, count: int, stop: Any, start: Any
+) -> Counter[str]:
+    """Fan out to `count` subscribers, stop a service a fifth of the way through, check
+    that sending pauses, start it again, sweep until everyone has their message: how many
+    each one received."""
+    _subscribe(stack, count, prefix)
+    if stack.worker is None:
+        stack.start_worker()
+    stack.open_incident(f"Outage {prefix}")
+    stack.wait_until(lambda: len(_received(sink, prefix)) >= count // 5, "a fifth", 60)
+    stop()
+    try:
+        time.sleep(2)  # the batch in hand may still go out; nothing more can be claimed
+        paused = len(_received(sink, prefix))
+        time.sleep(2)
+        assert len(_received(sink, prefix)) == paused < count, "sent through the outage"
+    finally:
+        start()
+    time.sleep(LEASE + 0.5)  # the worker reconnects; claims of the outage pass their lease
+    _sweeping_until_all_arrive(stack, sink, prefix, count)
+    time.sleep(1)  # anything sent twice would have arrived by now
+    received = _received(sink, prefix)
+    assert set(received) == {f"{prefix}{i}@example.com" for i in range(count)}
+    return received
+
+
 def test_fanout_pauses_while_redis_is_down_and_resumes_when_it_is_back(
     stack: Stack, sink: SmtpSink
 ) -> None:
-    _subscribe(stack, 2000, "redis")
-    if stack.worker is None:
-        stack.start_worker()
-    stack.open_incident("Search degraded")
-    stack.wait_until(lambda: len(_received(sink, "redis")) >= 300, "300 messages", 60)
-    stack.redis.stop()
-    time.sleep(2)
-    paused = len(_received(sink, "redis"))
-    time.sleep(2)
-    assert len(_received(sink, "redis")) == paused < 2000, "nothing is sent without Redis"
-
-    stack.redis.start()  # empty: every queued task was lost with it
-    time.sleep(2)  # the worker reconnects to the broker
-    _sweeping_until_all_arrive(stack, sink, "redis", 2000)
-    time.sleep(1)
-    received = _received(sink, "redis")
+    # Restarted empty: every queued task was lost with it, and the sweeper starts again.
+    received = _through_an_outage(stack, sink, "redis", 2000, stack.redis.stop, stack.redis.start)
     assert max(received.values()) == 1  # no worker died: exactly once
 
 
@@ -133,26 +148,11 @@ def test_the_database_stopping_mid_fanout_repeats_nothing_and_loses_nothing(
     # SMTP does not need the database: the batch in hand is sent while PostgreSQL is down,
     # and its marks cannot be committed. The sent journal in Redis holds them, so once the
     # database is back the next claimer sends the rest and none of those again.
-    _subscribe(stack, 5000, "pg")
-    if stack.worker is None:
-        stack.start_worker()
-    stack.open_incident("Logins failing")
-    stack.wait_until(lambda: len(_received(sink, "pg")) >= 1000, "1,000 messages", 60)
-    stack.postgres.stop()
-    stack.postgres.wait_until_down()
-    try:
-        time.sleep(2)  # the batch in hand goes out; nothing more can be claimed
-        paused = len(_received(sink, "pg"))
-        time.sleep(2)
-        assert len(_received(sink, "pg")) == paused < 5000, "sent without a database"
-    finally:
-        stack.postgres.start()
+    def stop() -> None:
+        stack.postgres.stop()
+        stack.postgres.wait_until_down()
 
-    time.sleep(LEASE + 0.5)
-    _sweeping_until_all_arrive(stack, sink, "pg", 5000)
-    time.sleep(1)
-    received = _received(sink, "pg")
-    assert set(received) == {f"pg{i}@example.com" for i in range(5000)}
+    received = _through_an_outage(stack, sink, "pg", 5000, stop, stack.postgres.start)
     assert max(received.values()) == 1  # no worker died: exactly once
     # ... because the journal was read: the outage caught messages sent but not committed.
     assert "claimed deliveries had already been sent by an earlier claim" in stack.logs()
