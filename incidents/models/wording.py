@@ -39,6 +39,15 @@ class Qualifier(models.TextChoices):
     SUPPORT = "support", "Support"
 
 
+def _one_subject(name: str) -> models.CheckConstraint:
+    """A decision is about a template version or a custom text, never both or neither."""
+    return models.CheckConstraint(
+        condition=Q(template_version__isnull=False, custom_text__isnull=True)
+        | Q(template_version__isnull=True, custom_text__isnull=False),
+        name=name,
+    )
+
+
 class WriteOnceQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError(f"{self.model.__name__} rows are write-once")
@@ -165,11 +174,7 @@ class Approval(WriteOnce):
     class Meta:
         ordering = ["at", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(template_version__isnull=False, custom_text__isnull=True)
-                | Q(template_version__isnull=True, custom_text__isnull=False),
-                name="approval_one_subject",
-            ),
+            _one_subject("approval_one_subject"),
             models.UniqueConstraint(
                 fields=["template_version", "approver"], name="approval_once_per_version"
             ),
@@ -207,11 +212,7 @@ class Rejection(WriteOnce):
     class Meta:
         ordering = ["at", "pk"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(template_version__isnull=False, custom_text__isnull=True)
-                | Q(template_version__isnull=True, custom_text__isnull=False),
-                name="rejection_one_subject",
-            ),
+            _one_subject("rejection_one_subject"),
             # Rejected once and for all: a second "no" is refused, not recorded.
             models.UniqueConstraint(fields=["template_version"], name="rejection_once_per_version"),
             models.UniqueConstraint(fields=["custom_text"], name="rejection_once_per_custom_text"),
