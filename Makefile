@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run   - run Candor with demo data on http://$(HOST):$(PORT)/ (SQLite, no servers needed)"
-	@echo "make test  - lint, type-check and run every test on the local PostgreSQL and Redis"
+	@echo "make test  - lint, type-check and run every test on the local PostgreSQL and Redis, then the make-run ones on SQLite"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -86,6 +86,8 @@ lint: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
 	$(PY) -m pytest
+	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
+	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/embedded
 
 clean:
 	rm -rf $(VENV) var

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 
 import redis
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from incidents.models import Delivery, DeliveryState
@@ -40,10 +41,6 @@ FLUSH_EVERY = 2.0  # seconds: how long a sent message may stay marked in Redis a
 _TTL = 86_400  # a mark outlives any lease: the next claimer must still see it
 
 _TABLE = Delivery._meta.db_table
-_MARK_ONE = (
-    f"UPDATE {_TABLE} SET state = %s, sent_at = %s, attempts = attempts + 1,"  # noqa: S608
-    " provider_id = %s, last_error = '' WHERE id = %s AND state = %s AND claimed_at = %s"
-)
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,8 @@ def marks_commit(marks: list[Mark]) -> set[int]:
     """Mark these deliveries sent in one commit; the ids that were still ours to mark."""
     if not marks:
         return set()
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
             rows = ", ".join(["(%s, %s::timestamptz, %s, %s::timestamptz)"] * len(marks))
             cursor.execute(
                 f"UPDATE {_TABLE} AS d SET state = %s, sent_at = v.sent_at,"  # noqa: S608
@@ -92,20 +89,21 @@ def marks_commit(marks: list[Mark]) -> set[int]:
                 ],
             )
             return {row[0] for row in cursor.fetchall()}
-        done = set()
+    with transaction.atomic():
+        # Elsewhere (SQLite, `make run`) one ORM update per mark: the ORM binds claimed_at
+        # as the backend stores it (SQLite keeps naive UTC text; a raw parameter carried
+        # "+00:00" and never matched, so nothing was ever marked sent).
+        done: set[int] = set()
         for m in marks:
-            cursor.execute(
-                _MARK_ONE,
-                [
-                    DeliveryState.SENT,
-                    m.sent_at,
-                    m.provider_id[:64],
-                    m.delivery_id,
-                    DeliveryState.SENDING,
-                    m.claimed_at,
-                ],
-            )
-            if cursor.rowcount:
+            if Delivery.objects.filter(
+                pk=m.delivery_id, state=DeliveryState.SENDING, claimed_at=m.claimed_at
+            ).update(
+                state=DeliveryState.SENT,
+                sent_at=m.sent_at,
+                attempts=F("attempts") + 1,
+                provider_id=m.provider_id[:64],
+                last_error="",
+            ):
                 done.add(m.delivery_id)
         return done
 

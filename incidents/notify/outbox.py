@@ -49,7 +49,9 @@ def deliveries_create(
     column = "incident_update_id" if isinstance(update, IncidentUpdate) else "maintenance_update_id"
     other = "maintenance_update_id" if column == "incident_update_id" else "incident_update_id"
     wants = "s.all_components"
-    params: list[Any] = [update.pk, now, now, SubscriberState.CONFIRMED]
+    # Bound as the ORM would store it (SQLite keeps naive UTC text, no "+00:00").
+    at = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [update.pk, at, at, SubscriberState.CONFIRMED]
     if ids:
         wants += (
             f" OR EXISTS (SELECT 1 FROM {SubscriberComponent._meta.db_table} sc"  # noqa: S608

@@ -20,7 +20,8 @@ from tests.factories import ComponentFactory
 from tests.notify.conftest import TWILIO_SID, TWILIO_TOKEN, subscriber
 from tests.notify.peers import HttpPeer, SmtpSink, webhook_receiver
 
-pytestmark = pytest.mark.django_db
+# Also run on SQLite without Redis, as `make run` has it (tests/settings_sqlite.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _open(actor: Actor, components: dict | None = None, name: str = "Checkout errors"):  # type: ignore[no-untyped-def]

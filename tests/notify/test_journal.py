@@ -89,6 +89,7 @@ def test_a_worker_past_its_lease_cannot_mark_what_another_now_holds(
     assert limits.redis_client().get(journal._key(claimed[0].pk)) is not None  # type: ignore[union-attr]
 
 
+@pytest.mark.embedded
 def test_without_redis_each_message_is_marked_in_the_database_at_once(
     claimed: list[Delivery], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,6 +122,7 @@ def test_when_redis_fails_mid_batch_the_rest_is_marked_in_the_database_at_once(
     assert _state(claimed[2])[0] == DeliveryState.SENDING
 
 
+@pytest.mark.embedded
 def test_each_email_waits_for_the_previous_ones_journal_entry_before_its_data(
     claimed: list[Delivery], smtp: SmtpSink
 ) -> None:
