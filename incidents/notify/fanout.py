@@ -37,7 +37,7 @@ from incidents.models import (
 from incidents.notify import limits
 from incidents.notify.journal import SentJournal
 from incidents.notify.render import Rendered, message_render
-from incidents.notify.transports import Sender, TransportError
+from incidents.notify.transports import Blame, Sender, TransportError
 from incidents.notify.transports.email import EmailSender
 from incidents.notify.transports.sms import SmsSender
 from incidents.notify.transports.webhook import WebhookSender, provider_for
@@ -128,9 +128,16 @@ def _ours(delivery: Delivery) -> QuerySet[Delivery]:
 
 
 def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult) -> None:
+    """Retry later, or give up: only on a recipient's own permanent refusal (which stops
+    the subscription too), or after CANDOR_NOTIFY_MAX_ATTEMPTS failures that were not the
+    provider's. A provider's failure never uses up a message: the circuit paces those."""
     attempts = delivery.attempts + 1
     now = timezone.now()
-    if error.permanent or attempts >= settings.CANDOR_NOTIFY_MAX_ATTEMPTS:
+    confirmed = error.permanent and error.blame is Blame.RECIPIENT
+    out_of_attempts = (
+        attempts >= settings.CANDOR_NOTIFY_MAX_ATTEMPTS and error.blame is not Blame.PROVIDER
+    )
+    if confirmed or out_of_attempts:
         state, result.dead = DeliveryState.DEAD, result.dead + 1
         next_at = now
     else:
@@ -139,10 +146,26 @@ def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult
     _ours(delivery).update(
         state=state, attempts=attempts, next_attempt_at=next_at, last_error=str(error)[:500]
     )
-    if error.permanent:
-        Subscriber.objects.filter(pk=delivery.subscriber_id).update(
-            state=SubscriberState.STOPPED, stopped_reason=str(error)[:300]
-        )
+    if confirmed:
+        _subscription_stop(delivery, str(error))
+
+
+def _subscription_stop(delivery: Delivery, reason: str) -> None:
+    Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+        state=SubscriberState.STOPPED, stopped_reason=reason[:300]
+    )
+
+
+def _refusal_confirm(delivery: Delivery, error: TransportError, result: FanoutResult) -> None:
+    """A refusal the provider's later deliveries showed to be this recipient's own: give up
+    on the message (if it is still as the refusal left it) and stop the subscription."""
+    settled = Delivery.objects.filter(
+        pk=delivery.pk, state=DeliveryState.FAILED, attempts=delivery.attempts + 1
+    ).update(state=DeliveryState.DEAD, next_attempt_at=timezone.now())
+    if settled:
+        result.failed, result.dead = result.failed - 1, result.dead + 1
+        _subscription_stop(delivery, str(error))
+        log.info("delivery %s: the recipient's own refusal (%s)", delivery.pk, error)
 
 
 # The wording policy's channel each message is checked as; a webhook carries the update as
@@ -263,7 +286,7 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
             # The circuit may open on the way; the next round sees it, and email then
             # turns to the fallback provider (or stops, like the other channels).
             sender = _sender(channel, fallback=fallback, ready=run.journal.settle)
-            _send_batch(run, batch, sender, provider)
+            _send_batch(run, batch, sender, provider, probing=state == "half-open")
         else:
             result.stopped_by = "deadline"
     except limits.StateUnavailable as exc:
@@ -278,6 +301,14 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
 
 
 @dataclass
+class _Suspect:
+    """A refusal at the recipient step (Blame.EITHER) awaiting the provider's next word."""
+
+    delivery: Delivery
+    error: TransportError
+
+
+@dataclass
 class _Run:
     """What one fan-out run carries from batch to batch."""
 
@@ -286,6 +317,47 @@ class _Run:
     verdicts: _WordingVerdicts
     journal: SentJournal
     beat_at: float = 0.0
+    # Per provider, the EITHER refusals since its last accepted message: a run of
+    # CANDOR_NOTIFY_CIRCUIT_FAILURES of them is the provider refusing everyone.
+    suspects: dict[str, list[_Suspect]] = field(default_factory=dict)
+    # Providers that accepted a message in this run: a 5.1.x refusal beside them is the
+    # mailbox's own.
+    delivered: set[str] = field(default_factory=set)
+
+    def refused(self, target: str, delivery: Delivery, error: TransportError) -> bool:
+        """An EITHER refusal; True if it makes the run of refusals the provider's."""
+        streak = self.suspects.setdefault(target, [])
+        streak.append(_Suspect(delivery, error))
+        if len(streak) < settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
+            return False
+        log.warning(
+            "%s refused %d recipients in a row (%s): the provider's refusal, not theirs",
+            target,
+            len(streak),
+            error,
+        )
+        streak.clear()  # nothing in it is held against the recipients
+        return True
+
+    def accepted(self, target: str) -> None:
+        """The provider took a message: the permanent refusals before it were the
+        recipients' own."""
+        self.delivered.add(target)
+        for suspect in self.suspects.pop(target, []):
+            if suspect.error.permanent:
+                _refusal_confirm(suspect.delivery, suspect.error, self.result)
+
+    def settle(self, target: str) -> None:
+        """At the end of a batch: a 5.1.x refusal while this provider delivered to others
+        in this run names the mailbox; every other refusal waits for its retry."""
+        streak = self.suspects.get(target, [])
+        # Two refusals in a row at the end could be the provider starting to refuse.
+        if target not in self.delivered or len(streak) != 1:
+            return
+        (suspect,) = streak
+        if suspect.error.permanent and suspect.error.strong:
+            _refusal_confirm(suspect.delivery, suspect.error, self.result)
+            streak.clear()
 
     def heartbeat(self) -> None:
         """Tell the sweeper this channel has a run at work (limits.fanout_active)."""
@@ -304,11 +376,14 @@ class _Run:
         return [d for d in batch if d.pk not in sent]
 
 
-def _send_batch(run: _Run, batch: list[Delivery], sender: Sender, provider: str) -> bool:
+def _send_batch(
+    run: _Run, batch: list[Delivery], sender: Sender, provider: str, *, probing: bool = False
+) -> bool:
     """Send a claimed batch; False if the provider's circuit opened on the way.
 
     Each accepted message goes into the journal at once; the batch's marks are committed
-    together at the end, whatever ends it.
+    together at the end, whatever ends it. `probing`: the batch is the half-open circuit's
+    one probe, and any failure that may be the provider's opens the circuit again.
     """
     channel, result, verdicts = run.channel, run.result, run.verdicts
     try:
@@ -335,20 +410,26 @@ def _send_batch(run: _Run, batch: list[Delivery], sender: Sender, provider: str)
                 provider_id = sender.send(delivery, rendered)
             except TransportError as error:
                 _mark_failed(delivery, error, result)
-                if error.provider_fault:
-                    limits.circuit_failure(target)
+                everyone = error.blame is Blame.EITHER and (
+                    run.refused(target, delivery, error) or probing
+                )
+                if error.provider_fault or everyone:
+                    limits.circuit_failure(target, trip=everyone)
                     if (
                         channel != SubscriberChannel.WEBHOOK
                         and limits.circuit_state(target) == "open"
                     ):
+                        run.suspects.pop(target, None)  # refused alongside the outage
                         _release(batch[index + 1 :])
                         return False
                 continue
             run.journal.record(delivery, provider_id)
+            run.accepted(target)
             result.sent += 1
             result.providers.add(target)
         for target in result.providers:
             limits.circuit_success(target)
+            run.settle(target)
         result.providers.clear()
         return True
     finally:

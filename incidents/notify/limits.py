@@ -8,6 +8,7 @@ deliveries wait in the database, and the sweeper starts them again once Redis is
 from __future__ import annotations
 
 import logging
+import random
 import time
 from functools import cache as memoize
 
@@ -78,19 +79,23 @@ def tokens_wait(provider: str, want: int, *, deadline: float) -> int:
 
 
 # -- circuit breaker ---------------------------------------------------------------------
-# closed: failures < threshold. open: the "open" key lives (CANDOR_NOTIFY_CIRCUIT_OPEN s).
-# half-open: the key expired while failures >= threshold; one worker at a time may probe
-# (the "probe" key), and its success closes the circuit, its failure opens it again.
+# closed: failures < threshold. open: the "open" key lives. half-open: the key expired
+# while failures >= threshold; one worker at a time may probe (the "probe" key), and its
+# success closes the circuit, its failure opens it again.
+# Each opening in a row ("trips") doubles how long it stays open, from
+# CANDOR_NOTIFY_CIRCUIT_OPEN up to OPEN_DOUBLINGS doublings, with jitter: a provider that
+# refuses everyone for an hour sees a probe every few minutes, not a message a second.
+OPEN_DOUBLINGS = 4
 
 
-def _keys(provider: str) -> tuple[str, str, str]:
+def _keys(provider: str) -> tuple[str, str, str, str]:
     base = f"notify:circuit:{provider}"
-    return f"{base}:failures", f"{base}:open", f"{base}:probe"
+    return f"{base}:failures", f"{base}:open", f"{base}:probe", f"{base}:trips"
 
 
 def circuit_state(provider: str) -> str:
     """closed, open or half-open."""
-    failures, opened, _ = _keys(provider)
+    failures, opened, _, _ = _keys(provider)
     try:
         if cache.get(opened):
             return "open"
@@ -103,7 +108,7 @@ def circuit_state(provider: str) -> str:
 
 def circuit_probe(provider: str) -> bool:
     """In half-open state, whether this caller is the one that may send the probe."""
-    _, _, probe = _keys(provider)
+    probe = _keys(provider)[2]
     try:
         return bool(cache.add(probe, 1, timeout=settings.CANDOR_NOTIFY_CIRCUIT_OPEN))
     except redis.RedisError as exc:
@@ -111,22 +116,35 @@ def circuit_probe(provider: str) -> bool:
 
 
 def circuit_success(provider: str) -> None:
-    failures, _, probe = _keys(provider)
+    failures, _, probe, trips = _keys(provider)
     try:
-        cache.delete_many([failures, probe])
+        cache.delete_many([failures, probe, trips])
     except redis.RedisError:
         log.warning("circuit %s: could not record a success (Redis unreachable)", provider)
 
 
-def circuit_failure(provider: str) -> None:
-    failures, opened, probe = _keys(provider)
+def open_for(trips: int) -> float:
+    """Seconds the circuit stays open at its `trips`-th opening in a row, with jitter."""
+    base = settings.CANDOR_NOTIFY_CIRCUIT_OPEN * 2 ** min(max(trips - 1, 0), OPEN_DOUBLINGS)
+    return base * random.uniform(0.75, 1.0)
+
+
+def circuit_failure(provider: str, *, trip: bool = False) -> None:
+    """One failure of the provider; `trip` opens the circuit at once (the provider
+    refused everyone, fanout.py)."""
+    failures, opened, probe, trips = _keys(provider)
+    threshold = settings.CANDOR_NOTIFY_CIRCUIT_FAILURES
     try:
         cache.add(failures, 0, timeout=None)
         count = cache.incr(failures)
-        if count >= settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
-            cache.set(opened, 1, timeout=settings.CANDOR_NOTIFY_CIRCUIT_OPEN)
+        if trip and count < threshold:
+            count = cache.incr(failures, threshold - count)
+        if count >= threshold:
+            cache.add(trips, 0, timeout=86_400)
+            trip_count = cache.incr(trips)
+            cache.set(opened, 1, timeout=max(1, round(open_for(trip_count))))
             cache.delete(probe)
-            if count == settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
+            if count == threshold:
                 log.warning("circuit %s opened after %d failures", provider, count)
     except redis.RedisError:
         log.warning("circuit %s: could not record a failure (Redis unreachable)", provider)

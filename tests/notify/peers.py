@@ -31,13 +31,32 @@ from tests.faults.postgres import free_port
 
 @dataclass
 class SmtpSink:
-    """aiosmtpd on loopback; `refuse` answers every message with that reply instead."""
+    """aiosmtpd on loopback; `refuse` answers every message with that reply instead.
+
+    `refuse_rcpt(address)` may answer a recipient with a refusal ("554 ...") instead of
+    taking it; every RCPT is counted in `rcpts` as (monotonic time, address)."""
 
     port: int = field(default_factory=free_port)
     messages: list[Message] = field(default_factory=list)
     refuse: str = ""
+    refuse_rcpt: Callable[[str], str] | None = None
+    rcpts: list[tuple[float, str]] = field(default_factory=list)
     delay: float = 0.0
     controller: Controller | None = None
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        self.rcpts.append((time.monotonic(), address))
+        if self.refuse_rcpt is not None and (refusal := self.refuse_rcpt(address)):
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.delay:

@@ -27,7 +27,7 @@ from django.core.mail.message import sanitize_address
 from incidents.models import Delivery
 from incidents.notify import links
 from incidents.notify.render import Rendered
-from incidents.notify.transports import TransportError
+from incidents.notify.transports import Blame, TransportError
 
 
 def _domain() -> str:
@@ -139,6 +139,29 @@ class MessageMold:
         return b"".join(values[p] if isinstance(p, int) else p for p in self.parts)
 
 
+# RFC 3463 enhanced status: class.subject.detail, e.g. 5.1.1 (bad destination mailbox).
+_ENHANCED = re.compile(r"\s*[245]\.(\d{1,3})\.\d{1,3}\b")
+
+
+def rcpt_blame(code: int, text: str) -> tuple[Blame, bool]:
+    """Whose fault a refusal at RCPT may be, and whether it names the mailbox (5.1.x).
+
+    Subjects 1 (addressing) and 2 (mailbox) are about a recipient, but a relay that
+    refuses everyone may say them too, so they are EITHER; 421 (closing) and every
+    other subject (3 system, 4 routing, 5 protocol, 6 content, 7 policy: a blocked
+    sending IP, relaying denied) are the provider's. No enhanced status: EITHER.
+    """
+    if code == 421:
+        return Blame.PROVIDER, False
+    enhanced = _ENHANCED.match(text)
+    if enhanced is None:
+        return Blame.EITHER, False
+    subject = int(enhanced.group(1))
+    if subject in (1, 2):
+        return Blame.EITHER, subject == 1
+    return Blame.PROVIDER, False
+
+
 class EmailSender:
     def __init__(self, *, fallback: bool = False, ready: Callable[[], None]) -> None:
         options: dict[str, Any] = {}
@@ -188,20 +211,23 @@ class EmailSender:
                 if status is not None and status.message_id:
                     return str(status.message_id)
         except AnymailRecipientsRefused as exc:
-            # The provider will not mail this address (a hard bounce, a complaint, invalid).
+            # The provider will not mail this address (a hard bounce, a complaint, invalid)
+            # or, as a sandboxed or suspended account does, any address: the fan-out tells.
             raise TransportError(
-                f"Provider refused the recipient: {exc}", permanent=True, provider_fault=False
+                f"Provider refused the recipient: {exc}", permanent=True, blame=Blame.EITHER
             ) from exc
         except AnymailError as exc:  # the provider's API answered an error, or is unreachable
             self.close()
             raise TransportError(f"Email provider: {exc}"[:500]) from exc
         except smtplib.SMTPRecipientsRefused as exc:
-            self.close()
             code, reason = next(iter(exc.recipients.values()))
+            if code == 421:
+                self.close()  # the server is closing the connection
+            # Otherwise smtplib sent RSET: the connection serves the next recipient.
+            said = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+            blame, strong = rcpt_blame(code, said)
             raise TransportError(
-                f"SMTP {code}: {reason.decode(errors='replace')}",
-                permanent=code >= 500,
-                provider_fault=False,
+                f"SMTP {code}: {said}", permanent=code >= 500, blame=blame, strong=strong
             ) from exc
         except smtplib.SMTPResponseException as exc:
             self.close()
