@@ -168,6 +168,22 @@ def _refusal_confirm(delivery: Delivery, error: TransportError, result: FanoutRe
         log.info("delivery %s: the recipient's own refusal (%s)", delivery.pk, error)
 
 
+def _refusals_forgive(deliveries: list[Delivery]) -> None:
+    """Refusals that turned out to be the provider's: they use up none of the message's
+    attempts (nor end it, at the last one), as a provider's failure never does."""
+    now = timezone.now()
+    for delivery in deliveries:
+        Delivery.objects.filter(
+            pk=delivery.pk,
+            state__in=[DeliveryState.FAILED, DeliveryState.DEAD],
+            attempts=delivery.attempts + 1,
+        ).update(
+            state=DeliveryState.FAILED,
+            attempts=delivery.attempts,
+            next_attempt_at=now + timedelta(seconds=backoff(max(delivery.attempts, 1))),
+        )
+
+
 # The wording policy's channel each message is checked as; a webhook carries the update as
 # the web page shows it.
 _POLICY_CHANNEL: dict[str, str] = {
@@ -324,11 +340,14 @@ class _Run:
     # mailbox's own.
     delivered: set[str] = field(default_factory=set)
 
-    def refused(self, target: str, delivery: Delivery, error: TransportError) -> bool:
-        """An EITHER refusal; True if it makes the run of refusals the provider's."""
+    def refused(
+        self, target: str, delivery: Delivery, error: TransportError, *, probing: bool
+    ) -> bool:
+        """An EITHER refusal; True if it is the provider's: it makes a run of refusals
+        long enough, or it answered the half-open circuit's probe."""
         streak = self.suspects.setdefault(target, [])
         streak.append(_Suspect(delivery, error))
-        if len(streak) < settings.CANDOR_NOTIFY_CIRCUIT_FAILURES:
+        if len(streak) < settings.CANDOR_NOTIFY_CIRCUIT_FAILURES and not probing:
             return False
         log.warning(
             "%s refused %d recipients in a row (%s): the provider's refusal, not theirs",
@@ -336,6 +355,7 @@ class _Run:
             len(streak),
             error,
         )
+        _refusals_forgive([s.delivery for s in streak])
         streak.clear()  # nothing in it is held against the recipients
         return True
 
@@ -410,8 +430,8 @@ def _send_batch(
                 provider_id = sender.send(delivery, rendered)
             except TransportError as error:
                 _mark_failed(delivery, error, result)
-                everyone = error.blame is Blame.EITHER and (
-                    run.refused(target, delivery, error) or probing
+                everyone = error.blame is Blame.EITHER and run.refused(
+                    target, delivery, error, probing=probing
                 )
                 if error.provider_fault or everyone:
                     limits.circuit_failure(target, trip=everyone)

@@ -180,3 +180,21 @@ def test_an_account_level_twilio_error_keeps_the_texts_and_stops_nobody(
     assert Delivery.objects.filter(state="dead").count() == 0
     assert limits.circuit_state("sms") == "open"
     assert len(twilio.requests) == 3
+
+
+def test_refusals_shown_to_be_the_providers_do_not_use_up_the_messages_attempts(
+    actor: Actor, smtp: SmtpSink, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CANDOR_NOTIFY_MAX_ATTEMPTS = 1  # one failure of the recipient's own is the end
+    _readers(10)
+    smtp.refuse_rcpt = lambda a: "451 Try again later"
+    _publish(actor, django_capture_on_commit_callbacks)
+    assert limits.circuit_state("email") == "open"
+    assert Delivery.objects.filter(state="dead").count() == 0
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {0}
+
+    limits.cache.delete("notify:circuit:email:open")  # the probe is refused too
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        fanout.fanout_run(channel="email", max_seconds=5)
+    assert len(smtp.rcpts) == 4
+    assert Delivery.objects.filter(state="dead").count() == 0
