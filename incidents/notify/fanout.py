@@ -159,13 +159,15 @@ def _subscription_stop(delivery: Delivery, reason: str) -> None:
 def _refusal_confirm(delivery: Delivery, error: TransportError, result: FanoutResult) -> None:
     """A refusal the provider's later deliveries showed to be this recipient's own: give up
     on the message (if it is still as the refusal left it) and stop the subscription."""
-    settled = Delivery.objects.filter(
-        pk=delivery.pk, state=DeliveryState.FAILED, attempts=delivery.attempts + 1
-    ).update(state=DeliveryState.DEAD, next_attempt_at=timezone.now())
-    if settled:
+    as_left = Delivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts + 1)
+    if as_left.filter(state=DeliveryState.FAILED).update(
+        state=DeliveryState.DEAD, next_attempt_at=timezone.now()
+    ):
         result.failed, result.dead = result.failed - 1, result.dead + 1
-        _subscription_stop(delivery, str(error))
-        log.info("delivery %s: the recipient's own refusal (%s)", delivery.pk, error)
+    elif not as_left.filter(state=DeliveryState.DEAD).exists():
+        return  # retried or re-claimed since: no longer ours to judge
+    _subscription_stop(delivery, str(error))
+    log.info("delivery %s: the recipient's own refusal (%s)", delivery.pk, error)
 
 
 def _refusals_forgive(deliveries: list[Delivery]) -> None:

@@ -198,3 +198,13 @@ def test_refusals_shown_to_be_the_providers_do_not_use_up_the_messages_attempts(
         fanout.fanout_run(channel="email", max_seconds=5)
     assert len(smtp.rcpts) == 4
     assert Delivery.objects.filter(state="dead").count() == 0
+
+
+def test_a_recipients_own_refusal_at_its_last_attempt_still_stops_the_subscription(
+    actor: Actor, smtp: SmtpSink, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CANDOR_NOTIFY_MAX_ATTEMPTS = 1
+    _readers(4)
+    smtp.refuse_rcpt = lambda a: "554 No such user here" if a == "r1@example.com" else ""
+    _publish(actor, django_capture_on_commit_callbacks)
+    assert _stopped() == ["r1@example.com"]
