@@ -34,15 +34,31 @@ class SmtpSink:
     """aiosmtpd on loopback; `refuse` answers every message with that reply instead.
 
     `refuse_rcpt(address)` may answer a recipient with a refusal ("554 ...") instead of
-    taking it; every RCPT is counted in `rcpts` as (monotonic time, address)."""
+    taking it; every RCPT is counted in `rcpts` as (monotonic time, address).
+    `refuse_mail` refuses the sender (MAIL FROM) of every message."""
 
     port: int = field(default_factory=free_port)
     messages: list[Message] = field(default_factory=list)
     refuse: str = ""
     refuse_rcpt: Callable[[str], str] | None = None
+    refuse_mail: str = ""  # answers MAIL FROM with this refusal
     rcpts: list[tuple[float, str]] = field(default_factory=list)
     delay: float = 0.0
     controller: Controller | None = None
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if self.refuse_mail:
+            return self.refuse_mail
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self,

@@ -208,3 +208,19 @@ def test_a_recipients_own_refusal_at_its_last_attempt_still_stops_the_subscripti
     smtp.refuse_rcpt = lambda a: "554 No such user here" if a == "r1@example.com" else ""
     _publish(actor, django_capture_on_commit_callbacks)
     assert _stopped() == ["r1@example.com"]
+
+
+@pytest.mark.parametrize("where", ["mail", "data"])
+def test_a_refusal_at_mail_from_or_data_is_the_providers(
+    actor: Actor, smtp: SmtpSink, where: str, django_capture_on_commit_callbacks: Any
+) -> None:
+    _readers(10)
+    if where == "mail":
+        smtp.refuse_mail = "554 5.7.1 Sender address rejected: sending IP blocked"
+    else:
+        smtp.refuse = "554 5.7.1 Message rejected"
+    _publish(actor, django_capture_on_commit_callbacks)
+    assert _stopped() == []
+    assert limits.circuit_state("email") == "open"
+    assert Delivery.objects.filter(state="dead").count() == 0
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"failed", "pending"}
