@@ -20,6 +20,7 @@ from incidents.models import MaintenanceStatus
 from incidents.public.cache import Rendered, public_response
 from incidents.rendering import plain_text
 from incidents.selectors import MaintenanceView
+from incidents.text import printable
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 _OPEN = (MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
@@ -60,8 +61,9 @@ def _event(maintenance: MaintenanceView) -> icalendar.Event:
     event.add("created", _utc(maintenance.created_at))
     event.add("dtstart", _utc(maintenance.scheduled_for))
     event.add("dtend", _utc(maintenance.scheduled_until))
-    event.add("summary", maintenance.name)
-    event.add("description", _description(maintenance))
+    event.add("summary", printable(maintenance.name, multiline=False))
+    # RFC 5545 TEXT has no control characters: a stored one must not break the calendar.
+    event.add("description", printable(_description(maintenance)))
     url = reverse("public:maintenance", args=[maintenance.public_id])
     event.add("url", settings.CANDOR_CANONICAL_URL + url)
     event.add("status", "CANCELLED" if is_cancelled(maintenance) else "CONFIRMED")
