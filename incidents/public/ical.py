@@ -7,7 +7,6 @@ posted to it raises SEQUENCE by one.
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
 
 import icalendar
@@ -44,8 +43,7 @@ def _description(maintenance: MaintenanceView) -> str:
     for update in maintenance.updates:  # newest first, like the web page
         at = update.display_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         label = MaintenanceStatus(update.status).label
-        # plain_text leaves entities escaped for HTML; a calendar wants the characters.
-        lines.append(f"{label} ({at}): {html.unescape(plain_text(update.body_html))}")
+        lines.append(f"{label} ({at}): {plain_text(update.body_html)}")
     return "\n\n".join(lines)
 
 
