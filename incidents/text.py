@@ -91,6 +91,18 @@ def clean_text(
     return value
 
 
+def text_errors(
+    *, single_line: dict[str, str] | None = None, multi_line: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Form-style errors ({field: [message]}) for every field whose text is refused."""
+    errors: dict[str, list[str]] = {}
+    for fields, multiline in ((single_line or {}, False), (multi_line or {}, True)):
+        for field, value in fields.items():
+            if problem := text_problem(value, multiline=multiline):
+                errors[field] = [f"This text {problem}"]
+    return errors
+
+
 def xml_safe(value: str) -> str:
     """`value` with every character XML 1.0 cannot carry replaced by U+FFFD."""
     return _NOT_XML.sub(REPLACEMENT, value)

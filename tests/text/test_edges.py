@@ -187,3 +187,15 @@ def test_subscribe_refuses_bad_text_in_an_address(client: Client, destination: s
     assert response.status_code == 400
     assert response.context["form"].errors
     assert not Subscriber.objects.exists()
+
+
+def test_staff_api_refuses_bad_contact_and_custom_text(staff_api: APIClient) -> None:
+    response = staff_api.post(
+        STAFF + "contacts/", {"name": "Olivia\u202e", "phone": "+14155550101"}, format="json"
+    )
+    assert "U+202E" in _errors(response)["name"][0]
+    response = staff_api.post(
+        STAFF + "custom-texts/", {"body": "We are on it.\x08", "phase": "investigating"},
+        format="json",
+    )  # fmt: skip
+    assert "U+0008" in _errors(response)["body"][0]
