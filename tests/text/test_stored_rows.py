@@ -73,3 +73,27 @@ def test_a_snapshot_still_renders(bad_rows: Incident, tmp_path: Path) -> None:
     atom = (tmp_path / "site" / "history.atom").read_bytes()
     ET.fromstring(atom)
     assert snapshot.manifest.files
+
+
+@pytest.mark.parametrize("channel", ["email", "sms", "webhook"])
+def test_notifications_render_a_bad_row(bad_rows: Incident, channel: str) -> None:
+    from django.core.mail import EmailMessage
+
+    from incidents.notify.render import message_render
+    from incidents.notify.transports.email import headers_for
+    from tests.notify.conftest import subscriber
+
+    Incident.objects.filter(pk=bad_rows.pk).update(name=BAD + "\nBcc: evil@example.test\u2028")
+    update = IncidentUpdate.objects.select_related("incident").get(incident=bad_rows)
+    person = subscriber(channel, {"email": "ada@example.test", "sms": "+14155550101",
+                                  "webhook": "https://hooks.example.test/x"}[channel])  # fmt: skip
+    rendered = message_render(channel=channel, update=update, subscriber=person)
+    for text in (rendered.subject, rendered.title):
+        assert not any(c in text for c in "\x07\x1b\n\r\u2028"), text
+    assert "\x07" not in rendered.text and "\x1b" not in rendered.text
+    if channel == "email":
+        message = EmailMessage(
+            subject=rendered.subject, body=rendered.text, to=["ada@example.test"],
+            headers=headers_for("k", rendered),
+        )  # fmt: skip
+        assert b"Bcc: evil" not in message.message().as_bytes().split(b"\n\n")[0]
