@@ -37,6 +37,7 @@ from incidents.models import (
     TemplateVersion,
     WordingRule,
 )
+from incidents.text import text_errors
 
 ANY = "any"
 
@@ -171,6 +172,7 @@ def template_version_submit(
             errors["channel"] = [f"{channel!r} is not a channel."]
     if not body.strip():
         errors["body"] = ["This field is required."]
+    errors = text_errors(single_line={"name": name}, multi_line={"body": body}) | errors
     if errors:
         raise ValidationError(errors)
     wording.parse(body)
@@ -222,6 +224,8 @@ def custom_text_request(
     now = now or timezone.now()
     if not body.strip():
         raise ValidationError({"body": ["This field is required."]})
+    if refused := text_errors(multi_line={"body": body}):
+        raise ValidationError(refused)
     if phase not in Phase.values:
         raise ValidationError({"phase": [f"{phase!r} is not a phase."]})
     _check_words(body, phase=phase, channel=Channel.WEB, template=False)

@@ -49,6 +49,7 @@ from incidents.publish.trigger import request_publish
 from incidents.publish.versions import site_version_bump
 from incidents.reminders import plan
 from incidents.rendering import render_markdown
+from incidents.text import text_problem
 
 MAX_NAME_LENGTH = 200
 MAX_BODY_LENGTH = 20_000
@@ -67,11 +68,22 @@ _MAINTENANCE_NEXT = {
 # -- validation ------------------------------------------------------------------------
 
 
-def _check_text(errors: dict[str, list[str]], field: str, value: str, limit: int) -> None:
-    if not value or not value.strip():
+def _check_text(
+    errors: dict[str, list[str]],
+    field: str,
+    value: str,
+    limit: int,
+    *,
+    required: bool = True,
+    multiline: bool = True,
+) -> None:
+    """Required and within `limit`, and nothing text.py refuses."""
+    if required and (not value or not value.strip()):
         errors[field].append("This field is required.")
     elif len(value) > limit:
         errors[field].append(f"At most {limit} characters (this has {len(value)}).")
+    elif problem := text_problem(value, multiline=multiline):
+        errors[field].append(f"This text {problem}")
 
 
 def _check_choice(errors: dict[str, list[str]], field: str, value: str, choices: type) -> None:
@@ -287,7 +299,7 @@ def incident_open(
     now = now or timezone.now()
     components = dict(components or {})
     errors: dict[str, list[str]] = defaultdict(list)
-    _check_text(errors, "name", name, MAX_NAME_LENGTH)
+    _check_text(errors, "name", name, MAX_NAME_LENGTH, multiline=False)
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
     _check_choice(errors, "status", status, IncidentStatus)
     if status == IncidentStatus.RESOLVED:
@@ -559,7 +571,8 @@ def group_create(
 ) -> ComponentGroup:
     now = now or timezone.now()
     errors: dict[str, list[str]] = defaultdict(list)
-    _check_text(errors, "name", name, MAX_NAME_LENGTH)
+    _check_text(errors, "name", name, MAX_NAME_LENGTH, multiline=False)
+    _check_text(errors, "description", description, MAX_BODY_LENGTH, required=False)
     _raise_if(errors)
     with transaction.atomic():
         group = ComponentGroup.objects.create(
@@ -591,9 +604,8 @@ def component_save(
     """Create a component, or edit one's public details (not its status)."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = defaultdict(list)
-    _check_text(errors, "name", name, MAX_NAME_LENGTH)
-    if len(description) > MAX_BODY_LENGTH:
-        errors["description"].append(f"At most {MAX_BODY_LENGTH} characters.")
+    _check_text(errors, "name", name, MAX_NAME_LENGTH, multiline=False)
+    _check_text(errors, "description", description, MAX_BODY_LENGTH, required=False)
     _raise_if(errors)
     fields = {
         "name": name.strip(),
@@ -646,7 +658,7 @@ def maintenance_schedule(
     now = now or timezone.now()
     components = list(components)
     errors: dict[str, list[str]] = defaultdict(list)
-    _check_text(errors, "name", name, MAX_NAME_LENGTH)
+    _check_text(errors, "name", name, MAX_NAME_LENGTH, multiline=False)
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
     if scheduled_until <= scheduled_for:
         errors["scheduled_until"].append("The window must end after it starts.")

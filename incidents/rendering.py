@@ -7,6 +7,8 @@ or an API response.
 
 from __future__ import annotations
 
+import html
+
 import markdown as md
 import nh3
 
@@ -52,6 +54,8 @@ def render_markdown(text: str) -> str:
     )
 
 
-def plain_text(html: str) -> str:
-    """The text of sanitised HTML, for SMS-like places and feed summaries."""
-    return nh3.clean(html, tags=set()).strip()
+def plain_text(sanitised_html: str) -> str:
+    """The text of sanitised HTML as plain text (v2 JSON `body`, calendars): every tag
+    dropped, entities decoded, so "AT&T <-> DB" reads as typed. Not HTML: whoever puts it
+    in a page escapes it, like any other string."""
+    return html.unescape(nh3.clean(sanitised_html, tags=set())).strip()

@@ -69,6 +69,25 @@ def _too_deep(document: Any) -> bool:
     return False
 
 
+def _chunked(request: HttpRequest) -> bool:
+    """A body sent without Content-Length (Transfer-Encoding: chunked): Django reads such a
+    body as empty, so it is read from the server's stream instead."""
+    encoding = request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return not request.META.get("CONTENT_LENGTH") and "chunked" in encoding
+
+
+def _read_to_end(stream: Any, at_most: int) -> bytes:
+    """Up to `at_most` bytes of a stream the server ends (wsgi.input_terminated)."""
+    chunks, size = [], 0
+    while size < at_most:
+        chunk = stream.read(min(65536, at_most - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 @csrf_exempt
 def ingest(request: HttpRequest, source: str) -> JsonResponse:
     if request.method != "POST":
@@ -102,7 +121,12 @@ def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) ->
         declared = 0
     if declared > limit:
         return too_large
-    body = request.read(limit + 1)
+    if _chunked(request):
+        if not request.META.get("wsgi.input_terminated"):
+            return _problem(411, "Send a Content-Length (this server cannot end a chunked body).")
+        body = _read_to_end(request.META["wsgi.input"], limit + 1)
+    else:
+        body = request.read(limit + 1)
     if len(body) > limit:
         return too_large
     credentials = {

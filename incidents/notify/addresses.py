@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 from incidents.models import SubscriberChannel
+from incidents.text import text_problem
 
 _email_valid = EmailValidator(message="Enter a valid email address, such as ada@example.com.")
 _url_valid = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
@@ -99,6 +100,10 @@ def webhook_normalise(value: str) -> str:
 
 def destination_normalise(channel: str, value: str) -> tuple[str, str]:
     """(normalised destination, country or domain it counts against for rate limits)."""
+    # Before any channel's own parsing: a U+2028 in an email domain once passed the
+    # validator and then broke the confirmation email's headers.
+    if problem := text_problem(value.strip(), multiline=False):
+        raise ValidationError({"destination": [f"This address {problem}"]})
     if channel == SubscriberChannel.EMAIL:
         email = email_normalise(value)
         return email, email.rpartition("@")[2]

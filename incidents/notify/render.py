@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from incidents.models import IncidentUpdate, MaintenanceUpdate, Subscriber, SubscriberChannel
 from incidents.notify import links
+from incidents.text import printable
 
 # Curly quotes, dashes and the ellipsis, by code point, to their GSM-7 stand-ins.
 _PLAIN = str.maketrans(
@@ -69,6 +70,10 @@ def message_render(
     *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
 ) -> Rendered:
     kind, title, url = _about(update)
+    # Rows stored before incidents/text.py refused them still send: one line for the
+    # title (it is the email Subject header), no control character anywhere.
+    title = printable(title, multiline=False)
+    words = printable(update.body.strip())
     status = update.get_status_display()  # type: ignore[union-attr]
     page = settings.CANDOR_PAGE_NAME
     manage = links.manage_url(subscriber.public_id)
@@ -77,14 +82,14 @@ def message_render(
     if channel == SubscriberChannel.SMS:
         head = f"{page}: {title} - {status}. "
         tail = f" {url} Reply STOP to opt out."
-        body = update.body.strip().replace("\n", " ")
+        body = words.replace("\n", " ")
         room = SMS_LIMIT - len(head) - len(tail)
         if len(body) > room:
             body = body[: max(0, room - 3)].rstrip() + "..."
         text = _gsm7(head + body + tail)
     else:
         text = (
-            f"{title}\n{status}\n\n{update.body.strip()}\n\n"
+            f"{title}\n{status}\n\n{words}\n\n"
             f"Follow this {kind}: {url}\n\n"
             f"You receive this because you subscribed to {page}.\n"
             f"Change what you receive: {manage}\n"

@@ -211,7 +211,7 @@ def public_response(
     compressed = entry.gzipped is not None and _accepts_gzip(request)
     etag = entry.gzip_etag if compressed else entry.etag
     response: HttpResponse
-    if rendered.status == 200 and etag in _if_none_match(request):
+    if rendered.status == 200 and _none_match_hits(request, etag):
         response = HttpResponseNotModified()
     elif compressed:
         response = HttpResponse(
@@ -268,7 +268,9 @@ def _accepts_gzip(request: HttpRequest) -> bool:
     return False
 
 
-def _if_none_match(request: HttpRequest) -> set[str]:
+def _none_match_hits(request: HttpRequest, etag: str) -> bool:
+    """If-None-Match as RFC 9110 13.1.2 has it: weak comparison (W/ ignored), any tag of
+    the list, and `*` for any current representation (a 200 here always is one)."""
     header = request.headers.get("If-None-Match", "")
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
-    return tags
+    return "*" in tags or etag in tags

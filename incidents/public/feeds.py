@@ -19,6 +19,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from incidents import selectors
 from incidents.public.cache import Rendered, public_response
 from incidents.selectors import IncidentView
+from incidents.text import xml_safe
 
 
 class _AtomWithContent(Atom1Feed):
@@ -34,9 +35,25 @@ def _absolute(path: str) -> str:
     return settings.CANDOR_CANONICAL_URL + path
 
 
+def _xml_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return xml_safe(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe(v) for v in value)
+    return value
+
+
 class IncidentFeed(Feed):
     feed_type: type = Rss201rev2Feed
     feed_url_name = "public:history_rss"
+
+    def get_feed(self, obj: Any, request: HttpRequest) -> Any:
+        # One stored control character must not make the feed (and the snapshot) fail:
+        # Django's XML writer refuses what XML 1.0 cannot carry, so it is replaced here.
+        feed = super().get_feed(obj, request)
+        feed.feed = {key: _xml_safe(value) for key, value in feed.feed.items()}
+        feed.items = [{k: _xml_safe(v) for k, v in item.items()} for item in feed.items]
+        return feed
 
     def title(self) -> str:
         return f"{settings.CANDOR_PAGE_NAME} status - Incident history"
@@ -46,6 +63,10 @@ class IncidentFeed(Feed):
 
     def link(self) -> str:
         return _absolute(reverse("public:status"))
+
+    def author_name(self) -> str:
+        # Atom requires an author for each entry; the feed's covers them all (RFC 4287).
+        return f"{settings.CANDOR_PAGE_NAME} status"
 
     def feed_url(self) -> str:
         return _absolute(reverse(self.feed_url_name))

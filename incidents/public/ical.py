@@ -7,7 +7,6 @@ posted to it raises SEQUENCE by one.
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
 
 import icalendar
@@ -20,6 +19,7 @@ from incidents.models import MaintenanceStatus
 from incidents.public.cache import Rendered, public_response
 from incidents.rendering import plain_text
 from incidents.selectors import MaintenanceView
+from incidents.text import printable
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 _OPEN = (MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
@@ -43,8 +43,7 @@ def _description(maintenance: MaintenanceView) -> str:
     for update in maintenance.updates:  # newest first, like the web page
         at = update.display_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         label = MaintenanceStatus(update.status).label
-        # plain_text leaves entities escaped for HTML; a calendar wants the characters.
-        lines.append(f"{label} ({at}): {html.unescape(plain_text(update.body_html))}")
+        lines.append(f"{label} ({at}): {plain_text(update.body_html)}")
     return "\n\n".join(lines)
 
 
@@ -60,8 +59,9 @@ def _event(maintenance: MaintenanceView) -> icalendar.Event:
     event.add("created", _utc(maintenance.created_at))
     event.add("dtstart", _utc(maintenance.scheduled_for))
     event.add("dtend", _utc(maintenance.scheduled_until))
-    event.add("summary", maintenance.name)
-    event.add("description", _description(maintenance))
+    event.add("summary", printable(maintenance.name, multiline=False))
+    # RFC 5545 TEXT has no control characters: a stored one must not break the calendar.
+    event.add("description", printable(_description(maintenance)))
     url = reverse("public:maintenance", args=[maintenance.public_id])
     event.add("url", settings.CANDOR_CANONICAL_URL + url)
     event.add("status", "CANCELLED" if is_cancelled(maintenance) else "CONFIRMED")

@@ -24,6 +24,7 @@ from incidents.models import (
     IncidentImpact,
     Reminder,
 )
+from incidents.text import text_errors
 
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
@@ -74,10 +75,10 @@ def contact_save(
     """Add a contact, or edit one."""
     now = now or timezone.now()
     name, email, phone = name.strip(), email.strip(), phone.strip().replace(" ", "")
-    errors: dict[str, list[str]] = {}
+    errors = text_errors(single_line={"name": name, "email": email})
     if not name:
         errors["name"] = ["This field is required."]
-    if email:
+    if email and "email" not in errors:
         try:
             validate_email(email)
         except ValidationError:

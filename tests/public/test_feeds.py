@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -109,3 +110,29 @@ def test_feeds_are_cached_like_pages(
     with django_assert_num_queries(0):
         second = client.get(path, headers={"If-None-Match": first["ETag"]})
     assert second.status_code == 304
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_atom_meets_rfc_4287s_required_elements(
+    client: Client, layout: Layout, actor: Actor
+) -> None:
+    """What the W3C feed validator checks structurally: the feed has id, title, updated and
+    a self link; every entry has id, title, updated, a link, and an author (its own or,
+    as here, the feed's: RFC 4287 section 4.1.1)."""
+    _two_incidents(actor, layout)
+    root = ET.fromstring(client.get("/history.atom").content)
+    assert root.tag == f"{ATOM}feed"
+    for name in ("id", "title", "updated"):
+        assert root.find(f"{ATOM}{name}") is not None, name
+    assert any(link.get("rel") == "self" for link in root.findall(f"{ATOM}link"))
+    feed_author = root.find(f"{ATOM}author/{ATOM}name")
+    entries = root.findall(f"{ATOM}entry")
+    assert entries
+    for entry in entries:
+        for name in ("id", "title", "updated", "link"):
+            assert entry.find(f"{ATOM}{name}") is not None, name
+        author = entry.find(f"{ATOM}author/{ATOM}name")
+        assert (author if author is not None else feed_author) is not None, "no author"
+        assert ((author if author is not None else feed_author).text or "").strip()

@@ -38,7 +38,9 @@ def _alert(item: Any, where: str, *, now: datetime) -> ParsedSignal:
     if "labels" not in alert:
         raise FormatError(f"{where}.labels", "this field is required.")
     labels = common.labels(alert["labels"], f"{where}.labels")
-    annotations = common.labels(alert.get("annotations") or {}, f"{where}.annotations")
+    annotations = common.labels(
+        alert.get("annotations") or {}, f"{where}.annotations", multiline=True
+    )
     if "startsAt" not in alert:
         raise FormatError(f"{where}.startsAt", "this field is required.")
     return ParsedSignal(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from incidents.text import text_problem
+
 MAX_SIGNALS = 1000
 MAX_LABELS = 64
 MAX_LABEL_NAME = 100
@@ -58,8 +60,21 @@ def as_list(value: Any, where: str, *, limit: int = MAX_SIGNALS) -> list[Any]:
     return value
 
 
+def _check_chars(value: str, where: str, *, multiline: bool) -> None:
+    # The same rule as every other writer (incidents/text.py): a NUL or a lone surrogate
+    # cannot be stored, a control character would break the feeds and email headers.
+    if problem := text_problem(value, multiline=multiline):
+        raise FormatError(where, problem)
+
+
 def text(
-    document: dict[str, Any], key: str, where: str, *, required: bool = True, limit: int = MAX_TEXT
+    document: dict[str, Any],
+    key: str,
+    where: str,
+    *,
+    required: bool = True,
+    limit: int = MAX_TEXT,
+    multiline: bool = False,
 ) -> str:
     path = f"{where}.{key}" if where else key
     if key not in document or document[key] is None:
@@ -73,10 +88,12 @@ def text(
         raise FormatError(path, "must not be empty.")
     if len(value) > limit:
         raise FormatError(path, f"at most {limit} characters.")
+    _check_chars(value, path, multiline=multiline)
     return value
 
 
-def labels(value: Any, where: str) -> dict[str, str]:
+def labels(value: Any, where: str, *, multiline: bool = False) -> dict[str, str]:
+    """Names and values as strings; values on one line unless `multiline` (annotations)."""
     mapping = as_object(value, where)
     if len(mapping) > MAX_LABELS:
         raise FormatError(where, f"at most {MAX_LABELS} labels.")
@@ -87,6 +104,8 @@ def labels(value: Any, where: str) -> dict[str, str]:
             raise FormatError(f"{where}.{name}", "must be a string.")
         if len(label) > MAX_LABEL_VALUE:
             raise FormatError(f"{where}.{name}", f"at most {MAX_LABEL_VALUE} characters.")
+        _check_chars(name, where, multiline=False)
+        _check_chars(label, f"{where}.{name}", multiline=multiline)
     return dict(mapping)
 
 
@@ -126,4 +145,5 @@ def fingerprint(value: Any, where: str, fallback: dict[str, str]) -> str:
         return labels_fingerprint(fallback)
     if not isinstance(value, str) or len(value) > 128:
         raise FormatError(where, "must be a string of at most 128 characters.")
+    _check_chars(value, where, multiline=False)
     return value

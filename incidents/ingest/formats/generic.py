@@ -61,7 +61,7 @@ def _signal(item: Any, where: str, *, now: datetime) -> ParsedSignal:
         fingerprint=common.text(signal, "fingerprint", where, limit=128),
         status=common.status(signal.get("status"), f"{where}.status"),
         name=common.text(signal, "name", where, limit=200),
-        summary=common.text(signal, "summary", where, required=False),
+        summary=common.text(signal, "summary", where, required=False, multiline=True),
         severity=common.text(signal, "severity", where, required=False, limit=32),
         labels=labels,
         starts_at=common.timestamp(signal.get("starts_at"), f"{where}.starts_at", now=now),
@@ -85,7 +85,7 @@ def _plain(payload: dict[str, Any]) -> ParsedSignal:
         fingerprint=f"component:{component.strip().lower()}"[:128],
         status=status,
         name=f"{component.strip()} status"[:200],
-        summary=common.text(payload, "summary", "", required=False),
+        summary=common.text(payload, "summary", "", required=False, multiline=True),
         severity=severity,
         labels={"component": component.strip()},
     )
