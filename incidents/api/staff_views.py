@@ -27,6 +27,7 @@ from incidents import approvals, decisions, lifecycle, roles
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
+from incidents.client_address import client_address
 from incidents.models import (
     AuditEvent,
     Channel,
@@ -79,11 +80,9 @@ class StaffView(GenericAPIView):
     write_permission: str | None = roles.POST_UPDATES
 
     def actor(self) -> Actor:
-        # REMOTE_ADDR, not X-Forwarded-For: a forwarded header is the client's to invent
-        # unless a trusted proxy sets it, and the audit log must not record fiction.
-        return Actor.staff(
-            self.request.user, channel="api", ip=self.request.META.get("REMOTE_ADDR")
-        )
+        # X-Forwarded-For only as far as trusted proxies wrote it (client_address.py):
+        # the audit log must not record an address the client invented.
+        return Actor.staff(self.request.user, channel="api", ip=client_address(self.request))
 
     def paginated(
         self, queryset: QuerySet[Any], serializer: type[serializers.Serializer]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
 
 from incidents.api.twilio_views import ack_reply
+from incidents.client_address import client_address
 from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import links, outbox, subscriptions
 from incidents.public.views import _serve, render_page
@@ -62,10 +63,6 @@ def _components() -> list[Component]:
     return list(Component.objects.order_by("position", "name"))
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
@@ -91,7 +88,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             channel=form.cleaned_data["channel"],
             destination=form.cleaned_data["destination"],
             component_ids=form.component_ids(),
-            ip=_client_ip(request),
+            ip=client_address(request),
         )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():

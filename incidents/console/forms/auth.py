@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django_otp.models import Device
 
+from incidents.client_address import client_address
+
 
 def login_name(raw: str, max_length: int | None) -> str:
     """The username as sign-in matches it, folded: Django's username field strips it and
@@ -80,7 +82,7 @@ class StaffAuthenticationForm(AuthenticationForm):
         return cleaned
 
     def _ip(self) -> str:
-        return self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        return client_address(self.request) if self.request else ""
 
     def _check_second_factor(self) -> None:
         user = self.get_user()

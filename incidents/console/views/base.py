@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render, resolve_url
 
 from incidents import idempotency
 from incidents.audit import Actor
+from incidents.client_address import client_address
 from incidents.models import Component, ComponentStatus, Incident, OverrideReview
 from incidents.models.incidents import UpdateBase
 from incidents.publish.freshness import lagging_targets
@@ -157,7 +158,7 @@ def _submission_problem(request: HttpRequest, problem: str, *, status: int) -> H
 
 
 def console_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, channel="console", ip=request.META.get("REMOTE_ADDR"))
+    return Actor.staff(request.user, channel="console", ip=client_address(request))
 
 
 def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
