@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from incidents.client_address import trusted_networks_parse
 from statuspage.env import (
     ConfigError,
     env_bool,
@@ -289,6 +290,13 @@ CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
 CANDOR_REQUIRE_2FA = env_bool("CANDOR_REQUIRE_2FA", PRODUCTION)
 CANDOR_LOGIN_FAILURES_ALLOWED = env_int("CANDOR_LOGIN_FAILURES_ALLOWED", 5, minimum=1)
 CANDOR_LOGIN_LOCKOUT_SECONDS = env_int("CANDOR_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# Reverse proxies whose X-Forwarded-For is believed (CIDRs); empty: none, the connecting
+# address is the client. Rate limits, lockout and audit use incidents/client_address.py.
+CANDOR_TRUSTED_PROXIES = env_list("CANDOR_TRUSTED_PROXIES", [])
+try:
+    trusted_networks_parse(CANDOR_TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ConfigError(f"CANDOR_TRUSTED_PROXIES: {exc}") from None
 OTP_TOTP_ISSUER = CANDOR_PAGE_NAME
 
 # Approved wording (README, "Roles, templates and the wording policy"). The approvals a

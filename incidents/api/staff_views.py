@@ -19,14 +19,15 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAdminUser
+from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from incidents import approvals, decisions, lifecycle, roles
+from incidents import approvals, decisions, lifecycle, permissions
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
+from incidents.client_address import client_address
 from incidents.models import (
     AuditEvent,
     Channel,
@@ -53,8 +54,9 @@ class StaffPagination(LimitOffsetPagination):
 
 
 class HasRolePermission(BasePermission):
-    """Reading takes a staff account; writing, the permission the view names (roles.py).
-    Where two-factor login is required, a console session must have given its code."""
+    """Reading takes a staff account; writing, the permission incidents/permissions.py
+    lists for the operation, as in the console. Where two-factor login is required, a
+    console session must have given its code."""
 
     message = "Your role does not allow this."
 
@@ -67,23 +69,19 @@ class HasRolePermission(BasePermission):
             # A console session that has not given its second factor does not get in
             # through the back door; a token is its own credential (README).
             return False
-        needed = getattr(view, "write_permission", None)
-        if request.method in SAFE_METHODS or needed is None:
-            return True
-        return bool(request.user.has_perm(needed))
+        return permissions.allowed(
+            request.user, permissions.view_name(request), request.method or "GET"
+        )
 
 
 class StaffView(GenericAPIView):
     pagination_class: type[BasePagination] | None = StaffPagination
     permission_classes = [IsAdminUser, HasRolePermission]
-    write_permission: str | None = roles.POST_UPDATES
 
     def actor(self) -> Actor:
-        # REMOTE_ADDR, not X-Forwarded-For: a forwarded header is the client's to invent
-        # unless a trusted proxy sets it, and the audit log must not record fiction.
-        return Actor.staff(
-            self.request.user, channel="api", ip=self.request.META.get("REMOTE_ADDR")
-        )
+        # X-Forwarded-For only as far as trusted proxies wrote it (client_address.py):
+        # the audit log must not record an address the client invented.
+        return Actor.staff(self.request.user, channel="api", ip=client_address(self.request))
 
     def paginated(
         self, queryset: QuerySet[Any], serializer: type[serializers.Serializer]
@@ -328,7 +326,6 @@ class ContactsView(StaffView):
 
 
 class ComponentsView(StaffView):
-    write_permission = roles.MANAGE_COMPONENTS
     pagination_class = None  # a page has tens of components, never thousands
 
     @extend_schema(
@@ -352,8 +349,6 @@ class ComponentsView(StaffView):
 
 
 class ComponentDetailView(StaffView):
-    write_permission = roles.MANAGE_COMPONENTS
-
     @extend_schema(
         tags=["components"], summary="One component",
         responses={200: s.ComponentOut, **_errors(*READ_ERRORS, 404)},
@@ -398,7 +393,6 @@ class ComponentStatusView(StaffView):
 
 
 class GroupsView(StaffView):
-    write_permission = roles.MANAGE_COMPONENTS
     pagination_class = None
 
     @extend_schema(
@@ -541,8 +535,6 @@ class CustomTextsView(StaffView):
 
 
 class CustomTextApproveView(StaffView):
-    write_permission = roles.APPROVE_WORDING
-
     @extend_schema(
         tags=["wording"], summary="Approve custom text",
         description="As the caller's approver kind; refused for their own text, and with 409 "
@@ -557,8 +549,6 @@ class CustomTextApproveView(StaffView):
 
 
 class CustomTextRejectView(StaffView):
-    write_permission = roles.APPROVE_WORDING
-
     @extend_schema(
         tags=["wording"], summary="Reject custom text",
         description="As the caller's approver kind, saying why: the author is emailed the "

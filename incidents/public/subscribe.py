@@ -9,6 +9,7 @@ or one-time secret for everything else, and rate limits.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
 
 from incidents.api.twilio_views import ack_reply
+from incidents.client_address import client_address
 from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import links, outbox, subscriptions
 from incidents.public.views import _serve, render_page
@@ -58,12 +60,18 @@ def _page(
     return _private(HttpResponse(rendered.body, content_type=rendered.content_type, status=status))
 
 
+# A subscribe answer takes at least this long: a new destination costs a row and a
+# queued message, a confirmed one nothing, and the difference must not be measurable.
+# Past the rate limits (10 an hour per address) this costs little.
+ANSWER_FLOOR_SECONDS = 0.2
+
+
+def _wait_out(started: float) -> None:
+    time.sleep(max(0.0, started + ANSWER_FLOOR_SECONDS - time.monotonic()))
+
+
 def _components() -> list[Component]:
     return list(Component.objects.order_by("position", "name"))
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 @csrf_exempt
@@ -82,6 +90,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 },
             ),
         )
+    started = time.monotonic()
     form = SubscribeForm(request.POST)
     context: dict[str, Any] = {"components": _components(), "sms": settings.CANDOR_SMS_ENABLED}
     if not form.is_valid():
@@ -91,7 +100,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             channel=form.cleaned_data["channel"],
             destination=form.cleaned_data["destination"],
             component_ids=form.component_ids(),
-            ip=_client_ip(request),
+            ip=client_address(request),
         )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
@@ -105,7 +114,10 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "3600"
         return response
     subscriber = outcome.subscriber
-    if subscriber.channel == SubscriberChannel.SMS and subscriber.state == SubscriberState.PENDING:
+    _wait_out(started)
+    # Every number goes to the code page, subscribed already or not: answering a
+    # confirmed number differently would tell a stranger who subscribes.
+    if subscriber.channel == SubscriberChannel.SMS:
         return redirect("public:subscription_verify", public_id=subscriber.public_id)
     return _page(request, "public/subscribe_sent.html", {"channel": subscriber.channel})
 
@@ -125,8 +137,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, public_id: str) -> HttpResponse:
+    # Any state: a confirmed number's page looks the same, and refuses every code
+    # (subscriber_confirm only confirms a pending one) with the same words.
     subscriber = Subscriber.objects.filter(
-        public_id=public_id, channel=SubscriberChannel.SMS, state=SubscriberState.PENDING
+        public_id=public_id, channel=SubscriberChannel.SMS
     ).first()
     if subscriber is None:
         return _page(request, "public/subscription_invalid.html", {}, status=410)

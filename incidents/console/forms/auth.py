@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from typing import Any
 
 import django_otp
@@ -12,9 +14,23 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django_otp.models import Device
 
+from incidents.client_address import client_address
+
+
+def login_name(raw: str, max_length: int | None) -> str:
+    """The username as sign-in matches it, folded: Django's username field strips it and
+    applies NFKC (up to its max length), so " rita", "\trita" and "rita" in fullwidth
+    letters are all Rita and share one failure count. Casefolding merges more, never less."""
+    name = raw.strip()
+    if max_length is None or len(name) <= max_length:
+        name = unicodedata.normalize("NFKC", name)
+    return name.casefold()
+
 
 def _throttle_key(username: str, ip: str) -> str:
-    return f"login-failures:{username.casefold()}:{ip}"
+    # Hashed: any string a visitor sends is safe as part of a cache key.
+    digest = hashlib.sha256(f"{username}\0{ip}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"login-failures:{digest}"
 
 
 class StaffAuthenticationForm(AuthenticationForm):
@@ -47,7 +63,9 @@ class StaffAuthenticationForm(AuthenticationForm):
     otp_device: Device | None = None
 
     def clean(self) -> dict[str, Any]:
-        key = _throttle_key(self.data.get("username", ""), self._ip())
+        raw = self.data.get("username", "")
+        name = login_name(raw if isinstance(raw, str) else "", self.fields["username"].max_length)
+        key = _throttle_key(name, self._ip())
         if cache.get(key, 0) >= settings.CANDOR_LOGIN_FAILURES_ALLOWED:
             minutes = -(-settings.CANDOR_LOGIN_LOCKOUT_SECONDS // 60)
             raise forms.ValidationError(
@@ -64,7 +82,7 @@ class StaffAuthenticationForm(AuthenticationForm):
         return cleaned
 
     def _ip(self) -> str:
-        return self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        return client_address(self.request) if self.request else ""
 
     def _check_second_factor(self) -> None:
         user = self.get_user()

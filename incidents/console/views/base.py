@@ -15,12 +15,13 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import redirect, render, resolve_url
 
-from incidents import idempotency
+from incidents import idempotency, permissions
 from incidents.audit import Actor
+from incidents.client_address import client_address
 from incidents.models import Component, ComponentStatus, Incident, OverrideReview
 from incidents.models.incidents import UpdateBase
 from incidents.publish.freshness import lagging_targets
@@ -32,10 +33,13 @@ View = Callable[..., HttpResponse]
 def staff_required(view: View) -> View:
     """Anonymous visitors go to the login page; signed-in non-staff get a plain 403.
     Where two-factor login is required (CANDOR_REQUIRE_2FA), staff without it are sent to
-    set it up first.
+    set it up first. Then the permission table (incidents/permissions.py) decides: reading
+    takes a staff account, a write the permission listed for the URL; a URL not listed is
+    refused. A service's own PermissionError (e.g. an override by a non-Admin) is refused
+    the same way.
 
     A redirect for non-staff would bounce between the login page and the view, so they
-    are told what is wrong instead.
+    are told what is wrong instead. Goes outside submit_once: a refusal writes nothing.
     """
 
     @wraps(view)
@@ -52,31 +56,21 @@ def staff_required(view: View) -> View:
                 return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
             if request.resolver_match and request.resolver_match.url_name != "two_factor":
                 return redirect("console:two_factor")
-        return view(request, *args, **kwargs)
+        name = permissions.view_name(request)
+        try:
+            needed = permissions.needed(name, request.method or "GET")
+        except permissions.Unlisted:
+            return not_allowed(request)
+        if needed == permissions.READ_ONLY:
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        if needed is not None and not user.has_perm(needed):
+            return not_allowed(request)
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionError:
+            return not_allowed(request)
 
     return wrapper
-
-
-def writes_need(permission: str) -> Callable[[View], View]:
-    """A POST needs `permission` (roles.py); reading stays open to all staff. A service's
-    own PermissionError (e.g. an override by a non-Admin) is refused the same way.
-
-    Goes inside staff_required, outside submit_once: a refusal writes nothing.
-    """
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method == "POST" and not request.user.has_perm(permission):
-                return not_allowed(request)
-            try:
-                return view(request, *args, **kwargs)
-            except PermissionError:
-                return not_allowed(request)
-
-        return wrapper
-
-    return decorate
 
 
 def not_allowed(request: HttpRequest) -> HttpResponse:
@@ -157,7 +151,7 @@ def _submission_problem(request: HttpRequest, problem: str, *, status: int) -> H
 
 
 def console_actor(request: HttpRequest) -> Actor:
-    return Actor.staff(request.user, channel="console", ip=request.META.get("REMOTE_ADDR"))
+    return Actor.staff(request.user, channel="console", ip=client_address(request))
 
 
 def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:

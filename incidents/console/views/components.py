@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from incidents import lifecycle, roles
+from incidents import lifecycle
 from incidents.console.forms.components import ComponentForm, GroupForm, ManualStatusForm
 from incidents.console.views.base import (
     apply_errors,
@@ -17,7 +17,6 @@ from incidents.console.views.base import (
     render_page,
     staff_required,
     submit_once,
-    writes_need,
 )
 from incidents.console.views.dashboard import component_groups
 from incidents.models import Component
@@ -62,7 +61,6 @@ def component_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.POST_UPDATES)
 @submit_once
 @require_POST
 def component_status(request: HttpRequest, public_id: str) -> HttpResponse:
@@ -111,21 +109,18 @@ def _save_component(request: HttpRequest, component: Component | None) -> HttpRe
 
 
 @staff_required
-@writes_need(roles.MANAGE_COMPONENTS)
 @submit_once
 def component_new(request: HttpRequest) -> HttpResponse:
     return _save_component(request, None)
 
 
 @staff_required
-@writes_need(roles.MANAGE_COMPONENTS)
 @submit_once
 def component_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     return _save_component(request, get_object_or_404(Component, public_id=public_id))
 
 
 @staff_required
-@writes_need(roles.MANAGE_COMPONENTS)
 @submit_once
 def group_new(request: HttpRequest) -> HttpResponse:
     form = GroupForm(posted(request))

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import lifecycle, roles
+from incidents import lifecycle
 from incidents.compliance import incident_compliance
 from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
@@ -23,7 +23,6 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
     timeline,
-    writes_need,
 )
 from incidents.console.views.wording import (
     REQUEST_APPROVAL,
@@ -56,7 +55,6 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.POST_UPDATES)
 @submit_once
 def incident_new(request: HttpRequest) -> HttpResponse:
     form = IncidentOpenForm(posted(request), components=_components())
@@ -152,7 +150,6 @@ def incident_page(
 
 
 @staff_required
-@writes_need(roles.POST_UPDATES)
 @submit_once
 def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     incident = get_object_or_404(Incident, public_id=public_id)
@@ -185,7 +182,6 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.POST_UPDATES)
 @submit_once
 @require_POST
 def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:

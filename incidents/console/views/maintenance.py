@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 
-from incidents import lifecycle, roles, wording
+from incidents import lifecycle, wording
 from incidents.console.forms.maintenance import MaintenanceScheduleForm, MaintenanceUpdateForm
 from incidents.console.views.base import (
     apply_errors,
@@ -19,7 +19,6 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
     timeline,
-    writes_need,
 )
 from incidents.console.views.wording import (
     REQUEST_APPROVAL,
@@ -59,7 +58,6 @@ def _default_window() -> dict[str, object]:
 
 
 @staff_required
-@writes_need(roles.POST_UPDATES)
 @submit_once
 def maintenance_new(request: HttpRequest) -> HttpResponse:
     form = MaintenanceScheduleForm(posted(request), initial=_default_window())
@@ -82,7 +80,6 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.POST_UPDATES)
 @submit_once
 def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     maintenance = get_object_or_404(Maintenance, public_id=public_id)

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from incidents.console.views.base import console_actor, render_page, staff_required, submit_once
+from incidents.csv_cells import cell_neutralise, rows_restore
 from incidents.models import IncidentUpdate, MaintenanceUpdate, Subscriber, SubscriberState
 from incidents.notify import outbox, subscriptions
 
@@ -35,7 +36,7 @@ def _csv_lines() -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(subscriptions.CSV_FIELDS)
     for row in subscriptions.subscribers_export_rows():
-        yield writer.writerow(row)
+        yield writer.writerow([cell_neutralise(cell) for cell in row])
 
 
 @staff_required
@@ -80,7 +81,7 @@ def subscriber_import(request: HttpRequest) -> HttpResponse:
         return redirect("console:subscribers")
     text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", errors="replace")
     result = subscriptions.subscribers_import(
-        actor=console_actor(request), rows=csv.DictReader(text)
+        actor=console_actor(request), rows=rows_restore(csv.DictReader(text))
     )
     messages.success(
         request, f"Imported {result.created} subscribers; {result.skipped} were already there."

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, decisions, overrides, roles, wording
+from incidents import approvals, decisions, overrides, wording
 from incidents.console.forms.wording import (
     RejectForm,
     ReviewForm,
@@ -32,7 +32,6 @@ from incidents.console.views.base import (
     render_page,
     staff_required,
     submit_once,
-    writes_need,
 )
 from incidents.lifecycle import MAX_BODY_LENGTH
 from incidents.models import (
@@ -222,7 +221,6 @@ def _decide(request: HttpRequest, words: dict[str, Any]) -> str:
 
 
 @staff_required
-@writes_need(roles.APPROVE_WORDING)
 @submit_once
 def approvals_queue(request: HttpRequest) -> HttpResponse:
     review_form = ReviewForm()
@@ -297,7 +295,6 @@ def _template_rows() -> list[TemplateRow]:
 
 
 @staff_required
-@writes_need(roles.WRITE_TEMPLATES)
 @submit_once
 def templates(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {}
@@ -348,7 +345,6 @@ def templates(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.MANAGE_POLICY)
 @submit_once
 def policy(request: HttpRequest) -> HttpResponse:
     rules = wording.current_rules()
@@ -382,7 +378,6 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-@writes_need(roles.MANAGE_ROLES)
 @submit_once
 @require_POST
 def staff_roles(request: HttpRequest, username: str) -> HttpResponse:

@@ -1,0 +1,134 @@
+"""Who may do what, for the console and the staff API alike: one table.
+
+Every console URL and every staff API operation is listed by its URL name. Reading takes
+a staff account (any role, or none); writing (POST, PUT, PATCH, DELETE) takes the
+permission listed (roles.py says which roles hold it). A URL missing from the table is
+refused, and tests/test_permissions.py fails, so a new page cannot be added unguarded.
+
+The console checks the table in staff_required (console/views/base.py), the API in its
+permission class (api/staff_views.py); services that only staff perform check again
+themselves (roles.require_permission), whatever the channel.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from django.http import HttpRequest
+
+from incidents import roles
+
+# Special entries besides a permission name.
+PUBLIC: Final = "public"  # no account needed (signing in and out)
+ANY_STAFF: Final = "any staff"  # the user's own account, or a check that writes nothing
+READ_ONLY: Final = "read only"  # no writes here: other methods are not allowed (405)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+WRITES: dict[str, str] = {
+    # -- console --------------------------------------------------------------------------
+    "console:login": PUBLIC,
+    "console:logout": PUBLIC,
+    "console:two_factor": ANY_STAFF,
+    "console:recovery_codes": ANY_STAFF,
+    "console:preview": ANY_STAFF,
+    "console:wording_check": ANY_STAFF,
+    "console:dashboard": READ_ONLY,
+    "console:incident_list": READ_ONLY,
+    "console:incident_new": roles.POST_UPDATES,
+    "console:incident_detail": roles.POST_UPDATES,
+    "console:incident_resolve": roles.POST_UPDATES,
+    "console:incident_owners": roles.POST_UPDATES,
+    "console:incident_cadence": roles.POST_UPDATES,
+    "console:cadence": roles.POST_UPDATES,
+    "console:contacts": roles.POST_UPDATES,
+    "console:contact_edit": roles.POST_UPDATES,
+    "console:reminders": READ_ONLY,
+    "console:reminder_ack": roles.POST_UPDATES,
+    "console:compliance": READ_ONLY,
+    "console:components": READ_ONLY,
+    "console:component_new": roles.MANAGE_COMPONENTS,
+    "console:group_new": roles.MANAGE_COMPONENTS,
+    "console:component_edit": roles.MANAGE_COMPONENTS,
+    "console:component_status": roles.POST_UPDATES,
+    "console:maintenance_list": READ_ONLY,
+    "console:maintenance_new": roles.POST_UPDATES,
+    "console:maintenance_detail": roles.POST_UPDATES,
+    # Monitors and their rules decide which components a signal moves.
+    "console:sources": READ_ONLY,
+    "console:source_new": roles.MANAGE_COMPONENTS,
+    "console:source_detail": roles.MANAGE_COMPONENTS,
+    "console:source_rotate": roles.MANAGE_COMPONENTS,
+    "console:source_delete": roles.REMOVE_SOURCES,
+    "console:rule_add": roles.MANAGE_COMPONENTS,
+    "console:rule_remove": roles.MANAGE_COMPONENTS,
+    "console:signals": READ_ONLY,
+    "console:proposals": READ_ONLY,
+    "console:proposal_decide": roles.POST_UPDATES,  # accepting one posts the update
+    "console:audit": READ_ONLY,
+    "console:publishing": roles.POST_UPDATES,  # "publish now"
+    "console:approvals": roles.APPROVE_WORDING,
+    "console:templates": roles.WRITE_TEMPLATES,
+    "console:policy": roles.MANAGE_POLICY,
+    "console:staff": READ_ONLY,
+    "console:staff_roles": roles.MANAGE_ROLES,
+    "console:subscribers": READ_ONLY,
+    "console:subscriber_import": roles.POST_UPDATES,  # who gets the updates
+    "console:notifications": READ_ONLY,
+    "console:notifications_retry": roles.POST_UPDATES,
+    # -- staff API (/api/staff/) ----------------------------------------------------------
+    "staff_api:incidents": roles.POST_UPDATES,
+    "staff_api:incident": roles.POST_UPDATES,
+    "staff_api:incident-updates": roles.POST_UPDATES,
+    "staff_api:incident-resolve": roles.POST_UPDATES,
+    "staff_api:incident-owners": roles.POST_UPDATES,
+    "staff_api:incident-cadence": roles.POST_UPDATES,
+    "staff_api:cadence": READ_ONLY,
+    "staff_api:cadence-policy": roles.POST_UPDATES,
+    "staff_api:contacts": roles.POST_UPDATES,
+    "staff_api:components": roles.MANAGE_COMPONENTS,
+    "staff_api:component": roles.MANAGE_COMPONENTS,
+    "staff_api:component-status": roles.POST_UPDATES,
+    "staff_api:groups": roles.MANAGE_COMPONENTS,
+    "staff_api:maintenances": roles.POST_UPDATES,
+    "staff_api:maintenance": roles.POST_UPDATES,
+    "staff_api:maintenance-updates": roles.POST_UPDATES,
+    "staff_api:audit": READ_ONLY,
+    "staff_api:templates": READ_ONLY,
+    "staff_api:custom-texts": roles.POST_UPDATES,
+    "staff_api:custom-text-approve": roles.APPROVE_WORDING,
+    "staff_api:custom-text-reject": roles.APPROVE_WORDING,
+}
+
+
+class Unlisted(LookupError):
+    """A URL the table does not name: refused, and the table's test fails."""
+
+
+def needed(view_name: str, method: str) -> str | None:
+    """The permission `method` on `view_name` takes beyond a staff account: None for none,
+    READ_ONLY for a write where there is nothing to write. Raises Unlisted."""
+    try:
+        write = WRITES[view_name]
+    except KeyError:
+        raise Unlisted(view_name) from None
+    if method.upper() in SAFE_METHODS or write in (PUBLIC, ANY_STAFF):
+        return None
+    return write
+
+
+def allowed(user: object, view_name: str, method: str) -> bool:
+    """Whether a signed-in staff `user` may send `method` to `view_name` (a READ_ONLY
+    write is let through, for the view to answer 405)."""
+    try:
+        permission = needed(view_name, method)
+    except Unlisted:
+        return False
+    if permission is None or permission == READ_ONLY:
+        return True
+    return bool(user.has_perm(permission))  # type: ignore[attr-defined]
+
+
+def view_name(request: HttpRequest) -> str:
+    match = request.resolver_match
+    return match.view_name if match is not None else ""
