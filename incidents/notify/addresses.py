@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 from incidents.models import SubscriberChannel
+from incidents.notify.reachable import globally_reachable, literal
 
 _email_valid = EmailValidator(message="Enter a valid email address, such as ada@example.com.")
 _url_valid = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
@@ -39,36 +40,30 @@ def phone_normalise(value: str) -> tuple[str, str]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), country
 
 
-def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
 def webhook_address(host: str) -> str:
     """The one address a webhook to `host` may connect to.
 
-    The host is resolved once, and refused if ANY of its addresses is inside our network
-    (unless CANDOR_WEBHOOK_ALLOW_PRIVATE): the caller must connect to the address returned
-    and look nothing up again, or a host could answer a public address to this check and
-    127.0.0.1 to the connection (DNS rebinding). Raises ValidationError when refused, and
-    OSError (socket.gaierror) or UnicodeError when the host does not resolve.
+    The host is resolved once, and refused if ANY of its addresses is not globally
+    routable (reachable.py; unless CANDOR_WEBHOOK_ALLOW_PRIVATE): the caller must connect
+    to the address returned and look nothing up again, or a host could answer a public
+    address to this check and 127.0.0.1 to the connection (DNS rebinding). Raises
+    ValidationError when refused, and OSError (socket.gaierror) or UnicodeError when the
+    host does not resolve.
     """
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    addresses = [str(info[4][0]) for info in infos]
+    written = literal(host)
+    if written is not None:
+        addresses = [str(written)]
+    else:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise socket.gaierror(f"{host!r} has no address")
     if not settings.CANDOR_WEBHOOK_ALLOW_PRIVATE:
         for address in addresses:
-            if _refused(ipaddress.ip_address(address)):
+            if not globally_reachable(ipaddress.ip_address(address.partition("%")[0])):
                 raise ValidationError(
-                    f"The host {host!r} resolves to a private or reserved address ({address}); "
-                    "webhooks must be reachable on the public internet."
+                    f"The host {host!r} resolves to {address}, which is not globally "
+                    "routable; webhooks must be reachable on the public internet."
                 )
     return addresses[0]
 

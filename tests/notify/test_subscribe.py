@@ -159,6 +159,10 @@ def test_bad_destinations_are_refused_clearly(
         "http://[::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
         "http://0.0.0.0/hook",
+        "http://100.64.0.1/hook",  # carrier-grade NAT
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 around 127.0.0.1
+        "http://[2002:7f00:1::1]/hook",  # 6to4 around 127.0.0.1
+        "http://192.0.2.10/hook",  # documentation
     ],
 )
 def test_webhooks_to_private_addresses_are_refused_in_production(
@@ -167,7 +171,7 @@ def test_webhooks_to_private_addresses_are_refused_in_production(
     settings.CANDOR_WEBHOOK_ALLOW_PRIVATE = False  # the production default
     answer = _subscribe(client, "webhook", url)
     assert answer.status_code == 400
-    assert b"private or reserved address" in answer.content
+    assert b"not globally routable" in answer.content
     assert not Subscriber.objects.exists()
 
 

@@ -114,7 +114,7 @@ def test_a_host_with_any_private_address_is_refused_and_the_subscription_stopped
     delivery = publish()
     assert outside == []
     assert delivery.state == "dead"
-    assert "private or reserved address (169.254.169.254)" in delivery.last_error
+    assert "resolves to 169.254.169.254, which is not globally routable" in delivery.last_error
     assert Subscriber.objects.get(pk=hook.pk).state == "stopped"
 
 
