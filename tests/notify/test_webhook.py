@@ -106,15 +106,20 @@ def test_a_host_that_rebinds_after_the_check_is_connected_at_the_checked_address
     assert "Webhook unreachable" in delivery.last_error
 
 
+@pytest.mark.parametrize("inside", ["169.254.169.254", "100.64.0.1", "64:ff9b::7f00:1"])
 def test_a_host_with_any_private_address_is_refused_and_the_subscription_stopped(
-    production: None, dns: Dns, outside: list[tuple[str, int]], publish: Callable[[], Delivery]
+    production: None,
+    dns: Dns,
+    outside: list[tuple[str, int]],
+    publish: Callable[[], Delivery],
+    inside: str,
 ) -> None:
-    dns.answers["hooks.test"] = [[PUBLIC, "169.254.169.254"]]
+    dns.answers["hooks.test"] = [[PUBLIC, inside]]
     hook = subscriber(SubscriberChannel.WEBHOOK, "http://hooks.test/hook")
     delivery = publish()
     assert outside == []
     assert delivery.state == "dead"
-    assert "resolves to 169.254.169.254, which is not globally routable" in delivery.last_error
+    assert f"resolves to {inside}, which is not globally routable" in delivery.last_error
     assert Subscriber.objects.get(pk=hook.pk).state == "stopped"
 
 
