@@ -40,6 +40,38 @@ def phone_normalise(value: str) -> tuple[str, str]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), country
 
 
+# Only these receive texts. The rest (premium-rate, toll-free, shared-cost, VoIP, pagers…)
+# are what SMS pumping subscribes: each confirmation code sent there earns someone money.
+_TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_KIND = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll-free",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium-rate",
+    phonenumbers.PhoneNumberType.SHARED_COST: "shared-cost",
+    phonenumbers.PhoneNumberType.VOIP: "VoIP",
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "personal (forwarding)",
+    phonenumbers.PhoneNumberType.PAGER: "pager",
+    phonenumbers.PhoneNumberType.UAN: "company (UAN)",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+
+def sms_receivable_check(phone: str) -> None:
+    """Refuse an E.164 number that is not a mobile one (by phonenumbers' numbering plans)."""
+    kind = phonenumbers.number_type(phonenumbers.parse(phone))
+    if kind not in _TEXTABLE:
+        raise ValidationError(
+            f"{phone} is a {_KIND.get(kind, 'non-mobile')} number; "
+            "text messages go to mobile numbers only."
+        )
+
+
+def sms_number_block(phone: str) -> str:
+    """The block of 10,000 numbers `phone` is in (E.164 without its last four digits): the
+    unit SMS pumping walks through, limited on its own beside the whole country."""
+    return phone[:-4]
+
+
 def webhook_address(host: str) -> str:
     """The one address a webhook to `host` may connect to.
 
@@ -103,6 +135,7 @@ def destination_normalise(channel: str, value: str) -> tuple[str, str]:
             raise ValidationError(
                 f"We cannot send text messages to numbers in {country or 'that country'}."
             )
+        sms_receivable_check(phone)
         return phone, country
     if channel == SubscriberChannel.WEBHOOK:
         url = webhook_normalise(value)

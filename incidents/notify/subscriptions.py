@@ -30,7 +30,7 @@ from incidents.models import (
     SubscriberState,
 )
 from incidents.notify import links
-from incidents.notify.addresses import destination_normalise
+from incidents.notify.addresses import destination_normalise, sms_number_block
 from incidents.notify.transports import TransportError
 from incidents.notify.transports.sms import sms_send, twilio_client
 from incidents.notify.transports.webhook import WebhookSession, webhook_post
@@ -105,6 +105,9 @@ def subscriber_subscribe(
            "destination")  # fmt: skip
     _limit(f"prefix:{channel}:{prefix}", settings.CANDOR_SUBSCRIBE_PER_PREFIX,
            "country or domain")  # fmt: skip
+    if channel == SubscriberChannel.SMS:
+        _limit(f"block:{sms_number_block(normalised)}", settings.CANDOR_SUBSCRIBE_PER_NUMBER_BLOCK,
+               "range of numbers")  # fmt: skip
 
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(

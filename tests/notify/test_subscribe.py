@@ -269,3 +269,44 @@ def test_the_manage_link_is_what_reverse_makes_of_the_token() -> None:
         assert links.manage_url(public_id) == links.absolute(
             reverse("public:subscription", args=[token])
         )
+
+
+@pytest.mark.parametrize(
+    ("number", "kind"),
+    [
+        ("+1 900 555 0100", "premium-rate"),
+        ("+44 909 123 4567", "premium-rate"),
+        ("+44 871 234 5678", "premium-rate"),
+        ("+1 800 555 0100", "toll-free"),
+        ("+1 888 555 0100", "toll-free"),
+        ("+44 20 7946 0958", "landline"),
+    ],
+)
+def test_only_numbers_that_receive_texts_may_subscribe(
+    client: Client, twilio: HttpPeer, number: str, kind: str
+) -> None:
+    """SMS pumping: premium-rate and toll-free numbers inside allowed countries."""
+    answer = _subscribe(client, "sms", number)
+    assert answer.status_code == 400
+    assert f"a {kind} number".encode() in answer.content
+    assert not Subscriber.objects.exists()
+    assert twilio.requests == []
+
+
+@pytest.mark.parametrize("number", ["+44 7400 123456", "+1 415 555 0100"])
+def test_mobile_numbers_may_subscribe(client: Client, twilio: HttpPeer, number: str) -> None:
+    assert _subscribe(client, "sms", number).status_code == 302
+
+
+def test_sms_subscribing_is_rate_limited_per_block_of_numbers(
+    client: Client, settings: Any, twilio: HttpPeer
+) -> None:
+    """Pumping walks a range: +1 415 555 01xx is one block, +1 415 556 01xx another."""
+    settings.CANDOR_SUBSCRIBE_PER_NUMBER_BLOCK = 2
+    same = [
+        _subscribe(client, "sms", f"+1415555010{n}", ip=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+    other = _subscribe(client, "sms", "+14155560100", ip="203.0.113.50").status_code
+    assert same == [302, 302, 429]
+    assert other == 302
