@@ -20,9 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
 
-from incidents.api.twilio_views import ack_reply
 from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
-from incidents.notify import links, outbox, subscriptions
+from incidents.notify import inbound, links, outbox, subscriptions
 from incidents.public.views import _serve, render_page
 
 
@@ -218,11 +217,10 @@ def _twiml(text: str) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not _twilio_signed(request):
         return HttpResponseForbidden("Bad signature")
-    sender, body = request.POST.get("From", ""), request.POST.get("Body", "")
     # Staff answering a reminder ("ACK <code>") write to the same number as subscribers.
-    reply = ack_reply(phone=sender, body=body)
-    if reply is None:
-        reply = subscriptions.sms_inbound(sender=sender, body=body)
+    reply = inbound.sms_reply(
+        sender=request.POST.get("From", ""), body=request.POST.get("Body", "")
+    )
     return _twiml(reply)
 
 
