@@ -29,6 +29,7 @@ from incidents.models import (
     SubscriberComponent,
     SubscriberState,
 )
+from incidents.models.subscribers import new_webhook_secret
 from incidents.notify import links
 from incidents.notify.addresses import destination_normalise, sms_number_block
 from incidents.notify.transports import TransportError
@@ -176,7 +177,15 @@ def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
                 session,
                 url=subscriber.destination,
                 secret=subscriber.webhook_secret,
-                payload={"type": "verification", "challenge": secret, "page": page},
+                payload={
+                    "type": "verification",
+                    "challenge": secret,
+                    "page": page,
+                    # Shown once, here, to the receiver alone: it verifies every delivery
+                    # with it (docs/api.md), and rotates it with the manage link.
+                    "secret": subscriber.webhook_secret,
+                    "manage_url": links.manage_url(subscriber.public_id),
+                },
                 key=f"verify-{subscriber.public_id}",
             )
         except TransportError as exc:
@@ -228,6 +237,19 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
     )
     subscriber.refresh_from_db()
     return subscriber
+
+
+def webhook_secret_rotate(*, subscriber: Subscriber) -> str:
+    """A new signing secret for a webhook subscriber; the caller shows it once.
+
+    Deliveries are signed with it from now on: the old one stops verifying at once.
+    """
+    if subscriber.channel != SubscriberChannel.WEBHOOK:
+        raise ValidationError("Only webhooks have a signing secret.")
+    secret = new_webhook_secret()
+    Subscriber.objects.filter(pk=subscriber.pk).update(webhook_secret=secret)
+    subscriber.webhook_secret = secret
+    return secret
 
 
 def subscriber_components_set(

@@ -191,6 +191,23 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, "public/unsubscribe.html", {"token": token, "done": True})
 
 
+@csrf_exempt
+@require_POST
+def webhook_secret(request: HttpRequest, token: str) -> HttpResponse:
+    """Rotate a webhook's signing secret with the signed manage link; shown this once."""
+    subscriber = _from_token(token)
+    if subscriber is None or subscriber.channel != SubscriberChannel.WEBHOOK:
+        return _page(request, "public/subscription_invalid.html", {}, status=404)
+    if subscriber.state != SubscriberState.CONFIRMED:
+        return _page(request, "public/subscription_invalid.html", {}, status=410)
+    secret = subscriptions.webhook_secret_rotate(subscriber=subscriber)
+    return _page(
+        request,
+        "public/webhook_secret.html",
+        {"subscriber": subscriber, "secret": secret, "token": token},
+    )
+
+
 # -- Twilio callbacks ---------------------------------------------------------------------
 
 
