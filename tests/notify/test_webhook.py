@@ -33,7 +33,8 @@ _real_connect = socket.socket.connect
 @dataclass
 class Dns:
     """Each name in `answers` answers its lists of addresses in turn, the last one for good;
-    other names resolve as usual. `lookups` records every name asked for."""
+    IP literals resolve to themselves, and any other name does not resolve (no real DNS).
+    `lookups` records every name asked for."""
 
     answers: dict[str, list[list[str]]] = field(default_factory=dict)
     lookups: list[str] = field(default_factory=list)
@@ -41,6 +42,10 @@ class Dns:
     def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         self.lookups.append(host)
         if host not in self.answers:
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise socket.gaierror(socket.EAI_NONAME, f"stub resolver: {host}") from None
             return _real_getaddrinfo(host, port, *args, **kwargs)
         turns = self.answers[host]
         addresses = turns.pop(0) if len(turns) > 1 else turns[0]
