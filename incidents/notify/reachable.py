@@ -63,7 +63,11 @@ def literal(host: str) -> Address | None:
         return ipaddress.ip_address(host)
     except ValueError:
         pass
-    if not host or not all(c.isalnum() or c == "." for c in host) or not host[0].isdigit():
+    if (
+        not host.isascii()
+        or not all(c.isalnum() or c == "." for c in host)
+        or not host[:1].isdigit()
+    ):
         return None  # names: inet_aton would also take "1.2.3.4 trailing junk"
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
