@@ -9,10 +9,12 @@ compliance replies), so those get no message of ours.
 
 from __future__ import annotations
 
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from incidents.audit import Actor
-from incidents.models import Contact, Reminder, ReminderState
+from incidents.audit import Actor, audit_record
+from incidents.models import AuditAction, Contact, Reminder, ReminderState
 from incidents.notify import subscriptions
 from incidents.notify.subscriptions import HELP_WORDS, START_WORDS, STOP_WORDS
 from incidents.reminders.services import reminder_acknowledge
@@ -27,9 +29,9 @@ def sms_reply(*, sender: str, body: str) -> str:
     word = body.strip().upper()
     contacts = Contact.objects.filter(phone=sender) if sender else Contact.objects.none()
     if word in STOP_WORDS:
-        contacts.filter(sms_stopped_at__isnull=True).update(sms_stopped_at=timezone.now())
+        _contacts_texts(contacts.filter(sms_stopped_at__isnull=True), sender, word, stop=True)
     elif word in START_WORDS:
-        contacts.update(sms_stopped_at=None)
+        _contacts_texts(contacts.filter(sms_stopped_at__isnull=False), sender, word, stop=False)
     acknowledged = ack_reply(phone=sender, body=body)
     if acknowledged is not None:
         return acknowledged
@@ -39,6 +41,24 @@ def sms_reply(*, sender: str, body: str) -> str:
     if not reply and word not in STOP_WORDS | START_WORDS and contacts.exists():
         return ACK_HINT
     return reply
+
+
+def _contacts_texts(contacts: QuerySet[Contact], phone: str, word: str, *, stop: bool) -> None:
+    """Stop or resume reminder texts to these contacts, in the audit log as the phone."""
+    now = timezone.now()
+    actor = Actor(label=f"sms:{phone}", channel="sms")
+    with transaction.atomic():
+        for contact in contacts.select_for_update():
+            contact.sms_stopped_at = now if stop else None
+            contact.save(update_fields=["sms_stopped_at"])
+            what = "no reminder texts until START" if stop else "reminder texts resume"
+            audit_record(
+                actor=actor,
+                action=AuditAction.CONTACT_SAVED,
+                target=contact,
+                summary=f"{contact.name}'s phone replied {word}: {what}",
+                at=now,
+            )
 
 
 def _reminder_for(phone: str, code: str) -> Reminder | None:

@@ -222,6 +222,9 @@ def test_stop_on_any_inbound_endpoint_ends_reminder_texts_and_start_resumes_them
     assert b"<Message>" not in answer.content  # type: ignore[attr-defined]  # Twilio confirms
     people.owner.refresh_from_db()
     assert people.owner.sms_stopped_at is not None
+    (event,) = AuditEvent.objects.filter(summary__contains="replied")
+    assert (event.actor_label, event.channel) == ("sms:+14155550101", "sms")
+    assert event.summary == f"Olivia's phone replied {word}: no reminder texts until START"
 
     with twilio_double() as twilio, override_settings(CANDOR_TWILIO_API_URL=twilio.url):
         incident = _owned_incident(people)
@@ -234,6 +237,7 @@ def test_stop_on_any_inbound_endpoint_ends_reminder_texts_and_start_resumes_them
     _signed_post(client, {"From": "+14155550101", "Body": "UNSTOP"}, path=path)
     people.owner.refresh_from_db()
     assert people.owner.sms_stopped_at is None
+    assert AuditEvent.objects.filter(summary__contains="replied UNSTOP").count() == 1
 
 
 @override_settings(**TWILIO)
