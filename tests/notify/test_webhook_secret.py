@@ -97,6 +97,7 @@ def test_the_receiver_verifies_a_delivery_with_the_secret_it_was_given_and_refus
     _publish(actor, django_capture_on_commit_callbacks, "Checkout errors")
     (delivered,) = receiver.accepted
     assert delivered["incident"]["name"] == "Checkout errors"
+    assert delivered["manage_url"] == receiver.manage_url  # to rotate, from any delivery
 
     # The same request, replayed with one byte changed, an old timestamp, or another key.
     original = receiver.peer.requests[-1]
