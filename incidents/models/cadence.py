@@ -55,6 +55,9 @@ class Contact(models.Model):
     name = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=16, blank=True)  # E.164, e.g. +14155550100
+    # The number replied STOP (Twilio's opt-out keywords): no reminder is texted to it
+    # until it replies START. Email reminders still go.
+    sms_stopped_at = models.DateTimeField(null=True, blank=True)
     # Reminded about incidents nobody owns, and about maintenance.
     on_call = models.BooleanField(default=False)
     # 1 is told first when an update is overdue, then 2, ...; empty: not on the list.

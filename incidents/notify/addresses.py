@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 from incidents.models import SubscriberChannel
+from incidents.notify.reachable import globally_reachable, literal
 from incidents.text import text_problem
 
 _email_valid = EmailValidator(message="Enter a valid email address, such as ada@example.com.")
@@ -40,36 +41,62 @@ def phone_normalise(value: str) -> tuple[str, str]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), country
 
 
-def _refused(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+# Only these receive texts. The rest (premium-rate, toll-free, shared-cost, VoIP, pagers…)
+# are what SMS pumping subscribes: each confirmation code sent there earns someone money.
+_TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+_KIND = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "toll-free",
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "premium-rate",
+    phonenumbers.PhoneNumberType.SHARED_COST: "shared-cost",
+    phonenumbers.PhoneNumberType.VOIP: "VoIP",
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "personal (forwarding)",
+    phonenumbers.PhoneNumberType.PAGER: "pager",
+    phonenumbers.PhoneNumberType.UAN: "company (UAN)",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "voicemail",
+}
+
+
+def sms_receivable_check(phone: str) -> None:
+    """Refuse an E.164 number that is not a mobile one (by phonenumbers' numbering plans)."""
+    kind = phonenumbers.number_type(phonenumbers.parse(phone))
+    if kind not in _TEXTABLE:
+        raise ValidationError(
+            f"{phone} is a {_KIND.get(kind, 'non-mobile')} number; "
+            "text messages go to mobile numbers only."
+        )
+
+
+def sms_number_block(phone: str) -> str:
+    """The block of 10,000 numbers `phone` is in (E.164 without its last four digits): the
+    unit SMS pumping walks through, limited on its own beside the whole country."""
+    return phone[:-4]
 
 
 def webhook_address(host: str) -> str:
     """The one address a webhook to `host` may connect to.
 
-    The host is resolved once, and refused if ANY of its addresses is inside our network
-    (unless CANDOR_WEBHOOK_ALLOW_PRIVATE): the caller must connect to the address returned
-    and look nothing up again, or a host could answer a public address to this check and
-    127.0.0.1 to the connection (DNS rebinding). Raises ValidationError when refused, and
-    OSError (socket.gaierror) or UnicodeError when the host does not resolve.
+    The host is resolved once, and refused if ANY of its addresses is not globally
+    routable (reachable.py; unless CANDOR_WEBHOOK_ALLOW_PRIVATE): the caller must connect
+    to the address returned and look nothing up again, or a host could answer a public
+    address to this check and 127.0.0.1 to the connection (DNS rebinding). Raises
+    ValidationError when refused, and OSError (socket.gaierror) or UnicodeError when the
+    host does not resolve.
     """
-    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    addresses = [str(info[4][0]) for info in infos]
+    written = literal(host)
+    if written is not None:
+        addresses = [str(written)]
+    else:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise socket.gaierror(f"{host!r} has no address")
     if not settings.CANDOR_WEBHOOK_ALLOW_PRIVATE:
         for address in addresses:
-            if _refused(ipaddress.ip_address(address)):
+            if not globally_reachable(ipaddress.ip_address(address.partition("%")[0])):
                 raise ValidationError(
-                    f"The host {host!r} resolves to a private or reserved address ({address}); "
-                    "webhooks must be reachable on the public internet."
+                    f"The host {host!r} resolves to {address}, which is not globally "
+                    "routable; webhooks must be reachable on the public internet."
                 )
     return addresses[0]
 
@@ -113,6 +140,7 @@ def destination_normalise(channel: str, value: str) -> tuple[str, str]:
             raise ValidationError(
                 f"We cannot send text messages to numbers in {country or 'that country'}."
             )
+        sms_receivable_check(phone)
         return phone, country
     if channel == SubscriberChannel.WEBHOOK:
         url = webhook_normalise(value)

@@ -29,8 +29,9 @@ from incidents.models import (
     SubscriberComponent,
     SubscriberState,
 )
+from incidents.models.subscribers import new_webhook_secret
 from incidents.notify import links
-from incidents.notify.addresses import destination_normalise
+from incidents.notify.addresses import destination_normalise, sms_number_block
 from incidents.notify.transports import TransportError
 from incidents.notify.transports.sms import sms_send, twilio_client
 from incidents.notify.transports.webhook import WebhookSession, webhook_post
@@ -105,6 +106,9 @@ def subscriber_subscribe(
            "destination")  # fmt: skip
     _limit(f"prefix:{channel}:{prefix}", settings.CANDOR_SUBSCRIBE_PER_PREFIX,
            "country or domain")  # fmt: skip
+    if channel == SubscriberChannel.SMS:
+        _limit(f"block:{sms_number_block(normalised)}", settings.CANDOR_SUBSCRIBE_PER_NUMBER_BLOCK,
+               "range of numbers")  # fmt: skip
 
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
@@ -173,7 +177,15 @@ def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
                 session,
                 url=subscriber.destination,
                 secret=subscriber.webhook_secret,
-                payload={"type": "verification", "challenge": secret, "page": page},
+                payload={
+                    "type": "verification",
+                    "challenge": secret,
+                    "page": page,
+                    # Shown once, here, to the receiver alone: it verifies every delivery
+                    # with it (docs/api.md), and rotates it with the manage link.
+                    "secret": subscriber.webhook_secret,
+                    "manage_url": links.manage_url(subscriber.public_id),
+                },
                 key=f"verify-{subscriber.public_id}",
             )
         except TransportError as exc:
@@ -225,6 +237,19 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
     )
     subscriber.refresh_from_db()
     return subscriber
+
+
+def webhook_secret_rotate(*, subscriber: Subscriber) -> str:
+    """A new signing secret for a webhook subscriber; the caller shows it once.
+
+    Deliveries are signed with it from now on: the old one stops verifying at once.
+    """
+    if subscriber.channel != SubscriberChannel.WEBHOOK:
+        raise ValidationError("Only webhooks have a signing secret.")
+    secret = new_webhook_secret()
+    Subscriber.objects.filter(pk=subscriber.pk).update(webhook_secret=secret)
+    subscriber.webhook_secret = secret
+    return secret
 
 
 def subscriber_components_set(

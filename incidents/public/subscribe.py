@@ -21,10 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from twilio.request_validator import RequestValidator
 
-from incidents.api.twilio_views import ack_reply
 from incidents.client_address import client_address
 from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
-from incidents.notify import links, outbox, subscriptions
+from incidents.notify import inbound, links, outbox, subscriptions
 from incidents.public.views import _serve, render_page
 
 
@@ -206,6 +205,23 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, "public/unsubscribe.html", {"token": token, "done": True})
 
 
+@csrf_exempt
+@require_POST
+def webhook_secret(request: HttpRequest, token: str) -> HttpResponse:
+    """Rotate a webhook's signing secret with the signed manage link; shown this once."""
+    subscriber = _from_token(token)
+    if subscriber is None or subscriber.channel != SubscriberChannel.WEBHOOK:
+        return _page(request, "public/subscription_invalid.html", {}, status=404)
+    if subscriber.state != SubscriberState.CONFIRMED:
+        return _page(request, "public/subscription_invalid.html", {}, status=410)
+    secret = subscriptions.webhook_secret_rotate(subscriber=subscriber)
+    return _page(
+        request,
+        "public/webhook_secret.html",
+        {"subscriber": subscriber, "secret": secret, "token": token},
+    )
+
+
 # -- Twilio callbacks ---------------------------------------------------------------------
 
 
@@ -232,11 +248,10 @@ def _twiml(text: str) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not _twilio_signed(request):
         return HttpResponseForbidden("Bad signature")
-    sender, body = request.POST.get("From", ""), request.POST.get("Body", "")
     # Staff answering a reminder ("ACK <code>") write to the same number as subscribers.
-    reply = ack_reply(phone=sender, body=body)
-    if reply is None:
-        reply = subscriptions.sms_inbound(sender=sender, body=body)
+    reply = inbound.sms_reply(
+        sender=request.POST.get("From", ""), body=request.POST.get("Body", "")
+    )
     return _twiml(reply)
 
 

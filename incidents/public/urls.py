@@ -22,6 +22,7 @@ urlpatterns = [
     path("subscriptions/confirm/<str:token>", subscribe.confirm, name="subscription_confirm"),
     path("subscriptions/verify/<slug:public_id>", subscribe.verify, name="subscription_verify"),
     path("subscriptions/<str:token>/unsubscribe", subscribe.unsubscribe, name="unsubscribe"),
+    path("subscriptions/<str:token>/secret", subscribe.webhook_secret, name="webhook_secret"),
     path("subscriptions/<str:token>", subscribe.manage, name="subscription"),
     path("notify/twilio/inbound", subscribe.twilio_inbound, name="twilio_inbound"),
     path("notify/twilio/status", subscribe.twilio_status, name="twilio_status"),

@@ -80,7 +80,8 @@ class Recipient:
 
     @classmethod
     def of(cls, contact: Contact) -> Recipient:
-        return cls(contact.name, contact.email, contact.phone)
+        phone = "" if contact.sms_stopped_at else contact.phone  # it replied STOP
+        return cls(contact.name, contact.email, phone)
 
 
 def _recipients(reminder: Reminder) -> list[Recipient]:

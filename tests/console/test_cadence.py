@@ -123,6 +123,13 @@ def test_a_contact_needs_a_reachable_address(console: Client) -> None:
     assert not Contact.objects.exists()
 
 
+def test_a_contact_whose_phone_replied_stop_is_shown_as_such(console: Client) -> None:
+    olivia = contact_save(actor=SYSTEM, name="Olivia", phone="+14155550101")
+    assert "replied STOP" not in _text(console.get(reverse("console:contacts")))
+    Contact.objects.filter(pk=olivia.pk).update(sms_stopped_at=timezone.now())
+    assert "replied STOP: no texts" in _text(console.get(reverse("console:contacts")))
+
+
 def test_the_link_in_a_reminder_opens_the_update_form_with_its_draft(console: Client) -> None:
     contact_save(actor=SYSTEM, name="Oscar", email="oscar@example.com", on_call=True)
     with time_machine.travel(T0, tick=False) as clock:

@@ -159,6 +159,10 @@ def test_bad_destinations_are_refused_clearly(
         "http://[::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
         "http://0.0.0.0/hook",
+        "http://100.64.0.1/hook",  # carrier-grade NAT
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 around 127.0.0.1
+        "http://[2002:7f00:1::1]/hook",  # 6to4 around 127.0.0.1
+        "http://192.0.2.10/hook",  # documentation
     ],
 )
 def test_webhooks_to_private_addresses_are_refused_in_production(
@@ -167,7 +171,7 @@ def test_webhooks_to_private_addresses_are_refused_in_production(
     settings.CANDOR_WEBHOOK_ALLOW_PRIVATE = False  # the production default
     answer = _subscribe(client, "webhook", url)
     assert answer.status_code == 400
-    assert b"private or reserved address" in answer.content
+    assert b"not globally routable" in answer.content
     assert not Subscriber.objects.exists()
 
 
@@ -265,3 +269,44 @@ def test_the_manage_link_is_what_reverse_makes_of_the_token() -> None:
         assert links.manage_url(public_id) == links.absolute(
             reverse("public:subscription", args=[token])
         )
+
+
+@pytest.mark.parametrize(
+    ("number", "kind"),
+    [
+        ("+1 900 555 0100", "premium-rate"),
+        ("+44 909 123 4567", "premium-rate"),
+        ("+44 871 234 5678", "premium-rate"),
+        ("+1 800 555 0100", "toll-free"),
+        ("+1 888 555 0100", "toll-free"),
+        ("+44 20 7946 0958", "landline"),
+    ],
+)
+def test_only_numbers_that_receive_texts_may_subscribe(
+    client: Client, twilio: HttpPeer, number: str, kind: str
+) -> None:
+    """SMS pumping: premium-rate and toll-free numbers inside allowed countries."""
+    answer = _subscribe(client, "sms", number)
+    assert answer.status_code == 400
+    assert f"a {kind} number".encode() in answer.content
+    assert not Subscriber.objects.exists()
+    assert twilio.requests == []
+
+
+@pytest.mark.parametrize("number", ["+44 7400 123456", "+1 415 555 0100"])
+def test_mobile_numbers_may_subscribe(client: Client, twilio: HttpPeer, number: str) -> None:
+    assert _subscribe(client, "sms", number).status_code == 302
+
+
+def test_sms_subscribing_is_rate_limited_per_block_of_numbers(
+    client: Client, settings: Any, twilio: HttpPeer
+) -> None:
+    """Pumping walks a range: +1 415 555 01xx is one block, +1 415 556 01xx another."""
+    settings.CANDOR_SUBSCRIBE_PER_NUMBER_BLOCK = 2
+    same = [
+        _subscribe(client, "sms", f"+1415555010{n}", ip=f"203.0.113.{n}").status_code
+        for n in range(3)
+    ]
+    other = _subscribe(client, "sms", "+14155560100", ip="203.0.113.50").status_code
+    assert same == [302, 302, 429]
+    assert other == 302

@@ -33,7 +33,8 @@ _real_connect = socket.socket.connect
 @dataclass
 class Dns:
     """Each name in `answers` answers its lists of addresses in turn, the last one for good;
-    other names resolve as usual. `lookups` records every name asked for."""
+    IP literals resolve to themselves, and any other name does not resolve (no real DNS).
+    `lookups` records every name asked for."""
 
     answers: dict[str, list[list[str]]] = field(default_factory=dict)
     lookups: list[str] = field(default_factory=list)
@@ -41,6 +42,10 @@ class Dns:
     def getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
         self.lookups.append(host)
         if host not in self.answers:
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise socket.gaierror(socket.EAI_NONAME, f"stub resolver: {host}") from None
             return _real_getaddrinfo(host, port, *args, **kwargs)
         turns = self.answers[host]
         addresses = turns.pop(0) if len(turns) > 1 else turns[0]
@@ -106,15 +111,20 @@ def test_a_host_that_rebinds_after_the_check_is_connected_at_the_checked_address
     assert "Webhook unreachable" in delivery.last_error
 
 
+@pytest.mark.parametrize("inside", ["169.254.169.254", "100.64.0.1", "64:ff9b::7f00:1"])
 def test_a_host_with_any_private_address_is_refused_and_the_subscription_stopped(
-    production: None, dns: Dns, outside: list[tuple[str, int]], publish: Callable[[], Delivery]
+    production: None,
+    dns: Dns,
+    outside: list[tuple[str, int]],
+    publish: Callable[[], Delivery],
+    inside: str,
 ) -> None:
-    dns.answers["hooks.test"] = [[PUBLIC, "169.254.169.254"]]
+    dns.answers["hooks.test"] = [[PUBLIC, inside]]
     hook = subscriber(SubscriberChannel.WEBHOOK, "http://hooks.test/hook")
     delivery = publish()
     assert outside == []
     assert delivery.state == "dead"
-    assert "private or reserved address (169.254.169.254)" in delivery.last_error
+    assert f"resolves to {inside}, which is not globally routable" in delivery.last_error
     assert Subscriber.objects.get(pk=hook.pk).state == "stopped"
 
 

@@ -204,3 +204,66 @@ def test_a_reply_from_another_number_acknowledges_nothing(
     assert b"No reminder" in response.content  # type: ignore[attr-defined]
     sent_by_sms.refresh_from_db()
     assert sent_by_sms.acknowledged_at is None
+
+
+# Twilio's opt-out keywords, its help keywords and its opt-in keywords.
+STOPS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
+INBOUND = ["/api/twilio/sms/", "/notify/twilio/inbound"]
+
+
+@override_settings(**TWILIO)
+@pytest.mark.parametrize("path", INBOUND)
+@pytest.mark.parametrize("word", STOPS)
+def test_stop_on_any_inbound_endpoint_ends_reminder_texts_and_start_resumes_them(
+    people: People, clock: time_machine.Coordinates, client: Client, path: str, word: str
+) -> None:
+    answer = _signed_post(client, {"From": "+14155550101", "Body": f" {word.lower()} "}, path=path)
+    assert answer.status_code == 200  # type: ignore[attr-defined]
+    assert b"<Message>" not in answer.content  # type: ignore[attr-defined]  # Twilio confirms
+    people.owner.refresh_from_db()
+    assert people.owner.sms_stopped_at is not None
+    (event,) = AuditEvent.objects.filter(summary__contains="replied")
+    assert (event.actor_label, event.channel) == ("sms:+14155550101", "sms")
+    assert event.summary == f"Olivia's phone replied {word}: no reminder texts until START"
+
+    with twilio_double() as twilio, override_settings(CANDOR_TWILIO_API_URL=twilio.url):
+        incident = _owned_incident(people)
+        clock.move_to(T0 + timedelta(minutes=10))
+        tasks.reminders_sweep()
+        assert twilio.requests == []  # no text to a number that said STOP
+    reminder = Reminder.objects.get(incident=incident, kind="update_due")
+    assert reminder.email_result == "sent to 1"  # Olivia still gets the email
+
+    _signed_post(client, {"From": "+14155550101", "Body": "UNSTOP"}, path=path)
+    people.owner.refresh_from_db()
+    assert people.owner.sms_stopped_at is None
+    assert AuditEvent.objects.filter(summary__contains="replied UNSTOP").count() == 1
+
+
+@override_settings(**TWILIO)
+@pytest.mark.parametrize("path", INBOUND)
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_on_any_inbound_endpoint_says_who_we_are_and_how_to_stop(
+    people: People, client: Client, path: str, word: str
+) -> None:
+    answer = _signed_post(client, {"From": "+14155550101", "Body": word}, path=path)
+    assert b"Reply STOP to opt out" in answer.content  # type: ignore[attr-defined]
+    assert b"ACK" in answer.content  # type: ignore[attr-defined]  # a contact: how to ack
+    people.owner.refresh_from_db()
+    assert people.owner.sms_stopped_at is None
+
+
+@override_settings(**TWILIO)
+def test_stop_on_the_reminders_endpoint_stops_a_subscriber_too(
+    people: People, client: Client
+) -> None:
+    from django.utils import timezone
+
+    from incidents.models import Subscriber
+
+    reader = Subscriber.objects.create(
+        channel="sms", destination="+14155550101", state="confirmed", created_at=timezone.now()
+    )
+    _signed_post(client, {"From": "+14155550101", "Body": "STOP"})
+    reader.refresh_from_db()
+    assert reader.state == "stopped"

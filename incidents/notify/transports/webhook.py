@@ -136,6 +136,8 @@ def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
         },
         "text": rendered.text,
         "unsubscribe_url": rendered.unsubscribe_url,
+        # The subscription's page, where the signing secret is rotated (docs/api.md).
+        "manage_url": rendered.manage_url,
     }
 
 
