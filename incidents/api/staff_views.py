@@ -118,7 +118,8 @@ def _validated(
 
 
 def _one(queryset: QuerySet[Any], public_id: str, noun: str) -> Any:
-    found = queryset.filter(public_id=public_id).first()
+    # PostgreSQL refuses to even compare text with NUL in it; no id has one.
+    found = None if "\x00" in public_id else queryset.filter(public_id=public_id).first()
     if found is None:
         raise NotFound(f"No {noun} with id {public_id!r}.")
     return found
@@ -305,6 +306,9 @@ class CadencePolicyView(StaffView):
     @extend_schema(
         tags=["cadence"], summary="Set the update schedule of one impact",
         description="Applies to incidents of that impact from their next update.",
+        parameters=[
+            OpenApiParameter("impact", enum=IncidentImpact.values, location=OpenApiParameter.PATH)
+        ],
         request=s.ScheduleIn,
         responses={200: s.CadencePolicyOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
@@ -499,7 +503,9 @@ class AuditView(StaffView):
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         events = AuditEvent.objects.order_by("-at", "-pk")
-        if target := request.query_params.get("target"):
+        if "\x00" in (target := request.query_params.get("target", "")):
+            raise ValidationError({"target": ["No public id contains a NUL character."]})
+        if target:
             events = events.filter(target_id=target)
         return self.paginated(events, s.AuditEventOut)
 

@@ -125,3 +125,32 @@ def test_malformed_json_is_a_json_400(admin_api: APIClient) -> None:
 def test_groups_are_listed(admin_api: APIClient) -> None:
     GroupFactory()
     assert admin_api.get(STAFF + "groups/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "audit/?target=%00",
+        "incidents/a%00b/",
+        "components/a%00b/",
+        "maintenances/a%00b/",
+    ],
+)
+def test_a_nul_in_an_id_or_filter_is_refused_not_a_crash(admin_api: APIClient, path: str) -> None:
+    response = admin_api.get(STAFF + path)
+    assert response.status_code in (400, 404), response.content[:300]
+    assert_json_reason(response, response.status_code)
+
+
+def test_a_value_the_database_refuses_is_a_400(
+    admin_api: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever slips past validation into the database is still the input's fault."""
+    from django.db import DataError
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+
+    monkeypatch.setattr("incidents.api.staff_views._groups", refuse)
+    body = assert_json_reason(admin_api.get(STAFF + "groups/"), 400)
+    assert "database cannot store" in body["detail"]
