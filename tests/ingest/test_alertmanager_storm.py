@@ -48,7 +48,7 @@ receivers:
 
 @pytest.fixture
 def storm_alertmanager(live_server: Any, tmp_path: Path) -> Iterator[Alertmanager]:
-    source, token = sources.source_create(
+    _, token = sources.source_create(
         actor=Actor.system("test-admin"), name="storm", format=SourceFormat.ALERTMANAGER,
         rate_per_second=2, burst=2,
     )  # fmt: skip
