@@ -13,3 +13,7 @@ urlpatterns = [
     path("console/", include("incidents.console.urls")),
     path("", include("incidents.public.urls")),
 ]
+
+# JSON under /api/, and 503 with Retry-After while PostgreSQL or Redis is out of reach.
+handler404 = "incidents.error_views.not_found"
+handler500 = "incidents.error_views.server_error"

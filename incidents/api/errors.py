@@ -9,7 +9,9 @@ rely on `errors` keys being the names of the fields they sent.
 Words lifecycle refuses (wording.WordingRefused) answer 422 in the same shape, plus
     "violations": [{"rule", "kind", "reason", "start", "end", "excerpt"}, ...]
 where start and end are offsets into the text sent (null for something missing). A
-service's PermissionError (a role the caller lacks) answers 403. Approving or rejecting
+service's PermissionError (a role the caller lacks) answers 403. A value the database
+refuses (django.db.DataError) answers 400: validation should have caught it first, but a
+slip is still the input's fault, never a 500. Approving or rejecting
 words already decided (decisions.AlreadyDecided) answers 409 in the shape of a 400.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -37,6 +40,15 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large."
     default_code = "request_too_large"
+
+
+class Unstorable(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = (
+        "Invalid input: a value the database cannot store or compare (a NUL character, "
+        "a number out of range)."
+    )
+    default_code = "unstorable"
 
 
 class BadIdempotencyKey(exceptions.APIException):
@@ -118,6 +130,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # the exception to Django, which would answer an HTML 400.
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = RequestTooLarge(f"Request body larger than {limit} bytes.")
+    elif isinstance(exc, DataError):
+        # The database refusing a value (PostgreSQL: NUL in text, integer overflow) is the
+        # input's fault whichever field or query parameter slipped past validation; the
+        # transaction it broke is rolled back, so nothing is half-saved.
+        exc = Unstorable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's 500 handling and error reporting apply

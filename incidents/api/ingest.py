@@ -6,10 +6,11 @@ process last found it, could have refilled (else 429 at once: admission.refusing
 body is within CANDOR_INGEST_MAX_BODY (413, read no further); the token or signature is right (401);
 the body is JSON (415 for another content type, 400 for malformed or too deeply nested
 JSON); the format's parser accepts it (400 naming the field); the source's token bucket
-admits its signals (429 with Retry-After); they are stored idempotently by fingerprint
-(503 with Retry-After if the database refuses). Nothing is stored unless every step
-passed. Routing is requested once the signals are stored, and a beat sweep routes whatever a lost
-request left behind, so a broker outage delays routing without losing signals.
+admits its signals (429, or 503 for Alertmanager, with Retry-After); they are stored
+idempotently by fingerprint (503 with Retry-After if the database refuses). Nothing is
+stored unless every step passed. Routing is requested once the signals are stored, and a
+beat sweep routes whatever a lost request left behind, so a broker outage delays routing
+without losing signals.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents.ingest import admission, auth, formats, sources
 from incidents.ingest.store import signals_store
-from incidents.models import Source
+from incidents.models import Source, SourceFormat
 
 log = logging.getLogger(__name__)
 
@@ -97,17 +98,28 @@ def ingest(request: HttpRequest, source: str) -> JsonResponse:
     if found is None:
         return _problem(404, f"No monitor source named {source!r}.")
     answer = _receive(request, found, now, cached=True)
-    if answer.status_code >= 400 and answer.status_code != 429:
-        admission.count_refusal(found, now=now)
+    if answer.status_code >= 400 and SHED_HEADER not in answer:
+        admission.count_refusal(found, now=now)  # over-rate answers were counted already
     return answer
 
 
+# Marks an answer that shed load (over the source's rate), so clients, benches and the
+# refusal counter tell it from a failure.
+SHED_HEADER = "X-Candor-Shed"
+
+
 def _over_rate(source: Source, admitted: admission.Admission) -> JsonResponse:
-    return _problem(
-        429,
+    # Alertmanager (0.25, measured: tests/ingest/test_alertmanager.py) never retries a 429:
+    # it drops the batch until the next group_interval. It retries a 5xx with backoff, so
+    # its sources are told 503; other monitors get the standard 429.
+    code = 503 if source.format == SourceFormat.ALERTMANAGER else 429
+    answer = _problem(
+        code,
         f"Source {source.name!r} is over its rate of {source.rate_per_second} signals/s.",
         Retry_After=str(admitted.retry_after),
     )
+    answer[SHED_HEADER] = "rate"
+    return answer
 
 
 def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) -> JsonResponse:

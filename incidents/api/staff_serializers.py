@@ -31,7 +31,14 @@ from incidents.models import (
     MaintenanceStatus,
     Phase,
 )
+from incidents.models.cadence import MAX_INTERVAL_MINUTES as MAX_MINUTES
+from incidents.models.cadence import MIN_INTERVAL_MINUTES as MIN_MINUTES
 from incidents.reminders.plan import override_of
+
+# The largest values the columns behind the API's integers hold (PostgreSQL integer and
+# smallint): a bigger number is a field error, not a database error.
+POSITION_MAX = 2**31 - 1
+RANK_MAX = 2**15 - 1
 
 # Incidents may not put a component under maintenance: that is what maintenance is for.
 INCIDENT_COMPONENT_STATUSES = [
@@ -151,7 +158,9 @@ class ComponentIn(serializers.Serializer):
         default=None,
         help_text="The public id of the group, or null.",
     )
-    position = serializers.IntegerField(min_value=0, required=False, default=0)
+    position = serializers.IntegerField(
+        min_value=0, max_value=POSITION_MAX, required=False, default=0
+    )
     showcase = serializers.BooleanField(required=False, default=True)
     only_show_if_degraded = serializers.BooleanField(required=False, default=False)
 
@@ -163,7 +172,9 @@ class ComponentStatusIn(serializers.Serializer):
 class GroupIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    position = serializers.IntegerField(min_value=0, required=False, default=0)
+    position = serializers.IntegerField(
+        min_value=0, max_value=POSITION_MAX, required=False, default=0
+    )
 
 
 class MaintenanceScheduleIn(serializers.Serializer):
@@ -265,12 +276,18 @@ class AffectedOut(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "integer", "minimum": MIN_MINUTES, "maximum": MAX_MINUTES})
+class MinutesField(serializers.IntegerField):
+    """Minutes of a schedule. The range is published in the schema but checked by
+    cadence.Schedule, whose reasons (with the value sent) the console shows as well."""
+
+
 class ScheduleIn(serializers.Serializer):
     """Minutes to the first follow-up update, to the second, then between each (1 to 1440)."""
 
-    first_minutes = serializers.IntegerField()
-    then_minutes = serializers.IntegerField()
-    every_minutes = serializers.IntegerField()
+    first_minutes = MinutesField()
+    then_minutes = MinutesField()
+    every_minutes = MinutesField()
 
     def schedule(self) -> Schedule:
         data = self.validated_data
@@ -303,12 +320,18 @@ class OwnersIn(serializers.Serializer):
 
 class ContactIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    email = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     phone = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="E.164, e.g. +14155550100."
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="E.164, e.g. +14155550100.",
     )
     on_call = serializers.BooleanField(required=False, default=False)
-    escalation_rank = serializers.IntegerField(required=False, allow_null=True, default=None)
+    escalation_rank = serializers.IntegerField(
+        min_value=1, max_value=RANK_MAX, required=False, allow_null=True, default=None
+    )
 
 
 class ContactOut(serializers.Serializer):

@@ -18,10 +18,12 @@ from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.permissions import BasePermission, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from incidents import approvals, decisions, lifecycle, permissions
 from incidents.api import staff_serializers as s
@@ -74,7 +76,22 @@ class HasRolePermission(BasePermission):
         )
 
 
+class StaffMetadata(SimpleMetadata):
+    """OPTIONS answers name, description, methods and formats. The input of each write is
+    in the OpenAPI document (/api/schema/); the views have no single serializer to
+    describe, which DRF's default metadata insists on."""
+
+    def determine_metadata(self, request: Request, view: Any) -> dict[str, Any]:
+        metadata = super().determine_metadata(request, view)
+        metadata["schema"] = reverse("api-schema", request=request)
+        return metadata
+
+    def determine_actions(self, request: Request, view: Any) -> dict[str, Any]:
+        return {}
+
+
 class StaffView(GenericAPIView):
+    metadata_class = StaffMetadata
     pagination_class: type[BasePagination] | None = StaffPagination
     permission_classes = [IsAdminUser, HasRolePermission]
 
@@ -99,7 +116,8 @@ def _validated(
 
 
 def _one(queryset: QuerySet[Any], public_id: str, noun: str) -> Any:
-    found = queryset.filter(public_id=public_id).first()
+    # PostgreSQL refuses to even compare text with NUL in it; no id has one.
+    found = None if "\x00" in public_id else queryset.filter(public_id=public_id).first()
     if found is None:
         raise NotFound(f"No {noun} with id {public_id!r}.")
     return found
@@ -286,6 +304,9 @@ class CadencePolicyView(StaffView):
     @extend_schema(
         tags=["cadence"], summary="Set the update schedule of one impact",
         description="Applies to incidents of that impact from their next update.",
+        parameters=[
+            OpenApiParameter("impact", enum=IncidentImpact.values, location=OpenApiParameter.PATH)
+        ],
         request=s.ScheduleIn,
         responses={200: s.CadencePolicyOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
@@ -476,7 +497,9 @@ class AuditView(StaffView):
     )  # fmt: skip
     def get(self, request: Request) -> Response:
         events = AuditEvent.objects.order_by("-at", "-pk")
-        if target := request.query_params.get("target"):
+        if "\x00" in (target := request.query_params.get("target", "")):
+            raise ValidationError({"target": ["No public id contains a NUL character."]})
+        if target:
             events = events.filter(target_id=target)
         return self.paginated(events, s.AuditEventOut)
 
