@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from incidents import roles, wording
+from incidents import roles, wording, wording_detect
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     AuditAction,
@@ -312,6 +312,9 @@ def rule_save(
     return candidate
 
 
+_HOST = re.compile(r"[^\W_](?:[\w.-]*[^\W_])?")
+
+
 def _check_rule(rule: WordingRule) -> None:
     kind = RuleKind(rule.kind)
     if kind == RuleKind.BANNED_PHRASE:
@@ -326,6 +329,19 @@ def _check_rule(rule: WordingRule) -> None:
             raise ValidationError({"pattern": [f"Not a valid pattern: {error}."]}) from error
         if not rule.pattern:
             raise ValidationError({"pattern": ["A pattern is required."]})
+    elif kind == RuleKind.VENDOR_BLAME:
+        try:
+            wording_detect.blame_regex(rule.pattern)
+        except ValueError as error:
+            raise ValidationError({"pattern": [str(error)]}) from error
+    elif kind == RuleKind.ALLOWED_LINKS:
+        bad = [
+            h
+            for h in wording_detect.hosts(wording_detect.lines(rule.pattern))
+            if not _HOST.fullmatch(h)
+        ]
+        if bad:
+            raise ValidationError({"pattern": [f"Not a host name: {h!r}." for h in bad]})
     elif kind == RuleKind.REQUIRED_ELEMENT and not rule.element:
         raise ValidationError({"element": ["Say which element is required."]})
     elif kind in (RuleKind.MAX_CHARS, RuleKind.MAX_SMS_SEGMENTS) and not rule.limit:
