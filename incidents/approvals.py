@@ -262,6 +262,42 @@ def approver_emails() -> list[str]:
 # -- the policy -----------------------------------------------------------------------------
 
 
+def rule_candidate(
+    *,
+    actor: Actor,
+    key: str,
+    kind: str,
+    reason: str,
+    pattern: str = "",
+    element: str = "",
+    limit: int | None = None,
+    channel: str = "all",
+    scope: str = "all",
+    active: bool = True,
+    now: datetime | None = None,
+) -> WordingRule:
+    """The next version of a rule as it would be saved, checked, not saved (the console's
+    dry run shows what it would flag before an Admin saves it)."""
+    roles.require_permission(actor, roles.MANAGE_POLICY)
+    candidate = WordingRule(
+        key=key,
+        version=1,
+        kind=kind,
+        reason=reason,
+        pattern=pattern,
+        element=element,
+        limit=limit,
+        channel=channel,
+        scope=scope,
+        active=active,
+        author=actor.user,
+        created_at=now or timezone.now(),
+    )
+    candidate.full_clean(exclude=["version"])
+    _check_rule(candidate)
+    return candidate
+
+
 def rule_save(
     *,
     actor: Actor,
@@ -277,24 +313,11 @@ def rule_save(
     now: datetime | None = None,
 ) -> WordingRule:
     """Write the next version of a rule (the first, for a new key). Older versions stay."""
-    roles.require_permission(actor, roles.MANAGE_POLICY)
     now = now or timezone.now()
-    candidate = WordingRule(
-        key=key,
-        version=1,
-        kind=kind,
-        reason=reason,
-        pattern=pattern,
-        element=element,
-        limit=limit,
-        channel=channel,
-        scope=scope,
-        active=active,
-        author=actor.user,
-        created_at=now,
-    )
-    candidate.full_clean(exclude=["version"])
-    _check_rule(candidate)
+    candidate = rule_candidate(
+        actor=actor, key=key, kind=kind, reason=reason, pattern=pattern, element=element,
+        limit=limit, channel=channel, scope=scope, active=active, now=now,
+    )  # fmt: skip
     with transaction.atomic():
         latest = WordingRule.objects.filter(key=key).select_for_update().order_by("-version")
         previous = latest.first()

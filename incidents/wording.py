@@ -83,6 +83,8 @@ def _fold_char(char: str, lookalikes: bool = True) -> str:
 def fold(text: str, *, lookalikes: bool = True) -> Folded:
     """The text folded for matching. lookalikes=False keeps accents and look-alike letters
     (the view links are read in: "exаmple.test" with a Cyrillic "а" is another host)."""
+    if text.isascii():  # most texts: nothing to fold but case, one character for one
+        return Folded(text.lower(), tuple(range(len(text))))
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -101,7 +103,7 @@ _LEET = {
     "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
     "@": "a", "$": "s", "€": "e", "£": "l", "!": "i", "|": "l",
 }  # fmt: skip
-_LEET_WORD = re.compile(r"[^\s]*[013457890@$€£!|][^\s]*")
+_LEET_WORD = re.compile(r"(?<!\S)\S*?[013457890@$€£!|]\S*")
 # Letters spaced out to dodge a pattern: "g u a r a n t e e", "A.W.S", "f-u-l-l-y".
 # Spaced with punctuation or with blanks, never both: "f-u-l-l-y s-e-c-u-r-e" is two words.
 _SPACED_OUT = re.compile(

@@ -22,6 +22,9 @@ import tldextract
 _PSL = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 # Reserved for tests and documentation (RFC 2606/6761): not in the list, still hosts.
 _RESERVED_TLDS = frozenset({"test", "invalid", "example", "localhost"})
+# Country codes that are also file extensions: "deploy.sh" or "manage.py" in an update is a
+# file, not a link. Only for a bare name.ext; "www.x.sh" or "https://x.sh" is a link.
+_FILE_EXTENSIONS = frozenset({"py", "md", "sh", "rs", "so"})
 
 _SCHEME_URL = re.compile(r"(?<![^\W_])[a-z][a-z0-9+.-]{1,15}://[^\s<>\"'`]+")
 # Defanged dots ("evil[.]com", "evil (dot) com") are what phishing notices use to dodge filters.
@@ -29,8 +32,9 @@ _DOT = (
     r"(?:\.|\s?\[\s?(?:\.|dot)\s?\]\s?|\s?\(\s?(?:\.|dot)\s?\)\s?"
     r"|\s?\{\s?(?:\.|dot)\s?\}\s?|\s+dot\s+)"
 )
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_BARE_HOST = re.compile(rf"(?<![\w.-])(?:{_LABEL}{_DOT})+{_LABEL}(?![\w-])")
+# Possessive: a word that is no host name is given up at once, not tried at every length.
+_BARE_HOST = re.compile(rf"(?<![\w.-])[\w-]++(?:{_DOT}[\w-]++)+")
+_LABEL = re.compile(r"[^\W_](?:[\w-]{0,61}[^\W_])?")
 _DOT_RE = re.compile(_DOT)
 
 
@@ -38,7 +42,10 @@ _DOT_RE = re.compile(_DOT)
 def _is_domain(host: str) -> bool:
     """Whether a dotted name written without a scheme is a host on the Internet (or a
     reserved test name), not a version number, a file name or two sentences run together."""
-    last = host.rsplit(".", 1)[-1]
+    labels = host.split(".")
+    last = labels[-1]
+    if len(labels) == 2 and last in _FILE_EXTENSIONS:
+        return False
     if last in _RESERVED_TLDS:
         return True
     if last.isdigit():
@@ -79,7 +86,11 @@ def foreign_links(text: str, allowed: Sequence[str]) -> Iterator[tuple[int, int,
         if any(s <= match.start() < e for s, e in taken):
             continue
         host = _DOT_RE.sub(".", match.group(0))
-        if _is_domain(host) and not _host_allowed(host, allowed):
+        if (
+            all(_LABEL.fullmatch(label) for label in host.split("."))
+            and _is_domain(host)
+            and not _host_allowed(host, allowed)
+        ):
             yield match.start(), match.end(), host
 
 
