@@ -36,7 +36,10 @@ from django.conf import settings  # noqa: E402
 from incidents import wording  # noqa: E402
 from incidents.models import WordingRule  # noqa: E402
 
-CORPUS = ROOT / "tests" / "wording" / "corpus.yaml"
+CORPORA = {
+    "corpus": ROOT / "tests" / "wording" / "corpus.yaml",
+    "holdout": ROOT / "tests" / "wording" / "holdout.yaml",
+}
 
 
 def migrated_policy() -> list[WordingRule]:
@@ -66,8 +69,8 @@ def ratio(a: int, b: int) -> str:
     return f"{a / b:.3f}" if b else "n/a"
 
 
-def measure(rules: list[WordingRule], show_misses: bool) -> None:
-    corpus = yaml.safe_load(CORPUS.read_text())
+def measure(rules: list[WordingRule], name: str, show_misses: bool) -> None:
+    corpus = yaml.safe_load(CORPORA[name].read_text())
     per_rule: Counter[tuple[str, str]] = Counter()  # (rule, tp|fp|fn)
     per_channel: Counter[tuple[str, str]] = Counter()  # (channel, outcome)
     for entry in corpus:
@@ -98,7 +101,7 @@ def measure(rules: list[WordingRule], show_misses: bool) -> None:
                 f"  want {sorted(expected)} got {sorted(found)}"
             )
 
-    print(f"Corpus: {len(corpus)} texts, {sum(1 for e in corpus if e['blocked'])} to refuse.\n")
+    print(f"\n{name}: {len(corpus)} texts, {sum(1 for e in corpus if e['blocked'])} to refuse.\n")
     print("| channel | texts | to refuse | recall on texts to refuse | precision on texts passed |")
     print("|---|---:|---:|---:|---:|")
     for channel in ("web", "email", "sms"):
@@ -138,9 +141,11 @@ def timing(rules: list[WordingRule], runs: int = 200) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--misses", action="store_true", help="print every mislabelled text")
+    parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
     args = parser.parse_args()
     rules = migrated_policy()
-    measure(rules, args.misses)
+    for name in args.corpus:
+        measure(rules, name, args.misses)
     timing(rules)
 
 
