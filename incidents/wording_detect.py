@@ -104,13 +104,14 @@ BLAME_BEFORE = (
     r"|outages? (?:at|of|in|on)|incidents? (?:at|of|on)|thanks to|result of|triggered by"
     r"|(?:on|from) the side of|problems? (?:at|on the side of)|responsible:?|culprit:?"
     r"|down to|attributable to|originated (?:at|in|with)|stems? from|stemmed from"
+    r"|(?:fault|blame|cause|problem) (?:lies|lay|is|was) (?:with|at)"
 )
 # "<vendor> broke ...": the vendor as the subject of a failure, a word or two away at most.
 BLAME_AFTER = (
     r"broke|breaks|caused|causes|failed|went down|is down|was down|were down|took down"
     r"|takes down|knocked|outages?|incidents?|failures?|fault|mistakes?|bugs?|screwed up"
     r"|messed up|misconfigured|misconfiguration|dropped the ball|let us down|is to blame"
-    r"|was to blame|are to blame"
+    r"|was to blame|are to blame|had an? (?:outage|incident|failure|problem|issue)"
 )
 
 
@@ -136,6 +137,8 @@ def blame_regex(vendors: str) -> re.Pattern[str]:
     return re.compile(
         rf"{B}(?:{BLAME_BEFORE}){E}[^.;\n]{{0,40}}?{vendor}"
         rf"|{vendor}(?:[\s,]+[\w-]+){{0,1}}?[\s,]+(?:{BLAME_AFTER}){E}"
+        # "on Azure's side", "at Twilio's end": where the fault was, said as a place.
+        rf"|{B}(?:{'|'.join(names)})(?:['’]s|s['’])\s+(?:side|end){E}"
     )
 
 
@@ -161,6 +164,8 @@ _CUE = (
     r"|notify|further|news"
 )
 PROMISE = re.compile(
+    # "Next update: 09:50 UTC", "next update 16:30": the time right after, no preposition.
+    rf"{B}next\s+update{E}\W{{0,3}}(?:{_CLOCK}){E}|"
     rf"{B}(?:{_CUE}){E}[^.\n]{{0,60}}?{B}(?:{WHEN}){E}"
     rf"|{B}(?:{WHEN}){E}[^.\n]{{0,30}}?{B}(?:{_CUE}){E}"
 )

@@ -71,7 +71,9 @@ _FUTURE_NOT = (
 )
 NEVER_AGAIN = (
     rf"{B}(?:(?:{_FUTURE_NOT})\s+(?:ever\s+)?(?:happen|occur|recur|reoccur|repeat itself)\w*"
-    rf"|never\s+(?:\w+\s+){{0,2}}?(?:happen|occur|recur|reoccur|repeat|see this)\w*\s+again"
+    rf"|never[\s,]+(?:\w+[\s,]+){{0,2}}?(?:happen|occur|recur|reoccur|repeat|see this)\w*\s+again"
+    r"|(?:fixed|solved|resolved|gone|eliminated)\s+permanently"
+    r"|permanently\s+(?:fixed|solved|resolved|gone|eliminated|prevented)"
     r"|never\s+again|once\s+and\s+for\s+all|(?:fixed|solved|resolved|gone)(?:\s+\w+)?\s+for\s+good"
     r"|last\s+time\s+(?:this|that|it|you)\s+(?:will\s+)?(?:happen|see)\w*"
     rf"){E}"
