@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the hostile text is made of look-alike letters
 """Wording policy: precision and recall per rule and per channel over the labelled corpus
 (tests/wording/corpus.yaml), and the time the whole policy takes over a 2,000-character text.
 
@@ -117,25 +118,39 @@ def measure(rules: list[WordingRule], name: str, show_misses: bool) -> None:
         print(f"| {rule} | {tp + fn} | {tp + fp} | {ratio(tp, tp + fp)} | {ratio(tp, tp + fn)} |")
 
 
-def timing(rules: list[WordingRule], runs: int = 200) -> None:
-    paragraph = (
+TIMED = {
+    "plain": (
         "We are investigating elevated error rates on the API and dashboard for customers in "
         "the EU region; see http://localhost:8000/incidents/abc for details. Our provider is "
         "helping. Another update by 09:15 UTC or within 30 minutes if anything changes. "
-    )
-    text = (paragraph * 20)[:2000]
-    for _ in range(20):  # warm the caches, as a running worker has them
-        wording.check(text, channel="email", phase="investigating", rules=rules)
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        wording.check(text, channel="email", phase="investigating", rules=rules)
-        samples.append((time.perf_counter() - start) * 1000)
-    print(
-        f"\nWhole policy ({len(rules)} rules) over a {len(text)}-character email, {runs} runs: "
-        f"median {statistics.median(samples):.2f} ms, min {min(samples):.2f} ms, "
-        f"max {max(samples):.2f} ms"
-    )
+    ),
+    # Every slow path at once: non-ASCII (the per-character fold), a "1" inside words (the
+    # second letters view), spaced-out letters, dotted names for the link rule.
+    "hostile": (
+        "Wе аrе 1nv3st1g@t1ng errоrs, g u a r a n t e e d f1x. Sее stаtus.еxаmple.test, "
+        "v1.2.3, node.js, a.b.c.d and mirror[.]example[.]org. Cl0udfl@re 0utage? "
+        "Next update by 09:15 UTC. "
+    ),
+}
+
+
+def timing(rules: list[WordingRule], runs: int = 300) -> None:
+    print("\n| text (2,000 characters, email, investigating) | median ms | min ms | max ms |")
+    print("|---|---:|---:|---:|")
+    for name, paragraph in TIMED.items():
+        text = (paragraph * 40)[:2000]
+        for _ in range(20):  # warm the caches, as a running worker has them
+            wording.check(text, channel="email", phase="investigating", rules=rules)
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            wording.check(text, channel="email", phase="investigating", rules=rules)
+            samples.append((time.perf_counter() - start) * 1000)
+        print(
+            f"| {name} | {statistics.median(samples):.2f} | {min(samples):.2f} "
+            f"| {max(samples):.2f} |"
+        )
+    print(f"\n{len(rules)} rules, {runs} runs each.")
 
 
 def main() -> None:

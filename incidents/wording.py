@@ -80,6 +80,9 @@ def _fold_char(char: str, lookalikes: bool = True) -> str:
     return "".join(_CONFUSABLES_LOWER.get(c, c) for c in folded)
 
 
+_ASCII_RUN = re.compile(r"([\x00-\x7f]+)|[^\x00-\x7f]", re.DOTALL)
+
+
 def fold(text: str, *, lookalikes: bool = True) -> Folded:
     """The text folded for matching. lookalikes=False keeps accents and look-alike letters
     (the view links are read in: "exаmple.test" with a Cyrillic "а" is another host)."""
@@ -87,12 +90,15 @@ def fold(text: str, *, lookalikes: bool = True) -> Folded:
         return Folded(text.lower(), tuple(range(len(text))))
     chars: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(text):
-        if char in _ZERO_WIDTH:
-            continue
-        for out in _fold_char(char, lookalikes):
+    for run in _ASCII_RUN.finditer(text):
+        start, end = run.span()
+        if run.group(1):  # a run of ASCII: case only, in one go
+            chars.append(run.group(1).lower())
+            origin.extend(range(start, end))
+        elif text[start] not in _ZERO_WIDTH:
+            out = _fold_char(text[start], lookalikes)
             chars.append(out)
-            origin.append(index)
+            origin.extend([start] * len(out))
     return Folded("".join(chars), tuple(origin))
 
 
@@ -136,17 +142,23 @@ def letters_view(folded: Folded, *, one: str = "i") -> Folded:
     """The folded text with leetspeak undone and spaced-out letters joined: the view banned
     phrases and patterns are matched in. Every character keeps its origin."""
     text = _LEET_WORD.sub(lambda m: _unleet(m.group(0), one), folded.text)
-    keep = [True] * len(text)
+    pieces: list[str] = []
+    origin: list[int] = []
+    position = 0
     for match in _SPACED_OUT.finditer(text):
-        for i in range(match.start(), match.end()):
-            if not (text[i].isalnum()):
-                keep[i] = False
-    if all(keep):
+        start, end = match.span()
+        pieces.append(text[position:start])
+        origin.extend(folded.origin[position:start])
+        for i in range(start, end):
+            if text[i].isalnum():  # the letters stay, the spacing between them goes
+                pieces.append(text[i])
+                origin.append(folded.origin[i])
+        position = end
+    if not position:
         return Folded(text, folded.origin)
-    return Folded(
-        "".join(c for c, k in zip(text, keep, strict=True) if k),
-        tuple(o for o, k in zip(folded.origin, keep, strict=True) if k),
-    )
+    pieces.append(text[position:])
+    origin.extend(folded.origin[position:])
+    return Folded("".join(pieces), tuple(origin))
 
 
 # In the letters view a "1" reads "i" and a "|" reads "l": either may stand for the other.
