@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from incidents import roles, wording
+from incidents import roles, wording, wording_detect
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     AuditAction,
@@ -266,6 +266,42 @@ def approver_emails() -> list[str]:
 # -- the policy -----------------------------------------------------------------------------
 
 
+def rule_candidate(
+    *,
+    actor: Actor,
+    key: str,
+    kind: str,
+    reason: str,
+    pattern: str = "",
+    element: str = "",
+    limit: int | None = None,
+    channel: str = "all",
+    scope: str = "all",
+    active: bool = True,
+    now: datetime | None = None,
+) -> WordingRule:
+    """The next version of a rule as it would be saved, checked, not saved (the console's
+    dry run shows what it would flag before an Admin saves it)."""
+    roles.require_permission(actor, roles.MANAGE_POLICY)
+    candidate = WordingRule(
+        key=key,
+        version=1,
+        kind=kind,
+        reason=reason,
+        pattern=pattern,
+        element=element,
+        limit=limit,
+        channel=channel,
+        scope=scope,
+        active=active,
+        author=actor.user,
+        created_at=now or timezone.now(),
+    )
+    candidate.full_clean(exclude=["version"])
+    _check_rule(candidate)
+    return candidate
+
+
 def rule_save(
     *,
     actor: Actor,
@@ -281,24 +317,11 @@ def rule_save(
     now: datetime | None = None,
 ) -> WordingRule:
     """Write the next version of a rule (the first, for a new key). Older versions stay."""
-    roles.require_permission(actor, roles.MANAGE_POLICY)
     now = now or timezone.now()
-    candidate = WordingRule(
-        key=key,
-        version=1,
-        kind=kind,
-        reason=reason,
-        pattern=pattern,
-        element=element,
-        limit=limit,
-        channel=channel,
-        scope=scope,
-        active=active,
-        author=actor.user,
-        created_at=now,
-    )
-    candidate.full_clean(exclude=["version"])
-    _check_rule(candidate)
+    candidate = rule_candidate(
+        actor=actor, key=key, kind=kind, reason=reason, pattern=pattern, element=element,
+        limit=limit, channel=channel, scope=scope, active=active, now=now,
+    )  # fmt: skip
     with transaction.atomic():
         latest = WordingRule.objects.filter(key=key).select_for_update().order_by("-version")
         previous = latest.first()
@@ -316,6 +339,9 @@ def rule_save(
     return candidate
 
 
+_HOST = re.compile(r"[^\W_](?:[\w.-]*[^\W_])?")
+
+
 def _check_rule(rule: WordingRule) -> None:
     kind = RuleKind(rule.kind)
     if kind == RuleKind.BANNED_PHRASE:
@@ -330,6 +356,19 @@ def _check_rule(rule: WordingRule) -> None:
             raise ValidationError({"pattern": [f"Not a valid pattern: {error}."]}) from error
         if not rule.pattern:
             raise ValidationError({"pattern": ["A pattern is required."]})
+    elif kind == RuleKind.VENDOR_BLAME:
+        try:
+            wording_detect.blame_regex(rule.pattern)
+        except ValueError as error:
+            raise ValidationError({"pattern": [str(error)]}) from error
+    elif kind == RuleKind.ALLOWED_LINKS:
+        bad = [
+            h
+            for h in wording_detect.hosts(wording_detect.lines(rule.pattern))
+            if not _HOST.fullmatch(h)
+        ]
+        if bad:
+            raise ValidationError({"pattern": [f"Not a host name: {h!r}." for h in bad]})
     elif kind == RuleKind.REQUIRED_ELEMENT and not rule.element:
         raise ValidationError({"element": ["Say which element is required."]})
     elif kind in (RuleKind.MAX_CHARS, RuleKind.MAX_SMS_SEGMENTS) and not rule.limit:

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - the look-alike letters are the point
+# ruff: noqa: RUF001, RUF002 - the look-alike letters are the point
 """The wording policy: templates' placeholders, SMS encoding, and the check every channel runs.
 
 `check(text, channel=..., phase=...)` is the one function every outbound path calls (web
@@ -21,10 +21,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from incidents import wording_detect as detect
 from incidents.models import (
     Channel,
     IncidentStatus,
@@ -67,7 +69,10 @@ class Folded:
         return self.origin[start], self.origin[end - 1] + 1
 
 
-def _fold_char(char: str) -> str:
+@lru_cache(maxsize=4096)
+def _fold_char(char: str, lookalikes: bool = True) -> str:
+    if not lookalikes:
+        return unicodedata.normalize("NFKC", char).casefold()
     char = _CONFUSABLES_UPPER.get(char, char)
     decomposed = unicodedata.normalize("NFKD", char)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -75,16 +80,95 @@ def _fold_char(char: str) -> str:
     return "".join(_CONFUSABLES_LOWER.get(c, c) for c in folded)
 
 
-def fold(text: str) -> Folded:
+_ASCII_RUN = re.compile(r"([\x00-\x7f]+)|[^\x00-\x7f]", re.DOTALL)
+
+
+def fold(text: str, *, lookalikes: bool = True) -> Folded:
+    """The text folded for matching. lookalikes=False keeps accents and look-alike letters
+    (the view links are read in: "exаmple.test" with a Cyrillic "а" is another host)."""
+    if text.isascii():  # most texts: nothing to fold but case, one character for one
+        return Folded(text.lower(), tuple(range(len(text))))
     chars: list[str] = []
     origin: list[int] = []
-    for index, char in enumerate(text):
-        if char in _ZERO_WIDTH:
-            continue
-        for out in _fold_char(char):
+    for run in _ASCII_RUN.finditer(text):
+        start, end = run.span()
+        if run.group(1):  # a run of ASCII: case only, in one go
+            chars.append(run.group(1).lower())
+            origin.extend(range(start, end))
+        elif text[start] not in _ZERO_WIDTH:
+            out = _fold_char(text[start], lookalikes)
             chars.append(out)
-            origin.append(index)
+            origin.extend([start] * len(out))
     return Folded("".join(chars), tuple(origin))
+
+
+# Digits and symbols written for letters ("gu@rant33d", "10O% $ecure"). Only inside a word
+# that has a letter: "09:15" and "100" stay numbers. "!" and "|" only between two letters,
+# so "fixed!" keeps its end of word.
+_LEET = {
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "€": "e", "£": "l", "!": "i", "|": "l",
+}  # fmt: skip
+_LEET_WORD = re.compile(r"(?<!\S)\S*?[013457890@$€£!|]\S*")
+# Letters spaced out to dodge a pattern: "g u a r a n t e e", "A.W.S", "f-u-l-l-y".
+# Spaced with punctuation or with blanks, never both: "f-u-l-l-y s-e-c-u-r-e" is two words.
+_SPACED_OUT = re.compile(
+    r"(?<![^\W_])[^\W_](?:(?:[^\w\s]|_){1,2}[^\W_](?![^\W_])){2,}"
+    r"|(?<![^\W_])[^\W_](?:\s{1,2}[^\W_](?![^\W_])){2,}"
+)
+
+
+def _between_letters(word: str, i: int) -> bool:
+    return 0 < i < len(word) - 1 and word[i - 1].isalnum() and word[i + 1].isalnum()
+
+
+def _unleet(word: str, one: str) -> str:
+    if not any(c.isalpha() for c in word):
+        return word
+    out = []
+    for i, c in enumerate(word):
+        if c in "!|" and not _between_letters(word, i):
+            out.append(c)
+        else:
+            out.append(one if c == "1" else _LEET.get(c, c))
+    return "".join(out)
+
+
+# A "1" inside a word: it may stand for "i" or for "l", so such a text is read both ways.
+_ONE_IN_WORD = re.compile(r"[^\W\d_]1|1[^\W\d_]")
+
+
+def letters_view(folded: Folded, *, one: str = "i") -> Folded:
+    """The folded text with leetspeak undone and spaced-out letters joined: the view banned
+    phrases and patterns are matched in. Every character keeps its origin."""
+    text = _LEET_WORD.sub(lambda m: _unleet(m.group(0), one), folded.text)
+    pieces: list[str] = []
+    origin: list[int] = []
+    position = 0
+    for match in _SPACED_OUT.finditer(text):
+        start, end = match.span()
+        pieces.append(text[position:start])
+        origin.extend(folded.origin[position:start])
+        for i in range(start, end):
+            if text[i].isalnum():  # the letters stay, the spacing between them goes
+                pieces.append(text[i])
+                origin.append(folded.origin[i])
+        position = end
+    if not position:
+        return Folded(text, folded.origin)
+    pieces.append(text[position:])
+    origin.extend(folded.origin[position:])
+    return Folded("".join(pieces), tuple(origin))
+
+
+# In the letters view a "1" reads "i" and a "|" reads "l": either may stand for the other.
+_AMBIGUOUS = {"i": "[il]", "l": "[il]"} | {
+    digit: f"[{digit}{letter}]" for digit, letter in _LEET.items() if digit.isdigit()
+}
+
+
+def _phrase_char(char: str) -> str:
+    return _AMBIGUOUS.get(char, re.escape(char))
 
 
 @lru_cache(maxsize=512)
@@ -95,7 +179,7 @@ def phrase_regex(phrases: str) -> re.Pattern[str]:
     for phrase in phrases.splitlines():
         words = re.findall(r"[^\W_]+", fold(phrase).text)
         if words:
-            letters = [r"[\W_]?".join(re.escape(c) for c in word) for word in words]
+            letters = [r"[\W_]?".join(_phrase_char(c) for c in word) for word in words]
             alternatives.append(r"[\W_]*".join(letters))
     if not alternatives:
         raise ValueError("a banned phrase needs at least one letter or digit")
@@ -328,11 +412,6 @@ class WordingRefused(ValidationError):
         self.violations = list(violations)
 
 
-_NEXT_UPDATE = re.compile(
-    r"next update[^\n]{0,40}?(?:\d{1,2}:\d{2}|\d+\s*(?:minutes?|mins?|hours?))"
-)
-
-
 def current_rules() -> list[WordingRule]:
     """The policy: per key, the newest version, unless it retired the rule."""
     newest: dict[str, WordingRule] = {}
@@ -367,22 +446,74 @@ def _violation(rule: WordingRule, text: str, span: tuple[int, int] | None = None
     )
 
 
-def _rule_violations(rule: WordingRule, text: str, folded: Folded) -> Iterable[Violation]:
-    kind = RuleKind(rule.kind)
-    if kind in (RuleKind.BANNED_PHRASE, RuleKind.BANNED_PATTERN):
-        regex = (
-            phrase_regex(rule.pattern)
-            if kind == RuleKind.BANNED_PHRASE
-            else re.compile(rule.pattern, re.IGNORECASE)
+@dataclass(frozen=True)
+class Views:
+    """One text as each kind of rule reads it; every view maps back to the original."""
+
+    folded: Folded  # required elements: times, the status page address
+    letters: Folded  # banned phrases and patterns, vendor blame: leetspeak undone too
+    links: Folded  # hosts: look-alike letters kept, they make another host
+    letters_l: Folded | None = None  # the letters view reading "1" as "l", if it has one
+
+    @classmethod
+    def of(cls, text: str) -> Views:
+        folded = fold(text)
+        return cls(
+            folded,
+            letters_view(folded),
+            fold(text, lookalikes=False),
+            letters_view(folded, one="l") if _ONE_IN_WORD.search(folded.text) else None,
         )
-        for match in regex.finditer(folded.text):
-            if match.end() > match.start():
-                yield _violation(rule, text, folded.span(match.start(), match.end()))
+
+    def letter_views(self) -> list[Folded]:
+        return [self.letters] if self.letters_l is None else [self.letters, self.letters_l]
+
+
+def canonical_host() -> str:
+    return urlsplit(settings.CANDOR_CANONICAL_URL).hostname or ""
+
+
+@lru_cache(maxsize=8)
+def _canonical_url_regex(url: str) -> re.Pattern[str]:
+    # The address itself, not the start of another host's ("…test.evil.example", "…test@evil").
+    return re.compile(re.escape(fold(url, lookalikes=False).text) + r"(?![\w@-]|[.:][\w])")
+
+
+def _links_canonical_url(views: Views) -> bool:
+    return _canonical_url_regex(settings.CANDOR_CANONICAL_URL).search(views.links.text) is not None
+
+
+def _rule_violations(
+    rule: WordingRule, text: str, views: Views, *, channel: str
+) -> Iterable[Violation]:
+    kind = RuleKind(rule.kind)
+    if kind in (RuleKind.BANNED_PHRASE, RuleKind.BANNED_PATTERN, RuleKind.VENDOR_BLAME):
+        if kind == RuleKind.BANNED_PHRASE:
+            regex = phrase_regex(rule.pattern)
+        elif kind == RuleKind.VENDOR_BLAME:
+            regex = detect.blame_regex(rule.pattern)
+        else:
+            regex = re.compile(rule.pattern, re.IGNORECASE)
+        spans = {
+            letters.span(match.start(), match.end())
+            for letters in views.letter_views()
+            for match in regex.finditer(letters.text)
+            if match.end() > match.start()
+        }
+        for span in sorted(spans):
+            yield _violation(rule, text, span)
+    elif kind == RuleKind.ALLOWED_LINKS:
+        allowed = [canonical_host(), *detect.hosts(detect.lines(rule.pattern))]
+        for start, end, _host in detect.foreign_links(views.links.text, allowed):
+            yield _violation(rule, text, views.links.span(start, end))
     elif kind == RuleKind.REQUIRED_ELEMENT:
         if rule.element == RequiredElement.STATUS_URL:
-            present = fold(settings.CANDOR_CANONICAL_URL).text in folded.text
+            present = _links_canonical_url(views)
         else:
-            present = _NEXT_UPDATE.search(folded.text) is not None
+            # An SMS is short: the link to the page that carries the promise is enough.
+            present = detect.promises_next_update(views.folded.text) or (
+                channel == "sms" and _links_canonical_url(views)
+            )
         if not present:
             yield _violation(rule, text)
     elif kind == RuleKind.MAX_CHARS and rule.limit is not None and len(text) > rule.limit:
@@ -400,12 +531,12 @@ def check(
 ) -> list[Violation]:
     """Every violation of the policy by `text` sent on `channel` ("web", "email", "sms")
     in `phase` (a Phase value), in the order they appear in the text."""
-    folded = fold(text)
+    views = Views.of(text)
     found = [
         violation
         for rule in (current_rules() if rules is None else rules)
         if _applies(rule, channel=channel, phase=phase)
-        for violation in _rule_violations(rule, text, folded)
+        for violation in _rule_violations(rule, text, views, channel=channel)
     ]
     return sorted(found, key=lambda v: (v.start is None, v.start or 0, v.rule))
 

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
@@ -58,6 +59,7 @@ def staff_user(username: str, *role_names: str) -> User:
 
 
 _DATA_MIGRATION = importlib.import_module("incidents.migrations.0006_wording_data")
+_POLICY_V2 = importlib.import_module("incidents.migrations.0035_wording_policy_v2")
 FIXTURE_AUTHOR, FIXTURE_LEGAL, FIXTURE_SUPPORT = "fixture-author", "fixture-legal", "fixture-sup"
 NEXT_UPDATE_RULE = "next-update-time"
 
@@ -84,6 +86,7 @@ def wording_data_ensure() -> None:
             )
             for key, kind, pattern, element, limit, channel, scope, reason in _DATA_MIGRATION.RULES
         )  # fmt: skip
+        _POLICY_V2.forward(django_apps, None)  # the newer rule versions, as migrate writes them
     if User.objects.filter(username=FIXTURE_AUTHOR).exists():
         return
     author, legal, support = (

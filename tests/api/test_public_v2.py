@@ -483,7 +483,7 @@ HOSTILE = (
     "Hello <script>alert('x')</script> world\n\n"
     '<img src="x" onerror="alert(1)">\n\n'
     "[click me](javascript:alert(2))\n\n"
-    '<iframe src="https://evil.example"></iframe>\n\n'
+    '<iframe src="/evil-frame"></iframe>\n\n'
     "`<script>in code</script>` & **bold**"
 )
 

@@ -24,7 +24,7 @@ XSS_BODY = (
     "<script>alert(1)</script>\n\n"
     "<img src=x onerror=alert(1)>\n\n"
     "[click here](javascript:alert(1))\n\n"
-    '<iframe src="https://evil.example/"></iframe>'
+    '<iframe src="/evil-frame"></iframe>'
 )
 
 
@@ -367,7 +367,7 @@ class _Assets(HTMLParser):
 
 def _public_paths(layout: Layout, actor: Actor) -> list[str]:
     incident = lifecycle.incident_open(
-        actor=actor, name="Slow pages", body="See [the runbook](https://example.com/runbook).",
+        actor=actor, name="Slow pages", body="See [the runbook](/runbook).",
         components={layout.web: "degraded_performance"},
     )  # fmt: skip
     start = timezone.now() + timedelta(hours=5)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from typing import Any
+
 from django import forms
 
 from incidents import roles
@@ -54,7 +58,8 @@ class RuleForm(forms.Form):
     pattern = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Banned phrases, one a line; or a regular expression over the folded text.",
+        help_text="Banned phrases, one a line; a regular expression over the folded text; "
+        "vendor names, one a line (vendor blame); or allowed hosts, one a line (links).",
     )
     element = forms.ChoiceField(choices=[("", "—"), *RequiredElement.choices], required=False)
     limit = forms.IntegerField(required=False, min_value=1)
@@ -62,6 +67,15 @@ class RuleForm(forms.Form):
     scope = forms.ChoiceField(choices=RuleScope.choices)
     reason = forms.CharField(max_length=300, help_text="Shown to the writer.")
     active = forms.BooleanField(required=False, initial=True, help_text="Off retires the rule.")
+    # The digest of the rule as last dry-run: saving needs the dry run of exactly these fields.
+    previewed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def rule_fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "previewed"}
+
+    def digest(self) -> str:
+        fields = json.dumps(self.rule_fields(), sort_keys=True, default=str)
+        return hashlib.sha256(fields.encode()).hexdigest()
 
 
 class RolesForm(forms.Form):

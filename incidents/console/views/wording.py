@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, decisions, overrides, wording
+from incidents import approvals, decisions, overrides, wording, wording_dry_run
 from incidents.console.forms.wording import (
     RejectForm,
     ReviewForm,
@@ -363,15 +363,24 @@ def policy(request: HttpRequest) -> HttpResponse:
             "active": chosen.active,
         }
     form = RuleForm(request.POST if request.method == "POST" else None, initial=initial)
+    preview = None
     if request.method == "POST" and form.is_valid():
+        actor = console_actor(request)
         try:
-            rule = approvals.rule_save(actor=console_actor(request), **form.cleaned_data)
+            if form.cleaned_data["previewed"] == form.digest() and "save" in request.POST:
+                rule = approvals.rule_save(actor=actor, **form.rule_fields())
+                messages.success(request, f"Rule “{rule.key}” saved as version {rule.version}.")
+                return redirect("console:policy")
+            # Not saved before its dry run: show what these exact fields would flag first.
+            preview = wording_dry_run.dry_run(
+                approvals.rule_candidate(actor=actor, **form.rule_fields())
+            )
+            form = RuleForm(initial={**form.rule_fields(), "previewed": form.digest()})
         except ValidationError as error:
             apply_errors(form, error)
-        else:
-            messages.success(request, f"Rule “{rule.key}” saved as version {rule.version}.")
-            return redirect("console:policy")
-    return render_page(request, "console/policy.html", {"rules": rules, "form": form})
+    return render_page(
+        request, "console/policy.html", {"rules": rules, "form": form, "preview": preview}
+    )
 
 
 # -- staff roles --------------------------------------------------------------------------

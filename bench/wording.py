@@ -1,0 +1,168 @@
+# ruff: noqa: RUF001 - the hostile text is made of look-alike letters
+"""Wording policy: precision and recall per rule and per channel over the labelled corpus
+(tests/wording/corpus.yaml), and the time the whole policy takes over a 2,000-character text.
+
+    .venv/bin/python bench/wording.py            # table + timing, as in bench/README.md
+    .venv/bin/python bench/wording.py --misses   # also every text the policy gets wrong
+
+No database: the policy is the one the migrations install (newest version of each rule),
+built in memory, so the figures are those of a fresh install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "statuspage.settings")
+os.environ.setdefault("CANDOR_CANONICAL_URL", "http://localhost:8000")
+
+import django  # noqa: E402
+
+django.setup()
+
+import yaml  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from incidents import wording  # noqa: E402
+from incidents.models import WordingRule  # noqa: E402
+
+CORPORA = {
+    "corpus": ROOT / "tests" / "wording" / "corpus.yaml",
+    "holdout": ROOT / "tests" / "wording" / "holdout.yaml",
+}
+
+
+def migrated_policy() -> list[WordingRule]:
+    """The newest version of every rule the migrations write (0006, then 0034)."""
+    newest: dict[str, WordingRule] = {}
+    v1 = importlib.import_module("incidents.migrations.0006_wording_data")
+    for key, kind, pattern, element, limit, channel, scope, reason in v1.RULES:
+        newest[key] = WordingRule(
+            key=key, kind=kind, pattern=pattern, element=element, limit=limit,
+            channel=channel, scope=scope, reason=reason,
+        )  # fmt: skip
+    v2 = importlib.import_module("incidents.migrations.0035_wording_policy_v2")
+    for key, kind, pattern, channel, scope, reason in v2.RULES:
+        newest[key] = WordingRule(
+            key=key, kind=kind, pattern=pattern, channel=channel, scope=scope, reason=reason
+        )
+    return list(newest.values())
+
+
+def corpus_text(entry: dict[str, Any]) -> str:
+    url = settings.CANDOR_CANONICAL_URL
+    host = urlsplit(url).hostname or ""
+    return str(entry["text"]).replace("{status_url}", url).replace("{status_host}", host)
+
+
+def ratio(a: int, b: int) -> str:
+    return f"{a / b:.3f}" if b else "n/a"
+
+
+def measure(rules: list[WordingRule], name: str, show_misses: bool) -> None:
+    corpus = yaml.safe_load(CORPORA[name].read_text())
+    per_rule: Counter[tuple[str, str]] = Counter()  # (rule, tp|fp|fn)
+    per_channel: Counter[tuple[str, str]] = Counter()  # (channel, outcome)
+    for entry in corpus:
+        channel = entry.get("channel", "web")
+        text = corpus_text(entry)
+        found = {
+            v.rule for v in wording.check(text, channel=channel, phase=entry["phase"], rules=rules)
+        }
+        expected = set(entry["blocked"])
+        for rule in found | expected:
+            outcome = (
+                "tp" if rule in found and rule in expected else "fp" if rule in found else "fn"
+            )
+            per_rule[(rule, outcome)] += 1
+        # A text is to refuse when it breaks any rule; to pass when it breaks none.
+        refuse, refused = bool(expected), bool(found)
+        outcome = {
+            (True, True): "tp",
+            (False, True): "fp",
+            (True, False): "fn",
+            (False, False): "tn",
+        }
+        per_channel[(channel, outcome[(refuse, refused)])] += 1
+        per_channel[(channel, "n")] += 1
+        if show_misses and found != expected:
+            print(
+                f"MISS {entry['phase']}/{channel}: {text!r}\n"
+                f"  want {sorted(expected)} got {sorted(found)}"
+            )
+
+    print(f"\n{name}: {len(corpus)} texts, {sum(1 for e in corpus if e['blocked'])} to refuse.\n")
+    print("| channel | texts | to refuse | recall on texts to refuse | precision on texts passed |")
+    print("|---|---:|---:|---:|---:|")
+    for channel in ("web", "email", "sms"):
+        c = {k: per_channel[(channel, k)] for k in ("tp", "fp", "fn", "tn", "n")}
+        print(
+            f"| {channel} | {c['n']} | {c['tp'] + c['fn']} | {ratio(c['tp'], c['tp'] + c['fn'])} "
+            f"| {ratio(c['tn'], c['tn'] + c['fn'])} |"
+        )
+    print("\n| rule | labelled | flagged | precision | recall |")
+    print("|---|---:|---:|---:|---:|")
+    for rule in sorted({r for r, _ in per_rule}):
+        tp, fp, fn = (per_rule[(rule, k)] for k in ("tp", "fp", "fn"))
+        print(f"| {rule} | {tp + fn} | {tp + fp} | {ratio(tp, tp + fp)} | {ratio(tp, tp + fn)} |")
+
+
+TIMED = {
+    "plain": (
+        "We are investigating elevated error rates on the API and dashboard for customers in "
+        "the EU region; see http://localhost:8000/incidents/abc for details. Our provider is "
+        "helping. Another update by 09:15 UTC or within 30 minutes if anything changes. "
+    ),
+    # Every slow path at once: non-ASCII (the per-character fold), a "1" inside words (the
+    # second letters view), spaced-out letters, dotted names for the link rule.
+    "hostile": (
+        "Wе аrе 1nv3st1g@t1ng errоrs, g u a r a n t e e d f1x. Sее stаtus.еxаmple.test, "
+        "v1.2.3, node.js, a.b.c.d and mirror[.]example[.]org. Cl0udfl@re 0utage? "
+        "Next update by 09:15 UTC. "
+    ),
+}
+
+
+def timing(rules: list[WordingRule], runs: int = 300) -> None:
+    print("\n| text (2,000 characters, email, investigating) | median ms | min ms | max ms |")
+    print("|---|---:|---:|---:|")
+    for name, paragraph in TIMED.items():
+        text = (paragraph * 40)[:2000]
+        for _ in range(20):  # warm the caches, as a running worker has them
+            wording.check(text, channel="email", phase="investigating", rules=rules)
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            wording.check(text, channel="email", phase="investigating", rules=rules)
+            samples.append((time.perf_counter() - start) * 1000)
+        print(
+            f"| {name} | {statistics.median(samples):.2f} | {min(samples):.2f} "
+            f"| {max(samples):.2f} |"
+        )
+    print(f"\n{len(rules)} rules, {runs} runs each.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--misses", action="store_true", help="print every mislabelled text")
+    parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
+    args = parser.parse_args()
+    rules = migrated_policy()
+    for name in args.corpus:
+        measure(rules, name, args.misses)
+    timing(rules)
+
+
+if __name__ == "__main__":
+    main()
