@@ -97,7 +97,8 @@ def _draft_form(
     ).first()
     if reminder is None or not incident.is_open:
         return None
-    body = reminder.draft or draft_update(incident, phase=incident.status, now=timezone.now())
+    # Drafted afresh: the promise in a reminder's stored draft may have passed by now.
+    body = draft_update(incident, phase=incident.status, now=timezone.now())
     return UpdatePostForm(
         incident=incident, components=components, initial={"status": incident.status, "body": body}
     )

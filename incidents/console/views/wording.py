@@ -4,7 +4,6 @@ custom text sent for approval, the approvals queue, templates, the policy and ro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -17,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, decisions, overrides, roles, wording
+from incidents import approvals, decisions, drafts, overrides, roles, wording
 from incidents.console.forms.wording import (
     RejectForm,
     ReviewForm,
@@ -49,8 +48,6 @@ from incidents.models import (
 )
 
 REQUEST_APPROVAL = "request_approval"
-# What a template offered while writing says the next update will be.
-NEXT_UPDATE_IN = timedelta(minutes=30)
 
 
 # -- while writing ----------------------------------------------------------------------------
@@ -107,12 +104,7 @@ def offered_templates(subject: Incident | Maintenance) -> list[Offered]:
     now = timezone.now()
     if isinstance(subject, Incident):
         statuses = list(IncidentStatus.values)
-        values = wording.values_for(
-            title=subject.name,
-            component_names=[c.name for c in subject.components.all()],
-            started_at=subject.started_at,
-            next_update_at=now + NEXT_UPDATE_IN,
-        )
+        values = drafts.incident_values(subject, phase=IncidentStatus.INVESTIGATING, now=now)
         phase_of = wording.incident_phase
     else:
         statuses = [s for s in MaintenanceStatus.values if s != MaintenanceStatus.SCHEDULED]
