@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import lifecycle, roles
+from incidents import lifecycle, roles, wording
 from incidents.compliance import incident_compliance
 from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
@@ -25,10 +25,12 @@ from incidents.console.views.base import (
     timeline,
     writes_need,
 )
+from incidents.console.views.reminder_table import reminder_table
 from incidents.console.views.wording import (
     REQUEST_APPROVAL,
     approval_requested,
     custom_texts,
+    offered_openings,
     offered_templates,
 )
 from incidents.drafts import draft_update
@@ -67,7 +69,9 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             )
             if done:
                 return redirect("console:incident_new")
-            return render_page(request, "console/incident_new.html", {"form": form}, status=400)
+            return render_page(
+                request, "console/incident_new.html", _new_context(request, form), status=400
+            )
         try:
             incident = lifecycle.incident_open(
                 actor=console_actor(request),
@@ -84,8 +88,20 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Incident “{incident.name}” is open and published.")
             return redirect("console:incident_detail", public_id=incident.public_id)
     status = 400 if form.is_bound else 200
-    context = {"form": form, "custom_texts": custom_texts(incident=None, user=request.user)}
-    return render_page(request, "console/incident_new.html", context, status=status)
+    return render_page(
+        request, "console/incident_new.html", _new_context(request, form), status=status
+    )
+
+
+def _new_context(request: HttpRequest, form: IncidentOpenForm) -> dict[str, Any]:
+    openings, promises = offered_openings(timezone.now())
+    return {
+        "form": form,
+        "custom_texts": custom_texts(incident=None, user=request.user),
+        "templates": openings,
+        "promises": promises,
+        "components_fallback": wording.COMPONENTS_FALLBACK,
+    }
 
 
 def _draft_form(
@@ -104,17 +120,19 @@ def _draft_form(
     )
 
 
-def _cadence_context(incident: Incident, cadence_form: ScheduleForm | None) -> dict[str, Any]:
+def _cadence_context(
+    request: HttpRequest, incident: Incident, cadence_form: ScheduleForm | None
+) -> dict[str, Any]:
     schedule = schedule_for(incident)
     now = timezone.now()
     return {
+        **reminder_table(request, incident.reminders.order_by("-send_at", "-pk"), 20),
         "schedule": schedule,
         "own_schedule": incident.cadence_first_minutes is not None,
         "overdue": incident.next_update_due is not None and incident.next_update_due < now,
         "cadence_form": cadence_form
         or ScheduleForm(prefix="cadence", initial=schedule.as_minutes()),
         "owners_form": OwnersForm(initial={"owners": list(incident.owners.all())}),
-        "reminders": incident.reminders.order_by("-send_at", "-pk")[:20],
         "compliance": incident_compliance(incident, now=now),
     }
 
@@ -138,14 +156,18 @@ def incident_page(
         or UpdatePostForm(incident=incident, components=components)
     )
     context: dict[str, Any] = {
-        **_cadence_context(incident, cadence_form),
+        **_cadence_context(request, incident, cadence_form),
         "incident": incident,
         "timeline": timeline(incident.updates.order_by("-display_at", "-pk")),
         "affected": [c for c in components if c.pk in effects],
         "effects": effects,
         "update_form": update_form,
         "component_rows": list(update_form.component_rows(effects)),
-        "resolve_form": resolve_form or ResolveForm(),
+        # The phase's approved template, filled in: posted as it is, it is published.
+        "resolve_form": resolve_form
+        or ResolveForm(
+            initial={"body": draft_update(incident, phase="resolved", now=timezone.now())}
+        ),
         "templates": offered_templates(incident),
         "custom_texts": custom_texts(incident=incident),
     }

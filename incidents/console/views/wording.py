@@ -4,6 +4,7 @@ custom text sent for approval, the approvals queue, templates, the policy and ro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -37,6 +38,7 @@ from incidents.lifecycle import MAX_BODY_LENGTH
 from incidents.models import (
     CustomTextRequest,
     Incident,
+    IncidentImpact,
     IncidentStatus,
     Maintenance,
     MaintenanceStatus,
@@ -120,6 +122,39 @@ def offered_templates(subject: Incident | Maintenance) -> list[Offered]:
         for status in statuses
         for v in approvals.usable_versions(phase_of(status))
     ]
+
+
+# Filled in the browser from the form as the responder fills it (console.js).
+OPENING_LEFT_OPEN = ("title", "components", "next_update_at")
+
+
+def offered_openings(now: datetime) -> tuple[list[Offered], dict[str, str]]:
+    """Approved opening templates for the new-incident form, and the promise per impact.
+
+    The title, components and impact are not chosen yet: the texts keep those placeholders
+    and "Use" fills them from the form, the promise from the chosen impact's cadence.
+    """
+    values = {
+        k: v
+        for k, v in drafts.opening_values(
+            title="", component_names=[], impact=IncidentImpact.MINOR, now=now
+        ).items()
+        if k not in OPENING_LEFT_OPEN
+    }
+    offered = [
+        Offered(phase, status, v.template.name, wording.render(v.body, values))
+        for status in IncidentStatus.values
+        if status != IncidentStatus.RESOLVED
+        for phase in [wording.incident_phase(status)]
+        for v in approvals.usable_versions(phase)
+    ]
+    promises = {
+        impact: drafts.opening_values(title="", component_names=[], impact=impact, now=now)[
+            "next_update_at"
+        ]
+        for impact in IncidentImpact.values
+    }
+    return offered, promises
 
 
 @dataclass(frozen=True)

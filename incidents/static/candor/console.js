@@ -185,6 +185,32 @@
 
   document.querySelectorAll("[data-wording-for]").forEach(attachWording);
 
+  // On the new-incident form an opening template keeps {title}, {components} and
+  // {next_update_at} open: "Use" fills them from the name, the affected components and
+  // the chosen impact's promise, in one pass (a name saying "{components}" stays as is).
+  function openingText(button) {
+    const section = button.closest("[data-opening]");
+    if (!section) return null;
+    const form = button.form || section.closest("form");
+    const name = form.querySelector('[name="name"]');
+    const impact = form.querySelector('[name="impact"]');
+    const names = [...form.querySelectorAll("[data-component-name]")]
+      .filter((field) => field.querySelector("select")?.value)
+      .map((field) => field.dataset.componentName);
+    const joined = names.length === 0 ? section.dataset.componentsFallback
+      : names.length === 1 ? names[0]
+      : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+    const promises = JSON.parse(section.dataset.promises);
+    const values = {
+      title: name ? name.value.trim() : "",
+      components: joined,
+      next_update_at: promises[impact ? impact.value : "minor"],
+    };
+    return button.dataset.fillText.replace(
+      /\{(title|components|next_update_at)\}/g, (whole, key) => values[key] ?? whole,
+    );
+  }
+
   // "Use" on approved words: fill the body (and the status they were approved for).
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-fill]");
@@ -196,7 +222,7 @@
       status.dispatchEvent(new Event("change"));
     }
     if (textarea) {
-      textarea.value = button.dataset.fillText;
+      textarea.value = openingText(button) ?? button.dataset.fillText;
       textarea.dispatchEvent(new Event("input"));
       textarea.focus();
     }
