@@ -155,6 +155,7 @@ def incident_page(
         or _draft_form(request, incident, components)
         or UpdatePostForm(incident=incident, components=components)
     )
+    offered, texts = offered_templates(incident), custom_texts(incident=incident)
     context: dict[str, Any] = {
         **_cadence_context(request, incident, cadence_form),
         "incident": incident,
@@ -168,8 +169,11 @@ def incident_page(
         or ResolveForm(
             initial={"body": draft_update(incident, phase="resolved", now=timezone.now())}
         ),
-        "templates": offered_templates(incident),
-        "custom_texts": custom_texts(incident=incident),
+        "templates": offered,
+        "custom_texts": texts,
+        # The Resolve panel's own picker: only words for the resolved phase.
+        "resolve_templates": [t for t in offered if t.status == "resolved"],
+        "resolve_custom_texts": [t for t in texts if t.request.phase == "resolved"],
     }
     return render_page(request, "console/incident_detail.html", context, status=status)
 

@@ -36,6 +36,7 @@ from incidents.console.views.base import (
 )
 from incidents.lifecycle import MAX_BODY_LENGTH
 from incidents.models import (
+    Component,
     CustomTextRequest,
     Incident,
     IncidentImpact,
@@ -75,7 +76,13 @@ def wording_check(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "Unknown phase, or the text is too long."}, status=400)
     if kind != "template":
         violations = wording.check(body, channel="web", phase=phase)
-        return JsonResponse({"phase": phase, "violations": [v.as_dict() for v in violations]})
+        return JsonResponse(
+            {
+                "phase": phase,
+                "violations": [v.as_dict() for v in violations],
+                **_verdict(request, body, phase=phase, kind=kind, violations=violations),
+            }
+        )
     # A template is checked as it will read, filled with sample values.
     channel = request.POST.get("channel", "web")
     try:
@@ -91,6 +98,43 @@ def wording_check(request: HttpRequest) -> JsonResponse:
     if channel == "sms":
         answer["sms"] = asdict(wording.sms_info(text))
     return JsonResponse(answer)
+
+
+def _verdict(
+    request: HttpRequest, body: str, *, phase: str, kind: str, violations: list[wording.Violation]
+) -> dict[str, str]:
+    """One verdict on words as lifecycle would judge them on posting: they break the
+    policy (refused, whatever was approved), are approved (published), or pass the policy
+    but need an approver first."""
+    if violations:
+        n = len(violations)
+        return {
+            "verdict": "breaks_policy",
+            "message": f"Refused: {n} problem{'s' if n != 1 else ''} with the wording policy.",
+        }
+    incident = maintenance = None
+    if kind == "incident":
+        incident = Incident.objects.filter(public_id=request.POST.get("incident", "")).first()
+    else:
+        maintenance = Maintenance.objects.filter(
+            public_id=request.POST.get("maintenance", "")
+        ).first()
+    subject = incident or maintenance
+    title = subject.name if subject else request.POST.get("title", "").strip()
+    context = wording.MatchContext(
+        title=title, component_names=list(Component.objects.values_list("name", flat=True))
+    )
+    basis = approvals.approved_basis(
+        body, phase=phase, context=context, incident=incident, maintenance=maintenance
+    )
+    if basis is not None:
+        what = "an approved template" if basis.kind == "template" else "approved custom text"
+        return {"verdict": "approved", "message": f"Approved words ({what}): ready to publish."}
+    return {
+        "verdict": "needs_approval",
+        "message": "Passes the wording policy, but these words are not approved: use an "
+        "approved template, or submit them for approval (the approvers are told at once).",
+    }
 
 
 @dataclass(frozen=True)
