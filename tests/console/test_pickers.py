@@ -69,3 +69,22 @@ def test_an_opening_filled_as_the_browser_fills_it_is_published(
     assert response.status_code == 302, _text(response)[:3000]
     incident = Incident.objects.get(name="API errors")
     assert wording.format_time(incident.next_update_due) == values["next_update_at"]
+
+
+def test_words_sent_for_approval_show_how_long_they_have_waited(
+    console: Client, payments: Incident, responder: object
+) -> None:
+    from datetime import timedelta
+
+    from incidents import approvals
+    from incidents.audit import Actor
+
+    approvals.custom_text_request(
+        actor=Actor.staff(responder, channel="console", ip="127.0.0.1"),  # type: ignore[arg-type]
+        body="Card payments fail for some customers. Next update within 30 minutes.",
+        phase="identified",
+        incident=payments,
+        now=timezone.now() - timedelta(minutes=7),
+    )
+    page = _text(console.get(reverse("console:incident_detail", args=[payments.public_id])))
+    assert "waiting for approval for 7\xa0minutes" in page
