@@ -88,3 +88,22 @@ def test_words_sent_for_approval_show_how_long_they_have_waited(
     )
     page = _text(console.get(reverse("console:incident_detail", args=[payments.public_id])))
     assert "waiting for approval for 7\xa0minutes" in page
+
+
+def test_approvers_are_told_at_once_with_a_link_to_the_waiting_words(
+    console: Client, payments: Incident, legal: object, django_capture_on_commit_callbacks: object
+) -> None:
+    from django.core import mail
+
+    from incidents.models import CustomTextRequest
+
+    body = "Card payments fail for some customers. Next update within 30 minutes."
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        console.post(
+            reverse("console:incident_detail", args=[payments.public_id]),
+            {"status": "identified", "body": body, "action": "request_approval"},
+        )
+    request = CustomTextRequest.objects.get(incident=payments)
+    [message] = mail.outbox
+    assert f"/console/approvals/#custom-{request.public_id}" in message.body
+    assert body not in message.body
