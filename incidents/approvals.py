@@ -246,14 +246,15 @@ def custom_text_request(
             at=now,
             data={"incident": incident.public_id if incident else None},
         )
-        transaction.on_commit(lambda: _notify_approvers("custom text"), robust=True)
+        anchor = f"custom-{request.public_id}"
+        transaction.on_commit(lambda: _notify_approvers("custom text", anchor), robust=True)
     return request
 
 
-def _notify_approvers(what: str) -> None:
+def _notify_approvers(what: str, anchor: str = "") -> None:
     from incidents.tasks import approvers_notify  # tasks import services, not the reverse
 
-    approvers_notify.delay(what)
+    approvers_notify.delay(what, anchor)
 
 
 def approver_emails() -> list[str]:

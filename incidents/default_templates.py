@@ -29,15 +29,16 @@ DEFAULT_TEMPLATES = [
         "Monitoring",
         Phase.MONITORING,
         Channel.WEB,
-        "A fix has been applied and {components} are recovering. We are monitoring the "
-        "results. Next update by {next_update_at}.",
+        # No verb agrees with {components}: it may name one component or several.
+        "A fix has been applied and we are seeing recovery for {components}. We are "
+        "monitoring the results. Next update by {next_update_at}.",
     ),
     (
         "Resolved",
         Phase.RESOLVED,
         Channel.WEB,
-        "This incident has been resolved and {components} are working normally. We are "
-        "sorry for the disruption.",
+        "This incident has been resolved. Service is back to normal for {components}. We "
+        "are sorry for the disruption.",
     ),
     (
         "Maintenance scheduled",

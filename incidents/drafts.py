@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from incidents import approvals, cadence, wording
 from incidents.models import Incident, IncidentStatus
-from incidents.reminders.plan import schedule_for
+from incidents.reminders.plan import policy_schedule, schedule_for
 
 PHASE_TEXTS = {
     IncidentStatus.INVESTIGATING: (
@@ -34,23 +34,46 @@ def status_url(incident: Incident) -> str:
     return settings.CANDOR_CANONICAL_URL + reverse("public:incident", args=[incident.public_id])
 
 
-def draft_update(incident: Incident, *, phase: str, now: datetime) -> str:
-    """A ready-to-post update for `incident` in `phase` (an IncidentStatus value), as if
-    posted at `now`: it promises the next update when the cadence would, once posted."""
-    next_at = None
-    if phase != IncidentStatus.RESOLVED:
-        next_at = cadence.due_after_update(
-            previous_due=incident.next_update_due,
-            posted_at=now,
-            follow_ups=incident.updates.count(),
-            schedule=schedule_for(incident),
-        )
-    values = wording.values_for(
+def next_update_at(incident: Incident, *, now: datetime) -> datetime:
+    """When the cadence will promise the next update once an update is posted at `now`:
+    the one time every rendering of an update fills {next_update_at} with."""
+    return cadence.due_after_update(
+        previous_due=incident.next_update_due,
+        posted_at=now,
+        follow_ups=incident.updates.count(),
+        schedule=schedule_for(incident),
+    )
+
+
+def incident_values(incident: Incident, *, phase: str, now: datetime) -> dict[str, str]:
+    """The placeholder values of an update of `incident` in `phase` posted at `now`."""
+    return wording.values_for(
         title=incident.name,
         component_names=[c.name for c in incident.components.all()],
         started_at=incident.started_at,
-        next_update_at=next_at,
+        next_update_at=None
+        if phase == IncidentStatus.RESOLVED
+        else next_update_at(incident, now=now),
     )
+
+
+def opening_values(
+    *, title: str, component_names: list[str], impact: str, now: datetime
+) -> dict[str, str]:
+    """The placeholder values of a new incident's first words, opened at `now`."""
+    return wording.values_for(
+        title=title,
+        component_names=component_names,
+        started_at=now,
+        next_update_at=cadence.first_due(opened_at=now, schedule=policy_schedule(impact)),
+    )
+
+
+def draft_update(incident: Incident, *, phase: str, now: datetime) -> str:
+    """A ready-to-post update for `incident` in `phase` (an IncidentStatus value), as if
+    posted at `now`: it promises the next update when the cadence would, once posted."""
+    values = incident_values(incident, phase=phase, now=now)
+    next_at = None if phase == IncidentStatus.RESOLVED else next_update_at(incident, now=now)
     approved = approvals.template_words(wording.incident_phase(phase), values)
     if approved is not None:
         return approved

@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import approvals, cadence, overrides, wording
+from incidents import approvals, cadence, overrides, promise, wording
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -122,6 +122,12 @@ NOT_APPROVED = (
 )
 
 
+def _match_context(title: str) -> wording.MatchContext:
+    return wording.MatchContext(
+        title=title, component_names=list(Component.objects.values_list("name", flat=True))
+    )
+
+
 def _words_check(
     body: str,
     *,
@@ -140,9 +146,7 @@ def _words_check(
     if override_reason:
         return None
     violations = wording.check(body, channel="web", phase=phase)
-    context = wording.MatchContext(
-        title=title, component_names=list(Component.objects.values_list("name", flat=True))
-    )
+    context = _match_context(title)
     basis = approvals.approved_basis(
         body, phase=phase, context=context, incident=incident, maintenance=maintenance
     )
@@ -320,7 +324,13 @@ def incident_open(
             monitoring_at=now if status == IncidentStatus.MONITORING else None,
             created_at=now,
             updated_at=now,
-            next_update_due=cadence.first_due(opened_at=now, schedule=plan.policy_schedule(impact)),
+            next_update_due=promise.promise_kept(
+                body,
+                phase=phase,
+                context=_match_context(name.strip()),
+                cadence_due=cadence.first_due(opened_at=now, schedule=plan.policy_schedule(impact)),
+                now=now,
+            ),
         )
         plan.plan_incident(incident, now=now)
         IncidentComponent.objects.bulk_create(
@@ -412,12 +422,19 @@ def update_post(
         incident.next_update_due = (
             None
             if status == IncidentStatus.RESOLVED
-            else cadence.due_after_update(
-                previous_due=was_due,
-                posted_at=now,
-                # Updates so far (the opening one and earlier follow-ups): this follow-up's number.
-                follow_ups=incident.updates.count(),
-                schedule=plan.schedule_for(incident),
+            else promise.promise_kept(
+                body,
+                phase=phase,
+                context=_match_context(incident.name),
+                cadence_due=cadence.due_after_update(
+                    previous_due=was_due,
+                    posted_at=now,
+                    # Updates so far (the opening one and earlier follow-ups): this
+                    # follow-up's number.
+                    follow_ups=incident.updates.count(),
+                    schedule=plan.schedule_for(incident),
+                ),
+                now=now,
             )
         )
         incident.save()

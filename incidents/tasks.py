@@ -54,14 +54,14 @@ def reminder_send(reminder_id: int) -> str:
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
-def approvers_notify(what: str) -> int:
+def approvers_notify(what: str, anchor: str = "") -> int:
     """Tell the approvers that words wait for them (no text in the mail: it is not public
-    yet, and mail leaves our hands)."""
+    yet, and mail leaves our hands). `anchor` links straight to those words in the queue."""
     return _wording_mail(
         approvals.approver_emails(),
         subject="Wording waits for your approval",
         message=f"New {what} waits for approval in the console:\n"
-        f"{settings.CANDOR_APP_URL}/console/approvals/\n",
+        f"{settings.CANDOR_APP_URL}/console/approvals/{'#' + anchor if anchor else ''}\n",
     )
 
 

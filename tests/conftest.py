@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -175,9 +176,13 @@ def admin(db: None) -> User:
 @pytest.fixture
 def payments(db: None) -> Incident:
     """An open incident about payments, opened by automation in approved words."""
-    body = "We are investigating reports of problems with some of our services since 14:00 "
-    body += "UTC. Next update by 14:30 UTC."
-    return lifecycle.incident_open(actor=Actor.system("ingest"), name="Payments", body=body)
+    now = timezone.now()
+    # Its words promise the next update sooner than the cadence: the page keeps that time.
+    body = "We are investigating reports of problems with some of our services since "
+    body += f"{now:%H:%M} UTC. Next update by {now + timedelta(minutes=10):%H:%M} UTC."
+    return lifecycle.incident_open(
+        actor=Actor.system("ingest"), name="Payments", body=body, now=now
+    )
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def incident(db: None) -> Incident:
     [
         ("investigating", "We are investigating reports of problems with Public API since 12:00"),
         ("identified", "We have identified the cause of the problems with Public API"),
-        ("monitoring", "A fix has been applied and Public API are recovering."),
+        # One component or several: no verb agrees with {components} ("Public API are").
+        ("monitoring", "A fix has been applied and we are seeing recovery for Public API."),
     ],
 )
 def test_each_open_phase_drafts_its_approved_template_ready_to_post(
@@ -66,7 +67,7 @@ def test_a_later_draft_promises_the_every_interval(incident: Incident) -> None:
 
 def test_the_resolved_draft_promises_nothing_more(incident: Incident) -> None:
     draft = draft_update(incident, phase="resolved", now=T0 + timedelta(minutes=30))
-    assert draft.startswith("This incident has been resolved and Public API")
+    assert draft.startswith("This incident has been resolved. Service is back to normal for Public")
     assert "Next update" not in draft
 
 

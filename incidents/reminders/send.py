@@ -162,9 +162,15 @@ def reminder_send(reminder_id: int, *, now: datetime | None = None) -> str:
         "late_minutes": _late_by(reminder, now),
         "page_name": settings.CANDOR_PAGE_NAME,
     }
-    subject, _, body = render_to_string("email/reminder.txt", context).partition("\n")
+    # Only who is also texted is asked to reply to the SMS.
+    mails = {
+        texted: render_to_string("email/reminder.txt", {**context, "texted": texted}).partition(
+            "\n"
+        )
+        for texted in (False, True)
+    }
     email_result = _email(
-        [r.email for r in recipients if r.email], subject.strip(), body.lstrip("\n")
+        [(r.email, mails[bool(r.phone) and sms.configured()]) for r in recipients if r.email]
     )
     sms_result = sms.send_all(
         [r.phone for r in recipients if r.phone],
@@ -201,10 +207,14 @@ def _reached(result: str) -> bool:
     return result.startswith("sent to") and not result.startswith("sent to 0")
 
 
-def _email(addresses: list[str], subject: str, body: str) -> str:
-    if not addresses:
+def _email(mails: list[tuple[str, tuple[str, str, str]]]) -> str:
+    """Send each (address, (subject, "\n", body)) as one message."""
+    if not mails:
         return "no email addresses"
-    messages = [EmailMessage(subject, body, None, [address]) for address in addresses]
+    messages = [
+        EmailMessage(subject.strip(), body.lstrip("\n"), None, [address])
+        for address, (subject, _, body) in mails
+    ]
     try:
         sent = get_connection().send_messages(messages) or 0
     except Exception as error:  # any SMTP or socket failure: recorded on the reminder

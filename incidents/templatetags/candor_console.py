@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 
@@ -14,6 +15,24 @@ from incidents.console.views.base import SUBMISSION_KEY
 from incidents.wording import Violation
 
 register = template.Library()
+
+
+@register.filter
+def json_attr(value: object) -> str:
+    """JSON for a data- attribute (the template's autoescaping quotes it for HTML)."""
+    return json.dumps(value)
+
+
+@register.filter
+def share(value: float | None) -> str:
+    """A share as a whole percent, rounded to the nearest; never 0% or 100% unless exact
+    (one late update in 300 is not "100% on time")."""
+    if value is None:
+        return ""
+    whole = round(value * 100)
+    if 0 < value < 1:
+        whole = min(max(whole, 1), 99)
+    return f"{whole}%"
 
 
 @register.simple_tag

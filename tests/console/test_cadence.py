@@ -107,6 +107,8 @@ def test_an_incident_override_and_owners_are_set_from_its_page(console: Client) 
     page = _text(console.get(reverse("console:incident_detail", args=[incident.public_id])))
     assert "this incident's own" in page
     assert f'value="{olivia.public_id}" checked' in page or "checked" in page
+    assert "Nobody chosen" not in page
+    assert "Olivia is reminded of each update due." in page
     cleared = console.post(
         reverse("console:incident_cadence", args=[incident.public_id]), {"clear": "1"}
     )
@@ -209,7 +211,7 @@ def test_compliance_over_90_days_takes_a_constant_number_of_queries(db: None) ->
 def test_the_compliance_page_shows_the_90_days_and_each_incident(console: Client) -> None:
     _incident_with_history(1, timezone.now())
     page = _text(console.get(reverse("console:compliance")))
-    assert "66.66% (2 of 3)" in page
+    assert "67% (2 of 3)" in page
     assert "Incident 1" in page
     assert "5 min" in page and "20 min" in page
 
@@ -226,3 +228,20 @@ def test_the_dashboard_shows_when_each_update_is_due_and_which_are_overdue(
     assert page.count("overdue") == 1
     late_row = page[page.index("Late one") : page.index("Late one") + 1500]
     assert "overdue" in late_row
+
+
+def test_cancelled_reminders_are_hidden_from_the_tables(console: Client) -> None:
+    contact_save(actor=SYSTEM, name="Oscar", email="oscar@example.com", on_call=True)
+    incident = lifecycle.incident_open(actor=SYSTEM, name="Checkout errors", body="Looking.")
+    lifecycle.update_post(actor=SYSTEM, incident=incident, body="y", status="identified")
+    cancelled = Reminder.objects.filter(incident=incident, state="cancelled").count()
+    assert cancelled > 0
+    for url in (
+        reverse("console:reminders"),
+        reverse("console:incident_detail", args=[incident.public_id]),
+    ):
+        page = _text(console.get(url))
+        assert "<td>Cancelled" not in page
+        assert f"{cancelled} cancelled reminder" in page
+        shown = _text(console.get(url + "?cancelled=1"))
+        assert "<td>Cancelled" in shown

@@ -78,6 +78,9 @@ def test_posting_an_update_moves_the_reminder_to_the_next_due_time(
     sent = _sweep_at(clock, timedelta(minutes=60))
     assert len(sent) == 1
     assert "due by 13:05 UTC" in sent[0].body
+    # Twilio is not configured: no SMS went out, so the mail does not ask to reply to one.
+    assert "to the SMS" not in sent[0].body
+    assert "Acknowledge this reminder in the console" in sent[0].body
     assert "We have identified the cause of the problems with" in sent[0].body
     # Posted at 13:00, the second follow-up would promise the next one 120 minutes later.
     assert "Next update by 15:00 UTC" in sent[0].body
@@ -92,6 +95,7 @@ def test_an_overdue_update_escalates_down_the_list_and_only_when_overdue(
     first = _sweep_at(clock, timedelta(minutes=15))
     assert [m.to for m in first] == [["cora@example.com"]]
     assert "(escalation 1)" in first[0].subject
+    assert "escalation:" not in first[0].subject  # said once, not "escalation: … (escalation 1)"
     assert "overdue" in first[0].body
     assert _sweep_at(clock, timedelta(minutes=29)) == []
     second = _sweep_at(clock, timedelta(minutes=30))

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import approvals, decisions, lifecycle, overrides, roles
+from incidents import approvals, decisions, lifecycle, overrides, roles, wording
 from incidents.audit import Actor
 from incidents.lifecycle import NOT_APPROVED
 from incidents.models import (
@@ -46,8 +46,11 @@ def api(db: None) -> Component:
 def incident(api: Component) -> Incident:
     body = approvals.template_words(
         "investigating",
-        {"components": "API", "started_at": "14:00 UTC", "next_update_at": "14:30 UTC"},
-    )
+        wording.values_for(
+            title="Checkout errors", component_names=["API"], started_at=timezone.now(),
+            next_update_at=timezone.now() + timedelta(minutes=10),
+        ),
+    )  # fmt: skip
     assert body is not None
     return lifecycle.incident_open(actor=AUTOMATION, name="Checkout errors", body=body)
 
@@ -121,19 +124,21 @@ def test_a_rendering_of_an_approved_template_is_published_on_every_path(
     incident: Incident, staff_api: APIClient, console: Client
 ) -> None:
     words = "We have identified the cause of the problems with API and are working on a fix. "
+    # Each promises a time within the cadence (incidents/promise.py).
+    soon = [wording.format_time(timezone.now() + timedelta(minutes=m)) for m in (20, 30, 40)]
     lifecycle.update_post(
-        actor=AUTOMATION, incident=incident, body=words + "Next update by 15:00 UTC.",
+        actor=AUTOMATION, incident=incident, body=words + f"Next update by {soon[0]}.",
         status="identified",
     )  # fmt: skip
     response = staff_api.post(
         f"/api/staff/incidents/{incident.public_id}/updates/",
-        {"body": words + "Next update by 15:30 UTC.", "status": "identified"},
+        {"body": words + f"Next update by {soon[1]}.", "status": "identified"},
         format="json",
     )
     assert response.status_code == 201, response.content
     response = console.post(
         reverse("console:incident_detail", args=[incident.public_id]),
-        {"status": "identified", "body": words + "Next update by 16:00 UTC."},
+        {"status": "identified", "body": words + f"Next update by {soon[2]}."},
     )
     assert response.status_code == 302
     assert incident.updates.count() == 4

@@ -128,8 +128,5 @@ class UpdatePostForm(ComponentImpactsMixin):
 class ResolveForm(forms.Form):
     prefix = "resolve"
 
-    body = MarkdownField(
-        label="Resolution message",
-        initial="This incident has been resolved.",
-    )
+    body = MarkdownField(label="Resolution message")  # initial: the approved template
     override_reason = OverrideReasonField()

@@ -26,6 +26,7 @@ from incidents.console.views.base import (
     submit_once,
 )
 from incidents.console.views.incidents import incident_page
+from incidents.console.views.reminder_table import reminder_table
 from incidents.models import Contact, Incident, IncidentImpact, Reminder
 from incidents.reminders import plan, services
 
@@ -123,8 +124,10 @@ def contact_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 def reminder_list(request: HttpRequest) -> HttpResponse:
     reminders = Reminder.objects.select_related("incident", "maintenance").order_by(
         "-send_at", "-pk"
-    )[:RECENT_REMINDERS]
-    return render_page(request, "console/reminders.html", {"reminders": reminders})
+    )
+    return render_page(
+        request, "console/reminders.html", reminder_table(request, reminders, RECENT_REMINDERS)
+    )
 
 
 def _back(request: HttpRequest, default: str) -> str:

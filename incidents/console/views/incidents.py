@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import lifecycle
+from incidents import lifecycle, wording
 from incidents.compliance import incident_compliance
 from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
@@ -24,10 +24,12 @@ from incidents.console.views.base import (
     submit_once,
     timeline,
 )
+from incidents.console.views.reminder_table import reminder_table
 from incidents.console.views.wording import (
     REQUEST_APPROVAL,
     approval_requested,
     custom_texts,
+    offered_openings,
     offered_templates,
 )
 from incidents.drafts import draft_update
@@ -65,7 +67,9 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             )
             if done:
                 return redirect("console:incident_new")
-            return render_page(request, "console/incident_new.html", {"form": form}, status=400)
+            return render_page(
+                request, "console/incident_new.html", _new_context(request, form), status=400
+            )
         try:
             incident = lifecycle.incident_open(
                 actor=console_actor(request),
@@ -82,8 +86,20 @@ def incident_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Incident “{incident.name}” is open and published.")
             return redirect("console:incident_detail", public_id=incident.public_id)
     status = 400 if form.is_bound else 200
-    context = {"form": form, "custom_texts": custom_texts(incident=None, user=request.user)}
-    return render_page(request, "console/incident_new.html", context, status=status)
+    return render_page(
+        request, "console/incident_new.html", _new_context(request, form), status=status
+    )
+
+
+def _new_context(request: HttpRequest, form: IncidentOpenForm) -> dict[str, Any]:
+    openings, promises = offered_openings(timezone.now())
+    return {
+        "form": form,
+        "custom_texts": custom_texts(incident=None, user=request.user),
+        "templates": openings,
+        "promises": promises,
+        "components_fallback": wording.COMPONENTS_FALLBACK,
+    }
 
 
 def _draft_form(
@@ -95,23 +111,26 @@ def _draft_form(
     ).first()
     if reminder is None or not incident.is_open:
         return None
-    body = reminder.draft or draft_update(incident, phase=incident.status, now=timezone.now())
+    # Drafted afresh: the promise in a reminder's stored draft may have passed by now.
+    body = draft_update(incident, phase=incident.status, now=timezone.now())
     return UpdatePostForm(
         incident=incident, components=components, initial={"status": incident.status, "body": body}
     )
 
 
-def _cadence_context(incident: Incident, cadence_form: ScheduleForm | None) -> dict[str, Any]:
+def _cadence_context(
+    request: HttpRequest, incident: Incident, cadence_form: ScheduleForm | None
+) -> dict[str, Any]:
     schedule = schedule_for(incident)
     now = timezone.now()
     return {
+        **reminder_table(request, incident.reminders.order_by("-send_at", "-pk"), 20),
         "schedule": schedule,
         "own_schedule": incident.cadence_first_minutes is not None,
         "overdue": incident.next_update_due is not None and incident.next_update_due < now,
         "cadence_form": cadence_form
         or ScheduleForm(prefix="cadence", initial=schedule.as_minutes()),
         "owners_form": OwnersForm(initial={"owners": list(incident.owners.all())}),
-        "reminders": incident.reminders.order_by("-send_at", "-pk")[:20],
         "compliance": incident_compliance(incident, now=now),
     }
 
@@ -134,17 +153,25 @@ def incident_page(
         or _draft_form(request, incident, components)
         or UpdatePostForm(incident=incident, components=components)
     )
+    offered, texts = offered_templates(incident), custom_texts(incident=incident)
     context: dict[str, Any] = {
-        **_cadence_context(incident, cadence_form),
+        **_cadence_context(request, incident, cadence_form),
         "incident": incident,
         "timeline": timeline(incident.updates.order_by("-display_at", "-pk")),
         "affected": [c for c in components if c.pk in effects],
         "effects": effects,
         "update_form": update_form,
         "component_rows": list(update_form.component_rows(effects)),
-        "resolve_form": resolve_form or ResolveForm(),
-        "templates": offered_templates(incident),
-        "custom_texts": custom_texts(incident=incident),
+        # The phase's approved template, filled in: posted as it is, it is published.
+        "resolve_form": resolve_form
+        or ResolveForm(
+            initial={"body": draft_update(incident, phase="resolved", now=timezone.now())}
+        ),
+        "templates": offered,
+        "custom_texts": texts,
+        # The Resolve panel's own picker: only words for the resolved phase.
+        "resolve_templates": [t for t in offered if t.status == "resolved"],
+        "resolve_custom_texts": [t for t in texts if t.request.phase == "resolved"],
     }
     return render_page(request, "console/incident_detail.html", context, status=status)
 

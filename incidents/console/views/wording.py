@@ -4,7 +4,7 @@ custom text sent for approval, the approvals queue, templates, the policy and ro
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, decisions, overrides, wording, wording_dry_run
+from incidents import approvals, decisions, drafts, overrides, wording, wording_dry_run
 from incidents.console.forms.wording import (
     RejectForm,
     ReviewForm,
@@ -35,8 +35,10 @@ from incidents.console.views.base import (
 )
 from incidents.lifecycle import MAX_BODY_LENGTH
 from incidents.models import (
+    Component,
     CustomTextRequest,
     Incident,
+    IncidentImpact,
     IncidentStatus,
     Maintenance,
     MaintenanceStatus,
@@ -48,8 +50,6 @@ from incidents.models import (
 )
 
 REQUEST_APPROVAL = "request_approval"
-# What a template offered while writing says the next update will be.
-NEXT_UPDATE_IN = timedelta(minutes=30)
 
 
 # -- while writing ----------------------------------------------------------------------------
@@ -75,7 +75,13 @@ def wording_check(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "Unknown phase, or the text is too long."}, status=400)
     if kind != "template":
         violations = wording.check(body, channel="web", phase=phase)
-        return JsonResponse({"phase": phase, "violations": [v.as_dict() for v in violations]})
+        return JsonResponse(
+            {
+                "phase": phase,
+                "violations": [v.as_dict() for v in violations],
+                **_verdict(request, body, phase=phase, kind=kind, violations=violations),
+            }
+        )
     # A template is checked as it will read, filled with sample values.
     channel = request.POST.get("channel", "web")
     try:
@@ -93,6 +99,43 @@ def wording_check(request: HttpRequest) -> JsonResponse:
     return JsonResponse(answer)
 
 
+def _verdict(
+    request: HttpRequest, body: str, *, phase: str, kind: str, violations: list[wording.Violation]
+) -> dict[str, str]:
+    """One verdict on words as lifecycle would judge them on posting: they break the
+    policy (refused, whatever was approved), are approved (published), or pass the policy
+    but need an approver first."""
+    if violations:
+        n = len(violations)
+        return {
+            "verdict": "breaks_policy",
+            "message": f"Refused: {n} problem{'s' if n != 1 else ''} with the wording policy.",
+        }
+    incident = maintenance = None
+    if kind == "incident":
+        incident = Incident.objects.filter(public_id=request.POST.get("incident", "")).first()
+    else:
+        maintenance = Maintenance.objects.filter(
+            public_id=request.POST.get("maintenance", "")
+        ).first()
+    subject = incident or maintenance
+    title = subject.name if subject else request.POST.get("title", "").strip()
+    context = wording.MatchContext(
+        title=title, component_names=list(Component.objects.values_list("name", flat=True))
+    )
+    basis = approvals.approved_basis(
+        body, phase=phase, context=context, incident=incident, maintenance=maintenance
+    )
+    if basis is not None:
+        what = "an approved template" if basis.kind == "template" else "approved custom text"
+        return {"verdict": "approved", "message": f"Approved words ({what}): ready to publish."}
+    return {
+        "verdict": "needs_approval",
+        "message": "Passes the wording policy, but these words are not approved: use an "
+        "approved template, or submit them for approval (the approvers are told at once).",
+    }
+
+
 @dataclass(frozen=True)
 class Offered:
     phase: str
@@ -106,12 +149,7 @@ def offered_templates(subject: Incident | Maintenance) -> list[Offered]:
     now = timezone.now()
     if isinstance(subject, Incident):
         statuses = list(IncidentStatus.values)
-        values = wording.values_for(
-            title=subject.name,
-            component_names=[c.name for c in subject.components.all()],
-            started_at=subject.started_at,
-            next_update_at=now + NEXT_UPDATE_IN,
-        )
+        values = drafts.incident_values(subject, phase=IncidentStatus.INVESTIGATING, now=now)
         phase_of = wording.incident_phase
     else:
         statuses = [s for s in MaintenanceStatus.values if s != MaintenanceStatus.SCHEDULED]
@@ -127,6 +165,39 @@ def offered_templates(subject: Incident | Maintenance) -> list[Offered]:
         for status in statuses
         for v in approvals.usable_versions(phase_of(status))
     ]
+
+
+# Filled in the browser from the form as the responder fills it (console.js).
+OPENING_LEFT_OPEN = ("title", "components", "next_update_at")
+
+
+def offered_openings(now: datetime) -> tuple[list[Offered], dict[str, str]]:
+    """Approved opening templates for the new-incident form, and the promise per impact.
+
+    The title, components and impact are not chosen yet: the texts keep those placeholders
+    and "Use" fills them from the form, the promise from the chosen impact's cadence.
+    """
+    values = {
+        k: v
+        for k, v in drafts.opening_values(
+            title="", component_names=[], impact=IncidentImpact.MINOR, now=now
+        ).items()
+        if k not in OPENING_LEFT_OPEN
+    }
+    offered = [
+        Offered(phase, status, v.template.name, wording.render(v.body, values))
+        for status in IncidentStatus.values
+        if status != IncidentStatus.RESOLVED
+        for phase in [wording.incident_phase(status)]
+        for v in approvals.usable_versions(phase)
+    ]
+    promises = {
+        impact: drafts.opening_values(title="", component_names=[], impact=impact, now=now)[
+            "next_update_at"
+        ]
+        for impact in IncidentImpact.values
+    }
+    return offered, promises
 
 
 @dataclass(frozen=True)

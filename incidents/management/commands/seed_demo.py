@@ -14,11 +14,12 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from incidents import approvals, decisions, lifecycle, roles, wording
+from incidents import approvals, cadence, decisions, drafts, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.default_templates import default_templates_install
 from incidents.models import Component, Contact, Phase
 from incidents.publish.trigger import publishing_deferred
+from incidents.reminders.plan import policy_schedule
 from incidents.reminders.services import contact_save, incident_owners_set
 
 DEMO_USERNAME = "demo"
@@ -133,7 +134,10 @@ class Command(BaseCommand):
                     title=name,
                     component_names=[component],
                     started_at=start,
-                    next_update_at=start + offset + timedelta(minutes=30),
+                    # What the cadence will promise once these words are posted.
+                    next_update_at=drafts.next_update_at(incident, now=start + offset)
+                    if incident
+                    else cadence.first_due(opened_at=start, schedule=policy_schedule(impact)),
                 )
                 if incident is None:
                     incident = lifecycle.incident_open(
@@ -174,7 +178,9 @@ class Command(BaseCommand):
                 title="Increased latency for file downloads",
                 component_names=["File storage"],
                 started_at=opened,
-                next_update_at=opened + timedelta(minutes=30),
+                next_update_at=cadence.first_due(
+                    opened_at=opened, schedule=policy_schedule("minor")
+                ),
             ),
             impact="minor",
             components={components["File storage"]: "degraded_performance"},

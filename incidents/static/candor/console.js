@@ -96,16 +96,25 @@
     return box;
   }
 
-  function verdict(text, violations) {
+  // One verdict: approved (published as they are), passes the policy but needs an
+  // approver, or breaks the policy. Templates being written get only the policy's word.
+  const VERDICT_CLASS = { approved: "ok", needs_approval: "wait", breaks_policy: "bad" };
+
+  function verdict(text, violations, data = {}) {
     const p = document.createElement("p");
-    if (!violations.length) {
+    if (data.verdict) {
+      p.className = `wording__verdict wording__verdict--${VERDICT_CLASS[data.verdict]}`;
+      p.textContent = data.message;
+      if (!violations.length) return [p];
+    } else if (!violations.length) {
       p.className = "wording__verdict wording__verdict--ok";
       p.textContent = "No problems with the wording policy.";
       return [p];
+    } else {
+      p.className = "wording__verdict wording__verdict--bad";
+      const n = violations.length;
+      p.textContent = `${n} problem${n === 1 ? "" : "s"} with the wording policy`;
     }
-    p.className = "wording__verdict wording__verdict--bad";
-    const n = violations.length;
-    p.textContent = `${n} problem${n === 1 ? "" : "s"} with the wording policy`;
     const list = document.createElement("ol");
     list.className = "violations";
     violations.forEach((v) => {
@@ -143,11 +152,19 @@
       body.append("kind", target.dataset.wordingKind);
       body.append("status", statusSelect ? statusSelect.value : target.dataset.wordingStatus);
       if (channelSelect) body.append("channel", channelSelect.value);
+      // Whose words: approval is judged for this incident or maintenance, or the title
+      // being typed for a new one.
+      if (target.dataset.wordingIncident) body.append("incident", target.dataset.wordingIncident);
+      if (target.dataset.wordingMaintenance) {
+        body.append("maintenance", target.dataset.wordingMaintenance);
+      }
+      const title = byId(target.dataset.wordingTitleFrom);
+      if (title) body.append("title", title.value);
       try {
         const data = await postForm(target.dataset.wordingUrl, body, textarea.form);
         if (seq !== latest) return;
         // A template answers for its sample rendering: the marks point into that text.
-        const shown = verdict(data.text ?? textarea.value, data.violations);
+        const shown = verdict(data.text ?? textarea.value, data.violations, data);
         (data.problems || []).forEach((problem) => {
           const p = document.createElement("p");
           p.className = "wording__verdict wording__verdict--bad";
@@ -185,6 +202,32 @@
 
   document.querySelectorAll("[data-wording-for]").forEach(attachWording);
 
+  // On the new-incident form an opening template keeps {title}, {components} and
+  // {next_update_at} open: "Use" fills them from the name, the affected components and
+  // the chosen impact's promise, in one pass (a name saying "{components}" stays as is).
+  function openingText(button) {
+    const section = button.closest("[data-opening]");
+    if (!section) return null;
+    const form = button.form || section.closest("form");
+    const name = form.querySelector('[name="name"]');
+    const impact = form.querySelector('[name="impact"]');
+    const names = [...form.querySelectorAll("[data-component-name]")]
+      .filter((field) => field.querySelector("select")?.value)
+      .map((field) => field.dataset.componentName);
+    const joined = names.length === 0 ? section.dataset.componentsFallback
+      : names.length === 1 ? names[0]
+      : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+    const promises = JSON.parse(section.dataset.promises);
+    const values = {
+      title: name ? name.value.trim() : "",
+      components: joined,
+      next_update_at: promises[impact ? impact.value : "minor"],
+    };
+    return button.dataset.fillText.replace(
+      /\{(title|components|next_update_at)\}/g, (whole, key) => values[key] ?? whole,
+    );
+  }
+
   // "Use" on approved words: fill the body (and the status they were approved for).
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-fill]");
@@ -196,7 +239,7 @@
       status.dispatchEvent(new Event("change"));
     }
     if (textarea) {
-      textarea.value = button.dataset.fillText;
+      textarea.value = openingText(button) ?? button.dataset.fillText;
       textarea.dispatchEvent(new Event("input"));
       textarea.focus();
     }
