@@ -12,7 +12,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from kombu.transport import TRANSPORT_ALIASES
+
 FILENAME = "broker.sqlite3"
+# kombu's transport with a race-safe first use of a queue (broker_transport.py).
+TRANSPORT = "candor-sqla"
+TRANSPORT_ALIASES[TRANSPORT] = "statuspage.broker_transport:Transport"
 
 
 def embedded_broker(var_dir: Path) -> tuple[str, dict[str, object]]:
@@ -25,7 +30,7 @@ def embedded_broker(var_dir: Path) -> tuple[str, dict[str, object]]:
         db.execute("PRAGMA journal_mode=WAL")
     # Passed to sqlalchemy.create_engine: a writer waits up to 30 s for another's lock
     # instead of failing at once with "database is locked".
-    return f"sqla+sqlite:///{path}", {"connect_args": {"timeout": 30}}
+    return f"{TRANSPORT}+sqlite:///{path}", {"connect_args": {"timeout": 30}}
 
 
 def prune_delivered(var_dir: Path) -> int:

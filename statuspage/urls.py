@@ -13,3 +13,6 @@ urlpatterns = [
     path("console/", include("incidents.console.urls")),
     path("", include("incidents.public.urls")),
 ]
+
+# Unknown paths get the public page's styled "not found" (JSON under /api/).
+handler404 = "incidents.public.views.page_not_found"
