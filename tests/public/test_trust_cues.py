@@ -63,3 +63,10 @@ def test_the_subscribe_form_asks_for_a_phone_only_where_sms_is_offered(
 
     assert ("phone number" in page) is sms
     assert ('value="sms"' in page) is sms
+
+
+def test_an_unknown_api_path_gets_json(layout: Layout) -> None:
+    answer = Client().get("/api/v2/nothing-here.json")
+
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Not found."}
