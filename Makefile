@@ -32,7 +32,6 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 # Links in feeds and the API point at the page as this run serves it.
 run: export CANDOR_CANONICAL_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),localhost,$(HOST)):$(PORT)
 run: $(VENV)/.installed
-	mkdir -p var/broker/processed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo

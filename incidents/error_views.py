@@ -64,7 +64,9 @@ def unavailable(request: HttpRequest) -> HttpResponse:
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": f"No such API path: {request.path}"}, status=404)
-    return defaults.page_not_found(request, exception)
+    from incidents.public.views import page_not_found  # the public page's own "not found"
+
+    return page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

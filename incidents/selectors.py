@@ -287,6 +287,23 @@ def page_indicator(
     return PageIndicator(indicator, _INDICATOR_DESCRIPTION[indicator])
 
 
+def overall_indicator() -> PageIndicator:
+    """The page indicator alone, for the header of every public page: three small
+    queries, where status_summary would build every view."""
+    preloaded = getattr(_preloaded, "overall", None)
+    if preloaded is not None:
+        return preloaded  # type: ignore[no-any-return]
+    return page_indicator(
+        list(Component.objects.values_list("status", flat=True).distinct()),
+        list(
+            Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+            .values_list("impact", flat=True)
+            .distinct()
+        ),
+        Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE).exists(),
+    )
+
+
 # -- public selectors -----------------------------------------------------------------------
 
 
@@ -473,10 +490,11 @@ def details_preloaded() -> Iterator[None]:
         m.public_id: _maintenance_view(m, group_ids)
         for m in _maintenance_query()  # type: ignore[attr-defined]
     }
+    _preloaded.overall = overall_indicator()  # the header of every page
     try:
         yield
     finally:
-        del _preloaded.incidents, _preloaded.maintenance
+        del _preloaded.incidents, _preloaded.maintenance, _preloaded.overall
 
 
 def incident_detail(public_id: str) -> IncidentView | None:

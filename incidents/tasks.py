@@ -13,6 +13,7 @@ from incidents.ingest import automation
 from incidents.notify import fanout, limits, outbox, subscriptions
 from incidents.publish import freshness, trigger
 from incidents.reminders import send
+from statuspage import broker
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
@@ -27,6 +28,11 @@ def idempotency_keys_prune() -> int:
 
 # Longer limits than the default: rendering a large site and pushing it to an object
 # store over the network can take minutes.
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def broker_prune() -> int:
+    return broker.prune_delivered(settings.VAR_DIR)
+
+
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def publish_site() -> dict[str, object]:
     return trigger.publish_requested().as_dict()

@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
 KEY = "workers:heartbeat"
+# When a worker last spoke, kept with no expiry: the console shows it once KEY has expired.
+LAST_SEEN_KEY = "workers:last_seen"
 
 _stop = threading.Event()
 
 
-def beat() -> None:
+def beat(now: datetime | None = None) -> None:
     cache.set(KEY, 1, timeout=settings.CANDOR_WORKER_HEARTBEAT_TTL)
+    cache.set(LAST_SEEN_KEY, (now or timezone.now()).isoformat(), timeout=None)
 
 
 def worker_alive() -> bool:
@@ -38,6 +43,16 @@ def worker_alive() -> bool:
     except Exception:
         log.warning("cache unreachable; assuming no worker is alive", exc_info=True)
         return False
+
+
+def worker_last_seen() -> datetime | None:
+    """When a worker last sent a heartbeat; None if never (or the cache is unreachable)."""
+    try:
+        value = cache.get(LAST_SEEN_KEY)
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except Exception:
+        log.warning("cache unreachable; worker last seen unknown", exc_info=True)
+        return None
 
 
 def _run() -> None:

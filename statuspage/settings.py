@@ -1,7 +1,7 @@
 """Candor settings: everything comes from the environment, with embedded defaults.
 
-With no environment at all Candor runs on SQLite, a file cache and Celery's filesystem
-broker, so `make run` needs no server. DATABASE_URL and REDIS_URL switch to PostgreSQL and
+With no environment at all Candor runs on SQLite, a file cache and a SQLite Celery broker,
+so `make run` needs no server. DATABASE_URL and REDIS_URL switch to PostgreSQL and
 Redis. `.env.example` documents every variable.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from incidents.client_address import trusted_networks_parse
+from statuspage.broker import embedded_broker
 from statuspage.env import (
     ConfigError,
     env_bool,
@@ -213,22 +214,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-# Celery: Redis when configured, otherwise the filesystem transport (no server at all).
+# Celery: Redis when configured, otherwise a SQLite file (statuspage/broker.py; no server).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CANDOR_CELERY_EAGER", False)
+EMBEDDED_BROKER = not REDIS_URL
 if REDIS_URL:
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 else:
-    CELERY_BROKER_URL = "filesystem://"
-    _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(_broker_dir / "processed"),
-        # Else kombu keeps its exchange table in ./control, wherever the process started.
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded_broker(VAR_DIR)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_TIME_LIMIT = 120
@@ -264,6 +257,12 @@ CELERY_BEAT_SCHEDULE = {
     # with a new signal. Every 10 s: recovery and raising are then late by at most that.
     "ingest-sweep": {"task": "incidents.tasks.ingest_sweep", "schedule": 10.0},
 }
+if EMBEDDED_BROKER:
+    # The SQLite broker keeps taken messages until deleted (statuspage/broker.py).
+    CELERY_BEAT_SCHEDULE["broker-prune"] = {
+        "task": "incidents.tasks.broker_prune",
+        "schedule": 600.0,
+    }
 # Tasks the worker itself queues (a sweep's sends) go here; a deployment sharing one Redis
 # with another gives each its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CANDOR_CELERY_QUEUE", "celery")

@@ -1,9 +1,10 @@
-"""Per-source admission: a token bucket in Redis, and the counters the console shows.
+"""Per-source admission: a token bucket in Redis, and the counters the console shows
+(from Redis, with the database's stored signals as their floor).
 
 One Lua script takes the tokens and counts the outcome in a per-minute hash, so a request
 costs one Redis round trip. When Redis is unreachable (or not configured) each process
 keeps its own bucket at the same rate: ingest slows to what one process admits rather
-than failing, and the counters of that time are lost (they are advisory).
+than failing; the console's counters then fall back to what the database stored.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
+from django.db.models import Count, Max, Q
 
-from incidents.models import Source
+from incidents.models import Signal, Source
 
 log = logging.getLogger(__name__)
 
@@ -172,11 +174,45 @@ def count_refusal(source: Source, *, now: datetime) -> None:
 
 
 def stats(sources: list[Source], *, now: datetime) -> dict[int, SourceStats]:
-    """Accepted signals and rejected requests over the last STATS_MINUTES, and last seen."""
-    empty = {s.pk: SourceStats(0, 0, None) for s in sources}
+    """Accepted signals and rejected requests over the last STATS_MINUTES, and last seen.
+
+    The database's figures are the floor: alerts stored in the window, and the latest
+    receipt. Without Redis (`make run`) or after its counters expired they are all there
+    is; with it, Redis also counts an alert re-sent within the window, and the rejects,
+    which store nothing.
+    """
+    stored = _stored(sources, now=now)
+    counted = _counted(sources, now=now)
+    result = {}
+    for source in sources:
+        db_accepted, db_seen = stored.get(source.pk, (0, None))
+        accepted, rejected, seen = counted.get(source.pk, (0, 0, None))
+        seens = [t for t in (db_seen, seen) if t is not None]
+        result[source.pk] = SourceStats(
+            max(accepted, db_accepted), rejected, max(seens) if seens else None
+        )
+    return result
+
+
+def _stored(sources: list[Source], *, now: datetime) -> dict[int, tuple[int, datetime | None]]:
+    since = now - timedelta(minutes=STATS_MINUTES)
+    rows = (
+        Signal.objects.filter(source__in=sources)
+        .values("source")
+        .annotate(
+            recent=Count("pk", filter=Q(last_received_at__gte=since)),
+            seen=Max("last_received_at"),
+        )
+    )
+    return {row["source"]: (row["recent"], row["seen"]) for row in rows}
+
+
+def _counted(
+    sources: list[Source], *, now: datetime
+) -> dict[int, tuple[int, int, datetime | None]]:
     client = _redis()
     if client is None or not sources:
-        return empty
+        return {}
     minute = int(now.timestamp() // 60)
     p = _prefix()
     try:
@@ -187,7 +223,7 @@ def stats(sources: list[Source], *, now: datetime) -> dict[int, SourceStats]:
                 pipe.get(f"{p}:ingest:seen:{source.pk}")
             answers = iter(pipe.execute())
     except redis.RedisError:
-        return empty
+        return {}
     result = {}
     for source in sources:
         accepted = rejected = 0
@@ -197,7 +233,7 @@ def stats(sources: list[Source], *, now: datetime) -> dict[int, SourceStats]:
             rejected += int(r or 0)
         seen = next(answers)
         last = datetime.fromtimestamp(int(seen), tz=now.tzinfo) if seen else None
-        result[source.pk] = SourceStats(accepted, rejected, last)
+        result[source.pk] = (accepted, rejected, last)
     return result
 
 

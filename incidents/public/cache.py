@@ -248,7 +248,10 @@ def _stale_response(request: HttpRequest, *, cors: bool) -> HttpResponse:
             status=404,
         )
     else:
-        response = HttpResponse(published.body, content_type=published.content_type)
+        body = published.body
+        if published.content_type.startswith("text/html"):
+            body = _say_as_of(body, published.generated_at)
+        response = HttpResponse(body, content_type=published.content_type)
         response["Last-Modified"] = http_date(published.generated_at.timestamp())
     response["X-Candor-Stale"] = "true"
     response["Warning"] = '110 - "Response is Stale"'
@@ -257,6 +260,27 @@ def _stale_response(request: HttpRequest, *, cors: bool) -> HttpResponse:
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# Left in every published page (templates/public/base.html) for the notice below.
+AS_OF_MARKER = b"<!--candor:as-of-->"
+
+
+def _say_as_of(body: bytes, generated_at: datetime) -> bytes:
+    """Tells readers the page is the last published copy, and from when: the header
+    alone would let an old "All systems operational" pass for the present."""
+    when = generated_at.astimezone(UTC)
+    stamp = (
+        when.strftime("%H:%M UTC")
+        if when.date() == datetime.now(UTC).date()
+        else (when.strftime("%H:%M UTC on %-d %b %Y"))
+    )
+    notice = (
+        '<p class="notice notice--stale" role="status"><strong>Showing the status as of '
+        f"{stamp}.</strong> The live page cannot be reached; this is the last published "
+        "copy.</p>"
+    ).encode()
+    return body.replace(AS_OF_MARKER, notice, 1)
 
 
 def _accepts_gzip(request: HttpRequest) -> bool:

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -30,13 +31,37 @@ def render_page(
 ) -> Rendered:
     # Rendered without the request on purpose: RequestContext would run the auth and
     # messages context processors, which touch the session and the database.
-    context = {**candor(request), "path": request.path, "generated_at": timezone.now(), **context}
+    context = {
+        **candor(request),
+        "path": request.path,
+        "generated_at": timezone.now(),
+        "overall": selectors.overall_indicator(),
+        **context,
+    }
     body = render_to_string(template, context)
     return Rendered(body=body.encode(), content_type=HTML, status=status)
 
 
 def not_found(request: HttpRequest, what: str) -> Rendered:
     return render_page(request, "public/not_found.html", {"what": what}, status=404)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's handler404: the public page's own "not found", or JSON under /api/.
+
+    Not through the public cache: any path can be asked for, and each would keep an entry.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    try:
+        rendered = not_found(request, "page")
+    except DatabaseError:  # the header's status needs the database; the page does not
+        body = render_to_string(
+            "public/not_found.html",
+            {**candor(request), "path": request.path, "what": "page", "generated_at": None},
+        )
+        rendered = Rendered(body.encode(), HTML, 404)
+    return HttpResponse(rendered.body, content_type=rendered.content_type, status=404)
 
 
 def _serve(request: HttpRequest, render: Callable[[], Rendered]) -> HttpResponse:

@@ -52,7 +52,10 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     maintenance = Maintenance.objects.get().public_id
     _monitor_signals()
     _words_waiting()
-    public = ["/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"]
+    public = [
+        *("/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"),
+        *("/subscribe", "/no/such/page"),  # the styled 404 page too
+    ]
     console = [
         "/console/",
         f"/console/incidents/{incident}/",

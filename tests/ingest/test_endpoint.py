@@ -231,3 +231,17 @@ def test_the_console_counters_see_accepted_signals_and_rejects(
     assert (counted[limited.source.pk].accepted, counted[limited.source.pk].rejected) == (2, 1)
     assert counted[limited.source.pk].last_seen is not None
     assert (counted[other.source.pk].accepted, counted[other.source.pk].rejected) == (0, 1)
+
+
+def test_the_console_counters_come_from_the_database_without_redis(
+    make_sender: Callable[..., Sender], settings: Any
+) -> None:
+    sender = make_sender(format=SourceFormat.GENERIC)
+    for fingerprint in "ab":
+        assert sender.post(_generic(fingerprint=fingerprint)).status_code == 202
+    settings.REDIS_URL = ""  # `make run`: no Redis, so no Redis counters
+
+    counted = admission.stats([sender.source], now=timezone.now())[sender.source.pk]
+
+    assert counted.accepted == 2
+    assert counted.last_seen is not None

@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from incidents.public import cache
 from incidents.public.cache import Rendered, public_response
 from incidents.publish.manifest import FileEntry, Manifest, Snapshot, sha256_of
+from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets.local import LocalTarget
 
 PAGE = b"<p>Published page</p>"
@@ -71,3 +72,18 @@ def test_after_a_failure_the_database_rests_for_a_few_seconds(
     cache._database_down_until = 0.0
     public_response(RequestFactory().get("/"), "/", database.render)
     assert database.tries == 2, "tried again once the rest is over"
+
+
+@pytest.mark.django_db
+def test_a_stale_page_says_as_of_when(settings: Any, tmp_path: Path) -> None:
+    settings.CANDOR_MIRROR_DIR = tmp_path / "mirror"
+    snapshot = render_snapshot(tmp_path / "site")  # the site as it is published
+    LocalTarget(tmp_path / "mirror").push(snapshot)
+    cache.reset()
+
+    answer = public_response(RequestFactory().get("/"), "/", Database().render)
+
+    text = answer.content.decode()
+    when = snapshot.manifest.generated_at.strftime("%H:%M UTC")
+    assert f"Showing the status as of {when}" in text
+    assert text.index("Showing the status as of") < text.index('id="main"') + 200

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 
 from incidents import idempotency, permissions
 from incidents.audit import Actor
@@ -26,6 +27,7 @@ from incidents.models import Component, ComponentStatus, Incident, OverrideRevie
 from incidents.models.incidents import UpdateBase
 from incidents.publish.freshness import lagging_targets
 from incidents.wording import WordingRefused
+from incidents.worker_heartbeat import worker_alive, worker_last_seen
 
 View = Callable[..., HttpResponse]
 
@@ -186,7 +188,21 @@ def console_state() -> dict[str, Any]:
         "lagging_targets": lagging_targets(),
         # An emergency override stays in sight until an approver has reviewed it.
         "overrides_to_review": OverrideReview.objects.filter(reviewed_at=None).count(),
+        "worker": _worker_state(),
     }
+
+
+def _worker_state() -> dict[str, Any] | None:
+    """None while a worker is alive (or tasks run in-process); else when one was last seen.
+
+    Without a worker the web still serves and publishes, but reminders, escalations,
+    maintenance start/end and all sending wait: staff must know, not find out later.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER or worker_alive():
+        return None
+    last_seen = worker_last_seen()
+    today = last_seen is not None and last_seen.date() == timezone.now().date()
+    return {"last_seen": last_seen, "today": today}
 
 
 def render_page(
