@@ -473,6 +473,13 @@ def canonical_host() -> str:
     return urlsplit(settings.CANDOR_CANONICAL_URL).hostname or ""
 
 
+def own_hosts() -> list[str]:
+    """Our own names: the canonical status page, and the app where it answers elsewhere
+    (every message links subscribers there to manage or end their subscription)."""
+    app = urlsplit(getattr(settings, "CANDOR_APP_URL", "") or "").hostname or ""
+    return [host for host in (canonical_host(), app) if host]
+
+
 @lru_cache(maxsize=8)
 def _canonical_url_regex(url: str) -> re.Pattern[str]:
     # The address itself, not the start of another host's ("…test.evil.example", "…test@evil").
@@ -503,7 +510,7 @@ def _rule_violations(
         for span in sorted(spans):
             yield _violation(rule, text, span)
     elif kind == RuleKind.ALLOWED_LINKS:
-        allowed = [canonical_host(), *detect.hosts(detect.lines(rule.pattern))]
+        allowed = [*own_hosts(), *detect.hosts(detect.lines(rule.pattern))]
         for start, end, _host in detect.foreign_links(views.links.text, allowed):
             yield _violation(rule, text, views.links.span(start, end))
     elif kind == RuleKind.REQUIRED_ELEMENT:

@@ -112,3 +112,14 @@ def test_an_sms_linking_the_status_page_needs_no_time_an_email_does() -> None:
     assert [r for r, _ in _hits(text, phase="investigating", channel="email")] == [
         "next-update-time"
     ]
+
+
+def test_links_to_the_app_where_it_answers_apart_from_the_page_are_ours(settings: Any) -> None:
+    # Every message links the subscriber's manage page on CANDOR_APP_URL; a policy that
+    # refused it would refuse every message of a page whose copy is served elsewhere.
+    settings.CANDOR_APP_URL = "https://app.candor.test"
+    text = "Resolved. Manage your subscription at https://app.candor.test/subscriptions/x"
+    assert _hits(text) == []
+    assert [rule for rule, _ in _hits(text.replace("candor.test", "candor-test.example"))] == [
+        "foreign-links"
+    ]
