@@ -8,9 +8,11 @@ stops.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from incidents import approvals, lifecycle, roles
@@ -55,9 +57,14 @@ def test_custom_words_are_checked_approved_by_another_and_published(
     staff_user("rita", roles.RESPONDER)
     staff_user("lou", roles.APPROVER_LEGAL)
     ComponentFactory(name="Payments")
+    now = timezone.now()  # the words' promise must lie ahead and within the cadence
     body = approvals.template_words(
         "investigating",
-        {"components": "Payments", "started_at": "14:00 UTC", "next_update_at": "14:30 UTC"},
+        {
+            "components": "Payments",
+            "started_at": f"{now:%H:%M} UTC",
+            "next_update_at": f"{now + timedelta(minutes=10):%H:%M} UTC",
+        },
     )
     assert body is not None
     incident = lifecycle.incident_open(
@@ -85,7 +92,7 @@ def test_custom_words_are_checked_approved_by_another_and_published(
 
         # Fixed, and sent for approval rather than published.
         update.fill(FIXED)
-        expect(check).to_contain_text("No problems with the wording policy.")
+        expect(check).to_contain_text("Passes the wording policy, but these words are not approved")
         rita.get_by_role("button", name="Post update").click()
         expect(rita.get_by_text("These words are not approved for this phase")).to_be_visible()
         rita.get_by_role("textbox", name="Update", exact=True).fill(FIXED)
