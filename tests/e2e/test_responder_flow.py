@@ -175,17 +175,11 @@ def test_demo_responder_runs_an_incident_from_approved_words(
             expect(page.get_by_text("Update posted and published.")).to_be_visible()
             _public_agrees(page, base, public_id, promises[-1])
 
-        # Resolving: the box starts with the approved Resolved words.
-        page.goto(console_url)
-        resolution = page.locator(".panel--resolve textarea")
-        expect(resolution).to_have_value(re.compile(r"^This incident has been resolved\."))
-        click(page.get_by_role("button", name="Resolve incident"))
-        expect(page.get_by_text(f"Incident “{NAME}” is resolved.")).to_be_visible()
-        _public_agrees(page, base, public_id, None)
-
+        # The public page while the incident is open, for the README.
         if SCREENSHOTS:
-            page.goto(f"{base}/")
-            _shot(page, "public-light")
+            light = browser.new_page(viewport={"width": 1280, "height": 900})
+            light.goto(f"{base}/")
+            _shot(light, "public-light")
             dark = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme="dark")
             dark.goto(f"{base}/")
             _shot(dark, "public-dark")
@@ -194,6 +188,15 @@ def test_demo_responder_runs_an_incident_from_approved_words(
             )
             mobile.goto(f"{base}/")
             _shot(mobile, "public-mobile")
+
+        # Resolving: the box starts with the approved Resolved words.
+        page.goto(console_url)
+        resolution = page.locator(".panel--resolve textarea")
+        expect(resolution).to_have_value(re.compile(r"^This incident has been resolved\."))
+        click(page.get_by_role("button", name="Resolve incident"))
+        expect(page.get_by_text(f"Incident “{NAME}” is resolved.")).to_be_visible()
+        _public_agrees(page, base, public_id, None)
+
         browser.close()
 
     print(f"responder flow: {click.count} clicks")
