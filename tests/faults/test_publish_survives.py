@@ -76,6 +76,12 @@ def test_the_live_site_answers_from_the_snapshot_while_the_database_is_down(
         page = stack.get("/").body.decode()
         assert "Payments delayed" in page and "Last updated" in page
         assert stack.get("/incidents/no-such-incident").status == 404
+        # A write cannot be kept: the answer says so, and when to try again (issue 13, #16).
+        write = stack.request(
+            "POST", "/api/staff/incidents/", {"name": "Lost?", "body": "x", "impact": "major"}
+        )
+        assert (write.status, write.headers.get("Retry-After")) == (503, "30"), write.body
+        assert write.json()["detail"]
     finally:
         stack.postgres.start()
 
