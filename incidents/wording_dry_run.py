@@ -48,30 +48,23 @@ class DryRun:
 def samples(*, now: datetime | None = None, days: int = DAYS) -> Iterator[Sample]:
     """Published words: updates of the last `days` days, then approved templates."""
     since = (now or timezone.now()) - timedelta(days=days)
-    for update in (
-        IncidentUpdate.objects.filter(created_at__gte=since)
-        .select_related("incident")
-        .order_by("-created_at")
-    ):
-        yield Sample(
-            f"Update to “{update.incident.name}”, "
-            f"{wording.format_time(update.created_at, with_date=True)}",
-            update.body,
-            wording.incident_phase(update.status),
-            "web",
-        )
-    for mupdate in (
-        MaintenanceUpdate.objects.filter(created_at__gte=since)
-        .select_related("maintenance")
-        .order_by("-created_at")
-    ):
-        yield Sample(
-            f"Update to maintenance “{mupdate.maintenance.name}”, "
-            f"{wording.format_time(mupdate.created_at, with_date=True)}",
-            mupdate.body,
-            wording.maintenance_phase(mupdate.status),
-            "web",
-        )
+    published = (
+        (IncidentUpdate, "incident", "Update to", wording.incident_phase),
+        (MaintenanceUpdate, "maintenance", "Update to maintenance", wording.maintenance_phase),
+    )
+    for model, parent, label, phase_of in published:
+        for update in (
+            model.objects.filter(created_at__gte=since)
+            .select_related(parent)
+            .order_by("-created_at")
+        ):
+            yield Sample(
+                f"{label} “{getattr(update, parent).name}”, "
+                f"{wording.format_time(update.created_at, with_date=True)}",
+                update.body,
+                phase_of(update.status),
+                "web",
+            )
     for phase in Phase.values:
         for channel in Channel.values:
             for version in approvals.usable_versions(phase, channel):
