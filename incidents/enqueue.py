@@ -88,6 +88,8 @@ def enqueue(
     watchdog: Watchdog | None = None,
 ) -> Outcome:
     """Queue the task `name` with `args`; never raises."""
+    if coalesce is not None and _remembered(coalesce):
+        return Outcome.COALESCED  # first: the hot path of a storm, a dict lookup
     eager = bool(app.conf.task_always_eager)
     if fallback is Fallback.HERE and not eager and not worker_alive():
         log.warning("no worker is alive; running %s in this process", name)
@@ -137,10 +139,14 @@ def task_named(name: str) -> Task:
     return app.tasks[name]
 
 
+def _remembered(coalesce: Coalesce) -> bool:
+    """This process queued one moments ago: no need to ask the cache."""
+    if coalesce.until_started:
+        return False  # the task may have started since: only the cache knows
+    return time.monotonic() - _queued_at.get(coalesce.key, -1e9) < coalesce.seconds
+
+
 def _coalesced(coalesce: Coalesce) -> bool:
-    recent = time.monotonic() - _queued_at.get(coalesce.key, -1e9) < coalesce.seconds
-    if recent and not coalesce.until_started:
-        return True  # this process queued one moments ago: no need to ask the cache
     try:
         if not cache.add(coalesce.key, 1, timeout=coalesce.seconds):
             if not coalesce.until_started:
