@@ -87,7 +87,7 @@ def enqueue(
     fallback: Fallback = Fallback.SWEEP,
     watchdog: Watchdog | None = None,
 ) -> Outcome:
-    """Queue the task `name` with `args`; never raises."""
+    """Queue the task `name` with `args`; a broker or cache failure never raises."""
     if coalesce is not None and _remembered(coalesce):
         return Outcome.COALESCED  # first: the hot path of a storm, a dict lookup
     eager = bool(app.conf.task_always_eager)
@@ -96,10 +96,10 @@ def enqueue(
         return _run_here(name, args)
     if coalesce is not None and _coalesced(coalesce):
         return Outcome.COALESCED
+    if eager:
+        task_named(name).apply_async(args=args)  # runs it now, as .delay() would
+        return Outcome.QUEUED
     try:
-        if eager:
-            task_named(name).apply_async(args=args)
-            return Outcome.QUEUED
         with app.connection_for_write() as conn:
             conn.transport_options.update(_FAIL_FAST)
             app.send_task(name, args=args, countdown=countdown, connection=conn, retry=False)
