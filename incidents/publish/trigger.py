@@ -3,10 +3,12 @@
 After a public change commits, request_publish() queues the publish_site task a moment
 later (COALESCE_SECONDS), unless one is already queued: a marker in the shared cache says
 so. The task clears the marker before it renders, so a change made while it runs queues
-the next run; and it renders again if the site moved while it was publishing. Ten quick
-updates cost one or two renders, and the last one is always published.
+the next run; and it renders again if the site moved while it was publishing
+(service.publish_until_current). Ten quick updates cost one or two renders, and the last
+one is always published.
 
-Nothing may leave a public change unpublished:
+Nothing may leave a public change unpublished (the policies are incidents/enqueue.py's;
+this module chooses them):
 
 - the broker cannot take the task: the publish runs right here instead, since a slower
   request beats an update that never reaches the public copies;
