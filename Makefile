@@ -82,6 +82,8 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	# The layers and "nobody imports the tasks" (pyproject.toml, CONTRIBUTING.md).
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
 	$(PY) -m pytest

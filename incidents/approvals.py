@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from incidents import roles, wording, wording_detect
 from incidents.audit import Actor, audit_record
+from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
     AuditAction,
     Channel,
@@ -201,7 +202,7 @@ def template_version_submit(
             at=now,
         )
         what = f"template {template.name!r} v{version.number}"
-        transaction.on_commit(lambda: _notify_approvers(what), robust=True)
+        _notify_approvers(what)
     return version
 
 
@@ -247,14 +248,13 @@ def custom_text_request(
             data={"incident": incident.public_id if incident else None},
         )
         anchor = f"custom-{request.public_id}"
-        transaction.on_commit(lambda: _notify_approvers("custom text", anchor), robust=True)
+        _notify_approvers("custom text", anchor)
     return request
 
 
 def _notify_approvers(what: str, anchor: str = "") -> None:
-    from incidents.tasks import approvers_notify  # tasks import services, not the reverse
-
-    approvers_notify.delay(what, anchor)
+    # Nobody would send it later: without a broker or a worker, it is sent from here.
+    enqueue_on_commit("incidents.tasks.approvers_notify", what, anchor, fallback=Fallback.HERE)
 
 
 def approver_emails() -> list[str]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from incidents import roles
 from incidents.approvals import words_approved
 from incidents.audit import Actor, audit_record
+from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import Approval, AuditAction, CustomTextRequest, Rejection, TemplateVersion
 
 REASON_MAX_LENGTH = 2000
@@ -150,7 +151,9 @@ def rejection_give(
             at=now,
             data={"reason": reason},
         )
-        transaction.on_commit(lambda: _notify_author(rejection.pk), robust=True)
+        enqueue_on_commit(
+            "incidents.tasks.author_notify_rejected", rejection.pk, fallback=Fallback.HERE
+        )
     return rejection
 
 
@@ -159,12 +162,6 @@ def _described(rejection: Rejection) -> str:
         return f"template {version.template.name!r} v{version.number}"
     assert rejection.custom_text is not None
     return f"custom {rejection.custom_text.phase} text"
-
-
-def _notify_author(rejection_id: int) -> None:
-    from incidents.tasks import author_notify_rejected  # tasks import services, not the reverse
-
-    author_notify_rejected.delay(rejection_id)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Celery tasks: thin wrappers that call the services and report what they did."""
+"""Celery tasks: thin wrappers that call the services and report what they did.
+
+An entry point like the views: this module imports the services, and no service imports
+it. Services queue these tasks by name (incidents/enqueue.py); the beat names them in
+CELERY_BEAT_SCHEDULE.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-# worker_heartbeat connects the worker's heartbeat to its start and shutdown signals.
-from incidents import approvals, decisions, idempotency, lifecycle, worker_heartbeat  # noqa: F401
+from incidents import approvals, decisions, idempotency, lifecycle
+from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
 from incidents.notify import fanout, limits, outbox, subscriptions
-from incidents.publish import freshness, trigger
+from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
 from statuspage import broker
 
@@ -35,7 +40,8 @@ def broker_prune() -> int:
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def publish_site() -> dict[str, object]:
-    return trigger.publish_requested().as_dict()
+    coalesce_release(trigger.PENDING)  # a change from here on queues another run
+    return service.publish_until_current().as_dict()
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -1,6 +1,7 @@
 """Whether a Celery worker is alive, as the web processes see it.
 
-Each worker runs a small thread that refreshes one shared cache key every third of
+Each worker runs a small thread (started and stopped by the worker's signals, connected in
+statuspage/celery.py) that refreshes one shared cache key every third of
 CANDOR_WORKER_HEARTBEAT_TTL; a clean shutdown deletes it, a killed worker lets it
 expire. A thread rather than Celery's timer: with the solo pool a long task blocks the
 timer, and a busy worker is not a dead one.
@@ -15,9 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -65,14 +64,14 @@ def _run() -> None:
         _stop.wait(interval)
 
 
-@worker_ready.connect
-def _start(**_: Any) -> None:
+def start() -> None:
+    """Start beating (statuspage/celery.py calls it when a worker is ready)."""
     _stop.clear()
     threading.Thread(target=_run, name="candor-heartbeat", daemon=True).start()
 
 
-@worker_shutdown.connect
-def _end(**_: Any) -> None:
+def stop() -> None:
+    """Stop beating and say so (statuspage/celery.py calls it when a worker shuts down)."""
     _stop.set()
     try:
         cache.delete(KEY)  # say so at once; another live worker sets it again within TTL/3

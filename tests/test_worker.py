@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.utils import timezone
+from redis import Redis
 
 from incidents import lifecycle
 from incidents.audit import Actor
@@ -94,3 +95,20 @@ def test_a_real_worker_starts_a_due_maintenance(worker: subprocess.Popen[bytes])
     assert Maintenance.objects.get(pk=maintenance.pk).status == "in_progress"
     assert Component.objects.get(pk=database.pk).status == "under_maintenance"
     assert AuditEvent.objects.filter(actor_label="system:beat").count() == 1
+
+
+def test_a_real_worker_beats_while_it_runs_and_says_so_when_it_stops(
+    worker: subprocess.Popen[bytes],
+) -> None:
+    """The heartbeat is wired to the worker's own signals (statuspage/celery.py), not to
+    the import of a module that happens to be loaded."""
+    heartbeat = f"worker{os.getpid()}:1:workers:heartbeat"  # the worker's cache prefix
+    redis = Redis.from_url(f"redis://127.0.0.1:6379/{BROKER_DB}")
+    deadline = time.monotonic() + 45
+    while not redis.exists(heartbeat) and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.2)
+    assert redis.exists(heartbeat), "the worker never sent a heartbeat"
+    worker.terminate()  # a clean shutdown
+    worker.wait(timeout=30)
+    assert not redis.exists(heartbeat)
+    assert redis.exists(f"worker{os.getpid()}:1:workers:last_seen")

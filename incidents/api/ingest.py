@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from incidents.enqueue import Coalesce, Fallback, enqueue
 from incidents.ingest import admission, auth, formats, sources
 from incidents.ingest.store import signals_store
 from incidents.models import Source, SourceFormat
@@ -34,8 +33,8 @@ from incidents.models import Source, SourceFormat
 log = logging.getLogger(__name__)
 
 MAX_DEPTH = 32
-_FAIL_FAST = {"max_retries": 0}
-_queued_at = -1e9  # when this process last queued (or saw queued) a routing run
+ROUTE_TASK = "incidents.tasks.ingest_route"
+ROUTE_QUEUED = "ingest:route-queued"
 INVALID_INPUT = "Invalid input."
 
 
@@ -187,31 +186,15 @@ def _receive(request: HttpRequest, source: Source, now: Any, *, cached: bool) ->
 
 
 def request_routing() -> None:
-    """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS (first in
-    this process, then across processes through the cache); a routing run takes every
-    signal waiting, so one run serves a burst of requests."""
-    from incidents import tasks
-    from statuspage.celery import app
-
-    global _queued_at
-    coalesce = settings.CANDOR_INGEST_COALESCE_SECONDS
-    if coalesce and time.monotonic() - _queued_at < coalesce:
-        return  # this process queued one moments ago: no need to ask Redis
-    try:
-        if coalesce and not cache.add("ingest:route-queued", 1, timeout=coalesce):
-            _queued_at = time.monotonic()
-            return
-    except Exception:
-        log.warning("cache unreachable; queueing routing without coalescing")
-    try:
-        # A connection of its own that fails at once: Celery's shared one retries for
-        # seconds when the broker is down, and this runs in the request.
-        with app.connection_for_write() as connection:
-            connection.transport_options.update(_FAIL_FAST)
-            # Runs once the coalescing window is over, so it sees every request the
-            # window turned away (they committed before they were turned away).
-            tasks.ingest_route.apply_async(countdown=coalesce, retry=False, connection=connection)
-        _queued_at = time.monotonic()
-    except Exception:
-        # Stored already: the beat sweep (ingest-sweep) routes it a few seconds later.
-        log.warning("could not queue routing; the sweep will route these signals", exc_info=True)
+    """Queue the routing task, at most once per CANDOR_INGEST_COALESCE_SECONDS across
+    processes; a routing run takes every signal waiting, so one run serves a burst of
+    requests. It runs once the window is over, so it sees every request the window turned
+    away (they committed before they were turned away). If it cannot be queued, the signals
+    are stored already: the beat sweep (ingest-sweep) routes them a few seconds later."""
+    seconds = settings.CANDOR_INGEST_COALESCE_SECONDS
+    enqueue(
+        ROUTE_TASK,
+        countdown=seconds,
+        coalesce=Coalesce(ROUTE_QUEUED, seconds) if seconds else None,
+        fallback=Fallback.SWEEP,
+    )

@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from incidents.audit import Actor, audit_record
+from incidents.enqueue import Fallback, Outcome, enqueue
 from incidents.models import (
     AuditAction,
     Delivery,
@@ -31,6 +32,8 @@ from incidents.models import (
 )
 
 log = logging.getLogger(__name__)
+
+FANOUT_TASK = "incidents.tasks.notify_fanout"
 
 
 def deliveries_create(
@@ -87,14 +90,13 @@ def deliveries_create(
 def fanout_kick(channels: Iterable[str]) -> None:
     """Start the fan-out of each channel, one task per worker process.
 
-    If the broker is down this raises (and on_commit(robust=True) logs it): the
-    deliveries are already in the database and the sweeper starts them later.
+    If the broker is down this logs it: the deliveries are already in the database and
+    the sweeper starts them later.
     """
-    from incidents import tasks
-
     for channel in channels:
         for _ in range(settings.CANDOR_NOTIFY_PARALLEL):
-            tasks.notify_fanout.delay(channel)
+            if enqueue(FANOUT_TASK, channel, fallback=Fallback.SWEEP) is Outcome.FAILED:
+                return  # the broker is down: the sweeper starts every channel later
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> tuple[int, list[str]]:

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.audit import Actor, audit_record
+from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
     AuditAction,
     Component,
@@ -134,11 +135,12 @@ def subscriber_subscribe(
         subscriber.confirmation_sent_at = now
         subscriber.confirmation_attempts = 0
         subscriber.save()
-        from incidents import tasks
-
-        subscriber_id = subscriber.pk
-        transaction.on_commit(
-            lambda: tasks.subscriber_confirmation_send.delay(subscriber_id, secret)
+        # Nobody would send it later: without a broker or a worker, it is sent from here.
+        enqueue_on_commit(
+            "incidents.tasks.subscriber_confirmation_send",
+            subscriber.pk,
+            secret,
+            fallback=Fallback.HERE,
         )
     return SubscribeOutcome(subscriber, sent=True)
 

@@ -94,6 +94,20 @@ def publish(*, force: bool = False) -> PublishResult:
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 
+# Renders per task at most, should the site keep moving while it publishes.
+MAX_ROUNDS = 3
+
+
+def publish_until_current() -> PublishResult:
+    """Publish until the targets have the latest version (the publish_site task's work)."""
+    result = publish()
+    for _ in range(MAX_ROUNDS - 1):
+        if site_version() <= result.version:
+            break
+        result = publish()
+    return result
+
+
 def _target_rows(targets: list[Target]) -> dict[str, PublishTarget]:
     rows = {}
     for target in targets:

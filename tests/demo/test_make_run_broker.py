@@ -16,6 +16,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = float(os.environ.get("CANDOR_BROKER_TEST_SECONDS", "60"))
 PRODUCERS = int(os.environ.get("CANDOR_BROKER_TEST_PRODUCERS", "4"))
@@ -32,6 +34,8 @@ def _embedded_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
+# The soak's own length, plus the producers' grace (below) and starting the worker.
+@pytest.mark.timeout(SECONDS + 300)
 def test_the_make_run_worker_moves_every_message_and_stays_up(tmp_path: Path) -> None:
     var_dir = tmp_path / "var"
     env = _embedded_env(var_dir)
