@@ -24,6 +24,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from incidents import roles, wording, wording_detect
+from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     AuditAction,
@@ -200,8 +201,7 @@ def template_version_submit(
             summary=f"Submitted {template.name!r} v{version.number}",
             at=now,
         )
-        what = f"template {template.name!r} v{version.number}"
-        transaction.on_commit(lambda: _notify_approvers(what), robust=True)
+        notices.notices_create(words=version, now=now)
     return version
 
 
@@ -217,7 +217,8 @@ def custom_text_request(
     maintenance: Maintenance | None = None,
     now: datetime | None = None,
 ) -> CustomTextRequest:
-    """Ask an approver to approve words for one occasion; they are emailed at once."""
+    """Ask an approver to approve words for one occasion; every approver is told at once
+    (email, and SMS where configured) through their outbox (approvers/notices.py)."""
     roles.require_permission(actor, roles.POST_UPDATES)
     if actor.user is None:
         raise PermissionError("custom text is written by a person")
@@ -246,22 +247,8 @@ def custom_text_request(
             at=now,
             data={"incident": incident.public_id if incident else None},
         )
-        anchor = f"custom-{request.public_id}"
-        transaction.on_commit(lambda: _notify_approvers("custom text", anchor), robust=True)
+        notices.notices_create(words=request, now=now)
     return request
-
-
-def _notify_approvers(what: str, anchor: str = "") -> None:
-    from incidents.tasks import approvers_notify  # tasks import services, not the reverse
-
-    approvers_notify.delay(what, anchor)
-
-
-def approver_emails() -> list[str]:
-    users = User.objects.filter(
-        is_active=True, groups__name__in=roles.APPROVER_QUALIFIER, email__gt=""
-    ).distinct()
-    return sorted(u.email for u in users)
 
 
 # -- the policy -----------------------------------------------------------------------------
