@@ -72,7 +72,7 @@ def notices_create(*, words: Words, now: datetime) -> list[int]:
     """Within the submitting transaction: one notice per approver and channel (email, and
     SMS where Twilio is configured and the approver has a mobile). Kicks the send on commit."""
     rows = []
-    about = (
+    about: dict[str, Words] = (
         {"custom_text": words}
         if isinstance(words, CustomTextRequest)
         else {"template_version": words}

@@ -40,8 +40,9 @@ def _refused(request: HttpRequest, reason: str, status: int) -> HttpResponse:
 @staff_required
 @submit_once
 def decide(request: HttpRequest, token: str) -> HttpResponse:
+    user_id: int = request.user.pk  # type: ignore[assignment]  # staff_required: signed in
     try:
-        opened = link_open(token, user_id=request.user.pk)
+        opened = link_open(token, user_id=user_id)
     except LinkRefused as refused:
         return _refused(request, str(refused), refused.status)
     words = (
@@ -49,9 +50,9 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
         .objects.prefetch_related("approvals__approver", "rejections")
         .get(pk=opened.words.pk)
     )
-    if words.author_id == request.user.pk:
+    if words.author_id == user_id:
         return _refused(request, "You wrote these words: another approver must decide.", 403)
-    if reason := _already(words, request.user.pk):
+    if reason := _already(words, user_id):
         return _refused(request, reason, 409)
     form = RejectForm()
     status = 200
