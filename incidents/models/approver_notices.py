@@ -32,10 +32,10 @@ class ApproverNotice(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
     custom_text = models.ForeignKey(
-        CustomTextRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        CustomTextRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
     template_version = models.ForeignKey(
-        TemplateVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        TemplateVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
     channel = models.CharField(max_length=8, choices=NoticeChannel.choices)
     # The address or number as it was when the words were submitted.

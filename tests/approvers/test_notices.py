@@ -200,3 +200,24 @@ def test_words_decided_before_the_notice_left_are_not_announced(
     # Approved (one approver suffices for custom text): nobody is asked any more.
     assert results == ["cancelled", "cancelled"]
     assert ApproverNotice.objects.get(custom_text=words, approver=legal).state == "cancelled"
+
+
+def test_the_console_shows_how_the_approvers_were_told(
+    actor: Actor,
+    payments: Incident,
+    legal: User,
+    responder: User,
+    clock: time_machine.Coordinates,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with override_settings(**_smtp(free_port())):  # the mail server is down
+        _ask(actor, payments, django_capture_on_commit_callbacks)
+    rita, lou = Client(), Client()
+    rita.force_login(responder)
+    lou.force_login(legal)
+
+    incident = rita.get(f"/console/incidents/{payments.public_id}/").content.decode()
+    queue = lou.get("/console/approvals/").content.decode()
+
+    assert "waiting for approval for" in incident and "approvers told: Email retrying" in incident
+    assert "Approvers told: lou by Email (retrying: ConnectionRefusedError" in queue
