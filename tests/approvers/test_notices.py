@@ -29,7 +29,7 @@ from incidents.reminders.services import contact_save
 from tests.reminders.smtp_sink import free_port, smtp_sink
 from tests.reminders.twilio_double import twilio_double
 
-pytestmark = pytest.mark.wording
+pytestmark = [pytest.mark.wording, pytest.mark.embedded]
 
 WORDS = "Card payments fail for some customers. Next update within 30 minutes."
 LOU_MOBILE = "+14155550123"
