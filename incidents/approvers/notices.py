@@ -33,6 +33,7 @@ from incidents.models import (
     NoticeChannel,
     NoticeState,
 )
+from incidents.notify.render import gsm7
 from incidents.reminders import sms
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,8 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
             )
             EmailMessage(subject.strip(), body.lstrip("\n"), None, [notice.to]).send()
         else:
-            sms.send_one(notice.to, render_to_string("sms/approval_request.txt", context).strip())
+            text = render_to_string("sms/approval_request.txt", context).strip()
+            sms.send_one(notice.to, gsm7(text))  # a username may hold any letter
     except Exception as error:  # SMTP, socket, Twilio: ours or the provider's, never theirs
         return _failed(notice, error, now=now)
     _finish(notice_id, state=NoticeState.SENT, sent_at=now, last_error="")

@@ -64,7 +64,7 @@ def _about(update: IncidentUpdate | MaintenanceUpdate) -> tuple[str, str, str]:
     return "maintenance", parent.name, _page_url("public:maintenance", parent.public_id)
 
 
-def _gsm7(text: str) -> str:
+def gsm7(text: str) -> str:
     """Keep SMS in GSM-7: curly quotes and dashes become plain ones, accents are dropped."""
     text = text.translate(_PLAIN)
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -100,7 +100,7 @@ def message_render(
         head = f"{page}: {title} - {status}. "
         tail = f" {url} Reply STOP to opt out."
         body = _fit(words.replace("\n", " "), SMS_LIMIT - len(head) - len(tail))
-        text = _gsm7(head + body + tail)
+        text = gsm7(head + body + tail)
     else:
         text = (
             f"{title}\n{status}\n\n{words}\n\n"

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from incidents import approvals, decisions, tasks
+from incidents import approvals, decisions, tasks, wording
 from incidents.approvers import notices
 from incidents.audit import Actor
 from incidents.models import (
@@ -90,7 +90,8 @@ def test_approvers_get_an_email_and_lou_a_text_with_a_link_that_decides(
     assert path.endswith("/Messages.json") and form["To"] == [LOU_MOBILE]
     text = form["Body"][0]
     assert text.startswith("Candor Demo: rita asks you to approve custom Identified text.")
-    assert len(text) < 320  # two SMS segments at most, link included
+    info = wording.sms_info(text)
+    assert (info.encoding, info.segments) == ("GSM-7", 2), text  # link included
     link = re.search(r"/console/decide/\S+/", text)
     assert link
     lou = Client()
