@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -167,7 +167,7 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
     ).get(pk=notice_id)  # fmt: skip
     words = notice.custom_text or notice.template_version
     assert words is not None
-    words = type(words).objects.prefetch_related("approvals", "rejections").get(pk=words.pk)
+    prefetch_related_objects([words], "approvals", "rejections")  # read after the claim
     if _decided(words):
         _finish(notice_id, state=NoticeState.CANCELLED, last_error="Decided before it was sent.")
         return "cancelled"
@@ -207,11 +207,3 @@ def _failed(notice: ApproverNotice, error: Exception, *, now: datetime) -> str:
 
 def _finish(notice_id: int, **fields: object) -> None:
     ApproverNotice.objects.filter(pk=notice_id).update(**fields)
-
-
-def notices_for(words: Words) -> list[ApproverNotice]:
-    """How the approvers were told about these words, for the console."""
-    about = (
-        Q(custom_text=words) if isinstance(words, CustomTextRequest) else Q(template_version=words)
-    )
-    return list(ApproverNotice.objects.filter(about).select_related("approver").order_by("pk"))
