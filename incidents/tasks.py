@@ -69,7 +69,7 @@ def approver_notice_send(notice_id: int) -> str:
 # Every few seconds: notices whose retry time has come, or whose task was lost.
 @shared_task(acks_late=True, time_limit=30, soft_time_limit=25)
 def approver_notices_sweep() -> int:
-    ids = notices.notices_claim(now=timezone.now())
+    ids = notices.notices_due(now=timezone.now())
     for notice_id in ids:
         approver_notice_send.delay(notice_id)
     return len(ids)

@@ -94,7 +94,7 @@ def notices_create(*, words: Words, now: datetime) -> list[int]:
             for channel, to in targets
             if to
         ]
-    ids = [n.pk for n in ApproverNotice.objects.bulk_create(rows, ignore_conflicts=False)]
+    ids = [n.pk for n in ApproverNotice.objects.bulk_create(rows)]
     if ids:
         transaction.on_commit(lambda: _kick(ids), robust=True)
     return ids
@@ -107,19 +107,18 @@ def _kick(ids: list[int]) -> None:
         approver_notice_send.delay(notice_id)
 
 
-def notices_claim(*, now: datetime) -> list[int]:
-    """The sweep: due notices, and claims a dead worker held past the lease, back to
-    pending; their ids, to send."""
+def notices_due(*, now: datetime) -> list[int]:
+    """For the sweep: notices whose (re)try time has come, after putting back those a dead
+    worker held past the lease. Each send claims its row itself (notice_send), so two
+    sweeps queueing the same id send it once."""
     ApproverNotice.objects.filter(state=NoticeState.SENDING, claimed_at__lt=now - LEASE).update(
         state=NoticeState.PENDING, claimed_at=None
     )
-    with transaction.atomic():
-        return list(
-            ApproverNotice.objects.select_for_update(skip_locked=True)
-            .filter(state=NoticeState.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:CLAIM_BATCH]
-        )
+    return list(
+        ApproverNotice.objects.filter(state=NoticeState.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:CLAIM_BATCH]
+    )
 
 
 def _decided(words: Words) -> bool:

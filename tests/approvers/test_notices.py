@@ -222,3 +222,27 @@ def test_the_console_shows_how_the_approvers_were_told(
 
     assert "waiting for approval for" in incident and "approvers told: Email retrying" in incident
     assert "Approvers told: lou by Email (retrying: ConnectionRefusedError" in queue
+
+
+def test_a_notice_whose_worker_died_mid_send_is_sent_again_after_the_lease(
+    actor: Actor,
+    payments: Incident,
+    legal: User,
+    clock: time_machine.Coordinates,
+) -> None:
+    words = approvals.custom_text_request(
+        actor=actor, body=WORDS, phase="identified", incident=payments
+    )  # committed; its task never ran
+    start = timezone.now()
+    ApproverNotice.objects.filter(custom_text=words).update(
+        state=NoticeState.SENDING, claimed_at=start
+    )  # claimed by a worker that then died
+    clock.move_to(start + notices.LEASE - timedelta(seconds=1))
+    assert tasks.approver_notices_sweep() == 0  # that worker may still be sending
+
+    with smtp_sink() as (sink, port), override_settings(**_smtp(port)):
+        clock.move_to(start + notices.LEASE + timedelta(seconds=1))
+        assert tasks.approver_notices_sweep() == 1
+
+    assert [m["To"] for m in sink.messages] == ["lou@example.com"]
+    assert ApproverNotice.objects.get(custom_text=words).state == NoticeState.SENT
