@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 
 from incidents import approvals, decisions
 from incidents.approvers.links import LinkRefused, Words, link_open
@@ -47,7 +46,8 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, str(refused), refused.status)
     words = (
         type(opened.words)
-        .objects.prefetch_related("approvals__approver", "rejections")
+        .objects.select_related("author")
+        .prefetch_related("approvals__approver", "rejections")
         .get(pk=opened.words.pk)
     )
     if words.author_id == user_id:
@@ -84,7 +84,6 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "words": words,
         "custom": isinstance(words, CustomTextRequest),
-        "waited": timezone.now() - words.created_at,
         "form": form,
     }
     return render_page(request, "console/decide.html", context, status=status)
