@@ -24,8 +24,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from incidents import roles, wording, wording_detect
+from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
-from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
     AuditAction,
     Channel,
@@ -201,8 +201,7 @@ def template_version_submit(
             summary=f"Submitted {template.name!r} v{version.number}",
             at=now,
         )
-        what = f"template {template.name!r} v{version.number}"
-        _notify_approvers(what)
+        notices.notices_create(words=version, now=now)
     return version
 
 
@@ -218,7 +217,8 @@ def custom_text_request(
     maintenance: Maintenance | None = None,
     now: datetime | None = None,
 ) -> CustomTextRequest:
-    """Ask an approver to approve words for one occasion; they are emailed at once."""
+    """Ask an approver to approve words for one occasion; every approver is told at once
+    (email, and SMS where configured) through their outbox (approvers/notices.py)."""
     roles.require_permission(actor, roles.POST_UPDATES)
     if actor.user is None:
         raise PermissionError("custom text is written by a person")
@@ -247,21 +247,8 @@ def custom_text_request(
             at=now,
             data={"incident": incident.public_id if incident else None},
         )
-        anchor = f"custom-{request.public_id}"
-        _notify_approvers("custom text", anchor)
+        notices.notices_create(words=request, now=now)
     return request
-
-
-def _notify_approvers(what: str, anchor: str = "") -> None:
-    # Nobody would send it later: without a broker or a worker, it is sent from here.
-    enqueue_on_commit("incidents.tasks.approvers_notify", what, anchor, fallback=Fallback.HERE)
-
-
-def approver_emails() -> list[str]:
-    users = User.objects.filter(
-        is_active=True, groups__name__in=roles.APPROVER_QUALIFIER, email__gt=""
-    ).distinct()
-    return sorted(u.email for u in users)
 
 
 # -- the policy -----------------------------------------------------------------------------

@@ -59,10 +59,12 @@ def approval_give(
     version: TemplateVersion | None = None,
     custom_text: CustomTextRequest | None = None,
     qualifier: str = "",
+    via: str = "",
     now: datetime | None = None,
 ) -> Approval:
     """One approver's yes. Refused for their own words, twice, without the role, or for
-    rejected words (AlreadyDecided)."""
+    rejected words (AlreadyDecided). `via` ("link": the signed link sent to the approver)
+    is kept in the audit event."""
     subject = version or custom_text
     approver, qualifier = _decider(actor, subject, qualifier, verb="approve")
     assert subject is not None
@@ -88,6 +90,7 @@ def approval_give(
                 target=version.template,
                 summary=f"Approved {version.template.name!r} v{version.number} as {qualifier}",
                 at=now,
+                data={"via": via} if via else None,
             )
         elif custom_text is not None:
             audit_record(
@@ -96,6 +99,7 @@ def approval_give(
                 target=custom_text,
                 summary=f"Approved custom {custom_text.phase} text as {qualifier}",
                 at=now,
+                data={"via": via} if via else None,
             )
     return approval
 
@@ -107,6 +111,7 @@ def rejection_give(
     version: TemplateVersion | None = None,
     custom_text: CustomTextRequest | None = None,
     qualifier: str = "",
+    via: str = "",
     now: datetime | None = None,
 ) -> Rejection:
     """One approver's no, with a reason the author is emailed. Final: rejected words leave
@@ -149,7 +154,7 @@ def rejection_give(
             target=version.template if version is not None else subject,
             summary=f"Rejected {_described(rejection)} as {qualifier}",
             at=now,
-            data={"reason": reason},
+            data={"reason": reason} | ({"via": via} if via else {}),
         )
         enqueue_on_commit(
             "incidents.tasks.author_notify_rejected", rejection.pk, fallback=Fallback.HERE

@@ -68,6 +68,7 @@ WRITES: dict[str, str] = {
     "console:audit": READ_ONLY,
     "console:publishing": roles.POST_UPDATES,  # "publish now"
     "console:approvals": roles.APPROVE_WORDING,
+    "console:decide": roles.APPROVE_WORDING,
     "console:templates": roles.WRITE_TEMPLATES,
     "console:policy": roles.MANAGE_POLICY,
     "console:staff": READ_ONLY,

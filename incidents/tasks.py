@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from incidents import approvals, decisions, idempotency, lifecycle
+from incidents import decisions, idempotency, lifecycle
+from incidents.approvers import notices
 from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
 from incidents.notify import fanout, limits, outbox, subscriptions
@@ -65,22 +66,25 @@ def reminder_send(reminder_id: int) -> str:
     return send.reminder_send(reminder_id)
 
 
+# Not retried by Celery: the notice's row keeps its own backoff, and the sweep sends it.
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
-def approvers_notify(what: str, anchor: str = "") -> int:
-    """Tell the approvers that words wait for them (no text in the mail: it is not public
-    yet, and mail leaves our hands). `anchor` links straight to those words in the queue."""
-    return _wording_mail(
-        approvals.approver_emails(),
-        subject="Wording waits for your approval",
-        message=f"New {what} waits for approval in the console:\n"
-        f"{settings.CANDOR_APP_URL}/console/approvals/{'#' + anchor if anchor else ''}\n",
-    )
+def approver_notice_send(notice_id: int) -> str:
+    return notices.notice_send(notice_id)
+
+
+# Every few seconds: notices whose retry time has come, or whose task was lost.
+@shared_task(acks_late=True, time_limit=30, soft_time_limit=25)
+def approver_notices_sweep() -> int:
+    ids = notices.notices_due(now=timezone.now())
+    for notice_id in ids:
+        approver_notice_send.delay(notice_id)
+    return len(ids)
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def author_notify_rejected(rejection_id: int) -> int:
     """Tell an author why their words were rejected: the approver's reason, which was
-    written for them, but not the words (as approvers_notify)."""
+    written for them, but not the words (they are not public)."""
     notice = decisions.rejection_notice(rejection_id)
     if notice is None:
         return 0

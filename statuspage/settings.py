@@ -252,6 +252,12 @@ CELERY_BEAT_SCHEDULE = {
     # come and queues one send task each. Every few seconds, so a reminder leaves within
     # seconds of its time; a sweep with nothing due is one indexed query.
     "reminders-sweep": {"task": "incidents.tasks.reminders_sweep", "schedule": 5.0},
+    # Retries what could not tell an approver that words wait (mail server or Twilio
+    # down), and re-sends a notice whose task was lost: the first try goes on commit.
+    "approver-notices-sweep": {
+        "task": "incidents.tasks.approver_notices_sweep",
+        "schedule": 10.0,
+    },
     # Routes signals whose routing task was lost (broker down, worker died) and
     # re-evaluates components whose hold or quiet period ends with the clock rather than
     # with a new signal. Every 10 s: recovery and raising are then late by at most that.
@@ -287,6 +293,8 @@ CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
 # Staff sign-in (README, "Two-factor login"). Required by default in production; the
 # staff API's tokens are not affected (they are secrets an Admin issues to scripts).
 CANDOR_REQUIRE_2FA = env_bool("CANDOR_REQUIRE_2FA", PRODUCTION)
+# How long the one-click approve/reject link sent to approvers stays valid (hours).
+CANDOR_APPROVAL_LINK_HOURS = env_int("CANDOR_APPROVAL_LINK_HOURS", 24, minimum=1)
 CANDOR_LOGIN_FAILURES_ALLOWED = env_int("CANDOR_LOGIN_FAILURES_ALLOWED", 5, minimum=1)
 CANDOR_LOGIN_LOCKOUT_SECONDS = env_int("CANDOR_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 # Reverse proxies whose X-Forwarded-For is believed (CIDRs); empty: none, the connecting

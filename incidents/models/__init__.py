@@ -1,3 +1,4 @@
+from incidents.models.approver_notices import ApproverNotice, NoticeChannel, NoticeState
 from incidents.models.audit import AuditAction, AuditEvent
 from incidents.models.cadence import (
     CadencePolicy,
@@ -69,6 +70,7 @@ from incidents.models.wording import (
 __all__ = [
     "ACTIVE_MAINTENANCE",
     "Approval",
+    "ApproverNotice",
     "AuditAction",
     "AuditEvent",
     "CadencePolicy",
@@ -93,6 +95,8 @@ __all__ = [
     "MaintenanceUpdate",
     "MatchKind",
     "MessageTemplate",
+    "NoticeChannel",
+    "NoticeState",
     "OverrideReview",
     "Phase",
     "Proposal",

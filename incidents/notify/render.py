@@ -8,6 +8,7 @@ sends (fanout.py): a message the policy refuses is never sent.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,6 +25,9 @@ _PLAIN = str.maketrans(
     {0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"', 0x2013: "-", 0x2014: "-", 0x2026: "..."}
 )
 SMS_LIMIT = 306  # two concatenated GSM-7 segments, the default policy's `length-sms`
+# The sentence that says when the next update comes: a text cut to fit keeps it, so the
+# SMS states the same promise as the page, the feeds and the email (docs/design.md).
+_PROMISE_SENTENCE = re.compile(r"[^.!?\n]*\bnext update\b[^.!?\n]*[.!?]?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,23 @@ def _about(update: IncidentUpdate | MaintenanceUpdate) -> tuple[str, str, str]:
     return "maintenance", parent.name, _page_url("public:maintenance", parent.public_id)
 
 
-def _gsm7(text: str) -> str:
+def gsm7(text: str) -> str:
     """Keep SMS in GSM-7: curly quotes and dashes become plain ones, accents are dropped."""
     text = text.translate(_PLAIN)
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def _fit(body: str, room: int) -> str:
+    """`body` in `room` characters: cut with "...", the promise sentence kept whole."""
+    if len(body) <= room:
+        return body
+    promises = list(_PROMISE_SENTENCE.finditer(body))
+    if promises:
+        keep = promises[-1].group().strip()
+        before = body[: promises[-1].start()].rstrip()
+        if before and len(keep) + 4 <= room:
+            return before[: room - len(keep) - 4].rstrip() + "... " + keep
+    return body[: max(0, room - 3)].rstrip() + "..."
 
 
 def message_render(
@@ -82,11 +99,8 @@ def message_render(
     if channel == SubscriberChannel.SMS:
         head = f"{page}: {title} - {status}. "
         tail = f" {url} Reply STOP to opt out."
-        body = words.replace("\n", " ")
-        room = SMS_LIMIT - len(head) - len(tail)
-        if len(body) > room:
-            body = body[: max(0, room - 3)].rstrip() + "..."
-        text = _gsm7(head + body + tail)
+        body = _fit(words.replace("\n", " "), SMS_LIMIT - len(head) - len(tail))
+        text = gsm7(head + body + tail)
     else:
         text = (
             f"{title}\n{status}\n\n{words}\n\n"

@@ -82,3 +82,15 @@ def signature_valid(url: str, params: Mapping[str, str], signature: str) -> bool
     if not token or not signature:
         return False
     return bool(RequestValidator(token).validate(url, dict(params), signature))
+
+
+def send_one(phone: str, body: str) -> str:
+    """Send one text; Twilio's message id. Raises TwilioException (or a network error)
+    for the caller to retry: whose fault it was, it cannot tell."""
+    sender: dict[str, str] = (
+        {"messaging_service_sid": settings.CANDOR_TWILIO_MESSAGING_SERVICE_SID}
+        if settings.CANDOR_TWILIO_MESSAGING_SERVICE_SID
+        else {"from_": settings.CANDOR_TWILIO_FROM_NUMBER}
+    )
+    message = _client().messages.create(to=phone, body=body, **sender)
+    return str(message.sid or "")

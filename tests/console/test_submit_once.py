@@ -18,6 +18,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from incidents import approvals, lifecycle, roles
+from incidents.approvers import links
 from incidents.audit import Actor
 from incidents.console.forms.wording import RuleForm
 from incidents.console.urls import urlpatterns
@@ -132,6 +133,11 @@ def _approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return reverse("console:approvals"), {"custom_text": objects["custom"].public_id}
 
 
+def _decide(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    token = links.token_for(approver_id=objects["me"].pk, words=objects["custom"])
+    return reverse("console:decide", args=[token]), {"decision": "approve"}
+
+
 def _recovery_codes(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     device = TOTPDevice.objects.create(user=User.objects.get(username="rita"), confirmed=True)
     code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
@@ -227,6 +233,7 @@ WRITES: dict[str, Post] = {
     "policy": lambda objects: _policy_save(),
     "staff_roles": _roles,
     "approvals": _approve,
+    "decide": _decide,
     "recovery_codes": _recovery_codes,
 }
 
@@ -314,6 +321,7 @@ def test_every_write_view_writes_once_per_submission(
             "maintenance": maintenance,
             "colleague": colleague,
             "custom": custom,
+            "me": responder,
         }
     )
     data["submission_key"] = str(uuid.uuid4())

@@ -14,7 +14,8 @@ from django.core.management import call_command
 from pytest_django.live_server_helper import LiveServer
 
 from incidents import roles
-from incidents.models import Incident, Maintenance
+from incidents.approvers import links
+from incidents.models import CustomTextRequest, Incident, Maintenance
 from tests.conftest import staff_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,11 +48,13 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
 
     call_command("seed_demo", verbosity=0)
     # Every role, so every form of every page is there to check.
-    staff_user("rita", roles.ADMIN, roles.APPROVER_LEGAL)
+    rita = staff_user("rita", roles.ADMIN, roles.APPROVER_LEGAL)
     incident = Incident.objects.exclude(status="resolved").get().public_id
     maintenance = Maintenance.objects.get().public_id
     _monitor_signals()
-    _words_waiting()
+    words = _words_waiting()
+    decide = f"/console/decide/{links.token_for(approver_id=rita.pk, words=words)}/"
+    not_hers = f"/console/decide/{links.token_for(approver_id=rita.pk + 1000, words=words)}/"
     public = [
         *("/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"),
         *("/subscribe", "/no/such/page"),  # the styled 404 page too
@@ -81,6 +84,8 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/signals/",
         "/console/signals/?unmatched=1",
         "/console/proposals/",
+        decide,  # the one-click page an approver's link opens
+        not_hers,  # ... and the page saying why a link cannot be used
     ]
     axe_source = AXE.read_text()
     found: dict[str, list[str]] = {}
@@ -139,7 +144,7 @@ def _monitor_signals() -> None:
     automation.signals_route(now=now)
 
 
-def _words_waiting() -> None:
+def _words_waiting() -> CustomTextRequest:
     """Custom text waiting, so the Approvals page shows its approve and reject forms."""
     from django.contrib.auth.models import User
 
@@ -147,7 +152,9 @@ def _words_waiting() -> None:
     from incidents.audit import Actor
 
     demo = Actor.staff(User.objects.get(username="demo"), channel="console")
-    approvals.custom_text_request(actor=demo, body="Service is back to normal.", phase="resolved")
+    return approvals.custom_text_request(
+        actor=demo, body="Service is back to normal.", phase="resolved"
+    )
 
 
 def _check(page: Any, axe_source: str) -> list[str]:

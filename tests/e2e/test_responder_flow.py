@@ -2,8 +2,9 @@
 
 The demo responder opens an incident from the Investigating template, posts Identified and
 Monitoring from theirs, and resolves from the prefilled Resolve box: every word comes from a
-console picker. After each step the public page, the public incident page, the v2 summary and
-the Atom feed must state the one next-update time the words promise.
+console picker. After each step the public page, the public incident page, the v2 summary,
+the Atom feed, and the email (a real aiosmtpd) and SMS (the real twilio SDK against a local
+Twilio) each subscriber receives must state the one next-update time the words promise.
 
 The test counts every click it makes and prints it ("responder flow: N clicks").
 
@@ -18,23 +19,28 @@ from __future__ import annotations
 
 import os
 import re
+from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from incidents.default_templates import default_templates_install
 from incidents.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, Command
-from incidents.models import Incident
+from incidents.models import Incident, Subscriber, SubscriberChannel, SubscriberState
 from tests.e2e.test_console_flow import CHROMIUM
 from tests.factories import ComponentFactory, GroupFactory
+from tests.notify.peers import HttpPeer, SmtpSink, twilio_double
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
 SCREENSHOTS = os.environ.get("CANDOR_SCREENSHOTS")
 NAME = "Checkout payments failing"
+READER_EMAIL = "reader@example.com"
+READER_PHONE = "+14155550100"
 PROMISE = re.compile(r"Next update by (\d\d:\d\d) UTC")
 
 pytestmark = [
@@ -108,11 +114,65 @@ def _public_agrees(page: Page, base: str, public_id: str, promise: str | None) -
     raise AssertionError(f"the words promise {promise}; the public surfaces say {stated}")
 
 
+def _text_of(message: Message) -> str:
+    part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(part.get_content_charset() or "utf-8")
+
+
+def _messages_agree(
+    page: Page, smtp: SmtpSink, twilio: HttpPeer, step: int, promise: str | None
+) -> None:
+    """The newest email and SMS each subscriber got, at this step, state `promise`."""
+    expected = [promise] if promise else []
+    for _ in range(40):  # sent on commit, in the request that posted: normally there already
+        mails, texts = smtp.to(READER_EMAIL), [r for r in twilio.requests if "form" in r]
+        if len(mails) >= step and len(texts) >= step:
+            break
+        page.wait_for_timeout(250)
+    assert (len(mails), len(texts)) == (step, step), "one message per update and channel"
+    stated = {
+        "email": PROMISE.findall(_text_of(mails[-1])),
+        "sms": PROMISE.findall(texts[-1]["form"]["Body"]),
+    }
+    assert stated == {"email": expected, "sms": expected}, (
+        f"the words promise {promise}; the messages say {stated}"
+    )
+
+
+def _subscribers(settings: Any, smtp: SmtpSink, twilio: HttpPeer) -> None:
+    """A reader by email and one by SMS, confirmed, for every component."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp.port, 3
+    settings.CANDOR_TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.CANDOR_TWILIO_AUTH_TOKEN = "twilio-test-auth-token"
+    settings.CANDOR_TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    settings.CANDOR_TWILIO_API_BASE = twilio.url
+    settings.CANDOR_SMS_ENABLED = True
+    settings.CANDOR_SMS_COUNTRIES = ["US"]
+    settings.CANDOR_NOTIFY_PARALLEL = 1
+    for channel, destination in (
+        (SubscriberChannel.EMAIL, READER_EMAIL),
+        (SubscriberChannel.SMS, READER_PHONE),
+    ):
+        Subscriber.objects.create(
+            channel=channel,
+            destination=destination,
+            state=SubscriberState.CONFIRMED,
+            all_components=True,
+            created_at=timezone.now(),
+            confirmed_at=timezone.now(),
+        )
+
+
 def test_demo_responder_runs_an_incident_from_approved_words(
-    live_server: LiveServer, transactional_db: None
+    live_server: LiveServer, transactional_db: None, settings: Any
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    smtp, twilio = SmtpSink().start(), twilio_double()
+    _subscribers(settings, smtp, twilio)
     demo, approvers = Command()._demo_users()
     default_templates_install(author=demo, approvers=approvers)
     checkout = ComponentFactory(name="Checkout", group=GroupFactory(name="Storefront"))
@@ -157,6 +217,7 @@ def test_demo_responder_runs_an_incident_from_approved_words(
         console_url = page.url
         public_id = console_url.rstrip("/").rsplit("/", 1)[1]
         _public_agrees(page, base, public_id, promises[-1])
+        _messages_agree(page, smtp, twilio, 1, promises[-1])
 
         # Identified, then Monitoring: each from its template's "Use", which sets the status.
         for phase in ("Identified", "Monitoring"):
@@ -174,6 +235,7 @@ def test_demo_responder_runs_an_incident_from_approved_words(
             click(page.get_by_role("button", name="Post update"))
             expect(page.get_by_text("Update posted and published.")).to_be_visible()
             _public_agrees(page, base, public_id, promises[-1])
+            _messages_agree(page, smtp, twilio, len(promises), promises[-1])
 
         # The public page while the incident is open, for the README.
         if SCREENSHOTS:
@@ -196,8 +258,11 @@ def test_demo_responder_runs_an_incident_from_approved_words(
         click(page.get_by_role("button", name="Resolve incident"))
         expect(page.get_by_text(f"Incident “{NAME}” is resolved.")).to_be_visible()
         _public_agrees(page, base, public_id, None)
+        _messages_agree(page, smtp, twilio, 4, None)
 
         browser.close()
+    smtp.stop()
+    twilio.stop()
 
     print(f"responder flow: {click.count} clicks")
     assert errors == []

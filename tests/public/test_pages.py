@@ -265,7 +265,7 @@ def test_a_six_hour_major_outage_is_a_75_percent_day(
     assert all("no data" in t for t in day_titles(html, "Mar 31, 2024"))
     assert '<li class="major_outage">' in html
     # 6 h down out of the 39.5 days observed since the component was created.
-    assert "99.36% uptime" in html
+    assert "99.36% uptime since Apr 1, 2024" in html
 
 
 def test_a_partial_outage_counts_thirty_percent(client: Client, db: None) -> None:
@@ -280,6 +280,32 @@ def test_a_partial_outage_counts_thirty_percent(client: Client, db: None) -> Non
         html = html_of(client, "/")
     titles = day_titles(html, "May 9, 2024")
     assert titles and all("95.00% uptime" in t and "Partial outage 4 h" in t for t in titles)
+
+
+def test_a_component_created_today_counts_only_the_time_it_existed(
+    client: Client, actor: Actor, db: None
+) -> None:
+    # Created at 06:00, down 07:00-08:00, seen at 12:00: one hour down in six observed.
+    midday = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    with time_machine.travel(midday - timedelta(hours=6), tick=False):
+        fresh = lifecycle.component_save(actor=actor, name="Search")
+    lifecycle.component_status_set(
+        actor=actor, component=fresh, status="major_outage", now=midday - timedelta(hours=5)
+    )
+    lifecycle.component_status_set(
+        actor=actor, component=fresh, status="operational", now=midday - timedelta(hours=4)
+    )
+    with time_machine.travel(midday, tick=False):
+        html = html_of(client, "/")
+
+    bars = re.findall(r'<li class="(\w+)"><span>([^<]*)</span></li>', html)
+    assert len(bars) == settings.CANDOR_UPTIME_DAYS
+    # Every day before it existed is "no data", never downtime...
+    assert all(cls == "nodata" and ": no data." in title for cls, title in bars[:-1])
+    # ...and today counts from its creation: 5 of 6 hours up.
+    today_class, today_title = bars[-1]
+    assert today_class == "major_outage" and "83.33% uptime" in today_title
+    assert f"83.33% uptime since {midday:%b} {midday.day}, {midday.year}" in html
 
 
 def test_a_component_without_showcase_has_no_uptime_bar(client: Client, db: None) -> None:

@@ -167,10 +167,11 @@ def test_approvers_are_emailed_when_words_wait_for_them(
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         _submit(writer)
 
-    [message] = mail.outbox
-    assert sorted(message.to) == ["lou@example.com", "sue@example.com"]
-    assert "/console/approvals/" in message.body
-    assert "{components}" not in message.body  # the words stay in the console
+    # One message each: every approver's link is signed for them alone.
+    assert sorted(m.to[0] for m in mail.outbox) == ["lou@example.com", "sue@example.com"]
+    for message in mail.outbox:
+        assert "/console/decide/" in message.body
+        assert "{components}" not in message.body  # the words stay in the console
 
 
 # -- rejecting ---------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def staff_required(view: View) -> View:
             return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
         if not (user.is_active and user.is_staff):
             return render(request, "console/forbidden.html", status=403)
-        if settings.CANDOR_REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr]
+        if settings.CANDOR_REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr,attr-defined]
             if django_otp.user_has_device(user):
                 # Signed in some other way than the login form: sign in again, with a code.
                 logout(request)
@@ -107,7 +107,7 @@ def submit_once(view: View) -> View:
         content = {k: request.POST.getlist(k) for k in request.POST if k not in _NOT_CONTENT}
         try:
             result = idempotency.write_once(
-                user_id=request.user.pk,
+                user_id=request.user.pk,  # type: ignore[arg-type]  # staff_required: signed in
                 key=key,
                 fingerprint=idempotency.fingerprint(method="POST", path=request.path, body=content),
                 write=lambda: view(request, *args, **kwargs),

@@ -217,7 +217,7 @@ def custom_texts(
     the user's own)."""
     requests = CustomTextRequest.objects.filter(
         incident=incident, maintenance=maintenance
-    ).prefetch_related("approvals", "rejections")
+    ).prefetch_related("approvals", "rejections", "notices")
     if incident is None and maintenance is None:
         requests = requests.filter(author_id=getattr(user, "pk", None))
     return [
@@ -264,7 +264,7 @@ def _pending_versions() -> list[TemplateVersion]:
     versions = (
         TemplateVersion.objects.filter(rejections=None)
         .select_related("template", "author")
-        .prefetch_related("approvals__approver", "rejections")
+        .prefetch_related("approvals__approver", "rejections", "notices__approver")
     )
     return [v for v in versions.order_by("-created_at")[:200] if not approvals.version_approved(v)]
 
@@ -273,7 +273,7 @@ def _pending_custom() -> list[CustomTextRequest]:
     requests = (
         CustomTextRequest.objects.filter(rejections=None)
         .select_related("author", "incident", "maintenance")
-        .prefetch_related("approvals__approver", "rejections")
+        .prefetch_related("approvals__approver", "rejections", "notices__approver")
     )
     return [r for r in requests[:200] if not approvals.custom_text_approved(r)]
 

@@ -1,0 +1,1 @@
+"""Telling approvers that words wait for them, and the signed link they decide through."""
