@@ -67,6 +67,7 @@ WRITES: dict[str, str] = {
     "console:proposal_decide": roles.POST_UPDATES,  # accepting one posts the update
     "console:audit": READ_ONLY,
     "console:publishing": roles.POST_UPDATES,  # "publish now"
+    "console:branding": roles.MANAGE_BRANDING,
     "console:approvals": roles.APPROVE_WORDING,
     "console:templates": roles.WRITE_TEMPLATES,
     "console:policy": roles.MANAGE_POLICY,

@@ -1,4 +1,5 @@
 from incidents.models.audit import AuditAction, AuditEvent
+from incidents.models.branding import Branding
 from incidents.models.cadence import (
     CadencePolicy,
     Contact,
@@ -71,6 +72,7 @@ __all__ = [
     "Approval",
     "AuditAction",
     "AuditEvent",
+    "Branding",
     "CadencePolicy",
     "Channel",
     "Component",
