@@ -25,5 +25,5 @@ def jpeg() -> bytes:
 
 SVG = (
     b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32">'
-    b"<script>alert(document.cookie)</script><rect width=\"32\" height=\"32\"/></svg>"
+    b'<script>alert(document.cookie)</script><rect width="32" height="32"/></svg>'
 )

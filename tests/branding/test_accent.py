@@ -55,9 +55,11 @@ def test_a_dark_colour_is_refused_in_the_dark_scheme() -> None:
 def test_no_single_colour_passes_in_both_schemes() -> None:
     """Why there are two accent fields: every grey from black to white fails one scheme."""
     greys = [f"#{v:02x}{v:02x}{v:02x}" for v in range(256)]
-    assert not [g for g in greys if not accent_problem(g, "light") and not accent_problem(g, "dark")]
+    both = [g for g in greys if not accent_problem(g, "light") and not accent_problem(g, "dark")]
+    assert both == []
 
 
 @pytest.mark.parametrize("bad", ["red", "#fff", "#12345g", "#1234567", "#123456; } x {"])
 def test_anything_but_six_hex_digits_is_refused(bad: str) -> None:
-    assert accent_problem(bad, "light") == "Give the colour as # and six hex digits, such as #0858c2."
+    expected = "Give the colour as # and six hex digits, such as #0858c2."
+    assert accent_problem(bad, "light") == expected
