@@ -96,7 +96,8 @@ def test_the_name_reaches_the_title_feeds_calendar_and_v2_json(layout: Layout) -
     assert "<title>Acme Cloud status - Incident history</title>" in (
         Client().get("/history.atom").content.decode()
     )
-    assert "X-WR-CALNAME:Acme Cloud maintenance" in Client().get("/maintenance.ics").content.decode()
+    calendar = Client().get("/maintenance.ics").content.decode()
+    assert "X-WR-CALNAME:Acme Cloud maintenance" in calendar
     summary = json.loads(Client().get("/api/v2/summary.json").content)
     assert summary["page"]["name"] == "Acme Cloud"
 
@@ -109,7 +110,7 @@ def test_the_page_keeps_its_content_security_policy(layout: Layout) -> None:
 
 
 HOSTILE = {
-    "site_name": '</title><script>alert(1)</script>\x07\u202e',
+    "site_name": "</title><script>alert(1)</script>\x07\u202e",
     # Seven characters at most: the column's width.
     "accent_light": "red;}*{",
     "accent_dark": "#0;}</s",
