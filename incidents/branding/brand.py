@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -84,8 +87,25 @@ def default_brand() -> Brand:
     return Brand(settings.CANDOR_PAGE_NAME, "", "", "", 0, 0, False, "")
 
 
+_fixed = threading.local()
+
+
+@contextmanager
+def brand_fixed() -> Iterator[None]:
+    """In this thread, current_brand answers from one query: for the snapshot renderer,
+    which renders every page (each with the branding in its header) in one transaction."""
+    _fixed.brand = current_brand()
+    try:
+        yield
+    finally:
+        del _fixed.brand
+
+
 def current_brand() -> Brand:
     """The branding in force; Candor's defaults where nothing (valid) is set."""
+    fixed: Brand | None = getattr(_fixed, "brand", None)
+    if fixed is not None:
+        return fixed
     row = (
         Branding.objects.filter(pk=Branding.SINGLETON)
         .defer("logo", "favicon")

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
-from incidents.branding.brand import current_brand
+from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
@@ -118,7 +118,7 @@ def render_snapshot(root: Path) -> Snapshot:
         version = site_version()
         generated_at = timezone.now()
         factory = _CanonicalRequestFactory()
-        with rendering_fresh(), selectors.details_preloaded():
+        with rendering_fresh(), selectors.details_preloaded(), brand_fixed():
             for url in site_urls(now=generated_at):
                 response = _render(factory, url)
                 writer.add(path_for_url(url), response.content, response["Content-Type"])
