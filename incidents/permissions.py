@@ -87,6 +87,7 @@ WRITES: dict[str, str] = {
     "staff_api:cadence": READ_ONLY,
     "staff_api:cadence-policy": roles.POST_UPDATES,
     "staff_api:contacts": roles.POST_UPDATES,
+    "staff_api:branding": roles.MANAGE_BRANDING,
     "staff_api:components": roles.MANAGE_COMPONENTS,
     "staff_api:component": roles.MANAGE_COMPONENTS,
     "staff_api:component-status": roles.POST_UPDATES,
