@@ -49,6 +49,14 @@ class Brand:
                 "@media (prefers-color-scheme: dark) {\n"
                 f"  :root {{ --link: {self.accent_dark}; }}\n}}"
             )
+        if rules:
+            # The stock page's Subscribe button is a plain one; a branded page fills it
+            # with the accent (card-coloured text: the pair accent.py checks).
+            rules.append(
+                ".button--subscribe, .button--subscribe:hover {\n"
+                "  background: var(--link);\n  border-color: var(--link);\n"
+                "  color: var(--surface);\n}"
+            )
         return "/* Page branding, set in the console. */\n" + "\n".join(rules) + "\n"
 
     @property

@@ -19,6 +19,10 @@ from tests.branding.pngs import png
 from tests.public.conftest import Layout
 
 SYSTEM = Actor.system("test")
+SUBSCRIBE_FILLED = (
+    ".button--subscribe, .button--subscribe:hover {\n"
+    "  background: var(--link);\n  border-color: var(--link);\n  color: var(--surface);\n}\n"
+)
 
 
 def _brand(**fields: Any) -> None:
@@ -50,6 +54,7 @@ def test_the_stylesheet_sets_the_accent_of_each_scheme(layout: Layout) -> None:
         "/* Page branding, set in the console. */\n"
         ":root { --link: #0b6e4f; }\n"
         "@media (prefers-color-scheme: dark) {\n  :root { --link: #7ee2b8; }\n}\n"
+        + SUBSCRIBE_FILLED
     )
     assert response["Cache-Control"].startswith("public, max-age=")
     again = Client().get("/brand/style.css", HTTP_IF_NONE_MATCH=response["ETag"])
@@ -139,4 +144,6 @@ def test_a_hostile_colour_never_reaches_the_stylesheet(layout: Layout) -> None:
         accent_light="#0b6e4f", accent_dark="#f;}*{x", updated_at=timezone.now()
     )
     css = Client().get("/brand/style.css").content.decode()
-    assert css == "/* Page branding, set in the console. */\n:root { --link: #0b6e4f; }\n"
+    assert css == (
+        "/* Page branding, set in the console. */\n:root { --link: #0b6e4f; }\n" + SUBSCRIBE_FILLED
+    )
