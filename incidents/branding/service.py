@@ -101,8 +101,10 @@ def branding_set(
         raise ValidationError(errors)
 
     with transaction.atomic():
-        row = Branding.objects.select_for_update().filter(pk=Branding.SINGLETON).first()
-        row = row or Branding(pk=Branding.SINGLETON)
+        # Two first saves at once: get_or_create lets one insert and the other find it;
+        # the lock then orders them, the later one winning whole.
+        Branding.objects.get_or_create(pk=Branding.SINGLETON)
+        row = Branding.objects.select_for_update().get(pk=Branding.SINGLETON)
         row.site_name, row.support_url = site_name, support_url
         row.accent_light, row.accent_dark = accent_light, accent_dark
         if "logo" in checked:

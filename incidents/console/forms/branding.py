@@ -16,7 +16,7 @@ class BrandingForm(forms.Form):
         label="Site name",
         required=False,
         max_length=100,
-        help_text="Shown in the header and the page title. Empty: the configured name.",
+        help_text="The header, page titles, feeds and the v2 JSON. Empty: the configured name.",
     )
     accent_light = forms.CharField(
         label="Accent colour, light scheme",
