@@ -9,10 +9,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from django.core.management import call_command
+from django.db import OperationalError
+from django.test import Client
 
 from incidents.audit import Actor
 from incidents.branding.service import branding_set
+from incidents.public import branding as public_branding
+from incidents.public import cache
 from incidents.publish.manifest import path_for_url
 from incidents.publish.targets.local import LocalTarget
 from incidents.publish.versions import site_version
@@ -98,3 +103,25 @@ def test_the_bucket_serves_the_assets_with_their_types(
     out = StringIO()
     call_command("publish", "--verify", stdout=out)
     assert f"s3:{bucket}: current and intact" in out.getvalue()
+
+
+def test_while_the_database_is_down_the_assets_come_from_the_mirror(
+    mirror: Path,
+    db: None,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _brand(django_capture_on_commit_callbacks, logo=png(90, 30))
+    cache.reset()  # nothing rendered in memory: every answer must come from somewhere
+
+    def unreachable(*args: Any) -> Any:
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(public_branding, "current_brand", unreachable)
+    monkeypatch.setattr(public_branding, "_image", unreachable)
+    css = Client().get("/brand/style.css")
+    assert (css.status_code, css["X-Candor-Stale"]) == (200, "true")
+    assert css["Content-Type"] == "text/css; charset=utf-8" and b"#0b6e4f" in css.content
+    logo = Client().get("/brand/logo.png")
+    assert (logo.status_code, logo["Content-Type"]) == (200, "image/png")
+    assert logo.content == (mirror / "current" / "brand/logo.png").read_bytes()
