@@ -86,10 +86,18 @@ def test_an_admin_sets_the_branding_and_the_public_page_shows_it_at_once(
     assert support in page
 
 
-def test_the_console_menu_leads_to_the_branding_page(admin_console: Client) -> None:
+def test_the_console_menu_leads_to_the_branding_page_through_publishing(
+    admin_console: Client,
+) -> None:
+    # Thirteen entries fill the menu at 1280 px (tests/e2e/test_console_layout.py): the
+    # public page's settings share one, with a link to each other.
     dashboard = admin_console.get("/console/").content.decode()
-    assert f'<a href="{URL}">Branding</a>' in dashboard
-    assert "Save the branding" in admin_console.get(URL).content.decode()
+    assert '<a href="/console/publishing/">Publishing</a>' in dashboard
+    publishing = admin_console.get("/console/publishing/").content.decode()
+    assert f'<a href="{URL}">Branding</a>' in publishing
+    page = admin_console.get(URL).content.decode()
+    assert '<a href="/console/publishing/" aria-current="page">Publishing</a>' in page
+    assert "Save the branding" in page
 
 
 @pytest.mark.parametrize("role", [None, roles.RESPONDER, roles.COMMUNICATOR, roles.APPROVER_LEGAL])
