@@ -67,6 +67,7 @@ WRITES: dict[str, str] = {
     "console:proposal_decide": roles.POST_UPDATES,  # accepting one posts the update
     "console:audit": READ_ONLY,
     "console:publishing": roles.POST_UPDATES,  # "publish now"
+    "console:branding": roles.MANAGE_BRANDING,
     "console:approvals": roles.APPROVE_WORDING,
     "console:decide": roles.APPROVE_WORDING,
     "console:templates": roles.WRITE_TEMPLATES,
@@ -87,6 +88,7 @@ WRITES: dict[str, str] = {
     "staff_api:cadence": READ_ONLY,
     "staff_api:cadence-policy": roles.POST_UPDATES,
     "staff_api:contacts": roles.POST_UPDATES,
+    "staff_api:branding": roles.MANAGE_BRANDING,
     "staff_api:components": roles.MANAGE_COMPONENTS,
     "staff_api:component": roles.MANAGE_COMPONENTS,
     "staff_api:component-status": roles.POST_UPDATES,

@@ -1,7 +1,8 @@
 """Staff roles: Django groups holding the console's permissions (models.StaffRole).
 
 Migration 0006 creates these groups with these permissions (0032 adds remove_sources to
-Admin); Admins assign them in the console. A superuser holds every permission, as Django has it.
+Admin, 0036 manage_branding); Admins assign them in the console. A superuser holds every
+permission, as Django has it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "manage_policy",
         "manage_roles",
         "remove_sources",
+        "manage_branding",
     ),
 }
 APPROVER_QUALIFIER = {APPROVER_LEGAL: Qualifier.LEGAL, APPROVER_SUPPORT: Qualifier.SUPPORT}
@@ -46,6 +48,7 @@ OVERRIDE_WORDING = "incidents.override_wording"
 MANAGE_POLICY = "incidents.manage_policy"
 MANAGE_ROLES = "incidents.manage_roles"
 REMOVE_SOURCES = "incidents.remove_sources"
+MANAGE_BRANDING = "incidents.manage_branding"
 
 
 def require_permission(actor: Actor, permission: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from incidents.api import staff_views as v
+from incidents.api.branding_views import BrandingView
 
 app_name = "staff_api"
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("cadence/", v.CadencePoliciesView.as_view(), name="cadence"),
     path("cadence/<str:impact>/", v.CadencePolicyView.as_view(), name="cadence-policy"),
     path("contacts/", v.ContactsView.as_view(), name="contacts"),
+    path("branding/", BrandingView.as_view(), name="branding"),
     path("components/", v.ComponentsView.as_view(), name="components"),
     path("components/<str:public_id>/", v.ComponentDetailView.as_view(), name="component"),
     path(

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from incidents.branding.brand import page_name
 from incidents.rendering import plain_text
 from incidents.selectors import (
     ComponentView,
@@ -43,7 +44,7 @@ class Page:
 def page_from_settings(updated_at: datetime) -> Page:
     return Page(
         id=settings.CANDOR_PAGE_ID,
-        name=settings.CANDOR_PAGE_NAME,
+        name=page_name(),
         url=settings.CANDOR_CANONICAL_URL,
         updated_at=updated_at,
     )

@@ -7,6 +7,7 @@ from django.urls import URLPattern, path
 from incidents.console.views import (
     audit,
     auth,
+    branding,
     cadence,
     components,
     dashboard,
@@ -68,6 +69,7 @@ urlpatterns: list[URLPattern] = [
     path("proposals/<str:public_id>/", ingest.proposal_decide, name="proposal_decide"),
     path("audit/", audit.audit_log, name="audit"),
     path("publishing/", publishing.publishing, name="publishing"),
+    path("branding/", branding.branding, name="branding"),
     path("preview/", preview, name="preview"),
     path("wording/check/", wording.wording_check, name="wording_check"),
     path("approvals/", wording.approvals_queue, name="approvals"),

@@ -1,5 +1,6 @@
 from incidents.models.approver_notices import ApproverNotice, NoticeChannel, NoticeState
 from incidents.models.audit import AuditAction, AuditEvent
+from incidents.models.branding import Branding
 from incidents.models.cadence import (
     CadencePolicy,
     Contact,
@@ -73,6 +74,7 @@ __all__ = [
     "ApproverNotice",
     "AuditAction",
     "AuditEvent",
+    "Branding",
     "CadencePolicy",
     "Channel",
     "Component",

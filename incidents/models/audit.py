@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
     CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"
     RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
     SOURCE_DELETED = "source.deleted", "Monitor source deleted"
+    BRANDING_SET = "branding.set", "Page branding changed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

@@ -86,6 +86,7 @@ class StaffRole(models.Model):
             ("manage_policy", "Edit the wording policy"),
             ("manage_roles", "Assign roles to staff"),
             ("remove_sources", "Delete monitor sources"),
+            ("manage_branding", "Set the public page's name, logo, colours and support link"),
         ]
 
     def __str__(self) -> str:

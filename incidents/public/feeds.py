@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from incidents import selectors
+from incidents.branding.brand import page_name
 from incidents.public.cache import Rendered, public_response
 from incidents.selectors import IncidentView
 from incidents.text import xml_safe
@@ -56,17 +57,17 @@ class IncidentFeed(Feed):
         return feed
 
     def title(self) -> str:
-        return f"{settings.CANDOR_PAGE_NAME} status - Incident history"
+        return f"{page_name()} status - Incident history"
 
     def description(self) -> str:
-        return f"Incidents and their updates on the {settings.CANDOR_PAGE_NAME} status page"
+        return f"Incidents and their updates on the {page_name()} status page"
 
     def link(self) -> str:
         return _absolute(reverse("public:status"))
 
     def author_name(self) -> str:
         # Atom requires an author for each entry; the feed's covers them all (RFC 4287).
-        return f"{settings.CANDOR_PAGE_NAME} status"
+        return f"{page_name()} status"
 
     def feed_url(self) -> str:
         return _absolute(reverse(self.feed_url_name))

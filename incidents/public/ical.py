@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from incidents import selectors
+from incidents.branding.brand import page_name
 from incidents.models import MaintenanceStatus
 from incidents.public.cache import Rendered, public_response
 from incidents.rendering import plain_text
@@ -76,7 +77,7 @@ def maintenance_calendar() -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", f"{settings.CANDOR_PAGE_NAME} maintenance")
+    calendar.add("x-wr-calname", f"{page_name()} maintenance")
     for maintenance in maintenance_windows():
         calendar.add_component(_event(maintenance))
     return calendar.to_ical()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from incidents.public import feeds, ical, subscribe, views
+from incidents.public import branding, feeds, ical, subscribe, views
 
 app_name = "public"
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
+    path("brand/style.css", branding.brand_css, name="brand_css"),
+    path("brand/logo.png", branding.brand_logo, name="brand_logo"),
+    path("brand/favicon.png", branding.brand_favicon, name="brand_favicon"),
     path("subscribe", subscribe.subscribe, name="subscribe"),
     path("subscriptions/confirm/<str:token>", subscribe.confirm, name="subscription_confirm"),
     path("subscriptions/verify/<slug:public_id>", subscribe.verify, name="subscription_verify"),

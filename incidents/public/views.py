@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import selectors
+from incidents.branding.brand import default_brand
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
 from incidents.public.ical import is_cancelled
@@ -58,7 +59,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     except DatabaseError:  # the header's status needs the database; the page does not
         body = render_to_string(
             "public/not_found.html",
-            {**candor(request), "path": request.path, "what": "page", "generated_at": None},
+            {
+                **candor(request, brand=default_brand()),
+                "path": request.path,
+                "what": "page",
+                "generated_at": None,
+            },
         )
         rendered = Rendered(body.encode(), HTML, 404)
     return HttpResponse(rendered.body, content_type=rendered.content_type, status=404)

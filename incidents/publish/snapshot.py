@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
+from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
@@ -54,7 +55,8 @@ class RenderError(Exception):
 
 
 def site_urls(*, now: datetime) -> list[str]:
-    """Every URL of the public site: pages, feeds, calendar and the v2 API."""
+    """Every URL of the public site: pages, feeds, calendar, the v2 API and the
+    branding's assets."""
     urls = [reverse("public:status"), reverse("public:history")]
     now = now.astimezone(UTC)
     month, last = history_floor(now), (now.year, now.month)
@@ -72,6 +74,9 @@ def site_urls(*, now: datetime) -> list[str]:
     for public_id in Maintenance.objects.order_by("pk").values_list("public_id", flat=True):
         urls.append(reverse("public:maintenance", args=[public_id]))
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
+    # The branding's stylesheet, logo and favicon, at the paths the pages link to, so a
+    # mirror or bucket looks like the live page.
+    urls += current_brand().asset_paths()
     return urls
 
 
@@ -113,7 +118,7 @@ def render_snapshot(root: Path) -> Snapshot:
         version = site_version()
         generated_at = timezone.now()
         factory = _CanonicalRequestFactory()
-        with rendering_fresh(), selectors.details_preloaded():
+        with rendering_fresh(), selectors.details_preloaded(), brand_fixed():
             for url in site_urls(now=generated_at):
                 response = _render(factory, url)
                 writer.add(path_for_url(url), response.content, response["Content-Type"])

@@ -133,6 +133,11 @@ WRITES: dict[str, Write] = {
     ),
     "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
     "reject custom text": _write("post", "custom-texts/{custom}/reject/", {"reason": "Vague."}),
+    "set the branding": _write(
+        "put",
+        "branding/",
+        {"site_name": "Acme", "accent_light": "", "accent_dark": "", "support_url": ""},
+    ),
 }
 
 
@@ -160,6 +165,8 @@ def test_every_write_is_done_once_per_key(
         "custom": custom.public_id,
     }
     method, path, data = write(objects)
+    if path == "branding/":  # an Admin's write
+        responder.groups.add(*Group.objects.filter(name=roles.ADMIN))
     events = AuditEvent.objects.count()
 
     first = send(staff_api, path, data, method=method)

@@ -282,6 +282,10 @@ WRITES |= {
     "proposal_decide": _proposal,
     "subscriber_import": _import,
     "notifications_retry": _retry,
+    "branding": lambda objects: (
+        reverse("console:branding"),
+        {"site_name": "Acme", "accent_light": "#0b6e4f", "accent_dark": "", "support_url": ""},
+    ),
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"

@@ -67,6 +67,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/maintenance/",
         "/console/audit/",
         "/console/publishing/",
+        "/console/branding/",
         "/console/reminders/",
         "/console/cadence/",
         "/console/contacts/",

@@ -132,6 +132,20 @@ def test_staff_api_update_text(admin: User, client: Client, body: str) -> None:
         published_everywhere(client)
 
 
+@BOUNDED
+@given(name=hostile_text, link=hostile_text, colour=hostile_text)
+def test_staff_api_branding_text(
+    admin: User, client: Client, name: str, link: str, colour: str
+) -> None:
+    body = {"site_name": name, "support_url": link, "accent_light": colour, "accent_dark": ""}
+    response = _staff(admin).put(
+        STAFF + "branding/", json.dumps(body), content_type="application/json"
+    )
+    if _ok_or_clear_4xx(response):
+        assert text_problem(name, multiline=False) is None
+        published_everywhere(client)
+
+
 # -- console ----------------------------------------------------------------------------------
 
 
