@@ -11,9 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
-from incidents.models import SubscriberChannel
 from incidents.notify.reachable import globally_reachable, literal
-from incidents.text import text_problem
 
 _email_valid = EmailValidator(message="Enter a valid email address, such as ada@example.com.")
 _url_valid = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
@@ -123,26 +121,3 @@ def webhook_normalise(value: str) -> str:
         raise ValidationError("At most 500 characters.")
     webhook_url_check(value)
     return value
-
-
-def destination_normalise(channel: str, value: str) -> tuple[str, str]:
-    """(normalised destination, country or domain it counts against for rate limits)."""
-    # Before any channel's own parsing: a U+2028 in an email domain once passed the
-    # validator and then broke the confirmation email's headers.
-    if problem := text_problem(value.strip(), multiline=False):
-        raise ValidationError({"destination": [f"This address {problem}"]})
-    if channel == SubscriberChannel.EMAIL:
-        email = email_normalise(value)
-        return email, email.rpartition("@")[2]
-    if channel == SubscriberChannel.SMS:
-        phone, country = phone_normalise(value)
-        if country not in settings.CANDOR_SMS_COUNTRIES:
-            raise ValidationError(
-                f"We cannot send text messages to numbers in {country or 'that country'}."
-            )
-        sms_receivable_check(phone)
-        return phone, country
-    if channel == SubscriberChannel.WEBHOOK:
-        url = webhook_normalise(value)
-        return url, urlsplit(url).hostname or ""
-    raise ValidationError(f"{channel!r} is not one of: email, sms, webhook.")
