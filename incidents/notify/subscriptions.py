@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +28,7 @@ from incidents.models import (
 )
 from incidents.notify.channels import channel_get, channel_names, channels_all
 from incidents.notify.channels import destination_normalise as _destination_normalise
+from incidents.ratelimit import window_hit
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ def _hash(secret: str) -> str:
 def _limit(key: str, allowed: int, what: str) -> None:
     """A fixed hourly window per key, counted in the shared cache (Redis)."""
     window = f"notify:subscribe:{key}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(window, 0, timeout=3600)
-    if cache.incr(window) > allowed:
+    if window_hit(window, seconds=3600) > allowed:
         raise RateLimited(what)
 
 

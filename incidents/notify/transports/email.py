@@ -183,7 +183,8 @@ def email_send(*, to: str, subject: str, body: str) -> None:
 
 class EmailSender:
     def __init__(self, *, fallback: bool = False, ready: Callable[[], None]) -> None:
-        self.connection = email_connection(fallback=fallback)
+        # Any: over SMTP its smtplib connection is used directly (MessageMold).
+        self.connection: Any = email_connection(fallback=fallback)
         self.opened = False
         self.date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
         self.mold: MessageMold | None = None
