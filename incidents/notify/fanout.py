@@ -33,7 +33,7 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.notify import limits
-from incidents.notify.channels import Channel, channel_get
+from incidents.notify.channels import Channel, channels_all
 from incidents.notify.journal import SentJournal
 from incidents.notify.render import Rendered
 from incidents.notify.transports import Blame, Sender, TransportError
@@ -238,7 +238,13 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
     deadline = time.monotonic() + max_seconds
     result = FanoutResult()
     batch_size = settings.CANDOR_NOTIFY_BATCH
-    way = channel_get(channel)
+    way = channels_all().get(channel)
+    if way is None:
+        # Taken out of CANDOR_CHANNELS with messages still due: they wait, unsent and
+        # unjudged, until it is back (or staff delete them).
+        log.warning("fan-out of %s: no such channel in CANDOR_CHANNELS", channel)
+        result.stopped_by = "unregistered"
+        return result
     if not way.enabled():
         # Not (or no longer) configured: the messages wait, nothing is claimed.
         result.stopped_by = "disabled"

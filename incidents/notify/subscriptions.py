@@ -146,7 +146,10 @@ def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
     subscriber = Subscriber.objects.get(pk=subscriber_id)
     if subscriber.state != SubscriberState.PENDING:
         return "not pending"
-    sent = channel_get(subscriber.channel).confirmation_send(subscriber, secret)
+    channel = channels_all().get(subscriber.channel)
+    if channel is None:
+        return "no such channel"
+    sent = channel.confirmation_send(subscriber, secret)
     if sent.proven:
         return "confirmed" if subscriber_confirm(secret=secret) else "expired"
     return sent.outcome

@@ -95,3 +95,24 @@ def test_an_unregistered_channel_is_refused(client: Client, settings: SettingsWr
         REMOTE_ADDR="203.0.113.9",
     )
     assert answer.status_code == 400 and not Subscriber.objects.exists()
+
+
+def test_messages_of_a_channel_taken_out_of_the_settings_wait_for_it(
+    actor: Actor, settings: SettingsWrapper, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from incidents.notify import fanout
+    from tests.notify.conftest import subscriber
+
+    subscriber("pigeon", "loft-1")
+    settings.CANDOR_NOTIFY_PARALLEL = 0  # no fan-out on commit: the deliveries stay due
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.incident_open(
+            actor=actor, name="Slow pages", body="We are investigating failed payments."
+        )
+    settings.CANDOR_CHANNELS = settings.CANDOR_CHANNELS[:-1]
+
+    assert fanout.fanout_run(channel="pigeon").stopped_by == "unregistered"
+    assert Delivery.objects.get().state == DeliveryState.PENDING and not LOFT.received
+    settings.CANDOR_CHANNELS = [*settings.CANDOR_CHANNELS, dummy_channel.PATH]
+    assert fanout.fanout_run(channel="pigeon").sent == 1
+    assert Delivery.objects.get().state == DeliveryState.SENT
