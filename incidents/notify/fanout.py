@@ -223,14 +223,18 @@ def _mark_refused(delivery: Delivery, reasons: str, result: FanoutResult) -> Non
     log.warning("delivery %s refused by the wording policy: %s", delivery.pk, reasons)
 
 
-def _route(channel: Channel) -> str | None:
-    """The provider to send through now: the first route whose circuit is not open (email
-    turns to its fallback), or None when every one is. A channel with a circuit per
-    destination checks those per delivery instead."""
+def _route(channel: Channel) -> tuple[str, str] | None:
+    """The provider to send through now and its circuit's state: the first route whose
+    circuit is not open (email turns to its fallback), or None when every one is. A
+    channel with a circuit per destination checks those per delivery instead."""
     routes = channel.routes()
     if channel.per_destination_circuit:
-        return routes[0]
-    return next((r for r in routes if limits.circuit_state(r) != "open"), None)
+        return routes[0], "closed"
+    for route in routes:
+        state = limits.circuit_state(route)
+        if state != "open":
+            return route, state
+    return None
 
 
 def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
@@ -252,14 +256,11 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
     run = _Run(way, result, _WordingVerdicts(wording.current_rules()), SentJournal())
     try:
         while time.monotonic() < deadline:
-            provider = _route(way)
-            if provider is None:
+            route = _route(way)
+            if route is None:
                 result.stopped_by = "circuit"
                 break
-            state = "closed" if way.per_destination_circuit else limits.circuit_state(provider)
-            if state == "open":
-                result.stopped_by = "circuit"
-                break
+            provider, state = route
             # Half-open: one worker sends a single probe message; the others wait.
             want = batch_size
             if state == "half-open":
