@@ -26,8 +26,7 @@ from incidents.models import (
     SubscriberComponent,
     SubscriberState,
 )
-from incidents.notify.channels import channel_get, channel_names, channels_all
-from incidents.notify.channels import destination_normalise as _destination_normalise
+from incidents.notify.channels import channel_names, channels_all, destination_normalise
 from incidents.ratelimit import window_hit
 
 log = logging.getLogger(__name__)
@@ -57,11 +56,6 @@ def _limit(key: str, allowed: int, what: str) -> None:
         raise RateLimited(what)
 
 
-def destination_normalise(channel: str, value: str) -> tuple[str, str]:
-    """(normalised destination, country or domain it counts against for rate limits)."""
-    return _destination_normalise(channel, value)
-
-
 def _choose_channel() -> str:
     """The refusal of an unknown channel: "Choose email, SMS or webhook." """
     labels = [c.label if c.label.isupper() else c.label.lower() for c in channels_all().values()]
@@ -84,9 +78,9 @@ def subscriber_subscribe(
     not reveal who subscribes.
     """
     now = now or timezone.now()
-    if channel not in channels_all():
+    way = channels_all().get(channel)
+    if way is None:
         raise ValidationError({"channel": [_choose_channel()]})
-    way = channel_get(channel)
     if not way.enabled():
         raise ValidationError({"channel": [way.unavailable]})
     try:
