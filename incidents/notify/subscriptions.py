@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.audit import Actor, audit_record
 from incidents.models import (
@@ -36,7 +37,10 @@ MAX_CODE_ATTEMPTS = 5
 
 class RateLimited(Exception):
     def __init__(self, what: str) -> None:
-        super().__init__(f"Too many subscription requests from this {what}; try again later.")
+        super().__init__(
+            _("Too many subscription requests from this %(what)s; try again later.")
+            % {"what": what}
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def subscriber_subscribe(
     if way is None:
         raise ValidationError({"channel": [_choose_channel()]})
     if not way.enabled():
-        raise ValidationError({"channel": [way.unavailable]})
+        raise ValidationError({"channel": [_(way.unavailable)]})
     try:
         normalised, prefix = destination_normalise(channel, destination)
     except ValidationError as exc:
@@ -91,7 +95,7 @@ def subscriber_subscribe(
     if ids is not None:
         known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if not ids or known != set(ids):
-            raise ValidationError({"components": ["Choose at least one component, or all."]})
+            raise ValidationError({"components": [_("Choose at least one component, or all.")]})
     _limit(f"ip:{ip}", settings.CANDOR_SUBSCRIBE_PER_IP, "address")
     _limit(f"dest:{channel}:{_hash(normalised)}", settings.CANDOR_SUBSCRIBE_PER_DESTINATION,
            "destination")  # fmt: skip
@@ -101,7 +105,7 @@ def subscriber_subscribe(
         _limit(key, allowed, what)
 
     with transaction.atomic():
-        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
+        subscriber, _created = Subscriber.objects.select_for_update().get_or_create(
             channel=channel, destination=normalised, defaults={"created_at": now}
         )
         if subscriber.state == SubscriberState.CONFIRMED:
@@ -199,7 +203,7 @@ def subscriber_components_set(
     if ids is not None:
         known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if not ids or known != set(ids):
-            raise ValidationError({"components": ["Choose at least one component, or all."]})
+            raise ValidationError({"components": [_("Choose at least one component, or all.")]})
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         subscriber.all_components = ids is None
@@ -251,7 +255,7 @@ def subscribers_import(
             try:
                 if channel not in channels_all():
                     raise ValidationError(f"channel must be one of {', '.join(channel_names())}")
-                destination, _ = destination_normalise(channel, row.get("destination") or "")
+                destination, _prefix = destination_normalise(channel, row.get("destination") or "")
                 wanted = (row.get("components") or "").split()
                 if unknown := [c for c in wanted if c not in by_id]:
                     raise ValidationError(f"unknown components {', '.join(unknown)}")

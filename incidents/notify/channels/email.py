@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
 from incidents.notify import links
@@ -27,7 +28,7 @@ FALLBACK = "email-fallback"
 class EmailChannel:
     name = "email"
     label = "Email"
-    unavailable = "Email is not available on this page."
+    unavailable = gettext_noop("Email is not available on this page.")
     policy_channel = "email"
     per_destination_circuit = False
 

@@ -36,7 +36,7 @@ class Channel(Protocol):
 
     name: str  # stored in Subscriber.channel and Delivery.channel: at most 32 characters
     label: str  # what people read: "Email", "SMS"
-    unavailable: str  # the refusal to subscribe while it is not `enabled`
+    unavailable: str  # the refusal to subscribe while it is not `enabled` (gettext_noop)
     policy_channel: str  # the wording policy's channel its words are checked as
     # True: a circuit per destination (each webhook host), checked per delivery, and an
     # open one fails only that delivery. False: one circuit per route; open stops the run.

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from incidents.models import (
     Delivery,
@@ -40,7 +42,7 @@ NAME = "sms"
 class SmsChannel:
     name = NAME
     label = "SMS"
-    unavailable = "Text messages are not available on this page."
+    unavailable = gettext_noop("Text messages are not available on this page.")
     policy_channel = "sms"
     per_destination_circuit = False
 
@@ -52,7 +54,8 @@ class SmsChannel:
         phone, country = phone_normalise(value)
         if country not in settings.CANDOR_SMS_COUNTRIES:
             raise ValidationError(
-                f"We cannot send text messages to numbers in {country or 'that country'}."
+                _("We cannot send text messages to numbers in %(country)s.")
+                % {"country": country or _("that country")}
             )
         sms_receivable_check(phone)
         return phone, country

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
 from incidents.models.subscribers import new_webhook_secret
@@ -31,7 +33,7 @@ NAME = "webhook"
 class WebhookChannel:
     name = NAME
     label = "Webhook"
-    unavailable = "Webhooks are not available on this page."
+    unavailable = gettext_noop("Webhooks are not available on this page.")
     policy_channel = "web"  # a webhook carries the update as the web page shows it
     per_destination_circuit = True  # one broken receiver stops only itself
 
@@ -102,7 +104,7 @@ def webhook_secret_rotate(*, subscriber: Subscriber) -> str:
     Deliveries are signed with it from now on: the old one stops verifying at once.
     """
     if subscriber.channel != NAME:
-        raise ValidationError("Only webhooks have a signing secret.")
+        raise ValidationError(_("Only webhooks have a signing secret."))
     secret = new_webhook_secret()
     Subscriber.objects.filter(pk=subscriber.pk).update(webhook_secret=secret)
     subscriber.webhook_secret = secret
