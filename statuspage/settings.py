@@ -381,6 +381,12 @@ DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "status@localhost")
 # anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN(_FILE)=...
 # (every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"], as anymail documents them).
 ANYMAIL = env_prefixed("ANYMAIL_")
+# The notification channels, by dotted path (incidents/notify/channels/, CONTRIBUTING.md).
+CANDOR_CHANNELS = [
+    "incidents.notify.channels.email.EmailChannel",
+    "incidents.notify.channels.sms.SmsChannel",
+    "incidents.notify.channels.webhook.WebhookChannel",
+]
 CANDOR_EMAIL_FALLBACK_BACKEND = env_str("CANDOR_EMAIL_FALLBACK_BACKEND")
 CANDOR_EMAIL_FALLBACK_OPTIONS = {
     "host": env_str("CANDOR_FALLBACK_SMTP_HOST", "localhost"),

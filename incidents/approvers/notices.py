@@ -34,6 +34,7 @@ from incidents.models import (
     NoticeState,
 )
 from incidents.notify.render import gsm7
+from incidents.notify.transports.email import email_connection
 from incidents.reminders import sms
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,9 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
             subject, _, body = render_to_string("email/approval_request.txt", context).partition(
                 "\n"
             )
-            EmailMessage(subject.strip(), body.lstrip("\n"), None, [notice.to]).send()
+            EmailMessage(
+                subject.strip(), body.lstrip("\n"), None, [notice.to], connection=email_connection()
+            ).send()
         else:
             text = render_to_string("sms/approval_request.txt", context).strip()
             sms.send_one(notice.to, gsm7(text))  # a username may hold any letter

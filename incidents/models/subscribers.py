@@ -16,6 +16,10 @@ from incidents.models.maintenance import MaintenanceUpdate
 
 
 class SubscriberChannel(models.TextChoices):
+    """The built-in channels' names, for code that means one of them (a Twilio callback,
+    tests). Which channels exist is the registry's (notify/channels, CANDOR_CHANNELS): the
+    `channel` fields take any registered name, with no migration per channel."""
+
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     WEBHOOK = "webhook", "Webhook"
@@ -36,7 +40,7 @@ def new_webhook_secret() -> str:
 
 class Subscriber(models.Model):
     public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
-    channel = models.CharField(max_length=8, choices=SubscriberChannel.choices)
+    channel = models.CharField(max_length=32)  # a registered channel's name
     # Normalised (notify/addresses.py): email with a lower-case domain, phone in E.164, an
     # http(s) URL. One subscription per destination and channel.
     destination = models.CharField(max_length=500)
@@ -111,7 +115,7 @@ class Delivery(models.Model):
     """
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=8, choices=SubscriberChannel.choices)
+    channel = models.CharField(max_length=32)  # the subscriber's, copied for the claim's index
     incident_update = models.ForeignKey(
         IncidentUpdate, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )

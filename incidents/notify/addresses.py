@@ -10,20 +10,24 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from incidents.models import SubscriberChannel
 from incidents.notify.reachable import globally_reachable, literal
-from incidents.text import text_problem
 
-_email_valid = EmailValidator(message="Enter a valid email address, such as ada@example.com.")
-_url_valid = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
+_email_valid = EmailValidator(
+    message=gettext_lazy("Enter a valid email address, such as ada@example.com.")
+)
+_url_valid = URLValidator(
+    schemes=["http", "https"], message=gettext_lazy("Enter a valid http(s) URL.")
+)
 
 
 def email_normalise(value: str) -> str:
     """The local part is kept as typed (it may be case-sensitive); the domain is not."""
     value = value.strip()
     _email_valid(value)
-    local, _, domain = value.rpartition("@")
+    local, _at, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
 
 
@@ -33,10 +37,12 @@ def phone_normalise(value: str) -> tuple[str, str]:
         number = phonenumbers.parse(value.strip(), "US")
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            "Enter a phone number with its country code, such as +44 20 7946 0958."
+            _("Enter a phone number with its country code, such as +44 20 7946 0958.")
         ) from None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(f"{value.strip()!r} is not a valid phone number.")
+        raise ValidationError(
+            _("%(number)s is not a valid phone number.") % {"number": repr(value.strip())}
+        )
     country = phonenumbers.region_code_for_number(number) or ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), country
 
@@ -62,8 +68,8 @@ def sms_receivable_check(phone: str) -> None:
     kind = phonenumbers.number_type(phonenumbers.parse(phone))
     if kind not in _TEXTABLE:
         raise ValidationError(
-            f"{phone} is a {_KIND.get(kind, 'non-mobile')} number; "
-            "text messages go to mobile numbers only."
+            _("%(phone)s is a %(kind)s number; text messages go to mobile numbers only.")
+            % {"phone": phone, "kind": _KIND.get(kind, "non-mobile")}
         )
 
 
@@ -95,8 +101,11 @@ def webhook_address(host: str) -> str:
         for address in addresses:
             if not globally_reachable(ipaddress.ip_address(address.partition("%")[0])):
                 raise ValidationError(
-                    f"The host {host!r} resolves to {address}, which is not globally "
-                    "routable; webhooks must be reachable on the public internet."
+                    _(
+                        "The host %(host)s resolves to %(address)s, which is not globally "
+                        "routable; webhooks must be reachable on the public internet."
+                    )
+                    % {"host": repr(host), "address": address}
                 )
     return addresses[0]
 
@@ -113,36 +122,15 @@ def webhook_url_check(url: str) -> None:
     try:
         webhook_address(host)
     except (OSError, UnicodeError):
-        raise ValidationError(f"The host {host!r} does not resolve.") from None
+        raise ValidationError(
+            _("The host %(host)s does not resolve.") % {"host": repr(host)}
+        ) from None
 
 
 def webhook_normalise(value: str) -> str:
     value = value.strip()
     _url_valid(value)
     if len(value) > 500:
-        raise ValidationError("At most 500 characters.")
+        raise ValidationError(_("At most 500 characters."))
     webhook_url_check(value)
     return value
-
-
-def destination_normalise(channel: str, value: str) -> tuple[str, str]:
-    """(normalised destination, country or domain it counts against for rate limits)."""
-    # Before any channel's own parsing: a U+2028 in an email domain once passed the
-    # validator and then broke the confirmation email's headers.
-    if problem := text_problem(value.strip(), multiline=False):
-        raise ValidationError({"destination": [f"This address {problem}"]})
-    if channel == SubscriberChannel.EMAIL:
-        email = email_normalise(value)
-        return email, email.rpartition("@")[2]
-    if channel == SubscriberChannel.SMS:
-        phone, country = phone_normalise(value)
-        if country not in settings.CANDOR_SMS_COUNTRIES:
-            raise ValidationError(
-                f"We cannot send text messages to numbers in {country or 'that country'}."
-            )
-        sms_receivable_check(phone)
-        return phone, country
-    if channel == SubscriberChannel.WEBHOOK:
-        url = webhook_normalise(value)
-        return url, urlsplit(url).hostname or ""
-    raise ValidationError(f"{channel!r} is not one of: email, sms, webhook.")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -30,17 +29,14 @@ from incidents.models import (
     IncidentUpdate,
     MaintenanceUpdate,
     Subscriber,
-    SubscriberChannel,
     SubscriberState,
     WordingRule,
 )
 from incidents.notify import limits
+from incidents.notify.channels import Channel, channels_all
 from incidents.notify.journal import SentJournal
-from incidents.notify.render import Rendered, message_render
+from incidents.notify.render import Rendered
 from incidents.notify.transports import Blame, Sender, TransportError
-from incidents.notify.transports.email import EmailSender
-from incidents.notify.transports.sms import SmsSender
-from incidents.notify.transports.webhook import WebhookSender, provider_for
 
 log = logging.getLogger(__name__)
 
@@ -186,15 +182,6 @@ def _refusals_forgive(deliveries: list[Delivery]) -> None:
         )
 
 
-# The wording policy's channel each message is checked as; a webhook carries the update as
-# the web page shows it.
-_POLICY_CHANNEL: dict[str, str] = {
-    SubscriberChannel.EMAIL: "email",
-    SubscriberChannel.SMS: "sms",
-    SubscriberChannel.WEBHOOK: "web",
-}
-
-
 class _WordingVerdicts:
     """The wording policy's verdict on each update's message per channel, once per run.
 
@@ -207,16 +194,16 @@ class _WordingVerdicts:
         self.found: dict[tuple[str, int, str], str] = {}
 
     def refusal(
-        self, channel: str, update: IncidentUpdate | MaintenanceUpdate, rendered: Rendered
+        self, channel: Channel, update: IncidentUpdate | MaintenanceUpdate, rendered: Rendered
     ) -> str:
-        key = (type(update).__name__, update.pk, channel)
+        key = (type(update).__name__, update.pk, channel.name)
         if key not in self.found:
             if isinstance(update, IncidentUpdate):
                 phase = wording.incident_phase(update.status)
             else:
                 phase = wording.maintenance_phase(update.status)
             violations = wording.check(
-                rendered.text, channel=_POLICY_CHANNEL[channel], phase=phase, rules=self.rules
+                rendered.text, channel=channel.policy_channel, phase=phase, rules=self.rules
             )
             self.found[key] = "; ".join(v.reason for v in violations)
         return self.found[key]
@@ -236,28 +223,18 @@ def _mark_refused(delivery: Delivery, reasons: str, result: FanoutResult) -> Non
     log.warning("delivery %s refused by the wording policy: %s", delivery.pk, reasons)
 
 
-def _provider(channel: str, delivery: Delivery | None = None) -> str:
-    if channel == SubscriberChannel.WEBHOOK and delivery is not None:
-        return provider_for(delivery.subscriber.destination)
-    return channel
-
-
-def _email_route() -> tuple[str, bool] | None:
-    """Which email provider to use now: the primary, the fallback, or none (both open)."""
-    state = limits.circuit_state("email")
-    if state != "open":
-        return "email", False
-    if settings.CANDOR_EMAIL_FALLBACK_BACKEND and limits.circuit_state("email-fallback") != "open":
-        return "email-fallback", True
+def _route(channel: Channel) -> tuple[str, str] | None:
+    """The provider to send through now and its circuit's state: the first route whose
+    circuit is not open (email turns to its fallback), or None when every one is. A
+    channel with a circuit per destination checks those per delivery instead."""
+    routes = channel.routes()
+    if channel.per_destination_circuit:
+        return routes[0], "closed"
+    for route in routes:
+        state = limits.circuit_state(route)
+        if state != "open":
+            return route, state
     return None
-
-
-def _sender(channel: str, *, fallback: bool, ready: Callable[[], None]) -> Sender:
-    if channel == SubscriberChannel.EMAIL:
-        return EmailSender(fallback=fallback, ready=ready)
-    if channel == SubscriberChannel.SMS:
-        return SmsSender(ready=ready)
-    return WebhookSender(ready=ready)
 
 
 def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
@@ -265,27 +242,25 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
     deadline = time.monotonic() + max_seconds
     result = FanoutResult()
     batch_size = settings.CANDOR_NOTIFY_BATCH
-    if channel == SubscriberChannel.SMS and not settings.CANDOR_SMS_ENABLED:
-        # Twilio is not (or no longer) configured: the texts wait, nothing is claimed.
+    way = channels_all().get(channel)
+    if way is None:
+        # Taken out of CANDOR_CHANNELS with messages still due: they wait, unsent and
+        # unjudged, until it is back (or staff delete them).
+        log.warning("fan-out of %s: no such channel in CANDOR_CHANNELS", channel)
+        result.stopped_by = "unregistered"
+        return result
+    if not way.enabled():
+        # Not (or no longer) configured: the messages wait, nothing is claimed.
         result.stopped_by = "disabled"
         return result
-    run = _Run(channel, result, _WordingVerdicts(wording.current_rules()), SentJournal())
+    run = _Run(way, result, _WordingVerdicts(wording.current_rules()), SentJournal())
     try:
         while time.monotonic() < deadline:
-            provider, fallback = channel, False
-            if channel == SubscriberChannel.EMAIL:
-                route = _email_route()
-                if route is None:
-                    result.stopped_by = "circuit"
-                    break
-                provider, fallback = route
-            # Webhooks have a circuit per receiving host, checked per delivery below.
-            state = (
-                "closed" if channel == SubscriberChannel.WEBHOOK else limits.circuit_state(provider)
-            )
-            if state == "open":
+            route = _route(way)
+            if route is None:
                 result.stopped_by = "circuit"
                 break
+            provider, state = route
             # Half-open: one worker sends a single probe message; the others wait.
             want = batch_size
             if state == "half-open":
@@ -301,9 +276,9 @@ def fanout_run(*, channel: str, max_seconds: float = 60.0) -> FanoutResult:
                 break
             run.heartbeat()
             batch = run.unsent(batch)
-            # The circuit may open on the way; the next round sees it, and email then
-            # turns to the fallback provider (or stops, like the other channels).
-            sender = _sender(channel, fallback=fallback, ready=run.journal.settle)
+            # The circuit may open on the way; the next round sees it, and turns to the
+            # channel's next route (email's fallback provider) or stops.
+            sender = way.sender(route=provider, ready=run.journal.settle)
             _send_batch(run, batch, sender, provider, probing=state == "half-open")
         else:
             result.stopped_by = "deadline"
@@ -330,7 +305,7 @@ class _Suspect:
 class _Run:
     """What one fan-out run carries from batch to batch."""
 
-    channel: str
+    channel: Channel
     result: FanoutResult
     verdicts: _WordingVerdicts
     journal: SentJournal
@@ -384,7 +359,7 @@ class _Run:
     def heartbeat(self) -> None:
         """Tell the sweeper this channel has a run at work (limits.fanout_active)."""
         if time.monotonic() - self.beat_at >= limits.ACTIVE_REFRESH:
-            limits.fanout_heartbeat(self.channel)
+            limits.fanout_heartbeat(self.channel.name)
             self.beat_at = time.monotonic()
 
     def unsent(self, batch: list[Delivery]) -> list[Delivery]:
@@ -416,15 +391,11 @@ def _send_batch(
                 Delivery.objects.filter(pk=delivery.pk).delete()
                 result.skipped += 1
                 continue
-            target = (
-                _provider(channel, delivery) if channel == SubscriberChannel.WEBHOOK else provider
-            )
-            if channel == SubscriberChannel.WEBHOOK and limits.circuit_state(target) == "open":
+            target = channel.circuit_for(delivery, provider)
+            if channel.per_destination_circuit and limits.circuit_state(target) == "open":
                 _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
                 continue
-            rendered = message_render(
-                channel=channel, update=delivery.update, subscriber=delivery.subscriber
-            )
+            rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
             if refusal := verdicts.refusal(channel, delivery.update, rendered):
                 _mark_refused(delivery, refusal, result)
                 continue
@@ -438,7 +409,7 @@ def _send_batch(
                 if error.provider_fault or everyone:
                     limits.circuit_failure(target, trip=everyone)
                     if (
-                        channel != SubscriberChannel.WEBHOOK
+                        not channel.per_destination_circuit
                         and limits.circuit_state(target) == "open"
                     ):
                         run.suspects.pop(target, None)  # refused alongside the outage

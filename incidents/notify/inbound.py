@@ -15,13 +15,16 @@ from django.utils import timezone
 
 from incidents.audit import Actor, audit_record
 from incidents.models import AuditAction, Contact, Reminder, ReminderState
-from incidents.notify import subscriptions
-from incidents.notify.subscriptions import HELP_WORDS, START_WORDS, STOP_WORDS
+from incidents.notify.channels.sms import HELP_WORDS, START_WORDS, STOP_WORDS, sms_inbound
+from incidents.notify.render import words_once
 from incidents.reminders.services import reminder_acknowledge
 
 # Replies match the reminders sent to the number within this many recent ones.
 RECENT = 200
-ACK_HINT = 'Staff: reply "ACK <code>" to acknowledge a reminder.'
+
+
+def _ack_hint() -> str:
+    return words_once("notify/sms/ack_hint.txt", {})
 
 
 def sms_reply(*, sender: str, body: str) -> str:
@@ -35,11 +38,11 @@ def sms_reply(*, sender: str, body: str) -> str:
     acknowledged = ack_reply(phone=sender, body=body)
     if acknowledged is not None:
         return acknowledged
-    reply = subscriptions.sms_inbound(sender=sender, body=body)
+    reply = sms_inbound(sender=sender, body=body)
     if word in HELP_WORDS and contacts.exists():
-        return f"{reply} {ACK_HINT}"
+        return words_once("notify/sms/help_staff.txt", {"help": reply, "hint": _ack_hint()})
     if not reply and word not in STOP_WORDS | START_WORDS and contacts.exists():
-        return ACK_HINT
+        return _ack_hint()
     return reply
 
 
@@ -80,7 +83,7 @@ def ack_reply(*, phone: str, body: str) -> str | None:
     code = words[1] if len(words) > 1 else ""
     reminder = _reminder_for(phone, code)
     if reminder is None:
-        return "No reminder sent to this number matches that code."
+        return words_once("notify/sms/ack_unknown.txt", {})
     actor = Actor(label=f"sms:{phone}", channel="sms")
     reminder_acknowledge(actor=actor, reminder=reminder)
-    return f"Acknowledged reminder {reminder.public_id}. Thank you."
+    return words_once("notify/sms/ack_done.txt", {"code": reminder.public_id})

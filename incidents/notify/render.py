@@ -1,22 +1,30 @@
-"""The words of every notification: ONE function, `message_render`, for every channel.
+"""What every notification says, and the words' templates under templates/notify/.
 
-Each message carries the update as written, the incident's (or maintenance's) canonical
-URL and the way out: a one-click unsubscribe link for email and webhooks, STOP for SMS.
-The fan-out checks every rendering against the wording policy for its channel before it
-sends (fanout.py): a message the policy refuses is never sent.
+Each channel (channels/) renders its own templates, `notify/<channel>/...`, with the
+context `update_context` gives: the update as written, the incident's (or maintenance's)
+canonical URL and the subscriber's way out. Strings in the templates are marked for
+translation. The fan-out checks every rendering against the wording policy for its channel
+before it sends (fanout.py): a message the policy refuses is never sent.
+
+A template is rendered once per update, language and channel (`words_render` memoises on
+its whole input); the subscriber's own link is put into that rendering afterwards
+(`personal`), as a fan-out of 100,000 messages would otherwise render 100,000 times.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 
-from incidents.models import IncidentUpdate, MaintenanceUpdate, Subscriber, SubscriberChannel
+from incidents.models import IncidentUpdate, MaintenanceUpdate, Subscriber
 from incidents.notify import links
 from incidents.text import printable
 
@@ -28,6 +36,9 @@ SMS_LIMIT = 306  # two concatenated GSM-7 segments, the default policy's `length
 # The sentence that says when the next update comes: a text cut to fit keeps it, so the
 # SMS states the same promise as the page, the feeds and the email (docs/design.md).
 _PROMISE_SENTENCE = re.compile(r"[^.!?\n]*\bnext update\b[^.!?\n]*[.!?]?", re.IGNORECASE)
+# Stands for the subscriber's manage link in a shared rendering: random per process, so no
+# update's words can contain it.
+_LINK = "https://link-" + secrets.token_hex(16) + ".invalid/m"
 
 
 @dataclass(frozen=True)
@@ -70,7 +81,48 @@ def gsm7(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def _fit(body: str, room: int) -> str:
+@dataclass(frozen=True)
+class UpdateContext:
+    """What the templates of one update's notifications are given (`as_context`)."""
+
+    kind: str
+    title: str  # one line: it is the email Subject header
+    url: str
+    words: str
+    status: str  # as people read it
+    status_value: str  # as stored
+    page: str
+
+    def as_context(self) -> dict[str, str]:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "url": self.url,
+            "words": self.words,
+            "status": self.status,
+            "page": self.page,
+            # The shared rendering's stand-ins; `personal` puts the subscriber's in.
+            "manage": _LINK,
+            "unsubscribe": links.unsubscribe_url_from(_LINK),
+        }
+
+
+def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
+    kind, title, url = _about(update)
+    # Rows stored before incidents/text.py refused them still send: one line for the
+    # title, no control character anywhere.
+    return UpdateContext(
+        kind=kind,
+        title=printable(title, multiline=False),
+        url=url,
+        words=printable(update.body.strip()),
+        status=update.get_status_display(),  # type: ignore[union-attr]
+        status_value=update.status,  # type: ignore[union-attr]
+        page=settings.CANDOR_PAGE_NAME,
+    )
+
+
+def fit(body: str, room: int) -> str:
     """`body` in `room` characters: cut with "...", the promise sentence kept whole."""
     if len(body) <= room:
         return body
@@ -83,39 +135,52 @@ def _fit(body: str, room: int) -> str:
     return body[: max(0, room - 3)].rstrip() + "..."
 
 
+def words_once(template: str, context: dict[str, str]) -> str:
+    """A words template rendered, without the file's final newline (it ends every file).
+
+    The templates turn autoescaping off: these are plain-text words, and HTML escaping
+    would change what the subscriber reads.
+    """
+    return render_to_string(template, context).removesuffix("\n")
+
+
+def words_render(template: str, context: dict[str, str]) -> str:
+    """`words_once`, memoised on the template, its context and the language: for the
+    words every subscriber of an update shares (never for a secret)."""
+    return _render(template, tuple(sorted(context.items())), get_language())
+
+
+@lru_cache(maxsize=512)
+def _render(template: str, items: tuple[tuple[str, str], ...], language: str | None) -> str:
+    return words_once(template, dict(items))
+
+
+def personal(text: str, manage: str) -> str:
+    """A shared rendering with the subscriber's own manage (and unsubscribe) link."""
+    return text.replace(_LINK, manage)
+
+
+def rendered_with(
+    about: UpdateContext, subscriber: Subscriber, *, subject: str, text: str
+) -> Rendered:
+    """A channel's shared subject and text, made the subscriber's."""
+    manage = links.manage_url(subscriber.public_id)
+    return Rendered(
+        subject=subject,
+        text=personal(text, manage),
+        url=about.url,
+        unsubscribe_url=links.unsubscribe_url_from(manage),
+        manage_url=manage,
+        kind=about.kind,
+        title=about.title,
+        status=about.status_value,
+    )
+
+
 def message_render(
     *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
 ) -> Rendered:
-    kind, title, url = _about(update)
-    # Rows stored before incidents/text.py refused them still send: one line for the
-    # title (it is the email Subject header), no control character anywhere.
-    title = printable(title, multiline=False)
-    words = printable(update.body.strip())
-    status = update.get_status_display()  # type: ignore[union-attr]
-    page = settings.CANDOR_PAGE_NAME
-    manage = links.manage_url(subscriber.public_id)
-    unsubscribe = links.unsubscribe_url_from(manage)
-    subject = f"[{page}] {title}: {status}"
-    if channel == SubscriberChannel.SMS:
-        head = f"{page}: {title} - {status}. "
-        tail = f" {url} Reply STOP to opt out."
-        body = _fit(words.replace("\n", " "), SMS_LIMIT - len(head) - len(tail))
-        text = gsm7(head + body + tail)
-    else:
-        text = (
-            f"{title}\n{status}\n\n{words}\n\n"
-            f"Follow this {kind}: {url}\n\n"
-            f"You receive this because you subscribed to {page}.\n"
-            f"Change what you receive: {manage}\n"
-            f"Unsubscribe: {unsubscribe}\n"
-        )
-    return Rendered(
-        subject=subject,
-        text=text,
-        url=url,
-        unsubscribe_url=unsubscribe,
-        manage_url=manage,
-        kind=kind,
-        title=title,
-        status=update.status,
-    )
+    """The notification `channel` sends `subscriber` about `update` (channels/)."""
+    from incidents.notify.channels import channel_get  # the channels render with this module
+
+    return channel_get(channel).render(update=update, subscriber=subscriber)

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, enqueue_on_commit
@@ -26,28 +25,23 @@ from incidents.models import (
     AuditAction,
     Component,
     Subscriber,
-    SubscriberChannel,
     SubscriberComponent,
     SubscriberState,
 )
-from incidents.models.subscribers import new_webhook_secret
-from incidents.notify import links
-from incidents.notify.addresses import destination_normalise, sms_number_block
-from incidents.notify.transports import TransportError
-from incidents.notify.transports.sms import sms_send, twilio_client
-from incidents.notify.transports.webhook import WebhookSession, webhook_post
+from incidents.notify.channels import channel_names, channels_all, destination_normalise
+from incidents.ratelimit import window_hit
 
 log = logging.getLogger(__name__)
 
 MAX_CODE_ATTEMPTS = 5
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
-START_WORDS = {"START", "UNSTOP", "YES"}
-HELP_WORDS = {"HELP", "INFO"}
 
 
 class RateLimited(Exception):
     def __init__(self, what: str) -> None:
-        super().__init__(f"Too many subscription requests from this {what}; try again later.")
+        super().__init__(
+            _("Too many subscription requests from this %(what)s; try again later.")
+            % {"what": what}
+        )
 
 
 @dataclass(frozen=True)
@@ -63,15 +57,15 @@ def _hash(secret: str) -> str:
 def _limit(key: str, allowed: int, what: str) -> None:
     """A fixed hourly window per key, counted in the shared cache (Redis)."""
     window = f"notify:subscribe:{key}:{int(timezone.now().timestamp() // 3600)}"
-    cache.add(window, 0, timeout=3600)
-    if cache.incr(window) > allowed:
+    if window_hit(window, seconds=3600) > allowed:
         raise RateLimited(what)
 
 
-def _new_secret(channel: str) -> str:
-    if channel == SubscriberChannel.SMS:
-        return f"{secrets.randbelow(10**6):06d}"  # typed on a phone
-    return secrets.token_urlsafe(24)
+def _choose_channel() -> str:
+    """The refusal of an unknown channel: "Choose email, SMS or webhook." """
+    labels = [c.label if c.label.isupper() else c.label.lower() for c in channels_all().values()]
+    listed = " or ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    return f"Choose {listed}."
 
 
 def subscriber_subscribe(
@@ -89,10 +83,11 @@ def subscriber_subscribe(
     not reveal who subscribes.
     """
     now = now or timezone.now()
-    if channel not in SubscriberChannel.values:
-        raise ValidationError({"channel": ["Choose email, SMS or webhook."]})
-    if channel == SubscriberChannel.SMS and not settings.CANDOR_SMS_ENABLED:
-        raise ValidationError({"channel": ["Text messages are not available on this page."]})
+    way = channels_all().get(channel)
+    if way is None:
+        raise ValidationError({"channel": [_choose_channel()]})
+    if not way.enabled():
+        raise ValidationError({"channel": [_(way.unavailable)]})
     try:
         normalised, prefix = destination_normalise(channel, destination)
     except ValidationError as exc:
@@ -101,18 +96,17 @@ def subscriber_subscribe(
     if ids is not None:
         known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if not ids or known != set(ids):
-            raise ValidationError({"components": ["Choose at least one component, or all."]})
+            raise ValidationError({"components": [_("Choose at least one component, or all.")]})
     _limit(f"ip:{ip}", settings.CANDOR_SUBSCRIBE_PER_IP, "address")
     _limit(f"dest:{channel}:{_hash(normalised)}", settings.CANDOR_SUBSCRIBE_PER_DESTINATION,
            "destination")  # fmt: skip
     _limit(f"prefix:{channel}:{prefix}", settings.CANDOR_SUBSCRIBE_PER_PREFIX,
            "country or domain")  # fmt: skip
-    if channel == SubscriberChannel.SMS:
-        _limit(f"block:{sms_number_block(normalised)}", settings.CANDOR_SUBSCRIBE_PER_NUMBER_BLOCK,
-               "range of numbers")  # fmt: skip
+    for key, allowed, what in way.subscribe_limits(normalised):
+        _limit(key, allowed, what)
 
     with transaction.atomic():
-        subscriber, _ = Subscriber.objects.select_for_update().get_or_create(
+        subscriber, _created = Subscriber.objects.select_for_update().get_or_create(
             channel=channel, destination=normalised, defaults={"created_at": now}
         )
         if subscriber.state == SubscriberState.CONFIRMED:
@@ -127,7 +121,7 @@ def subscriber_subscribe(
         if subscriber.confirmation_sent_at and now - subscriber.confirmation_sent_at < cooldown:
             subscriber.save()
             return SubscribeOutcome(subscriber, sent=False)
-        secret = _new_secret(channel)
+        secret = way.secret_new()
         subscriber.confirmation_hash = _hash(secret)
         subscriber.confirmation_expires_at = now + timedelta(
             seconds=settings.CANDOR_CONFIRMATION_TTL
@@ -146,56 +140,19 @@ def subscriber_subscribe(
 
 
 def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
-    """Send the confirmation: a link by email, a code by SMS, a challenge to a webhook.
-
-    A webhook confirms itself by echoing the challenge in its answer's body.
-    """
+    """Send the confirmation through the subscriber's channel (a link by email, a code by
+    SMS, a challenge to a webhook); a channel whose destination proved itself in the
+    same exchange (a webhook echoing the challenge) is confirmed at once."""
     subscriber = Subscriber.objects.get(pk=subscriber_id)
     if subscriber.state != SubscriberState.PENDING:
         return "not pending"
-    page = settings.CANDOR_PAGE_NAME
-    if subscriber.channel == SubscriberChannel.EMAIL:
-        EmailMessage(
-            subject=f"Confirm your subscription to {page}",
-            body=(
-                f"Someone, probably you, asked to receive {page} updates at this address.\n\n"
-                f"Confirm: {links.confirm_url(secret)}\n\n"
-                "If it was not you, ignore this message: nothing will be sent.\n"
-            ),
-            to=[subscriber.destination],
-        ).send()
-        return "email sent"
-    if subscriber.channel == SubscriberChannel.SMS:
-        sms_send(
-            twilio_client(),
-            to=subscriber.destination,
-            body=f"{page}: your confirmation code is {secret}. Reply STOP to opt out.",
-            status_callback=False,
-        )
-        return "code sent"
-    with WebhookSession() as session:
-        try:
-            answer = webhook_post(
-                session,
-                url=subscriber.destination,
-                secret=subscriber.webhook_secret,
-                payload={
-                    "type": "verification",
-                    "challenge": secret,
-                    "page": page,
-                    # Shown once, here, to the receiver alone: it verifies every delivery
-                    # with it (docs/api.md), and rotates it with the manage link.
-                    "secret": subscriber.webhook_secret,
-                    "manage_url": links.manage_url(subscriber.public_id),
-                },
-                key=f"verify-{subscriber.public_id}",
-            )
-        except TransportError as exc:
-            log.info("webhook verification of %s failed: %s", subscriber.public_id, exc)
-            return "unreachable"
-    if answer.ok and secret in answer.text[:10_000]:
+    channel = channels_all().get(subscriber.channel)
+    if channel is None:
+        return "no such channel"
+    sent = channel.confirmation_send(subscriber, secret)
+    if sent.proven:
         return "confirmed" if subscriber_confirm(secret=secret) else "expired"
-    return f"not echoed ({answer.status_code})"
+    return sent.outcome
 
 
 def subscriber_confirm(
@@ -241,19 +198,6 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
-def webhook_secret_rotate(*, subscriber: Subscriber) -> str:
-    """A new signing secret for a webhook subscriber; the caller shows it once.
-
-    Deliveries are signed with it from now on: the old one stops verifying at once.
-    """
-    if subscriber.channel != SubscriberChannel.WEBHOOK:
-        raise ValidationError("Only webhooks have a signing secret.")
-    secret = new_webhook_secret()
-    Subscriber.objects.filter(pk=subscriber.pk).update(webhook_secret=secret)
-    subscriber.webhook_secret = secret
-    return secret
-
-
 def subscriber_components_set(
     *, subscriber: Subscriber, component_ids: Iterable[int] | None
 ) -> Subscriber:
@@ -261,7 +205,7 @@ def subscriber_components_set(
     if ids is not None:
         known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if not ids or known != set(ids):
-            raise ValidationError({"components": ["Choose at least one component, or all."]})
+            raise ValidationError({"components": [_("Choose at least one component, or all.")]})
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         subscriber.all_components = ids is None
@@ -271,33 +215,6 @@ def subscriber_components_set(
             SubscriberComponent(subscriber=subscriber, component_id=pk) for pk in ids or ()
         )
     return subscriber
-
-
-def sms_inbound(*, sender: str, body: str) -> str:
-    """Honour STOP / START / HELP from a phone; the text to answer with (may be empty).
-
-    Twilio's Messaging Service also blocks a number that said STOP on its side; this keeps
-    Candor's record the same, so the console shows it and nothing is queued for it.
-    """
-    word = body.strip().upper()
-    page = settings.CANDOR_PAGE_NAME
-    subscribers = Subscriber.objects.filter(channel=SubscriberChannel.SMS, destination=sender)
-    if word in STOP_WORDS:
-        subscribers.exclude(state=SubscriberState.UNSUBSCRIBED).update(
-            state=SubscriberState.STOPPED, stopped_reason=f"replied {word}"
-        )
-        return ""  # Twilio itself answers STOP with its opt-out confirmation
-    if word in START_WORDS:
-        subscribers.filter(state=SubscriberState.STOPPED, confirmed_at__isnull=False).update(
-            state=SubscriberState.CONFIRMED, stopped_reason=""
-        )
-        return ""
-    if word in HELP_WORDS:
-        return (
-            f"{page} status updates: {settings.CANDOR_CANONICAL_URL} . "
-            "Reply STOP to opt out, START to opt back in."
-        )
-    return ""
 
 
 # -- staff: import and export ---------------------------------------------------------------
@@ -338,11 +255,9 @@ def subscribers_import(
         for line, row in enumerate(rows, start=2):
             channel = (row.get("channel") or "").strip().lower()
             try:
-                if channel not in SubscriberChannel.values:
-                    raise ValidationError(
-                        f"channel must be one of {', '.join(SubscriberChannel.values)}"
-                    )
-                destination, _ = destination_normalise(channel, row.get("destination") or "")
+                if channel not in channels_all():
+                    raise ValidationError(f"channel must be one of {', '.join(channel_names())}")
+                destination, _prefix = destination_normalise(channel, row.get("destination") or "")
                 wanted = (row.get("components") or "").split()
                 if unknown := [c for c in wanted if c not in by_id]:
                     raise ValidationError(f"unknown components {', '.join(unknown)}")

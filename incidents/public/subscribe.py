@@ -19,16 +19,22 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from twilio.request_validator import RequestValidator
 
 from incidents.client_address import client_address
 from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import inbound, links, outbox, subscriptions
+from incidents.notify.channels import channels_all
+from incidents.notify.channels.webhook import webhook_secret_rotate
+from incidents.notify.transports.twilio import signature_valid
 from incidents.public.views import _serve, render_page
 
 
+def _channel_choices() -> list[tuple[str, str]]:
+    return [(c.name, c.label) for c in channels_all().values()]
+
+
 class SubscribeForm(forms.Form):
-    channel = forms.ChoiceField(choices=SubscriberChannel.choices, widget=forms.RadioSelect)
+    channel = forms.ChoiceField(choices=_channel_choices, widget=forms.RadioSelect)
     destination = forms.CharField(max_length=500, strip=True)
     scope = forms.ChoiceField(choices=[("all", "All components"), ("some", "Only these")])
     components = forms.MultipleChoiceField(required=False, choices=[])
@@ -214,7 +220,7 @@ def webhook_secret(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, "public/subscription_invalid.html", {}, status=404)
     if subscriber.state != SubscriberState.CONFIRMED:
         return _page(request, "public/subscription_invalid.html", {}, status=410)
-    secret = subscriptions.webhook_secret_rotate(subscriber=subscriber)
+    secret = webhook_secret_rotate(subscriber=subscriber)
     return _page(
         request,
         "public/webhook_secret.html",
@@ -227,12 +233,9 @@ def webhook_secret(request: HttpRequest, token: str) -> HttpResponse:
 
 def _twilio_signed(request: HttpRequest) -> bool:
     """X-Twilio-Signature over the URL Twilio called (on the app's URL) and the form."""
-    if not settings.CANDOR_TWILIO_AUTH_TOKEN:
-        return False
     url = links.app_absolute(request.get_full_path())
-    validator = RequestValidator(settings.CANDOR_TWILIO_AUTH_TOKEN)
-    params = {key: request.POST.get(key) for key in request.POST}
-    return bool(validator.validate(url, params, request.headers.get("X-Twilio-Signature", "")))
+    params = {key: request.POST.get(key) or "" for key in request.POST}
+    return signature_valid(url, params, request.headers.get("X-Twilio-Signature", ""))
 
 
 def _twiml(text: str) -> HttpResponse:

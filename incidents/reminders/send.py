@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,6 +31,7 @@ from incidents.models import (
     ReminderKind,
     ReminderState,
 )
+from incidents.notify.transports.email import email_connection
 from incidents.reminders import sms
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ def _email(mails: list[tuple[str, tuple[str, str, str]]]) -> str:
         for address, (subject, _, body) in mails
     ]
     try:
-        sent = get_connection().send_messages(messages) or 0
+        sent = email_connection().send_messages(messages) or 0
     except Exception as error:  # any SMTP or socket failure: recorded on the reminder
         log.warning("reminder email failed: %s", error)
         return f"failed: {error}"[:200]

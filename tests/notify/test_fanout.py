@@ -275,7 +275,7 @@ def test_a_message_the_wording_policy_now_refuses_is_never_sent(
 def test_the_twilio_client_reads_proxy_settings_once_and_still_honours_them(
     monkeypatch: pytest.MonkeyPatch, settings
 ) -> None:  # type: ignore[no-untyped-def]
-    from incidents.notify.transports.sms import _HttpClient
+    from incidents.notify.transports.twilio import _HttpClient
 
     settings.CANDOR_TWILIO_API_BASE = "https://api.twilio.com"
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")

@@ -108,7 +108,7 @@ def test_a_reminder_that_reached_nobody_is_retried_with_backoff_then_parked(
 def test_sms_goes_through_the_real_twilio_sdk(
     people: People, clock: time_machine.Coordinates
 ) -> None:
-    with twilio_double() as twilio, override_settings(**TWILIO, CANDOR_TWILIO_API_URL=twilio.url):
+    with twilio_double() as twilio, override_settings(**TWILIO, CANDOR_TWILIO_API_BASE=twilio.url):
         incident = _owned_incident(people)
         clock.move_to(T0 + timedelta(minutes=10))
         tasks.reminders_sweep()
@@ -129,7 +129,7 @@ def test_sms_goes_through_the_real_twilio_sdk(
 def test_an_sms_refused_by_twilio_is_recorded_and_email_still_goes(
     people: People, clock: time_machine.Coordinates
 ) -> None:
-    with twilio_double() as twilio, override_settings(**TWILIO, CANDOR_TWILIO_API_URL=twilio.url):
+    with twilio_double() as twilio, override_settings(**TWILIO, CANDOR_TWILIO_API_BASE=twilio.url):
         twilio.fail_for.add("+14155550101")
         incident = _owned_incident(people)
         clock.move_to(T0 + timedelta(minutes=10))
@@ -149,7 +149,7 @@ def _signed_post(
 
 @pytest.fixture
 def sent_by_sms(people: People, clock: time_machine.Coordinates) -> Reminder:
-    with twilio_double() as twilio, override_settings(**TWILIO, CANDOR_TWILIO_API_URL=twilio.url):
+    with twilio_double() as twilio, override_settings(**TWILIO, CANDOR_TWILIO_API_BASE=twilio.url):
         incident = _owned_incident(people)
         clock.move_to(T0 + timedelta(minutes=10))
         tasks.reminders_sweep()
@@ -226,7 +226,7 @@ def test_stop_on_any_inbound_endpoint_ends_reminder_texts_and_start_resumes_them
     assert (event.actor_label, event.channel) == ("sms:+14155550101", "sms")
     assert event.summary == f"Olivia's phone replied {word}: no reminder texts until START"
 
-    with twilio_double() as twilio, override_settings(CANDOR_TWILIO_API_URL=twilio.url):
+    with twilio_double() as twilio, override_settings(CANDOR_TWILIO_API_BASE=twilio.url):
         incident = _owned_incident(people)
         clock.move_to(T0 + timedelta(minutes=10))
         tasks.reminders_sweep()

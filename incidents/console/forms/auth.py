@@ -11,10 +11,10 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django_otp.models import Device
 
 from incidents.client_address import client_address
+from incidents.ratelimit import window_clear, window_count, window_hit
 
 
 def login_name(raw: str, max_length: int | None) -> str:
@@ -66,7 +66,7 @@ class StaffAuthenticationForm(AuthenticationForm):
         raw = self.data.get("username", "")
         name = login_name(raw if isinstance(raw, str) else "", self.fields["username"].max_length)
         key = _throttle_key(name, self._ip())
-        if cache.get(key, 0) >= settings.CANDOR_LOGIN_FAILURES_ALLOWED:
+        if window_count(key) >= settings.CANDOR_LOGIN_FAILURES_ALLOWED:
             minutes = -(-settings.CANDOR_LOGIN_LOCKOUT_SECONDS // 60)
             raise forms.ValidationError(
                 self.error_messages["throttled"].format(minutes=minutes), code="throttled"
@@ -75,10 +75,9 @@ class StaffAuthenticationForm(AuthenticationForm):
             cleaned = super().clean()
             self._check_second_factor()
         except forms.ValidationError:
-            cache.add(key, 0, settings.CANDOR_LOGIN_LOCKOUT_SECONDS)
-            cache.incr(key)
+            window_hit(key, seconds=settings.CANDOR_LOGIN_LOCKOUT_SECONDS)
             raise
-        cache.delete(key)
+        window_clear(key)
         return cleaned
 
     def _ip(self) -> str:

@@ -1,4 +1,5 @@
-"""One module per channel, each with a Sender: `send(delivery, rendered) -> provider id`.
+"""One module per provider, each with a Sender: `send(delivery, rendered) -> provider id`;
+the channel that uses it (channels/) makes one per batch.
 
 A sender lives for one batch (an SMTP connection, an HTTP session are reused within it)
 and raises TransportError. It is given `ready`, which it calls before a message can reach

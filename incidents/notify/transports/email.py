@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 
@@ -162,15 +163,28 @@ def rcpt_blame(code: int, text: str) -> tuple[Blame, bool]:
     return Blame.PROVIDER, False
 
 
+def email_connection(*, fallback: bool = False) -> BaseEmailBackend:
+    """A connection to the primary email provider, or to the fallback one: the one way
+    Candor's mail leaves (fan-out, confirmations, reminders)."""
+    options: dict[str, Any] = {}
+    backend = settings.EMAIL_BACKEND
+    if fallback:
+        backend = settings.CANDOR_EMAIL_FALLBACK_BACKEND
+        if backend == "django.core.mail.backends.smtp.EmailBackend":
+            options = dict(settings.CANDOR_EMAIL_FALLBACK_OPTIONS)
+    return get_connection(backend, fail_silently=False, **options)
+
+
+def email_send(*, to: str, subject: str, body: str) -> None:
+    """One message that is no update (a confirmation link), through the primary provider."""
+    with email_connection() as connection:
+        connection.send_messages([EmailMessage(subject=subject, body=body, to=[to])])
+
+
 class EmailSender:
     def __init__(self, *, fallback: bool = False, ready: Callable[[], None]) -> None:
-        options: dict[str, Any] = {}
-        backend = settings.EMAIL_BACKEND
-        if fallback:
-            backend = settings.CANDOR_EMAIL_FALLBACK_BACKEND
-            if backend == "django.core.mail.backends.smtp.EmailBackend":
-                options = dict(settings.CANDOR_EMAIL_FALLBACK_OPTIONS)
-        self.connection = get_connection(backend, fail_silently=False, **options)
+        # Any: over SMTP its smtplib connection is used directly (MessageMold).
+        self.connection: Any = email_connection(fallback=fallback)
         self.opened = False
         self.date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
         self.mold: MessageMold | None = None

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
 import requests
-from django.conf import settings
 from django.urls import reverse
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from incidents.models import Delivery
 from incidents.notify import links
 from incidents.notify.render import Rendered
 from incidents.notify.transports import Blame, TransportError
+from incidents.notify.transports.twilio import sent_as, twilio_client
 
-TWILIO_API = "https://api.twilio.com"
 # Twilio error codes that mean this number will never take our messages.
 PERMANENT_CODES = {
     21211,  # invalid 'To' number
@@ -44,38 +41,6 @@ UNCLEAR_CODES = {
 }
 
 
-class _HttpClient(TwilioHttpClient):
-    """The SDK's own client with a timeout; tests and benchmarks move its host.
-
-    requests looks up proxy and CA settings in the environment on every request, a scan
-    of os.environ that cost a fifth of each text's time (bench/README.md). They are read
-    once per client here instead (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE still apply).
-    """
-
-    def __init__(self, *, timeout: float) -> None:
-        super().__init__(timeout=timeout)
-        assert self.session is not None
-        self.proxy = requests.utils.get_environ_proxies(settings.CANDOR_TWILIO_API_BASE)
-        self.session.verify = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
-        self.session.trust_env = False
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        base = settings.CANDOR_TWILIO_API_BASE
-        if base != TWILIO_API and url.startswith(TWILIO_API):
-            url = base + url[len(TWILIO_API) :]
-        return super().request(method, url, *args, **kwargs)
-
-
-def twilio_client() -> Client:
-    return Client(
-        settings.CANDOR_TWILIO_ACCOUNT_SID,
-        settings.CANDOR_TWILIO_AUTH_TOKEN,
-        http_client=_HttpClient(timeout=10),
-    )
-
-
 def status_callback_url() -> str:
     return links.app_absolute(reverse("public:twilio_status"))
 
@@ -86,12 +51,7 @@ def sms_send(client: Client, *, to: str, body: str, status_callback: bool = True
     if status_callback:
         options["status_callback"] = status_callback_url()
     try:
-        message = client.messages.create(
-            to=to,
-            body=body,
-            messaging_service_sid=settings.CANDOR_TWILIO_MESSAGING_SERVICE_SID,
-            **options,
-        )
+        message = client.messages.create(to=to, body=body, **sent_as(), **options)
     except TwilioRestException as exc:
         if exc.code in PERMANENT_CODES:
             raise TransportError(f"Twilio {exc.code}: {exc.msg}", permanent=True) from exc

@@ -1,0 +1,77 @@
+"""Email: a confirmation link, updates threaded per incident, a fallback provider."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents.notify import links
+from incidents.notify.addresses import email_normalise
+from incidents.notify.channels.registry import Confirmation
+from incidents.notify.render import (
+    Rendered,
+    rendered_with,
+    update_context,
+    words_once,
+    words_render,
+)
+from incidents.notify.transports import Sender
+from incidents.notify.transports.email import EmailSender, email_send
+
+FALLBACK = "email-fallback"
+
+
+class EmailChannel:
+    name = "email"
+    label = "Email"
+    unavailable = gettext_noop("Email is not available on this page.")
+    policy_channel = "email"
+    per_destination_circuit = False
+
+    def enabled(self) -> bool:
+        return True
+
+    def address_normalise(self, value: str) -> tuple[str, str]:
+        email = email_normalise(value)
+        return email, email.rpartition("@")[2]
+
+    def subscribe_limits(self, destination: str) -> list[tuple[str, int, str]]:
+        return []
+
+    def secret_new(self) -> str:
+        return secrets.token_urlsafe(24)
+
+    def confirmation_send(self, subscriber: Subscriber, secret: str) -> Confirmation:
+        context = {"page": settings.CANDOR_PAGE_NAME, "confirm_url": links.confirm_url(secret)}
+        email_send(
+            to=subscriber.destination,
+            subject=words_once("notify/email/confirm_subject.txt", context),
+            body=words_once("notify/email/confirm.txt", context),
+        )
+        return Confirmation("email sent")
+
+    def render(
+        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
+    ) -> Rendered:
+        about = update_context(update)
+        context = about.as_context()
+        return rendered_with(
+            about,
+            subscriber,
+            subject=words_render("notify/subject.txt", context),
+            text=words_render("notify/email/update.txt", context),
+        )
+
+    def routes(self) -> list[str]:
+        # When the primary provider's circuit is open, mail goes through the fallback.
+        return [self.name, FALLBACK] if settings.CANDOR_EMAIL_FALLBACK_BACKEND else [self.name]
+
+    def circuit_for(self, delivery: Delivery, route: str) -> str:
+        return route
+
+    def sender(self, *, route: str, ready: Callable[[], None]) -> Sender:
+        return EmailSender(fallback=route == FALLBACK, ready=ready)
