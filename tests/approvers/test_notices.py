@@ -78,7 +78,7 @@ def test_approvers_get_an_email_and_lou_a_text_with_a_link_that_decides(
     with (
         smtp_sink() as (sink, port),
         twilio_double() as twilio,
-        override_settings(**_smtp(port), **TWILIO, CANDOR_TWILIO_API_URL=twilio.url),
+        override_settings(**_smtp(port), **TWILIO, CANDOR_TWILIO_API_BASE=twilio.url),
     ):
         words = _ask(actor, payments, django_capture_on_commit_callbacks)
 
@@ -163,7 +163,7 @@ def test_twilio_refusing_a_text_is_retried_and_the_email_still_goes(
     with (
         smtp_sink() as (sink, port),
         twilio_double() as twilio,
-        override_settings(**_smtp(port), **TWILIO, CANDOR_TWILIO_API_URL=twilio.url),
+        override_settings(**_smtp(port), **TWILIO, CANDOR_TWILIO_API_BASE=twilio.url),
     ):
         twilio.fail_for.add(LOU_MOBILE)
         words = _ask(actor, payments, django_capture_on_commit_callbacks)
