@@ -50,7 +50,12 @@ class IngestHandler(WSGIHandler):
 
     def get_response(self, request: HttpRequest) -> HttpResponseBase:
         request.urlconf = URLCONF  # type: ignore[attr-defined]
-        return super().get_response(request)
+        response = super().get_response(request)
+        if not response.streaming and not response.has_header("Content-Length"):
+            # What CommonMiddleware does: without it the server would send the answer
+            # chunked, which some monitors' HTTP clients handle poorly.
+            response["Content-Length"] = str(len(response.content))  # type: ignore[attr-defined]
+        return response
 
 
 def dispatching(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -101,7 +102,7 @@ RETURNING r.id, picked.lost, r.send_at
 
 
 def _claim_in_one_statement(now: datetime) -> list[int]:
-    params = {
+    params: dict[str, Any] = {
         "pending": ReminderState.PENDING,
         "claimed": ReminderState.CLAIMED,
         "now": now,

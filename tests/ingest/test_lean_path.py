@@ -79,6 +79,7 @@ def test_monitors_skip_the_browser_middleware_and_pages_do_not(token: str) -> No
     assert posted.status == 202, posted.body
     assert "content-security-policy" not in posted.headers  # no browser middleware ran
     assert posted.headers["x-content-type-options"] == "nosniff"  # SecurityMiddleware did
+    assert posted.headers["content-length"] == str(len(posted.body))  # not sent chunked
     page = call("/api/v2/summary.json", method="GET")
     assert page.status == 200
     assert "content-security-policy" in page.headers
