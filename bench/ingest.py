@@ -35,6 +35,7 @@ import bisect
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -313,11 +314,11 @@ class Run:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, 15)
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -366,6 +367,8 @@ def main() -> int:
     parser.add_argument("--alerts", type=int, default=1, help="alerts per request")
     parser.add_argument("--drain", type=float, default=10.0)
     args = parser.parse_args()
+    # Stopped early, it still stops its servers and drops its database (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     versions = {"new": (ROOT, args.threads)}
     if args.baseline:
         versions = {"old": (args.baseline.resolve(), args.baseline_threads), **versions}

@@ -108,6 +108,7 @@ class _Lease:
 
 _leases: dict[int, _Lease] = {}  # source id -> this process's lease (under _local_lock)
 _called_at: dict[int, float] = {}  # source id -> monotonic time of the last Redis call
+_fetching: set[int] = set()  # sources a thread of this process is leasing for right now
 
 
 def _redis() -> redis.Redis | None:
@@ -153,9 +154,14 @@ def admit(source: Source, *, cost: int, now: datetime) -> Admission:
                 return Admission(True)
             busy = moment - _called_at.get(source.pk, -1e9) < LEASE_SECONDS
             _called_at[source.pk] = moment
+            # One thread of this process fetches a lease at a time; the others ask for
+            # their own cost only, so a burst of threads cannot hoard the bucket.
+            fetching = busy and source.pk not in _fetching
+            if fetching:
+                _fetching.add(source.pk)
         # A lease only for a source this process is busy with: an occasional alert keeps
         # the counters exact and takes no tokens from the other processes.
-        extra = min(source.burst // 4, math.ceil(rate * LEASE_SECONDS)) if busy else 0
+        extra = min(source.burst // 4, math.ceil(rate * LEASE_SECONDS)) if fetching else 0
         back, spent = (lease.tokens, lease.spent) if lease is not None else (0, 0)
         unreported = _unreported.pop(source.pk, 0)
         try:
@@ -167,11 +173,16 @@ def admit(source: Source, *, cost: int, now: datetime) -> Admission:
                 ],
             )  # fmt: skip
         except redis.RedisError:
+            _fetching.discard(source.pk)
             log.warning("Redis unreachable; admitting with this process's bucket")
         else:
-            if int(leased):
-                with _local_lock:
-                    _leases[source.pk] = _Lease(int(leased), moment + LEASE_SECONDS)
+            with _local_lock:
+                _fetching.discard(source.pk)
+                if int(leased):
+                    # Added to any lease another thread put back meanwhile: none is lost.
+                    held = _leases.setdefault(source.pk, _Lease(0, 0.0))
+                    held.tokens += int(leased)
+                    held.until = moment + LEASE_SECONDS
             if not ok:
                 _short_until[source.pk] = time.monotonic() + int(wait) / 1000
             return Admission(bool(ok), max(1, math.ceil(int(wait) / 1000)) if not ok else 0)
@@ -287,5 +298,6 @@ def reset_local() -> None:
         _local.clear()
         _leases.clear()
         _called_at.clear()
+        _fetching.clear()
     _short_until.clear()
     _unreported.clear()
