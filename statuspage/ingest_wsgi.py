@@ -59,16 +59,23 @@ class IngestHandler(WSGIHandler):
 
 
 def dispatching(
-    main: Callable[..., Iterable[bytes]], ingest: Callable[..., Iterable[bytes]]
+    main: Callable[..., Iterable[bytes]],
+    ingest: Callable[..., Iterable[bytes]],
+    *,
+    concurrent_ingest: bool = True,
 ) -> Callable[..., Iterable[bytes]]:
     """One WSGI application: ingest requests to `ingest`, concurrently; everything else
-    to `main`, one at a time in this process (as with a single server thread)."""
+    to `main`, one at a time in this process (as with a single server thread).
+
+    Without `concurrent_ingest` (SQLite, `make run`: one writer at a time, and threads
+    writing at once are refused "database is locked"), ingest waits its turn too."""
     one_at_a_time = threading.Lock()
 
     def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if environ.get("PATH_INFO", "").startswith(PREFIX):
+        if concurrent_ingest and environ.get("PATH_INFO", "").startswith(PREFIX):
             return ingest(environ, start_response)
+        handler = ingest if environ.get("PATH_INFO", "").startswith(PREFIX) else main
         with one_at_a_time:
-            return main(environ, start_response)
+            return handler(environ, start_response)
 
     return application

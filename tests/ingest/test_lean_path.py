@@ -125,6 +125,7 @@ def test_only_the_ingest_route_is_reachable_through_it(token: str) -> None:
     assert answer.headers["content-type"] == "application/json"  # the API's 404, not HTML
 
 
+@pytest.mark.embedded  # on SQLite too, where ingest requests take turns (ingest_wsgi.py)
 def test_every_signal_accepted_by_concurrent_requests_is_stored(token: str) -> None:
     def post(n: int) -> int:
         try:
