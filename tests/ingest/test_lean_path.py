@@ -139,3 +139,14 @@ def test_every_signal_accepted_by_concurrent_requests_is_stored(token: str) -> N
         statuses = list(pool.map(post, range(200)))
     assert statuses.count(202) == 200
     assert Signal.objects.count() == 200
+
+
+def test_a_store_the_database_refuses_is_503_and_stores_nothing(token: str) -> None:
+    assert call("/api/ingest/probe/", signal("a"), AUTHORIZATION=f"Bearer {token}").status == 202
+    # Gone from the database while this process still holds its copy (SOURCE_TTL):
+    # the insert violates the foreign key, which the database refuses at the commit.
+    sources.Source.objects.filter(name="probe").delete()
+    answer = call("/api/ingest/probe/", signal("b"), AUTHORIZATION=f"Bearer {token}")
+    assert answer.status == 503
+    assert answer.headers["retry-after"] == "5"
+    assert not Signal.objects.exists()
