@@ -12,4 +12,4 @@ RUN useradd --system --home /var/lib/candor candor \
 USER candor
 EXPOSE 8000
 CMD ["granian", "--interface", "wsgi", "statuspage.wsgi:application", "--host", "0.0.0.0", \
-     "--port", "8000", "--workers", "2", "--blocking-threads", "1", "--no-ws"]
+     "--port", "8000", "--workers", "2", "--blocking-threads", "8", "--no-ws"]

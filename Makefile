@@ -9,6 +9,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 WEB_WORKERS ?= 2
+# Threads per web worker: ingest requests wait on commits concurrently; every other request
+# still runs one at a time per worker (statuspage/ingest_wsgi.py).
+WEB_THREADS ?= 8
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help run test lint services chromium alertmanager clean
@@ -48,7 +51,7 @@ run: $(VENV)/.installed
 	$(VENV)/bin/celery -A statuspage worker --beat --pool=solo --loglevel=INFO \
 		--schedule var/celerybeat-schedule & \
 	$(VENV)/bin/granian --interface wsgi statuspage.wsgi:application --host $(HOST) \
-		--port $(PORT) --workers $(WEB_WORKERS) --blocking-threads 1 --no-ws
+		--port $(PORT) --workers $(WEB_WORKERS) --blocking-threads $(WEB_THREADS) --no-ws
 
 # The real local services the tests talk to; started only if they are not answering.
 services:
@@ -88,7 +91,8 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
 	$(PY) -m pytest
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
-	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded
+	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded \
+		tests/ingest/test_lean_path.py
 
 clean:
 	rm -rf $(VENV) var

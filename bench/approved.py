@@ -33,14 +33,15 @@ def templates_install() -> None:
 def words(
     phase: str, *, title: str, components: Sequence[str], started_at: datetime, now: datetime
 ) -> str:
-    """The phase's approved template filled in, promising the next update in 30 minutes."""
+    """The phase's approved template filled in, promising the next update in 10 minutes
+    (within the default cadence, which the promise rule enforces)."""
     from incidents import approvals, wording
 
     values = wording.values_for(
         title=title,
         component_names=components,
         started_at=started_at,
-        next_update_at=now + timedelta(minutes=30),
+        next_update_at=now + timedelta(minutes=10),
     )
     found = approvals.template_words(phase, values)
     if found is None:

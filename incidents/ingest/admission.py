@@ -2,9 +2,16 @@
 (from Redis, with the database's stored signals as their floor).
 
 One Lua script takes the tokens and counts the outcome in a per-minute hash, so a request
-costs one Redis round trip. When Redis is unreachable (or not configured) each process
-keeps its own bucket at the same rate: ingest slows to what one process admits rather
-than failing; the console's counters then fall back to what the database stored.
+costs at most one Redis round trip. Under a storm, a process that called moments ago
+takes a lease with its tokens: up to LEASE_SECONDS of the source's rate (a quarter of
+its burst at most), spent by its next requests without a round trip. A lease's tokens
+come out of the one bucket, so the sources' rates hold across processes; what a process
+leased but did not use within LEASE_SECONDS goes back to the bucket with its next call
+(meanwhile other processes may be refused up to that many signals early), and what it
+admitted from the lease is counted with that call. When Redis is unreachable (or not
+configured) each process keeps its own bucket at the same rate: ingest slows to what one
+process admits rather than failing; the console's counters then fall back to what the
+database stored.
 """
 
 from __future__ import annotations
@@ -27,22 +34,29 @@ log = logging.getLogger(__name__)
 STATS_MINUTES = 5  # how far back the console's throughput looks
 _STATS_TTL = 3600  # also in the script's EXPIRE
 
-# KEYS: bucket, stats, last seen; ARGV: rate/s, burst, cost, now ms, now s, and how many
-# requests this process refused on its own since it last called (see `refusing`).
+# KEYS: bucket, stats, last seen; ARGV: rate/s, burst, cost, now ms, now s, how many
+# requests this process refused on its own since it last called (see `refusing`), the
+# lease wanted on top of the cost, and the tokens this process returns from its last
+# lease and the signals it admitted from it. Returns ok, wait ms, tokens leased.
 _TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local now = tonumber(ARGV[4])
+local extra = tonumber(ARGV[7])
 local state = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(state[1])
 local ts = tonumber(state[2])
 if tokens == nil then tokens = burst; ts = now end
 if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) else now = ts end
+tokens = math.min(burst, tokens + tonumber(ARGV[8]))
+if tonumber(ARGV[9]) > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', ARGV[9]) end
 local ok = 0
 local wait = 0
+local leased = 0
 if tokens >= cost then
-  tokens = tokens - cost
+  leased = math.max(0, math.min(extra, math.floor(tokens - cost)))
+  tokens = tokens - cost - leased
   ok = 1
   redis.call('HINCRBY', KEYS[2], 'accepted', cost)
 else
@@ -54,8 +68,10 @@ redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 redis.call('EXPIRE', KEYS[2], 3600)
 redis.call('SET', KEYS[3], ARGV[5], 'EX', 86400 * 30)
-return {ok, wait}
+return {ok, wait, leased}
 """
+# How long a lease lasts: short, because its unused tokens are kept from other processes.
+LEASE_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,18 @@ _local: dict[int, tuple[float, float]] = {}
 _short_until: dict[int, float] = {}  # source id -> monotonic time its bucket may have refilled
 _unreported: dict[int, int] = {}  # source id -> refusals not yet counted in Redis
 _local_lock = threading.Lock()
+
+
+@dataclass
+class _Lease:
+    tokens: int
+    until: float  # monotonic
+    spent: int = 0  # signals admitted from it, not yet counted in Redis
+
+
+_leases: dict[int, _Lease] = {}  # source id -> this process's lease (under _local_lock)
+_called_at: dict[int, float] = {}  # source id -> monotonic time of the last Redis call
+_fetching: set[int] = set()  # sources a thread of this process is leasing for right now
 
 
 def _redis() -> redis.Redis | None:
@@ -116,18 +144,45 @@ def admit(source: Source, *, cost: int, now: datetime) -> Admission:
     rate = max(1, source.rate_per_second)
     client = _redis()
     if client is not None:
+        moment = time.monotonic()
+        with _local_lock:
+            lease = _leases.pop(source.pk, None)
+            if lease is not None and lease.tokens >= cost and moment < lease.until:
+                lease.tokens -= cost
+                lease.spent += cost
+                _leases[source.pk] = lease
+                return Admission(True)
+            busy = moment - _called_at.get(source.pk, -1e9) < LEASE_SECONDS
+            _called_at[source.pk] = moment
+            # One thread of this process fetches a lease at a time; the others ask for
+            # their own cost only, so a burst of threads cannot hoard the bucket.
+            fetching = busy and source.pk not in _fetching
+            if fetching:
+                _fetching.add(source.pk)
+        # A lease only for a source this process is busy with: an occasional alert keeps
+        # the counters exact and takes no tokens from the other processes.
+        extra = min(source.burst // 4, math.ceil(rate * LEASE_SECONDS)) if fetching else 0
+        back, spent = (lease.tokens, lease.spent) if lease is not None else (0, 0)
         unreported = _unreported.pop(source.pk, 0)
         try:
-            ok, wait = _script(  # type: ignore[operator]
+            ok, wait, leased = _script(  # type: ignore[operator]
                 keys=_keys(source, now),
                 args=[
                     rate, source.burst, cost, int(now.timestamp() * 1000),
-                    int(now.timestamp()), unreported,
+                    int(now.timestamp()), unreported, extra, back, spent,
                 ],
             )  # fmt: skip
         except redis.RedisError:
+            _fetching.discard(source.pk)
             log.warning("Redis unreachable; admitting with this process's bucket")
         else:
+            with _local_lock:
+                _fetching.discard(source.pk)
+                if int(leased):
+                    # Added to any lease another thread put back meanwhile: none is lost.
+                    held = _leases.setdefault(source.pk, _Lease(0, 0.0))
+                    held.tokens += int(leased)
+                    held.until = moment + LEASE_SECONDS
             if not ok:
                 _short_until[source.pk] = time.monotonic() + int(wait) / 1000
             return Admission(bool(ok), max(1, math.ceil(int(wait) / 1000)) if not ok else 0)
@@ -241,5 +296,8 @@ def reset_local() -> None:
     """Forget this process's fallback buckets (tests)."""
     with _local_lock:
         _local.clear()
+        _leases.clear()
+        _called_at.clear()
+        _fetching.clear()
     _short_until.clear()
     _unreported.clear()

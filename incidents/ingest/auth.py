@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 SIGNATURE_WINDOW = timedelta(minutes=5)
 _SEEN_LOCAL: OrderedDict[str, float] = OrderedDict()
 _SEEN_LOCAL_MAX = 100_000
+_SEEN_LOCAL_LOCK = threading.Lock()  # ingest requests run on several threads
 
 
 class Refused(Exception):
@@ -125,11 +127,12 @@ def _first_sighting(key: str, *, now: datetime) -> bool:
     except Exception:  # the cache is down: remember here instead
         log.warning("cache unreachable; remembering signatures in this process")
     cutoff = now.timestamp() - ttl
-    while _SEEN_LOCAL and next(iter(_SEEN_LOCAL.values())) < cutoff:
-        _SEEN_LOCAL.popitem(last=False)
-    if key in _SEEN_LOCAL:
-        return False
-    _SEEN_LOCAL[key] = now.timestamp()
-    if len(_SEEN_LOCAL) > _SEEN_LOCAL_MAX:
-        _SEEN_LOCAL.popitem(last=False)
+    with _SEEN_LOCAL_LOCK:
+        while _SEEN_LOCAL and next(iter(_SEEN_LOCAL.values())) < cutoff:
+            _SEEN_LOCAL.popitem(last=False)
+        if key in _SEEN_LOCAL:
+            return False
+        _SEEN_LOCAL[key] = now.timestamp()
+        if len(_SEEN_LOCAL) > _SEEN_LOCAL_MAX:
+            _SEEN_LOCAL.popitem(last=False)
     return True

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 
 from incidents.ingest.formats import ParsedSignal
@@ -71,8 +72,14 @@ def _upsert(source: Source, signals: list[ParsedSignal], now: datetime) -> None:
             json.dumps(s.labels), s.starts_at, s.ends_at, now, now,
             json.dumps([[now.isoformat(), s.status]]),
         ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT.format(rows=", ".join([_ROW] * len(signals))), params)
+    # A server-side bound, prepared statement on Django's own connection: PostgreSQL
+    # parses and plans it once per connection instead of per request, and the driver
+    # sends the values as they are instead of quoting them into the text (together about
+    # a tenth of the request's CPU in a profile). Django's error wrapper is kept, so a
+    # failure is still a DatabaseError (the endpoint's 503).
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(_UPSERT.format(rows=", ".join([_ROW] * len(signals))), params, prepare=True)
 
 
 def _store_portable(source: Source, signals: list[ParsedSignal], now: datetime) -> None:

@@ -129,7 +129,7 @@ class Stack:
         self.web = subprocess.Popen(
             [str(BIN / "granian"), "--interface", "wsgi", "statuspage.wsgi:application",
              "--host", "127.0.0.1", "--port", str(self.web_port),
-             "--workers", str(self.web_workers), "--blocking-threads", "1", "--no-ws",
+             "--workers", str(self.web_workers), "--blocking-threads", "8", "--no-ws",
              "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=self._log("web"), stderr=subprocess.STDOUT,
             start_new_session=True,  # its worker processes go down with it (_kill)

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.http import HttpRequest, HttpResponseBase
 from django.test import Client
+from django.test.client import ClientHandler
 
 from incidents.audit import Actor
 from incidents.ingest import admission, sources
 from incidents.models import Source, SourceFormat
+from statuspage import ingest_wsgi
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -35,9 +38,27 @@ class Sender:
         return self.client.post(self.url, data=data, content_type=content_type, headers=headers)
 
 
+class LeanClientHandler(ClientHandler):
+    """The test client's handler with the ingest handler's middleware and URL table
+    (statuspage/ingest_wsgi.py), which is what serves monitors in production."""
+
+    load_middleware = ingest_wsgi.IngestHandler.load_middleware
+
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
+        request.urlconf = ingest_wsgi.URLCONF  # type: ignore[attr-defined]
+        return super().get_response(request)
+
+
+def lean_client() -> Client:
+    client = Client()
+    client.handler = LeanClientHandler()
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _fresh_buckets() -> Iterator[None]:
     admission.reset_local()
+    sources._SOURCES.clear()  # a copy of a same-named source from the previous test
     yield
     admission.reset_local()
 

@@ -9,14 +9,22 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from incidents.audit import Actor
 from incidents.ingest import admission, auth, sources
 from incidents.models import Signal, SourceFormat
-from tests.ingest.conftest import Sender, payload
+from tests.ingest.conftest import Sender, lean_client, payload
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["full stack", "ingest handler"])
+def client(request: pytest.FixtureRequest) -> Client:
+    """Every test here twice: through the whole middleware stack (Django's test client as
+    it is), and through the lean handler production serves monitors with."""
+    return Client() if request.param == "full stack" else lean_client()
 
 
 def _generic(**signal: Any) -> dict[str, Any]:
