@@ -99,7 +99,7 @@ class S3Target:
             max_age=settings.CANDOR_PUBLIC_MAX_AGE,
         )
 
-    def push(self, snapshot: Snapshot) -> None:
+    def push(self, snapshot: Snapshot, *, repair: bool = False) -> None:
         manifest = snapshot.manifest
         remote = self.current()
         if remote is not None and manifest.version < remote.version:
@@ -107,7 +107,7 @@ class S3Target:
                 f"{self.name} serves version {remote.version}; "
                 f"refusing to replace it with older version {manifest.version}"
             )
-        served = remote.files if remote is not None else {}
+        served = remote.files if remote is not None and not repair else {}
         changed = [path for path, entry in manifest.files.items() if served.get(path) != entry]
 
         def upload(path: str) -> None:
