@@ -76,6 +76,18 @@ def changes_between(after: int, upto: int) -> Scope:
     return scope
 
 
+def version_stamp(version: int) -> str:
+    """When version `version` was made, as recorded; "" if it was not.
+
+    A render keeps its version's stamp: a render from another database (a restored
+    backup, a test's) that happens to have the same number has another stamp, and is
+    not built on.
+    """
+    found = SiteChange.objects.filter(version=version).values_list("at", flat=True)
+    return next((at.isoformat() for at in found), "")
+
+
 def site_changes_prune(*, below: int) -> None:
-    """Forget the changes every render from version `below` on already includes."""
+    """Forget the changes every render from version `below` on already includes (the
+    record of `below` itself stays: its stamp identifies that render)."""
     SiteChange.objects.filter(version__lt=below).delete()

@@ -39,7 +39,7 @@ from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
 from incidents.models import Incident, Maintenance
 from incidents.public.views import history_floor
-from incidents.publish.changes import changes_between
+from incidents.publish.changes import changes_between, version_stamp
 from incidents.publish.manifest import Snapshot, path_for_url
 
 RENDER_STATE = "render.json"  # beside the manifest in a render; never published
@@ -50,6 +50,7 @@ class RenderState:
     """What a render knew about its pages, for the next one to build on."""
 
     chrome: str  # chrome_fingerprint() when it rendered
+    stamp: str  # changes.version_stamp() of its version
     # "i:<public_id>" / "m:<public_id>" -> the manifest path of the month listing it.
     homes: dict[str, str]
     # Manifest path of each HTML page -> the static files it refers to.
@@ -62,6 +63,7 @@ class RenderState:
         return json.dumps(
             {
                 "chrome": self.chrome,
+                "stamp": self.stamp,
                 "homes": self.homes,
                 "reference_sets": [sorted(refs) for refs in sets],
                 "references": pages,
@@ -74,6 +76,7 @@ class RenderState:
         sets = [frozenset(map(str, refs)) for refs in data["reference_sets"]]
         return cls(
             chrome=str(data["chrome"]),
+            stamp=str(data["stamp"]),
             homes={str(k): str(v) for k, v in data["homes"].items()},
             references={str(path): sets[int(n)] for path, n in data["references"].items()},
         )
@@ -99,7 +102,10 @@ def pages_to_render(
     """The manifest paths to render afresh; None for all of them."""
     if base is None or base.state.chrome != chrome:
         return None
-    scope = changes_between(base.snapshot.manifest.version, version)
+    base_version = base.snapshot.manifest.version
+    if not base.state.stamp or version_stamp(base_version) != base.state.stamp:
+        return None  # not a render of this database's history
+    scope = changes_between(base_version, version)
     if scope.everything:
         return None
     paths = {path_for_url(url) for url in urls}

@@ -93,7 +93,7 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
             for target in sorted(due, key=lambda t: not isinstance(t, LocalTarget)):
                 results[target.name] = _push(target, snapshot, force=full, repair=force)
             # The next render builds on this one (or a newer one): older records are done.
-            site_changes_prune(below=version + 1)
+            site_changes_prune(below=version)
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 

@@ -41,6 +41,7 @@ from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
 from incidents.public.views import history_floor
+from incidents.publish.changes import version_stamp
 from incidents.publish.dependencies import (
     RENDER_STATE,
     Base,
@@ -153,6 +154,7 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
         factory = _CanonicalRequestFactory()
         urls = site_urls(now=generated_at)
         homes = item_months()
+        stamp = version_stamp(version)
         chrome = chrome_fingerprint(_probe_request(factory), now=generated_at)
         fresh = pages_to_render(
             urls, base=base, version=version, chrome=chrome, homes=homes, now=generated_at
@@ -173,7 +175,7 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
                     references[path] = _static_references(response.content)
     _copy_static(writer, set().union(*references.values()))
     manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
-    state = RenderState(chrome=chrome, homes=homes, references=references)
+    state = RenderState(chrome=chrome, stamp=stamp, homes=homes, references=references)
     (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
