@@ -8,11 +8,13 @@ Every page of the snapshot shows:
 A change to the chrome reaches every page, so it means a full render; the fingerprint
 recorded with each render (RenderState.chrome) tells. Otherwise a page is rendered again
 when:
-- it is rendered every time: the front page (uptime bars move with the clock), /history,
-  the feeds, the calendar, the JSON documents, the current and the previous month (whose
-  "newer" link appears when a month begins);
+- it is rendered every time: the front page (uptime bars move with the clock), the feeds,
+  the calendar, the JSON documents;
 - it is the page of an incident or maintenance window a change touched, or the month it
-  is listed under, before or after the change (RenderState.homes);
+  is listed under, before or after the change (RenderState.homes), or /history when that
+  month is one of the three it shows;
+- a month began since the previous render: /history, this month's and last month's pages
+  (which now links to a newer one);
 - the previous render did not have it.
 
 Everything else is the previous render's file. What the renderer cannot attribute (a
@@ -38,7 +40,7 @@ from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
 from incidents.models import Incident, Maintenance
-from incidents.public.views import history_floor
+from incidents.public.views import HISTORY_PAGE_MONTHS, history_floor
 from incidents.publish.changes import changes_between, version_stamp
 from incidents.publish.manifest import Snapshot, path_for_url
 
@@ -110,16 +112,24 @@ def pages_to_render(
         return None
     paths = {path_for_url(url) for url in urls}
     fresh = {path for path in paths if path not in base.snapshot.manifest.files}
-    fresh |= _every_time(now)
+    fresh |= _every_time()
+    recent = _recent_months(now)
+    if _month_of(base.snapshot.manifest.generated_at) != _month_of(now):
+        # A month began: /history shows another three months, and last month's page
+        # now links to a newer one.
+        fresh |= {HISTORY, *recent[:2]}
     for kind, view, ids in (
         ("i", "public:incident", scope.incidents),
         ("m", "public:maintenance", scope.maintenance),
     ):
         for public_id in ids:
-            fresh |= {
+            months = {
                 homes.get(f"{kind}:{public_id}", ""),
                 base.state.homes.get(f"{kind}:{public_id}", ""),
             }
+            fresh |= months
+            if months & set(recent):
+                fresh.add(HISTORY)
             try:
                 fresh.add(path_for_url(reverse(view, args=[public_id])))
             except NoReverseMatch:
@@ -127,17 +137,32 @@ def pages_to_render(
     return fresh & paths
 
 
-def _every_time(now: datetime) -> set[str]:
-    now = now.astimezone(UTC)
-    this_month = (now.year, now.month)
-    last_month = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+HISTORY = "history"
+
+
+def _every_time() -> set[str]:
     urls = [reverse(f"public:{name}") for name in _RENDERED_EVERY_TIME]
-    urls += [_month_url(*month) for month in (this_month, last_month)]
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
     return {path_for_url(url) for url in urls}
 
 
-_RENDERED_EVERY_TIME = ("status", "history", "history_atom", "history_rss", "maintenance_ics")
+def _month_of(at: datetime) -> tuple[int, int]:
+    at = at.astimezone(UTC)
+    return at.year, at.month
+
+
+def _recent_months(now: datetime) -> list[str]:
+    """The manifest paths of the months /history shows, newest first."""
+    month, found = _month_of(now), []
+    for _ in range(HISTORY_PAGE_MONTHS):
+        found.append(path_for_url(_month_url(*month)))
+        month = (month[0] - 1, 12) if month[1] == 1 else (month[0], month[1] - 1)
+    return found
+
+
+# The front page (uptime bars move with the clock), the feeds and the calendar (short,
+# and they list whatever changed last).
+_RENDERED_EVERY_TIME = ("status", "history_atom", "history_rss", "maintenance_ics")
 
 
 def _month_url(year: int, month: int) -> str:

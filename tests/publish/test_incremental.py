@@ -8,6 +8,7 @@ against must be made at the same instant, or every page's "generated" time would
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -99,6 +100,18 @@ def _rendered_afresh(base: Snapshot, new: Snapshot) -> set[str]:
     return fresh
 
 
+_GENERATED = re.compile(rb'<p class="updated">Page generated .*?</p>')
+
+
+def _assert_same_but_when_generated(assembled: Snapshot, full: Snapshot) -> None:
+    """The same site but for the time each page says it was generated: a page reused from
+    an earlier render says when that render made it."""
+    assert set(assembled.manifest.files) == set(full.manifest.files)
+    for path in full.manifest.files:
+        mine, theirs = _read(assembled, path), _read(full, path)
+        assert _GENERATED.sub(b"", mine) == _GENERATED.sub(b"", theirs), path
+
+
 def _assert_same_site(assembled: Snapshot, full: Snapshot) -> None:
     assert assembled.manifest.version == full.manifest.version
     assert assembled.manifest.files == full.manifest.files
@@ -167,11 +180,38 @@ def test_an_update_renders_its_incident_the_front_page_and_the_documents_only(
     month = site["old1"].started_at
     assert f"incidents/{site['old1'].public_id}" in fresh
     assert f"history/{month:%Y-%m}" in fresh
-    assert {"index.html", "history", "history.atom", "api/v2/summary.json"} <= fresh
+    assert {"index.html", "history.atom", "api/v2/summary.json"} <= fresh
+    assert "history" not in fresh  # it shows the last three months only
     for other in ("old0", "old2", "old3", "open"):
         assert f"incidents/{site[other].public_id}" not in fresh
     assert f"maintenance/{site['window'].public_id}" not in fresh
     assert f"maintenance/{site['past_window'].public_id}" not in fresh
+
+
+def test_an_update_to_a_recent_incident_renders_the_history_page_too(
+    site: dict[str, Any], frozen: datetime
+) -> None:
+    base = render_next(full=True)
+
+    lifecycle.update_post(
+        actor=ACTOR, incident=site["open"], body="Cause found.", status="identified", now=frozen
+    )
+    fresh = _rendered_afresh(base, render_next())
+
+    assert {"history", f"history/{frozen:%Y-%m}", f"incidents/{site['open'].public_id}"} <= fresh
+
+
+def test_a_new_month_renders_the_history_pages_that_link_to_it(
+    site: dict[str, Any], frozen: datetime, tmp_path: Path
+) -> None:
+    render_next(full=True)
+    first = (frozen.replace(day=28) + timedelta(days=4)).replace(day=1, hour=0, minute=30)
+
+    with time_machine.travel(first, tick=False):
+        lifecycle.update_post(
+            actor=ACTOR, incident=site["old0"], body="Fixed too.", status="monitoring"
+        )
+        _assert_same_but_when_generated(render_next(), render_snapshot(tmp_path / "full"))
 
 
 def test_changes_coalesced_into_one_publish_render_each_of_their_pages(
