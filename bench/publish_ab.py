@@ -8,11 +8,13 @@ two open incidents), on a PostgreSQL database of this run's own:
   renders the whole site on every change;
 - "after" runs this checkout's: it renders what the change reaches and reuses the rest.
 
-Each arm runs in its own process with its own mirror directory, S3 bucket (moto's server
-on a free loopback port), cache prefix and VAR_DIR. Per round each arm publishes once to
-catch up (not timed), then posts --updates updates to an open incident and times each
-from the update's commit to service.publish() returning with every target (the local
-mirror and the bucket) at the new version. Arms alternate order round by round.
+The site is seeded once and copied (CREATE DATABASE ... TEMPLATE) into one database per
+arm. Each arm runs in its own processes with its own database, mirror directory, S3
+bucket (moto's server on a free loopback port), cache prefix and VAR_DIR, and publishes
+once untimed (its first render). Then, per round, it posts --updates updates to an open
+incident and times each from the update's commit to service.publish() returning with
+every target (the local mirror and the bucket) at the new version. Arms alternate order
+round by round.
 
     .venv/bin/python bench/publish_ab.py --before DIR [--sizes 1000 10000] [--rounds 3]
 
@@ -199,7 +201,7 @@ def _words(phase: str, title: str, component: str, started_at: datetime, *, now:
     return found
 
 
-def measure(updates: int) -> None:
+def measure(updates: int, *, primed: bool = False) -> None:
     import django
 
     django.setup()
@@ -224,7 +226,8 @@ def measure(updates: int) -> None:
     # Publish only when this benchmark says so, never from the change's commit.
     lifecycle.request_publish = lambda: None  # type: ignore[attr-defined]
     actor = Actor.system("bench")
-    assert not service.publish().failed  # catch up: the other arm's changes, first render
+    if not primed:  # catch up: the first render, changes made by someone else
+        assert not service.publish().failed
     incident = Incident.objects.exclude(status="resolved").order_by("pk").first()
     assert incident is not None
     seconds = []
@@ -244,14 +247,30 @@ def measure(updates: int) -> None:
 # -- the parent ----------------------------------------------------------------------------
 
 
+ADMIN_DSN = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def _create(database: str, *, template: str = "") -> None:
+    import psycopg
+
+    _drop(database)
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {database}" + (f" TEMPLATE {template}" if template else ""))
+
+
+def _drop(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
-    import psycopg
-
     sys.path.insert(0, str(ROOT))
     from bench.run import free_port, process, wait_for
 
@@ -263,32 +282,36 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     with process(moto), tempfile.TemporaryDirectory(prefix="candor-bench-ab-") as tmp:
         wait_for(f"{s3_url}/moto-api/")
         for size in args.sizes:
-            database = f"candor_bench_ab_{os.getpid()}_{size}"
-            with psycopg.connect(
-                "postgres://postgres@127.0.0.1:5432/postgres", autocommit=True
-            ) as c:
-                c.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-                c.execute(f"CREATE DATABASE {database}")
+            template = f"candor_bench_ab_{os.getpid()}_{size}"
+            databases = {arm: f"{template}_{arm}" for arm in trees}
             try:
+                _create(template)
                 var = {arm: Path(tmp) / f"{size}-{arm}" for arm in trees}
-                seeded = time.monotonic()
-                _child(ROOT, _env(ROOT, database, var["after"], s3_url, ""), "seed", str(size))
-                print(f"{size}: seeded in {time.monotonic() - seeded:.0f} s", flush=True)
+                started = time.monotonic()
+                _child(ROOT, _env(ROOT, template, var["after"], s3_url, ""), "seed", str(size))
+                print(f"{size}: seeded in {time.monotonic() - started:.0f} s", flush=True)
+                # One database per arm, copies of the seeded one: each arm's changes (and,
+                # after, their recorded scopes) stay its own.
+                env = {}
+                for arm in trees:
+                    _create(databases[arm], template=template)
+                    bucket = f"ab-{size}-{arm}"
+                    env[arm] = _env(trees[arm], databases[arm], var[arm], s3_url, bucket)
+                    _child(trees[arm], env[arm], "measure", "0")  # first publish, untimed
                 rounds: dict[str, list[list[float]]] = {arm: [] for arm in trees}
                 for r in range(args.rounds):
                     for arm in ("before", "after") if r % 2 == 0 else ("after", "before"):
-                        env = _env(trees[arm], database, var[arm], s3_url, f"ab-{size}-{arm}")
-                        seconds = json.loads(_child(trees[arm], env, "measure", str(args.updates)))
+                        n = args.updates_before or args.updates if arm == "before" else args.updates
+                        out = _child(trees[arm], env[arm], "measure", str(n), "primed")
+                        seconds = json.loads(out)
                         rounds[arm].append(seconds)
                         print(
                             f"{size} round {r} {arm}: {[round(s, 3) for s in seconds]}", flush=True
                         )
                 results["sizes"][str(size)] = rounds  # type: ignore[index]
             finally:
-                with psycopg.connect(
-                    "postgres://postgres@127.0.0.1:5432/postgres", autocommit=True
-                ) as c:
-                    c.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+                for database in [template, *databases.values()]:
+                    _drop(database)
     return results
 
 
@@ -317,13 +340,19 @@ def report(results: dict[str, object], args: argparse.Namespace) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] in {"seed", "measure"}:
-        {"seed": seed, "measure": measure}[sys.argv[1]](int(sys.argv[2]))
+    if len(sys.argv) > 1 and sys.argv[1] == "seed":
+        seed(int(sys.argv[2]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "measure":
+        measure(int(sys.argv[2]), primed="primed" in sys.argv[3:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--updates", type=int, default=5)
+    parser.add_argument(
+        "--updates-before", type=int, help="updates per round of the before arm (--updates)"
+    )
     parser.add_argument(
         "--before", required=True, help="a checkout of the old publisher (git archive of main)"
     )
