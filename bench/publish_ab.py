@@ -139,7 +139,7 @@ def seed(incidents: int) -> None:
                 "name": c.name,
                 "old_status": "operational",
                 "new_status": "degraded_performance",
-            }  # fmt: skip
+            }
             for c in components
         }
         for n, incident in enumerate(rows):
@@ -318,7 +318,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 def report(results: dict[str, object], args: argparse.Namespace) -> str:
     lines = [
         f"{datetime.now(UTC):%Y-%m-%d}, loopback, 2 cores shared with other jobs. "
-        f"{args.rounds} interleaved rounds x {args.updates} updates per arm; targets: local "
+        f"{args.rounds} interleaved rounds x {args.updates} updates per arm "
+        f"({args.updates_before or args.updates} for before); targets: local "
         "mirror + S3 (moto server). Seconds from the update's commit to every target at the "
         "new version.",
         "",
