@@ -12,11 +12,13 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ from incidents.publish.renders import current_base, render_next
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
+from incidents.tasks import publish_full
 from tests.factories import ComponentFactory
 from tests.publish.conftest import S3Server
 from tests.publish.test_s3_target import record_calls
@@ -432,3 +435,17 @@ def test_readers_see_one_complete_version_during_incremental_publishes(
         connection.close()
     assert problems == []
     assert service.verify_targets()[1][0].problems == ()
+
+
+def test_publish_full_renders_and_pushes_even_when_every_target_is_current(
+    site: dict[str, Any], frozen: datetime, mirror: Path
+) -> None:
+    call_command("publish")
+    served = (mirror / "current").resolve()
+
+    out = StringIO()
+    call_command("publish", "--full", stdout=out)
+
+    assert "local: published" in out.getvalue()
+    assert (mirror / "current").resolve() != served
+    assert publish_full()["targets"] == {"local": "published"}  # the beat task's work
