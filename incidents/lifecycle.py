@@ -45,6 +45,13 @@ from incidents.models import (
 )
 from incidents.notify.outbox import deliveries_create
 from incidents.public.cache import public_changed
+from incidents.publish.changes import (
+    EVERYTHING,
+    SITE_WIDE_ONLY,
+    Scope,
+    incident_scope,
+    maintenance_scope,
+)
 from incidents.publish.trigger import request_publish
 from incidents.publish.versions import site_version_bump
 from incidents.reminders import plan
@@ -273,14 +280,15 @@ def _update_fields(body: str, affected: list[dict[str, str]], now: datetime) -> 
     }
 
 
-def _public_change() -> None:
-    """Every public write calls this inside its transaction, once.
+def _public_change(scope: Scope = EVERYTHING) -> None:
+    """Every public write calls this inside its transaction, once, with what it touched
+    (publish/changes.py; EVERYTHING when the change may show on any page).
 
     The site version moves in the same transaction as the change, so a publication of
     version N includes every change up to N. After the commit, the live views' cache is
     invalidated and a publish of the static copies is requested.
     """
-    site_version_bump(now=timezone.now())
+    site_version_bump(now=timezone.now(), scope=scope)
     transaction.on_commit(public_changed)
     # robust: the change has committed whatever happens; a failure here is only logged.
     transaction.on_commit(request_publish, robust=True)
@@ -365,7 +373,7 @@ def incident_open(
                 ),
             },
         )
-        _public_change()
+        _public_change(incident_scope(incident.public_id))
     return incident
 
 
@@ -478,7 +486,7 @@ def update_post(
                 ),
             },
         )
-        _public_change()
+        _public_change(incident_scope(incident.public_id))
     return update
 
 
@@ -526,7 +534,7 @@ def cadence_override_set(
                 "next_update_due": incident.next_update_due.isoformat(),
             },
         )
-        _public_change()
+        _public_change(incident_scope(incident.public_id))
     return incident
 
 
@@ -573,7 +581,7 @@ def component_status_set(
             at=now,
             data={"old": old, "new": status},
         )
-        _public_change()
+        _public_change(SITE_WIDE_ONLY)
     locked.refresh_from_db()
     return locked
 
@@ -725,7 +733,7 @@ def maintenance_schedule(
                 ),
             },
         )
-        _public_change()
+        _public_change(maintenance_scope(maintenance.public_id))
     return maintenance
 
 
@@ -824,7 +832,7 @@ def maintenance_update_post(
                 ),
             },
         )
-        _public_change()
+        _public_change(maintenance_scope(maintenance.public_id))
     return update
 
 

@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.publish_freshness_check",
         "schedule": 60.0,
     },
+    # Renders the whole public site and pushes what differs: publishes in between render
+    # only the pages a change can reach (publish/dependencies.py); this heals anything
+    # they reuse that has drifted (a page's "generated" time, a missed dependency).
+    "publish-full": {"task": "incidents.tasks.publish_full", "schedule": 6 * 3600.0},
     # Forgets idempotency keys past their 24 hours: a retry or a form sent twice comes
     # within minutes, and every keyed write adds a row that nothing else removes.
     # Re-queues deliveries whose worker died mid-batch (past CANDOR_NOTIFY_LEASE) and

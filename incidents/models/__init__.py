@@ -41,7 +41,7 @@ from incidents.models.maintenance import (
     MaintenanceStatus,
     MaintenanceUpdate,
 )
-from incidents.models.publish import PublishTarget, SiteVersion
+from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -117,6 +117,7 @@ __all__ = [
     "RuleScope",
     "Signal",
     "SignalStatus",
+    "SiteChange",
     "SiteVersion",
     "Source",
     "SourceFormat",

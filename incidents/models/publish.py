@@ -25,6 +25,25 @@ class SiteVersion(models.Model):
         return f"site version {self.version}"
 
 
+class SiteChange(models.Model):
+    """What one site version changed, for incremental publishing (publish/changes.py).
+
+    Written with the version bump, in the transaction of the change. A version without a
+    row, or with `everything` set, makes the next publish render the whole site.
+    """
+
+    version = models.BigIntegerField(primary_key=True)
+    # The public ids of the incidents and maintenance windows the change touched; the front
+    # page, feeds, JSON documents and recent history are rendered on every publish anyway.
+    incidents = models.JSONField(default=list, blank=True)
+    maintenance = models.JSONField(default=list, blank=True)
+    everything = models.BooleanField(default=False)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"site change {self.version}"
+
+
 class PublishTarget(models.Model):
     """What Candor knows about one publish target: how far it got and what went wrong."""
 

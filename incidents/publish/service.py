@@ -9,20 +9,18 @@ ever moves forward.
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import PublishTarget
+from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
-from incidents.publish.snapshot import render_snapshot
+from incidents.publish.renders import render_next
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target
 from incidents.publish.targets.local import LocalTarget
@@ -60,37 +58,42 @@ class PublishResult:
         return {"version": self.version, "targets": {t.name: t.outcome for t in self.targets}}
 
 
-def publish(*, force: bool = False) -> PublishResult:
+def publish(*, force: bool = False, full: bool = False) -> PublishResult:
     """Render the current site and push it to every target that is behind.
 
-    `force` pushes to targets that already have the current version too (a repair after
-    `publish --verify` found a damaged file); an older render is still never pushed.
+    Only the pages the changes since the last render can have altered are rendered
+    (publish/dependencies.py), and targets take only the files that differ.
+
+    `full` renders every page (healing any drift an incremental render could leave) and
+    pushes to every target, current or not. `force` does the same and also rewrites
+    every file on every target (a repair after `publish --verify` found a damaged file).
+    An older render is never pushed.
     """
+    full = full or force
     targets = configured_targets()
     rows = _target_rows(targets)
     version = site_version()
-    due = [t for t in targets if force or _behind(rows[t.name], version)]
+    due = [t for t in targets if full or _behind(rows[t.name], version)]
     results = {
         t.name: TargetResult(t.name, CURRENT, rows[t.name].last_version)
         for t in targets
         if t not in due
     }
     if due:
-        scratch = Path(settings.VAR_DIR) / "publish"
-        scratch.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=scratch, prefix="render-") as tmp:
-            try:
-                snapshot = render_snapshot(Path(tmp) / "site")
-            except Exception as exc:
-                log.exception("rendering the public site failed")
-                for target in due:
-                    results[target.name] = _failed(target.name, f"render failed: {exc}")
-            else:
-                version = snapshot.manifest.version
-                # Local copies first: a remote store that hangs until its timeouts must
-                # not delay the copy the live views fall back on.
-                for target in sorted(due, key=lambda t: not isinstance(t, LocalTarget)):
-                    results[target.name] = _push(target, snapshot, force=force)
+        try:
+            snapshot = render_next(full=full)
+        except Exception as exc:
+            log.exception("rendering the public site failed")
+            for target in due:
+                results[target.name] = _failed(target.name, f"render failed: {exc}")
+        else:
+            version = snapshot.manifest.version
+            # Local copies first: a remote store that hangs until its timeouts must
+            # not delay the copy the live views fall back on.
+            for target in sorted(due, key=lambda t: not isinstance(t, LocalTarget)):
+                results[target.name] = _push(target, snapshot, force=full, repair=force)
+            # The next render builds on this one (or a newer one): older records are done.
+            site_changes_prune(below=version)
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 
@@ -119,7 +122,7 @@ def _behind(row: PublishTarget, version: int) -> bool:
     return row.last_version is None or row.last_version < version
 
 
-def _push(target: Target, snapshot: Snapshot, *, force: bool) -> TargetResult:
+def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = False) -> TargetResult:
     version = snapshot.manifest.version
     try:
         with target_lock(target.name, timeout=LOCK_TIMEOUT_SECONDS):
@@ -132,7 +135,7 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool) -> TargetResult:
             if row.last_version == version and not force:
                 return TargetResult(target.name, CURRENT, version)
             PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
-            target.push(snapshot)
+            target.push(snapshot, repair=repair)
             _record_success(row.pk, version, now=timezone.now())
     except Exception as exc:
         log.warning("publishing version %s to %s failed", version, target.name, exc_info=True)

@@ -12,10 +12,14 @@ labelled version N shows exactly the site as of N, whatever commits meanwhile.
 
 from __future__ import annotations
 
+import errno
 import mimetypes
+import os
 import posixpath
 import re
+import shutil
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +42,15 @@ from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
 from incidents.public.views import history_floor
+from incidents.publish.changes import version_stamp
+from incidents.publish.dependencies import (
+    RENDER_STATE,
+    Base,
+    RenderState,
+    chrome_fingerprint,
+    item_months,
+    pages_to_render,
+)
 from incidents.publish.manifest import (
     MANIFEST_NAME,
     FileEntry,
@@ -109,24 +122,73 @@ class _Writer:
         target.write_bytes(body)
         self.files[path] = FileEntry(sha256_of(body), len(body), content_type)
 
+    def reuse(self, path: str, base: Snapshot) -> None:
+        """The base render's file, unchanged: a hard link, no copy (renders never write a
+        file in place, so sharing it is safe)."""
+        entry = base.manifest.files[path]
+        relative = disk_path(path, entry.content_type)
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(base.root / relative, target)
+        except OSError as exc:
+            if exc.errno not in _CANNOT_LINK:
+                raise
+            shutil.copyfile(base.root / relative, target)
+        self.files[path] = entry
 
-def render_snapshot(root: Path) -> Snapshot:
-    """Render the site as of the current site version into `root` (empty or absent)."""
+
+# Where a hard link cannot be made but a copy can: another filesystem, no link support.
+_CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP}
+
+
+def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
+    """Render the site as of the current site version into `root` (empty or absent).
+
+    With a `base` (the previous render, publish/renders.py), only the pages the changes
+    since its version can have altered are rendered (publish/dependencies.py); the rest
+    are hard links to the base's files. Without one, or when the changes are unknown or
+    reach every page, everything is rendered.
+    """
     root.mkdir(parents=True, exist_ok=True)
     writer = _Writer(root, {})
+    references: dict[str, frozenset[str]] = {}
     with _consistent_read():
         version = site_version()
         generated_at = timezone.now()
         factory = _CanonicalRequestFactory()
-        with rendering_fresh(), selectors.details_preloaded(), brand_fixed():
-            for url in site_urls(now=generated_at):
+        urls = site_urls(now=generated_at)
+        homes = item_months()
+        stamp = version_stamp(version)
+        chrome = chrome_fingerprint(_probe_request(factory), now=generated_at)
+        fresh = pages_to_render(
+            urls, base=base, version=version, chrome=chrome, homes=homes, now=generated_at
+        )
+        # Preloading reads every incident and maintenance window: worth it for a full
+        # render, wasted on the few pages of an incremental one.
+        preload = selectors.details_preloaded() if fresh is None else nullcontext()
+        with rendering_fresh(), preload, brand_fixed():
+            for url in urls:
+                path = path_for_url(url)
+                if fresh is not None and base is not None and path not in fresh:
+                    writer.reuse(path, base.snapshot)
+                    references[path] = base.state.references.get(path, frozenset())
+                    continue
                 response = _render(factory, url)
-                writer.add(path_for_url(url), response.content, response["Content-Type"])
-    _copy_static(writer, _static_references(writer))
+                writer.add(path, response.content, response["Content-Type"])
+                if response["Content-Type"].startswith("text/html"):
+                    references[path] = _static_references(response.content)
+    _copy_static(writer, set().union(*references.values()))
     manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
+    state = RenderState(chrome=chrome, stamp=stamp, homes=homes, references=references)
+    (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
     return Snapshot(root=root, manifest=manifest)
+
+
+def _probe_request(factory: _CanonicalRequestFactory) -> WSGIRequest:
+    return factory.get(reverse("public:status"))
 
 
 class _consistent_read:
@@ -164,15 +226,10 @@ _HTML_REFERENCE = re.compile(r"""(?:href|src)\s*=\s*["']([^"'#?]+)""")
 _CSS_REFERENCE = re.compile(r"""url\(\s*["']?([^"')#?]+)""")
 
 
-def _static_references(writer: _Writer) -> set[str]:
-    """Static paths ("candor/public.3f2a9c1b7d4e.css") the rendered pages refer to."""
-    found = set()
-    for path, entry in writer.files.items():
-        if not entry.content_type.startswith("text/html"):
-            continue
-        html = (writer.root / disk_path(path, entry.content_type)).read_text()
-        found |= {name for url in _HTML_REFERENCE.findall(html) if (name := _static_name(url))}
-    return found
+def _static_references(body: bytes) -> frozenset[str]:
+    """Static paths ("candor/public.3f2a9c1b7d4e.css") a rendered page refers to."""
+    html = body.decode("utf-8", "replace")
+    return frozenset(name for url in _HTML_REFERENCE.findall(html) if (name := _static_name(url)))
 
 
 def _static_name(url: str) -> str | None:

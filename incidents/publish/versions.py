@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import F
 
 from incidents.models import SiteVersion
+from incidents.publish.changes import EVERYTHING, Scope, site_change_record
 
 
 def site_version() -> int:
@@ -15,8 +16,9 @@ def site_version() -> int:
     return next(iter(found), 0)
 
 
-def site_version_bump(*, now: datetime) -> None:
-    """Count one public change; call inside the transaction that makes it.
+def site_version_bump(*, now: datetime, scope: Scope = EVERYTHING) -> int:
+    """Count one public change and record its scope; call inside the transaction that
+    makes it. Returns the new version.
 
     The row lock this takes is held until the commit, so concurrent public writes commit
     their bumps one after the other and no two changes share a number.
@@ -31,3 +33,6 @@ def site_version_bump(*, now: datetime) -> None:
         SiteVersion.objects.filter(pk=SiteVersion.SINGLETON).update(
             version=F("version") + 1, changed_at=now
         )
+    version = site_version()  # ours: the row stays locked until the commit
+    site_change_record(version=version, scope=scope, now=now)
+    return version

@@ -203,6 +203,19 @@ def test_a_prefix_keeps_the_site_under_it_and_leaves_other_keys_alone(
     assert target.verify() == []
 
 
+def test_a_repair_removes_keys_no_manifest_named_and_a_plain_push_leaves_them(
+    target: S3Target, s3: Any, bucket: str, build: Any
+) -> None:
+    target.push(build(1, SITE_V1))
+    s3.put_object(Bucket=bucket, Key="stray.html", Body=b"<p>not ours</p>")
+
+    target.push(build(2, SITE_V2))
+    assert "stray.html" in keys(s3, bucket)  # no listing on a plain push
+
+    target.push(build(2, SITE_V2), repair=True)
+    assert keys(s3, bucket) == {*SITE_V2, MANIFEST_NAME}
+
+
 def test_a_closed_port_fails_the_push_quickly_without_naming_the_secret(
     bucket: str, build: Any
 ) -> None:

@@ -281,9 +281,9 @@ def test_the_local_copy_goes_first_whatever_the_order_of_the_setting(
     pushed: list[str] = []
     real_push = service._push
 
-    def recording(target: Any, snapshot: Any, *, force: bool) -> Any:
+    def recording(target: Any, snapshot: Any, **options: Any) -> Any:
         pushed.append(target.name)
-        return real_push(target, snapshot, force=force)
+        return real_push(target, snapshot, **options)
 
     monkeypatch.setattr(service, "_push", recording)
     service.publish()

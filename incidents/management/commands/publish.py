@@ -1,7 +1,10 @@
 """Break-glass publishing: render the public site and push it to every target, or check them.
 
     manage.py publish            render and push to every target that is behind
-    manage.py publish --force    push to every target, current or not (repairs damage)
+    manage.py publish --full     render every page (not only what changed) and push the
+                                 files that differ to every target, current or not
+    manage.py publish --force    render every page and rewrite every file on every
+                                 target (repairs damage)
     manage.py publish --verify   check every target against its manifest and the site
 
 Exit status 0 when every target ends current and intact, 1 otherwise.
@@ -28,21 +31,26 @@ class Command(BaseCommand):
             help="check every target: serves the site's version, every file intact",
         )
         mode.add_argument(
+            "--full",
+            action="store_true",
+            help="render every page, not only what changed since the last publish",
+        )
+        mode.add_argument(
             "--force",
             action="store_true",
             help="push to every target even if it already has the current version",
         )
 
-    def handle(self, *args: Any, verify: bool, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, verify: bool, full: bool, force: bool, **options: Any) -> None:
         if not configured_targets():
             raise CommandError("no publish targets are configured (CANDOR_PUBLISH_TARGETS)")
         if verify:
             self._verify()
         else:
-            self._publish(force=force)
+            self._publish(force=force, full=full)
 
-    def _publish(self, *, force: bool) -> None:
-        result = service.publish(force=force)
+    def _publish(self, *, force: bool, full: bool) -> None:
+        result = service.publish(force=force, full=full)
         for target in result.targets:
             line = f"{target.name}: {target.outcome}, version {target.version}"
             if target.error:

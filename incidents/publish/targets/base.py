@@ -14,8 +14,12 @@ class TargetError(Exception):
 class Target(Protocol):
     name: str  # stable, unique among configured targets: "local", "s3:<bucket>"
 
-    def push(self, snapshot: Snapshot) -> None:
+    def push(self, snapshot: Snapshot, *, repair: bool = False) -> None:
         """Make `snapshot` the target's current site.
+
+        Files the target already serves with the same hash are not sent again, unless
+        `repair` (`publish --force`, after `publish --verify` found damage): then every
+        file is written anew.
 
         Readers never see a mix of two versions: new and changed files go up first, the
         manifest and index last (or an atomic switch where the target has one), and files

@@ -4,11 +4,13 @@ when the database is down.
     <mirror>/versions/<version>/   one complete snapshot per version, manifest.json included
     <mirror>/current -> versions/<version>
 
-A push copies the snapshot into a hidden directory, renames it into versions/ complete,
-then swaps the `current` symlink with rename(2), which is atomic: a reader resolving
-`current` finds the old complete version or the new one, never a partial directory. The
-three newest versions are kept, so a reader that resolved `current` just before a switch
-finishes from the version it started with.
+A push assembles the new version in a hidden directory: files the current version has
+with the same hash are hard links to its files (a version directory is never written in
+place, so they can share them), the others are copied from the snapshot. It renames the
+directory into versions/ complete, then swaps the `current` symlink with rename(2), which
+is atomic: a reader resolving `current` finds the old complete version or the new one,
+never a partial directory. The three newest versions are kept, so a reader that resolved
+`current` just before a switch finishes from the version it started with.
 """
 
 from __future__ import annotations
@@ -51,17 +53,20 @@ class LocalTarget:
     def versions(self) -> Path:
         return self.root / VERSIONS
 
-    def push(self, snapshot: Snapshot) -> None:
+    def push(self, snapshot: Snapshot, *, repair: bool = False) -> None:
         try:
             self.versions.mkdir(parents=True, exist_ok=True)
             with self._locked():
-                self._push_locked(snapshot)
+                self._push_locked(snapshot, repair=repair)
         except OSError as exc:
             raise TargetError(f"{self.name}: cannot write {self.root}: {exc}") from exc
 
-    def _push_locked(self, snapshot: Snapshot) -> None:
+    def _push_locked(self, snapshot: Snapshot, *, repair: bool) -> None:
         version = snapshot.manifest.version
         served = self.current()
+        served_dir = self.current_dir()
+        # A repair trusts nothing already there: a damaged file must not be linked on.
+        unchanged = {} if repair or served is None else served.files
         if served is not None and version < served.version:
             raise TargetError(
                 f"{self.name} serves version {served.version}; "
@@ -74,6 +79,12 @@ class LocalTarget:
         for path, entry in snapshot.manifest.files.items():
             relative = disk_path(path, entry.content_type)
             (incoming / relative).parent.mkdir(parents=True, exist_ok=True)
+            if unchanged.get(path) == entry and served_dir is not None:
+                try:
+                    os.link(served_dir / relative, incoming / relative)
+                    continue
+                except OSError:
+                    pass  # no hard links here, or the file is gone: copy it
             shutil.copyfile(snapshot.root / relative, incoming / relative)
         (incoming / MANIFEST_NAME).write_bytes(snapshot.manifest.to_json())
         final = self._free_name(version)

@@ -1,7 +1,10 @@
 """Publishing to an S3-compatible bucket: AWS S3, Cloudflare R2, MinIO, Backblaze B2, ...
 
-Every key under the prefix belongs to Candor: a push deletes the keys its manifest does
-not name, including ones nobody else should have put there.
+Every key under the prefix belongs to Candor. A push deletes the keys the served manifest
+named and the new one does not; a repair (`publish --force`), or a push that finds no
+manifest to compare with, lists the prefix and deletes every key the manifest does not
+name, including ones nobody else should have put there. (Listing costs one request per
+1,000 keys: 2.5 s of a 9 s publish at 10,000 incidents on moto, so not on every push.)
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ class S3Target:
             max_age=settings.CANDOR_PUBLIC_MAX_AGE,
         )
 
-    def push(self, snapshot: Snapshot) -> None:
+    def push(self, snapshot: Snapshot, *, repair: bool = False) -> None:
         manifest = snapshot.manifest
         remote = self.current()
         if remote is not None and manifest.version < remote.version:
@@ -107,7 +110,7 @@ class S3Target:
                 f"{self.name} serves version {remote.version}; "
                 f"refusing to replace it with older version {manifest.version}"
             )
-        served = remote.files if remote is not None else {}
+        served = remote.files if remote is not None and not repair else {}
         changed = [path for path, entry in manifest.files.items() if served.get(path) != entry]
 
         def upload(path: str) -> None:
@@ -126,7 +129,11 @@ class S3Target:
                 FileEntry(sha256_of(body), len(body), "application/json"),
                 self.short_cache,
             )
-            _run_all(pool, self._delete, self._stale_keys(manifest))
+            if remote is None or repair:
+                stale = self._stale_keys(manifest)
+            else:
+                stale = [self._key(p) for p in remote.files if p not in manifest.files]
+            _run_all(pool, self._delete, stale)
 
     def current(self) -> Manifest | None:
         with self._errors("read", MANIFEST_NAME):

@@ -1,0 +1,229 @@
+"""Which pages a publish must render, given the previous render and what changed since.
+
+Every page of the snapshot shows:
+- the chrome every page shares: the header's overall status, the page name and URLs, the
+  templates and static files of this deployment, the oldest month history links to;
+- its own content.
+
+A change to the chrome reaches every page, so it means a full render; the fingerprint
+recorded with each render (RenderState.chrome) tells. Otherwise a page is rendered again
+when:
+- it is rendered every time: the front page (uptime bars move with the clock), the feeds,
+  the calendar, the JSON documents;
+- it is the page of an incident or maintenance window a change touched, or the month it
+  is listed under, before or after the change (RenderState.homes), or /history when that
+  month is one of the three it shows;
+- a month began since the previous render: /history, this month's and last month's pages
+  (which now links to a newer one);
+- the previous render did not have it.
+
+Everything else is the previous render's file. What the renderer cannot attribute (a
+change recorded as "everything", a version without a record) renders everything.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from incidents import selectors
+from incidents.api.public_views import DOCUMENTS
+from incidents.context_processors import candor
+from incidents.models import Incident, Maintenance
+from incidents.public.views import HISTORY_PAGE_MONTHS, history_floor
+from incidents.publish.changes import changes_between, version_stamp
+from incidents.publish.manifest import Snapshot, path_for_url
+
+RENDER_STATE = "render.json"  # beside the manifest in a render; never published
+
+
+@dataclass(frozen=True)
+class RenderState:
+    """What a render knew about its pages, for the next one to build on."""
+
+    chrome: str  # chrome_fingerprint() when it rendered
+    stamp: str  # changes.version_stamp() of its version
+    # "i:<public_id>" / "m:<public_id>" -> the manifest path of the month listing it.
+    homes: dict[str, str]
+    # Manifest path of each HTML page -> the static files it refers to.
+    references: dict[str, frozenset[str]]
+
+    def to_json(self) -> bytes:
+        # Nearly every page refers to the same few files: store each set once.
+        sets: dict[frozenset[str], int] = {}
+        pages = {path: sets.setdefault(refs, len(sets)) for path, refs in self.references.items()}
+        return json.dumps(
+            {
+                "chrome": self.chrome,
+                "stamp": self.stamp,
+                "homes": self.homes,
+                "reference_sets": [sorted(refs) for refs in sets],
+                "references": pages,
+            }
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> RenderState:
+        data = json.loads(raw)
+        sets = [frozenset(map(str, refs)) for refs in data["reference_sets"]]
+        return cls(
+            chrome=str(data["chrome"]),
+            stamp=str(data["stamp"]),
+            homes={str(k): str(v) for k, v in data["homes"].items()},
+            references={str(path): sets[int(n)] for path, n in data["references"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Base:
+    """A complete earlier render to reuse files from."""
+
+    snapshot: Snapshot
+    state: RenderState
+
+
+def pages_to_render(
+    urls: list[str],
+    *,
+    base: Base | None,
+    version: int,
+    chrome: str,
+    homes: dict[str, str],
+    now: datetime,
+) -> set[str] | None:
+    """The manifest paths to render afresh; None for all of them."""
+    if base is None or base.state.chrome != chrome:
+        return None
+    base_version = base.snapshot.manifest.version
+    if not base.state.stamp or version_stamp(base_version) != base.state.stamp:
+        return None  # not a render of this database's history
+    scope = changes_between(base_version, version)
+    if scope.everything:
+        return None
+    paths = {path_for_url(url) for url in urls}
+    fresh = {path for path in paths if path not in base.snapshot.manifest.files}
+    fresh |= _every_time()
+    recent = _recent_months(now)
+    if _month_of(base.snapshot.manifest.generated_at) != _month_of(now):
+        # A month began: /history shows another three months, and last month's page
+        # now links to a newer one.
+        fresh |= {HISTORY, *recent[:2]}
+    for kind, view, ids in (
+        ("i", "public:incident", scope.incidents),
+        ("m", "public:maintenance", scope.maintenance),
+    ):
+        for public_id in ids:
+            months = {
+                homes.get(f"{kind}:{public_id}", ""),
+                base.state.homes.get(f"{kind}:{public_id}", ""),
+            }
+            fresh |= months
+            if months & set(recent):
+                fresh.add(HISTORY)
+            try:
+                fresh.add(path_for_url(reverse(view, args=[public_id])))
+            except NoReverseMatch:
+                continue  # not an id a page can have: no page to render
+    return fresh & paths
+
+
+HISTORY = "history"
+
+
+def _every_time() -> set[str]:
+    urls = [reverse(f"public:{name}") for name in _RENDERED_EVERY_TIME]
+    urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
+    return {path_for_url(url) for url in urls}
+
+
+def _month_of(at: datetime) -> tuple[int, int]:
+    at = at.astimezone(UTC)
+    return at.year, at.month
+
+
+def _recent_months(now: datetime) -> list[str]:
+    """The manifest paths of the months /history shows, newest first."""
+    month, found = _month_of(now), []
+    for _ in range(HISTORY_PAGE_MONTHS):
+        found.append(path_for_url(_month_url(*month)))
+        month = (month[0] - 1, 12) if month[1] == 1 else (month[0], month[1] - 1)
+    return found
+
+
+# The front page (uptime bars move with the clock), the feeds and the calendar (short,
+# and they list whatever changed last).
+_RENDERED_EVERY_TIME = ("status", "history_atom", "history_rss", "maintenance_ics")
+
+
+def _month_url(year: int, month: int) -> str:
+    return reverse("public:history_month", kwargs={"year": f"{year:04d}", "month": f"{month:02d}"})
+
+
+def item_months() -> dict[str, str]:
+    """Where each incident and maintenance window is listed in the history (by the month
+    of its start, as selectors.month_history lists them)."""
+    homes = {}
+    for prefix, rows in (
+        ("i", Incident.objects.values_list("public_id", "started_at")),
+        ("m", Maintenance.objects.values_list("public_id", "scheduled_for")),
+    ):
+        for public_id, at in rows:
+            if at is not None:
+                at = at.astimezone(UTC)
+                homes[f"{prefix}:{public_id}"] = path_for_url(_month_url(at.year, at.month))
+    return homes
+
+
+def chrome_fingerprint(request: HttpRequest, *, now: datetime) -> str:
+    """A hash of what every page shows besides its own content (see the module docstring)."""
+    overall = selectors.overall_indicator()
+    parts = {
+        "overall": asdict(overall) if is_dataclass(overall) else repr(overall),  # type: ignore[arg-type]
+        "context": {k: repr(v) for k, v in candor(request).items()},
+        "floor": list(history_floor(now)),
+        "code": _code_fingerprint(),
+        "settings": _settings_fingerprint(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """The templates, code and static files this process renders with (a deploy changes
+    it; it cannot change under a running process)."""
+    roots = [Path(settings.BASE_DIR) / "templates", Path(settings.BASE_DIR) / "incidents"]
+    roots += [Path(d) for d in getattr(settings, "STATICFILES_DIRS", [])]
+    digest = hashlib.sha256()
+    for root in roots:
+        for directory, _, names in sorted(os.walk(root)):
+            for name in sorted(names):
+                if name.endswith((".pyc", ".pyo")):
+                    continue
+                stat = os.stat(os.path.join(directory, name))
+                digest.update(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    static_manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if static_manifest.exists():
+        digest.update(static_manifest.read_bytes())
+    return digest.hexdigest()
+
+
+# Settings whose values no page shows: credentials and the like.
+_UNSHOWN = ("SECRET", "PASSWORD", "TOKEN", "ACCESS_KEY", "CREDENTIAL")
+
+
+def _settings_fingerprint() -> dict[str, Any]:
+    names = [
+        n for n in dir(settings) if n.startswith("CANDOR_") and not any(u in n for u in _UNSHOWN)
+    ]
+    names += ["STATIC_URL", "TIME_ZONE", "LANGUAGE_CODE", "USE_TZ"]
+    return {name: repr(getattr(settings, name, None)) for name in sorted(names)}

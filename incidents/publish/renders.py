@@ -1,0 +1,109 @@
+"""The renders the publisher keeps, so the next one can be built from the last.
+
+    <VAR_DIR>/publish/renders/<version>-<token>/   a complete render: the snapshot's
+                                                   files, manifest.json, render.json
+    <VAR_DIR>/publish/renders/base -> <version>-<token>   the newest complete render
+
+A render is made in a hidden directory and renamed into place once complete, then `base`
+is switched to it with rename(2) if it is newer than the one `base` names: a publish
+running at the same time in another process finds a complete base or none. A few recent
+renders are kept (a push may still be reading one) and the rest removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from incidents.publish.dependencies import RENDER_STATE, Base, RenderState
+from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot
+from incidents.publish.snapshot import render_snapshot
+
+log = logging.getLogger(__name__)
+
+BASE = "base"
+KEEP_RENDERS = 3
+# A render younger than this may still be read by a push in progress: kept whatever the
+# count (a push gives up long before: service.LOCK_TIMEOUT_SECONDS plus its own timeouts).
+KEEP_SECONDS = 600
+_INCOMING = ".incoming-"
+
+
+def renders_dir() -> Path:
+    return Path(settings.VAR_DIR) / "publish" / "renders"
+
+
+def render_next(*, full: bool = False) -> Snapshot:
+    """Render the current site, from the last render unless `full`, and keep it as the
+    base of the next one."""
+    root = renders_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.glob(_INCOMING + "*"):  # a render that died midway, long ago
+        if time.time() - leftover.stat().st_mtime > KEEP_SECONDS:
+            shutil.rmtree(leftover, ignore_errors=True)
+    base = None if full else current_base()
+    incoming = root / f"{_INCOMING}{secrets.token_hex(4)}"
+    try:
+        try:
+            snapshot = render_snapshot(incoming, base=base)
+        except OSError:
+            if base is None:
+                raise
+            # The base went away under us (removed by hand, or a disk problem): render
+            # everything rather than fail the publish.
+            log.warning("reusing the last render failed; rendering everything", exc_info=True)
+            shutil.rmtree(incoming, ignore_errors=True)
+            snapshot = render_snapshot(incoming)
+        final = root / f"{snapshot.manifest.version}-{incoming.name.removeprefix(_INCOMING)}"
+        incoming.rename(final)
+    except BaseException:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise
+    _switch_base(final, snapshot.manifest.version)
+    _prune(keep=final.name)
+    return Snapshot(root=final, manifest=snapshot.manifest)
+
+
+def current_base() -> Base | None:
+    """The newest complete render; None if there is none or it cannot be read."""
+    link = renders_dir() / BASE
+    try:
+        directory = link.resolve(strict=True)
+        manifest = Manifest.from_json((directory / MANIFEST_NAME).read_bytes())
+        state = RenderState.from_json((directory / RENDER_STATE).read_bytes())
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # none yet, or damaged: the next render is a full one
+    return Base(Snapshot(root=directory, manifest=manifest), state)
+
+
+def _switch_base(directory: Path, version: int) -> None:
+    current = current_base()
+    if current is not None and current.snapshot.manifest.version > version:
+        return  # a newer render finished first
+    link = renders_dir() / f".{BASE}-{secrets.token_hex(4)}"
+    link.symlink_to(directory.name, target_is_directory=True)
+    os.replace(link, renders_dir() / BASE)
+
+
+def _prune(*, keep: str) -> None:
+    base = (renders_dir() / BASE).resolve()
+
+    renders = []
+    for path in renders_dir().iterdir():
+        version = path.name.partition("-")[0]
+        if version.isdigit() and path.is_dir() and not path.is_symlink():
+            try:  # another publish may be pruning too
+                renders.append((int(version), path.stat().st_mtime, path))
+            except FileNotFoundError:
+                continue
+    now = time.time()
+    for _, made, old in sorted(renders, reverse=True)[KEEP_RENDERS:]:
+        if old.name == keep or old == base or now - made < KEEP_SECONDS:
+            continue
+        shutil.rmtree(old, ignore_errors=True)
