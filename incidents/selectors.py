@@ -31,6 +31,7 @@ from incidents.models import (
     MaintenanceUpdate,
     worst_status,
 )
+from incidents.text import printable
 from incidents.uptime import DayUptime, daily_uptime, window_uptime
 
 HISTORY_LIMIT = 50  # Statuspage's incidents.json returns the 50 most recent
@@ -203,7 +204,23 @@ def _update_view(u: IncidentUpdate | MaintenanceUpdate) -> UpdateView:
         body_html=u.body_html,
         created_at=u.created_at,
         display_at=u.display_at,
-        affected_components=tuple(u.affected_components),
+        affected_components=affected_components(u.affected_components),
+    )
+
+
+AFFECTED_KEYS = ("code", "name", "old_status", "new_status")
+
+
+def affected_components(stored: object) -> tuple[dict[str, str], ...]:
+    """An update's recorded component changes as every renderer expects them: a row written
+    by hand or by an older version (not a list, an entry not an object, a key missing, a
+    value not text) must not stop the page or a snapshot from rendering."""
+    if not isinstance(stored, list):
+        return ()
+    return tuple(
+        {key: printable(str(entry.get(key) or ""), multiline=False) for key in AFFECTED_KEYS}
+        for entry in stored
+        if isinstance(entry, dict)
     )
 
 

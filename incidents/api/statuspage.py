@@ -142,15 +142,7 @@ def components_json(
 def _affected_json(update: UpdateView) -> list[Json] | None:
     if not update.affected_components:
         return None  # Statuspage sends null, not [], when an update names no component
-    return [
-        {
-            "code": a["code"],
-            "name": a["name"],
-            "old_status": a["old_status"],
-            "new_status": a["new_status"],
-        }
-        for a in update.affected_components
-    ]
+    return [dict(a) for a in update.affected_components]  # selectors.affected_components
 
 
 def update_json(update: UpdateView, incident_id: str) -> Json:

@@ -97,3 +97,28 @@ def test_notifications_render_a_bad_row(bad_rows: Incident, channel: str) -> Non
             headers=headers_for("k", rendered),
         )  # fmt: skip
         assert b"Bcc: evil" not in message.message().as_bytes().split(b"\n\n")[0]
+
+
+# Recorded component changes as a hand-written or older row might hold them.
+ODD_AFFECTED = [
+    [{"name": "Public API"}],  # keys missing (found by the incremental publishing benchmark)
+    [{"code": 7, "name": None, "old_status": ["x"], "new_status": {"y": 1}}, "not an object"],
+    {"code": "abc"},  # not a list
+    "a string",
+    [{"code": "c", "name": BAD, "old_status": "operational", "new_status": "major_outage"}],
+]
+
+
+@pytest.mark.parametrize("stored", ODD_AFFECTED)
+def test_odd_recorded_component_changes_do_not_stop_a_page(
+    client: Client, bad_rows: Incident, stored: object, tmp_path: Path
+) -> None:
+    IncidentUpdate.objects.filter(incident=bad_rows).update(affected_components=stored)
+    for path in ["/", f"/incidents/{bad_rows.public_id}", "/api/v2/incidents.json"]:
+        assert client.get(path).status_code == 200, path
+    summary = json.loads(client.get("/api/v2/incidents.json").content)
+    for update in summary["incidents"][0]["incident_updates"]:
+        for change in update["affected_components"] or []:
+            assert set(change) == {"code", "name", "old_status", "new_status"}
+            assert all(isinstance(v, str) and "\x07" not in v for v in change.values())
+    assert render_snapshot(tmp_path / "site").manifest.files

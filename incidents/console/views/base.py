@@ -26,6 +26,7 @@ from incidents.client_address import client_address
 from incidents.models import Component, ComponentStatus, Incident, OverrideReview
 from incidents.models.incidents import UpdateBase
 from incidents.publish.freshness import lagging_targets
+from incidents.selectors import affected_components
 from incidents.wording import WordingRefused
 from incidents.worker_heartbeat import worker_alive, worker_last_seen
 
@@ -250,7 +251,7 @@ def timeline(updates: Iterable[UpdateBase]) -> list[TimelineEntry]:
                 ComponentChange(
                     name=c.get("name", ""), old=c.get("old_status", ""), new=c.get("new_status", "")
                 )
-                for c in u.affected_components
+                for c in affected_components(u.affected_components)
             ),
         )
         for u in updates
