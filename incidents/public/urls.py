@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.status_page, name="status"),
     path("incidents/<slug:public_id>", views.incident_page, name="incident"),
     path("maintenance/<slug:public_id>", views.maintenance_page, name="maintenance"),
+    path("uptime.json", views.uptime_data, name="uptime"),
     path("history", views.history_page, name="history"),
     re_path(
         r"^history/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$",

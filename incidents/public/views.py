@@ -6,6 +6,7 @@ database (no request.user, no session), so a cache hit costs no query at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from incidents import selectors
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
 from incidents.public.ical import is_cancelled
+from incidents.public.uptime_details import first_day, uptime_document
 
 HTML = "text/html; charset=utf-8"
 HISTORY_PAGE_MONTHS = 3
@@ -72,8 +74,25 @@ def status_page(request: HttpRequest) -> HttpResponse:
     def render() -> Rendered:
         days = settings.CANDOR_UPTIME_DAYS
         status = selectors.public_status(now=timezone.now(), uptime_days=days)
-        context = {"status": status, "uptime_days": days, "nav": "status"}
+        context = {
+            "status": status,
+            "uptime_days": days,
+            "first_day": first_day(status),
+            "nav": "status",
+        }
         return render_page(request, "public/status.html", context)
+
+    return _serve(request, render)
+
+
+def uptime_data(request: HttpRequest) -> HttpResponse:
+    """Each day's tooltip for the status page's uptime bars (uptime_details.py)."""
+
+    def render() -> Rendered:
+        days = settings.CANDOR_UPTIME_DAYS
+        status = selectors.public_status(now=timezone.now(), uptime_days=days)
+        body = json.dumps(uptime_document(status), separators=(",", ":"), ensure_ascii=False)
+        return Rendered(body=body.encode(), content_type="application/json")
 
     return _serve(request, render)
 

@@ -55,7 +55,7 @@ class RenderError(Exception):
 
 def site_urls(*, now: datetime) -> list[str]:
     """Every URL of the public site: pages, feeds, calendar and the v2 API."""
-    urls = [reverse("public:status"), reverse("public:history")]
+    urls = [reverse("public:status"), reverse("public:uptime"), reverse("public:history")]
     now = now.astimezone(UTC)
     month, last = history_floor(now), (now.year, now.month)
     while month <= last:
