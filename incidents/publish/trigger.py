@@ -8,10 +8,10 @@ updates cost one or two renders, and the last one is always published.
 
 Nothing may leave a public change unpublished:
 
-- the broker cannot take the task: the publish runs right here instead, since a slower
-  request beats an update that never reaches the public copies;
+- the broker cannot take the task: the publish runs in this process instead, in its
+  background thread (background.py), so the request does not wait for a render;
 - no worker has sent a heartbeat lately (worker_heartbeat.py): the broker would take the
-  task but nobody would run it, so again it runs right here;
+  task but nobody would run it, so again it runs in this process's background thread;
 - a worker took the task and died, or died just before its heartbeat expired: a watchdog
   in this process checks after DEADLINE_SECONDS that the targets have the version this
   change made, and publishes in-process if they do not;
@@ -32,7 +32,7 @@ from django.db import connection
 from kombu.exceptions import OperationalError as BrokerError
 
 from incidents.models import PublishTarget
-from incidents.publish import service
+from incidents.publish import background, service
 from incidents.publish.targets import configured_targets
 from incidents.publish.versions import site_version
 from incidents.worker_heartbeat import worker_alive
@@ -94,10 +94,8 @@ def request_publish() -> None:
 
 
 def _publish_here() -> None:
-    try:
-        publish_requested()
-    except Exception:
-        log.exception("publishing in-process failed; the freshness check will retry")
+    # In this process, but never inside the request that asked: background.py.
+    background.publish_soon()
 
 
 def _watch(version: int) -> None:
