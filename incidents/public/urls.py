@@ -16,6 +16,11 @@ urlpatterns = [
         views.history_month_page,
         name="history_month",
     ),
+    re_path(
+        r"^history/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})/page/(?P<page>[0-9]+)$",
+        views.history_month_page,
+        name="history_month_page",
+    ),
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),

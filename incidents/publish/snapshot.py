@@ -36,7 +36,7 @@ from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
-from incidents.public.views import history_floor
+from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.manifest import (
     MANIFEST_NAME,
     FileEntry,
@@ -59,8 +59,7 @@ def site_urls(*, now: datetime) -> list[str]:
     now = now.astimezone(UTC)
     month, last = history_floor(now), (now.year, now.month)
     while month <= last:
-        kwargs = {"year": f"{month[0]:04d}", "month": f"{month[1]:02d}"}
-        urls.append(reverse("public:history_month", kwargs=kwargs))
+        urls += month_page_urls(*month)
         month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
     urls += [reverse("public:history_atom"), reverse("public:history_rss")]
     urls.append(reverse("public:maintenance_ics"))
