@@ -246,7 +246,10 @@ def _render_in_background(
     key: str, render: Callable[[], Rendered], generation: int | None, day: str
 ) -> None:
     try:
-        _store(key, _prepare(render(), generation, day, time.monotonic()))
+        entry = _store(key, _prepare(render(), generation, day, time.monotonic()))
+        if entry.rendered.status != 200:  # gone (a 404 is not kept): stop serving the old
+            with _lock:
+                _entries.pop(key, None)
     except Exception:
         log.warning("revalidating %s failed; the next reader renders it", key, exc_info=True)
         with _lock:

@@ -80,3 +80,12 @@ def test_the_status_page_serves_the_previous_page_until_the_change_is_rendered(
     assert client.get("/").content == before  # the previous bytes, at once
     assert cache.revalidations_settled()
     assert b"Checkout errors" in client.get("/").content
+
+
+def test_a_page_that_is_gone_stops_being_served_once_its_render_says_so() -> None:
+    cached_render("/page", lambda: Rendered(b"old", TEXT))
+    public_changed()
+    gone = Rendered(b"not found", TEXT, status=404)
+    assert cached_render("/page", lambda: gone).rendered.body == b"old"
+    assert cache.revalidations_settled()
+    assert cached_render("/page", lambda: gone).rendered.status == 404
