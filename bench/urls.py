@@ -24,3 +24,14 @@ urlpatterns = [
     path("bench/bare-gzip/", bare_cached_gzip),
     path("", include("statuspage.urls")),
 ]
+
+
+# The fair reference for a page kept in process memory: the same bytes, no cache round trip.
+MEMORY: dict[str, bytes] = {}
+
+
+def bare_memory(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(MEMORY.get("page", b""), content_type="text/html; charset=utf-8")
+
+
+urlpatterns.insert(0, path("bench/bare-memory/", bare_memory))

@@ -16,6 +16,8 @@ The choices a caller makes, each for a reason of its own:
   HERE: nobody would do it later, so this process runs the task itself; it does so too
   when no worker has sent a heartbeat lately (worker_heartbeat.py), since the broker
   would take the task but nobody would run it.
+  `here`, if given, is how this process does the work instead of running the task inline
+  (publishing hands it to a background thread, so no request waits for a render).
 - `watchdog`: a worker may take the task and die. After `seconds` this process checks that
   the work was done and otherwise runs the task itself.
 
@@ -86,6 +88,7 @@ def enqueue(
     coalesce: Coalesce | None = None,
     fallback: Fallback = Fallback.SWEEP,
     watchdog: Watchdog | None = None,
+    here: Callable[[], object] | None = None,
 ) -> Outcome:
     """Queue the task `name` with `args`; a broker or cache failure never raises."""
     if coalesce is not None and _remembered(coalesce):
@@ -93,7 +96,7 @@ def enqueue(
     eager = bool(app.conf.task_always_eager)
     if fallback is Fallback.HERE and not eager and not worker_alive():
         log.warning("no worker is alive; running %s in this process", name)
-        return _run_here(name, args)
+        return _run_here(name, args, here)
     if coalesce is not None and _coalesced(coalesce):
         return Outcome.COALESCED
     if eager:
@@ -110,11 +113,11 @@ def enqueue(
         log.warning("could not queue %s; running it in this process", name, exc_info=True)
         if coalesce is not None:
             coalesce_release(coalesce)
-        return _run_here(name, args)
+        return _run_here(name, args, here)
     if coalesce is not None and not coalesce.until_started:
         _queued_at[coalesce.key] = time.monotonic()
     if watchdog is not None:
-        _watch(name, args, watchdog)
+        _watch(name, args, watchdog, here)
     return Outcome.QUEUED
 
 
@@ -157,23 +160,30 @@ def _coalesced(coalesce: Coalesce) -> bool:
     return False
 
 
-def _run_here(name: str, args: tuple[Any, ...]) -> Outcome:
+def _run_here(
+    name: str, args: tuple[Any, ...], here: Callable[[], object] | None = None
+) -> Outcome:
     try:
-        task_named(name)(*args)
+        if here is not None:
+            here()
+        else:
+            task_named(name)(*args)
     except Exception:
         log.exception("running %s in this process failed", name)
         return Outcome.FAILED
     return Outcome.RAN_HERE
 
 
-def _watch(name: str, args: tuple[Any, ...], watchdog: Watchdog) -> None:
+def _watch(
+    name: str, args: tuple[Any, ...], watchdog: Watchdog, here: Callable[[], object] | None
+) -> None:
     pending = watchdog.arm()
 
     def check() -> None:
         try:
             if pending():
                 log.warning("%s did not do its work in time; running it here", name)
-                _run_here(name, args)
+                _run_here(name, args, here)
         except Exception:
             log.exception("the watchdog of %s failed", name)
         finally:

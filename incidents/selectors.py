@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max, Min, OuterRef, Prefetch, Q, Subquery
@@ -541,14 +542,27 @@ def maintenance_detail(public_id: str) -> MaintenanceView | None:
 
 @dataclass(frozen=True)
 class MonthHistory:
+    """One page of a month's history: its incidents and maintenance, newest first."""
+
     year: int
     month: int
     incidents: tuple[IncidentView, ...]
     maintenance: tuple[MaintenanceView, ...]
+    incident_count: int = 0  # in the whole month, not just this page
+    maintenance_count: int = 0
+    page: int = 1
+    pages: int = 1
 
     @property
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
+
+    @property
+    def more(self) -> bool:
+        """Whether the month has more than this page shows."""
+        return len(self.incidents) < self.incident_count or (
+            len(self.maintenance) < self.maintenance_count
+        )
 
 
 def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
@@ -557,26 +571,55 @@ def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def month_history(*, year: int, month: int) -> MonthHistory:
+def _month_queries(year: int, month: int) -> tuple[Any, Any]:
     start, end = _month_bounds(year, month)
+    incidents = Incident.objects.filter(started_at__gte=start, started_at__lt=end)
+    maintenance = Maintenance.objects.filter(
+        scheduled_for__gte=start, scheduled_for__lt=end
+    ).exclude(status=MaintenanceStatus.SCHEDULED)
+    return incidents, maintenance
+
+
+def month_pages(*, year: int, month: int, per_page: int) -> int:
+    """How many pages of `per_page` incidents (and as many maintenance windows) a month
+    takes; an empty month is one page."""
+    incidents, maintenance = _month_queries(year, month)
+    most = max(incidents.count(), maintenance.count())
+    return max(1, -(-most // per_page))
+
+
+def month_history(
+    *, year: int, month: int, page: int = 1, per_page: int | None = None
+) -> MonthHistory:
+    """Page `page` (from 1) of a month, `per_page` incidents and as many maintenance
+    windows; every one of them without `per_page`."""
+    incidents, maintenance = _month_queries(year, month)
+    incident_count, maintenance_count = incidents.count(), maintenance.count()
+    window = slice(None)
+    pages = 1
+    if per_page is not None:
+        window = slice((page - 1) * per_page, page * per_page)
+        pages = max(1, -(-max(incident_count, maintenance_count) // per_page))
     group_ids = _group_ids()
-    incidents = _incidents_query().filter(started_at__gte=start, started_at__lt=end)  # type: ignore[attr-defined]
-    maintenance = (
-        _maintenance_query()
-        .filter(  # type: ignore[attr-defined]
-            scheduled_for__gte=start, scheduled_for__lt=end
-        )
-        .exclude(status=MaintenanceStatus.SCHEDULED)
+    shown_incidents = (
+        _incidents_query()  # type: ignore[attr-defined]
+        .filter(pk__in=incidents.values("pk"))
+        .order_by("-started_at", "-pk")[window]
+    )
+    shown_maintenance = (
+        _maintenance_query()  # type: ignore[attr-defined]
+        .filter(pk__in=maintenance.values("pk"))
+        .order_by("-scheduled_for", "-pk")[window]
     )
     return MonthHistory(
         year=year,
         month=month,
-        incidents=tuple(
-            _incident_view(i, group_ids) for i in incidents.order_by("-started_at", "-pk")
-        ),
-        maintenance=tuple(
-            _maintenance_view(m, group_ids) for m in maintenance.order_by("-scheduled_for", "-pk")
-        ),
+        incidents=tuple(_incident_view(i, group_ids) for i in shown_incidents),
+        maintenance=tuple(_maintenance_view(m, group_ids) for m in shown_maintenance),
+        incident_count=incident_count,
+        maintenance_count=maintenance_count,
+        page=page,
+        pages=pages,
     )
 
 
@@ -591,13 +634,18 @@ def oldest_history_month() -> tuple[int, int] | None:
 
 
 def history_months(
-    *, now: datetime, count: int = 3, before: tuple[int, int] | None = None
+    *,
+    now: datetime,
+    count: int = 3,
+    before: tuple[int, int] | None = None,
+    per_month: int | None = None,
 ) -> list[MonthHistory]:
-    """`count` months ending with `before` (default: the current month), newest first."""
+    """`count` months ending with `before` (default: the current month), newest first,
+    each with its newest `per_month` incidents and maintenance windows (all without)."""
     year, month = before or (now.year, now.month)
     months = []
     for _ in range(count):
-        months.append(month_history(year=year, month=month))
+        months.append(month_history(year=year, month=month, per_page=per_month))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
 

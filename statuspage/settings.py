@@ -292,6 +292,9 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 CANDOR_APP_URL = env_str("CANDOR_APP_URL", CANDOR_CANONICAL_URL).rstrip("/")
 # Seconds browsers and proxies may reuse a public response; ETags make revalidation cheap.
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
+# Readers get the previous rendering of a public page while its new one renders in the
+# background (incidents/public/cache.py); false renders inside the reader's request.
+CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND = env_bool("CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND", True)
 CANDOR_UPTIME_DAYS = env_int("CANDOR_UPTIME_DAYS", 90, minimum=1)
 
 # Staff sign-in (README, "Two-factor login"). Required by default in production; the

@@ -33,3 +33,5 @@ CANDOR_MIRROR_DIR = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}" /
 
 # Each ingest request routes its signals at once (eager Celery), not once a second.
 CANDOR_INGEST_COALESCE_SECONDS = 0
+# A read right after a change sees it; tests/public/test_stale_while_revalidate.py turns it on.
+CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND = False

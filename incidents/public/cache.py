@@ -10,6 +10,16 @@ responses already allow clients. If the cache is unreachable, renderings live fo
 UNREACHABLE_TTL_SECONDS instead, so readers are still served and the database is not
 flooded; Redis is retried after UNREACHABLE_RETRY_SECONDS.
 
+Stale while revalidating: when the rendering a process holds for a path is out of date
+(the generation moved, the day turned, the backstop expired), a reader gets it anyway,
+and one background thread per process renders the new one (one render per path at a time
+however many readers ask); the next reader after it is ready gets the new bytes. Only a
+path with no rendering at all, or one older than STALE_MAX_SECONDS, is rendered inside
+the request. Readers never queue behind a render after a change. A background render that
+fails drops the old rendering, so the next reader renders in its request and meets the
+database error handling below. CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND=false (the tests'
+settings) renders inside the request instead, so a read right after a change sees it.
+
 If the database is unreachable while a response is rendered, the response comes from the
 last published snapshot in the local mirror instead (marked `X-Candor-Stale: true`): the
 page readers get is the one the mirror serves, with its own "Last updated" time.
@@ -25,13 +35,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
@@ -48,6 +59,8 @@ LOCAL_MAX_ENTRIES = 512
 GENERATION_RECHECK_SECONDS = 0.25
 UNREACHABLE_TTL_SECONDS = 2.0
 UNREACHABLE_RETRY_SECONDS = 1.0
+# Older than this, a rendering is not served even while its successor renders.
+STALE_MAX_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -130,7 +143,14 @@ def reset() -> None:
 
 def public_changed() -> None:
     """Call after a commit that changes anything public (lifecycle does)."""
-    reset()
+    global _database_down_until
+    _database_down_until = 0.0  # a change has just committed to it
+    with _lock:
+        # Re-read the generation at once; keep the renderings to serve while revalidating
+        # (without that, drop them: the next read renders this change).
+        _memo.value, _memo.read_at, _memo.failed_at = None, float("-inf"), float("-inf")
+        if not settings.CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND:
+            _entries.clear()
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # missing: first change, or the cache was flushed
@@ -181,7 +201,17 @@ def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
         entry = _entries.get(key)
     if entry is not None and _fresh(entry, generation, day, now):
         return entry
-    entry = _prepare(render(), generation, day, now)
+    if (
+        entry is not None
+        and settings.CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND
+        and now - entry.stored < STALE_MAX_SECONDS
+    ):
+        _revalidate(key, render, generation, day)
+        return entry
+    return _store(key, _prepare(render(), generation, day, now))
+
+
+def _store(key: str, entry: Cached) -> Cached:
     if entry.rendered.status == 200:
         with _lock:
             _entries[key] = entry
@@ -189,6 +219,56 @@ def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
             while len(_entries) > LOCAL_MAX_ENTRIES:
                 _entries.popitem(last=False)
     return entry
+
+
+_revalidating: set[str] = set()
+_revalidator: ThreadPoolExecutor | None = None
+
+
+def _revalidate(key: str, render: Callable[[], Rendered], generation: int | None, day: str) -> None:
+    """Render `key` in the background unless it is already being rendered."""
+    global _revalidator
+    with _lock:
+        if key in _revalidating:
+            return
+        _revalidating.add(key)
+        if _revalidator is None:
+            # One thread: renders are CPU-bound, a second would only slow the readers.
+            _revalidator = ThreadPoolExecutor(1, thread_name_prefix="candor-revalidate")
+    try:
+        _revalidator.submit(_render_in_background, key, render, generation, day)
+    except RuntimeError:  # shutting down: the next reader renders
+        with _lock:
+            _revalidating.discard(key)
+
+
+def _render_in_background(
+    key: str, render: Callable[[], Rendered], generation: int | None, day: str
+) -> None:
+    try:
+        entry = _store(key, _prepare(render(), generation, day, time.monotonic()))
+        if entry.rendered.status != 200:  # gone (a 404 is not kept): stop serving the old
+            with _lock:
+                _entries.pop(key, None)
+    except Exception:
+        log.warning("revalidating %s failed; the next reader renders it", key, exc_info=True)
+        with _lock:
+            _entries.pop(key, None)
+    finally:
+        with _lock:
+            _revalidating.discard(key)
+        connection.close()  # this thread's own connection
+
+
+def revalidations_settled(timeout: float = 10.0) -> bool:
+    """Wait until no background render is under way (tests, benchmarks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _lock:
+            if not _revalidating:
+                return True
+        time.sleep(0.005)
+    return False
 
 
 def public_response(

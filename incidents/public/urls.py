@@ -9,11 +9,17 @@ urlpatterns = [
     path("", views.status_page, name="status"),
     path("incidents/<slug:public_id>", views.incident_page, name="incident"),
     path("maintenance/<slug:public_id>", views.maintenance_page, name="maintenance"),
+    path("uptime.json", views.uptime_data, name="uptime"),
     path("history", views.history_page, name="history"),
     re_path(
         r"^history/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$",
         views.history_month_page,
         name="history_month",
+    ),
+    re_path(
+        r"^history/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})/page/(?P<page>[0-9]+)$",
+        views.history_month_page,
+        name="history_month_page",
     ),
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("history.rss", feeds.history_rss, name="history_rss"),

@@ -6,6 +6,7 @@ database (no request.user, no session), so a cache hit costs no query at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +23,14 @@ from incidents.branding.brand import default_brand
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
 from incidents.public.ical import is_cancelled
+from incidents.public.uptime_details import first_day, uptime_document
 
 HTML = "text/html; charset=utf-8"
 HISTORY_PAGE_MONTHS = 3
+# /history shows each month's newest this many; a month's own pages hold MONTH_PAGE_SIZE,
+# so no history page grows with the number of incidents.
+HISTORY_PREVIEW = 10
+MONTH_PAGE_SIZE = 100
 
 
 def render_page(
@@ -78,8 +84,25 @@ def status_page(request: HttpRequest) -> HttpResponse:
     def render() -> Rendered:
         days = settings.CANDOR_UPTIME_DAYS
         status = selectors.public_status(now=timezone.now(), uptime_days=days)
-        context = {"status": status, "uptime_days": days, "nav": "status"}
+        context = {
+            "status": status,
+            "uptime_days": days,
+            "first_day": first_day(status),
+            "nav": "status",
+        }
         return render_page(request, "public/status.html", context)
+
+    return _serve(request, render)
+
+
+def uptime_data(request: HttpRequest) -> HttpResponse:
+    """Each day's tooltip for the status page's uptime bars (uptime_details.py)."""
+
+    def render() -> Rendered:
+        days = settings.CANDOR_UPTIME_DAYS
+        status = selectors.public_status(now=timezone.now(), uptime_days=days)
+        body = json.dumps(uptime_document(status), separators=(",", ":"), ensure_ascii=False)
+        return Rendered(body=body.encode(), content_type="application/json")
 
     return _serve(request, render)
 
@@ -113,8 +136,17 @@ def _next_month(year: int, month: int) -> tuple[int, int]:
     return (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _month_url(year: int, month: int) -> str:
-    return reverse("public:history_month", kwargs={"year": f"{year:04d}", "month": f"{month:02d}"})
+def _month_url(year: int, month: int, page: int = 1) -> str:
+    kwargs = {"year": f"{year:04d}", "month": f"{month:02d}"}
+    if page == 1:
+        return reverse("public:history_month", kwargs=kwargs)
+    return reverse("public:history_month_page", kwargs={**kwargs, "page": str(page)})
+
+
+def month_page_urls(year: int, month: int) -> list[str]:
+    """Every page of a month's history (the snapshot publishes them all)."""
+    pages = selectors.month_pages(year=year, month=month, per_page=MONTH_PAGE_SIZE)
+    return [_month_url(year, month, page) for page in range(1, pages + 1)]
 
 
 def history_floor(now: datetime) -> tuple[int, int]:
@@ -135,7 +167,9 @@ def history_floor(now: datetime) -> tuple[int, int]:
 def history_page(request: HttpRequest) -> HttpResponse:
     def render() -> Rendered:
         now = timezone.now()
-        months = selectors.history_months(now=now, count=HISTORY_PAGE_MONTHS)
+        months = selectors.history_months(
+            now=now, count=HISTORY_PAGE_MONTHS, per_month=HISTORY_PREVIEW
+        )
         oldest = (months[-1].year, months[-1].month)
         context = {
             "months": months,
@@ -151,15 +185,26 @@ def _valid_past_month(year: int, month: int, now: datetime) -> bool:
     return 1 <= month <= 12 and year >= 1970 and (year, month) <= (now.year, now.month)
 
 
-def history_month_page(request: HttpRequest, year: str, month: str) -> HttpResponse:
+def history_month_page(
+    request: HttpRequest, year: str, month: str, page: str | None = None
+) -> HttpResponse:
     def render() -> Rendered:
         now = timezone.now().astimezone(UTC)
         y, m = int(year), int(month)
         if not _valid_past_month(y, m, now):
             return not_found(request, "month")
+        # One URL per page: page 1 is the month's own URL, and no "/page/02".
+        if page is not None and (len(page) > 6 or page.startswith("0") or int(page) < 2):
+            return not_found(request, "page")
+        p = int(page or 1)
+        history = selectors.month_history(year=y, month=m, page=p, per_page=MONTH_PAGE_SIZE)
+        if p > history.pages:
+            return not_found(request, "page")
         newer = _next_month(y, m)
         context = {
-            "month": selectors.month_history(year=y, month=m),
+            "month": history,
+            "earlier_page": _month_url(y, m, p + 1) if p < history.pages else None,
+            "later_page": _month_url(y, m, p - 1) if p > 1 else None,
             "older": _month_url(*_previous_month(y, m)) if (y, m) > history_floor(now) else None,
             "newer": _month_url(*newer) if newer <= (now.year, now.month) else None,
             "nav": "history",

@@ -134,6 +134,10 @@ def pages_to_render(
                 fresh.add(path_for_url(reverse(view, args=[public_id])))
             except NoReverseMatch:
                 continue  # not an id a page can have: no page to render
+    # A month's history is paged (public/views.py): an item added or changed moves the
+    # items after it, so every page of a month that changed is rendered afresh.
+    months = {path for path in fresh if path.startswith(HISTORY + "/")}
+    fresh |= {p for p in paths if any(p.startswith(m + "/page/") for m in months)}
     return fresh & paths
 
 
@@ -160,9 +164,9 @@ def _recent_months(now: datetime) -> list[str]:
     return found
 
 
-# The front page (uptime bars move with the clock), the feeds and the calendar (short,
-# and they list whatever changed last).
-_RENDERED_EVERY_TIME = ("status", "history_atom", "history_rss", "maintenance_ics")
+# The front page and the uptime bars' details (they move with the clock), the feeds and
+# the calendar (short, and they list whatever changed last).
+_RENDERED_EVERY_TIME = ("status", "uptime", "history_atom", "history_rss", "maintenance_ics")
 
 
 def _month_url(year: int, month: int) -> str:

@@ -41,7 +41,7 @@ from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, Maintenance
 from incidents.public.cache import rendering_fresh
-from incidents.public.views import history_floor
+from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
 from incidents.publish.dependencies import (
     RENDER_STATE,
@@ -70,12 +70,11 @@ class RenderError(Exception):
 def site_urls(*, now: datetime) -> list[str]:
     """Every URL of the public site: pages, feeds, calendar, the v2 API and the
     branding's assets."""
-    urls = [reverse("public:status"), reverse("public:history")]
+    urls = [reverse("public:status"), reverse("public:uptime"), reverse("public:history")]
     now = now.astimezone(UTC)
     month, last = history_floor(now), (now.year, now.month)
     while month <= last:
-        kwargs = {"year": f"{month[0]:04d}", "month": f"{month[1]:02d}"}
-        urls.append(reverse("public:history_month", kwargs=kwargs))
+        urls += month_page_urls(*month)
         month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
     urls += [reverse("public:history_atom"), reverse("public:history_rss")]
     urls.append(reverse("public:maintenance_ics"))

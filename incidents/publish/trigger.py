@@ -10,10 +10,10 @@ one is always published.
 Nothing may leave a public change unpublished (the policies are incidents/enqueue.py's;
 this module chooses them):
 
-- the broker cannot take the task: the publish runs right here instead, since a slower
-  request beats an update that never reaches the public copies;
+- the broker cannot take the task: the publish runs in this process instead, in its
+  background thread (background.py), so the request does not wait for a render;
 - no worker has sent a heartbeat lately (worker_heartbeat.py): the broker would take the
-  task but nobody would run it, so again it runs right here;
+  task but nobody would run it, so again it runs in this process's background thread;
 - a worker took the task and died, or died just before its heartbeat expired: a watchdog
   in this process checks after DEADLINE_SECONDS that the targets have the version this
   change made, and publishes in-process if they do not;
@@ -31,10 +31,11 @@ from django.conf import settings
 
 from incidents.enqueue import Coalesce, Fallback, Watchdog, enqueue
 from incidents.models import PublishTarget
+from incidents.publish import background
 from incidents.publish.targets import configured_targets
 from incidents.publish.versions import site_version
 
-PUBLISH_TASK = "incidents.tasks.publish_site"
+PUBLISH_TASK = background.PUBLISH_TASK
 COALESCE_SECONDS = 0.5
 # A queued task that never runs must not block requests for longer than this.
 PENDING = Coalesce("publish:pending", seconds=60, until_started=True)
@@ -66,6 +67,8 @@ def request_publish() -> None:
         coalesce=PENDING,
         fallback=Fallback.HERE,
         watchdog=Watchdog(DEADLINE_SECONDS, arm=_version_check),
+        # In this process, but never inside the request that asked (background.py).
+        here=background.publish_soon,
     )
 
 

@@ -14,7 +14,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from incidents.models import ComponentStatus, IncidentImpact, IncidentStatus, MaintenanceStatus
-from incidents.selectors import GroupView
+from incidents.public.uptime_bars import Run, bar_runs, days_with_trouble
+from incidents.selectors import GroupView, UptimeDay
 
 register = template.Library()
 
@@ -129,3 +130,13 @@ NARROW_DAYS = 30  # public.css shows this many days on narrow screens
 @register.filter
 def narrow_days(days: int) -> int:
     return min(days, NARROW_DAYS)
+
+
+@register.filter
+def uptime_runs(days: tuple[UptimeDay, ...]) -> list[Run]:
+    return bar_runs(days, recent=NARROW_DAYS)
+
+
+@register.filter
+def trouble_days(days: tuple[UptimeDay, ...]) -> int:
+    return days_with_trouble(days)
