@@ -24,18 +24,18 @@ class CountingRenders:
     render waiting, so a test can see what answered while it was under way."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.real = service.render_snapshot
+        self.real = service.render_next
         self.threads: list[str] = []
         self.hold = threading.Event()
         self.hold.set()
         self.started = threading.Event()
-        monkeypatch.setattr(service, "render_snapshot", self)
+        monkeypatch.setattr(service, "render_next", self)
 
-    def __call__(self, root: Path) -> Any:
+    def __call__(self, **options: Any) -> Any:
         self.threads.append(threading.current_thread().name)
         self.started.set()
         self.hold.wait(30)
-        return self.real(root)
+        return self.real(**options)
 
 
 @pytest.fixture
