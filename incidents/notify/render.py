@@ -177,6 +177,21 @@ def rendered_with(
     )
 
 
+def update_rendered(
+    update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber, *, text_template: str
+) -> Rendered:
+    """An update's notification whose words are one template over the shared context
+    (email, webhook); the subject is every channel's."""
+    about = update_context(update)
+    context = about.as_context()
+    return rendered_with(
+        about,
+        subscriber,
+        subject=words_render("notify/subject.txt", context),
+        text=words_render(text_template, context),
+    )
+
+
 def message_render(
     *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
 ) -> Rendered:

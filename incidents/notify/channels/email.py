@@ -12,13 +12,7 @@ from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscr
 from incidents.notify import links
 from incidents.notify.addresses import email_normalise
 from incidents.notify.channels.registry import Confirmation
-from incidents.notify.render import (
-    Rendered,
-    rendered_with,
-    update_context,
-    words_once,
-    words_render,
-)
+from incidents.notify.render import Rendered, update_rendered, words_once
 from incidents.notify.transports import Sender
 from incidents.notify.transports.email import EmailSender, email_send
 
@@ -57,14 +51,7 @@ class EmailChannel:
     def render(
         self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
     ) -> Rendered:
-        about = update_context(update)
-        context = about.as_context()
-        return rendered_with(
-            about,
-            subscriber,
-            subject=words_render("notify/subject.txt", context),
-            text=words_render("notify/email/update.txt", context),
-        )
+        return update_rendered(update, subscriber, text_template="notify/email/update.txt")
 
     def routes(self) -> list[str]:
         # When the primary provider's circuit is open, mail goes through the fallback.

@@ -17,7 +17,7 @@ from incidents.models.subscribers import new_webhook_secret
 from incidents.notify import links
 from incidents.notify.addresses import webhook_normalise
 from incidents.notify.channels.registry import Confirmation
-from incidents.notify.render import Rendered, rendered_with, update_context, words_render
+from incidents.notify.render import Rendered, update_rendered
 from incidents.notify.transports import Sender, TransportError
 from incidents.notify.transports.webhook import (
     WebhookSender,
@@ -79,14 +79,7 @@ class WebhookChannel:
     def render(
         self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
     ) -> Rendered:
-        about = update_context(update)
-        context = about.as_context()
-        return rendered_with(
-            about,
-            subscriber,
-            subject=words_render("notify/subject.txt", context),
-            text=words_render("notify/webhook/update.txt", context),
-        )
+        return update_rendered(update, subscriber, text_template="notify/webhook/update.txt")
 
     def routes(self) -> list[str]:
         return [self.name]
