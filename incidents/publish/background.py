@@ -12,6 +12,7 @@ the freshness check (freshness.py) requests a publish within a minute, as before
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections.abc import Callable
@@ -85,3 +86,17 @@ def publish_soon() -> None:
 
 def wait_idle(timeout: float = 30.0) -> bool:
     return _publisher.wait(timeout)
+
+
+# A short-lived process (seed_demo, a management command) that asked for a publish must
+# not end it half done: the thread is a daemon, so exiting would cut it off and leave the
+# change to the next freshness check, a minute later.
+EXIT_WAIT_SECONDS = 120.0
+
+
+def _finish_at_exit() -> None:
+    if not _publisher.wait(EXIT_WAIT_SECONDS):
+        log.warning("exiting with a background publish unfinished; the freshness check redoes it")
+
+
+atexit.register(_finish_at_exit)

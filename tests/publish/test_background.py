@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,18 @@ def test_updates_during_a_background_publish_cost_one_more_publish_not_one_each(
     # held one, reading the database once released, already saw them).
     assert len(renders.threads) <= 2
     assert PublishTarget.objects.get(name="local").last_version == site_version()
+
+
+def test_a_process_that_exits_finishes_its_background_publish_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    done = threading.Event()
+
+    def slow_publish() -> None:
+        time.sleep(0.5)
+        done.set()
+
+    monkeypatch.setattr(background, "_publish_task", slow_publish)
+    background.publish_soon()
+    background._finish_at_exit()  # what atexit runs as the interpreter exits
+    assert done.is_set()
