@@ -26,7 +26,7 @@ from requests.adapters import HTTPAdapter
 from incidents.models import Delivery, IncidentUpdate
 from incidents.notify.addresses import webhook_address
 from incidents.notify.render import Rendered
-from incidents.notify.transports import TransportError
+from incidents.notify.transports import Blame, TransportError
 
 
 def signature(secret: str, body: bytes, *, at: int | None = None) -> str:
@@ -114,8 +114,11 @@ def webhook_post(
             timeout=settings.CANDOR_WEBHOOK_TIMEOUT,
             allow_redirects=False,  # a redirect could lead inside our network
         )
-    except ValidationError as exc:  # DNS moved the host inside since it subscribed
-        raise TransportError(exc.messages[0], permanent=True) from exc
+    except ValidationError as exc:
+        # The name resolves inside now, so nothing is sent. It may be the receiver's DNS,
+        # or ours (a split-horizon resolver, a poisoned cache): either, so the message
+        # waits and is checked again, and the subscription is never stopped for it.
+        raise TransportError(exc.messages[0], blame=Blame.EITHER) from exc
     except requests.RequestException as exc:
         raise TransportError(f"Webhook unreachable: {type(exc).__name__}") from exc
 
