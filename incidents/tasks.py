@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from incidents import decisions, idempotency, lifecycle
@@ -17,6 +17,7 @@ from incidents.approvers import notices
 from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
 from incidents.notify import fanout, limits, outbox, subscriptions
+from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
 from statuspage import broker
@@ -96,24 +97,16 @@ def author_notify_rejected(rejection_id: int) -> int:
     notice = decisions.rejection_notice(rejection_id)
     if notice is None:
         return 0
-    return _wording_mail(
-        [notice.to],
-        subject="Your words were rejected",
-        message=f"{notice.by} rejected your {notice.what}. The reason:\n\n{notice.reason}\n\n"
+    message = EmailMessage(
+        f"[{settings.CANDOR_PAGE_NAME}] Your words were rejected",
+        f"{notice.by} rejected your {notice.what}. The reason:\n\n{notice.reason}\n\n"
         "Those words can no longer be approved. Write new ones in the console:\n"
         f"{settings.CANDOR_APP_URL}{notice.path}\n",
+        None,
+        [notice.to],
+        connection=email_connection(),  # the one email path (notify/transports/email.py)
     )
-
-
-def _wording_mail(recipients: list[str], *, subject: str, message: str) -> int:
-    if not recipients:
-        return 0
-    return send_mail(
-        subject=f"[{settings.CANDOR_PAGE_NAME}] {subject}",
-        message=message,
-        from_email=None,
-        recipient_list=recipients,
-    )
+    return message.send()
 
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
