@@ -10,6 +10,7 @@ of a message or none of it. docs/design.md, "The embedded broker", has the measu
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from kombu.transport import TRANSPORT_ALIASES
@@ -24,13 +25,27 @@ def embedded_broker(var_dir: Path) -> tuple[str, dict[str, object]]:
     """The Celery broker URL and transport options for a broker file under `var_dir`."""
     var_dir.mkdir(parents=True, exist_ok=True)
     path = var_dir / FILENAME
-    with sqlite3.connect(path) as db:
-        # WAL: the web processes' inserts and the worker's claims wait on each other less;
-        # the setting is kept in the file, so once is enough.
-        db.execute("PRAGMA journal_mode=WAL")
+    _wal_ensure(path)
     # Passed to sqlalchemy.create_engine: a writer waits up to 30 s for another's lock
     # instead of failing at once with "database is locked".
     return f"{TRANSPORT}+sqlite:///{path}", {"connect_args": {"timeout": 30}}
+
+
+def _wal_ensure(path: Path) -> None:
+    """WAL: the web processes' inserts and the worker's claims wait on each other less.
+    The setting is kept in the file, so once is enough; switching needs the file to
+    itself, so processes starting together (web workers and the worker) wait their turn,
+    and a busy answer is tried again rather than ending the process."""
+    for attempt in range(1, 6):
+        try:
+            with sqlite3.connect(path, timeout=30) as db:
+                if db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 5:
+                raise
+            time.sleep(0.1 * attempt)
 
 
 def prune_delivered(var_dir: Path) -> int:

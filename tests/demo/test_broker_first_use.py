@@ -33,7 +33,10 @@ def test_processes_publishing_first_at_once_all_succeed(tmp_path: Path) -> None:
             for _ in range(PROCESSES)
         ]
         for run in runs:  # every process has imported and connected lazily
-            assert run.stdout is not None and run.stdout.readline().strip() == "ready"
+            assert run.stdout is not None
+            if run.stdout.readline().strip() != "ready":
+                _, err = run.communicate(timeout=60)
+                raise AssertionError(f"a process failed before publishing:\n{err}")
         for run in runs:  # released together: their first uses of the file overlap
             assert run.stdin is not None
             run.stdin.write("go\n")
