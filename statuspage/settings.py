@@ -393,6 +393,11 @@ CANDOR_CHANNELS = [
     "incidents.notify.channels.email.EmailChannel",
     "incidents.notify.channels.sms.SmsChannel",
     "incidents.notify.channels.webhook.WebhookChannel",
+    # Chat webhooks: on by default, as they need no credentials of ours (README).
+    "incidents.notify.channels.slack.SlackChannel",
+    "incidents.notify.channels.teams.TeamsChannel",
+    "incidents.notify.channels.google_chat.GoogleChatChannel",
+    "incidents.notify.channels.discord.DiscordChannel",
 ]
 CANDOR_EMAIL_FALLBACK_BACKEND = env_str("CANDOR_EMAIL_FALLBACK_BACKEND")
 CANDOR_EMAIL_FALLBACK_OPTIONS = {
@@ -428,6 +433,10 @@ CANDOR_SMS_COUNTRIES = env_list("CANDOR_SMS_COUNTRIES", ["US", "CA", "GB"])
 # unless this is on (tests and a closed network only).
 CANDOR_WEBHOOK_ALLOW_PRIVATE = env_bool("CANDOR_WEBHOOK_ALLOW_PRIVATE", False)
 CANDOR_WEBHOOK_TIMEOUT = env_int("CANDOR_WEBHOOK_TIMEOUT", 5, minimum=1)
+# Chat webhooks (Slack, Teams, Google Chat, Discord) go only to each provider's own https
+# hosts; these hosts ("name" or "name:port") are accepted as well, over http too, for
+# tests and local receivers (notify/chat/hosts.py).
+CANDOR_CHAT_EXTRA_HOSTS = env_list("CANDOR_CHAT_EXTRA_HOSTS", [])
 
 # Fan-out (docs/design.md, "Notifications").
 CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 100, minimum=1)
@@ -436,6 +445,12 @@ CANDOR_NOTIFY_RATE = {
     "email": env_int("CANDOR_NOTIFY_RATE_EMAIL", 1000, minimum=1),
     "sms": env_int("CANDOR_NOTIFY_RATE_SMS", 100, minimum=1),
     "webhook": env_int("CANDOR_NOTIFY_RATE_WEBHOOK", 200, minimum=1),
+    # Each chat provider limits each webhook (Slack and Google Chat: about one a second);
+    # these are our total across all webhooks of one provider.
+    "slack": env_int("CANDOR_NOTIFY_RATE_SLACK", 50, minimum=1),
+    "teams": env_int("CANDOR_NOTIFY_RATE_TEAMS", 50, minimum=1),
+    "google_chat": env_int("CANDOR_NOTIFY_RATE_GOOGLE_CHAT", 50, minimum=1),
+    "discord": env_int("CANDOR_NOTIFY_RATE_DISCORD", 30, minimum=1),
 }
 CANDOR_NOTIFY_MAX_ATTEMPTS = env_int("CANDOR_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 CANDOR_NOTIFY_BACKOFF = env_int("CANDOR_NOTIFY_BACKOFF", 30, minimum=1)  # seconds, doubled

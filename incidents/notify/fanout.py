@@ -41,6 +41,8 @@ from incidents.notify.transports import Blame, Sender, TransportError
 log = logging.getLogger(__name__)
 
 DUE = [DeliveryState.PENDING, DeliveryState.FAILED]
+# A provider's Retry-After is honoured up to a day: a larger one is a bug, not a plan.
+_RETRY_AFTER_MAX = 86_400.0
 
 
 @dataclass
@@ -138,7 +140,8 @@ def _mark_failed(delivery: Delivery, error: TransportError, result: FanoutResult
         next_at = now
     else:
         state, result.failed = DeliveryState.FAILED, result.failed + 1
-        next_at = now + timedelta(seconds=backoff(attempts))
+        wait = max(backoff(attempts), min(error.retry_after or 0.0, _RETRY_AFTER_MAX))
+        next_at = now + timedelta(seconds=wait)
     _ours(delivery).update(
         state=state, attempts=attempts, next_attempt_at=next_at, last_error=str(error)[:500]
     )

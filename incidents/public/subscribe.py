@@ -24,6 +24,7 @@ from incidents.client_address import client_address
 from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import inbound, links, outbox, subscriptions
 from incidents.notify.channels import channels_all
+from incidents.notify.channels.chat import ChatChannel
 from incidents.notify.channels.webhook import webhook_secret_rotate
 from incidents.notify.transports.twilio import signature_valid
 from incidents.public.views import _serve, render_page
@@ -31,6 +32,11 @@ from incidents.public.views import _serve, render_page
 
 def _channel_choices() -> list[tuple[str, str]]:
     return [(c.name, c.label) for c in channels_all().values()]
+
+
+def _chats() -> list[tuple[str, str]]:
+    """The chat channels in CANDOR_CHANNELS, for the form's radio buttons."""
+    return [(c.name, c.label) for c in channels_all().values() if isinstance(c, ChatChannel)]
 
 
 class SubscribeForm(forms.Form):
@@ -91,13 +97,18 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 {
                     "components": _components(),
                     "sms": settings.CANDOR_SMS_ENABLED,
+                    "chats": _chats(),
                     "nav": "subscribe",
                 },
             ),
         )
     started = time.monotonic()
     form = SubscribeForm(request.POST)
-    context: dict[str, Any] = {"components": _components(), "sms": settings.CANDOR_SMS_ENABLED}
+    context: dict[str, Any] = {
+        "components": _components(),
+        "sms": settings.CANDOR_SMS_ENABLED,
+        "chats": _chats(),
+    }
     if not form.is_valid():
         return _page(request, "public/subscribe.html", {**context, "form": form}, status=400)
     try:
@@ -124,7 +135,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     # confirmed number differently would tell a stranger who subscribes.
     if subscriber.channel == SubscriberChannel.SMS:
         return redirect("public:subscription_verify", public_id=subscriber.public_id)
-    return _page(request, "public/subscribe_sent.html", {"channel": subscriber.channel})
+    return _page(
+        request,
+        "public/subscribe_sent.html",
+        {"channel": subscriber.channel, "chat": subscriber.channel in dict(_chats())},
+    )
 
 
 @csrf_exempt

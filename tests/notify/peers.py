@@ -108,7 +108,8 @@ class HttpPeer:
 
     With `tls` it speaks HTTPS with that server context."""
 
-    answer: Callable[[HttpPeer, dict[str, Any]], tuple[int, bytes]]
+    # (status, body) or (status, body, headers)
+    answer: Callable[[HttpPeer, dict[str, Any]], tuple[Any, ...]]
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     tls: ssl.SSLContext | None = None
@@ -131,9 +132,11 @@ class HttpPeer:
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "body": self.rfile.read(length),
                 }
-                status, body = peer.answer(peer, request)
+                status, body, *more = peer.answer(peer, request)
+                headers = {"Content-Type": "application/json", **(more[0] if more else {})}
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

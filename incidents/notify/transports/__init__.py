@@ -43,6 +43,7 @@ class TransportError(Exception):
         provider_fault: bool = True,
         blame: Blame | None = None,
         strong: bool = False,
+        retry_after: float | None = None,
     ):
         super().__init__(message)
         if blame is None:
@@ -53,6 +54,9 @@ class TransportError(Exception):
         # EITHER only: the refusal names this mailbox (5.1.x), so one delivery to anyone
         # else in the same run settles it; without it, only a later one does.
         self.strong = strong
+        # Seconds the provider asked us to wait (a 429's Retry-After): the retry is not
+        # sooner than that, whatever the backoff says.
+        self.retry_after = retry_after
 
     @property
     def provider_fault(self) -> bool:
