@@ -74,6 +74,7 @@ def _subscribe(client: Client, channel: str, url: str) -> Any:
 
 
 @pytest.mark.wording
+@pytest.mark.embedded  # chat webhooks work under `make run` (SQLite, no Redis) too
 @pytest.mark.parametrize("chat", CHATS)
 def test_a_chat_is_confirmed_in_the_chat_and_then_gets_each_update_once(
     client: Client,
@@ -97,8 +98,12 @@ def test_a_chat_is_confirmed_in_the_chat_and_then_gets_each_update_once(
     assert len(receiver.requests) == 1 and not Delivery.objects.filter(subscriber=pending)
 
     (link,) = {u for u in _links(confirmation, "/subscriptions/confirm/") if u.startswith("https")}
-    assert client.post(link.removeprefix("https://status.example.com")).status_code == 302
+    confirmed = client.post(link.removeprefix("https://status.example.com"), follow=True)
+    assert confirmed.redirect_chain[0][1] == 302
     assert Subscriber.objects.get(pk=pending.pk).state == SubscriberState.CONFIRMED
+    # The manage page (its link is in every message) shows the host, not the credential.
+    manage = confirmed.content.decode()
+    assert receiver.url(path.partition("?")[0]) not in manage and "127.0.0.1:" in manage
 
     database = ComponentFactory(name="Database & <cache>")
     with django_capture_on_commit_callbacks(execute=True):
@@ -185,7 +190,8 @@ def test_a_gone_webhook_stops_only_its_own_subscription_and_says_why(
     client.force_login(admin)
     page = client.get("/console/subscribers/").content.decode()
     assert reason in page.replace("&#x27;", "'")
-    assert PROTOCOLS[chat] and receivers[chat].peer is not None
+    # The webhook URL is a credential: the list names its host, never the whole URL.
+    assert receiver.url(paths[1]) not in page and "127.0.0.1:" in page
 
 
 @pytest.mark.parametrize("chat", CHATS)
@@ -210,3 +216,110 @@ def test_an_outage_keeps_every_subscription_and_opens_the_providers_circuit(
     assert limits.circuit_state(f"{chat}:127.0.0.1") == "open"
     assert Delivery.objects.filter(state="failed").count() == 5
     assert set(Subscriber.objects.values_list("state", flat=True)) == {SubscriberState.CONFIRMED}
+
+
+HOSTILE = (
+    "@everyone @here <!channel> <@U0123> <@&42> <users/all> & *bold* _it_ ~x~ `code` "
+    "[click](https://evil.example) <script>x</script> \u202edesrever"
+)
+
+
+def _each_chat(receivers: dict[str, ChatReceiver]) -> dict[str, str]:
+    """One subscriber per chat; their paths (without the query), by chat."""
+    paths = {}
+    for chat, receiver in receivers.items():
+        path = PATHS[chat].format(n=7)
+        subscriber(chat, receiver.url(path))
+        paths[chat] = path.partition("?")[0]
+    return paths
+
+
+def test_words_that_look_like_markup_or_mentions_are_shown_not_acted_on(
+    actor: Actor, receivers: dict[str, ChatReceiver], django_capture_on_commit_callbacks: Any
+) -> None:
+    paths = _each_chat(receivers)
+    _open(actor, django_capture_on_commit_callbacks, name="Hostile <!here>", body=HOSTILE)
+    for chat, receiver in receivers.items():
+        assert receiver.invalid == [], chat
+        assert len(receiver.received[paths[chat]]) == 1
+        assert Delivery.objects.filter(channel=chat, state="sent").count() == 1
+
+    slack = str(receivers["slack"].received[paths["slack"]][0])
+    assert "<!channel>" not in slack and "<@U0123>" not in slack and "<!here>" not in slack
+    assert "&lt;!channel&gt; &lt;@U0123&gt;" in slack and "&amp; *bold*" in slack
+
+    discord = receivers["discord"].received[paths["discord"]][0]
+    assert discord["allowed_mentions"] == {"parse": []}
+    description = discord["embeds"][0]["description"]
+    assert "\\@everyone \\@here \\<\\@U0123\\>" in description
+    assert "\\[click\\]\\(https\\://evil.example\\)" in description
+
+    google = str(receivers["google_chat"].received[paths["google_chat"]][0])
+    assert "&lt;users/all&gt;" in google and "&lt;script&gt;" in google
+    assert "<users/all>" not in google and "<script>" not in google
+
+
+@pytest.mark.parametrize("chat", CHATS)
+def test_long_words_are_cut_within_each_providers_limits_and_still_link_to_the_page(
+    chat: str,
+) -> None:
+    """Whatever is stored (the policy keeps new updates to 2,000 characters; older rows and
+    overrides may be longer), every payload stays within the provider's limits."""
+    from incidents.notify.channels import channel_get
+    from incidents.notify.chat.message import ChatMessage
+
+    # A word longer than any block, then escapes packed at every boundary a cut could hit.
+    words = ("x" * 3500 + " ") + ("&<>*@\\ " * 3000)[: 20_000 - 3501]
+    message = ChatMessage(
+        kind="incident", about_id="abc123", title="T" * 200, status="Investigating",
+        status_value="investigating", words=words,
+        components=tuple(f"Component {n} & <more>" for n in range(300)),
+        next_update=timezone.now(), window=None, page="P" * 100,
+        url="https://status.example.com/incidents/abc123",
+        manage_url="https://status.example.com/subscriptions/m",
+        unsubscribe_url="https://status.example.com/subscriptions/m/unsubscribe",
+    )  # fmt: skip
+    payload = channel_get(chat).update_payload(message)  # type: ignore[attr-defined]
+    assert PROTOCOLS[chat].check(payload) == []
+    assert _links(payload, message.url)
+    if chat == "slack":
+        blocks = payload["attachments"][0]["blocks"]
+        texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+        assert len(texts) == 5 and texts[-1].endswith("…")
+        # No cut lands inside an entity: every "&" starts a whole one.
+        for text in texts:
+            assert text.count("&") == sum(text.count(e) for e in ("&amp;", "&lt;", "&gt;"))
+
+
+def test_a_maintenance_notice_carries_its_window(
+    actor: Actor, receivers: dict[str, ChatReceiver], django_capture_on_commit_callbacks: Any
+) -> None:
+    paths = _each_chat(receivers)
+    database = ComponentFactory(name="Database")
+    start = timezone.now() + timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.maintenance_schedule(
+            actor=actor, name="Upgrade", body="Upgrading.", components=[database],
+            scheduled_for=start, scheduled_until=start + timedelta(hours=2),
+        )  # fmt: skip
+    stamp = int(start.timestamp())
+    slack = str(receivers["slack"].received[paths["slack"]][0])
+    assert f"<!date^{stamp}^" in slack and "Database" in slack
+    assert f"<t:{stamp}:f>" in str(receivers["discord"].received[paths["discord"]][0])
+    teams = str(receivers["teams"].received[paths["teams"]][0])
+    assert f"{{{{DATE({start:%Y-%m-%dT%H:%M:%S}Z, SHORT)}}}}" in teams
+    assert f"{start:%H:%M} UTC" in str(receivers["google_chat"].received[paths["google_chat"]][0])
+    assert all(r.invalid == [] for r in receivers.values())
+
+
+def test_a_confirmation_to_a_gone_webhook_leaves_the_subscription_pending(
+    client: Client, receivers: dict[str, ChatReceiver], django_capture_on_commit_callbacks: Any
+) -> None:
+    receiver = receivers["slack"]
+    path = PATHS["slack"].format(n=9)
+    receiver.gone.add(path)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert _subscribe(client, "slack", receiver.url(path)).status_code == 200
+    assert callbacks and len(receiver.requests) == 1
+    assert Subscriber.objects.get().state == SubscriberState.PENDING
+    assert not receiver.received

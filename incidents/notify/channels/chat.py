@@ -61,6 +61,11 @@ class ChatChannel:
         """Where to post: the subscriber's URL (a provider may add its own parameters)."""
         return destination
 
+    def destination_shown(self, destination: str) -> str:
+        """The URL without its secret path and query: host and last four characters."""
+        host = urlsplit(destination).netloc
+        return f"{host}/…{destination[-4:]}"
+
     # -- the Channel interface --------------------------------------------------------
     def enabled(self) -> bool:
         return True
