@@ -220,8 +220,18 @@ def test_an_outage_keeps_every_subscription_and_opens_the_providers_circuit(
 
 HOSTILE = (
     "@everyone @here <!channel> <@U0123> <@&42> <users/all> & *bold* _it_ ~x~ `code` "
-    "[click](https://evil.example) <script>x</script> \u202edesrever"
+    "[click](/elsewhere) <script>x</script>"
 )
+
+
+def _strings_of_type(payload: Any, kind: str) -> list[str]:
+    """The `text` of every Block Kit text object of `kind` in a payload."""
+    if isinstance(payload, list):
+        return [t for item in payload for t in _strings_of_type(item, kind)]
+    if not isinstance(payload, dict):
+        return []
+    own = [payload["text"]] if payload.get("type") == kind else []
+    return own + [t for value in payload.values() for t in _strings_of_type(value, kind)]
 
 
 def _each_chat(receivers: dict[str, ChatReceiver]) -> dict[str, str]:
@@ -237,22 +247,35 @@ def _each_chat(receivers: dict[str, ChatReceiver]) -> dict[str, str]:
 def test_words_that_look_like_markup_or_mentions_are_shown_not_acted_on(
     actor: Actor, receivers: dict[str, ChatReceiver], django_capture_on_commit_callbacks: Any
 ) -> None:
+    """Stored words (an older row, an override) with every kind of markup in them."""
+    from incidents.models import IncidentUpdate
+
     paths = _each_chat(receivers)
-    _open(actor, django_capture_on_commit_callbacks, name="Hostile <!here>", body=HOSTILE)
+    incident = lifecycle.incident_open(
+        actor=actor, name="Outage", body="We are investigating failed payments."
+    )
+    Incident.objects.filter(pk=incident.pk).update(name="Hostile <!here>")
+    IncidentUpdate.objects.filter(incident=incident).update(body=HOSTILE)
+    for chat in paths:
+        fanout.fanout_run(channel=chat, max_seconds=5)
     for chat, receiver in receivers.items():
         assert receiver.invalid == [], chat
         assert len(receiver.received[paths[chat]]) == 1
         assert Delivery.objects.filter(channel=chat, state="sent").count() == 1
 
-    slack = str(receivers["slack"].received[paths["slack"]][0])
-    assert "<!channel>" not in slack and "<@U0123>" not in slack and "<!here>" not in slack
-    assert "&lt;!channel&gt; &lt;@U0123&gt;" in slack and "&amp; *bold*" in slack
+    slack = receivers["slack"].received[paths["slack"]][0]
+    # mrkdwn is where Slack acts on <!here> and <@U...>; plain_text (the header) shows it.
+    mrkdwn = [slack["text"], *_strings_of_type(slack, "mrkdwn")]
+    assert not any(("<!" in t.replace("<!date^", "")) or "<@" in t for t in mrkdwn)
+    assert "&lt;!channel&gt; &lt;@U0123&gt;" in str(mrkdwn) and "&amp; *bold*" in str(mrkdwn)
+    header = slack["attachments"][0]["blocks"][0]
+    assert header["text"] == {"type": "plain_text", "text": "Hostile <!here>", "emoji": False}
 
     discord = receivers["discord"].received[paths["discord"]][0]
     assert discord["allowed_mentions"] == {"parse": []}
     description = discord["embeds"][0]["description"]
-    assert "\\@everyone \\@here \\<\\@U0123\\>" in description
-    assert "\\[click\\]\\(https\\://evil.example\\)" in description
+    assert "\\@everyone \\@here \\<\\!channel\\> \\<\\@U0123\\>" in description
+    assert "\\[click\\]\\(/elsewhere\\)" in description
 
     google = str(receivers["google_chat"].received[paths["google_chat"]][0])
     assert "&lt;users/all&gt;" in google and "&lt;script&gt;" in google
@@ -323,3 +346,39 @@ def test_a_confirmation_to_a_gone_webhook_leaves_the_subscription_pending(
     assert callbacks and len(receiver.requests) == 1
     assert Subscriber.objects.get().state == SubscriberState.PENDING
     assert not receiver.received
+
+
+def test_words_the_wording_policy_now_refuses_are_not_posted_to_any_chat(
+    actor: Actor, admin: Any, receivers: dict[str, ChatReceiver]
+) -> None:
+    """Words approved at publishing, banned by a rule added before the fan-out reached
+    them: no chat gets them, each delivery says why, every subscription stays."""
+    from incidents import approvals
+
+    paths = _each_chat(receivers)
+    lifecycle.incident_open(
+        actor=actor, name="Outage", body="We are investigating failed payments."
+    )
+    approvals.rule_save(
+        actor=Actor.staff(admin, channel="console"), key="no-payments-talk",
+        kind="banned_phrase", pattern="failed payments",
+        reason="Legal: say 'checkout errors', not 'failed payments'.",
+    )  # fmt: skip
+    for chat in paths:
+        fanout.fanout_run(channel=chat, max_seconds=5)
+        delivery = Delivery.objects.get(channel=chat)
+        assert delivery.state == "dead", chat
+        assert delivery.last_error.startswith("refused by the wording policy: Legal: say")
+        assert receivers[chat].requests == []
+    assert set(Subscriber.objects.values_list("state", flat=True)) == {SubscriberState.CONFIRMED}
+
+
+def test_the_words_checked_are_the_updates_own_so_chat_and_page_agree(actor: Actor) -> None:
+    from incidents.notify.render import message_render
+
+    incident = lifecycle.incident_open(
+        actor=actor, name="Outage", body="We are investigating failed payments."
+    )
+    chat = subscriber("slack", "https://hooks.slack.com/services/T1/B1/x")
+    rendered = message_render(channel="slack", update=incident.updates.get(), subscriber=chat)
+    assert rendered.text == "We are investigating failed payments."

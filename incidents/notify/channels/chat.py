@@ -107,8 +107,10 @@ class ChatChannel:
     def render(
         self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
     ) -> Rendered:
-        # The plain words, shared by every chat: what the wording policy checks, and the
-        # text a provider shows in notifications and to screen readers.
+        # The text the wording policy checks (fanout.py) is the words alone, as on the
+        # page: the title, status, components and links are the card's own fields, and
+        # counting them against the page's length limit would refuse on chat an update
+        # the page published. The payload is built from the same words (`_post`).
         return update_rendered(update, subscriber, text_template="notify/chat/update.txt")
 
     def routes(self) -> list[str]:
