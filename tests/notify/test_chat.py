@@ -382,3 +382,51 @@ def test_the_words_checked_are_the_updates_own_so_chat_and_page_agree(actor: Act
     chat = subscriber("slack", "https://hooks.slack.com/services/T1/B1/x")
     rendered = message_render(channel="slack", update=incident.updates.get(), subscriber=chat)
     assert rendered.text == "We are investigating failed payments."
+
+
+def test_a_429_storm_with_the_circuit_on_pauses_the_provider_and_still_loses_nothing(
+    actor: Actor,
+    settings: Any,
+    receivers: dict[str, ChatReceiver],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The production shape: the 429s open Slack's circuit (three here), the rest wait
+    without being tried, and once it closes every message arrives exactly once."""
+    import time
+
+    from incidents.notify import limits
+
+    settings.CANDOR_NOTIFY_CIRCUIT_OPEN = 1  # seconds: Redis keeps real time
+    receiver = receivers["slack"]
+    paths = [PATHS["slack"].format(n=n) for n in range(5)]
+    for path in paths:
+        subscriber("slack", receiver.url(path))
+    receiver.script["*"] = [PROTOCOLS["slack"].throttled(1)] * 4
+
+    _open(actor, django_capture_on_commit_callbacks)
+    assert len(receiver.requests) == 3  # then the circuit held the other two back
+    assert limits.circuit_state("slack:127.0.0.1") == "open"
+    assert Delivery.objects.filter(state="failed").count() == 5
+
+    start = timezone.now()
+    for hour in range(1, 8):
+        time.sleep(1.1)  # the circuit's open period passes (in Redis, in real time)
+        with time_machine.travel(start + timedelta(hours=hour)):  # every retry is due
+            fanout.fanout_run(channel="slack", max_seconds=5)
+        if Delivery.objects.filter(state="sent").count() == 5:
+            break
+    assert Delivery.objects.filter(state="sent").count() == 5
+    assert all(len(receiver.received[p]) == 1 for p in paths)
+    assert len(receiver.requests) == 4 + 5
+    assert set(Subscriber.objects.values_list("state", flat=True)) == {SubscriberState.CONFIRMED}
+
+
+def test_the_subscribe_form_offers_each_chat_and_refuses_a_foreign_url(client: Client) -> None:
+    page = client.get("/subscribe").content.decode()
+    for chat, label in [("slack", "Slack"), ("teams", "Microsoft Teams"),
+                        ("google_chat", "Google Chat"), ("discord", "Discord")]:  # fmt: skip
+        assert f'value="{chat}"> {label}' in page
+    refused = _subscribe(client, "slack", "https://evil.example/services/T1/B1/x")
+    assert refused.status_code == 400
+    assert "&#x27;evil.example&#x27; is not a Slack webhook host." in refused.content.decode()
+    assert not Subscriber.objects.exists()
