@@ -11,6 +11,7 @@ Discord's.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -40,7 +41,7 @@ def escaped(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def _when(when: Any) -> str:
+def _when(when: datetime) -> str:
     """Discord's timestamp markup: in the reader's own time zone, and how long from now."""
     stamp = int(when.timestamp())
     return f"<t:{stamp}:f> (<t:{stamp}:R>)"

@@ -5,14 +5,17 @@ no OAuth tokens for their workspace; what it cannot do is thread updates under t
 message (only chat.postMessage can) — README, "Notifications".
 
 Slack's answers to a webhook (api.slack.com, "Handling errors" for incoming webhooks):
-200 `ok`; 400 `invalid_payload` (ours to fix); 403 `action_prohibited` (an admin restricted
-posting there) and `invalid_token`; 404 `channel_not_found`, `no_service` (the webhook was
-removed); 410 `channel_is_archived`; 429 with Retry-After; 5xx.
+200 `ok`; 400 `invalid_payload` and kin (ours to fix); 403 `action_prohibited` and
+`posting_to_general_channel_denied` (the workspace restricted posting there), `invalid_token`,
+`team_disabled`; 404 `channel_not_found`, `user_not_found`, `no_service`, `no_service_id`,
+`no_team` (the webhook or its workspace was removed); 410 `channel_is_archived`; 429 with
+Retry-After; 5xx.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -38,7 +41,18 @@ WORD_SECTIONS = 5
 # Answers that say this webhook is gone, for good: removed, its channel deleted or
 # archived, its token revoked. Only these exact bodies stop a subscription; the same
 # status with another body (a proxy's page) is treated as the provider's.
-GONE = {"no_service", "channel_not_found", "channel_is_archived", "invalid_token"}
+GONE = {
+    "no_service",
+    "no_service_id",
+    "no_team",
+    "team_disabled",
+    "channel_not_found",
+    "channel_is_archived",
+    "user_not_found",
+    "invalid_token",
+}
+# Posting refused by the workspace's own settings: theirs, but perhaps not for good.
+RESTRICTED = {"action_prohibited", "posting_to_general_channel_denied"}
 
 
 def mrkdwn(text: str) -> str:
@@ -51,7 +65,7 @@ def _link(url: str, label: str) -> str:
     return f"<{url}|{mrkdwn(label)}>"
 
 
-def _date(when: Any) -> str:
+def _date(when: datetime) -> str:
     """Slack shows it in each reader's own time zone; the fallback is UTC."""
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{utc_text(when)}>"
 
@@ -167,11 +181,11 @@ class SlackChannel(ChatChannel):
                 blame=Blame.RECIPIENT,
                 permanent=True,
             )
-        if status == 403 and body == "action_prohibited":
+        if status == 403 and body in RESTRICTED:
             # A workspace admin restricted posting in the channel: theirs, and maybe for a
             # while only, so the message is retried and the subscription kept.
             return TransportError(
-                "Slack: posting is restricted in this channel (403 action_prohibited)",
+                f"Slack: posting is restricted in this channel (403 {body})",
                 blame=Blame.RECIPIENT,
             )
         if status == 400:

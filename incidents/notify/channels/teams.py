@@ -12,6 +12,7 @@ Microsoft's. The legacy Office 365 connectors (*.webhook.office.com) take the sa
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -42,9 +43,9 @@ def _error_code(answer: requests.Response) -> str:
         return ""
 
 
-def _when(when: Any) -> str:
+def _when(when: datetime) -> str:
     """Adaptive Cards' date and time functions show it in the reader's own time zone."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return f"{{{{DATE({stamp}, SHORT)}}}} {{{{TIME({stamp})}}}}"
 
 
