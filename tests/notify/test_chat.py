@@ -430,3 +430,22 @@ def test_the_subscribe_form_offers_each_chat_and_refuses_a_foreign_url(client: C
     assert refused.status_code == 400
     assert "&#x27;evil.example&#x27; is not a Slack webhook host." in refused.content.decode()
     assert not Subscriber.objects.exists()
+
+
+def test_a_chat_subscribed_to_some_components_hears_only_about_those(
+    actor: Actor, receivers: dict[str, ChatReceiver], django_capture_on_commit_callbacks: Any
+) -> None:
+    api, web = ComponentFactory(name="API"), ComponentFactory(name="Website")
+    receiver = receivers["teams"]
+    api_path, web_path = (PATHS["teams"].format(n=n) for n in (1, 2))
+    subscriber("teams", receiver.url(api_path), components=[api.pk])
+    subscriber("teams", receiver.url(web_path), components=[web.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.incident_open(
+            actor=actor,
+            name="API errors",
+            body="We are investigating failed payments.",
+            components={api: ComponentStatus.PARTIAL_OUTAGE},
+        )
+    assert list(receiver.received) == [api_path.partition("?")[0]]
+    assert receiver.invalid == []
