@@ -137,6 +137,8 @@ def _worsened(pk: int, statuses: dict[int, str], edges: list[impact.Edge], *, no
             name="",
             body="",
             impact=wording.suggested_impact(list(proposed.values())),
+            # Publishing grows the incident already open for the same cause, if any.
+            incident=_incident_of(set(by_cause)),
             created_at=now,
             updated_at=now,
         )
@@ -165,6 +167,21 @@ def _worsened(pk: int, statuses: dict[int, str], edges: list[impact.Edge], *, no
             data={"components": proposal.components, "causes": _cause_public_ids(proposal)},
         )
     return outcome if changed or outcome != "grown" else "unchanged"
+
+
+def _incident_of(causes: set[int]) -> Incident | None:
+    """The investigating incident an earlier proposal about these causes opened."""
+    earlier = (
+        Proposal.objects.filter(
+            kind=ProposalKind.IMPACT,
+            state=ProposalState.ACCEPTED,
+            causes__component_id__in=causes,
+            incident__status=IncidentStatus.INVESTIGATING,
+        )
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    return earlier.incident if earlier else None
 
 
 def _cause_public_ids(proposal: Proposal) -> list[str]:

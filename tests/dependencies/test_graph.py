@@ -107,3 +107,30 @@ def test_two_concurrent_edits_cannot_make_a_cycle() -> None:
         t.join(10)
     assert outcome["second"] == "This would make a cycle: A depends on B depends on A."
     assert ComponentDependency.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_storm_from_concurrent_workers_is_still_one_proposal() -> None:
+    """Eight threads, each its own connection, take eight vendors down at once; the
+    propagation each commit runs (eagerly, in that thread) groups under the lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from incidents import lifecycle
+    from incidents.models import Proposal, ProposalKind
+
+    vendors = [ComponentFactory(name=f"Vendor {i}") for i in range(8)]
+    for i, vendor in enumerate(vendors):
+        depend(ComponentFactory(name=f"App {i}"), vendor)
+    barrier = threading.Barrier(8)
+
+    def down(vendor: object) -> None:
+        try:
+            barrier.wait(10)
+            lifecycle.component_status_set(actor=SYSTEM, component=vendor, status="major_outage")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(down, vendors))
+    [proposal] = Proposal.objects.filter(kind=ProposalKind.IMPACT)
+    assert len(proposal.components) == 8

@@ -177,3 +177,29 @@ def test_recovery_of_one_cause_of_a_storm_shrinks_the_proposal(set_status: SetSt
     set_status(a, OK)
     [proposal] = _pending()
     assert _named(proposal) == {"Y": MAJOR}
+
+
+def test_new_impact_of_a_published_cause_grows_its_incident(
+    set_status: SetStatus, responder: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from incidents.audit import Actor
+    from incidents.ingest import automation
+
+    db, api, web = (ComponentFactory(name=n) for n in ("DB", "API", "Web"))
+    depend(api, db)
+    set_status(db, PARTIAL)
+    [first] = _pending()
+    rita = Actor.staff(responder, channel="console")
+    with django_capture_on_commit_callbacks(execute=True):
+        automation.proposal_accept(actor=rita, proposal=first)
+    depend(web, db)  # learned during the incident: Web depends on DB too
+    set_status(db, MAJOR)
+    [second] = _pending()
+    assert _named(second) == {"API": MAJOR, "Web": MAJOR}
+    with django_capture_on_commit_callbacks(execute=True):
+        automation.proposal_accept(actor=rita, proposal=second)
+    incident = Incident.objects.get()  # grown, not a second incident
+    assert {a.component.name: a.status for a in incident.affected.all()} == {
+        "API": MAJOR,
+        "Web": MAJOR,
+    }
