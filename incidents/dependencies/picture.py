@@ -18,6 +18,7 @@ from grandalf.graphs import Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
 
 from incidents.models import Component, ComponentDependency, ComponentStatus
+from incidents.text import printable
 
 NODE_WIDTH, NODE_HEIGHT = 180, 46
 GAP, MARGIN, MAX_ROW_WIDTH = 40, 20, 1800
@@ -37,6 +38,15 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """A component with no dependency, listed beside the picture."""
+
+    public_id: str
+    name: str
+    status_label: str
+
+
+@dataclass(frozen=True)
 class Line:
     upstream: str
     downstream: str
@@ -51,7 +61,7 @@ class Picture:
     height: float
     nodes: list[Node]
     lines: list[Line]
-    unconnected: list[Component]
+    unconnected: list[Listed]
 
 
 class _Box:
@@ -131,20 +141,31 @@ def _label(name: str) -> str:
     return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
+def _name(value: str) -> str:
+    # Names were checked when saved; a row written some other way still draws (U+FFFD).
+    return printable(value, multiline=False)
+
+
 def graph_picture() -> Picture:
     edges = list(
         ComponentDependency.objects.select_related("upstream", "downstream").order_by("pk")
     )
     components = {c.pk: c for c in Component.objects.all()}
     pairs = [(e.upstream_id, e.downstream_id) for e in edges]
+    connected = {pk for pair in pairs for pk in pair}
+    unconnected = [
+        Listed(c.public_id, _name(c.name), ComponentStatus(c.status).label)
+        for pk, c in components.items()
+        if pk not in connected
+    ]
     if not pairs:
-        return Picture(0, 0, [], [], list(components.values()))
+        return Picture(0, 0, [], [], unconnected)
     (centres, bends), width, height = _cached_layout(pairs)
     nodes = [
         Node(
             public_id=c.public_id,
-            name=c.name,
-            label=_label(c.name),
+            name=_name(c.name),
+            label=_label(_name(c.name)),
             status=c.status,
             status_label=ComponentStatus(c.status).label,
             x=centres[pk][0] - NODE_WIDTH / 2,
@@ -155,8 +176,8 @@ def graph_picture() -> Picture:
     ]
     lines = [
         Line(
-            upstream=e.upstream.name,
-            downstream=e.downstream.name,
+            upstream=_name(e.upstream.name),
+            downstream=_name(e.downstream.name),
             kind=e.kind,
             auto_apply=e.auto_apply,
             points=" ".join(
@@ -165,5 +186,4 @@ def graph_picture() -> Picture:
         )
         for e in edges
     ]
-    unconnected = [c for pk, c in components.items() if pk not in centres]
     return Picture(width, height, nodes, lines, unconnected)

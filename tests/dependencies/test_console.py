@@ -148,3 +148,15 @@ def test_a_viewer_without_a_role_reads_but_cannot_edit() -> None:
         {"upstream": ComponentFactory().public_id, "kind": "hard"},
     )
     assert answer.status_code == 403
+
+
+def test_a_stored_name_the_edge_would_refuse_still_draws(rita: Client) -> None:
+    db, api = ComponentFactory(name="Database"), ComponentFactory(name="API")
+    depend(api, db)
+    # Written around lifecycle (an old row, a manual fix): bidi override and a bell.
+    type(db).objects.filter(pk=db.pk).update(name="Data\u202ebase\x07")
+    answer = rita.get("/console/dependencies/")
+    assert answer.status_code == 200
+    page = answer.content.decode()
+    assert "\u202e" not in page and "\x07" not in page
+    assert "Data\ufffdbase\ufffd" in page
