@@ -106,21 +106,29 @@ def impact_propagate(*, component_ids: list[int], now: datetime | None = None) -
     return dict(done)
 
 
-def _find(candidates: set[int], pending: list[Proposal], *, now: datetime) -> Proposal | None:
-    """The pending proposal about these root causes, else the one a storm is growing."""
+def _find(
+    candidates: set[int], pending: list[Proposal], *, storm: bool, now: datetime
+) -> Proposal | None:
+    """The pending proposal about these root causes, else (`storm`) the one a storm is
+    growing."""
     public_ids = set(
         Component.objects.filter(pk__in=candidates).values_list("public_id", flat=True)
     )
     for proposal in pending:
         if _cause_ids(proposal) & candidates or public_ids & set(proposal.components):
             return proposal
+    if not storm:
+        return None
     window = timedelta(seconds=settings.CANDOR_IMPACT_STORM_SECONDS)
     return next((p for p in pending if p.updated_at >= now - window), None)
 
 
 def _worsened(pk: int, statuses: dict[int, str], edges: list[impact.Edge], *, now: datetime) -> str:
     roots = impact.root_causes(pk, statuses, edges)
-    proposal = _find(roots | {pk}, _pending(), now=now)
+    # A storm gathers outages that have impact of their own, not every leaf going down.
+    own = impact.downstream_impact({c: statuses[c] for c in roots | {pk}}, edges)
+    storm = bool(impact.worse_than_now(own, statuses))
+    proposal = _find(roots | {pk}, _pending(), storm=storm, now=now)
     causes = (_cause_ids(proposal) if proposal else set()) | roots
     # A component worse than its causes make it is a cause of its own as well.
     if pk not in causes:

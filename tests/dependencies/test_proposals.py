@@ -203,3 +203,13 @@ def test_new_impact_of_a_published_cause_grows_its_incident(
         "API": MAJOR,
         "Web": MAJOR,
     }
+
+
+def test_an_outage_with_no_downstream_does_not_join_a_storm(set_status: SetStatus) -> None:
+    db, api = ComponentFactory(name="DB"), ComponentFactory(name="API")
+    leaf = ComponentFactory(name="Status widget")
+    depend(api, db)
+    set_status(db, MAJOR)
+    set_status(leaf, MAJOR)  # nothing depends on it: nothing to propose
+    [proposal] = _pending()
+    assert [c.name for c in proposal_causes(proposal)] == ["DB"]
