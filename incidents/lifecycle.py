@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from incidents import approvals, cadence, overrides, promise, wording
 from incidents.audit import Actor, audit_record
+from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
     ACTIVE_MAINTENANCE,
     AuditAction,
@@ -221,6 +222,11 @@ def _recompute_statuses(
             component.save(update_fields=["status", "updated_at"])
             history.append(ComponentStatusChange(component=component, status=new, at=now))
     ComponentStatusChange.objects.bulk_create(history)
+    if changes:
+        # Whoever changed them, what depends on them may be affected (dependencies/).
+        enqueue_on_commit(
+            "incidents.tasks.impact_propagate", sorted(changes), fallback=Fallback.HERE
+        )
     return changes
 
 

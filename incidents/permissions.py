@@ -51,6 +51,12 @@ WRITES: dict[str, str] = {
     "console:group_new": roles.MANAGE_COMPONENTS,
     "console:component_edit": roles.MANAGE_COMPONENTS,
     "console:component_status": roles.POST_UPDATES,
+    # What depends on what decides the impact proposed; auto-apply edges take an Admin
+    # (dependencies/graph.py checks manage_policy itself).
+    "console:dependencies": READ_ONLY,
+    "console:component_dependencies": roles.MANAGE_COMPONENTS,
+    "console:dependency_edit": roles.MANAGE_COMPONENTS,
+    "console:dependency_remove": roles.MANAGE_COMPONENTS,
     "console:maintenance_list": READ_ONLY,
     "console:maintenance_new": roles.POST_UPDATES,
     "console:maintenance_detail": roles.POST_UPDATES,
@@ -93,6 +99,8 @@ WRITES: dict[str, str] = {
     "staff_api:component": roles.MANAGE_COMPONENTS,
     "staff_api:component-status": roles.POST_UPDATES,
     "staff_api:groups": roles.MANAGE_COMPONENTS,
+    "staff_api:dependencies": roles.MANAGE_COMPONENTS,
+    "staff_api:dependency": roles.MANAGE_COMPONENTS,
     "staff_api:maintenances": roles.POST_UPDATES,
     "staff_api:maintenance": roles.POST_UPDATES,
     "staff_api:maintenance-updates": roles.POST_UPDATES,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from incidents import decisions, idempotency, lifecycle
 from incidents.approvers import notices
+from incidents.dependencies import proposals as impact_proposals
 from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
 from incidents.notify import fanout, limits, outbox, subscriptions
@@ -143,3 +144,9 @@ def notify_sweep() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
     return subscriptions.confirmation_deliver(subscriber_id=subscriber_id, secret=secret)
+
+
+# Queued after every commit that changes a component's stored status (lifecycle).
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def impact_propagate(component_ids: list[int]) -> dict[str, int]:
+    return impact_proposals.impact_propagate(component_ids=component_ids)

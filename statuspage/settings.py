@@ -282,6 +282,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # a queued routing run covers further requests (0 queues one per request).
 CANDOR_INGEST_MAX_BODY = env_int("CANDOR_INGEST_MAX_BODY", 256 * 1024, minimum=1024)
 CANDOR_INGEST_COALESCE_SECONDS = env_int("CANDOR_INGEST_COALESCE_SECONDS", 1, minimum=0)
+# Dependencies: an upstream outage within this many seconds of the last change to a pending
+# impact proposal joins it, so a storm of upstream changes is one proposal that grows.
+CANDOR_IMPACT_STORM_SECONDS = env_int("CANDOR_IMPACT_STORM_SECONDS", 600, minimum=0)
 
 # The public page.
 CANDOR_PAGE_ID = env_str("CANDOR_PAGE_ID", "candor0000pg")

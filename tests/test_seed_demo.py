@@ -28,3 +28,17 @@ def test_the_demo_is_a_real_page_with_history_and_loads_once(client: Client) -> 
     html = client.get("/").content.decode()
     assert open_incident.name in html
     assert "Primary database upgrade" in html
+
+
+def test_the_demo_proposes_the_open_incidents_downstream_impact(
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    from incidents.models import ComponentDependency, Proposal
+
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        call_command("seed_demo", verbosity=0)
+    assert ComponentDependency.objects.count() == 7
+    # File storage is degraded; Web application depends on it (soft).
+    proposal = Proposal.objects.get(kind="impact", state="pending")
+    web = Component.objects.get(name="Web application")
+    assert proposal.components == {web.public_id: "degraded_performance"}

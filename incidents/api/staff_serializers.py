@@ -25,6 +25,7 @@ from incidents.models import (
     ComponentStatus,
     Contact,
     CustomTextRequest,
+    DependencyKind,
     Incident,
     IncidentImpact,
     IncidentStatus,
@@ -343,6 +344,51 @@ class ContactOut(serializers.Serializer):
     escalation_rank = serializers.IntegerField(allow_null=True)
 
 
+class CauseOut(serializers.Serializer):
+    component = serializers.CharField(source="component.public_id")
+    name = serializers.CharField(source="component.name")
+    status = EnumField(
+        "ComponentStatus", ComponentStatus.values, help_text="Its status when it was recorded."
+    )
+    at = serializers.DateTimeField()
+
+
+class DependencyIn(serializers.Serializer):
+    upstream = serializers.SlugRelatedField(
+        slug_field="public_id",
+        queryset=Component.objects.all(),
+        help_text="The public id of the component depended on.",
+    )
+    downstream = serializers.SlugRelatedField(
+        slug_field="public_id",
+        queryset=Component.objects.all(),
+        help_text="The public id of the component that depends on it.",
+    )
+    kind = EnumField("DependencyKind", DependencyKind.values)
+    auto_apply = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Apply the impact at once, without a responder (takes manage_policy: Admin).",
+    )
+
+
+class DependencyEditIn(serializers.Serializer):
+    kind = EnumField("DependencyKind", DependencyKind.values)
+    auto_apply = serializers.BooleanField()
+
+
+class DependencyOut(serializers.Serializer):
+    id = serializers.CharField(source="public_id")
+    upstream = serializers.CharField(source="upstream.public_id")
+    upstream_name = serializers.CharField(source="upstream.name")
+    downstream = serializers.CharField(source="downstream.public_id")
+    downstream_name = serializers.CharField(source="downstream.name")
+    kind = EnumField("DependencyKind", DependencyKind.values)
+    auto_apply = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
 class IncidentOut(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     name = serializers.CharField()
@@ -364,6 +410,12 @@ class IncidentOut(serializers.Serializer):
     )
     cadence = serializers.SerializerMethodField(
         help_text="This incident's own schedule in minutes, or null: its impact's."
+    )
+    caused_by = CauseOut(
+        source="causes",
+        many=True,
+        help_text="Upstream components whose outage it was proposed for (dependencies). "
+        "Internal: never shown on the public pages.",
     )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))

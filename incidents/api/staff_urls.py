@@ -42,6 +42,8 @@ urlpatterns = [
         name="component-status",
     ),
     path("groups/", v.GroupsView.as_view(), name="groups"),
+    path("dependencies/", v.DependenciesView.as_view(), name="dependencies"),
+    path("dependencies/<str:public_id>/", v.DependencyDetailView.as_view(), name="dependency"),
     path("maintenances/", v.MaintenancesView.as_view(), name="maintenances"),
     path("maintenances/<str:public_id>/", v.MaintenanceDetailView.as_view(), name="maintenance"),
     path(

@@ -30,13 +30,16 @@ from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
 from incidents.client_address import client_address
+from incidents.dependencies import graph
 from incidents.models import (
     AuditEvent,
     Channel,
     Component,
+    ComponentDependency,
     ComponentGroup,
     Contact,
     CustomTextRequest,
+    ImpactCause,
     Incident,
     IncidentComponent,
     IncidentImpact,
@@ -156,6 +159,7 @@ def _incidents() -> QuerySet[Incident]:
         ),
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
         "owners",
+        Prefetch("causes", queryset=ImpactCause.objects.select_related("component")),
     ).order_by("-started_at", "-pk")
 
 
@@ -411,6 +415,69 @@ class ComponentStatusView(StaffView):
         data = _validated(s.ComponentStatusIn, request)
         lifecycle.component_status_set(actor=self.actor(), component=component, **data)
         return Response(s.ComponentOut(_components().get(pk=component.pk)).data)
+
+
+# -- dependencies ----------------------------------------------------------------------
+
+
+def _dependencies() -> QuerySet[ComponentDependency]:
+    return ComponentDependency.objects.select_related("upstream", "downstream").order_by("pk")
+
+
+class DependenciesView(StaffView):
+    pagination_class = None  # one row per edge: hundreds at most
+
+    @extend_schema(
+        tags=["dependencies"], summary="List dependencies",
+        responses={200: s.DependencyOut(many=True), **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response(s.DependencyOut(_dependencies(), many=True).data)
+
+    @extend_schema(
+        tags=["dependencies"], summary="Add a dependency",
+        description="`downstream` depends on `upstream`. A dependency that would close a "
+        "cycle is refused with 400, the cycle named under `errors.upstream`.",
+        request=s.DependencyIn, responses={201: s.DependencyOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _validated(s.DependencyIn, request)
+        edge = graph.dependency_add(actor=self.actor(), **data)
+        return Response(
+            s.DependencyOut(_dependencies().get(pk=edge.pk)).data, status.HTTP_201_CREATED
+        )
+
+
+class DependencyDetailView(StaffView):
+    @extend_schema(
+        tags=["dependencies"], summary="One dependency",
+        responses={200: s.DependencyOut, **_errors(*READ_ERRORS, 404)},
+    )  # fmt: skip
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(s.DependencyOut(_one(_dependencies(), public_id, "dependency")).data)
+
+    @extend_schema(
+        tags=["dependencies"], summary="Change a dependency's kind or auto-apply",
+        request=s.DependencyEditIn, responses={200: s.DependencyOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def patch(self, request: Request, public_id: str) -> Response:
+        edge = _one(_dependencies(), public_id, "dependency")
+        current = {"kind": edge.kind, "auto_apply": edge.auto_apply}
+        changes = _validated(s.DependencyEditIn, request, partial=True)
+        graph.dependency_edit(actor=self.actor(), dependency=edge, **(current | changes))
+        return Response(s.DependencyOut(_dependencies().get(pk=edge.pk)).data)
+
+    @extend_schema(
+        tags=["dependencies"], summary="Remove a dependency",
+        responses={204: None, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def delete(self, request: Request, public_id: str) -> Response:
+        edge = _one(_dependencies(), public_id, "dependency")
+        graph.dependency_remove(actor=self.actor(), dependency=edge)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GroupsView(StaffView):

@@ -12,6 +12,7 @@ from incidents.console.views import (
     components,
     dashboard,
     decide,
+    dependencies,
     incidents,
     ingest,
     maintenance,
@@ -49,6 +50,20 @@ urlpatterns: list[URLPattern] = [
         "components/<str:public_id>/status/",
         components.component_status,
         name="component_status",
+    ),
+    path("dependencies/", dependencies.dependency_graph, name="dependencies"),
+    path(
+        "components/<str:public_id>/dependencies/",
+        dependencies.component_dependencies,
+        name="component_dependencies",
+    ),
+    path(
+        "dependencies/<str:public_id>/edit/", dependencies.dependency_edit, name="dependency_edit"
+    ),
+    path(
+        "dependencies/<str:public_id>/remove/",
+        dependencies.dependency_remove,
+        name="dependency_remove",
     ),
     path("maintenance/", maintenance.maintenance_list, name="maintenance_list"),
     path("maintenance/new/", maintenance.maintenance_new, name="maintenance_new"),

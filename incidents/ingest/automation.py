@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.audit import Actor, audit_record
+from incidents.dependencies import proposals as impact_proposals
 from incidents.ingest import hysteresis, routing, wording
+from incidents.ingest.wording import suggested_impact
 from incidents.models import (
     AuditAction,
     Component,
@@ -41,7 +43,6 @@ from incidents.models import (
     Signal,
     SignalStatus,
     Source,
-    worst_status,
 )
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,6 @@ log = logging.getLogger(__name__)
 ROUTE_BATCH = 2000
 # Resolved signals older than this no longer hold a component (longer than any window).
 HISTORY = timedelta(days=1)
-
-_IMPACT = {
-    ComponentStatus.MAJOR_OUTAGE: IncidentImpact.CRITICAL,
-    ComponentStatus.PARTIAL_OUTAGE: IncidentImpact.MAJOR,
-    ComponentStatus.DEGRADED_PERFORMANCE: IncidentImpact.MINOR,
-}
 
 
 def source_actor(source: Source) -> Actor:
@@ -69,10 +64,6 @@ def policy(source: Source) -> hysteresis.Policy:
         flap_changes=max(2, source.flap_changes),
         flap_window=timedelta(seconds=source.flap_window_seconds),
     )
-
-
-def suggested_impact(statuses: list[str]) -> str:
-    return _IMPACT.get(worst_status(statuses), IncidentImpact.MINOR)
 
 
 # -- routing ---------------------------------------------------------------------------
@@ -410,6 +401,8 @@ def proposal_accept(*, actor: Actor, proposal: Proposal, now: datetime | None = 
     now = now or timezone.now()
     with transaction.atomic():
         proposal = _locked_pending(proposal)
+        if proposal.kind == ProposalKind.IMPACT:
+            return impact_proposals.impact_publish(actor=actor, proposal=proposal, now=now)
         if proposal.kind == ProposalKind.OPEN:
             # Words as of now: the promise of a first update counts from the publishing.
             _redraft(proposal, now=now)

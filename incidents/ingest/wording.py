@@ -13,8 +13,19 @@ from datetime import datetime
 
 from incidents import approvals, cadence
 from incidents import wording as policy
-from incidents.models import IncidentImpact, Phase
+from incidents.models import ComponentStatus, IncidentImpact, Phase, worst_status
 from incidents.reminders.plan import policy_schedule
+
+_IMPACT = {
+    ComponentStatus.MAJOR_OUTAGE: IncidentImpact.CRITICAL,
+    ComponentStatus.PARTIAL_OUTAGE: IncidentImpact.MAJOR,
+    ComponentStatus.DEGRADED_PERFORMANCE: IncidentImpact.MINOR,
+}
+
+
+def suggested_impact(statuses: list[str]) -> str:
+    """The incident impact that matches the worst of the components' statuses."""
+    return _IMPACT.get(worst_status(statuses), IncidentImpact.MINOR)
 
 
 def _names(components: Sequence[str]) -> str:

@@ -15,6 +15,7 @@ from incidents.models.components import (
     ComponentStatusChange,
     worst_status,
 )
+from incidents.models.dependencies import ComponentDependency, DependencyKind, ImpactCause
 from incidents.models.idempotency import IdempotencyKey
 from incidents.models.incidents import (
     Incident,
@@ -78,6 +79,7 @@ __all__ = [
     "CadencePolicy",
     "Channel",
     "Component",
+    "ComponentDependency",
     "ComponentGroup",
     "ComponentSignalState",
     "ComponentStatus",
@@ -86,7 +88,9 @@ __all__ = [
     "CustomTextRequest",
     "Delivery",
     "DeliveryState",
+    "DependencyKind",
     "IdempotencyKey",
+    "ImpactCause",
     "Incident",
     "IncidentComponent",
     "IncidentImpact",

@@ -45,6 +45,10 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
     SOURCE_DELETED = "source.deleted", "Monitor source deleted"
     BRANDING_SET = "branding.set", "Page branding changed"
+    DEPENDENCY_ADDED = "dependency.added", "Dependency added"
+    DEPENDENCY_EDITED = "dependency.edited", "Dependency edited"
+    DEPENDENCY_REMOVED = "dependency.removed", "Dependency removed"
+    PROPOSAL_WITHDRAWN = "proposal.withdrawn", "Proposal withdrawn"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

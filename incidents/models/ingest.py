@@ -155,13 +155,15 @@ class ComponentSignalState(models.Model):
 class ProposalKind(models.TextChoices):
     OPEN = "open", "Open an incident"
     RESOLVE = "resolve", "Resolve an incident"
+    # Downstream impact of an upstream component's outage (incidents/dependencies/).
+    IMPACT = "impact", "Open an incident for downstream impact"
 
 
 class ProposalState(models.TextChoices):
     PENDING = "pending", "Waiting for a responder"
     ACCEPTED = "accepted", "Published"
     DISMISSED = "dismissed", "Dismissed"
-    WITHDRAWN = "withdrawn", "Withdrawn (signals recovered)"
+    WITHDRAWN = "withdrawn", "Withdrawn (the cause recovered)"
 
 
 class Proposal(models.Model):

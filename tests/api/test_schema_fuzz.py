@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from incidents import approvals, lifecycle
 from incidents.audit import Actor
+from incidents.dependencies import graph
 from incidents.models import Incident, Phase
 from statuspage.wsgi import application
 from tests.factories import ComponentFactory, GroupFactory
@@ -60,7 +61,11 @@ def real_ids(payments: Incident, responder: User) -> dict[str, str]:
         body="Custom words.",
         phase=Phase.INVESTIGATING,
     )
+    edge = graph.dependency_add(
+        actor=Actor.system("fuzz"), upstream=ComponentFactory(), downstream=component, kind="hard"
+    )
     return {
+        "/api/staff/dependencies/": edge.public_id,
         "/api/staff/incidents/": payments.public_id,
         "/api/staff/components/": component.public_id,
         "/api/staff/maintenances/": window.public_id,

@@ -15,7 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from incidents import roles
 from incidents.approvers import links
-from incidents.models import CustomTextRequest, Incident, Maintenance
+from incidents.models import Component, CustomTextRequest, Incident, Maintenance
 from tests.conftest import staff_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +51,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     rita = staff_user("rita", roles.ADMIN, roles.APPROVER_LEGAL)
     incident = Incident.objects.exclude(status="resolved").get().public_id
     maintenance = Maintenance.objects.get().public_id
+    api = Component.objects.get(name="Public API").public_id
     _monitor_signals()
     words = _words_waiting()
     decide = f"/console/decide/{links.token_for(approver_id=rita.pk, words=words)}/"
@@ -85,6 +86,8 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/signals/",
         "/console/signals/?unmatched=1",
         "/console/proposals/",
+        "/console/dependencies/",  # the graph's SVG, its edge table
+        f"/console/components/{api}/dependencies/",
         decide,  # the one-click page an approver's link opens
         not_hers,  # ... and the page saying why a link cannot be used
     ]

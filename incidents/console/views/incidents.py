@@ -32,6 +32,7 @@ from incidents.console.views.wording import (
     offered_openings,
     offered_templates,
 )
+from incidents.dependencies.causes import incident_causes
 from incidents.drafts import draft_update
 from incidents.models import Component, Incident, IncidentComponent, Reminder
 from incidents.reminders.plan import schedule_for
@@ -157,6 +158,7 @@ def incident_page(
     context: dict[str, Any] = {
         **_cadence_context(request, incident, cadence_form),
         "incident": incident,
+        "causes": incident_causes(incident),
         "timeline": timeline(incident.updates.order_by("-display_at", "-pk")),
         "affected": [c for c in components if c.pk in effects],
         "effects": effects,

@@ -194,8 +194,10 @@ def _affected(proposal: Proposal) -> list[tuple[str, str]]:
 
 @staff_required
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    pending = Proposal.objects.filter(state=ProposalState.PENDING).select_related(
-        "source", "incident"
+    pending = (
+        Proposal.objects.filter(state=ProposalState.PENDING)
+        .select_related("source", "incident")
+        .prefetch_related("causes__component")
     )
     return render_page(
         request,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from incidents import approvals, cadence, decisions, drafts, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.default_templates import default_templates_install
+from incidents.dependencies import graph
 from incidents.models import Component, Contact, Phase
 from incidents.publish.trigger import publishing_deferred
 from incidents.reminders.plan import policy_schedule
@@ -44,6 +45,17 @@ PAST_INCIDENTS = [
     ("Webhook deliveries delayed", "Webhooks", "degraded_performance", "minor"),
 ]
 
+# (downstream, upstream, kind): the demo's dependency graph.
+DEPENDENCIES = [
+    ("Public API", "Primary database", "hard"),
+    ("Web application", "Public API", "hard"),
+    ("Web application", "Sign-in and SSO", "hard"),
+    ("Web application", "File storage", "soft"),
+    ("Search", "Primary database", "soft"),
+    ("Email notifications", "Primary database", "soft"),
+    ("Webhooks", "Public API", "soft"),
+]
+
 # Each phase of a past incident, published in the phase's approved template.
 TIMELINE = [
     (Phase.INVESTIGATING, timedelta(0)),
@@ -69,6 +81,7 @@ class Command(BaseCommand):
         with publishing_deferred():  # one publish of the finished demo, not one per change
             components = self._components(actor, since=since)
             self._past_incidents(actor, components, now=now)
+            self._dependencies(actor, components)
             owner = self._contacts(actor)
             self._open_incident(actor, components, now=now, owner=owner)
             self._maintenance(actor, components, now=now)
@@ -117,6 +130,16 @@ class Command(BaseCommand):
                     now=since,
                 )
         return components
+
+    def _dependencies(self, actor: Actor, components: dict[str, Component]) -> None:
+        """What depends on what: the open incident's impact is then proposed downstream."""
+        for downstream, upstream, kind in DEPENDENCIES:
+            graph.dependency_add(
+                actor=actor,
+                upstream=components[upstream],
+                downstream=components[downstream],
+                kind=kind,
+            )
 
     def _past_incidents(
         self, actor: Actor, components: dict[str, Component], *, now: datetime
