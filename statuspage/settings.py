@@ -368,7 +368,6 @@ CANDOR_ESCALATION_STEP_SECONDS = env_int("CANDOR_ESCALATION_STEP_SECONDS", 900, 
 # a killed worker): the next sweep queues it again.
 CANDOR_REMINDER_REQUEUE_SECONDS = env_int("CANDOR_REMINDER_REQUEUE_SECONDS", 60, minimum=1)
 # A maintenance window not completed this long after its scheduled end has overrun.
-CANDOR_MAINTENANCE_OVERRUN_SECONDS = env_int("CANDOR_MAINTENANCE_OVERRUN_SECONDS", 900, minimum=0)
 
 # -- Notifications (README, "Notifications") --------------------------------------------
 # Email: SMTP by default (any provider's SMTP relay works); EMAIL_BACKEND may name another

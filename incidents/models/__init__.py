@@ -34,10 +34,13 @@ from incidents.models.ingest import (
     SignalStatus,
     Source,
     SourceFormat,
+    WindowSignals,
 )
 from incidents.models.maintenance import (
     ACTIVE_MAINTENANCE,
     Maintenance,
+    MaintenanceComponent,
+    MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
 )
@@ -93,6 +96,8 @@ __all__ = [
     "IncidentStatus",
     "IncidentUpdate",
     "Maintenance",
+    "MaintenanceComponent",
+    "MaintenanceImpact",
     "MaintenanceStatus",
     "MaintenanceUpdate",
     "MatchKind",
@@ -127,6 +132,7 @@ __all__ = [
     "SubscriberComponent",
     "SubscriberState",
     "TemplateVersion",
+    "WindowSignals",
     "WordingRule",
     "worst_status",
 ]

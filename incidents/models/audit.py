@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    MAINTENANCE_REMINDED = "maintenance.reminded", "Subscribers reminded of maintenance"
     CADENCE_POLICY_SET = "cadence.policy_set", "Update cadence changed"
     CADENCE_OVERRIDE_SET = "cadence.override_set", "Incident cadence overridden"
     INCIDENT_OWNERS_SET = "incident.owners_set", "Incident owners set"

@@ -105,26 +105,41 @@ def plan_incident(incident: Incident, *, now: datetime) -> None:
 
 
 def plan_maintenance(maintenance: Maintenance, *, now: datetime) -> None:
+    """Staff reminders before the window starts and when it should end, and one before
+    each update promised while it overruns (Maintenance.next_update_due)."""
     moments = cadence.maintenance_moments(
         scheduled_for=maintenance.scheduled_for,
         scheduled_until=maintenance.scheduled_until,
         lead=lead_time(),
-        overrun_grace=timedelta(seconds=settings.CANDOR_MAINTENANCE_OVERRUN_SECONDS),
         now=now,
     )
-    Reminder.objects.bulk_create(
-        [
+    rows = [
+        Reminder(
+            maintenance=maintenance, kind=m.kind, due_at=m.due_at, send_at=m.send_at, created_at=now
+        )
+        for m in moments
+    ]
+    due = maintenance.next_update_due
+    pending = Reminder.objects.filter(
+        maintenance=maintenance,
+        kind=ReminderKind.MAINTENANCE_OVERRUN,
+        state=ReminderState.PENDING,
+    )
+    (pending if due is None else pending.exclude(due_at=due)).update(
+        state=ReminderState.CANCELLED, error="Made moot: the next update moved or was posted."
+    )
+    if due is not None:
+        rows.append(
             Reminder(
                 maintenance=maintenance,
-                kind=m.kind,
-                due_at=m.due_at,
-                send_at=m.send_at,
+                kind=ReminderKind.MAINTENANCE_OVERRUN,
+                due_at=due,
+                send_at=cadence.reminder_send_at(due_at=due, lead=lead_time(), now=now),
                 created_at=now,
             )
-            for m in moments
-        ],
-        ignore_conflicts=True,
-    )
+        )
+    # One row per (kind, moment): planning again after an update plans only what is new.
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def cancel_maintenance(maintenance: Maintenance, *kinds: str) -> None:

@@ -154,6 +154,9 @@ def _moot(reminder: Reminder) -> str:
             return "The maintenance was completed."
         if reminder.kind == ReminderKind.MAINTENANCE_START and maintenance.started_at:
             return "The maintenance started."
+        overrun = reminder.kind == ReminderKind.MAINTENANCE_OVERRUN
+        if overrun and maintenance.next_update_due != reminder.due_at:
+            return "The update was posted."
     return ""
 
 
