@@ -741,7 +741,6 @@ def maintenance_schedule(
             prior_notice_due=cadence.prior_notice_due(
                 scheduled_for=scheduled_for, prior=prior, now=now
             ),
-            next_update_due=cadence.overrun_due(scheduled_until=scheduled_until, posted_since=()),
             created_at=now,
             updated_at=now,
         )
@@ -896,8 +895,9 @@ def maintenance_update_post(
             # Past its scheduled end, each update moves the promise as an incident's does.
             maintenance.next_update_due = _overrun_due(maintenance, now=now)
             maintenance.save(update_fields=["next_update_due"])
+        if status != MaintenanceStatus.COMPLETED:
+            plan.plan_maintenance(maintenance, now=now)
         plan.cancel_maintenance(maintenance, *_MAINTENANCE_MOOTS.get(status, ()))
-        plan.plan_maintenance(maintenance, now=now)
         if notify:
             deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
         action = (
@@ -981,6 +981,38 @@ def maintenance_remind_subscribers(
     return update
 
 
+def maintenance_overrun_note(
+    *, maintenance: Maintenance, now: datetime | None = None
+) -> datetime | None:
+    """A running window has passed its scheduled end: promise the first update (15
+    minutes after the end, as for an incident) and show it on the page. Once; the
+    promise, or None when the window was not overrunning or another sweep noted it."""
+    now = now or timezone.now()
+    due = cadence.overrun_due(scheduled_until=maintenance.scheduled_until, posted_since=())
+    with transaction.atomic():
+        claimed = Maintenance.objects.filter(
+            pk=maintenance.pk,
+            status__in=ACTIVE_MAINTENANCE,
+            scheduled_until__lte=now,
+            next_update_due__isnull=True,
+        ).update(next_update_due=due, updated_at=now)
+        if not claimed:
+            return None
+        maintenance.refresh_from_db()
+        plan.plan_maintenance(maintenance, now=now)
+        audit_record(
+            actor=Actor.system("beat"),
+            action=AuditAction.MAINTENANCE_OVERRAN,
+            target=maintenance,
+            summary=f"{maintenance.name!r} runs past its scheduled end; next update due "
+            f"{due.isoformat()}",
+            at=now,
+            data={"next_update_due": due.isoformat()},
+        )
+        _public_change(maintenance_scope(maintenance.public_id))
+    return due
+
+
 def maintenance_words(maintenance: Maintenance, *, phase: str) -> str | None:
     """The maintenance told in the phase's approved template, if there is one."""
     values = wording.values_for(
@@ -1045,5 +1077,13 @@ def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
         except ValidationError:
             continue  # moved by someone else meanwhile
         counts["completed" if over else "started"] += 1
+    # What is left running past its end was not auto-completed: it has overrun.
+    overran = sum(
+        maintenance_overrun_note(maintenance=maintenance, now=now) is not None
+        for maintenance in Maintenance.objects.filter(
+            status__in=ACTIVE_MAINTENANCE, scheduled_until__lte=now, next_update_due__isnull=True
+        )
+    )
     extra = {"reminded": reminded} if reminded else {}
+    extra |= {"overran": overran} if overran else {}
     return {**counts, **extra, **({"blocked": blocked} if blocked else {})}

@@ -106,7 +106,8 @@ def plan_incident(incident: Incident, *, now: datetime) -> None:
 
 def plan_maintenance(maintenance: Maintenance, *, now: datetime) -> None:
     """Staff reminders before the window starts and when it should end, and one before
-    each update promised while it overruns (Maintenance.next_update_due)."""
+    each update promised while it overruns (Maintenance.next_update_due). Lifecycle calls
+    it for windows not completed (completing cancels what is pending)."""
     moments = cadence.maintenance_moments(
         scheduled_for=maintenance.scheduled_for,
         scheduled_until=maintenance.scheduled_until,
@@ -119,25 +120,27 @@ def plan_maintenance(maintenance: Maintenance, *, now: datetime) -> None:
         )
         for m in moments
     ]
-    due = maintenance.next_update_due
+    # Until it overruns, the promise it would make then: reminded before it is due.
+    due = maintenance.next_update_due or cadence.overrun_due(
+        scheduled_until=maintenance.scheduled_until, posted_since=()
+    )
     pending = Reminder.objects.filter(
         maintenance=maintenance,
         kind=ReminderKind.MAINTENANCE_OVERRUN,
         state=ReminderState.PENDING,
     )
-    (pending if due is None else pending.exclude(due_at=due)).update(
+    pending.exclude(due_at=due).update(
         state=ReminderState.CANCELLED, error="Made moot: the next update moved or was posted."
     )
-    if due is not None:
-        rows.append(
-            Reminder(
-                maintenance=maintenance,
-                kind=ReminderKind.MAINTENANCE_OVERRUN,
-                due_at=due,
-                send_at=cadence.reminder_send_at(due_at=due, lead=lead_time(), now=now),
-                created_at=now,
-            )
+    rows.append(
+        Reminder(
+            maintenance=maintenance,
+            kind=ReminderKind.MAINTENANCE_OVERRUN,
+            due_at=due,
+            send_at=cadence.reminder_send_at(due_at=due, lead=lead_time(), now=now),
+            created_at=now,
         )
+    )
     # One row per (kind, moment): planning again after an update plans only what is new.
     Reminder.objects.bulk_create(rows, ignore_conflicts=True)
 

@@ -155,7 +155,8 @@ def _moot(reminder: Reminder) -> str:
         if reminder.kind == ReminderKind.MAINTENANCE_START and maintenance.started_at:
             return "The maintenance started."
         overrun = reminder.kind == ReminderKind.MAINTENANCE_OVERRUN
-        if overrun and maintenance.next_update_due != reminder.due_at:
+        moved = maintenance.next_update_due not in (None, reminder.due_at)
+        if overrun and moved:
             return "The update was posted."
     return ""
 
