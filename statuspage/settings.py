@@ -228,7 +228,8 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
-    # Starts and completes maintenance windows that were scheduled with auto start/end.
+    # Starts and completes maintenance windows that were scheduled with auto start/end,
+    # reminds subscribers of windows about to start, and notes windows that overran.
     "maintenance-sweep": {"task": "incidents.tasks.maintenance_sweep", "schedule": 30.0},
     # Compares every publish target's version with the site's: alerts staff once when one
     # lags past CANDOR_PUBLISH_STALE_AFTER (and when it recovers), and requests a publish,
