@@ -135,3 +135,23 @@ def test_a_window_due_to_start_holds_its_components_before_the_sweep_starts_it(
     # Outside the window's time the same alert proposes as usual.
     _receive(source, _alert("a2"), now=t0 + timedelta(hours=2))
     assert Proposal.objects.get().state == ProposalState.PENDING
+
+
+def test_the_console_sets_a_source_to_mute_and_refuses_anything_else(console: Client) -> None:
+    source = _routed()
+    url = reverse("console:source_detail", args=[source.name])
+    settings = {
+        "can_propose": "on", "rate_per_second": 200, "burst": 1000, "hold_seconds": 0,
+        "hold_count": 3, "recover_seconds": 300, "flap_changes": 4, "flap_window_seconds": 600,
+    }  # fmt: skip
+    assert (
+        "Signals on a component in a running maintenance window"
+        in console.get(url).content.decode()
+    )
+    assert console.post(url, {**settings, "during_maintenance": "mute"}).status_code == 302
+    source.refresh_from_db()
+    assert source.during_maintenance == WindowSignals.MUTE
+    refused = console.post(url, {**settings, "during_maintenance": "\u202eignore\x00"})
+    assert refused.status_code == 400
+    source.refresh_from_db()
+    assert source.during_maintenance == WindowSignals.MUTE

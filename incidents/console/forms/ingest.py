@@ -14,6 +14,7 @@ class SourceSettingsForm(forms.Form):
     during_maintenance = forms.ChoiceField(
         choices=WindowSignals.choices,
         initial=WindowSignals.RECORD,
+        required=False,
         label="Signals on a component in a running maintenance window",
         help_text="Either way they never propose, open or set status; recorded ones are "
         "listed with the signals, marked as during maintenance.",
@@ -34,6 +35,9 @@ class SourceSettingsForm(forms.Form):
     )
     flap_changes = forms.IntegerField(min_value=2, initial=4, label="Flapping at (changes)")
     flap_window_seconds = forms.IntegerField(min_value=1, initial=600, label="within (s)")
+
+    def clean_during_maintenance(self) -> str:
+        return self.cleaned_data.get("during_maintenance") or WindowSignals.RECORD
 
 
 class SourceForm(SourceSettingsForm):
