@@ -213,7 +213,10 @@ def _recompute_statuses(
     for component_id, impact in MaintenanceComponent.objects.filter(
         component_id__in=ids, maintenance__status__in=ACTIVE_MAINTENANCE
     ).values_list("component_id", "impact"):
-        from_incidents[component_id].append(impact)
+        known = impact in MaintenanceImpact.values  # else a row written by hand
+        from_incidents[component_id].append(
+            impact if known else MaintenanceImpact.UNDER_MAINTENANCE
+        )
     changes: dict[int, tuple[str, str]] = {}
     history = []
     for component in components:

@@ -178,9 +178,11 @@ class MaintenanceView:
     @property
     def expected_impacts(self) -> tuple[tuple[ComponentView, str], ...]:
         """Each component with what readers should expect of it, as people read it."""
-        labels = {code: MaintenanceImpact(impact).label for code, impact in self.impacts}
+        # A row written by hand with an unknown impact still renders, as the default.
+        known = dict(MaintenanceImpact.choices)
+        labels = {code: known.get(impact, "") for code, impact in self.impacts}
         return tuple(
-            (c, labels.get(c.public_id, MaintenanceImpact.UNDER_MAINTENANCE.label))
+            (c, labels.get(c.public_id) or MaintenanceImpact.UNDER_MAINTENANCE.label)
             for c in self.components
         )
 
