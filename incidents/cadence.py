@@ -101,21 +101,43 @@ class MaintenanceMoment:
 
 
 def maintenance_moments(
-    *,
-    scheduled_for: datetime,
-    scheduled_until: datetime,
-    lead: timedelta,
-    overrun_grace: timedelta,
-    now: datetime,
+    *, scheduled_for: datetime, scheduled_until: datetime, lead: timedelta, now: datetime
 ) -> list[MaintenanceMoment]:
-    """Reminders of a window: before it starts, when it should end, and when it overran."""
-    overrun_at = scheduled_until + overrun_grace
+    """Staff reminders of a window: `lead` before it starts, and when it should end.
+    (Overrunning it is reminded per promise: `overrun_due`.)"""
     moments = [
         MaintenanceMoment("maintenance_start", scheduled_for, max(scheduled_for - lead, now)),
         MaintenanceMoment("maintenance_end", scheduled_until, max(scheduled_until, now)),
-        MaintenanceMoment("maintenance_overrun", overrun_at, max(overrun_at, now)),
     ]
     return [m for m in moments if m.due_at >= now]
+
+
+def overrun_due(
+    *,
+    scheduled_until: datetime,
+    posted_since: Sequence[datetime],
+    schedule: Schedule = DEFAULT_SCHEDULE,
+) -> datetime:
+    """The next update promised for a window running past its scheduled end.
+
+    The incidents' cadence, as if the overrun were an incident opened at the scheduled
+    end: the first update 15 minutes after it, then 60 after that update, then every
+    120; `posted_since` are the updates posted after the scheduled end, in time order.
+    """
+    return due_from_history(
+        opened_at=scheduled_until, follow_up_times=posted_since, schedule=schedule
+    )
+
+
+def prior_notice_due(
+    *, scheduled_for: datetime, prior: timedelta | None, now: datetime
+) -> datetime | None:
+    """When subscribers are reminded that a window starts soon; None when no reminder
+    is wanted or its moment has passed already (the announcement itself just went)."""
+    if prior is None:
+        return None
+    due = scheduled_for - prior
+    return due if due > now else None
 
 
 # -- compliance -------------------------------------------------------------------------

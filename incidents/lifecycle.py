@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from incidents import approvals, cadence, overrides, promise, wording
@@ -40,10 +41,13 @@ from incidents.models import (
     IncidentStatus,
     IncidentUpdate,
     Maintenance,
+    MaintenanceComponent,
+    MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
     worst_status,
 )
+from incidents.models.maintenance import MAX_PRIOR_MINUTES
 from incidents.notify.outbox import deliveries_create
 from incidents.public.cache import public_changed
 from incidents.publish.changes import (
@@ -199,22 +203,24 @@ def _recompute_statuses(
         return {}
     # Locked in primary-key order so two concurrent writers cannot deadlock.
     components = list(Component.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    from_incidents: dict[int, list[str]] = defaultdict(list)
+    from_incidents: dict[int, list[str]] = defaultdict(list)  # and from windows
     for component_id, status in IncidentComponent.objects.filter(
         component_id__in=ids, incident__resolved_at__isnull=True
     ).values_list("component_id", "status"):
         from_incidents[component_id].append(status)
-    in_maintenance = set(
-        Maintenance.components.through.objects.filter(
-            component_id__in=ids, maintenance__status__in=ACTIVE_MAINTENANCE
-        ).values_list("component_id", flat=True)
-    )
+    # A running window lays its expected impact over the component ("no visible impact"
+    # is operational, so it changes nothing).
+    for component_id, impact in MaintenanceComponent.objects.filter(
+        component_id__in=ids, maintenance__status__in=ACTIVE_MAINTENANCE
+    ).values_list("component_id", "impact"):
+        known = impact in MaintenanceImpact.values  # else a row written by hand
+        from_incidents[component_id].append(
+            impact if known else MaintenanceImpact.UNDER_MAINTENANCE
+        )
     changes: dict[int, tuple[str, str]] = {}
     history = []
     for component in components:
         statuses = [component.manual_status, *from_incidents[component.pk]]
-        if component.pk in in_maintenance:
-            statuses.append(ComponentStatus.UNDER_MAINTENANCE)
         new = worst_status(statuses)
         if new != component.status:
             changes[component.pk] = (component.status, new.value)
@@ -673,6 +679,26 @@ def component_save(
 # -- maintenance -----------------------------------------------------------------------
 
 
+MaintenanceComponents = Iterable[Component] | Mapping[Component, str]
+
+
+def _impacts_of(components: MaintenanceComponents) -> dict[Component, str]:
+    """Each component's expected impact; a plain list puts them all under maintenance."""
+    if isinstance(components, Mapping):
+        return dict(components)
+    return dict.fromkeys(components, MaintenanceImpact.UNDER_MAINTENANCE)
+
+
+def _check_impacts(errors: dict[str, list[str]], impacts: Mapping[Component, str]) -> None:
+    _check_components_exist(errors, impacts)
+    for component, impact in impacts.items():
+        if impact not in MaintenanceImpact.values:
+            allowed = ", ".join(MaintenanceImpact.values)
+            errors["components"].append(
+                f"{component.name!r}: {impact!r} is not an expected impact ({allowed})."
+            )
+
+
 def maintenance_schedule(
     *,
     actor: Actor,
@@ -680,14 +706,20 @@ def maintenance_schedule(
     body: str,
     scheduled_for: datetime,
     scheduled_until: datetime,
-    components: Iterable[Component] = (),
+    components: MaintenanceComponents = (),
     auto_start: bool = True,
     auto_complete: bool = True,
+    notify_prior_minutes: int | None = None,
+    notify_start: bool = True,
+    notify_end: bool = True,
     override_reason: str = "",
     now: datetime | None = None,
 ) -> Maintenance:
+    """Announce a window. `components` maps each to its expected impact (a plain list:
+    under maintenance); subscribers are reminded `notify_prior_minutes` before it starts
+    (None: not), and told when it starts and completes unless told otherwise."""
     now = now or timezone.now()
-    components = list(components)
+    impacts = _impacts_of(components)
     errors: dict[str, list[str]] = defaultdict(list)
     _check_text(errors, "name", name, MAX_NAME_LENGTH, multiline=False)
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
@@ -695,10 +727,15 @@ def maintenance_schedule(
         errors["scheduled_until"].append("The window must end after it starts.")
     if scheduled_until <= now:
         errors["scheduled_until"].append("The window is already over.")
-    _check_components_exist(errors, components)
+    if notify_prior_minutes is not None and not 1 <= notify_prior_minutes <= MAX_PRIOR_MINUTES:
+        errors["notify_prior_minutes"].append(
+            f"Between 1 and {MAX_PRIOR_MINUTES} minutes (a week), or empty for no reminder."
+        )
+    _check_impacts(errors, impacts)
     _raise_if(errors)
     phase = wording.Phase.MAINTENANCE_SCHEDULED
     basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
+    prior = timedelta(minutes=notify_prior_minutes) if notify_prior_minutes else None
     with transaction.atomic():
         maintenance = Maintenance.objects.create(
             name=name.strip(),
@@ -706,19 +743,28 @@ def maintenance_schedule(
             scheduled_until=scheduled_until,
             auto_start=auto_start,
             auto_complete=auto_complete,
+            notify_prior_minutes=notify_prior_minutes,
+            notify_start=notify_start,
+            notify_end=notify_end,
+            prior_notice_due=cadence.prior_notice_due(
+                scheduled_for=scheduled_for, prior=prior, now=now
+            ),
             created_at=now,
             updated_at=now,
         )
-        maintenance.components.set(components)
+        MaintenanceComponent.objects.bulk_create(
+            MaintenanceComponent(maintenance=maintenance, component=c, impact=impact)
+            for c, impact in impacts.items()
+        )
         plan.plan_maintenance(maintenance, now=now)
         notice = _maintenance_update_write(
             maintenance,
             status=MaintenanceStatus.SCHEDULED,
             body=body,
-            affected=_affected_record(components, {}),
+            affected=_affected_record(impacts, {}),
             now=now,
         )
-        deliveries_create(update=notice, component_ids=(c.pk for c in components), now=now)
+        deliveries_create(update=notice, component_ids=(c.pk for c in impacts), now=now)
         audit_record(
             actor=actor,
             action=AuditAction.MAINTENANCE_SCHEDULED,
@@ -727,7 +773,12 @@ def maintenance_schedule(
             f"{scheduled_for.isoformat()} to {scheduled_until.isoformat()}",
             at=now,
             data={
-                "components": [c.public_id for c in components],
+                "components": {c.public_id: impact for c, impact in impacts.items()},
+                "notify": {
+                    "prior_minutes": notify_prior_minutes,
+                    "start": notify_start,
+                    "end": notify_end,
+                },
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -756,6 +807,35 @@ _MAINTENANCE_AUDIT = {
     MaintenanceStatus.COMPLETED: AuditAction.MAINTENANCE_COMPLETED,
 }
 
+# Re-evaluates the signals of components whose window ended (ingest/automation.py).
+COMPONENTS_EVALUATE_TASK = "incidents.tasks.components_evaluate"
+
+
+def _notifies(maintenance: Maintenance, current: str, status: str) -> bool:
+    """Whether subscribers hear of this update: the start and the completion only if the
+    window asked for them; a cancellation and every other update always."""
+    if status == current:
+        return True
+    if status == MaintenanceStatus.IN_PROGRESS and current == MaintenanceStatus.SCHEDULED:
+        return maintenance.notify_start
+    if status == MaintenanceStatus.COMPLETED and current != MaintenanceStatus.SCHEDULED:
+        return maintenance.notify_end
+    return True
+
+
+def _overrun_due(maintenance: Maintenance, *, now: datetime) -> datetime | None:
+    """The promise of a window still running once this update is posted at `now`."""
+    if maintenance.status not in ACTIVE_MAINTENANCE:
+        return None
+    posted = list(
+        maintenance.updates.filter(
+            reminder=False, display_at__gt=maintenance.scheduled_until, display_at__lte=now
+        )
+        .order_by("display_at")
+        .values_list("display_at", flat=True)
+    )
+    return cadence.overrun_due(scheduled_until=maintenance.scheduled_until, posted_since=posted)
+
 
 def maintenance_update_post(
     *,
@@ -763,10 +843,15 @@ def maintenance_update_post(
     maintenance: Maintenance,
     body: str,
     status: str,
+    expected: str | None = None,
     override_reason: str = "",
     now: datetime | None = None,
 ) -> MaintenanceUpdate:
-    """Post a maintenance update, moving the window forward (start, verify, complete)."""
+    """Post a maintenance update, moving the window forward (start, verify, complete).
+
+    `expected` is the status the caller acted on (the beat sweep): if the window has
+    moved since, ValidationError and nothing is posted, so two sweeps post once.
+    """
     now = now or timezone.now()
     errors: dict[str, list[str]] = defaultdict(list)
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
@@ -783,6 +868,8 @@ def maintenance_update_post(
     with transaction.atomic():
         maintenance = Maintenance.objects.select_for_update().get(pk=maintenance.pk)
         current = MaintenanceStatus(maintenance.status)
+        if expected is not None and current != expected:
+            raise ValidationError({"status": ["This maintenance has moved on meanwhile."]})
         if status != current and status not in _MAINTENANCE_NEXT[current]:
             raise ValidationError(
                 {
@@ -795,6 +882,7 @@ def maintenance_update_post(
         if current == MaintenanceStatus.COMPLETED:
             raise ValidationError({"status": ["This maintenance is completed."]})
         cancelled = current == MaintenanceStatus.SCHEDULED and status == "completed"
+        notify = _notifies(maintenance, current, status)
         maintenance.status = status
         maintenance.updated_at = now
         if status == MaintenanceStatus.IN_PROGRESS and maintenance.started_at is None:
@@ -802,7 +890,6 @@ def maintenance_update_post(
         if status == MaintenanceStatus.COMPLETED:
             maintenance.completed_at = now
         maintenance.save()
-        plan.cancel_maintenance(maintenance, *_MAINTENANCE_MOOTS.get(status, ()))
         components = list(maintenance.components.all())
         changes = _recompute_statuses((c.pk for c in components), now=now)
         update = _maintenance_update_write(
@@ -812,7 +899,15 @@ def maintenance_update_post(
             affected=_affected_record(components, changes),
             now=now,
         )
-        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
+        if now >= maintenance.scheduled_until or status == MaintenanceStatus.COMPLETED:
+            # Past its scheduled end, each update moves the promise as an incident's does.
+            maintenance.next_update_due = _overrun_due(maintenance, now=now)
+            maintenance.save(update_fields=["next_update_due"])
+        if status != MaintenanceStatus.COMPLETED:
+            plan.plan_maintenance(maintenance, now=now)
+        plan.cancel_maintenance(maintenance, *_MAINTENANCE_MOOTS.get(status, ()))
+        if notify:
+            deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
         action = (
             AuditAction.MAINTENANCE_CANCELLED
             if cancelled
@@ -827,6 +922,10 @@ def maintenance_update_post(
             data={
                 "update": update.public_id,
                 "status": status,
+                "subscribers_notified": notify,
+                "next_update_due": maintenance.next_update_due.isoformat()
+                if maintenance.next_update_due and now >= maintenance.scheduled_until
+                else None,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -839,7 +938,87 @@ def maintenance_update_post(
             },
         )
         _public_change(maintenance_scope(maintenance.public_id))
+        if status == MaintenanceStatus.COMPLETED and components:
+            # Alerts still firing when the window ends are evaluated at once: an outage
+            # that outlives its maintenance is not missed (the ingest sweep also would).
+            ids = sorted(c.pk for c in components)
+            enqueue_on_commit(COMPONENTS_EVALUATE_TASK, ids, fallback=Fallback.HERE)
     return update
+
+
+def maintenance_remind_subscribers(
+    *, maintenance: Maintenance, now: datetime | None = None
+) -> MaintenanceUpdate | None:
+    """Remind subscribers that the window starts soon, once: the announcement's own
+    approved words, sent again as a reminder (not listed on the page). None when it is
+    not due, or another sweep sent it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = Maintenance.objects.filter(
+            pk=maintenance.pk,
+            status=MaintenanceStatus.SCHEDULED,
+            prior_notice_due__lte=now,
+            prior_notice_at__isnull=True,
+            scheduled_for__gt=now,
+        ).update(prior_notice_at=now)
+        if not claimed:
+            return None
+        announcement = (
+            maintenance.updates.filter(status=MaintenanceStatus.SCHEDULED, reminder=False)
+            .order_by("display_at", "pk")
+            .last()
+        )
+        if announcement is None:
+            return None
+        update = MaintenanceUpdate.objects.create(
+            maintenance=maintenance,
+            status=MaintenanceStatus.SCHEDULED,
+            reminder=True,
+            **_update_fields(announcement.body, announcement.affected_components, now),
+        )
+        component_ids = list(maintenance.components.values_list("pk", flat=True))
+        sent = deliveries_create(update=update, component_ids=component_ids, now=now)
+        audit_record(
+            actor=Actor.system("beat"),
+            action=AuditAction.MAINTENANCE_REMINDED,
+            target=maintenance,
+            summary=f"Reminded subscribers of {maintenance.name!r}",
+            at=now,
+            data={"update": update.public_id, "deliveries": sent},
+        )
+    return update
+
+
+def maintenance_overrun_note(
+    *, maintenance: Maintenance, now: datetime | None = None
+) -> datetime | None:
+    """A running window has passed its scheduled end: promise the first update (15
+    minutes after the end, as for an incident) and show it on the page. Once; the
+    promise, or None when the window was not overrunning or another sweep noted it."""
+    now = now or timezone.now()
+    due = cadence.overrun_due(scheduled_until=maintenance.scheduled_until, posted_since=())
+    with transaction.atomic():
+        claimed = Maintenance.objects.filter(
+            pk=maintenance.pk,
+            status__in=ACTIVE_MAINTENANCE,
+            scheduled_until__lte=now,
+            next_update_due__isnull=True,
+        ).update(next_update_due=due, updated_at=now)
+        if not claimed:
+            return None
+        maintenance.refresh_from_db()
+        plan.plan_maintenance(maintenance, now=now)
+        audit_record(
+            actor=Actor.system("beat"),
+            action=AuditAction.MAINTENANCE_OVERRAN,
+            target=maintenance,
+            summary=f"{maintenance.name!r} runs past its scheduled end; next update due "
+            f"{due.isoformat()}",
+            at=now,
+            data={"next_update_due": due.isoformat()},
+        )
+        _public_change(maintenance_scope(maintenance.public_id))
+    return due
 
 
 def maintenance_words(maintenance: Maintenance, *, phase: str) -> str | None:
@@ -854,24 +1033,43 @@ def maintenance_words(maintenance: Maintenance, *, phase: str) -> str | None:
 
 
 def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Start windows that are due and complete those that are over (the beat task).
+    """Remind subscribers of windows about to start, start windows that are due and
+    complete those that are over (the beat task).
 
-    Each window is moved by its own lifecycle call, so a failure on one leaves the others
-    and the audit log consistent; re-running the sweep is harmless. The words are the
-    approved template of the phase; with none approved, the window is left for staff
-    ("blocked" counts those), since nothing unapproved is published, not even by beat.
+    Each window is moved by its own lifecycle call, claimed on the status this sweep
+    saw, so a failure on one leaves the others consistent and two sweeps at once move
+    each window once. The words are the approved template of the phase; with none
+    approved, the window is left for staff ("blocked" counts those), since nothing
+    unapproved is published, not even by beat.
     """
     now = now or timezone.now()
     actor = Actor.system("beat")
-    started = completed = blocked = 0
-    due_to_start = Maintenance.objects.filter(
+    counts = {"started": 0, "completed": 0}
+    reminded = blocked = 0
+    for maintenance in Maintenance.objects.filter(
         status=MaintenanceStatus.SCHEDULED,
-        auto_start=True,
-        scheduled_for__lte=now,
-        scheduled_until__gt=now,
+        prior_notice_due__lte=now,
+        prior_notice_at__isnull=True,
+        scheduled_for__gt=now,
+    ):
+        reminded += maintenance_remind_subscribers(maintenance=maintenance, now=now) is not None
+    due = Maintenance.objects.filter(
+        Q(
+            status=MaintenanceStatus.SCHEDULED,
+            auto_start=True,
+            scheduled_for__lte=now,
+            scheduled_until__gt=now,
+        )
+        | Q(
+            status__in=[*ACTIVE_MAINTENANCE, MaintenanceStatus.SCHEDULED],
+            auto_complete=True,
+            scheduled_until__lte=now,
+        )
     )
-    for maintenance in due_to_start:
-        body = maintenance_words(maintenance, phase=wording.Phase.MAINTENANCE_STARTED)
+    for maintenance in due:
+        over = maintenance.scheduled_until <= now
+        status = MaintenanceStatus.COMPLETED if over else MaintenanceStatus.IN_PROGRESS
+        body = maintenance_words(maintenance, phase=wording.maintenance_phase(status))
         if body is None:
             blocked += 1
             continue
@@ -880,32 +1078,20 @@ def maintenance_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 actor=actor,
                 maintenance=maintenance,
                 body=body,
-                status=MaintenanceStatus.IN_PROGRESS,
+                status=status,
+                expected=maintenance.status,
                 now=now,
             )
-            started += 1
         except ValidationError:
             continue  # moved by someone else meanwhile
-    due_to_complete = Maintenance.objects.filter(
-        status__in=[*ACTIVE_MAINTENANCE, MaintenanceStatus.SCHEDULED],
-        auto_complete=True,
-        scheduled_until__lte=now,
+        counts["completed" if over else "started"] += 1
+    # What is left running past its end was not auto-completed: it has overrun.
+    overran = sum(
+        maintenance_overrun_note(maintenance=maintenance, now=now) is not None
+        for maintenance in Maintenance.objects.filter(
+            status__in=ACTIVE_MAINTENANCE, scheduled_until__lte=now, next_update_due__isnull=True
+        )
     )
-    for maintenance in due_to_complete:
-        body = maintenance_words(maintenance, phase=wording.Phase.MAINTENANCE_COMPLETED)
-        if body is None:
-            blocked += 1
-            continue
-        try:
-            maintenance_update_post(
-                actor=actor,
-                maintenance=maintenance,
-                body=body,
-                status=MaintenanceStatus.COMPLETED,
-                now=now,
-            )
-            completed += 1
-        except ValidationError:
-            continue
-    result = {"started": started, "completed": completed}
-    return {**result, "blocked": blocked} if blocked else result
+    extra = {"reminded": reminded} if reminded else {}
+    extra |= {"overran": overran} if overran else {}
+    return {**counts, **extra, **({"blocked": blocked} if blocked else {})}

@@ -28,12 +28,20 @@ from incidents.models import (
     IncidentStatus,
     IncidentUpdate,
     Maintenance,
+    MaintenanceComponent,
+    MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
     worst_status,
 )
 from incidents.text import printable
-from incidents.uptime import DayUptime, daily_uptime, window_uptime
+from incidents.uptime import (
+    DayUptime,
+    UptimeBothWays,
+    daily_uptime,
+    uptime_both_ways,
+    window_uptime,
+)
 
 HISTORY_LIMIT = 50  # Statuspage's incidents.json returns the 50 most recent
 
@@ -150,10 +158,33 @@ class MaintenanceView:
     updated_at: datetime
     updates: tuple[UpdateView, ...]  # newest first
     components: tuple[ComponentView, ...]
+    # (component public_id, expected impact while the window runs), in component order.
+    impacts: tuple[tuple[str, str], ...] = ()
+    # Set once the window runs past its scheduled end: the next update promised.
+    next_update_due: datetime | None = None
 
     @property
     def status_label(self) -> str:
         return MaintenanceStatus(self.status).label
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_MAINTENANCE
+
+    @property
+    def overrunning(self) -> bool:
+        return self.is_active and self.next_update_due is not None
+
+    @property
+    def expected_impacts(self) -> tuple[tuple[ComponentView, str], ...]:
+        """Each component with what readers should expect of it, as people read it."""
+        # A row written by hand with an unknown impact still renders, as the default.
+        known = dict(MaintenanceImpact.choices)
+        labels = {code: known.get(impact, "") for code, impact in self.impacts}
+        return tuple(
+            (c, labels.get(c.public_id) or MaintenanceImpact.UNDER_MAINTENANCE.label)
+            for c in self.components
+        )
 
 
 @dataclass(frozen=True)
@@ -266,6 +297,14 @@ def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceV
         updated_at=m.updated_at,
         updates=tuple(_update_view(u) for u in m.updates.all()),
         components=_component_views(m.components.all(), group_ids),
+        impacts=tuple(
+            (row.component.public_id, row.impact)
+            for row in sorted(
+                m.maintenancecomponent_set.all(),
+                key=lambda row: (row.component.position, row.component.name),
+            )
+        ),
+        next_update_due=m.next_update_due,
     )
 
 
@@ -278,8 +317,18 @@ def _incidents_query() -> object:
 
 def _maintenance_query() -> object:
     return Maintenance.objects.prefetch_related(
-        Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-pk")),
+        # A "starts soon" reminder went to subscribers; it is not an update of the page.
+        Prefetch(
+            "updates",
+            queryset=MaintenanceUpdate.objects.filter(reminder=False).order_by(
+                "-display_at", "-pk"
+            ),
+        ),
         Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+        Prefetch(
+            "maintenancecomponent_set",
+            queryset=MaintenanceComponent.objects.select_related("component"),
+        ),
     )
 
 
@@ -378,6 +427,43 @@ def _uptime_by_component(
         )
         result[component.pk] = (views, window_uptime(per_day))
     return result
+
+
+def maintenance_intervals(component_id: int, *, now: datetime) -> list[tuple[datetime, datetime]]:
+    """The component's announced maintenance, as it ran: started to completed (to `now`
+    for a window still running). A window cancelled before it started has none."""
+    rows = MaintenanceComponent.objects.filter(
+        component_id=component_id, maintenance__started_at__isnull=False
+    ).values_list("maintenance__started_at", "maintenance__completed_at")
+    return [(started, completed or now) for started, completed in rows if started is not None]
+
+
+def component_uptime_both_ways(
+    component: Component, *, start: datetime, end: datetime
+) -> UptimeBothWays:
+    """Uptime of the component over [start, end), with and without its maintenance."""
+    before = (
+        ComponentStatusChange.objects.filter(component=component, at__lt=start)
+        .order_by("-at", "-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    changes = list(
+        ComponentStatusChange.objects.filter(component=component, at__gte=start, at__lt=end)
+        .order_by("at", "pk")
+        .values_list("at", "status")
+    )
+    points = ([(start, before)] if before else []) + changes
+    statuses = [
+        (at, points[i + 1][0] if i + 1 < len(points) else end, status)
+        for i, (at, status) in enumerate(points)
+    ]
+    return uptime_both_ways(
+        statuses=statuses,
+        maintenance=maintenance_intervals(component.pk, now=end),
+        start=start,
+        end=end,
+    )
 
 
 def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicStatus:

@@ -116,6 +116,13 @@ def ingest_route() -> dict[str, int]:
     return {"routed": routed.routed, "evaluated": routed.evaluated}
 
 
+# Queued by lifecycle when a maintenance window ends: its components' alerts still
+# firing are acted on at once instead of at the next sweep.
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def components_evaluate(component_ids: list[int]) -> int:
+    return automation.components_evaluate(component_ids)
+
+
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
 def ingest_sweep() -> dict[str, int]:
     routed = automation.signals_route()

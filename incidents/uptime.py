@@ -101,3 +101,74 @@ def window_uptime(days: Sequence[DayUptime]) -> float | None:
         return None
     downtime = sum((1.0 - d.uptime) * d.observed_seconds for d in days)
     return 1.0 - downtime / observed
+
+
+# -- with and without announced maintenance ---------------------------------------------
+
+Interval = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class UptimeBothWays:
+    """Uptime over a period counted two ways.
+
+    `with_maintenance`: every second counts, as the public bars do (maintenance is up
+    time; an outage during a window is downtime). `without_maintenance`: announced
+    maintenance windows are taken out of the period altogether, so neither the work nor
+    anything that broke during it counts (None when maintenance covered the whole period).
+    """
+
+    with_maintenance: float | None
+    without_maintenance: float | None
+    observed_seconds: int
+    maintenance_seconds: int
+
+
+def merged(intervals: Sequence[Interval]) -> list[Interval]:
+    """Sorted, overlapping or touching intervals joined, empty ones dropped."""
+    result: list[Interval] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if result and start <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], end))
+        else:
+            result.append((start, end))
+    return result
+
+
+def _inside(start: datetime, end: datetime, windows: Sequence[Interval]) -> float:
+    """Seconds of [start, end) inside the (merged) windows."""
+    return sum(
+        max(0.0, (min(end, w_end) - max(start, w_start)).total_seconds())
+        for w_start, w_end in windows
+    )
+
+
+def uptime_both_ways(
+    *,
+    statuses: Sequence[tuple[datetime, datetime, str]],
+    maintenance: Sequence[Interval],
+    start: datetime,
+    end: datetime,
+) -> UptimeBothWays:
+    """Uptime of [start, end) from intervals of constant status (start, end, status),
+    with and without the component's maintenance windows (started_at to completed_at).
+    Statuses are weighted as on the page (DOWNTIME_WEIGHT)."""
+    windows = merged([(max(s, start), min(e, end)) for s, e in maintenance])
+    observed = down = observed_outside = down_outside = 0.0
+    for s, e, status in statuses:
+        s, e = max(s, start), min(e, end)
+        if e <= s:
+            continue
+        seconds = (e - s).total_seconds()
+        outside = seconds - _inside(s, e, windows)
+        weight = DOWNTIME_WEIGHT.get(ComponentStatus(status), 0.0)
+        observed += seconds
+        down += seconds * weight
+        observed_outside += outside
+        down_outside += outside * weight
+    return UptimeBothWays(
+        with_maintenance=1.0 - down / observed if observed else None,
+        without_maintenance=1.0 - down_outside / observed_outside if observed_outside else None,
+        observed_seconds=round(observed),
+        maintenance_seconds=round(observed - observed_outside),
+    )

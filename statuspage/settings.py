@@ -228,7 +228,8 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
-    # Starts and completes maintenance windows that were scheduled with auto start/end.
+    # Starts and completes maintenance windows that were scheduled with auto start/end,
+    # reminds subscribers of windows about to start, and notes windows that overran.
     "maintenance-sweep": {"task": "incidents.tasks.maintenance_sweep", "schedule": 30.0},
     # Compares every publish target's version with the site's: alerts staff once when one
     # lags past CANDOR_PUBLISH_STALE_AFTER (and when it recovers), and requests a publish,
@@ -371,7 +372,6 @@ CANDOR_ESCALATION_STEP_SECONDS = env_int("CANDOR_ESCALATION_STEP_SECONDS", 900, 
 # a killed worker): the next sweep queues it again.
 CANDOR_REMINDER_REQUEUE_SECONDS = env_int("CANDOR_REMINDER_REQUEUE_SECONDS", 60, minimum=1)
 # A maintenance window not completed this long after its scheduled end has overrun.
-CANDOR_MAINTENANCE_OVERRUN_SECONDS = env_int("CANDOR_MAINTENANCE_OVERRUN_SECONDS", 900, minimum=0)
 
 # -- Notifications (README, "Notifications") --------------------------------------------
 # Email: SMTP by default (any provider's SMTP relay works); EMAIL_BACKEND may name another

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from incidents.models import ComponentStatus
-from incidents.uptime import daily_uptime, window_uptime
+from incidents.uptime import daily_uptime, merged, uptime_both_ways, window_uptime
 
 DAY = date(2026, 11, 1)
 MIDNIGHT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -102,3 +103,64 @@ def test_uptime_is_a_fraction_and_time_is_conserved(
         assert sum(seconds for _, seconds in day.seconds_by_status) <= day.observed_seconds + 1
     if before is not None:
         assert all(d.observed_seconds == 86400 for d in days)
+
+
+# -- with and without announced maintenance (hand-worked) -------------------------------
+
+H = timedelta(hours=1)
+D0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _both(statuses: list[tuple[int, int, str]], windows: list[tuple[int, int]], hours: int = 10):  # type: ignore[no-untyped-def]
+    """Hours from D0 in, figures out."""
+    return uptime_both_ways(
+        statuses=[(D0 + a * H, D0 + b * H, s) for a, b, s in statuses],
+        maintenance=[(D0 + a * H, D0 + b * H) for a, b in windows],
+        start=D0,
+        end=D0 + hours * H,
+    )
+
+
+def test_an_outage_outside_maintenance_counts_both_ways() -> None:
+    # 10 h: 1 h major outage, 2 h under maintenance, the rest operational.
+    # With: 1 h down of 10 = 90%. Without: the 2 h leave; 1 h down of 8 = 87.5%.
+    got = _both(
+        [(0, 3, "operational"), (3, 4, "major_outage"), (4, 6, "under_maintenance"),
+         (6, 10, "operational")],
+        [(4, 6)],
+    )  # fmt: skip
+    assert got.with_maintenance == pytest.approx(0.9)
+    assert got.without_maintenance == pytest.approx(0.875)
+    assert (got.observed_seconds, got.maintenance_seconds) == (36000, 7200)
+
+
+def test_an_outage_during_maintenance_counts_only_with_it() -> None:
+    # 1 h partial outage (30%) inside a 2 h window: with = 1 - 0.3/10 = 97%; without = 100%.
+    got = _both(
+        [(0, 4, "operational"), (4, 5, "partial_outage"), (5, 6, "under_maintenance"),
+         (6, 10, "operational")],
+        [(4, 6)],
+    )  # fmt: skip
+    assert got.with_maintenance == pytest.approx(0.97)
+    assert got.without_maintenance == pytest.approx(1.0)
+
+
+def test_overlapping_windows_are_counted_once_and_clipped_to_the_period() -> None:
+    # Windows 8-11 and 9-10 over a 10 h period: 2 h of maintenance (8-10), not 4.
+    # A major outage 7-9: with = 1 - 2/10 = 80%; without = 1 - 1/8 = 87.5%.
+    got = _both([(0, 7, "operational"), (7, 9, "major_outage"), (9, 10, "operational")],
+                [(8, 11), (9, 10)])  # fmt: skip
+    assert got.maintenance_seconds == 7200
+    assert got.with_maintenance == pytest.approx(0.8)
+    assert got.without_maintenance == pytest.approx(0.875)
+
+
+def test_a_period_all_maintenance_has_no_figure_without_it() -> None:
+    got = _both([(0, 10, "under_maintenance")], [(0, 10)])
+    assert got.with_maintenance == pytest.approx(1.0)
+    assert got.without_maintenance is None
+
+
+def test_merged_joins_touching_and_overlapping_intervals() -> None:
+    a, b, c, d = (D0 + n * H for n in (0, 1, 2, 3))
+    assert merged([(c, d), (a, b), (b, c), (d, d)]) == [(a, d)]

@@ -34,6 +34,7 @@ from incidents.models import (
 )
 from incidents.models.cadence import MAX_INTERVAL_MINUTES as MAX_MINUTES
 from incidents.models.cadence import MIN_INTERVAL_MINUTES as MIN_MINUTES
+from incidents.models.maintenance import MAX_PRIOR_MINUTES, MaintenanceImpact
 from incidents.reminders.plan import override_of
 
 # The largest values the columns behind the API's integers hold (PostgreSQL integer and
@@ -190,8 +191,25 @@ class MaintenanceScheduleIn(serializers.Serializer):
         child=serializers.CharField(), required=False, default=list,
         help_text="Public ids of the components the window puts under maintenance.",
     )  # fmt: skip
+    impacts = serializers.DictField(
+        child=EnumField("MaintenanceImpact", MaintenanceImpact.values), required=False,
+        default=dict,
+        help_text="Expected impact per component public id (of `components`) while the "
+        "window runs; its status then. Unlisted: under_maintenance. `operational` is "
+        "\"no visible impact\".",
+    )  # fmt: skip
     auto_start = serializers.BooleanField(required=False, default=True)
     auto_complete = serializers.BooleanField(required=False, default=True)
+    notify_prior_minutes = serializers.IntegerField(
+        required=False, default=None, allow_null=True, min_value=1, max_value=MAX_PRIOR_MINUTES,
+        help_text="Remind subscribers this many minutes before the start; null: no reminder.",
+    )  # fmt: skip
+    notify_start = serializers.BooleanField(
+        required=False, default=True, help_text="Tell subscribers when the window starts."
+    )
+    notify_end = serializers.BooleanField(
+        required=False, default=True, help_text="Tell subscribers when the window completes."
+    )
 
     def validate_components(self, value: list[str]) -> list[Component]:
         _reject_duplicates(value)
@@ -204,6 +222,16 @@ class MaintenanceScheduleIn(serializers.Serializer):
             raise serializers.ValidationError(
                 {"scheduled_until": ["The window must end after it starts."]}
             )
+        impacts = attrs.pop("impacts")
+        listed = {c.public_id for c in attrs["components"]}
+        if unknown := sorted(set(impacts) - listed):
+            raise serializers.ValidationError(
+                {"impacts": [f"Not among `components`: {', '.join(unknown)}."[:500]]}
+            )
+        attrs["components"] = {
+            c: impacts.get(c.public_id, MaintenanceImpact.UNDER_MAINTENANCE)
+            for c in attrs["components"]
+        }
         return attrs
 
 
@@ -429,9 +457,14 @@ class IncidentOut(serializers.Serializer):
 
 
 class MaintenanceComponentOut(serializers.Serializer):
-    id = serializers.CharField(source="public_id")
-    name = serializers.CharField()
-    status = EnumField("ComponentStatus", ComponentStatus.values)
+    id = serializers.CharField(source="component.public_id")
+    name = serializers.CharField(source="component.name")
+    status = EnumField("ComponentStatus", ComponentStatus.values, source="component.status")
+    impact = EnumField(
+        "MaintenanceImpact",
+        MaintenanceImpact.values,
+        help_text="Expected while the window runs; `operational` is no visible impact.",
+    )
 
 
 class MaintenanceOut(serializers.Serializer):
@@ -444,7 +477,17 @@ class MaintenanceOut(serializers.Serializer):
     completed_at = serializers.DateTimeField(allow_null=True)
     auto_start = serializers.BooleanField()
     auto_complete = serializers.BooleanField()
-    components = MaintenanceComponentOut(many=True)
+    notify_prior_minutes = serializers.IntegerField(allow_null=True)
+    notify_start = serializers.BooleanField()
+    notify_end = serializers.BooleanField()
+    prior_notice_at = serializers.DateTimeField(
+        allow_null=True, help_text="When subscribers were reminded; null: not (yet)."
+    )
+    next_update_due = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Once the window runs past scheduled_until: the next update promised.",
+    )
+    components = MaintenanceComponentOut(many=True, source="maintenancecomponent_set")
     updates = UpdateOut(many=True, help_text="Newest first.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

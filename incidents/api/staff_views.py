@@ -45,6 +45,7 @@ from incidents.models import (
     IncidentImpact,
     IncidentUpdate,
     Maintenance,
+    MaintenanceComponent,
     MaintenanceUpdate,
     Phase,
 )
@@ -165,7 +166,12 @@ def _incidents() -> QuerySet[Incident]:
 
 def _maintenances() -> QuerySet[Maintenance]:
     return Maintenance.objects.prefetch_related(
-        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+        Prefetch(
+            "maintenancecomponent_set",
+            queryset=MaintenanceComponent.objects.select_related("component").order_by(
+                "component__position", "component__name"
+            ),
+        ),
         Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-pk")),
     ).order_by("-scheduled_for", "-pk")
 

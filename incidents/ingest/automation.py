@@ -8,6 +8,9 @@ when the outcome changes, acts with the grants of the sources involved:
   - can_propose: adds the component to the one pending proposal (creating it if none).
 On recovery the component leaves a pending proposal, and an incident that signals opened
 or proposed gets a proposal to resolve it once all its components have recovered.
+A component inside a running maintenance window (ingest/windows.py) is not acted on: its
+signals are stored and routed (marked per their source's choice), and its state holds
+until the window ends, when lifecycle queues `components_evaluate` for its components.
 Every write is a lifecycle call or an audited proposal, acting as "system:source:<name>".
 """
 
@@ -27,7 +30,7 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.audit import Actor, audit_record
 from incidents.dependencies import proposals as impact_proposals
-from incidents.ingest import hysteresis, routing, wording
+from incidents.ingest import hysteresis, routing, windows, wording
 from incidents.ingest.wording import suggested_impact
 from incidents.models import (
     AuditAction,
@@ -43,6 +46,7 @@ from incidents.models import (
     Signal,
     SignalStatus,
     Source,
+    WindowSignals,
 )
 
 log = logging.getLogger(__name__)
@@ -93,14 +97,22 @@ def signals_route(*, now: datetime | None = None) -> Routed:
 
 def _route_batch(now: datetime) -> set[int]:
     by_name = {c.name.strip().lower(): c for c in Component.objects.all()}
+    in_window = windows.components_in_window(now=now)
     rules: dict[int, list[RoutingRule]] = {}
+    modes: dict[int, str] = {}
     with transaction.atomic():
         rows = list(
             Signal.objects.select_for_update(skip_locked=True)
             .filter(routed_at__isnull=True)
             .order_by("pk")[:ROUTE_BATCH]
         )
-        outcomes: dict[tuple[int | None, str], list[int]] = defaultdict(list)
+        if rows:
+            modes = dict(
+                Source.objects.filter(pk__in={r.source_id for r in rows}).values_list(
+                    "pk", "during_maintenance"
+                )
+            )
+        outcomes: dict[tuple[int | None, str, str], list[int]] = defaultdict(list)
         for row in rows:
             if row.source_id not in rules:
                 rules[row.source_id] = list(RoutingRule.objects.filter(source_id=row.source_id))
@@ -108,11 +120,19 @@ def _route_batch(now: datetime) -> set[int]:
                 row.labels, row.severity, rules=rules[row.source_id], components_by_name=by_name
             )
             row.component = found.component
-            outcomes[(found.component.pk if found.component else None, found.status)].append(row.pk)
+            component_id = found.component.pk if found.component else None
+            # Received while its component's window ran: marked as its source chose.
+            during = (
+                modes.get(row.source_id, WindowSignals.RECORD) if component_id in in_window else ""
+            )
+            outcomes[(component_id, found.status, during)].append(row.pk)
         # One UPDATE per outcome: a storm routes thousands of signals the same way.
-        for (component_id, status), ids in outcomes.items():
+        for (component_id, status, during), ids in outcomes.items():
             Signal.objects.filter(pk__in=ids).update(
-                component_id=component_id, component_status=status, routed_at=now
+                component_id=component_id,
+                component_status=status,
+                during_maintenance=during,
+                routed_at=now,
             )
     # 0 stands for "routed nowhere" so a batch of unmatched signals still counts.
     return {row.component_id or 0 for row in rows} if rows else set()
@@ -134,6 +154,14 @@ def components_sweep(*, now: datetime | None = None) -> int:
     for component_id in sorted(ids):
         component_evaluate(component_id=component_id, now=now)
     return len(ids)
+
+
+def components_evaluate(component_ids: list[int], *, now: datetime | None = None) -> int:
+    """Evaluate these components now (a window over them ended); how many."""
+    now = now or timezone.now()
+    for component_id in sorted(set(component_ids)):
+        component_evaluate(component_id=component_id, now=now)
+    return len(set(component_ids))
 
 
 # -- evaluation ------------------------------------------------------------------------
@@ -179,6 +207,10 @@ def component_evaluate(*, component_id: int, now: datetime) -> str:
         for flapping, ids in flips.items():
             if ids:
                 Signal.objects.filter(pk__in=ids).update(flapping=flapping)
+        if windows.components_in_window(now=now, component_ids=[component_id]):
+            # Held while the window runs: nothing proposed, opened or set. What is still
+            # firing when it ends is acted on then (components_evaluate).
+            return state.status
         target = hysteresis.component_target([v for _, v in views], current=state.status, now=now)
         if target == state.status:
             return state.status

@@ -25,11 +25,13 @@ from incidents.models import (
     RoutingRule,
     SignalStatus,
     Source,
+    WindowSignals,
 )
 
 SETTINGS = (
     "can_propose", "can_set_status", "can_open", "rate_per_second", "burst",
     "hold_seconds", "hold_count", "recover_seconds", "flap_changes", "flap_window_seconds",
+    "during_maintenance",
 )  # fmt: skip
 
 
@@ -74,6 +76,8 @@ def source_update(
     now = now or timezone.now()
     with transaction.atomic():
         source = Source.objects.select_for_update().get(pk=source.pk)
+        if settings.get("during_maintenance", WindowSignals.RECORD) not in WindowSignals.values:
+            raise ValidationError({"during_maintenance": ["Either record or mute."]})
         for key in SETTINGS:
             if key in settings:
                 setattr(source, key, settings[key])

@@ -27,9 +27,9 @@ MAX_TRANSITIONS = 20  # enough for flap detection's window; older changes are dr
 _COLUMNS = (
     "source_id", "fingerprint", "status", "name", "summary", "severity", "labels",
     "starts_at", "ends_at", "first_received_at", "last_received_at", "received_count",
-    "transitions", "component_status", "flapping",
+    "transitions", "component_status", "flapping", "during_maintenance",
 )  # fmt: skip
-_ROW = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, 1, %s::jsonb, '', false)"
+_ROW = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, 1, %s::jsonb, '', false, '')"
 _UPSERT = f"""
 INSERT INTO {Signal._meta.db_table} AS s ({", ".join(_COLUMNS)}) VALUES {{rows}}
 ON CONFLICT (source_id, fingerprint) DO UPDATE SET

@@ -35,10 +35,13 @@ from incidents.models.ingest import (
     SignalStatus,
     Source,
     SourceFormat,
+    WindowSignals,
 )
 from incidents.models.maintenance import (
     ACTIVE_MAINTENANCE,
     Maintenance,
+    MaintenanceComponent,
+    MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
 )
@@ -97,6 +100,8 @@ __all__ = [
     "IncidentStatus",
     "IncidentUpdate",
     "Maintenance",
+    "MaintenanceComponent",
+    "MaintenanceImpact",
     "MaintenanceStatus",
     "MaintenanceUpdate",
     "MatchKind",
@@ -131,6 +136,7 @@ __all__ = [
     "SubscriberComponent",
     "SubscriberState",
     "TemplateVersion",
+    "WindowSignals",
     "WordingRule",
     "worst_status",
 ]

@@ -19,6 +19,8 @@ class AuditAction(models.TextChoices):
     MAINTENANCE_STARTED = "maintenance.started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance.completed", "Maintenance completed"
     MAINTENANCE_CANCELLED = "maintenance.cancelled", "Maintenance cancelled"
+    MAINTENANCE_REMINDED = "maintenance.reminded", "Subscribers reminded of maintenance"
+    MAINTENANCE_OVERRAN = "maintenance.overran", "Maintenance ran past its scheduled end"
     CADENCE_POLICY_SET = "cadence.policy_set", "Update cadence changed"
     CADENCE_OVERRIDE_SET = "cadence.override_set", "Incident cadence overridden"
     INCIDENT_OWNERS_SET = "incident.owners_set", "Incident owners set"

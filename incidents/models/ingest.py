@@ -16,6 +16,11 @@ class SourceFormat(models.TextChoices):
     GENERIC = "generic", "Generic JSON (scripts, curl)"
 
 
+class WindowSignals(models.TextChoices):
+    RECORD = "record", "Record as during maintenance"
+    MUTE = "mute", "Mute"
+
+
 class Source(models.Model):
     """A monitor allowed to post signals to /api/ingest/<name>/."""
 
@@ -29,6 +34,11 @@ class Source(models.Model):
     can_propose = models.BooleanField(default=True)
     can_set_status = models.BooleanField(default=False)
     can_open = models.BooleanField(default=False)
+    # What its signals on a component inside a running maintenance window become: they
+    # never propose, open or set status; "record" lists them in the console as such.
+    during_maintenance = models.CharField(
+        max_length=8, choices=WindowSignals.choices, default=WindowSignals.RECORD
+    )
     # Admission: a token bucket in signals, refilled at rate_per_second up to burst.
     rate_per_second = models.PositiveIntegerField(default=200)
     burst = models.PositiveIntegerField(default=1000)
@@ -117,6 +127,11 @@ class Signal(models.Model):
     component_status = models.CharField(max_length=32, choices=ComponentStatus.choices, blank=True)
     routed_at = models.DateTimeField(null=True, blank=True)
     flapping = models.BooleanField(default=False)
+    # Set by routing when the component was inside a running window: "record" or "mute",
+    # the source's choice then; empty otherwise.
+    during_maintenance = models.CharField(
+        max_length=8, choices=WindowSignals.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["-last_received_at", "-pk"]

@@ -19,6 +19,20 @@ class MaintenanceStatus(models.TextChoices):
 ACTIVE_MAINTENANCE = (MaintenanceStatus.IN_PROGRESS, MaintenanceStatus.VERIFYING)
 
 
+class MaintenanceImpact(models.TextChoices):
+    """What readers should expect of a component while the window runs (Datadog's
+    "expected impact"): it is the component's public status for that time."""
+
+    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
+    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
+    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
+    NONE = "operational", "No visible impact"
+
+
+# Statuspage offers up to a day ahead; a week covers a weekend's change freeze.
+MAX_PRIOR_MINUTES = 7 * 24 * 60
+
+
 class Maintenance(models.Model):
     public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
     name = models.CharField(max_length=200)
@@ -32,7 +46,21 @@ class Maintenance(models.Model):
     # The beat sweep starts and completes the window on time unless staff opted out.
     auto_start = models.BooleanField(default=True)
     auto_complete = models.BooleanField(default=True)
-    components = models.ManyToManyField(Component, related_name="maintenances", blank=True)
+    components: models.ManyToManyField[Component, MaintenanceComponent] = models.ManyToManyField(
+        Component, related_name="maintenances", blank=True, through="MaintenanceComponent"
+    )
+    # Subscribers: a reminder this many minutes before the start (Statuspage's "remind
+    # prior"; empty: none), and a notice when the window starts and when it completes.
+    notify_prior_minutes = models.PositiveIntegerField(null=True, blank=True)
+    notify_start = models.BooleanField(default=True)
+    notify_end = models.BooleanField(default=True)
+    # When that reminder is due (empty: none, or its moment had passed at scheduling),
+    # and its claim: set in the transaction that writes it, so it goes once.
+    prior_notice_due = models.DateTimeField(null=True, blank=True)
+    prior_notice_at = models.DateTimeField(null=True, blank=True)
+    # Once the window runs past scheduled_until: when the next update is promised (the
+    # incidents' 15/60/120 cadence, counted from the scheduled end).
+    next_update_due = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -42,6 +70,11 @@ class Maintenance(models.Model):
             models.CheckConstraint(
                 condition=Q(scheduled_until__gt=F("scheduled_for")),
                 name="maintenance_window_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(notify_prior_minutes__isnull=True)
+                | Q(notify_prior_minutes__gte=1, notify_prior_minutes__lte=MAX_PRIOR_MINUTES),
+                name="maintenance_prior_notice_in_range",
             ),
             models.CheckConstraint(
                 condition=(Q(status=MaintenanceStatus.COMPLETED) & Q(completed_at__isnull=False))
@@ -66,9 +99,36 @@ class Maintenance(models.Model):
         return self.status in ACTIVE_MAINTENANCE
 
 
+class MaintenanceComponent(models.Model):
+    """A component in a window, and the impact expected on it while the window runs.
+
+    With the window's started_at and completed_at, these rows are each component's
+    maintenance intervals: what uptime with and without maintenance is computed from.
+    """
+
+    maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE)
+    component = models.ForeignKey(Component, on_delete=models.CASCADE)
+    impact = models.CharField(
+        max_length=24,
+        choices=MaintenanceImpact.choices,
+        default=MaintenanceImpact.UNDER_MAINTENANCE,
+    )
+
+    class Meta:
+        # The table Django made for the plain many-to-many this replaced.
+        db_table = "incidents_maintenance_components"
+        # As the plain many-to-many had it (its index exists already).
+        unique_together = [("maintenance", "component")]
+
+    def __str__(self) -> str:
+        return f"{self.maintenance_id}:{self.component_id} {self.impact}"
+
+
 class MaintenanceUpdate(UpdateBase):
     maintenance = models.ForeignKey(Maintenance, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=16, choices=MaintenanceStatus.choices)
+    # The "starts soon" reminder to subscribers: sent, but not listed on the page.
+    reminder = models.BooleanField(default=False)
 
     class Meta(UpdateBase.Meta):
         pass

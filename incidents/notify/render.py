@@ -17,6 +17,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC
 from functools import lru_cache
 
 from django.conf import settings
@@ -107,6 +108,13 @@ class UpdateContext:
         }
 
 
+def _status_read(update: IncidentUpdate | MaintenanceUpdate) -> str:
+    if isinstance(update, MaintenanceUpdate) and update.reminder:
+        starts = update.maintenance.scheduled_for.astimezone(UTC)
+        return f"Reminder: starts {starts:%Y-%m-%d %H:%M} UTC"
+    return update.get_status_display()  # type: ignore[union-attr]
+
+
 def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
     kind, title, url = _about(update)
     # Rows stored before incidents/text.py refused them still send: one line for the
@@ -116,7 +124,7 @@ def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
         title=printable(title, multiline=False),
         url=url,
         words=printable(update.body.strip()),
-        status=update.get_status_display(),  # type: ignore[union-attr]
+        status=_status_read(update),
         status_value=update.status,  # type: ignore[union-attr]
         page=settings.CANDOR_PAGE_NAME,
     )

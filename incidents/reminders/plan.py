@@ -105,26 +105,44 @@ def plan_incident(incident: Incident, *, now: datetime) -> None:
 
 
 def plan_maintenance(maintenance: Maintenance, *, now: datetime) -> None:
+    """Staff reminders before the window starts and when it should end, and one before
+    each update promised while it overruns (Maintenance.next_update_due). Lifecycle calls
+    it for windows not completed (completing cancels what is pending)."""
     moments = cadence.maintenance_moments(
         scheduled_for=maintenance.scheduled_for,
         scheduled_until=maintenance.scheduled_until,
         lead=lead_time(),
-        overrun_grace=timedelta(seconds=settings.CANDOR_MAINTENANCE_OVERRUN_SECONDS),
         now=now,
     )
-    Reminder.objects.bulk_create(
-        [
-            Reminder(
-                maintenance=maintenance,
-                kind=m.kind,
-                due_at=m.due_at,
-                send_at=m.send_at,
-                created_at=now,
-            )
-            for m in moments
-        ],
-        ignore_conflicts=True,
+    rows = [
+        Reminder(
+            maintenance=maintenance, kind=m.kind, due_at=m.due_at, send_at=m.send_at, created_at=now
+        )
+        for m in moments
+    ]
+    # Until it overruns, the promise it would make then: reminded before it is due.
+    due = maintenance.next_update_due or cadence.overrun_due(
+        scheduled_until=maintenance.scheduled_until, posted_since=()
     )
+    pending = Reminder.objects.filter(
+        maintenance=maintenance,
+        kind=ReminderKind.MAINTENANCE_OVERRUN,
+        state=ReminderState.PENDING,
+    )
+    pending.exclude(due_at=due).update(
+        state=ReminderState.CANCELLED, error="Made moot: the next update moved or was posted."
+    )
+    rows.append(
+        Reminder(
+            maintenance=maintenance,
+            kind=ReminderKind.MAINTENANCE_OVERRUN,
+            due_at=due,
+            send_at=cadence.reminder_send_at(due_at=due, lead=lead_time(), now=now),
+            created_at=now,
+        )
+    )
+    # One row per (kind, moment): planning again after an update plans only what is new.
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def cancel_maintenance(maintenance: Maintenance, *kinds: str) -> None:

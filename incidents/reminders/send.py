@@ -154,6 +154,10 @@ def _moot(reminder: Reminder) -> str:
             return "The maintenance was completed."
         if reminder.kind == ReminderKind.MAINTENANCE_START and maintenance.started_at:
             return "The maintenance started."
+        overrun = reminder.kind == ReminderKind.MAINTENANCE_OVERRUN
+        moved = maintenance.next_update_due not in (None, reminder.due_at)
+        if overrun and moved:
+            return "The update was posted."
     return ""
 
 

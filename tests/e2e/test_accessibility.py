@@ -74,6 +74,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         "/console/contacts/",
         "/console/compliance/",
         f"/console/maintenance/{maintenance}/",
+        "/console/maintenance/new/",  # an expected-impact choice beside each component
         "/console/approvals/",
         "/console/templates/",
         "/console/policy/",

@@ -240,8 +240,10 @@ def test_maintenance_reminds_before_its_start_at_its_end_and_when_it_overruns(
     assert _sweep_at(clock, timedelta(minutes=119)) == []
     [end] = _sweep_at(clock, timedelta(minutes=120))
     assert "Maintenance ends" in end.subject
-    assert _sweep_at(clock, timedelta(minutes=134)) == []
-    [overrun] = _sweep_at(clock, timedelta(minutes=135))
+    # The overrun's first promised update is due 15 minutes after the scheduled end,
+    # reminded the lead time (5 minutes) before it, as an incident's would be.
+    assert _sweep_at(clock, timedelta(minutes=129)) == []
+    [overrun] = _sweep_at(clock, timedelta(minutes=130))
     assert "Maintenance overran" in overrun.subject
     assert "should have ended at 14:00 UTC" in overrun.body
 

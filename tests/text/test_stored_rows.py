@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.audit import Actor
-from incidents.models import Component, Incident, IncidentUpdate, Maintenance
+from incidents.models import (
+    Component,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    MaintenanceComponent,
+)
 from incidents.publish.snapshot import render_snapshot
 from tests.factories import ComponentFactory
 
@@ -44,6 +50,7 @@ def bad_rows(db: None) -> Incident:
     IncidentUpdate.objects.filter(incident=incident).update(body=BAD, body_html=f"<p>{BAD}</p>")
     Component.objects.filter(pk=component.pk).update(name=BAD, description=BAD)
     Maintenance.objects.filter(pk=maintenance.pk).update(name=BAD)
+    MaintenanceComponent.objects.filter(maintenance=maintenance).update(impact=BAD[:24])
     incident.refresh_from_db()
     return incident
 

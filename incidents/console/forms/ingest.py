@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.models import Component, ComponentStatus, MatchKind, SourceFormat
+from incidents.models import Component, ComponentStatus, MatchKind, SourceFormat, WindowSignals
 
 
 class SourceSettingsForm(forms.Form):
@@ -11,6 +11,14 @@ class SourceSettingsForm(forms.Form):
     )
     can_set_status = forms.BooleanField(required=False, label="Set component status")
     can_open = forms.BooleanField(required=False, label="Open incidents itself")
+    during_maintenance = forms.ChoiceField(
+        choices=WindowSignals.choices,
+        initial=WindowSignals.RECORD,
+        required=False,
+        label="Signals on a component in a running maintenance window",
+        help_text="Either way they never propose, open or set status; recorded ones are "
+        "listed with the signals, marked as during maintenance.",
+    )
     rate_per_second = forms.IntegerField(min_value=1, initial=200, label="Rate (signals/s)")
     burst = forms.IntegerField(min_value=1, initial=1000, label="Burst (signals)")
     hold_seconds = forms.IntegerField(
@@ -27,6 +35,9 @@ class SourceSettingsForm(forms.Form):
     )
     flap_changes = forms.IntegerField(min_value=2, initial=4, label="Flapping at (changes)")
     flap_window_seconds = forms.IntegerField(min_value=1, initial=600, label="within (s)")
+
+    def clean_during_maintenance(self) -> str:
+        return self.cleaned_data.get("during_maintenance") or WindowSignals.RECORD
 
 
 class SourceForm(SourceSettingsForm):

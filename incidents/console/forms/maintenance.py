@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from incidents.console.forms.widgets import MarkdownField, OverrideReasonField, UTCDateTimeField
 from incidents.lifecycle import MAX_NAME_LENGTH
-from incidents.models import Component, MaintenanceStatus
+from incidents.models import Component, MaintenanceImpact, MaintenanceStatus
+from incidents.models.maintenance import MAX_PRIOR_MINUTES
 
 
 class MaintenanceScheduleForm(forms.Form):
@@ -26,6 +29,59 @@ class MaintenanceScheduleForm(forms.Form):
     auto_complete = forms.BooleanField(
         required=False, initial=True, label="Complete automatically at the end time"
     )
+    notify_prior_minutes = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PRIOR_MINUTES,
+        label="Remind subscribers this many minutes before the start",
+        help_text="Leave empty for no reminder.",
+    )
+    notify_start = forms.BooleanField(
+        required=False, initial=True, label="Tell subscribers when it starts"
+    )
+    notify_end = forms.BooleanField(
+        required=False, initial=True, label="Tell subscribers when it completes"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One "expected impact" choice per component, beside its checkbox.
+        for component in Component.objects.order_by("position", "name"):
+            self.fields[impact_field(component)] = forms.ChoiceField(
+                choices=MaintenanceImpact.choices,
+                initial=MaintenanceImpact.UNDER_MAINTENANCE,
+                required=False,
+                label=f"Expected impact on {component.name}",
+            )
+
+    def impact_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        """(checkbox, impact choice) per component, for the template."""
+        by_value = {str(choice.data["value"]): choice for choice in self["components"]}
+        return [
+            (by_value[public_id], self[name])
+            for name in self.fields
+            if name.startswith(IMPACT_PREFIX)
+            and (public_id := name.removeprefix(IMPACT_PREFIX)) in by_value
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        components = data.get("components")
+        if components is not None:
+            data["components"] = {
+                c: data.get(impact_field(c)) or MaintenanceImpact.UNDER_MAINTENANCE
+                for c in components
+            }
+        for name in [n for n in data if n.startswith(IMPACT_PREFIX)]:
+            del data[name]
+        return data
+
+
+IMPACT_PREFIX = "impact_"
+
+
+def impact_field(component: Component) -> str:
+    return f"{IMPACT_PREFIX}{component.public_id}"
 
 
 class MaintenanceUpdateForm(forms.Form):

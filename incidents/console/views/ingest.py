@@ -28,6 +28,7 @@ from incidents.models import (
     RoutingRule,
     Signal,
     Source,
+    WindowSignals,
 )
 
 _SECRETS = "ingest_new_secrets"  # session key: shown once on the next page, then dropped
@@ -171,7 +172,10 @@ def rule_remove(request: HttpRequest, name: str, rule_id: str) -> HttpResponse:
 @staff_required
 def signal_list(request: HttpRequest) -> HttpResponse:
     unmatched = request.GET.get("unmatched") == "1"
-    signals = Signal.objects.select_related("source", "component")
+    # Muted: received on a component inside a running window from a source that mutes them.
+    signals = Signal.objects.select_related("source", "component").exclude(
+        during_maintenance=WindowSignals.MUTE
+    )
     if unmatched:
         signals = signals.filter(routed_at__isnull=False, component__isnull=True)
     page = Paginator(signals, 50).get_page(request.GET.get("page"))

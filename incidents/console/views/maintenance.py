@@ -108,7 +108,9 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = {
         "maintenance": maintenance,
         "timeline": timeline(maintenance.updates.order_by("-display_at", "-pk")),
-        "components": maintenance.components.all(),
+        "components": maintenance.maintenancecomponent_set.select_related("component").order_by(
+            "component__position", "component__name"
+        ),
         "form": form,
         "done": maintenance.status == MaintenanceStatus.COMPLETED,
         "templates": offered_templates(maintenance),
