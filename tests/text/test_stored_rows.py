@@ -17,7 +17,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Component, Incident, IncidentUpdate, Maintenance
 from incidents.publish.snapshot import render_snapshot
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ BAD = "Bell\x07 esc\x1b[31m ff\x0c vt\x0b nc\ufffe\uffff end"
 def bad_rows(db: None) -> Incident:
     component = ComponentFactory(name="Public API", position=1)
     incident = lifecycle.incident_open(
-        actor=ACTOR, name="Good name", body="Body.", impact="minor",
+        actor=ACTOR, name="Good name", body=promised("Body."), impact="minor",
         components={component: "degraded_performance"},
     )  # fmt: skip
     now = timezone.now()
