@@ -61,7 +61,7 @@ def test_a_staff_update_without_a_worker_returns_before_the_site_is_rendered(
     renders.hold.clear()
     response = staff_api.post(
         f"/api/staff/incidents/{incident.public_id}/updates/",
-        {"body": "Cause found.", "status": "identified"},
+        {"body": promised("Cause found."), "status": "identified"},
         format="json",
     )
     assert response.status_code == 201, response.content.decode()
@@ -91,7 +91,9 @@ def test_updates_during_a_background_publish_cost_one_more_publish_not_one_each(
     )
     for body in ("Checking.", "Delays.", "Again.", "Fix deployed.", "Fixed."):
         # All while the first render waits.
-        lifecycle.update_post(actor=actor, incident=incident, body=body, status="identified")
+        lifecycle.update_post(
+            actor=actor, incident=incident, body=promised(body), status="identified"
+        )
     assert renders.started.wait(30)
     assert renders.threads == ["candor-publish"]
     renders.hold.set()

@@ -423,7 +423,7 @@ def test_a_full_publish_matches_what_incremental_ones_assembled(
         lifecycle.update_post(
             actor=ACTOR,
             incident=site[f"old{n}"],
-            body=("Fixed.", "Fixed too.", "All good.")[n],
+            body=promised(("Fixed.", "Fixed too.", "All good.")[n], now=frozen),
             status="monitoring",
             now=frozen,
         )
@@ -470,7 +470,9 @@ def test_readers_see_one_complete_version_during_incremental_publishes(
     reader.start()
     try:
         for body in ("Looking.", "Still watching.", "Watching.", "Checking.", "Looking into it."):
-            lifecycle.update_post(actor=ACTOR, incident=incident, body=body, status="investigating")
+            lifecycle.update_post(
+                actor=ACTOR, incident=incident, body=promised(body), status="investigating"
+            )
             service.publish()
     finally:
         stop.set()
