@@ -19,14 +19,18 @@ from incidents.audit import Actor
 from incidents.default_templates import DEFAULT_TEMPLATES
 from incidents.models import (
     Approval,
-    CustomTextRequest,
     Incident,
     MessageTemplate,
-    Phase,
     TemplateVersion,
     WordingRule,
 )
 from incidents.public import cache as public_cache
+from tests.factories import (
+    FIXTURE_AUTHOR,
+    FIXTURE_LEGAL,
+    FIXTURE_SUPPORT,
+    standing_words_approve,
+)
 from tests.legacy_words import LEGACY_TEXTS
 
 
@@ -61,7 +65,6 @@ def staff_user(username: str, *role_names: str) -> User:
 
 _DATA_MIGRATION = importlib.import_module("incidents.migrations.0006_wording_data")
 _POLICY_V2 = importlib.import_module("incidents.migrations.0035_wording_policy_v2")
-FIXTURE_AUTHOR, FIXTURE_LEGAL, FIXTURE_SUPPORT = "fixture-author", "fixture-legal", "fixture-sup"
 NEXT_UPDATE_RULE = "next-update-time"
 
 
@@ -105,14 +108,7 @@ def wording_data_ensure() -> None:
             Approval(template_version=version, approver=approver, qualifier=qualifier, at=now)
             for approver, qualifier in ((legal, "legal"), (support, "support"))
         )
-    requests = CustomTextRequest.objects.bulk_create(
-        CustomTextRequest(phase=phase, body=text, author=author, created_at=now)
-        for phase in Phase.values
-        for text in LEGACY_TEXTS
-    )
-    Approval.objects.bulk_create(
-        Approval(custom_text=r, approver=legal, qualifier="legal", at=now) for r in requests
-    )
+    standing_words_approve(*LEGACY_TEXTS)
 
 
 @pytest.fixture(scope="session")
@@ -134,19 +130,23 @@ def next_update_rule_set(*, active: bool) -> None:
 
 @pytest.fixture(autouse=True)
 def _wording_for_each_test(request: pytest.FixtureRequest) -> None:
-    """Tests of wording (marked `wording`) see the default policy whole; the others, written
-    before it, publish texts that do not say when the next update comes."""
+    """Every test sees the default production policy, as migrations seed it for a new
+    install. A test about relaxing it says so: `@pytest.mark.relaxed_wording("why")`
+    turns the next-update rule off for that test alone."""
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or "live_server" in (
         request.fixturenames
     )
     transactional = transactional or bool(marker and marker.kwargs.get("transaction"))
+    relaxed = request.node.get_closest_marker("relaxed_wording")
+    if relaxed is not None and not (relaxed.args and str(relaxed.args[0]).strip()):
+        pytest.fail("@pytest.mark.relaxed_wording needs a reason: why may this test relax it?")
     if not (transactional or marker or "db" in request.fixturenames):
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
     if transactional:
         wording_data_ensure()
-    next_update_rule_set(active=bool(request.node.get_closest_marker("wording")))
+    next_update_rule_set(active=relaxed is None)
 
 
 @pytest.fixture

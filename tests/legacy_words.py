@@ -1,7 +1,8 @@
 # ruff: noqa: E501 - texts as the tests write them
 """Texts the tests written before approved wording publish. tests/conftest.py approves
-them, once per test database, as standing custom text for every phase whose policy they
-pass; tests of wording itself use other words."""
+them, once per test database, as standing custom text for every phase. Under the
+production policy an open incident's words must also promise the next update: tests post
+these through `tests.factories.promised`, which adds the promise and approves the result."""
 
 # fmt: off
 LEGACY_TEXTS = [

@@ -12,7 +12,7 @@ from incidents import approvals, drafts, lifecycle, wording
 from incidents.audit import Actor
 from incidents.drafts import draft_update
 from incidents.models import Incident
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 SYSTEM = Actor.system("test")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -57,7 +57,9 @@ def test_each_open_phase_drafts_its_approved_template_ready_to_post(
 
 def test_a_later_draft_promises_the_every_interval(incident: Incident) -> None:
     lifecycle.update_post(
-        actor=SYSTEM, incident=incident, body="x", status="identified",
+        actor=SYSTEM, incident=incident,
+        body=promised("x", now=T0 + timedelta(minutes=10)),
+        status="identified",
         now=T0 + timedelta(minutes=10),
     )  # fmt: skip
     incident.refresh_from_db()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from incidents import approvals, idempotency, lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
 from tests.conftest import staff_user
-from tests.factories import ComponentFactory, GroupFactory
+from tests.factories import ComponentFactory, GroupFactory, promised, said
 
 STAFF = "/api/staff/"
 KEY = "retry-4f1c2a"
@@ -40,11 +41,12 @@ def send(
 
 @pytest.fixture
 def incident(actor: Actor) -> Incident:
-    return lifecycle.incident_open(actor=actor, name="Slow checkout", body="Looking.")
+    return lifecycle.incident_open(actor=actor, name="Slow checkout", body=promised("Looking."))
 
 
 def updates_of(incident: Incident) -> list[str]:
-    return list(IncidentUpdate.objects.filter(incident=incident).values_list("body", flat=True))
+    bodies = IncidentUpdate.objects.filter(incident=incident).values_list("body", flat=True)
+    return [said(body) for body in bodies]
 
 
 # -- the same request twice ------------------------------------------------------------------
@@ -54,8 +56,8 @@ def test_a_retried_update_is_posted_once_and_answered_again(
     staff_api: APIClient, incident: Incident
 ) -> None:
     path = f"incidents/{incident.public_id}/updates/"
-    first = send(staff_api, path, {"body": "Found it.", "status": "identified"})
-    second = send(staff_api, path, {"body": "Found it.", "status": "identified"})
+    first = send(staff_api, path, {"body": promised("Found it."), "status": "identified"})
+    second = send(staff_api, path, {"body": promised("Found it."), "status": "identified"})
 
     assert first.status_code == second.status_code == 201, first.content
     assert second.json() == first.json()
@@ -70,15 +72,16 @@ def test_key_order_and_spacing_do_not_make_a_new_request(
 ) -> None:
     path = STAFF + f"incidents/{incident.public_id}/updates/"
     headers = {"Idempotency-Key": KEY}
+    body = json.dumps(promised("Found it."))
     staff_api.post(
         path,
-        '{"body": "Found it.", "status": "identified"}',
+        f'{{"body": {body}, "status": "identified"}}',
         content_type="application/json",
         headers=headers,
     )
     again = staff_api.post(
         path,
-        '{ "status":"identified","body":"Found it." }',
+        f'{{ "status":"identified","body":{body} }}',
         content_type="application/json",
         headers=headers,
     )
@@ -104,9 +107,16 @@ def _schedule(objects: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
 
 # Every write the staff API offers: each must honour the key.
 WRITES: dict[str, Write] = {
-    "open an incident": _write("post", "incidents/", {"name": "x", "body": "x"}),
-    "post an update": _write(
-        "post", "incidents/{incident}/updates/", {"body": "y", "status": "monitoring"}
+    # An open incident's words promise the next update (made when the test runs).
+    "open an incident": lambda objects: (
+        "post",
+        "incidents/",
+        {"name": "x", "body": promised("x")},
+    ),
+    "post an update": lambda objects: (
+        "post",
+        f"incidents/{objects['incident']}/updates/",
+        {"body": promised("y"), "status": "monitoring"},
     ),
     "resolve": _write("post", "incidents/{incident}/resolve/", {"body": "z"}),
     "create a component": _write("post", "components/", {"name": "Web"}),
@@ -200,9 +210,9 @@ def test_the_same_key_with_another_body_is_refused_and_writes_nothing(
     staff_api: APIClient, incident: Incident
 ) -> None:
     path = f"incidents/{incident.public_id}/updates/"
-    send(staff_api, path, {"body": "Found it.", "status": "identified"})
-    other = send(staff_api, path, {"body": "Fixed it.", "status": "monitoring"})
-    elsewhere = send(staff_api, "incidents/", {"name": "Another", "body": "x"})
+    send(staff_api, path, {"body": promised("Found it."), "status": "identified"})
+    other = send(staff_api, path, {"body": promised("Fixed it."), "status": "monitoring"})
+    elsewhere = send(staff_api, "incidents/", {"name": "Another", "body": promised("x")})
 
     for response in (other, elsewhere):
         assert response.status_code == 422
@@ -218,7 +228,7 @@ def test_the_same_key_with_another_body_is_refused_and_writes_nothing(
     "key", ["", "x" * 101, "naïve-key", "tab\tkey"], ids=["empty", "101 chars", "non-ascii", "tab"]
 )
 def test_a_malformed_key_is_a_400_with_a_reason(staff_api: APIClient, key: str) -> None:
-    response = send(staff_api, "incidents/", {"name": "x", "body": "x"}, key=key)
+    response = send(staff_api, "incidents/", {"name": "x", "body": promised("x")}, key=key)
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Idempotency-Key must be 1 to 100 printable ASCII characters."
@@ -228,10 +238,19 @@ def test_a_malformed_key_is_a_400_with_a_reason(staff_api: APIClient, key: str) 
 
 def test_the_longest_key_and_no_key_are_accepted(staff_api: APIClient) -> None:
     assert (
-        send(staff_api, "incidents/", {"name": "x", "body": "x"}, key="~" * 100).status_code == 201
+        send(
+            staff_api, "incidents/", {"name": "x", "body": promised("x")}, key="~" * 100
+        ).status_code
+        == 201
     )
-    assert send(staff_api, "incidents/", {"name": "x", "body": "x"}, key=None).status_code == 201
-    assert send(staff_api, "incidents/", {"name": "x", "body": "x"}, key=None).status_code == 201
+    assert (
+        send(staff_api, "incidents/", {"name": "x", "body": promised("x")}, key=None).status_code
+        == 201
+    )
+    assert (
+        send(staff_api, "incidents/", {"name": "x", "body": promised("x")}, key=None).status_code
+        == 201
+    )
     assert Incident.objects.count() == 3
 
 
@@ -249,7 +268,7 @@ def test_a_refused_write_leaves_its_key_for_the_corrected_retry(
     assert send(staff_api, "incidents/", refused).status_code == 400
     assert not IdempotencyKey.objects.exists()
 
-    retry = send(staff_api, "incidents/", {"name": "Long", "body": "Fixed."})
+    retry = send(staff_api, "incidents/", {"name": "Long", "body": promised("Fixed.")})
     assert retry.status_code == 201, retry.content
     assert "Idempotent-Replayed" not in retry
     assert Incident.objects.get().name == "Long"
@@ -260,8 +279,8 @@ def test_keys_belong_to_each_user(staff_api: APIClient) -> None:
     sams_api = APIClient()
     sams_api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sam).key}")
 
-    ritas = send(staff_api, "incidents/", {"name": "Outage", "body": "x"})
-    sams = send(sams_api, "incidents/", {"name": "Outage", "body": "x"})
+    ritas = send(staff_api, "incidents/", {"name": "Outage", "body": promised("x")})
+    sams = send(sams_api, "incidents/", {"name": "Outage", "body": promised("x")})
 
     assert ritas.status_code == sams.status_code == 201
     assert "Idempotent-Replayed" not in sams
@@ -313,7 +332,7 @@ def held_incident(transactional_db: None, responder: User) -> Iterator[tuple[Inc
     a write caught in the middle, for as long as the test needs.
     """
     actor = Actor.staff(responder, channel="console")
-    incident = lifecycle.incident_open(actor=actor, name="Slow checkout", body="Looking.")
+    incident = lifecycle.incident_open(actor=actor, name="Slow checkout", body=promised("Looking."))
     settings = connection.settings_dict
     blocker = psycopg.connect(
         dbname=settings["NAME"],
@@ -340,7 +359,7 @@ def test_a_duplicate_arriving_during_the_write_gets_its_answer(
 ) -> None:
     monkeypatch.setattr(idempotency, "CLAIM_WAIT", timedelta(seconds=30))
     incident, release = held_incident
-    data = {"body": "Found it.", "status": "identified"}
+    data = {"body": promised("Found it."), "status": "identified"}
     first = Call(token, f"incidents/{incident.public_id}/updates/", data)
     duplicate = Call(token, f"incidents/{incident.public_id}/updates/", data)
 
@@ -363,7 +382,7 @@ def test_a_duplicate_that_waits_too_long_is_told_the_key_is_in_progress(
 ) -> None:
     monkeypatch.setattr(idempotency, "CLAIM_WAIT", timedelta(milliseconds=200))
     incident, release = held_incident
-    data = {"body": "Found it.", "status": "identified"}
+    data = {"body": promised("Found it."), "status": "identified"}
     first = Call(token, f"incidents/{incident.public_id}/updates/", data)
     duplicate = Call(token, f"incidents/{incident.public_id}/updates/", data)
 

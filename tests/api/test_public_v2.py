@@ -17,6 +17,7 @@ from incidents import lifecycle
 from incidents.api.statuspage import timestamp
 from incidents.audit import Actor
 from incidents.models import Component, ComponentGroup, Maintenance
+from tests.factories import promised, said
 
 pytestmark = pytest.mark.django_db
 
@@ -198,13 +199,19 @@ def page(actor: Actor) -> dict[str, Any]:
     web = lifecycle.component_save(actor=actor, name="Website", group=core, position=1)
     docs = lifecycle.component_save(actor=actor, name="Docs", position=5)
     outage = lifecycle.incident_open(
-        actor=actor, name="API errors", body="Investigating **errors**.", impact="major",
+        actor=actor, name="API errors", body=promised("Investigating **errors**."), impact="major",
         components={api: "partial_outage"},
     )  # fmt: skip
-    lifecycle.update_post(actor=actor, incident=outage, body="Cause found.", status="identified")
-    old = lifecycle.incident_open(actor=actor, name="Slow docs", body="Slow.", impact="minor",
-                                  components={docs: "degraded_performance"})  # fmt: skip
-    lifecycle.update_post(actor=actor, incident=old, body="Watching.", status="monitoring")
+    lifecycle.update_post(
+        actor=actor, incident=outage, body=promised("Cause found."), status="identified"
+    )
+    old = lifecycle.incident_open(
+        actor=actor, name="Slow docs", body=promised("Slow."), impact="minor",
+        components={docs: "degraded_performance"},
+    )  # fmt: skip
+    lifecycle.update_post(
+        actor=actor, incident=old, body=promised("Watching."), status="monitoring"
+    )
     lifecycle.incident_resolve(actor=actor, incident=old, body="Fast again.")
     now = django_timezone.now()
     running = lifecycle.maintenance_schedule(
@@ -270,7 +277,7 @@ def test_incident_fields_say_what_candor_knows(
     assert outage["resolved_at"] is None
     assert [u["status"] for u in outage["incident_updates"]] == ["identified", "investigating"]
     first = outage["incident_updates"][-1]
-    assert first["body"] == "Investigating errors."
+    assert said(first["body"]) == "Investigating errors."
     assert first["affected_components"] == [{
         "code": page["api"].public_id, "name": "API",
         "old_status": "operational", "new_status": "partial_outage",
@@ -374,7 +381,9 @@ def test_indicator_follows_an_open_incidents_impact_even_without_components(
     client: Client, actor: Actor, django_capture_on_commit_callbacks: Any
 ) -> None:
     lifecycle.component_save(actor=actor, name="API")
-    incident = lifecycle.incident_open(actor=actor, name="Logins fail", body="x", impact="critical")
+    incident = lifecycle.incident_open(
+        actor=actor, name="Logins fail", body=promised("x"), impact="critical"
+    )
     assert indicator(client)["indicator"] == "critical"
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_resolve(actor=actor, incident=incident, body="Fixed.")
@@ -438,7 +447,7 @@ def test_a_lifecycle_change_reaches_the_api_at_once(
 
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="API down", body="Down.", impact="critical",
+            actor=actor, name="API down", body=promised("Down."), impact="critical",
             components={api: "major_outage"},
         )  # fmt: skip
     after = client.get(V2 + "summary.json", headers={"If-None-Match": before["ETag"]})
@@ -492,8 +501,10 @@ def test_hostile_markdown_never_reaches_the_api_live(
     client: Client, actor: Actor, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        incident = lifecycle.incident_open(actor=actor, name="Oops", body=HOSTILE)
-        lifecycle.update_post(actor=actor, incident=incident, body=HOSTILE, status="identified")
+        incident = lifecycle.incident_open(actor=actor, name="Oops", body=promised(HOSTILE))
+        lifecycle.update_post(
+            actor=actor, incident=incident, body=promised(HOSTILE), status="identified"
+        )
     for path in ("summary.json", "incidents.json", "incidents/unresolved.json"):
         raw = client.get(V2 + path).content.decode()
         text = json.dumps(json.loads(raw))  # also catch what \u escapes would hide

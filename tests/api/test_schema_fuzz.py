@@ -28,7 +28,7 @@ from incidents.audit import Actor
 from incidents.dependencies import graph
 from incidents.models import Incident, Phase
 from statuspage.wsgi import application
-from tests.factories import ComponentFactory, GroupFactory
+from tests.factories import ComponentFactory, GroupFactory, with_promise
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def real_ids(payments: Incident, responder: User) -> dict[str, str]:
     )  # fmt: skip
     custom = approvals.custom_text_request(
         actor=Actor.staff(responder, channel="api", ip="127.0.0.1"),
-        body="Custom words.",
+        body=with_promise("Custom words."),
         phase=Phase.INVESTIGATING,
     )
     edge = graph.dependency_add(

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import AuditEvent, Component, Incident, Maintenance
-from tests.factories import ComponentFactory, GroupFactory
+from tests.factories import ComponentFactory, GroupFactory, promised, said
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,7 @@ def test_opening_an_incident_shows_it_on_the_public_api(
     staff_api: APIClient, api_component: Component
 ) -> None:
     response = post(staff_api, "incidents/", {
-        "name": "Elevated errors", "body": "We are **investigating**.", "impact": "major",
+        "name": "Elevated errors", "body": promised("We are **investigating**."), "impact": "major",
         "components": [{"id": api_component.public_id, "status": "partial_outage"}],
     })  # fmt: skip
 
@@ -68,7 +68,7 @@ def test_opening_an_incident_shows_it_on_the_public_api(
     assert incident["components"] == [
         {"id": api_component.public_id, "name": "API", "status": "partial_outage"}
     ]
-    assert incident["updates"][0]["body"] == "We are **investigating**."
+    assert said(incident["updates"][0]["body"]) == "We are **investigating**."
     public = v2("incidents/unresolved.json")["incidents"]
     assert [(i["id"], i["impact"]) for i in public] == [(incident["id"], "major")]
     assert public[0]["components"][0]["status"] == "partial_outage"
@@ -82,9 +82,9 @@ def test_posting_updates_and_resolving_move_the_incident_along(
         with django_capture_on_commit_callbacks(execute=True):
             return post(staff_api, path, data)
 
-    incident_id = write("incidents/", {"name": "Slow", "body": "Slow."}).json()["id"]
+    incident_id = write("incidents/", {"name": "Slow", "body": promised("Slow.")}).json()["id"]
     update = write(f"incidents/{incident_id}/updates/", {
-        "body": "Found it.", "status": "identified", "impact": "critical",
+        "body": promised("Found it."), "status": "identified", "impact": "critical",
         "components": [{"id": api_component.public_id, "status": "major_outage"}],
     })  # fmt: skip
     assert update.status_code == 201, update.content
@@ -102,7 +102,7 @@ def test_posting_updates_and_resolving_move_the_incident_along(
 
 def test_listing_and_reading_incidents(staff_api: APIClient, actor: Actor) -> None:
     for n in range(51):
-        lifecycle.incident_open(actor=actor, name=f"Incident {n}", body="x")
+        lifecycle.incident_open(actor=actor, name=f"Incident {n}", body=promised("x"))
     listing = staff_api.get(STAFF + "incidents/").json()
     assert listing["count"] == 51
     assert len(listing["results"]) == 50
@@ -115,7 +115,11 @@ def test_listing_and_reading_incidents(staff_api: APIClient, actor: Actor) -> No
 def test_unknown_incident_is_a_json_404(staff_api: APIClient) -> None:
     for response in (
         staff_api.get(STAFF + "incidents/nosuchthing0/"),
-        post(staff_api, "incidents/nosuchthing0/updates/", {"body": "x", "status": "identified"}),
+        post(
+            staff_api,
+            "incidents/nosuchthing0/updates/",
+            {"body": promised("x"), "status": "identified"},
+        ),
         post(staff_api, "incidents/nosuchthing0/resolve/", {"body": "x"}),
     ):
         assert response.status_code == 404
@@ -193,7 +197,8 @@ def test_maintenance_is_scheduled_started_and_shown(
 
 def test_missing_fields_and_bad_enums_are_reported_per_field(staff_api: APIClient) -> None:
     errors = assert_field_errors(
-        post(staff_api, "incidents/", {"body": "x", "status": "panicking", "impact": "huge"}),
+        post(staff_api, "incidents/",
+             {"body": promised("x"), "status": "panicking", "impact": "huge"}),
         "name", "status", "impact",
     )  # fmt: skip
     assert errors["name"] == ["This field is required."]
@@ -203,7 +208,7 @@ def test_missing_fields_and_bad_enums_are_reported_per_field(staff_api: APIClien
 def test_unknown_component_ids_are_named(staff_api: APIClient, api_component: Component) -> None:
     errors = assert_field_errors(
         post(staff_api, "incidents/", {
-            "name": "x", "body": "x", "components": [
+            "name": "x", "body": promised("x"), "components": [
                 {"id": api_component.public_id, "status": "major_outage"},
                 {"id": "ghost1", "status": "major_outage"},
                 {"id": "ghost2", "status": "major_outage"},
@@ -218,7 +223,7 @@ def test_a_bad_component_id_leaves_nothing_half_saved(
     staff_api: APIClient, api_component: Component
 ) -> None:
     response = post(staff_api, "incidents/", {
-        "name": "x", "body": "x",
+        "name": "x", "body": promised("x"),
         "components": [{"id": api_component.public_id, "status": "major_outage"},
                        {"id": "ghost", "status": "major_outage"}],
     })  # fmt: skip
@@ -232,7 +237,7 @@ def test_nested_errors_say_which_item_is_wrong(
     staff_api: APIClient, api_component: Component
 ) -> None:
     errors = assert_field_errors(
-        post(staff_api, "incidents/", {"name": "x", "body": "x", "components": [
+        post(staff_api, "incidents/", {"name": "x", "body": promised("x"), "components": [
             {"id": api_component.public_id, "status": "under_maintenance"},
         ]}),
         "components",
@@ -252,11 +257,11 @@ def test_a_window_ending_before_it_starts_is_refused(staff_api: APIClient) -> No
 
 
 def test_lifecycle_refusals_take_the_same_shape(staff_api: APIClient, actor: Actor) -> None:
-    incident = lifecycle.incident_open(actor=actor, name="Done", body="x")
+    incident = lifecycle.incident_open(actor=actor, name="Done", body=promised("x"))
     lifecycle.incident_resolve(actor=actor, incident=incident, body="Fixed.")
     errors = assert_field_errors(
         post(staff_api, f"incidents/{incident.public_id}/updates/",
-             {"body": "Again?", "status": "investigating"}),
+             {"body": promised("Again?"), "status": "investigating"}),
         "status",
     )  # fmt: skip
     assert errors["status"] == ["This incident is resolved; open a new one."]
@@ -323,7 +328,7 @@ def test_a_user_who_is_not_staff_is_refused(db: None) -> None:
     user = User.objects.create_user("sam", "sam@example.com", "pw-pw-pw-pw")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    response = post(client, "incidents/", {"name": "x", "body": "x"})
+    response = post(client, "incidents/", {"name": "x", "body": promised("x")})
     assert response.status_code == 403
     assert "detail" in response.json()
     assert not Incident.objects.exists()
@@ -336,8 +341,12 @@ def test_every_write_is_audited_as_coming_from_the_api(
     staff_api: APIClient, api_component: Component
 ) -> None:
     group = GroupFactory()
-    incident_id = post(staff_api, "incidents/", {"name": "x", "body": "x"}).json()["id"]
-    post(staff_api, f"incidents/{incident_id}/updates/", {"body": "y", "status": "monitoring"})
+    incident_id = post(staff_api, "incidents/", {"name": "x", "body": promised("x")}).json()["id"]
+    post(
+        staff_api,
+        f"incidents/{incident_id}/updates/",
+        {"body": promised("y"), "status": "monitoring"},
+    )
     post(staff_api, f"incidents/{incident_id}/resolve/", {"body": "z"})
     post(staff_api, "components/", {"name": "Web", "group": group.public_id})
     staff_api.patch(

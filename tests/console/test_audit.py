@@ -7,10 +7,11 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.console.views.audit import PER_PAGE
 from incidents.models import AuditAction, Component
+from tests.factories import promised
 
 
 def test_audit_log_lists_events_newest_first(console: Client, api: Component, actor: Actor) -> None:
-    incident = lifecycle.incident_open(actor=actor, name="Slow pages", body="Looking.")
+    incident = lifecycle.incident_open(actor=actor, name="Slow pages", body=promised("Looking."))
     lifecycle.component_status_set(actor=actor, component=api, status="major_outage")
     lifecycle.incident_resolve(actor=actor, incident=incident, body="Fine.")
 
@@ -23,7 +24,7 @@ def test_audit_log_lists_events_newest_first(console: Client, api: Component, ac
 
 
 def test_audit_log_filters_by_action(console: Client, api: Component, actor: Actor) -> None:
-    lifecycle.incident_open(actor=actor, name="Slow pages", body="Looking.")
+    lifecycle.incident_open(actor=actor, name="Slow pages", body=promised("Looking."))
     lifecycle.component_status_set(actor=actor, component=api, status="major_outage")
 
     response = console.get(reverse("console:audit"), {"action": AuditAction.INCIDENT_OPENED})

@@ -18,6 +18,7 @@ from incidents.audit import Actor
 from incidents.compliance import compliance_report
 from incidents.models import AuditEvent, CadencePolicy, Contact, Incident, Reminder
 from incidents.reminders.services import contact_save
+from tests.factories import promised
 
 SYSTEM = Actor.system("test")
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -77,7 +78,7 @@ def test_an_impact_schedule_is_saved_and_audited(console: Client) -> None:
 def test_an_incident_override_with_a_bad_interval_shows_on_the_incident(
     console: Client,
 ) -> None:
-    incident = lifecycle.incident_open(actor=SYSTEM, name="Slow", body="Slow.")
+    incident = lifecycle.incident_open(actor=SYSTEM, name="Slow", body=promised("Slow."))
     url = reverse("console:incident_cadence", args=[incident.public_id])
     response = console.post(
         url,
@@ -92,7 +93,7 @@ def test_an_incident_override_with_a_bad_interval_shows_on_the_incident(
 
 def test_an_incident_override_and_owners_are_set_from_its_page(console: Client) -> None:
     olivia = contact_save(actor=SYSTEM, name="Olivia", email="olivia@example.com")
-    incident = lifecycle.incident_open(actor=SYSTEM, name="Slow", body="Slow.")
+    incident = lifecycle.incident_open(actor=SYSTEM, name="Slow", body=promised("Slow."))
     console.post(
         reverse("console:incident_cadence", args=[incident.public_id]),
         {"cadence-first_minutes": "5", "cadence-then_minutes": "10", "cadence-every_minutes": "10"},
@@ -135,7 +136,9 @@ def test_a_contact_whose_phone_replied_stop_is_shown_as_such(console: Client) ->
 def test_the_link_in_a_reminder_opens_the_update_form_with_its_draft(console: Client) -> None:
     contact_save(actor=SYSTEM, name="Oscar", email="oscar@example.com", on_call=True)
     with time_machine.travel(T0, tick=False) as clock:
-        incident = lifecycle.incident_open(actor=SYSTEM, name="Checkout errors", body="Looking.")
+        incident = lifecycle.incident_open(
+            actor=SYSTEM, name="Checkout errors", body=promised("Looking.")
+        )
         clock.move_to(T0 + timedelta(minutes=10))
         tasks.reminders_sweep()
         reminder = Reminder.objects.get(incident=incident, kind="update_due")
@@ -152,7 +155,7 @@ def test_reminders_are_listed_and_acknowledged_once(console: Client) -> None:
     incident = lifecycle.incident_open(
         actor=SYSTEM,
         name="Checkout errors",
-        body="Looking.",
+        body=promised("Looking.", now=timezone.now() - timedelta(minutes=12)),
         now=timezone.now() - timedelta(minutes=12),
     )
     tasks.reminders_sweep()
@@ -173,14 +176,20 @@ def test_reminders_are_listed_and_acknowledged_once(console: Client) -> None:
 
 def _incident_with_history(n: int, now: datetime) -> Incident:
     opened = now - timedelta(days=n % 80, hours=5)
-    incident = lifecycle.incident_open(actor=SYSTEM, name=f"Incident {n}", body="x", now=opened)
+    incident = lifecycle.incident_open(
+        actor=SYSTEM, name=f"Incident {n}", body=promised("x", now=opened), now=opened
+    )
     # First update 20 minutes in (5 late), the second on time, then resolved.
     lifecycle.update_post(
-        actor=SYSTEM, incident=incident, body="y", status="identified",
+        actor=SYSTEM, incident=incident,
+        body=promised("y", now=opened + timedelta(minutes=20)),
+        status="identified",
         now=opened + timedelta(minutes=20),
     )  # fmt: skip
     lifecycle.update_post(
-        actor=SYSTEM, incident=incident, body="z", status="monitoring",
+        actor=SYSTEM, incident=incident,
+        body=promised("z", now=opened + timedelta(minutes=60)),
+        status="monitoring",
         now=opened + timedelta(minutes=60),
     )  # fmt: skip
     lifecycle.incident_resolve(
@@ -220,9 +229,12 @@ def test_the_dashboard_shows_when_each_update_is_due_and_which_are_overdue(
     console: Client,
 ) -> None:
     lifecycle.incident_open(
-        actor=SYSTEM, name="Late one", body="x", now=timezone.now() - timedelta(minutes=20)
+        actor=SYSTEM,
+        name="Late one",
+        body=promised("x", now=timezone.now() - timedelta(minutes=20)),
+        now=timezone.now() - timedelta(minutes=20),
     )
-    lifecycle.incident_open(actor=SYSTEM, name="Fresh one", body="x")
+    lifecycle.incident_open(actor=SYSTEM, name="Fresh one", body=promised("x"))
     page = _text(console.get(reverse("console:dashboard")))
     assert "Next update due" in page
     assert page.count("overdue") == 1
@@ -232,8 +244,10 @@ def test_the_dashboard_shows_when_each_update_is_due_and_which_are_overdue(
 
 def test_cancelled_reminders_are_hidden_from_the_tables(console: Client) -> None:
     contact_save(actor=SYSTEM, name="Oscar", email="oscar@example.com", on_call=True)
-    incident = lifecycle.incident_open(actor=SYSTEM, name="Checkout errors", body="Looking.")
-    lifecycle.update_post(actor=SYSTEM, incident=incident, body="y", status="identified")
+    incident = lifecycle.incident_open(
+        actor=SYSTEM, name="Checkout errors", body=promised("Looking.")
+    )
+    lifecycle.update_post(actor=SYSTEM, incident=incident, body=promised("y"), status="identified")
     cancelled = Reminder.objects.filter(incident=incident, state="cancelled").count()
     assert cancelled > 0
     for url in (

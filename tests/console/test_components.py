@@ -12,6 +12,7 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatus,
 )
+from tests.factories import promised
 
 
 def _status_url(component: Component) -> str:
@@ -40,7 +41,7 @@ def test_manual_status_lies_under_an_open_incident(
     console: Client, api: Component, actor: Actor
 ) -> None:
     lifecycle.incident_open(
-        actor=actor, name="Outage", body="Down.", components={api: "major_outage"}
+        actor=actor, name="Outage", body=promised("Down."), components={api: "major_outage"}
     )
     console.post(_status_url(api), {f"c-{api.public_id}-status": "degraded_performance"})
     api.refresh_from_db()

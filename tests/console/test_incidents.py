@@ -14,6 +14,7 @@ from incidents.models import (
     Incident,
     IncidentUpdate,
 )
+from tests.factories import promised
 
 
 def _open_form(**overrides: str) -> dict[str, str]:
@@ -21,7 +22,7 @@ def _open_form(**overrides: str) -> dict[str, str]:
         "name": "Elevated API errors",
         "impact": "major",
         "status": "investigating",
-        "body": "We are **investigating** elevated error rates.",
+        "body": promised("We are **investigating** elevated error rates."),
         **overrides,
     }
 
@@ -111,7 +112,7 @@ def test_posting_an_update_changes_status_impact_and_components(
             "impact": "critical",
             f"component_{api.public_id}": "major_outage",
             f"component_{dashboard.public_id}": "degraded_performance",
-            "body": "Root cause found: a bad deploy.",
+            "body": promised("Root cause found: a bad deploy."),
         },
         follow=True,
     )
@@ -134,7 +135,9 @@ def test_update_with_no_changes_keeps_impact_and_components(
 ) -> None:
     incident = _open(console, api)
     url = reverse("console:incident_detail", args=[incident.public_id])
-    console.post(url, {"status": "monitoring", "impact": "", "body": "A fix is rolling out."})
+    console.post(
+        url, {"status": "monitoring", "impact": "", "body": promised("A fix is rolling out.")}
+    )
     incident.refresh_from_db()
     assert (incident.status, incident.impact) == ("monitoring", "major")
     api.refresh_from_db()
@@ -179,7 +182,7 @@ def test_update_on_a_resolved_incident_shows_lifecycle_refusal(
 
     response = console.post(
         reverse("console:incident_detail", args=[incident.public_id]),
-        {"status": "monitoring", "body": "Still watching."},
+        {"status": "monitoring", "body": promised("Still watching.")},
     )
     assert response.status_code == 400
     assert "This incident is resolved" in str(response.context["update_form"].errors["status"])

@@ -13,6 +13,7 @@ from django.urls import reverse
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Component, Delivery, DeliveryState, Subscriber
+from tests.factories import promised
 from tests.notify.conftest import subscriber
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_per_update_counts_and_retry_failed(console: Client, actor: Actor) -> No
     for n in range(3):
         subscriber("email", f"r{n}@example.com")
     subscriber("sms", "+14155550100")
-    incident = lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+    incident = lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
     email = list(Delivery.objects.filter(channel="email").order_by("pk"))
     Delivery.objects.filter(pk=email[0].pk).update(state=DeliveryState.SENT)
     Delivery.objects.filter(pk=email[1].pk).update(state=DeliveryState.DEAD, last_error="550")

@@ -37,6 +37,7 @@ from incidents.models import (
 )
 from incidents.reminders.services import contact_save
 from tests.conftest import staff_user
+from tests.factories import promised, said
 
 ALREADY_SAVED = "Already saved — this form was submitted twice."
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -45,7 +46,10 @@ FORMAT = "%Y-%m-%dT%H:%M"
 @pytest.fixture
 def incident(actor: Actor, api: Component) -> Incident:
     return lifecycle.incident_open(
-        actor=actor, name="Slow checkout", body="Looking.", components={api: "partial_outage"}
+        actor=actor,
+        name="Slow checkout",
+        body=promised("Looking."),
+        components={api: "partial_outage"},
     )
 
 
@@ -63,7 +67,8 @@ def keys_in(html: str) -> list[str]:
 
 
 def updates_of(incident: Incident) -> list[str]:
-    return list(IncidentUpdate.objects.filter(incident=incident).values_list("body", flat=True))
+    bodies = IncidentUpdate.objects.filter(incident=incident).values_list("body", flat=True)
+    return [said(body) for body in bodies]
 
 
 # -- every write form, every write view -------------------------------------------------------
@@ -148,6 +153,8 @@ def _post(name: str, target: str | None, data: dict[str, str]) -> Post:
     def build(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
         args = [objects[target].public_id] if target else []
         fields = {k.format(api=objects["component"].public_id): v for k, v in data.items()}
+        if name in ("incident_new", "incident_detail"):  # an open incident's words promise
+            fields["body"] = promised(fields["body"])
         return reverse(f"console:{name}", args=args), fields
 
     return build
@@ -258,7 +265,7 @@ def _on_source(name: str, data: dict[str, str], *, rule: bool = False) -> Post:
 def _proposal(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     now = timezone.now()
     proposal = Proposal.objects.create(
-        kind="open", name="Degraded service: API", body="Investigating.", impact="major",
+        kind="open", name="Degraded service: API", body=promised("Investigating."), impact="major",
         components={objects["component"].public_id: "partial_outage"},
         created_at=now, updated_at=now,
     )  # fmt: skip
@@ -348,7 +355,7 @@ def test_posting_the_same_update_form_twice_posts_one_update(
 ) -> None:
     url = reverse("console:incident_detail", args=[incident.public_id])
     key = keys_in(console.get(url).content.decode())[0]  # the update form comes first
-    data = {"status": "identified", "body": "Found it.", "submission_key": key}
+    data = {"status": "identified", "body": promised("Found it."), "submission_key": key}
 
     first = console.post(url, data, follow=True)
     assert "Update posted and published." in first.content.decode()
@@ -367,7 +374,7 @@ def test_opening_an_incident_twice_with_the_same_key_opens_one(
     key = keys_in(console.get(url).content.decode())[0]
     data = {
         "name": "Checkout down", "impact": "critical", "status": "investigating",
-        "body": "Payments fail.", f"component_{api.public_id}": "major_outage",
+        "body": promised("Payments fail."), f"component_{api.public_id}": "major_outage",
         "submission_key": key,
     }  # fmt: skip
 
@@ -405,7 +412,9 @@ def test_a_form_shown_again_with_errors_can_be_sent_again_with_its_key(
     assert refused.status_code == 400
     assert not IdempotencyKey.objects.exists()
 
-    fixed = console.post(url, {"status": "identified", "body": "Found it.", "submission_key": key})
+    fixed = console.post(
+        url, {"status": "identified", "body": promised("Found it."), "submission_key": key}
+    )
     assert fixed.status_code == 302
     assert ALREADY_SAVED not in console.get(url).content.decode()
     assert updates_of(incident) == ["Found it.", "Looking."]
@@ -416,9 +425,13 @@ def test_a_form_changed_after_it_was_sent_saves_nothing_and_says_so(
 ) -> None:
     url = reverse("console:incident_detail", args=[incident.public_id])
     key = str(uuid.uuid4())
-    console.post(url, {"status": "identified", "body": "Found it.", "submission_key": key})
+    console.post(
+        url, {"status": "identified", "body": promised("Found it."), "submission_key": key}
+    )
     changed = console.post(
-        url, {"status": "monitoring", "body": "Fix deployed.", "submission_key": key}, follow=True
+        url,
+        {"status": "monitoring", "body": promised("Fix deployed."), "submission_key": key},
+        follow=True,
     )
 
     assert changed.redirect_chain == [(url, 302)]
@@ -428,7 +441,7 @@ def test_a_form_changed_after_it_was_sent_saves_nothing_and_says_so(
 
 def test_a_post_without_a_key_still_works_unprotected(console: Client, incident: Incident) -> None:
     url = reverse("console:incident_detail", args=[incident.public_id])
-    data = {"status": "identified", "body": "Found it."}
+    data = {"status": "identified", "body": promised("Found it.")}
     assert console.post(url, data).status_code == 302
     assert console.post(url, data).status_code == 302
     assert updates_of(incident) == ["Found it.", "Found it.", "Looking."]
@@ -436,7 +449,9 @@ def test_a_post_without_a_key_still_works_unprotected(console: Client, incident:
 
 def test_a_malformed_key_is_refused(console: Client, incident: Incident) -> None:
     url = reverse("console:incident_detail", args=[incident.public_id])
-    response = console.post(url, {"status": "identified", "body": "x", "submission_key": "k" * 101})
+    response = console.post(
+        url, {"status": "identified", "body": promised("x"), "submission_key": "k" * 101}
+    )
     assert response.status_code == 400
     assert "submission key is not valid" in response.content.decode()
     assert updates_of(incident) == ["Looking."]

@@ -18,7 +18,7 @@ from pytest_django.live_server_helper import LiveServer
 from incidents import roles
 from incidents.models import AuditEvent, Component, ComponentStatus, Incident
 from tests.conftest import staff_user
-from tests.factories import ComponentFactory, GroupFactory
+from tests.factories import ComponentFactory, GroupFactory, promised
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -51,6 +51,7 @@ def test_responder_opens_and_updates_an_incident_that_the_public_sees(
     staff_user("rita", roles.RESPONDER)
     checkout = ComponentFactory(name="Checkout", group=GroupFactory(name="Storefront"))
     ComponentFactory(name="Search", group=checkout.group)
+    first_body, update_text = promised(FIRST_BODY), promised(UPDATE_TEXT)
     console_errors: list[str] = []
 
     with sync_playwright() as playwright:
@@ -83,7 +84,7 @@ def test_responder_opens_and_updates_an_incident_that_the_public_sees(
         page.get_by_label("Name").fill(NAME)
         page.get_by_label("Impact").select_option("major")
         page.get_by_label("Checkout").select_option("partial_outage")
-        page.get_by_label("First update").fill(FIRST_BODY)
+        page.get_by_label("First update").fill(first_body)
         preview = page.locator("#id_body_preview")
         expect(preview.locator("strong")).to_have_text("elevated errors")
         page.get_by_role("button", name="Open incident and publish").click()
@@ -95,7 +96,7 @@ def test_responder_opens_and_updates_an_incident_that_the_public_sees(
 
         # Posting an update.
         page.get_by_role("combobox", name="Status", exact=True).select_option("identified")
-        page.get_by_role("textbox", name="Update", exact=True).fill(UPDATE_TEXT)
+        page.get_by_role("textbox", name="Update", exact=True).fill(update_text)
         expect(preview).to_contain_text("traffic is moving to a replica")
         # A responder's double click: console.js takes the first, the server would
         # have written the second once anyway.

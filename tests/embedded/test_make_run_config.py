@@ -19,6 +19,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, SubscriberChannel
 from incidents.notify import fanout, journal, outbox
+from tests.factories import promised
 from tests.notify.conftest import subscriber
 from tests.notify.peers import SmtpSink
 
@@ -47,7 +48,9 @@ def test_a_sent_email_is_marked_sent_and_never_sent_again_after_its_lease(
     for n in range(3):
         subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.incident_open(actor=actor, name="Checkout errors", body="Investigating.")
+        lifecycle.incident_open(
+            actor=actor, name="Checkout errors", body=promised("Investigating.")
+        )
 
     assert len(smtp.messages) == 3
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
@@ -69,7 +72,7 @@ def test_the_demo_loads_and_serves_its_pages(client: Client) -> None:
 
 def test_a_claimer_past_its_lease_cannot_mark_what_another_now_holds(actor: Actor) -> None:
     subscriber(SubscriberChannel.EMAIL, "reader@example.com")
-    lifecycle.incident_open(actor=actor, name="Checkout errors", body="Investigating.")
+    lifecycle.incident_open(actor=actor, name="Checkout errors", body=promised("Investigating."))
     (late,) = fanout.deliveries_claim(channel="email", limit=10)
     assert late.claimed_at is not None
     mark = journal.Mark(late.pk, late.claimed_at, timezone.now(), "<late@status.example.com>")

@@ -22,6 +22,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import fanout
+from tests.factories import promised
 from tests.notify.peers import SmtpSink
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,7 @@ def test_a_relay_refusing_everyone_loses_nobody_stops_nobody_and_is_not_hammered
             for n in range(COUNT)
         ]
     )  # fmt: skip
-    lifecycle.incident_open(actor=actor, name="Checkout errors", body="Investigating.")
+    lifecycle.incident_open(actor=actor, name="Checkout errors", body=promised("Investigating."))
     assert Delivery.objects.count() == COUNT
     refusals = Refusals(relay)
     relay.refuse_rcpt = refusals

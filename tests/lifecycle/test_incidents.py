@@ -16,7 +16,7 @@ from incidents.models import (
     Incident,
     IncidentUpdate,
 )
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_opening_an_incident_sets_affected_components_and_records_everything(act
     incident = lifecycle.incident_open(
         actor=actor,
         name="Elevated API errors",
-        body="We are investigating **elevated** error rates.",
+        body=promised("We are investigating **elevated** error rates."),
         impact="major",
         components={api: "partial_outage"},
     )
@@ -65,10 +65,10 @@ def test_opening_an_incident_sets_affected_components_and_records_everything(act
 def test_worst_status_wins_across_incidents_and_resolving_restores(actor: Actor) -> None:
     api = ComponentFactory()
     first = lifecycle.incident_open(
-        actor=actor, name="Slow", body="Slow.", components={api: "degraded_performance"}
+        actor=actor, name="Slow", body=promised("Slow."), components={api: "degraded_performance"}
     )
     second = lifecycle.incident_open(
-        actor=actor, name="Down", body="Down.", components={api: "major_outage"}
+        actor=actor, name="Down", body=promised("Down."), components={api: "major_outage"}
     )
     assert _status(api) == "major_outage"
 
@@ -83,7 +83,7 @@ def test_resolving_returns_to_the_manual_status_not_to_operational(actor: Actor)
     api = ComponentFactory()
     lifecycle.component_status_set(actor=actor, component=api, status="degraded_performance")
     incident = lifecycle.incident_open(
-        actor=actor, name="Down", body="Down.", components={api: "major_outage"}
+        actor=actor, name="Down", body=promised("Down."), components={api: "major_outage"}
     )
     lifecycle.incident_resolve(actor=actor, incident=incident, body="Recovered.")
     assert _status(api) == "degraded_performance"
@@ -92,12 +92,15 @@ def test_resolving_returns_to_the_manual_status_not_to_operational(actor: Actor)
 def test_an_update_can_change_component_impact_and_records_old_and_new(actor: Actor) -> None:
     api = ComponentFactory()
     incident = lifecycle.incident_open(
-        actor=actor, name="Errors", body="Investigating.", components={api: "partial_outage"}
+        actor=actor,
+        name="Errors",
+        body=promised("Investigating."),
+        components={api: "partial_outage"},
     )
     update = lifecycle.update_post(
         actor=actor,
         incident=incident,
-        body="Worse.",
+        body=promised("Worse."),
         status="identified",
         components={api: "major_outage"},
         impact="critical",
@@ -112,7 +115,10 @@ def test_an_update_can_change_component_impact_and_records_old_and_new(actor: Ac
 def test_resolve_sets_resolved_at_and_lists_restored_components(actor: Actor) -> None:
     api = ComponentFactory()
     incident = lifecycle.incident_open(
-        actor=actor, name="Errors", body="Investigating.", components={api: "partial_outage"}
+        actor=actor,
+        name="Errors",
+        body=promised("Investigating."),
+        components={api: "partial_outage"},
     )
     later = timezone.now() + timedelta(minutes=42)
     update = lifecycle.incident_resolve(actor=actor, incident=incident, body="Fixed.", now=later)
@@ -123,10 +129,12 @@ def test_resolve_sets_resolved_at_and_lists_restored_components(actor: Actor) ->
 
 
 def test_a_resolved_incident_takes_no_more_updates(actor: Actor) -> None:
-    incident = lifecycle.incident_open(actor=actor, name="Blip", body="Looking.")
+    incident = lifecycle.incident_open(actor=actor, name="Blip", body=promised("Looking."))
     lifecycle.incident_resolve(actor=actor, incident=incident, body="Gone.")
     with pytest.raises(ValidationError) as caught:
-        lifecycle.update_post(actor=actor, incident=incident, body="Again?", status="monitoring")
+        lifecycle.update_post(
+            actor=actor, incident=incident, body=promised("Again?"), status="monitoring"
+        )
     assert "status" in caught.value.message_dict
     assert incident.updates.count() == 2
 
@@ -158,7 +166,9 @@ def test_incidents_cannot_claim_maintenance_or_unknown_components(actor: Actor) 
     ghost = Component(pk=987654321, name="Ghost")  # never saved
     for components in ({api: "under_maintenance"}, {ghost: "major_outage"}, {api: "on_fire"}):
         with pytest.raises(ValidationError) as caught:
-            lifecycle.incident_open(actor=actor, name="X", body="Y", components=components)
+            lifecycle.incident_open(
+                actor=actor, name="X", body=promised("Y"), components=components
+            )
         assert "components" in caught.value.message_dict
     assert not Incident.objects.exists()
 
@@ -173,7 +183,9 @@ def test_a_failure_inside_the_transaction_leaves_nothing_half_saved(
 
     monkeypatch.setattr(lifecycle, "audit_record", explode)
     with pytest.raises(RuntimeError):
-        lifecycle.incident_open(actor=actor, name="X", body="Y", components={api: "major_outage"})
+        lifecycle.incident_open(
+            actor=actor, name="X", body=promised("Y"), components={api: "major_outage"}
+        )
     assert not Incident.objects.exists()
     assert not IncidentUpdate.objects.exists()
     assert _status(api) == "operational"
@@ -185,7 +197,7 @@ def test_markdown_is_sanitised_when_written(actor: Actor) -> None:
         "<script>alert(1)</script> <img src=x onerror=alert(2)> "
         "[click](javascript:alert(3)) <iframe src='/evil-frame'></iframe> **ok**"
     )
-    incident = lifecycle.incident_open(actor=actor, name="X", body=body)
+    incident = lifecycle.incident_open(actor=actor, name="X", body=promised(body))
     html = incident.updates.get().body_html
     for live in ("<script", "onerror", "javascript:", "<iframe", "<img"):
         assert live not in html
@@ -193,7 +205,7 @@ def test_markdown_is_sanitised_when_written(actor: Actor) -> None:
 
 
 def test_the_database_refuses_a_resolved_incident_without_resolved_at(actor: Actor) -> None:
-    incident = lifecycle.incident_open(actor=actor, name="X", body="Y")
+    incident = lifecycle.incident_open(actor=actor, name="X", body=promised("Y"))
     with pytest.raises(IntegrityError):
         Incident.objects.filter(pk=incident.pk).update(status="resolved")
 
@@ -203,7 +215,7 @@ def test_system_actors_are_labelled() -> None:
 
 
 def test_the_audit_log_is_append_only_even_in_raw_sql(actor: Actor) -> None:
-    lifecycle.incident_open(actor=actor, name="X", body="Y")
+    lifecycle.incident_open(actor=actor, name="X", body=promised("Y"))
     event = AuditEvent.objects.get()
     with pytest.raises(PermissionError):
         event.save()

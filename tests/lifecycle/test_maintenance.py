@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from incidents import lifecycle, tasks
 from incidents.audit import Actor
 from incidents.models import AuditEvent, Component, Maintenance
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_an_outage_during_maintenance_is_shown_as_the_outage(actor: Actor) -> No
         incident = lifecycle.incident_open(
             actor=actor,
             name="Upgrade failed",
-            body="Rolling back.",
+            body=promised("Rolling back."),
             components={db: "major_outage"},
         )
         assert _status(db) == "major_outage"

@@ -14,6 +14,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, Subscriber, SubscriberChannel
 from incidents.notify import fanout
+from tests.factories import promised
 from tests.notify.conftest import subscriber
 from tests.notify.peers import HttpPeer
 
@@ -48,7 +49,7 @@ def _postmark(peer: HttpPeer, request: dict[str, Any]) -> tuple[int, bytes]:
 
 def _open(actor: Actor) -> None:
     lifecycle.incident_open(
-        actor=actor, name="Checkout errors", body="We are investigating failed payments."
+        actor=actor, name="Checkout errors", body=promised("We are investigating failed payments.")
     )
 
 
@@ -67,7 +68,9 @@ def test_email_goes_through_the_provider_api_with_its_headers_and_id(
     subscriber(SubscriberChannel.EMAIL, "reader@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Checkout errors", body="We are investigating failed payments."
+            actor=actor,
+            name="Checkout errors",
+            body=promised("We are investigating failed payments."),
         )
 
     (request,) = postmark.requests
@@ -91,7 +94,9 @@ def test_a_recipient_the_provider_refuses_stops_and_an_api_error_is_retried(
     postmark.queue = [500, 500]  # the provider fails both first attempts
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Checkout errors", body="We are investigating failed payments."
+            actor=actor,
+            name="Checkout errors",
+            body=promised("We are investigating failed payments."),
         )
 
     states = dict(Delivery.objects.values_list("subscriber__destination", "state"))

@@ -13,6 +13,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, DeliveryState, Subscriber, SubscriberState
 from incidents.notify import links
+from tests.factories import promised
 from tests.notify import dummy_channel
 from tests.notify.dummy_channel import LOFT
 
@@ -49,7 +50,9 @@ def test_a_registered_channel_is_subscribed_confirmed_and_notified(
 
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Checkout errors", body="We are investigating failed payments."
+            actor=actor,
+            name="Checkout errors",
+            body=promised("We are investigating failed payments."),
         )
 
     ((loft, words),) = LOFT.received
@@ -80,7 +83,7 @@ def test_the_channels_own_refusal_stops_that_subscriber_alone(
     LOFT.gone.add("loft-2")
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Slow pages", body="We are investigating failed payments."
+            actor=actor, name="Slow pages", body=promised("We are investigating failed payments.")
         )
     assert [loft for loft, _ in LOFT.received] == ["loft-1"]
     assert Subscriber.objects.get(pk=kept.pk).state == SubscriberState.CONFIRMED
@@ -107,7 +110,7 @@ def test_messages_of_a_channel_taken_out_of_the_settings_wait_for_it(
     settings.CANDOR_NOTIFY_PARALLEL = 0  # no fan-out on commit: the deliveries stay due
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Slow pages", body="We are investigating failed payments."
+            actor=actor, name="Slow pages", body=promised("We are investigating failed payments.")
         )
     settings.CANDOR_CHANNELS = settings.CANDOR_CHANNELS[:-1]
 

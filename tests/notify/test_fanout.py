@@ -16,7 +16,7 @@ from incidents.audit import Actor
 from incidents.models import Delivery, DeliveryState, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import fanout, limits, outbox
 from incidents.notify.transports.webhook import signature_valid
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 from tests.notify.conftest import TWILIO_SID, TWILIO_TOKEN, subscriber
 from tests.notify.peers import HttpPeer, SmtpSink, webhook_receiver
 
@@ -26,7 +26,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 def _open(actor: Actor, components: dict | None = None, name: str = "Checkout errors"):  # type: ignore[no-untyped-def]
     return lifecycle.incident_open(
-        actor=actor, name=name, body="We are investigating failed payments.", components=components
+        actor=actor,
+        name=name,
+        body=promised("We are investigating failed payments."),
+        components=components,
     )
 
 

@@ -16,6 +16,7 @@ from incidents.models import Delivery, DeliveryState, SubscriberChannel
 from incidents.notify import fanout, journal, limits, outbox
 from incidents.notify.render import message_render
 from incidents.notify.transports.email import EmailSender
+from tests.factories import promised
 from tests.faults.postgres import free_port
 from tests.notify.conftest import subscriber
 from tests.notify.peers import SmtpSink
@@ -28,7 +29,9 @@ def claimed(actor: Actor) -> Iterator[list[Delivery]]:
     """Three email deliveries of one update, claimed by a worker (this test)."""
     for n in range(3):
         subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
-    lifecycle.incident_open(actor=actor, name="Checkout errors", body="We are investigating.")
+    lifecycle.incident_open(
+        actor=actor, name="Checkout errors", body=promised("We are investigating.")
+    )
     batch = fanout.deliveries_claim(channel="email", limit=10)
     assert len(batch) == 3
     yield batch

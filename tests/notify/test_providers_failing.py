@@ -12,6 +12,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, Subscriber, SubscriberChannel
 from incidents.notify import fanout, limits
+from tests.factories import promised
 from tests.faults.postgres import free_port
 from tests.notify.conftest import subscriber
 from tests.notify.peers import SmtpSink, webhook_receiver
@@ -36,7 +37,7 @@ def test_email_switches_to_the_fallback_provider_while_the_primary_circuit_is_op
     for n in range(10):
         subscriber(SubscriberChannel.EMAIL, f"r{n}@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+        lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
 
     assert limits.circuit_state("email") == "open"
     # Three refused by the primary wait for their retry; the other seven went the other way.
@@ -53,7 +54,7 @@ def test_a_hanging_smtp_server_times_out_and_the_message_waits_for_its_retry(
     smtp.delay = 1.5  # answers after the client gave up
     subscriber(SubscriberChannel.EMAIL, "r@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+        lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
     delivery = Delivery.objects.get()
     assert delivery.state == "failed" and delivery.attempts == 1
     assert "timed out" in delivery.last_error.lower()
@@ -67,7 +68,7 @@ def test_a_webhook_answering_410_is_stopped_for_good(
     try:
         hook = subscriber(SubscriberChannel.WEBHOOK, f"{receiver.url}/gone")
         with django_capture_on_commit_callbacks(execute=True):
-            lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+            lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
     finally:
         receiver.stop()
     assert Delivery.objects.get().state == "dead"
@@ -83,7 +84,7 @@ def test_a_failing_webhook_receiver_opens_only_its_own_circuit(
         for n in range(5):
             subscriber(SubscriberChannel.WEBHOOK, f"{broken.url}/hook{n}")
         with django_capture_on_commit_callbacks(execute=True):
-            lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+            lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
     finally:
         broken.stop()
     assert limits.circuit_state("webhook:127.0.0.1") == "open"
@@ -105,6 +106,6 @@ def test_the_rate_limit_is_a_bucket_shared_by_every_worker(settings: Any) -> Non
 def test_texts_wait_untouched_while_twilio_is_not_configured(actor: Actor, settings: Any) -> None:
     settings.CANDOR_SMS_ENABLED = False
     subscriber(SubscriberChannel.SMS, "+14155550100")  # imported, say, before Twilio was set up
-    lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+    lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
     assert fanout.fanout_run(channel="sms").stopped_by == "disabled"
     assert Delivery.objects.get().state == "pending"

@@ -21,6 +21,7 @@ from incidents.models import Delivery, Subscriber, SubscriberChannel
 from incidents.notify import fanout, limits
 from incidents.notify.transports import Blame
 from incidents.notify.transports.email import rcpt_blame
+from tests.factories import promised
 from tests.notify.conftest import subscriber
 from tests.notify.peers import HttpPeer, SmtpSink
 
@@ -29,7 +30,9 @@ pytestmark = pytest.mark.django_db
 
 def _publish(actor: Actor, capture: Any) -> None:
     with capture(execute=True):
-        lifecycle.incident_open(actor=actor, name="Checkout errors", body="Investigating.")
+        lifecycle.incident_open(
+            actor=actor, name="Checkout errors", body=promised("Investigating.")
+        )
 
 
 def _readers(count: int) -> list[Subscriber]:

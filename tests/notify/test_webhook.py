@@ -20,6 +20,7 @@ from incidents.audit import Actor
 from incidents.models import Delivery, Subscriber, SubscriberChannel
 from incidents.notify.transports import TransportError
 from incidents.notify.transports.webhook import WebhookSession, webhook_post
+from tests.factories import promised
 from tests.notify.conftest import subscriber
 from tests.notify.peers import tls_server_for, webhook_receiver
 
@@ -87,7 +88,7 @@ def publish(actor: Actor, django_capture_on_commit_callbacks: Any) -> Callable[[
 
     def run() -> Delivery:
         with django_capture_on_commit_callbacks(execute=True):
-            lifecycle.incident_open(actor=actor, name="Outage", body="Down.")
+            lifecycle.incident_open(actor=actor, name="Outage", body=promised("Down."))
         return Delivery.objects.get()
 
     return run

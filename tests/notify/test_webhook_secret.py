@@ -22,6 +22,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Subscriber
 from incidents.notify import links
+from tests.factories import promised
 from tests.notify.peers import HttpPeer
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the receiver answers from its thread
@@ -84,7 +85,7 @@ def _subscribe(client: Client, url: str, capture: Any) -> None:
 
 def _publish(actor: Actor, capture: Any, name: str) -> None:
     with capture(execute=True):
-        lifecycle.incident_open(actor=actor, name=name, body="Looking into it.")
+        lifecycle.incident_open(actor=actor, name=name, body=promised("Looking into it."))
 
 
 def _subscriber_of(manage_url: str) -> str | None:

@@ -13,7 +13,7 @@ from django.test import Client, override_settings
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.public import cache as public_cache
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def page(actor: Actor) -> None:
     ComponentFactory(name="API")
-    lifecycle.incident_open(actor=actor, name="Slow API", body="Looking into it.")
+    lifecycle.incident_open(actor=actor, name="Slow API", body=promised("Looking into it."))
 
 
 def test_gzip_is_served_when_accepted_and_holds_the_same_bytes(client: Client, page: None) -> None:

@@ -11,6 +11,7 @@ from django.test import Client
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Incident
+from tests.factories import promised
 from tests.public.conftest import Layout
 from tests.public.test_pages import XSS_BODY
 
@@ -21,14 +22,16 @@ START = datetime(2024, 4, 2, 9, 0, tzinfo=UTC)
 
 def _two_incidents(actor: Actor, layout: Layout) -> tuple[Incident, Incident]:
     old = lifecycle.incident_open(
-        actor=actor, name="Search slow", body="Looking.", now=START,
+        actor=actor, name="Search slow", body=promised("Looking.", now=START), now=START,
         components={layout.api: "degraded_performance"},
     )  # fmt: skip
     lifecycle.incident_resolve(
         actor=actor, incident=old, body="Search is fast again.", now=START + timedelta(hours=2)
     )
     new = lifecycle.incident_open(
-        actor=actor, name="Login errors", body="We are *investigating*.", impact="major",
+        actor=actor, name="Login errors",
+        body=promised("We are *investigating*.", now=START + timedelta(days=1)),
+        impact="major",
         now=START + timedelta(days=1),
     )  # fmt: skip
     old.refresh_from_db()
@@ -77,7 +80,10 @@ def test_the_feed_holds_the_fifty_most_recent_incidents(
 ) -> None:
     for n in range(52):
         lifecycle.incident_open(
-            actor=actor, name=f"Incident {n}", body="Body.", now=START + timedelta(minutes=n)
+            actor=actor,
+            name=f"Incident {n}",
+            body=promised("Body.", now=START + timedelta(minutes=n)),
+            now=START + timedelta(minutes=n),
         )
     feed = feedparser.parse(client.get("/history.rss").content)
     assert len(feed.entries) == 50
@@ -88,7 +94,7 @@ def test_the_feed_holds_the_fifty_most_recent_incidents(
 def test_hostile_markup_never_reaches_a_feed(
     client: Client, layout: Layout, actor: Actor, path: str
 ) -> None:
-    lifecycle.incident_open(actor=actor, name="Odd", body=XSS_BODY)
+    lifecycle.incident_open(actor=actor, name="Odd", body=promised(XSS_BODY))
     raw = client.get(path).content.decode()
     feed = feedparser.parse(raw)
     assert "We are investigating." in raw

@@ -15,7 +15,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import ComponentStatusChange
 from incidents.public.uptime_details import expand
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 from tests.public.conftest import Layout
 
 pytestmark = pytest.mark.django_db
@@ -60,11 +60,14 @@ def test_status_page_shows_banner_layout_incident_and_upcoming_maintenance(
     client: Client, layout: Layout, actor: Actor
 ) -> None:
     incident = lifecycle.incident_open(
-        actor=actor, name="Checkout errors", body="We are **investigating** errors.",
+        actor=actor, name="Checkout errors", body=promised("We are **investigating** errors."),
         impact="major", components={layout.api: "partial_outage"},
     )  # fmt: skip
     lifecycle.update_post(
-        actor=actor, incident=incident, status="identified", body="A bad deploy; rolling back."
+        actor=actor,
+        incident=incident,
+        status="identified",
+        body=promised("A bad deploy; rolling back."),
     )
     soon = timezone.now() + timedelta(days=2)
     lifecycle.maintenance_schedule(
@@ -127,7 +130,7 @@ def test_a_resolved_incident_leaves_the_front_page_for_history(
     client: Client, layout: Layout, actor: Actor
 ) -> None:
     incident = lifecycle.incident_open(
-        actor=actor, name="Slow search", body="Looking into it.", impact="minor",
+        actor=actor, name="Slow search", body=promised("Looking into it."), impact="minor",
         components={layout.api: "degraded_performance"},
     )  # fmt: skip
     lifecycle.incident_resolve(actor=actor, incident=incident, body="All good now.")
@@ -152,7 +155,11 @@ def test_incident_page_shows_times_in_utc_and_duration(
 ) -> None:
     start = datetime(2024, 3, 4, 9, 15, tzinfo=UTC)
     incident = lifecycle.incident_open(
-        actor=actor, name="Login failures", body="Investigating.", impact="critical", now=start
+        actor=actor,
+        name="Login failures",
+        body=promised("Investigating.", now=start),
+        impact="critical",
+        now=start,
     )
     lifecycle.incident_resolve(
         actor=actor, incident=incident, body="Fixed.", now=start + timedelta(hours=1, minutes=20)
@@ -200,7 +207,10 @@ def test_history_shows_three_months_and_links_to_older_ones(
 
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Old outage", body="Down.", now=datetime(2024, 1, 5, tzinfo=UTC)
+            actor=actor,
+            name="Old outage",
+            body=promised("Down.", now=datetime(2024, 1, 5, tzinfo=UTC)),
+            now=datetime(2024, 1, 5, tzinfo=UTC),
         )
     with time_machine.travel(datetime(2024, 5, 10, 12, tzinfo=UTC)):
         assert 'href="/history/2024-02"' in html_of(client, "/history")
@@ -226,10 +236,18 @@ def test_a_month_lists_its_incidents_and_completed_maintenance(
 ) -> None:
     start = datetime(2024, 2, 20, 8, tzinfo=UTC)
     incident = lifecycle.incident_open(
-        actor=actor, name="Webhook delays", body="Delays.", impact="major", now=start
+        actor=actor,
+        name="Webhook delays",
+        body=promised("Delays.", now=start),
+        impact="major",
+        now=start,
     )
     lifecycle.update_post(
-        actor=actor, incident=incident, body="Watching.", status="monitoring", now=start
+        actor=actor,
+        incident=incident,
+        body=promised("Watching.", now=start),
+        status="monitoring",
+        now=start,
     )
     window = lifecycle.maintenance_schedule(
         actor=actor, name="Kernel patching", body="Planned.", now=start,
@@ -255,7 +273,9 @@ def test_a_six_hour_major_outage_is_a_75_percent_day(
 ) -> None:
     api = ComponentFactory(name="Public API", history=datetime(2024, 4, 1, tzinfo=UTC))
     incident = lifecycle.incident_open(
-        actor=actor, name="API down", body="Down.", impact="critical",
+        actor=actor, name="API down",
+        body=promised("Down.", now=datetime(2024, 5, 8, 6, tzinfo=UTC)),
+        impact="critical",
         components={api: "major_outage"}, now=datetime(2024, 5, 8, 6, tzinfo=UTC),
     )  # fmt: skip
     lifecycle.incident_resolve(
@@ -343,7 +363,7 @@ def test_a_change_shows_on_the_next_request(
     before = client.get("/")
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.incident_open(
-            actor=actor, name="Email delays", body="Queues are backing up.",
+            actor=actor, name="Email delays", body=promised("Queues are backing up."),
             components={layout.webhooks: "degraded_performance"},
         )  # fmt: skip
     after = client.get("/")
@@ -370,7 +390,7 @@ def test_not_found_pages_are_not_cached(client: Client, layout: Layout, actor: A
 def test_hostile_markup_in_an_update_is_neutralised(
     client: Client, layout: Layout, actor: Actor
 ) -> None:
-    incident = lifecycle.incident_open(actor=actor, name="<b>Odd</b> name", body=XSS_BODY)
+    incident = lifecycle.incident_open(actor=actor, name="<b>Odd</b> name", body=promised(XSS_BODY))
     for path in ("/", f"/incidents/{incident.public_id}"):
         # The one script allowed is the page's own file (the CSP allows no other).
         html = html_of(client, path).replace('<script src="/static/candor/public.js" defer>', "")
@@ -403,7 +423,7 @@ class _Assets(HTMLParser):
 
 def _public_paths(layout: Layout, actor: Actor) -> list[str]:
     incident = lifecycle.incident_open(
-        actor=actor, name="Slow pages", body="See [the runbook](/runbook).",
+        actor=actor, name="Slow pages", body=promised("See [the runbook](/runbook)."),
         components={layout.web: "degraded_performance"},
     )  # fmt: skip
     start = timezone.now() + timedelta(hours=5)

@@ -13,6 +13,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.public import cache
 from incidents.public.cache import Rendered, cached_render, public_changed
+from tests.factories import promised
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -76,7 +77,7 @@ def test_the_status_page_serves_the_previous_page_until_the_change_is_rendered(
     actor = Actor.system("test")
     before = client.get("/").content
     assert b"Checkout errors" not in before
-    lifecycle.incident_open(actor=actor, name="Checkout errors", body="Investigating.")
+    lifecycle.incident_open(actor=actor, name="Checkout errors", body=promised("Investigating."))
     assert client.get("/").content == before  # the previous bytes, at once
     assert cache.revalidations_settled()
     assert b"Checkout errors" in client.get("/").content

@@ -16,6 +16,7 @@ from incidents.models import PublishTarget
 from incidents.publish import background, service
 from incidents.publish.targets.local import LocalTarget
 from incidents.publish.versions import site_version
+from tests.factories import promised
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,14 +51,17 @@ def test_a_staff_update_without_a_worker_returns_before_the_site_is_rendered(
     no_worker: Path, staff_api: APIClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     incident = lifecycle.incident_open(
-        actor=Actor.system("test"), name="API errors", body="Investigating.", impact="minor"
+        actor=Actor.system("test"),
+        name="API errors",
+        body=promised("Investigating."),
+        impact="minor",
     )
     assert background.wait_idle(30)
     renders = CountingRenders(monkeypatch)
     renders.hold.clear()
     response = staff_api.post(
         f"/api/staff/incidents/{incident.public_id}/updates/",
-        {"body": "Cause found.", "status": "identified"},
+        {"body": promised("Cause found."), "status": "identified"},
         format="json",
     )
     assert response.status_code == 201, response.content.decode()
@@ -76,14 +80,20 @@ def test_updates_during_a_background_publish_cost_one_more_publish_not_one_each(
     no_worker: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     actor = Actor.system("test")
-    incident = lifecycle.incident_open(actor=actor, name="API errors", body="Investigating.")
+    incident = lifecycle.incident_open(
+        actor=actor, name="API errors", body=promised("Investigating.")
+    )
     assert background.wait_idle(30)
     renders = CountingRenders(monkeypatch)
     renders.hold.clear()
-    lifecycle.update_post(actor=actor, incident=incident, body="Cause found.", status="identified")
+    lifecycle.update_post(
+        actor=actor, incident=incident, body=promised("Cause found."), status="identified"
+    )
     for body in ("Checking.", "Delays.", "Again.", "Fix deployed.", "Fixed."):
         # All while the first render waits.
-        lifecycle.update_post(actor=actor, incident=incident, body=body, status="identified")
+        lifecycle.update_post(
+            actor=actor, incident=incident, body=promised(body), status="identified"
+        )
     assert renders.started.wait(30)
     assert renders.threads == ["candor-publish"]
     renders.hold.set()

@@ -32,7 +32,7 @@ from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
 from incidents.tasks import publish_full
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 from tests.publish.conftest import S3Server
 from tests.publish.test_s3_target import record_calls
 
@@ -57,7 +57,9 @@ def site(db: None, frozen: datetime, mirror: Path) -> dict[str, Any]:
     for n, days in enumerate((100, 70, 40, 10)):
         opened = now - timedelta(days=days)
         incident = lifecycle.incident_open(
-            actor=ACTOR, name=f"Incident {n}", body="Investigating.", impact="minor",
+            actor=ACTOR, name=f"Incident {n}",
+            body=promised("Investigating.", now=opened),
+            impact="minor",
             components={api: "degraded_performance"}, now=opened,
         )  # fmt: skip
         if n == 3:  # the others stay open, to take updates months on
@@ -66,7 +68,8 @@ def site(db: None, frozen: datetime, mirror: Path) -> dict[str, Any]:
             )
         made[f"old{n}"] = incident
     made["open"] = lifecycle.incident_open(
-        actor=ACTOR, name="Elevated error rates", body="We are **investigating**.",
+        actor=ACTOR, name="Elevated error rates",
+        body=promised("We are **investigating**.", now=now - timedelta(minutes=30)),
         impact="major", components={db_component: "partial_outage"},
         now=now - timedelta(minutes=30),
     )  # fmt: skip
@@ -126,14 +129,14 @@ CHANGES: dict[str, Callable[[dict[str, Any], datetime], object]] = {
     "an update to the open incident": lambda s, now: lifecycle.update_post(
         actor=ACTOR,
         incident=s["open"],
-        body="Cause found.",
+        body=promised("Cause found.", now=now),
         status="identified",
         now=now,
     ),
     "an update to an incident months old": lambda s, now: lifecycle.update_post(
         actor=ACTOR,
         incident=s["old0"],
-        body="Fixed too.",
+        body=promised("Fixed too.", now=now),
         status="monitoring",
         now=now,
     ),
@@ -141,7 +144,11 @@ CHANGES: dict[str, Callable[[dict[str, Any], datetime], object]] = {
         lifecycle.incident_resolve(actor=ACTOR, incident=s["open"], body="Fixed.", now=now)
     ),
     "a new incident": lambda s, now: lifecycle.incident_open(
-        actor=ACTOR, name="Slow dashboard", body="Investigating.", impact="minor", now=now
+        actor=ACTOR,
+        name="Slow dashboard",
+        body=promised("Investigating.", now=now),
+        impact="minor",
+        now=now,
     ),
     "a maintenance update": lambda s, now: lifecycle.maintenance_update_post(
         actor=ACTOR, maintenance=s["window"], status="scheduled", body="Now scheduled.", now=now
@@ -175,7 +182,11 @@ def test_an_update_renders_its_incident_the_front_page_and_the_documents_only(
     base = render_next(full=True)
 
     lifecycle.update_post(
-        actor=ACTOR, incident=site["old1"], body="Fixed too.", status="monitoring", now=frozen
+        actor=ACTOR,
+        incident=site["old1"],
+        body=promised("Fixed too.", now=frozen),
+        status="monitoring",
+        now=frozen,
     )
     assembled = render_next()
 
@@ -197,7 +208,11 @@ def test_an_update_to_a_recent_incident_renders_the_history_page_too(
     base = render_next(full=True)
 
     lifecycle.update_post(
-        actor=ACTOR, incident=site["open"], body="Cause found.", status="identified", now=frozen
+        actor=ACTOR,
+        incident=site["open"],
+        body=promised("Cause found.", now=frozen),
+        status="identified",
+        now=frozen,
     )
     fresh = _rendered_afresh(base, render_next())
 
@@ -212,7 +227,7 @@ def test_a_new_month_renders_the_history_pages_that_link_to_it(
 
     with time_machine.travel(first, tick=False):
         lifecycle.update_post(
-            actor=ACTOR, incident=site["old0"], body="Fixed too.", status="monitoring"
+            actor=ACTOR, incident=site["old0"], body=promised("Fixed too."), status="monitoring"
         )
         _assert_same_but_when_generated(render_next(), render_snapshot(tmp_path / "full"))
 
@@ -223,7 +238,11 @@ def test_changes_coalesced_into_one_publish_render_each_of_their_pages(
     render_next(full=True)
     for name in ("old0", "old2"):
         lifecycle.update_post(
-            actor=ACTOR, incident=site[name], body="Fixed.", status="monitoring", now=frozen
+            actor=ACTOR,
+            incident=site[name],
+            body=promised("Fixed.", now=frozen),
+            status="monitoring",
+            now=frozen,
         )
     lifecycle.maintenance_update_post(
         actor=ACTOR,
@@ -241,7 +260,11 @@ def test_a_change_that_says_nothing_of_its_scope_renders_everything(
 ) -> None:
     base = render_next(full=True)
     lifecycle.update_post(
-        actor=ACTOR, incident=site["old1"], body="Fixed too.", status="monitoring", now=frozen
+        actor=ACTOR,
+        incident=site["old1"],
+        body=promised("Fixed too.", now=frozen),
+        status="monitoring",
+        now=frozen,
     )
     # As a version counted before scopes were recorded, or whose record was lost.
     SiteChange.objects.all().delete()
@@ -262,7 +285,11 @@ def test_a_render_of_another_database_is_not_built_on(
         at=frozen - timedelta(seconds=1)
     )
     lifecycle.update_post(
-        actor=ACTOR, incident=site["old1"], body="Fixed too.", status="monitoring", now=frozen
+        actor=ACTOR,
+        incident=site["old1"],
+        body=promised("Fixed too.", now=frozen),
+        status="monitoring",
+        now=frozen,
     )
 
     assembled = render_next()
@@ -275,7 +302,11 @@ def test_a_hostile_stored_row_does_not_stop_an_incremental_publish(
 ) -> None:
     service.publish()
     update = lifecycle.update_post(
-        actor=ACTOR, incident=site["old2"], body="Fixed.", status="monitoring", now=frozen
+        actor=ACTOR,
+        incident=site["old2"],
+        body=promised("Fixed.", now=frozen),
+        status="monitoring",
+        now=frozen,
     )
     # Written behind the services' backs, as a bad restore or a bug might leave it.
     IncidentUpdate.objects.filter(pk=update.pk).update(
@@ -283,7 +314,11 @@ def test_a_hostile_stored_row_does_not_stop_an_incremental_publish(
     )
     Incident.objects.filter(pk=site["old2"].pk).update(name="\u202e<b>x</b>" * 20)
     lifecycle.update_post(
-        actor=ACTOR, incident=site["old2"], body="All good.", status="monitoring", now=frozen
+        actor=ACTOR,
+        incident=site["old2"],
+        body=promised("All good.", now=frozen),
+        status="monitoring",
+        now=frozen,
     )
 
     result = service.publish()
@@ -311,7 +346,11 @@ def test_the_mirror_copies_only_changed_files_and_links_the_rest(
     first = Manifest.from_json((first_dir / MANIFEST_NAME).read_bytes())
 
     lifecycle.update_post(
-        actor=ACTOR, incident=site["open"], body="Cause found.", status="identified", now=frozen
+        actor=ACTOR,
+        incident=site["open"],
+        body=promised("Cause found.", now=frozen),
+        status="identified",
+        now=frozen,
     )
     service.publish()
 
@@ -346,7 +385,11 @@ def test_the_bucket_gets_only_changed_keys(
     served = Manifest.from_json(s3.get_object(Bucket=bucket, Key=MANIFEST_NAME)["Body"].read())
 
     lifecycle.update_post(
-        actor=ACTOR, incident=site["old2"], body="Fixed too.", status="monitoring", now=frozen
+        actor=ACTOR,
+        incident=site["old2"],
+        body=promised("Fixed too.", now=frozen),
+        status="monitoring",
+        now=frozen,
     )
     s3_target = configured_targets()[1]
     calls = record_calls(s3_target)  # type: ignore[arg-type]
@@ -380,7 +423,7 @@ def test_a_full_publish_matches_what_incremental_ones_assembled(
         lifecycle.update_post(
             actor=ACTOR,
             incident=site[f"old{n}"],
-            body=("Fixed.", "Fixed too.", "All good.")[n],
+            body=promised(("Fixed.", "Fixed too.", "All good.")[n], now=frozen),
             status="monitoring",
             now=frozen,
         )
@@ -404,7 +447,7 @@ def test_readers_see_one_complete_version_during_incremental_publishes(
 ) -> None:
     component = Component.objects.create(name="API", position=1)
     incident = lifecycle.incident_open(
-        actor=ACTOR, name="Slow API", body="Investigating.", impact="minor",
+        actor=ACTOR, name="Slow API", body=promised("Investigating."), impact="minor",
         components={component: "degraded_performance"},
     )  # fmt: skip
     service.publish()
@@ -427,7 +470,9 @@ def test_readers_see_one_complete_version_during_incremental_publishes(
     reader.start()
     try:
         for body in ("Looking.", "Still watching.", "Watching.", "Checking.", "Looking into it."):
-            lifecycle.update_post(actor=ACTOR, incident=incident, body=body, status="investigating")
+            lifecycle.update_post(
+                actor=ACTOR, incident=incident, body=promised(body), status="investigating"
+            )
             service.publish()
     finally:
         stop.set()

@@ -27,14 +27,16 @@ from incidents.publish import freshness, service
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets.local import LocalTarget
 from incidents.publish.versions import site_version
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 from tests.publish.conftest import SECRET, free_port
 
 ACTOR = Actor.system("test")
 
 
 def _open(name: str = "API errors") -> Any:
-    return lifecycle.incident_open(actor=ACTOR, name=name, body="Investigating.", impact="minor")
+    return lifecycle.incident_open(
+        actor=ACTOR, name=name, body=promised("Investigating."), impact="minor"
+    )
 
 
 def _served(mirror: Path) -> int | None:
@@ -50,7 +52,7 @@ def test_every_public_change_is_published_after_its_commit(
     assert _served(mirror) == site_version() == 1
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.update_post(
-            actor=ACTOR, incident=incident, body="Cause found.", status="identified"
+            actor=ACTOR, incident=incident, body=promised("Cause found."), status="identified"
         )
     assert _served(mirror) == 2
     page = (mirror / "current" / f"incidents/{incident.public_id}.html").read_text()

@@ -24,7 +24,7 @@ from incidents.models import Component
 from incidents.publish.manifest import MANIFEST_NAME, Manifest, disk_path, path_for_url, sha256_of
 from incidents.publish.snapshot import render_snapshot, site_urls
 from incidents.publish.versions import site_version
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 ACTOR = Actor.system("test")
 
@@ -38,14 +38,16 @@ def site(db: None) -> dict[str, Any]:
     ComponentFactory(name="Dashboard", group=core, position=2)
     db_component = ComponentFactory(name="Database", position=3)
     old = lifecycle.incident_open(
-        actor=ACTOR, name="Login failures", body="Investigating.", impact="minor",
+        actor=ACTOR, name="Login failures",
+        body=promised("Investigating.", now=now - timedelta(days=40)),
+        impact="minor",
         components={api: "degraded_performance"}, now=now - timedelta(days=40),
     )  # fmt: skip
     lifecycle.incident_resolve(
         actor=ACTOR, incident=old, body="Fixed.", now=now - timedelta(days=40, hours=-1)
     )
     current = lifecycle.incident_open(
-        actor=ACTOR, name="Elevated <b>error</b> rates", body="We are **investigating**.",
+        actor=ACTOR, name="Elevated <b>error</b> rates", body=promised("We are **investigating**."),
         impact="major", components={db_component: "partial_outage"},
     )  # fmt: skip
     maintenance = lifecycle.maintenance_schedule(
@@ -198,11 +200,15 @@ def test_rendering_is_consistent_and_costs_no_queries_per_page(
     site: dict[str, Any], tmp_path: Path
 ) -> None:
     for n in range(20):
-        lifecycle.incident_open(actor=ACTOR, name=f"Incident {n}", body="Looking.", impact="minor")
+        lifecycle.incident_open(
+            actor=ACTOR, name=f"Incident {n}", body=promised("Looking."), impact="minor"
+        )
     with CaptureQueriesContext(connection) as few:
         render_snapshot(tmp_path / "few")
     for n in range(20, 60):
-        lifecycle.incident_open(actor=ACTOR, name=f"Incident {n}", body="Looking.", impact="minor")
+        lifecycle.incident_open(
+            actor=ACTOR, name=f"Incident {n}", body=promised("Looking."), impact="minor"
+        )
     with CaptureQueriesContext(connection) as many:
         snapshot = render_snapshot(tmp_path / "many")
     assert len([p for p in snapshot.manifest.files if p.startswith("incidents/")]) == 62

@@ -12,6 +12,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.publish.manifest import disk_path, path_for_url
 from incidents.publish.snapshot import render_snapshot
+from tests.factories import promised
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -19,7 +20,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def test_the_snapshot_says_when_the_next_update_comes(db: None, tmp_path: Path) -> None:
     with time_machine.travel(T0, tick=False):
         incident = lifecycle.incident_open(
-            actor=Actor.system("test"), name="Search is slow", body="Looking."
+            actor=Actor.system("test"), name="Search is slow", body=promised("Looking.")
         )
         snapshot = render_snapshot(tmp_path / "site")
 

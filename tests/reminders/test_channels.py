@@ -16,6 +16,7 @@ from incidents import lifecycle, tasks
 from incidents.audit import Actor
 from incidents.models import AuditEvent, Incident, Reminder, ReminderState
 from incidents.reminders.services import incident_owners_set
+from tests.factories import promised
 from tests.reminders.conftest import T0, People
 from tests.reminders.smtp_sink import free_port, smtp_sink
 from tests.reminders.twilio_double import twilio_double
@@ -33,7 +34,9 @@ TWILIO = {
 
 
 def _owned_incident(people: People) -> Incident:
-    incident = lifecycle.incident_open(actor=SYSTEM, name="Login slow", body="Investigating.")
+    incident = lifecycle.incident_open(
+        actor=SYSTEM, name="Login slow", body=promised("Investigating.")
+    )
     incident_owners_set(actor=SYSTEM, incident=incident, owners=[people.owner])
     return incident
 
@@ -88,7 +91,7 @@ def test_a_reminder_that_reached_nobody_is_retried_with_backoff_then_parked(
         assert parked.error == "Neither email nor SMS reached anyone after 5 tries."
 
     with smtp_sink() as (sink, port):  # the mail server is back: a retry goes out, saying how late
-        incident = lifecycle.incident_open(actor=SYSTEM, name="Second", body="x")
+        incident = lifecycle.incident_open(actor=SYSTEM, name="Second", body=promised("x"))
         incident_owners_set(actor=SYSTEM, incident=incident, owners=[people.owner])
         with override_settings(**{**down, "EMAIL_PORT": free_port()}):
             clock.move_to(incident.next_update_due - timedelta(minutes=5))

@@ -15,6 +15,7 @@ from incidents.audit import Actor
 from incidents.models import Reminder, ReminderState
 from incidents.reminders.send import reminder_send, reminders_claim
 from incidents.reminders.services import contact_save
+from tests.factories import promised
 
 SYSTEM = Actor.system("test")
 INCIDENTS = 60
@@ -24,7 +25,9 @@ def _due_reminders() -> int:
     contact_save(actor=SYSTEM, name="Oscar", email="oscar@example.com", on_call=True)
     long_ago = timezone.now() - timedelta(minutes=30)
     for n in range(INCIDENTS):
-        lifecycle.incident_open(actor=SYSTEM, name=f"Outage {n}", body="Down.", now=long_ago)
+        lifecycle.incident_open(
+            actor=SYSTEM, name=f"Outage {n}", body=promised("Down.", now=long_ago), now=long_ago
+        )
     return Reminder.objects.filter(state=ReminderState.PENDING).count()
 
 

@@ -17,6 +17,7 @@ from incidents.models import Incident, Reminder, ReminderState
 from incidents.reminders import sms
 from incidents.reminders.send import reminder_send, reminders_claim
 from incidents.reminders.services import incident_owners_set
+from tests.factories import promised
 from tests.reminders.conftest import T0, People
 
 SYSTEM = Actor.system("test")
@@ -24,7 +25,7 @@ SYSTEM = Actor.system("test")
 
 def _open(owners: list | None = None, **kwargs: object) -> Incident:
     incident = lifecycle.incident_open(
-        actor=SYSTEM, name="Checkout errors", body="We are investigating.", **kwargs
+        actor=SYSTEM, name="Checkout errors", body=promised("We are investigating."), **kwargs
     )
     if owners:
         incident_owners_set(actor=SYSTEM, incident=incident, owners=owners)
@@ -69,7 +70,9 @@ def test_posting_an_update_moves_the_reminder_to_the_next_due_time(
 ) -> None:
     incident = _open([people.owner])
     clock.move_to(T0 + timedelta(minutes=5))
-    lifecycle.update_post(actor=SYSTEM, incident=incident, body="Identified.", status="identified")
+    lifecycle.update_post(
+        actor=SYSTEM, incident=incident, body=promised("Identified."), status="identified"
+    )
     incident.refresh_from_db()
     assert incident.next_update_due == T0 + timedelta(minutes=65)
 
@@ -110,7 +113,7 @@ def test_an_update_posted_in_time_means_no_escalation(
     _sweep_at(clock, timedelta(minutes=10))
     clock.move_to(T0 + timedelta(minutes=14))
     lifecycle.update_post(
-        actor=SYSTEM, incident=incident, body="Still on it.", status="investigating"
+        actor=SYSTEM, incident=incident, body=promised("Still on it."), status="investigating"
     )
     assert _sweep_at(clock, timedelta(minutes=16)) == []
     assert _sweep_at(clock, timedelta(minutes=45)) == []
@@ -167,7 +170,9 @@ def test_an_update_posted_after_the_claim_makes_the_reminder_moot(
     incident = _open([people.owner])
     clock.move_to(T0 + timedelta(minutes=10))
     [claimed] = reminders_claim(now=T0 + timedelta(minutes=10))
-    lifecycle.update_post(actor=SYSTEM, incident=incident, body="Update.", status="identified")
+    lifecycle.update_post(
+        actor=SYSTEM, incident=incident, body=promised("Update."), status="identified"
+    )
     assert reminder_send(claimed) == "cancelled"
     assert mail.outbox == []
 
@@ -204,7 +209,7 @@ def test_resolving_at_any_point_stops_the_schedule(
             clock.move_to(at)
             before = Incident.objects.get(pk=incident.pk).next_update_due
             lifecycle.update_post(
-                actor=SYSTEM, incident=incident, body="More.", status="identified"
+                actor=SYSTEM, incident=incident, body=promised("More."), status="identified"
             )
             after = Incident.objects.get(pk=incident.pk).next_update_due
             assert before is not None and after is not None

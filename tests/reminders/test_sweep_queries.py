@@ -12,13 +12,14 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Reminder, ReminderState
 from incidents.reminders.send import reminders_claim
+from tests.factories import promised
 
 SYSTEM = Actor.system("test")
 
 
 def _open(count: int) -> None:
     for n in range(count):
-        lifecycle.incident_open(actor=SYSTEM, name=f"Incident {n}", body="x")
+        lifecycle.incident_open(actor=SYSTEM, name=f"Incident {n}", body=promised("x"))
 
 
 def _sweep_queries(now: object) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from incidents.audit import Actor
 from incidents.models import Reminder, ReminderState
 from incidents.reminders.services import contact_save
 from statuspage.celery import app
+from tests.factories import promised
 from tests.reminders.smtp_sink import Sink, smtp_sink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +100,10 @@ def test_a_killed_and_restarted_worker_never_sends_a_reminder_twice(
     opened = timezone.now() - timedelta(minutes=20)  # every first update is overdue-ish now
     for n in range(INCIDENTS):
         lifecycle.incident_open(
-            actor=Actor.system("test"), name=f"Outage {n:03d}", body="Down.", now=opened
+            actor=Actor.system("test"),
+            name=f"Outage {n:03d}",
+            body=promised("Down.", now=opened),
+            now=opened,
         )
     assert _count(ReminderState.PENDING) == INCIDENTS
 

@@ -23,7 +23,7 @@ from incidents.models import (
     MaintenanceComponent,
 )
 from incidents.publish.snapshot import render_snapshot
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ BAD = "Bell\x07 esc\x1b[31m ff\x0c vt\x0b nc\ufffe\uffff end"
 def bad_rows(db: None) -> Incident:
     component = ComponentFactory(name="Public API", position=1)
     incident = lifecycle.incident_open(
-        actor=ACTOR, name="Good name", body="Body.", impact="minor",
+        actor=ACTOR, name="Good name", body=promised("Body."), impact="minor",
         components={component: "degraded_performance"},
     )  # fmt: skip
     now = timezone.now()
