@@ -19,7 +19,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import ComponentStatus, Delivery, Incident, Subscriber, SubscriberState
 from incidents.notify import fanout
-from tests.factories import ComponentFactory
+from tests.factories import ComponentFactory, promised, said, with_promise
 from tests.notify.chat_peers import PATHS, PROTOCOLS, ChatReceiver
 from tests.notify.conftest import subscriber
 
@@ -252,10 +252,10 @@ def test_words_that_look_like_markup_or_mentions_are_shown_not_acted_on(
 
     paths = _each_chat(receivers)
     incident = lifecycle.incident_open(
-        actor=actor, name="Outage", body="We are investigating failed payments."
+        actor=actor, name="Outage", body=promised("We are investigating failed payments.")
     )
     Incident.objects.filter(pk=incident.pk).update(name="Hostile <!here>")
-    IncidentUpdate.objects.filter(incident=incident).update(body=HOSTILE)
+    IncidentUpdate.objects.filter(incident=incident).update(body=with_promise(HOSTILE))
     for chat in paths:
         fanout.fanout_run(channel=chat, max_seconds=5)
     for chat, receiver in receivers.items():
@@ -357,7 +357,7 @@ def test_words_the_wording_policy_now_refuses_are_not_posted_to_any_chat(
 
     paths = _each_chat(receivers)
     lifecycle.incident_open(
-        actor=actor, name="Outage", body="We are investigating failed payments."
+        actor=actor, name="Outage", body=promised("We are investigating failed payments.")
     )
     approvals.rule_save(
         actor=Actor.staff(admin, channel="console"), key="no-payments-talk",
@@ -377,11 +377,11 @@ def test_the_words_checked_are_the_updates_own_so_chat_and_page_agree(actor: Act
     from incidents.notify.render import message_render
 
     incident = lifecycle.incident_open(
-        actor=actor, name="Outage", body="We are investigating failed payments."
+        actor=actor, name="Outage", body=promised("We are investigating failed payments.")
     )
     chat = subscriber("slack", "https://hooks.slack.com/services/T1/B1/x")
     rendered = message_render(channel="slack", update=incident.updates.get(), subscriber=chat)
-    assert rendered.text == "We are investigating failed payments."
+    assert said(rendered.text) == "We are investigating failed payments."
 
 
 def test_a_429_storm_with_the_circuit_on_pauses_the_provider_and_still_loses_nothing(
@@ -444,7 +444,7 @@ def test_a_chat_subscribed_to_some_components_hears_only_about_those(
         lifecycle.incident_open(
             actor=actor,
             name="API errors",
-            body="We are investigating failed payments.",
+            body=promised("We are investigating failed payments."),
             components={api: ComponentStatus.PARTIAL_OUTAGE},
         )
     assert list(receiver.received) == [api_path.partition("?")[0]]
