@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,9 +42,10 @@ from incidents.models import (
     Maintenance,
     MaintenanceStatus,
     MaintenanceUpdate,
+    NotifyScope,
     worst_status,
 )
-from incidents.notify.outbox import deliveries_create
+from incidents.notify.costs.gate import notify_send, scope_check
 from incidents.public.cache import public_changed
 from incidents.publish.changes import (
     EVERYTHING,
@@ -306,6 +308,8 @@ def incident_open(
     impact: str = IncidentImpact.MINOR,
     components: ComponentImpacts | None = None,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> Incident:
     now = now or timezone.now()
@@ -319,6 +323,7 @@ def incident_open(
     _check_choice(errors, "impact", impact, IncidentImpact)
     _check_components(errors, components)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.incident_phase(status)
     basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
 
@@ -353,7 +358,14 @@ def incident_open(
             affected=_affected_record(components, changes),
             now=now,
         )
-        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
+        sent = notify_send(
+            actor=actor,
+            update=update,
+            component_ids=(c.pk for c in components),
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.INCIDENT_OPENED,
@@ -362,6 +374,7 @@ def incident_open(
             at=now,
             data={
                 "components": {c.public_id: s for c, s in components.items()},
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -386,6 +399,8 @@ def update_post(
     components: ComponentImpacts | None = None,
     impact: str | None = None,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """Post an update; `components` adds or changes how components are affected.
@@ -402,6 +417,7 @@ def update_post(
         _check_choice(errors, "impact", impact, IncidentImpact)
     _check_components(errors, components)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.incident_phase(status)
     basis = _words_check(
         body, phase=phase, title=incident.name, override_reason=override_reason, incident=incident
@@ -463,7 +479,14 @@ def update_post(
         affected_ids = IncidentComponent.objects.filter(incident=incident).values_list(
             "component_id", flat=True
         )
-        deliveries_create(update=update, component_ids=affected_ids, now=now)
+        sent = notify_send(
+            actor=actor,
+            update=update,
+            component_ids=affected_ids,
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         resolved = status == IncidentStatus.RESOLVED
         audit_record(
             actor=actor,
@@ -475,6 +498,7 @@ def update_post(
                 "update": update.public_id,
                 "components": {c.public_id: s for c, s in components.items()},
                 **({"impact": impact} if impact else {}),
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -544,6 +568,8 @@ def incident_resolve(
     incident: Incident,
     body: str,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     return update_post(
@@ -552,6 +578,8 @@ def incident_resolve(
         body=body,
         status=IncidentStatus.RESOLVED,
         override_reason=override_reason,
+        notify=notify,
+        confirm_sms_cost=confirm_sms_cost,
         now=now,
     )
 
@@ -678,6 +706,8 @@ def maintenance_schedule(
     auto_start: bool = True,
     auto_complete: bool = True,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> Maintenance:
     now = now or timezone.now()
@@ -691,6 +721,7 @@ def maintenance_schedule(
         errors["scheduled_until"].append("The window is already over.")
     _check_components_exist(errors, components)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.Phase.MAINTENANCE_SCHEDULED
     basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
     with transaction.atomic():
@@ -712,7 +743,14 @@ def maintenance_schedule(
             affected=_affected_record(components, {}),
             now=now,
         )
-        deliveries_create(update=notice, component_ids=(c.pk for c in components), now=now)
+        sent = notify_send(
+            actor=actor,
+            update=notice,
+            component_ids=(c.pk for c in components),
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.MAINTENANCE_SCHEDULED,
@@ -722,6 +760,7 @@ def maintenance_schedule(
             at=now,
             data={
                 "components": [c.public_id for c in components],
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -758,6 +797,8 @@ def maintenance_update_post(
     body: str,
     status: str,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> MaintenanceUpdate:
     """Post a maintenance update, moving the window forward (start, verify, complete)."""
@@ -766,6 +807,7 @@ def maintenance_update_post(
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
     _check_choice(errors, "status", status, MaintenanceStatus)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.maintenance_phase(status)
     basis = _words_check(
         body,
@@ -806,7 +848,14 @@ def maintenance_update_post(
             affected=_affected_record(components, changes),
             now=now,
         )
-        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
+        sent = notify_send(
+            actor=actor,
+            update=update,
+            component_ids=(c.pk for c in components),
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         action = (
             AuditAction.MAINTENANCE_CANCELLED
             if cancelled
@@ -821,6 +870,7 @@ def maintenance_update_post(
             data={
                 "update": update.public_id,
                 "status": status,
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,

@@ -96,6 +96,13 @@ WRITES: dict[str, str] = {
     "staff_api:maintenances": roles.POST_UPDATES,
     "staff_api:maintenance": roles.POST_UPDATES,
     "staff_api:maintenance-updates": roles.POST_UPDATES,
+    # The send forecast: the body of a post, nothing written.
+    "staff_api:incident-forecast": ANY_STAFF,
+    "staff_api:incident-update-forecast": ANY_STAFF,
+    "staff_api:incident-resolve-forecast": ANY_STAFF,
+    "staff_api:maintenance-forecast": ANY_STAFF,
+    "staff_api:maintenance-update-forecast": ANY_STAFF,
+    "staff_api:sms-cost-cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "staff_api:audit": READ_ONLY,
     "staff_api:templates": READ_ONLY,
     "staff_api:custom-texts": roles.POST_UPDATES,

@@ -41,6 +41,7 @@ from incidents.models.maintenance import (
     MaintenanceStatus,
     MaintenanceUpdate,
 )
+from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.subscribers import (
     Delivery,
@@ -99,6 +100,7 @@ __all__ = [
     "MessageTemplate",
     "NoticeChannel",
     "NoticeState",
+    "NotifyScope",
     "OverrideReview",
     "Phase",
     "Proposal",
@@ -119,6 +121,7 @@ __all__ = [
     "SignalStatus",
     "SiteChange",
     "SiteVersion",
+    "SmsCostCap",
     "Source",
     "SourceFormat",
     "StaffRole",

@@ -45,6 +45,8 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
     SOURCE_DELETED = "source.deleted", "Monitor source deleted"
     BRANDING_SET = "branding.set", "Page branding changed"
+    SMS_COST_CAP_SET = "notify.sms_cap_set", "SMS cost cap set"
+    SMS_COST_CONFIRMED = "notify.sms_cost_confirmed", "SMS cost above the cap confirmed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
