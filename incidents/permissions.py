@@ -33,6 +33,8 @@ WRITES: dict[str, str] = {
     "console:recovery_codes": ANY_STAFF,
     "console:preview": ANY_STAFF,
     "console:wording_check": ANY_STAFF,
+    "console:send_forecast": ANY_STAFF,  # a post form's figures; writes nothing
+    "console:sms_cost_cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "console:dashboard": READ_ONLY,
     "console:incident_list": READ_ONLY,
     "console:incident_new": roles.POST_UPDATES,

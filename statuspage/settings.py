@@ -247,7 +247,8 @@ CELERY_BEAT_SCHEDULE = {
     # within minutes, and every keyed write adds a row that nothing else removes.
     # Re-queues deliveries whose worker died mid-batch (past CANDOR_NOTIFY_LEASE) and
     # restarts the fan-out of any channel with due deliveries: what makes a lost broker
-    # message, a killed worker or a Redis outage cost a delay, never a message.
+    # message, a killed worker or a Redis outage cost a delay, never a message. It also
+    # ends the follows of resolved incidents once their resolution is out (notify/follow.py).
     "notify-sweep": {"task": "incidents.tasks.notify_sweep", "schedule": 15.0},
     "idempotency-keys-prune": {
         "task": "incidents.tasks.idempotency_keys_prune",

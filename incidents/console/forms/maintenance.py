@@ -2,12 +2,17 @@ from __future__ import annotations
 
 from django import forms
 
-from incidents.console.forms.widgets import MarkdownField, OverrideReasonField, UTCDateTimeField
+from incidents.console.forms.widgets import (
+    MarkdownField,
+    NotifyFieldsMixin,
+    OverrideReasonField,
+    UTCDateTimeField,
+)
 from incidents.lifecycle import MAX_NAME_LENGTH
 from incidents.models import Component, MaintenanceStatus
 
 
-class MaintenanceScheduleForm(forms.Form):
+class MaintenanceScheduleForm(NotifyFieldsMixin):
     name = forms.CharField(max_length=MAX_NAME_LENGTH)
     body = MarkdownField(label="Announcement")
     override_reason = OverrideReasonField()
@@ -28,7 +33,7 @@ class MaintenanceScheduleForm(forms.Form):
     )
 
 
-class MaintenanceUpdateForm(forms.Form):
+class MaintenanceUpdateForm(NotifyFieldsMixin):
     # Lifecycle decides which moves are allowed from the current status.
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED]
