@@ -233,8 +233,9 @@
       clearTimeout(timer);
       timer = setTimeout(forecast, DELAY_MS);
     };
-    form.addEventListener("input", later);
-    form.addEventListener("change", later);
+    // Capturing: the template pickers fire events that do not bubble.
+    form.addEventListener("input", later, true);
+    form.addEventListener("change", later, true);
     forecast();
   }
 
