@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,11 @@ def readers(settings: Any) -> None:
         subscriber(SubscriberChannel.SMS, f"+1415555010{n}")
 
 
+def _text(answer: Any) -> str:
+    """The forecast fragment as a reader sees it: tags out, spaces folded."""
+    return " ".join(re.sub(r"<[^>]+>", " ", answer.json()["html"]).split())
+
+
 def _forecast(console: Client, incident: Incident, **fields: str) -> Any:
     data = {
         "forecast_kind": "incident_update",
@@ -51,18 +57,18 @@ def test_the_forecast_endpoint_renders_the_figures(
 ) -> None:
     answer = _forecast(console, payments)
     assert answer.status_code == 200
-    html = answer.json()["html"]
-    assert "4 messages" in html and "0.05 USD" in html
-    assert "2 \u00d7 3 = 6" in html
+    text = _text(answer)
+    assert "4 messages" in text and "0.05 USD" in text
+    assert "2 \u00d7 3 = 6" in text
     assert answer.json()["above_cap"] is False
-    none = _forecast(console, payments, notify="none").json()["html"]
+    none = _text(_forecast(console, payments, notify="none"))
     assert "0 messages" in none and "will not be notified" in none
 
 
 def test_a_draft_without_words_gets_a_hint_and_a_hostile_one_a_reason(
     console: Client, payments: Incident
 ) -> None:
-    assert "has words" in _forecast(console, payments, body="").json()["html"]
+    assert "has words" in _text(_forecast(console, payments, body=""))
     refused = _forecast(console, payments, body="evil \u202e words").json()["html"]
     assert "0 messages" not in refused and "forecast__table" not in refused
     unknown = console.post("/console/forecast/", {"forecast_kind": "nope", "body": "x"})
