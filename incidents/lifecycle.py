@@ -10,6 +10,10 @@ its phase, or a custom text an approver approved for this occasion — and pass 
 policy (incidents/wording.py); otherwise the call raises wording.WordingRefused with the
 itemised violations. An Admin may override in an emergency, giving a reason: the override
 is audited and queued for review (overrides.override_record).
+
+Each update's subscriber messages are written by notify.costs.gate.notify_send in the same
+transaction: `notify` chooses everyone, email and chat only, or nobody, and above the
+Admin's SMS cost cap a post needs `confirm_sms_cost` (docs/design.md, "Notifications").
 """
 
 from __future__ import annotations
