@@ -59,6 +59,10 @@ class Subscriber(models.Model):
     confirmation_attempts = models.PositiveSmallIntegerField(default=0)
     webhook_secret = models.CharField(max_length=64, blank=True, default=new_webhook_secret)
     stopped_reason = models.CharField(max_length=300, blank=True)
+    # What the channel's address_normalise said the destination counts against (an SMS
+    # number's country, an email's domain), kept so the send forecast prices 100,000
+    # numbers without parsing each again; empty for rows stored before it was kept.
+    prefix = models.CharField(max_length=300, blank=True)
     # Set: a follower of this one incident (email), told of its updates only, and
     # unsubscribed once its resolution has gone out (notify/follow.py).
     incident = models.ForeignKey(

@@ -92,13 +92,16 @@ def wanting_counts(
 
 def wanting_destinations(
     update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
-) -> Iterator[str]:
-    """The destinations of one channel that would get `update` (to price them)."""
+) -> Iterator[tuple[str, str]]:
+    """(destination, prefix) of each subscriber of one channel who would get `update`
+    (to price them; the prefix is the country address_normalise found, if stored)."""
     sql, params = _wanting(update, component_ids)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT s.destination {sql} AND s.channel = %s", [*params, channel])
+        cursor.execute(
+            f"SELECT s.destination, s.prefix {sql} AND s.channel = %s", [*params, channel]
+        )
         while rows := cursor.fetchmany(5000):
-            yield from (row[0] for row in rows)
+            yield from ((str(row[0]), str(row[1])) for row in rows)
 
 
 def deliveries_create(

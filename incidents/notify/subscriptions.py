@@ -116,6 +116,7 @@ def subscriber_subscribe(
         subscriber, _created = Subscriber.objects.select_for_update().get_or_create(
             channel=channel, destination=normalised, incident=incident, defaults={"created_at": now}
         )
+        subscriber.prefix = prefix[:300]
         if subscriber.state == SubscriberState.CONFIRMED:
             return SubscribeOutcome(subscriber, sent=False)
         subscriber.state = SubscriberState.PENDING
@@ -264,7 +265,7 @@ def subscribers_import(
             try:
                 if channel not in channels_all():
                     raise ValidationError(f"channel must be one of {', '.join(channel_names())}")
-                destination, _prefix = destination_normalise(channel, row.get("destination") or "")
+                destination, prefix = destination_normalise(channel, row.get("destination") or "")
                 wanted = (row.get("components") or "").split()
                 if unknown := [c for c in wanted if c not in by_id]:
                     raise ValidationError(f"unknown components {', '.join(unknown)}")
@@ -277,6 +278,7 @@ def subscribers_import(
                 incident=None,
                 defaults={
                     "state": SubscriberState.CONFIRMED,
+                    "prefix": prefix[:300],
                     "all_components": not wanted,
                     "created_at": now,
                     "confirmed_at": now,

@@ -202,3 +202,22 @@ def test_only_an_admin_sets_the_cap(actor: Actor, admin: Any) -> None:
     assert event.data == {"old": None, "new": "12.50"}
     with pytest.raises(ValidationError):
         sms_cost_cap_set(actor=Actor.staff(admin, channel="console"), amount=Decimal("1.005"))
+
+
+def test_the_country_found_when_subscribing_is_kept_and_priced(
+    payments: Incident, settings: Any, twilio: Any
+) -> None:
+    from incidents.models import Subscriber
+    from incidents.notify.subscriptions import subscriber_subscribe
+
+    settings.CANDOR_SMS_COUNTRIES = ["US", "CA"]
+    settings.CANDOR_SMS_PRICES = {"CA": Decimal("0.01")}
+    subscriber_subscribe(
+        channel="sms", destination="+1 613 555 0123", component_ids=None, ip="198.51.100.1"
+    )
+    stored = Subscriber.objects.get()
+    assert (stored.destination, stored.prefix) == ("+16135550123", "CA")
+    Subscriber.objects.filter(pk=stored.pk).update(state="confirmed")
+    sms = next(c for c in _forecast(payments).channels if c.channel == "sms")
+    assert [(k.country, k.recipients) for k in sms.by_country] == [("CA", 1)]
+    assert sms.cost == Decimal("0.02")  # 2 segments at 0.01

@@ -108,7 +108,9 @@ class Costed(Protocol):
     it, the SMS cost cap counts it, and "email and chat only" skips it. A channel
     without it (email, webhooks, chat) costs nothing per message."""
 
-    def message_cost(self, *, text: str, destinations: Iterable[str]) -> MessageCost: ...
+    def message_cost(self, *, text: str, destinations: Iterable[tuple[str, str]]) -> MessageCost:
+        """`destinations`: (destination, the prefix address_normalise gave it, or "")."""
+        ...
 
 
 def costed_channels() -> list[str]:
