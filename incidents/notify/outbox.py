@@ -90,18 +90,33 @@ def wanting_counts(
         return {str(channel): int(count) for channel, count in cursor.fetchall()}
 
 
-def wanting_destinations(
+def wanting_by_prefix(
     update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
-) -> Iterator[tuple[str, str]]:
-    """(destination, prefix) of each subscriber of one channel who would get `update`
-    (to price them; the prefix is the country address_normalise found, if stored)."""
+) -> list[tuple[str, int]]:
+    """(prefix, subscribers) of one channel who would get `update`: the prefix is what
+    address_normalise found when they subscribed (an SMS number's country); "" for rows
+    stored before it was kept (`wanting_unprefixed` lists those)."""
     sql, params = _wanting(update, component_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.destination, s.prefix {sql} AND s.channel = %s", [*params, channel]
+            f"SELECT s.prefix, COUNT(*) {sql} AND s.channel = %s GROUP BY s.prefix",
+            [*params, channel],
+        )
+        return [(str(prefix), int(count)) for prefix, count in cursor.fetchall()]
+
+
+def wanting_unprefixed(
+    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
+) -> Iterator[str]:
+    """The destinations, among those, with no stored prefix."""
+    sql, params = _wanting(update, component_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.destination {sql} AND s.channel = %s AND s.prefix = ''",
+            [*params, channel],
         )
         while rows := cursor.fetchmany(5000):
-            yield from ((str(row[0]), str(row[1])) for row in rows)
+            yield from (str(row[0]) for row in rows)
 
 
 def deliveries_create(

@@ -108,8 +108,11 @@ class Costed(Protocol):
     it, the SMS cost cap counts it, and "email and chat only" skips it. A channel
     without it (email, webhooks, chat) costs nothing per message."""
 
-    def message_cost(self, *, text: str, destinations: Iterable[tuple[str, str]]) -> MessageCost:
-        """`destinations`: (destination, the prefix address_normalise gave it, or "")."""
+    def message_cost(
+        self, *, text: str, prefixes: Iterable[tuple[str, int]], unprefixed: Iterable[str]
+    ) -> MessageCost:
+        """`prefixes`: (prefix address_normalise gave when they subscribed, how many
+        recipients); `unprefixed`: the destinations of rows stored without one."""
         ...
 
 

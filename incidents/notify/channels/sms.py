@@ -109,14 +109,18 @@ class SmsChannel:
     def sender(self, *, route: str, ready: Callable[[], None]) -> Sender:
         return SmsSender(ready=ready)
 
-    def message_cost(self, *, text: str, destinations: Iterable[tuple[str, str]]) -> MessageCost:
+    def message_cost(
+        self, *, text: str, prefixes: Iterable[tuple[str, int]], unprefixed: Iterable[str]
+    ) -> MessageCost:
         segments = sms_segments(text)
-        # The country found when they subscribed; parsed again only for older rows
-        # (parsing 100,000 numbers takes seconds: bench/forecast.py).
-        countries = Counter(
-            country if len(country) == 2 else sms_country(number)
-            for number, country in destinations
-        )
+        # The country found when each subscribed, counted in SQL; a number is parsed again
+        # only for rows stored before that was kept (parsing 100,000 numbers takes
+        # seconds: bench/forecast.py).
+        countries: Counter[str] = Counter()
+        for country, count in prefixes:
+            if country:
+                countries[country] += count
+        countries.update(sms_country(number) for number in unprefixed)
         return MessageCost(
             encoding=segments.encoding,
             segments=segments.count,

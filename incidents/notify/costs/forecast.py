@@ -17,7 +17,7 @@ from django.conf import settings
 
 from incidents.models import IncidentUpdate, MaintenanceUpdate, NotifyScope, Subscriber
 from incidents.notify.channels import Costed, CountryCost, channels_all, costed_channels
-from incidents.notify.outbox import wanting_counts, wanting_destinations
+from incidents.notify.outbox import wanting_by_prefix, wanting_counts, wanting_unprefixed
 
 DEFAULT_RATE = 100  # messages per second of a route with no CANDOR_NOTIFY_RATE entry
 
@@ -140,8 +140,15 @@ def _priced(
     # same length (their links differ only in an id of fixed length).
     sample = Subscriber(channel=row.channel, destination="")
     text = channels_all()[row.channel].render(update=update, subscriber=sample).text
+    prefixes = wanting_by_prefix(update, ids, channel=row.channel)
     cost = channel.message_cost(
-        text=text, destinations=wanting_destinations(update, ids, channel=row.channel)
+        text=text,
+        prefixes=prefixes,
+        unprefixed=(
+            wanting_unprefixed(update, ids, channel=row.channel)
+            if any(not prefix for prefix, _ in prefixes)
+            else ()
+        ),
     )
     segments = cost.segments * row.messages
     money = sum(
