@@ -53,7 +53,7 @@ ENV = {
 os.environ.update(ENV)
 # +1 area codes of the US and Canada, and a UK mobile block: 10,000 numbers each.
 BLOCKS = ["+1212555", "+1415555", "+1646555", "+1202555", "+1312555", "+1617555",
-          "+1416555", "+1604555", "+4474001", "+4477001"]  # fmt: skip
+          "+1416555", "+1604555", "+44740012", "+44770012"]  # fmt: skip
 
 
 def prepare_database() -> None:
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--email", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile one forecast")
     args = parser.parse_args()
 
     prepare_database()
@@ -138,6 +139,14 @@ def main() -> None:
         sms = next(c for c in result.channels if c.channel == "sms")
         print(f"forecast: {result.messages} messages, SMS {sms.segments} segments, "
               f"{result.cost:.2f} {result.currency}, {result.seconds:.0f} s")  # fmt: skip
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(forecast)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+            return
         timings: dict[str, list[float]] = {"forecast": [], "reference": []}
         for round_ in range(args.rounds):
             order = ["forecast", "reference"] if round_ % 2 == 0 else ["reference", "forecast"]
