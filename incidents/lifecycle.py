@@ -10,6 +10,10 @@ its phase, or a custom text an approver approved for this occasion — and pass 
 policy (incidents/wording.py); otherwise the call raises wording.WordingRefused with the
 itemised violations. An Admin may override in an emergency, giving a reason: the override
 is audited and queued for review (overrides.override_record).
+
+Each update's subscriber messages are written by notify.costs.gate.notify_send in the same
+transaction: `notify` chooses everyone, email and chat only, or nobody, and above the
+Admin's SMS cost cap a post needs `confirm_sms_cost` (docs/design.md, "Notifications").
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -45,10 +50,11 @@ from incidents.models import (
     MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
+    NotifyScope,
     worst_status,
 )
 from incidents.models.maintenance import MAX_PRIOR_MINUTES
-from incidents.notify.outbox import deliveries_create
+from incidents.notify.costs.gate import notify_send, scope_check
 from incidents.public.cache import public_changed
 from incidents.publish.changes import (
     EVERYTHING,
@@ -318,6 +324,8 @@ def incident_open(
     impact: str = IncidentImpact.MINOR,
     components: ComponentImpacts | None = None,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> Incident:
     now = now or timezone.now()
@@ -331,6 +339,7 @@ def incident_open(
     _check_choice(errors, "impact", impact, IncidentImpact)
     _check_components(errors, components)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.incident_phase(status)
     basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
 
@@ -365,7 +374,14 @@ def incident_open(
             affected=_affected_record(components, changes),
             now=now,
         )
-        deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
+        sent = notify_send(
+            actor=actor,
+            update=update,
+            component_ids=(c.pk for c in components),
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.INCIDENT_OPENED,
@@ -374,6 +390,7 @@ def incident_open(
             at=now,
             data={
                 "components": {c.public_id: s for c, s in components.items()},
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -398,6 +415,8 @@ def update_post(
     components: ComponentImpacts | None = None,
     impact: str | None = None,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     """Post an update; `components` adds or changes how components are affected.
@@ -414,6 +433,7 @@ def update_post(
         _check_choice(errors, "impact", impact, IncidentImpact)
     _check_components(errors, components)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.incident_phase(status)
     basis = _words_check(
         body, phase=phase, title=incident.name, override_reason=override_reason, incident=incident
@@ -475,7 +495,14 @@ def update_post(
         affected_ids = IncidentComponent.objects.filter(incident=incident).values_list(
             "component_id", flat=True
         )
-        deliveries_create(update=update, component_ids=affected_ids, now=now)
+        sent = notify_send(
+            actor=actor,
+            update=update,
+            component_ids=affected_ids,
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         resolved = status == IncidentStatus.RESOLVED
         audit_record(
             actor=actor,
@@ -487,6 +514,7 @@ def update_post(
                 "update": update.public_id,
                 "components": {c.public_id: s for c, s in components.items()},
                 **({"impact": impact} if impact else {}),
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -556,6 +584,8 @@ def incident_resolve(
     incident: Incident,
     body: str,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> IncidentUpdate:
     return update_post(
@@ -564,6 +594,8 @@ def incident_resolve(
         body=body,
         status=IncidentStatus.RESOLVED,
         override_reason=override_reason,
+        notify=notify,
+        confirm_sms_cost=confirm_sms_cost,
         now=now,
     )
 
@@ -713,6 +745,8 @@ def maintenance_schedule(
     notify_start: bool = True,
     notify_end: bool = True,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> Maintenance:
     """Announce a window. `components` maps each to its expected impact (a plain list:
@@ -733,6 +767,7 @@ def maintenance_schedule(
         )
     _check_impacts(errors, impacts)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.Phase.MAINTENANCE_SCHEDULED
     basis = _words_check(body, phase=phase, title=name.strip(), override_reason=override_reason)
     prior = timedelta(minutes=notify_prior_minutes) if notify_prior_minutes else None
@@ -764,7 +799,14 @@ def maintenance_schedule(
             affected=_affected_record(impacts, {}),
             now=now,
         )
-        deliveries_create(update=notice, component_ids=(c.pk for c in impacts), now=now)
+        sent = notify_send(
+            actor=actor,
+            update=notice,
+            component_ids=(c.pk for c in impacts),
+            scope=notify,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         audit_record(
             actor=actor,
             action=AuditAction.MAINTENANCE_SCHEDULED,
@@ -774,11 +816,12 @@ def maintenance_schedule(
             at=now,
             data={
                 "components": {c.public_id: impact for c, impact in impacts.items()},
-                "notify": {
+                "notices": {
                     "prior_minutes": notify_prior_minutes,
                     "start": notify_start,
                     "end": notify_end,
                 },
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -845,6 +888,8 @@ def maintenance_update_post(
     status: str,
     expected: str | None = None,
     override_reason: str = "",
+    notify: str = NotifyScope.ALL,
+    confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
 ) -> MaintenanceUpdate:
     """Post a maintenance update, moving the window forward (start, verify, complete).
@@ -857,6 +902,7 @@ def maintenance_update_post(
     _check_text(errors, "body", body, MAX_BODY_LENGTH)
     _check_choice(errors, "status", status, MaintenanceStatus)
     _raise_if(errors)
+    scope_check(notify)
     phase = wording.maintenance_phase(status)
     basis = _words_check(
         body,
@@ -882,7 +928,7 @@ def maintenance_update_post(
         if current == MaintenanceStatus.COMPLETED:
             raise ValidationError({"status": ["This maintenance is completed."]})
         cancelled = current == MaintenanceStatus.SCHEDULED and status == "completed"
-        notify = _notifies(maintenance, current, status)
+        notifies = _notifies(maintenance, current, status)
         maintenance.status = status
         maintenance.updated_at = now
         if status == MaintenanceStatus.IN_PROGRESS and maintenance.started_at is None:
@@ -906,8 +952,15 @@ def maintenance_update_post(
         if status != MaintenanceStatus.COMPLETED:
             plan.plan_maintenance(maintenance, now=now)
         plan.cancel_maintenance(maintenance, *_MAINTENANCE_MOOTS.get(status, ()))
-        if notify:
-            deliveries_create(update=update, component_ids=(c.pk for c in components), now=now)
+        # A start or end notice the maintenance opted out of is published but not sent.
+        sent = notify_send(
+            actor=actor,
+            update=update,
+            component_ids=(c.pk for c in components),
+            scope=notify if notifies else NotifyScope.NONE,
+            confirmed_cost=confirm_sms_cost,
+            now=now,
+        )
         action = (
             AuditAction.MAINTENANCE_CANCELLED
             if cancelled
@@ -922,10 +975,11 @@ def maintenance_update_post(
             data={
                 "update": update.public_id,
                 "status": status,
-                "subscribers_notified": notify,
+                "subscribers_notified": notifies,
                 "next_update_due": maintenance.next_update_due.isoformat()
                 if maintenance.next_update_due and now >= maintenance.scheduled_until
                 else None,
+                "notify": sent,
                 "wording": _words_record(
                     basis,
                     actor=actor,
@@ -977,14 +1031,23 @@ def maintenance_remind_subscribers(
             **_update_fields(announcement.body, announcement.affected_components, now),
         )
         component_ids = list(maintenance.components.values_list("pk", flat=True))
-        sent = deliveries_create(update=update, component_ids=component_ids, now=now)
+        # The beat cannot confirm an SMS cost above the cap: notify_send then sends the
+        # free channels only, on record.
+        sent = notify_send(
+            actor=Actor.system("beat"),
+            update=update,
+            component_ids=component_ids,
+            scope=NotifyScope.ALL,
+            confirmed_cost=None,
+            now=now,
+        )
         audit_record(
             actor=Actor.system("beat"),
             action=AuditAction.MAINTENANCE_REMINDED,
             target=maintenance,
             summary=f"Reminded subscribers of {maintenance.name!r}",
             at=now,
-            data={"update": update.public_id, "deliveries": sent},
+            data={"update": update.public_id, "notify": sent},
         )
     return update
 

@@ -33,6 +33,8 @@ WRITES: dict[str, str] = {
     "console:recovery_codes": ANY_STAFF,
     "console:preview": ANY_STAFF,
     "console:wording_check": ANY_STAFF,
+    "console:send_forecast": ANY_STAFF,  # a post form's figures; writes nothing
+    "console:sms_cost_cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "console:dashboard": READ_ONLY,
     "console:incident_list": READ_ONLY,
     "console:incident_new": roles.POST_UPDATES,
@@ -104,6 +106,13 @@ WRITES: dict[str, str] = {
     "staff_api:maintenances": roles.POST_UPDATES,
     "staff_api:maintenance": roles.POST_UPDATES,
     "staff_api:maintenance-updates": roles.POST_UPDATES,
+    # The send forecast: the body of a post, nothing written.
+    "staff_api:incident-forecast": ANY_STAFF,
+    "staff_api:incident-update-forecast": ANY_STAFF,
+    "staff_api:incident-resolve-forecast": ANY_STAFF,
+    "staff_api:maintenance-forecast": ANY_STAFF,
+    "staff_api:maintenance-update-forecast": ANY_STAFF,
+    "staff_api:sms-cost-cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "staff_api:audit": READ_ONLY,
     "staff_api:templates": READ_ONLY,
     "staff_api:custom-texts": roles.POST_UPDATES,

@@ -17,7 +17,7 @@ from incidents.approvers import notices
 from incidents.dependencies import proposals as impact_proposals
 from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
-from incidents.notify import fanout, limits, outbox, subscriptions
+from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
@@ -145,7 +145,8 @@ def notify_sweep() -> dict[str, object]:
     # A worker died if it left deliveries behind: its channel's mark may still look fresh.
     kick = [channel for channel in due if requeued or not limits.fanout_active(channel)]
     outbox.fanout_kick(kick)
-    return {"requeued": requeued, "due": due, "kicked": kick}
+    released = follow.followers_release()
+    return {"requeued": requeued, "due": due, "kicked": kick, "released": released}
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

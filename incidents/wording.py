@@ -38,6 +38,7 @@ from incidents.models import (
     RuleScope,
     WordingRule,
 )
+from incidents.notify.costs.segments import SEGMENT_SIZES, sms_segments
 
 # -- folding ----------------------------------------------------------------------------
 
@@ -188,12 +189,6 @@ def phrase_regex(phrases: str) -> re.Pattern[str]:
 
 # -- SMS ------------------------------------------------------------------------------------
 
-_GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
-
 
 @dataclass(frozen=True)
 class SmsInfo:
@@ -204,17 +199,14 @@ class SmsInfo:
 
 
 def sms_info(text: str) -> SmsInfo:
-    """How an SMS of this text is sent: 160 GSM-7 septets in one message, 153 per part
-    when split; any other character makes it UCS-2, 70 in one message, 67 per part."""
-    if all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in text):
-        units = sum(2 if c in _GSM7_EXTENSION else 1 for c in text)
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, multi, encoding = 70, 67, "UCS-2"
-    if units <= single:
-        return SmsInfo(encoding, units, 1 if units else 0, single)
-    return SmsInfo(encoding, units, -(-units // multi), multi)
+    """How an SMS of this text is sent (notify/costs/segments.py counts it, as the send
+    forecast does): 160 GSM-7 septets in one message, 153 per part when split; any other
+    character makes it UCS-2, 70 in one message, 67 per part."""
+    counted = sms_segments(text)
+    single, multi = SEGMENT_SIZES[counted.encoding]
+    return SmsInfo(
+        counted.encoding, counted.units, counted.count, single if counted.count <= 1 else multi
+    )
 
 
 # -- placeholders ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the process at start-up, not surface as odd behaviour during an incident.
 from __future__ import annotations
 
 import os
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 
@@ -48,6 +49,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_prices(name: str, default: dict[str, str]) -> dict[str, Decimal]:
+    """KEY=amount pairs separated by commas ("US=0.0083,GB=0.04,*=0.05"), amounts >= 0."""
+    raw = os.environ.get(name)
+    pairs = (
+        [item.partition("=") for item in raw.split(",") if item.strip()]
+        if raw and raw.strip()
+        else [(k, "=", v) for k, v in default.items()]
+    )
+    found: dict[str, Decimal] = {}
+    for key, sep, amount in pairs:
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not sep or not key.strip() or not value.is_finite() or value < 0:
+            raise ConfigError(f"{name}: {key}{sep}{amount!r} is not KEY=amount (amount >= 0)")
+        found[key.strip().upper()] = value
+    return found
 
 
 def env_choice(name: str, choices: tuple[str, ...], default: str) -> str:

@@ -20,6 +20,7 @@ from statuspage.env import (
     env_int,
     env_list,
     env_prefixed,
+    env_prices,
     env_secret,
     env_str,
 )
@@ -247,7 +248,8 @@ CELERY_BEAT_SCHEDULE = {
     # within minutes, and every keyed write adds a row that nothing else removes.
     # Re-queues deliveries whose worker died mid-batch (past CANDOR_NOTIFY_LEASE) and
     # restarts the fan-out of any channel with due deliveries: what makes a lost broker
-    # message, a killed worker or a Redis outage cost a delay, never a message.
+    # message, a killed worker or a Redis outage cost a delay, never a message. It also
+    # ends the follows of resolved incidents once their resolution is out (notify/follow.py).
     "notify-sweep": {"task": "incidents.tasks.notify_sweep", "schedule": 15.0},
     "idempotency-keys-prune": {
         "task": "incidents.tasks.idempotency_keys_prune",
@@ -431,6 +433,21 @@ CANDOR_SMS_ENABLED = bool(
 # ISO country codes SMS subscriptions may come from: SMS pumping fraud sends confirmation
 # codes to premium numbers in countries you have no customers in.
 CANDOR_SMS_COUNTRIES = env_list("CANDOR_SMS_COUNTRIES", ["US", "CA", "GB"])
+# The send forecast (notify/costs/): price per SMS segment by ISO country ("*" for any
+# other), in CANDOR_SMS_CURRENCY. The defaults are examples near Twilio's list prices at
+# the time of writing: set your contract's.
+CANDOR_SMS_PRICES = env_prices("CANDOR_SMS_PRICES", {"US": "0.0083", "CA": "0.0083", "GB": "0.04"})
+CANDOR_SMS_CURRENCY = env_str("CANDOR_SMS_CURRENCY", "USD")
+# Twilio sends segments at a rate set by the sender: a short code ~100 per second, a
+# toll-free number 3, a long code 1 (Twilio's "Understanding Twilio Rate Limits and Message
+# Queues"), times the senders in the Messaging Service's pool. CANDOR_SMS_MPS, when set,
+# replaces the table (a US 10DLC campaign's own figure, say).
+CANDOR_SMS_SENDER_TYPE = env_choice(
+    "CANDOR_SMS_SENDER_TYPE", ("short_code", "toll_free", "long_code"), "long_code"
+)
+CANDOR_SMS_SENDER_MPS = {"short_code": 100, "toll_free": 3, "long_code": 1}
+CANDOR_SMS_SENDERS = env_int("CANDOR_SMS_SENDERS", 1, minimum=1)
+CANDOR_SMS_MPS = env_int("CANDOR_SMS_MPS", 0, minimum=0)
 
 # Webhooks: user-supplied URLs never reach private, loopback or link-local addresses
 # unless this is on (tests and a closed network only).

@@ -8,6 +8,7 @@ Resources are addressed by their public id everywhere; database keys never leave
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -30,6 +31,7 @@ from incidents.models import (
     IncidentImpact,
     IncidentStatus,
     MaintenanceStatus,
+    NotifyScope,
     Phase,
 )
 from incidents.models.cadence import MAX_INTERVAL_MINUTES as MAX_MINUTES
@@ -114,7 +116,26 @@ OVERRIDE_HELP = (
 )
 
 
-class IncidentOpenIn(_ComponentImpactsMixin):
+NOTIFY_HELP = (
+    "Who is told: `all` (default), `free_only` (email and chat, no SMS: the choice when "
+    "the SMS forecast is above the cap), or `none` (published, nobody notified). Audited."
+)
+CONFIRM_HELP = (
+    'The SMS cost the forecast showed (e.g. "412.50"), confirming a send above the '
+    "Admin's SMS cost cap; refused if the cost has since grown past it. Audited."
+)
+
+
+class _NotifyMixin(serializers.Serializer):
+    notify = EnumField("NotifyScope", NotifyScope.values, default=NotifyScope.ALL,
+                       help_text=NOTIFY_HELP)  # fmt: skip
+    confirm_sms_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal(0), required=False,
+        allow_null=True, default=None, help_text=CONFIRM_HELP,
+    )  # fmt: skip
+
+
+class IncidentOpenIn(_ComponentImpactsMixin, _NotifyMixin):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(help_text="The first update, in Markdown.")
     status = EnumField(
@@ -129,7 +150,7 @@ class IncidentOpenIn(_ComponentImpactsMixin):
     )
 
 
-class IncidentUpdateIn(_ComponentImpactsMixin):
+class IncidentUpdateIn(_ComponentImpactsMixin, _NotifyMixin):
     body = serializers.CharField(help_text="Markdown.")
     status = EnumField("IncidentStatus", IncidentStatus.values)
     impact = EnumField("IncidentImpact", IncidentImpact.values, required=False)
@@ -142,7 +163,7 @@ class IncidentUpdateIn(_ComponentImpactsMixin):
     )
 
 
-class IncidentResolveIn(serializers.Serializer):
+class IncidentResolveIn(_NotifyMixin):
     body = serializers.CharField(help_text="The resolving update, in Markdown.")
     override_reason = serializers.CharField(
         required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
@@ -179,7 +200,7 @@ class GroupIn(serializers.Serializer):
     )
 
 
-class MaintenanceScheduleIn(serializers.Serializer):
+class MaintenanceScheduleIn(_NotifyMixin):
     name = serializers.CharField(max_length=200)
     body = serializers.CharField(help_text="The announcement, in Markdown.")
     override_reason = serializers.CharField(
@@ -235,7 +256,7 @@ class MaintenanceScheduleIn(serializers.Serializer):
         return attrs
 
 
-class MaintenanceUpdateIn(serializers.Serializer):
+class MaintenanceUpdateIn(_NotifyMixin):
     body = serializers.CharField(help_text="Markdown.")
     status = EnumField("MaintenanceStatus", MaintenanceStatus.values)
     override_reason = serializers.CharField(
@@ -591,3 +612,52 @@ class ErrorOut(serializers.Serializer):
     violations = ViolationOut(
         many=True, required=False, help_text="What breaks the wording policy (422 only)."
     )
+
+
+# -- send forecast and SMS cost cap -----------------------------------------------------
+
+
+class CountryCostOut(serializers.Serializer):
+    country = serializers.CharField(help_text="ISO 3166 code; empty when the number names none.")
+    recipients = serializers.IntegerField()
+    price_per_segment = serializers.CharField(allow_null=True, help_text="null: not priced.")
+
+
+class ChannelForecastOut(serializers.Serializer):
+    channel = serializers.CharField()
+    label = serializers.CharField()
+    enabled = serializers.BooleanField(help_text="false: not configured; its messages wait.")
+    messages = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Subscribers left out by `free_only`.")
+    seconds = serializers.FloatField(help_text="The fan-out's time at the configured rates.")
+    encoding = serializers.CharField(help_text="GSM-7 or UCS-2 (SMS); empty otherwise.")
+    segments_per_message = serializers.IntegerField()
+    segments = serializers.IntegerField(help_text="Segments x recipients.")
+    cost = serializers.CharField(help_text="Estimated, in `currency`.")
+    unpriced = serializers.IntegerField(help_text="Recipients in countries with no price.")
+    countries = CountryCostOut(many=True)
+
+
+class ForecastOut(serializers.Serializer):
+    notify = serializers.CharField()
+    messages = serializers.IntegerField()
+    sms_cost = serializers.CharField()
+    currency = serializers.CharField()
+    seconds = serializers.FloatField(help_text="The slowest channel's: they send side by side.")
+    sms_cost_cap = serializers.CharField(allow_null=True)
+    above_cap = serializers.BooleanField(
+        help_text="Posting with `notify: all` needs `confirm_sms_cost`."
+    )
+    channels = ChannelForecastOut(many=True)
+
+
+class SmsCostCapIn(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=11, decimal_places=2, min_value=Decimal(0), allow_null=True,
+        help_text="The most an update may cost in SMS unconfirmed; null removes the cap.",
+    )  # fmt: skip
+
+
+class SmsCostCapOut(serializers.Serializer):
+    amount = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()

@@ -11,11 +11,23 @@ app_name = "staff_api"
 
 urlpatterns = [
     path("incidents/", v.IncidentsView.as_view(), name="incidents"),
+    # Before incidents/<id>/: "forecast" is not an incident's id.
+    path("incidents/forecast/", v.IncidentForecastView.as_view(), name="incident-forecast"),
     path("incidents/<str:public_id>/", v.IncidentDetailView.as_view(), name="incident"),
     path(
         "incidents/<str:public_id>/updates/",
         v.IncidentUpdatesView.as_view(),
         name="incident-updates",
+    ),
+    path(
+        "incidents/<str:public_id>/updates/forecast/",
+        v.IncidentUpdateForecastView.as_view(),
+        name="incident-update-forecast",
+    ),
+    path(
+        "incidents/<str:public_id>/resolve/forecast/",
+        v.IncidentResolveForecastView.as_view(),
+        name="incident-resolve-forecast",
     ),
     path(
         "incidents/<str:public_id>/resolve/",
@@ -45,12 +57,21 @@ urlpatterns = [
     path("dependencies/", v.DependenciesView.as_view(), name="dependencies"),
     path("dependencies/<str:public_id>/", v.DependencyDetailView.as_view(), name="dependency"),
     path("maintenances/", v.MaintenancesView.as_view(), name="maintenances"),
+    path(
+        "maintenances/forecast/", v.MaintenanceForecastView.as_view(), name="maintenance-forecast"
+    ),
     path("maintenances/<str:public_id>/", v.MaintenanceDetailView.as_view(), name="maintenance"),
     path(
         "maintenances/<str:public_id>/updates/",
         v.MaintenanceUpdatesView.as_view(),
         name="maintenance-updates",
     ),
+    path(
+        "maintenances/<str:public_id>/updates/forecast/",
+        v.MaintenanceUpdateForecastView.as_view(),
+        name="maintenance-update-forecast",
+    ),
+    path("notify/sms-cost-cap/", v.SmsCostCapView.as_view(), name="sms-cost-cap"),
     path("audit/", v.AuditView.as_view(), name="audit"),
     path("templates/", v.TemplatesView.as_view(), name="templates"),
     path("custom-texts/", v.CustomTextsView.as_view(), name="custom-texts"),

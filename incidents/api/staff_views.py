@@ -49,6 +49,8 @@ from incidents.models import (
     MaintenanceUpdate,
     Phase,
 )
+from incidents.notify.costs import drafts
+from incidents.notify.costs.gate import forecast_report, sms_cost_cap, sms_cost_cap_set
 from incidents.reminders import plan, services
 
 # -- plumbing ---------------------------------------------------------------------------
@@ -555,6 +557,154 @@ class MaintenanceUpdatesView(StaffView):
         lifecycle.maintenance_update_post(actor=self.actor(), maintenance=maintenance, **data)
         out = s.MaintenanceOut(_maintenances().get(pk=maintenance.pk))
         return Response(out.data, status.HTTP_201_CREATED)
+
+
+# -- send forecast and SMS cost cap -----------------------------------------------------
+
+FORECAST_DESCRIPTION = (
+    "The same body as posting; nothing is written. Per channel: messages, SMS segments x "
+    "recipients, the estimated SMS cost by country, and the fan-out's time at the "
+    "configured rates. `above_cap`: posting with `notify: all` needs `confirm_sms_cost`."
+)
+FORECAST_ERRORS = (400, 401, 403, 413, 415)
+
+
+def _forecast(forecast: drafts.Forecast) -> Response:
+    return Response(s.ForecastOut(forecast_report(forecast)).data)
+
+
+class IncidentForecastView(StaffView):
+    @extend_schema(
+        tags=["notifications"], summary="Forecast opening an incident",
+        description=FORECAST_DESCRIPTION, request=s.IncidentOpenIn,
+        responses={200: s.ForecastOut, **_errors(*FORECAST_ERRORS)},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = _validated(s.IncidentOpenIn, request)
+        return _forecast(
+            drafts.incident_open_forecast(
+                name=data["name"],
+                body=data["body"],
+                status=data["status"],
+                components=data["components"],
+                scope=data["notify"],
+                body_limit=lifecycle.MAX_BODY_LENGTH,
+            )
+        )
+
+
+class IncidentUpdateForecastView(StaffView):
+    @extend_schema(
+        tags=["notifications"], summary="Forecast posting an update",
+        description=FORECAST_DESCRIPTION, request=s.IncidentUpdateIn,
+        responses={200: s.ForecastOut, **_errors(*FORECAST_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        data = _validated(s.IncidentUpdateIn, request)
+        return _forecast(
+            drafts.incident_update_forecast(
+                incident=incident,
+                body=data["body"],
+                status=data["status"],
+                components=data["components"],
+                scope=data["notify"],
+                body_limit=lifecycle.MAX_BODY_LENGTH,
+            )
+        )
+
+
+class IncidentResolveForecastView(StaffView):
+    @extend_schema(
+        tags=["notifications"], summary="Forecast resolving an incident",
+        description=FORECAST_DESCRIPTION, request=s.IncidentResolveIn,
+        responses={200: s.ForecastOut, **_errors(*FORECAST_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _one(Incident.objects.all(), public_id, "incident")
+        data = _validated(s.IncidentResolveIn, request)
+        return _forecast(
+            drafts.incident_update_forecast(
+                incident=incident,
+                body=data["body"],
+                status="resolved",
+                scope=data["notify"],
+                body_limit=lifecycle.MAX_BODY_LENGTH,
+            )
+        )
+
+
+class MaintenanceForecastView(StaffView):
+    @extend_schema(
+        tags=["notifications"], summary="Forecast scheduling a maintenance window",
+        description=FORECAST_DESCRIPTION, request=s.MaintenanceScheduleIn,
+        responses={200: s.ForecastOut, **_errors(*FORECAST_ERRORS)},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = _validated(s.MaintenanceScheduleIn, request)
+        return _forecast(
+            drafts.maintenance_schedule_forecast(
+                name=data["name"],
+                body=data["body"],
+                components=data["components"],
+                scope=data["notify"],
+                body_limit=lifecycle.MAX_BODY_LENGTH,
+            )
+        )
+
+
+class MaintenanceUpdateForecastView(StaffView):
+    @extend_schema(
+        tags=["notifications"], summary="Forecast posting a maintenance update",
+        description=FORECAST_DESCRIPTION, request=s.MaintenanceUpdateIn,
+        responses={200: s.ForecastOut, **_errors(*FORECAST_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        maintenance = _one(Maintenance.objects.all(), public_id, "maintenance")
+        data = _validated(s.MaintenanceUpdateIn, request)
+        return _forecast(
+            drafts.maintenance_update_forecast(
+                maintenance=maintenance,
+                body=data["body"],
+                status=data["status"],
+                scope=data["notify"],
+                body_limit=lifecycle.MAX_BODY_LENGTH,
+            )
+        )
+
+
+class SmsCostCapView(StaffView):
+    pagination_class = None
+
+    def _answer(self) -> Response:
+        cap = sms_cost_cap()
+        return Response(
+            s.SmsCostCapOut(
+                {
+                    "amount": None if cap is None else f"{cap:.2f}",
+                    "currency": settings.CANDOR_SMS_CURRENCY,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        tags=["notifications"], summary="The SMS cost cap",
+        responses={200: s.SmsCostCapOut, **_errors(*READ_ERRORS)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return self._answer()
+
+    @extend_schema(
+        tags=["notifications"], summary="Set the SMS cost cap (Admins)",
+        description="Above it, posting an update takes `confirm_sms_cost` or "
+        "`notify: free_only`. Audited.",
+        request=s.SmsCostCapIn, responses={200: s.SmsCostCapOut, **_errors(*WRITE_ERRORS)},
+    )  # fmt: skip
+    @idempotent
+    def put(self, request: Request) -> Response:
+        data = _validated(s.SmsCostCapIn, request)
+        sms_cost_cap_set(actor=self.actor(), amount=data["amount"])
+        return self._answer()
 
 
 # -- audit ------------------------------------------------------------------------------

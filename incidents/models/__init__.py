@@ -45,6 +45,7 @@ from incidents.models.maintenance import (
     MaintenanceStatus,
     MaintenanceUpdate,
 )
+from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.subscribers import (
     Delivery,
@@ -108,6 +109,7 @@ __all__ = [
     "MessageTemplate",
     "NoticeChannel",
     "NoticeState",
+    "NotifyScope",
     "OverrideReview",
     "Phase",
     "Proposal",
@@ -128,6 +130,7 @@ __all__ = [
     "SignalStatus",
     "SiteChange",
     "SiteVersion",
+    "SmsCostCap",
     "Source",
     "SourceFormat",
     "StaffRole",

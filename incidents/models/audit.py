@@ -51,6 +51,8 @@ class AuditAction(models.TextChoices):
     DEPENDENCY_EDITED = "dependency.edited", "Dependency edited"
     DEPENDENCY_REMOVED = "dependency.removed", "Dependency removed"
     PROPOSAL_WITHDRAWN = "proposal.withdrawn", "Proposal withdrawn"
+    SMS_COST_CAP_SET = "notify.sms_cap_set", "SMS cost cap set"
+    SMS_COST_CONFIRMED = "notify.sms_cost_confirmed", "SMS cost above the cap confirmed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

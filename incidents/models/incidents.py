@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from incidents.models.components import Component, ComponentStatus
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
+from incidents.models.notify_costs import NotifyScope
 
 
 class IncidentStatus(models.TextChoices):
@@ -115,6 +116,8 @@ class UpdateBase(models.Model):
     affected_components = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     display_at = models.DateTimeField()
+    # Who was told (models/notify_costs.py): everyone, email/chat only, or nobody.
+    notify = models.CharField(max_length=16, choices=NotifyScope.choices, default=NotifyScope.ALL)
 
     class Meta:
         abstract = True

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from incidents.models.components import Component
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
-from incidents.models.incidents import IncidentUpdate
+from incidents.models.incidents import Incident, IncidentUpdate
 from incidents.models.maintenance import MaintenanceUpdate
 
 
@@ -59,6 +59,15 @@ class Subscriber(models.Model):
     confirmation_attempts = models.PositiveSmallIntegerField(default=0)
     webhook_secret = models.CharField(max_length=64, blank=True, default=new_webhook_secret)
     stopped_reason = models.CharField(max_length=300, blank=True)
+    # What the channel's address_normalise said the destination counts against (an SMS
+    # number's country, an email's domain), kept so the send forecast prices 100,000
+    # numbers without parsing each again; empty for rows stored before it was kept.
+    prefix = models.CharField(max_length=300, blank=True)
+    # Set: a follower of this one incident (email), told of its updates only, and
+    # unsubscribed once its resolution has gone out (notify/follow.py).
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="followers"
+    )
     created_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,7 +75,14 @@ class Subscriber(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "destination"], name="subscriber_channel_destination_unique"
+                fields=["channel", "destination"],
+                condition=Q(incident__isnull=True),
+                name="subscriber_channel_destination_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "destination", "incident"],
+                condition=Q(incident__isnull=False),
+                name="subscriber_follower_unique",
             ),
         ]
         indexes = [

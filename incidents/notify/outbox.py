@@ -7,7 +7,7 @@ deliveries commit together or not at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,43 +36,117 @@ log = logging.getLogger(__name__)
 FANOUT_TASK = "incidents.tasks.notify_fanout"
 
 
+def _wanting(
+    update: IncidentUpdate | MaintenanceUpdate,
+    component_ids: Iterable[int],
+    *,
+    skip_channels: Iterable[str] = (),
+) -> tuple[str, list[Any]]:
+    """The subscribers who get `update`: `FROM ... s WHERE ...` and its parameters.
+
+    The one selection the outbox writes deliveries for and the send forecast counts
+    (costs/forecast.py). Confirmed subscribers to all components get every update; the
+    others, updates about at least one of their components. A follower of one incident
+    (follow.py) gets that incident's updates, unless the same address already gets them
+    through a page-wide subscription (one message, not two).
+    """
+    ids = sorted(set(component_ids))
+    table = Subscriber._meta.db_table
+    wants = "{s}.all_components"
+    params: list[Any] = [SubscriberState.CONFIRMED]
+    if ids:
+        wants += (
+            f" OR EXISTS (SELECT 1 FROM {SubscriberComponent._meta.db_table} sc"  # noqa: S608
+            f" WHERE sc.subscriber_id = {{s}}.id AND sc.component_id IN"
+            f" ({', '.join(['%s'] * len(ids))}))"
+        )
+    page_wide = f"{{s}}.incident_id IS NULL AND ({wants})"
+    where = f"s.state = %s AND ({page_wide.format(s='s')}"
+    params.extend(ids)
+    incident_id = getattr(update, "incident_id", None)
+    if incident_id is not None:
+        where += (
+            " OR (s.incident_id = %s AND NOT EXISTS ("  # noqa: S608 (names from the models)
+            f"SELECT 1 FROM {table} g WHERE g.channel = s.channel"
+            " AND g.destination = s.destination AND g.state = %s"
+            f" AND {page_wide.format(s='g')}))"
+        )
+        params.extend([incident_id, SubscriberState.CONFIRMED, *ids])
+    where += ")"
+    skipped = sorted(set(skip_channels))
+    if skipped:
+        where += f" AND s.channel NOT IN ({', '.join(['%s'] * len(skipped))})"
+        params.extend(skipped)
+    return f"FROM {table} s WHERE {where}", params
+
+
+def wanting_counts(
+    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int]
+) -> dict[str, int]:
+    """How many subscribers of each channel `deliveries_create` would write a row for."""
+    sql, params = _wanting(update, component_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.channel, COUNT(*) {sql} GROUP BY s.channel", params)
+        return {str(channel): int(count) for channel, count in cursor.fetchall()}
+
+
+def wanting_by_prefix(
+    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
+) -> list[tuple[str, int]]:
+    """(prefix, subscribers) of one channel who would get `update`: the prefix is what
+    address_normalise found when they subscribed (an SMS number's country); "" for rows
+    stored before it was kept (`wanting_unprefixed` lists those)."""
+    sql, params = _wanting(update, component_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.prefix, COUNT(*) {sql} AND s.channel = %s GROUP BY s.prefix",
+            [*params, channel],
+        )
+        return [(str(prefix), int(count)) for prefix, count in cursor.fetchall()]
+
+
+def wanting_unprefixed(
+    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
+) -> Iterator[str]:
+    """The destinations, among those, with no stored prefix."""
+    sql, params = _wanting(update, component_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.destination {sql} AND s.channel = %s AND s.prefix = ''",
+            [*params, channel],
+        )
+        while rows := cursor.fetchmany(5000):
+            yield from (str(row[0]) for row in rows)
+
+
 def deliveries_create(
     *,
     update: IncidentUpdate | MaintenanceUpdate,
     component_ids: Iterable[int],
     now: datetime,
+    skip_channels: Iterable[str] = (),
 ) -> int:
-    """One delivery per confirmed subscriber who wants this update; how many.
+    """One delivery per confirmed subscriber who wants this update (`_wanting`); how many.
 
-    Subscribers to all components get every update; the others get updates about at least
-    one of their components. One INSERT ... SELECT: 100,000 rows never pass through Python.
-    ON CONFLICT DO NOTHING makes a second call for the same update harmless.
+    One INSERT ... SELECT: 100,000 rows never pass through Python. ON CONFLICT DO NOTHING
+    makes a second call for the same update harmless. `skip_channels` get nothing (an
+    update sent by email and chat only).
     """
-    ids = sorted(set(component_ids))
     column = "incident_update_id" if isinstance(update, IncidentUpdate) else "maintenance_update_id"
     other = "maintenance_update_id" if column == "incident_update_id" else "incident_update_id"
-    wants = "s.all_components"
     # Bound as the ORM would store it (SQLite keeps naive UTC text, no "+00:00").
     at = connection.ops.adapt_datetimefield_value(now)
-    params: list[Any] = [update.pk, at, at, SubscriberState.CONFIRMED]
-    if ids:
-        wants += (
-            f" OR EXISTS (SELECT 1 FROM {SubscriberComponent._meta.db_table} sc"  # noqa: S608
-            f" WHERE sc.subscriber_id = s.id AND sc.component_id IN"
-            f" ({', '.join(['%s'] * len(ids))}))"
-        )
-        params.extend(ids)
+    selection, params = _wanting(update, component_ids, skip_channels=skip_channels)
     sql = (
         # Only names from the models are formatted in; every value is a bound parameter.
-        f"INSERT INTO {Delivery._meta.db_table} (subscriber_id, channel, {column}, {other},"  # noqa: S608
+        f"INSERT INTO {Delivery._meta.db_table} (subscriber_id, channel, {column}, {other},"
         " state, attempts, next_attempt_at, claimed_at, sent_at, last_error, provider_id,"
         " provider_status, created_at)"
         f" SELECT s.id, s.channel, %s, NULL, 'pending', 0, %s, NULL, NULL, '', '', '', %s"
-        f" FROM {Subscriber._meta.db_table} s WHERE s.state = %s AND ({wants})"
-        " ON CONFLICT DO NOTHING"
+        f" {selection} ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [update.pk, at, at, *params])
         created = cursor.rowcount
     if created <= 0:
         return 0

@@ -24,6 +24,7 @@ from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
     AuditAction,
     Component,
+    Incident,
     Subscriber,
     SubscriberComponent,
     SubscriberState,
@@ -74,9 +75,11 @@ def subscriber_subscribe(
     destination: str,
     component_ids: Iterable[int] | None,
     ip: str,
+    incident: Incident | None = None,
     now: datetime | None = None,
 ) -> SubscribeOutcome:
-    """Ask `destination` to confirm a subscription (all components when ids is None).
+    """Ask `destination` to confirm a subscription (all components when ids is None), or
+    to follow one open `incident` (follow.py).
 
     A confirmed subscriber is left as it is: the confirmation would let a stranger change
     someone else's choices. What the caller sees is the same either way, so the form does
@@ -97,6 +100,10 @@ def subscriber_subscribe(
         known = set(Component.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if not ids or known != set(ids):
             raise ValidationError({"components": [_("Choose at least one component, or all.")]})
+    if incident is not None and not incident.is_open:
+        raise ValidationError(
+            {"incident": [_("This incident is resolved: there is nothing more to follow.")]}
+        )
     _limit(f"ip:{ip}", settings.CANDOR_SUBSCRIBE_PER_IP, "address")
     _limit(f"dest:{channel}:{_hash(normalised)}", settings.CANDOR_SUBSCRIBE_PER_DESTINATION,
            "destination")  # fmt: skip
@@ -107,8 +114,9 @@ def subscriber_subscribe(
 
     with transaction.atomic():
         subscriber, _created = Subscriber.objects.select_for_update().get_or_create(
-            channel=channel, destination=normalised, defaults={"created_at": now}
+            channel=channel, destination=normalised, incident=incident, defaults={"created_at": now}
         )
+        subscriber.prefix = prefix[:300]
         if subscriber.state == SubscriberState.CONFIRMED:
             return SubscribeOutcome(subscriber, sent=False)
         subscriber.state = SubscriberState.PENDING
@@ -257,7 +265,7 @@ def subscribers_import(
             try:
                 if channel not in channels_all():
                     raise ValidationError(f"channel must be one of {', '.join(channel_names())}")
-                destination, _prefix = destination_normalise(channel, row.get("destination") or "")
+                destination, prefix = destination_normalise(channel, row.get("destination") or "")
                 wanted = (row.get("components") or "").split()
                 if unknown := [c for c in wanted if c not in by_id]:
                     raise ValidationError(f"unknown components {', '.join(unknown)}")
@@ -267,8 +275,10 @@ def subscribers_import(
             made, new = Subscriber.objects.get_or_create(
                 channel=channel,
                 destination=destination,
+                incident=None,
                 defaults={
                     "state": SubscriberState.CONFIRMED,
+                    "prefix": prefix[:300],
                     "all_components": not wanted,
                     "created_at": now,
                     "confirmed_at": now,
@@ -300,7 +310,9 @@ def subscribers_export_rows() -> Iterable[list[str]]:
         "subscriber_id", "component_id"
     ).iterator(chunk_size=5000):
         chosen.setdefault(subscriber_id, []).append(names[component_id])
-    for s in Subscriber.objects.order_by("pk").iterator(chunk_size=2000):
+    # Followers of one incident are left out: imported, they would get every update.
+    page_wide = Subscriber.objects.filter(incident__isnull=True)
+    for s in page_wide.order_by("pk").iterator(chunk_size=2000):
         yield [
             s.channel,
             s.destination,

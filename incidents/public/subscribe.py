@@ -21,8 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents.client_address import client_address
-from incidents.models import Component, Subscriber, SubscriberChannel, SubscriberState
-from incidents.notify import inbound, links, outbox, subscriptions
+from incidents.models import Component, Incident, Subscriber, SubscriberChannel, SubscriberState
+from incidents.notify import follow, inbound, links, outbox, subscriptions
 from incidents.notify.channels import channels_all
 from incidents.notify.channels.chat import ChatChannel
 from incidents.notify.channels.webhook import webhook_secret_rotate
@@ -142,6 +142,41 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     )
 
 
+class FollowForm(forms.Form):
+    email = forms.CharField(max_length=500, strip=True)
+
+
+@csrf_exempt
+@require_POST
+def incident_follow(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Follow one incident by email, from its page (no token: see this module's note)."""
+    incident = Incident.objects.filter(public_id=public_id).first()
+    if incident is None:
+        return _private(HttpResponse("No such incident.", status=404, content_type="text/plain"))
+    started = time.monotonic()
+    form = FollowForm(request.POST)
+    context: dict[str, Any] = {"incident": incident}
+    if not form.is_valid():
+        return _page(request, "public/follow.html", {**context, "form": form}, status=400)
+    try:
+        follow.incident_follow(
+            incident=incident, email=form.cleaned_data["email"], ip=client_address(request)
+        )
+    except ValidationError as exc:
+        for messages in exc.message_dict.values():
+            for message in messages:
+                form.add_error("email", message)
+        return _page(request, "public/follow.html", {**context, "form": form}, status=400)
+    except subscriptions.RateLimited as exc:
+        response = _page(
+            request, "public/follow.html", {**context, "limited": str(exc)}, status=429
+        )
+        response["Retry-After"] = "3600"
+        return response
+    _wait_out(started)
+    return _page(request, "public/follow.html", {**context, "sent": True})
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
@@ -190,7 +225,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _page(request, "public/subscription_invalid.html", {}, status=404)
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and subscriber.incident_id is not None:
+        error = "A follower of one incident has no components to choose."
+    elif request.method == "POST":
         if request.POST.get("scope") == "all":
             ids = None
         else:

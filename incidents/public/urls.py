@@ -8,6 +8,7 @@ app_name = "public"
 urlpatterns = [
     path("", views.status_page, name="status"),
     path("incidents/<slug:public_id>", views.incident_page, name="incident"),
+    path("incidents/<slug:public_id>/follow", subscribe.incident_follow, name="incident_follow"),
     path("maintenance/<slug:public_id>", views.maintenance_page, name="maintenance"),
     path("uptime.json", views.uptime_data, name="uptime"),
     path("history", views.history_page, name="history"),

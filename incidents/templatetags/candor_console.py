@@ -35,6 +35,18 @@ def share(value: float | None) -> str:
     return f"{whole}%"
 
 
+@register.filter
+def seconds_label(value: float | None) -> str:
+    """A fan-out's duration as people read it: "under a second", "40 s", "12 min", "3.5 h"."""
+    if not value or value < 1:
+        return "under a second"
+    if value < 120:
+        return f"{round(value)} s"
+    if value < 7200:
+        return f"{round(value / 60)} min"
+    return f"{value / 3600:.1f} h"
+
+
 @register.simple_tag
 def submission_key() -> SafeString:
     """A hidden one-time key for a write form, new at every rendering: sending the same

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.forms import BoundField
 
-from incidents.console.forms.widgets import MarkdownField, OverrideReasonField
+from incidents.console.forms.widgets import MarkdownField, NotifyFieldsMixin, OverrideReasonField
 from incidents.lifecycle import MAX_NAME_LENGTH
 from incidents.models import (
     Component,
@@ -87,7 +87,7 @@ class ComponentImpactsMixin(forms.Form):
         ]
 
 
-class IncidentOpenForm(ComponentImpactsMixin):
+class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
     name = forms.CharField(max_length=MAX_NAME_LENGTH, help_text="Shown publicly as the title.")
     impact = forms.ChoiceField(choices=IncidentImpact.choices, initial=IncidentImpact.MINOR)
     status = forms.ChoiceField(
@@ -102,7 +102,7 @@ class IncidentOpenForm(ComponentImpactsMixin):
         self.add_component_fields(components)
 
 
-class UpdatePostForm(ComponentImpactsMixin):
+class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
     blank_label = "No change"
 
     status = forms.ChoiceField(choices=IncidentStatus.choices)
@@ -125,7 +125,7 @@ class UpdatePostForm(ComponentImpactsMixin):
         return self.cleaned_data.get("impact") or None
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(NotifyFieldsMixin):
     prefix = "resolve"
 
     body = MarkdownField(label="Resolution message")  # initial: the approved template

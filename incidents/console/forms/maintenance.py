@@ -4,13 +4,18 @@ from typing import Any
 
 from django import forms
 
-from incidents.console.forms.widgets import MarkdownField, OverrideReasonField, UTCDateTimeField
+from incidents.console.forms.widgets import (
+    MarkdownField,
+    NotifyFieldsMixin,
+    OverrideReasonField,
+    UTCDateTimeField,
+)
 from incidents.lifecycle import MAX_NAME_LENGTH
 from incidents.models import Component, MaintenanceImpact, MaintenanceStatus
 from incidents.models.maintenance import MAX_PRIOR_MINUTES
 
 
-class MaintenanceScheduleForm(forms.Form):
+class MaintenanceScheduleForm(NotifyFieldsMixin):
     name = forms.CharField(max_length=MAX_NAME_LENGTH)
     body = MarkdownField(label="Announcement")
     override_reason = OverrideReasonField()
@@ -84,7 +89,7 @@ def impact_field(component: Component) -> str:
     return f"{IMPACT_PREFIX}{component.public_id}"
 
 
-class MaintenanceUpdateForm(forms.Form):
+class MaintenanceUpdateForm(NotifyFieldsMixin):
     # Lifecycle decides which moves are allowed from the current status.
     status = forms.ChoiceField(
         choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from incidents.lifecycle import MAX_BODY_LENGTH
+from incidents.models import NotifyScope
 
 
 class MarkdownField(forms.CharField):
@@ -46,3 +49,37 @@ class OverrideReasonField(forms.CharField):
             "check; this is audited and queued for review.",
         )
         super().__init__(**kwargs)  # type: ignore[arg-type]
+
+
+class NotifyFieldsMixin(forms.Form):
+    """Who an update is sent to, and the confirmation of an SMS cost above the cap.
+
+    The console shows the send forecast beside them (console/_notify.html); lifecycle
+    checks the cap again whatever the form sent.
+    """
+
+    notify = forms.ChoiceField(
+        choices=NotifyScope.choices,
+        initial=NotifyScope.ALL,
+        required=False,  # a form posted without it (a script, an older page) tells everyone
+        widget=forms.RadioSelect,
+        label="Notify subscribers",
+    )
+    confirm_sms_cost = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        label="Confirm the SMS cost",
+        help_text="Only when the forecast is above the SMS cost cap: type the figure it shows "
+        "to send anyway (audited), or choose email and chat only.",
+    )
+
+    def clean_notify(self) -> str:
+        return self.cleaned_data.get("notify") or NotifyScope.ALL
+
+    def notify_options(self) -> dict[str, Any]:
+        return {
+            "notify": self.cleaned_data.get("notify") or NotifyScope.ALL,
+            "confirm_sms_cost": self.cleaned_data.get("confirm_sms_cost"),
+        }

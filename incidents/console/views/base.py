@@ -25,6 +25,7 @@ from incidents.audit import Actor
 from incidents.client_address import client_address
 from incidents.models import Component, ComponentStatus, Incident, OverrideReview
 from incidents.models.incidents import UpdateBase
+from incidents.notify.costs.gate import SmsCostAboveCap, forecast_report
 from incidents.publish.freshness import lagging_targets
 from incidents.selectors import affected_components
 from incidents.wording import WordingRefused
@@ -166,6 +167,9 @@ def apply_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """
     if isinstance(error, WordingRefused):
         form.violations = error.violations  # type: ignore[attr-defined]
+    if isinstance(error, SmsCostAboveCap):
+        # The figures the responder confirms or declines, shown beside the choice.
+        form.forecast = forecast_report(error.forecast)  # type: ignore[attr-defined]
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return

@@ -80,6 +80,7 @@ def incident_new(request: HttpRequest) -> HttpResponse:
                 impact=form.cleaned_data["impact"],
                 components=form.component_impacts(),
                 override_reason=form.cleaned_data["override_reason"],
+                **form.notify_options(),
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -201,6 +202,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 impact=form.impact_change(),
                 components=form.component_impacts(),
                 override_reason=form.cleaned_data["override_reason"],
+                **form.notify_options(),
             )
         except ValidationError as error:
             apply_errors(form, error)
@@ -228,6 +230,7 @@ def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
                 incident=incident,
                 body=form.cleaned_data["body"],
                 override_reason=form.cleaned_data["override_reason"],
+                **form.notify_options(),
             )
         except ValidationError as error:
             # Resolve speaks in "body" and "status"; both belong on this form's top or field.

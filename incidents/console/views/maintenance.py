@@ -99,6 +99,7 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 status=form.cleaned_data["status"],
                 override_reason=form.cleaned_data["override_reason"],
+                **form.notify_options(),
             )
         except ValidationError as error:
             apply_errors(form, error)

@@ -11,17 +11,25 @@ from __future__ import annotations
 from incidents.notify.channels.registry import (
     Channel,
     Confirmation,
+    Costed,
+    CountryCost,
+    MessageCost,
     channel_get,
     channel_names,
     channels_all,
+    costed_channels,
     destination_normalise,
 )
 
 __all__ = [
     "Channel",
     "Confirmation",
+    "Costed",
+    "CountryCost",
+    "MessageCost",
     "channel_get",
     "channel_names",
     "channels_all",
+    "costed_channels",
     "destination_normalise",
 ]

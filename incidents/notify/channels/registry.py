@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -80,6 +81,43 @@ class Channel(Protocol):
     def sender(self, *, route: str, ready: Callable[[], None]) -> Sender:
         """A sender for one batch through `route` (transports/__init__.py: `ready`)."""
         ...
+
+
+@dataclass(frozen=True)
+class CountryCost:
+    country: str  # ISO code, "" when the number names none
+    recipients: int
+    price: Decimal | None  # per segment; None: no price configured for it
+
+
+@dataclass(frozen=True)
+class MessageCost:
+    """What one update costs on a channel that charges per message (the forecast)."""
+
+    encoding: str  # GSM-7 or UCS-2
+    segments: int  # per message
+    by_country: list[CountryCost]
+    # The provider's own sending rate in segments per second (Twilio's per-sender
+    # throughput), beside the route's token bucket; None: only the bucket.
+    segments_per_second: float | None
+
+
+@runtime_checkable
+class Costed(Protocol):
+    """A channel that charges per message (SMS) has this too; the send forecast prices
+    it, the SMS cost cap counts it, and "email and chat only" skips it. A channel
+    without it (email, webhooks, chat) costs nothing per message."""
+
+    def message_cost(
+        self, *, text: str, prefixes: Iterable[tuple[str, int]], unprefixed: Iterable[str]
+    ) -> MessageCost:
+        """`prefixes`: (prefix address_normalise gave when they subscribed, how many
+        recipients); `unprefixed`: the destinations of rows stored without one."""
+        ...
+
+
+def costed_channels() -> list[str]:
+    return [name for name, channel in channels_all().items() if isinstance(channel, Costed)]
 
 
 _loaded: tuple[tuple[str, ...], dict[str, Channel]] | None = None

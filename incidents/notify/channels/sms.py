@@ -4,7 +4,8 @@ the STOP / START / HELP keywords."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +20,9 @@ from incidents.models import (
     SubscriberState,
 )
 from incidents.notify.addresses import phone_normalise, sms_number_block, sms_receivable_check
-from incidents.notify.channels.registry import Confirmation
+from incidents.notify.channels.registry import Confirmation, CountryCost, MessageCost
+from incidents.notify.costs.pricing import sms_country, sms_price, sms_segments_per_second
+from incidents.notify.costs.segments import sms_segments
 from incidents.notify.render import (
     SMS_LIMIT,
     Rendered,
@@ -105,6 +108,28 @@ class SmsChannel:
 
     def sender(self, *, route: str, ready: Callable[[], None]) -> Sender:
         return SmsSender(ready=ready)
+
+    def message_cost(
+        self, *, text: str, prefixes: Iterable[tuple[str, int]], unprefixed: Iterable[str]
+    ) -> MessageCost:
+        segments = sms_segments(text)
+        # The country found when each subscribed, counted in SQL; a number is parsed again
+        # only for rows stored before that was kept (parsing 100,000 numbers takes
+        # seconds: bench/forecast.py).
+        countries: Counter[str] = Counter()
+        for country, count in prefixes:
+            if country:
+                countries[country] += count
+        countries.update(sms_country(number) for number in unprefixed)
+        return MessageCost(
+            encoding=segments.encoding,
+            segments=segments.count,
+            by_country=[
+                CountryCost(country, recipients, sms_price(country))
+                for country, recipients in sorted(countries.items())
+            ],
+            segments_per_second=sms_segments_per_second(),
+        )
 
 
 def sms_inbound(*, sender: str, body: str) -> str:

@@ -202,6 +202,45 @@
 
   document.querySelectorAll("[data-wording-for]").forEach(attachWording);
 
+  // The send forecast: the whole post form goes to the server as it changes (words,
+  // status, components, who is notified); the answer is the rendered forecast, escaped by
+  // the server's template like every console page.
+  function attachForecast(target) {
+    const form = target.closest("form");
+    if (!form) return;
+    let timer = null;
+    let latest = 0;
+
+    async function forecast() {
+      const seq = ++latest;
+      const body = new FormData(form);
+      body.append("forecast_kind", target.dataset.forecastKind);
+      body.append("forecast_target", target.dataset.forecastTarget || "");
+      try {
+        const data = await postForm(target.dataset.forecastUrl, body, form);
+        if (seq !== latest) return;
+        target.innerHTML = data.html;
+        target.dataset.state = data.above_cap ? "above-cap" : "ok";
+      } catch {
+        if (seq === latest) {
+          showMessage(target, "Forecast unavailable (are you still signed in?).");
+          target.dataset.state = "error";
+        }
+      }
+    }
+
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(forecast, DELAY_MS);
+    };
+    // Capturing: the template pickers fire events that do not bubble.
+    form.addEventListener("input", later, true);
+    form.addEventListener("change", later, true);
+    forecast();
+  }
+
+  document.querySelectorAll("[data-forecast-url]").forEach(attachForecast);
+
   // On the new-incident form an opening template keeps {title}, {components} and
   // {next_update_at} open: "Use" fills them from the name, the affected components and
   // the chosen impact's promise, in one pass (a name saying "{components}" stays as is).

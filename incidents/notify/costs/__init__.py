@@ -1,0 +1,1 @@
+"""What sending costs: SMS segments, their price per country, the send forecast."""
