@@ -20,6 +20,7 @@ from incidents.notify import fanout, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
+from incidents.vendors import poll
 from statuspage import broker
 
 
@@ -143,3 +144,10 @@ def notify_sweep() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
     return subscriptions.confirmation_deliver(subscriber_id=subscriber_id, secret=secret)
+
+
+# Fetches run in parallel, each bounded by CANDOR_VENDOR_TIMEOUT: a run takes about one
+# timeout at worst for a batch.
+@shared_task(acks_late=True, time_limit=180, soft_time_limit=150)
+def vendors_poll() -> dict[str, int]:
+    return poll.poll_due()

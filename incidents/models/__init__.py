@@ -50,6 +50,13 @@ from incidents.models.subscribers import (
     SubscriberComponent,
     SubscriberState,
 )
+from incidents.models.vendors import (
+    Vendor,
+    VendorComponent,
+    VendorKind,
+    VendorState,
+    VendorStatus,
+)
 from incidents.models.wording import (
     Approval,
     Channel,
@@ -127,6 +134,11 @@ __all__ = [
     "SubscriberComponent",
     "SubscriberState",
     "TemplateVersion",
+    "Vendor",
+    "VendorComponent",
+    "VendorKind",
+    "VendorState",
+    "VendorStatus",
     "WordingRule",
     "worst_status",
 ]

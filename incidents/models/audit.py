@@ -45,6 +45,10 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
     SOURCE_DELETED = "source.deleted", "Monitor source deleted"
     BRANDING_SET = "branding.set", "Page branding changed"
+    VENDOR_ADDED = "vendor.added", "Vendor added"
+    VENDOR_EDITED = "vendor.edited", "Vendor settings changed"
+    VENDOR_COMPONENTS_PICKED = "vendor.components_picked", "Vendor components picked"
+    VENDOR_REMOVED = "vendor.removed", "Vendor removed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):
