@@ -155,6 +155,7 @@ class Migration(migrations.Migration):
                 ("last_error", models.CharField(blank=True, max_length=500)),
                 ("failures", models.PositiveIntegerField(default=0)),
                 ("next_poll_at", models.DateTimeField()),
+                ("public_refreshed_at", models.DateTimeField(blank=True, null=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={

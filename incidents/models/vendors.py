@@ -51,6 +51,8 @@ class Vendor(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     failures = models.PositiveIntegerField(default=0)  # consecutive; drives the backoff
     next_poll_at = models.DateTimeField()
+    # When the public page last showed a fresh "checked" time for it (service.py).
+    public_refreshed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -28,6 +28,7 @@ from incidents.models import (
     VendorState,
     VendorStatus,
 )
+from incidents.publish.changes import SITE_WIDE_ONLY
 from incidents.text import text_problem
 from incidents.vendors.backoff import next_poll
 from incidents.vendors.document import Reading
@@ -39,6 +40,9 @@ POLLER = Actor.system("vendor-poll")
 MIN_INTERVAL = 30
 MAX_INTERVAL = 3600
 MAX_URL_LENGTH = 500
+# How old the public page's "checked" time of a shown vendor may grow before the page is
+# refreshed for it alone: each refresh re-renders the site-wide pages (publish/changes.py).
+PUBLIC_REFRESH = timedelta(minutes=10)
 
 _url_valid = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
@@ -340,6 +344,25 @@ def vendor_poll_record(*, vendor_id: int, outcome: Outcome, now: datetime | None
                 lifecycle.component_status_set(
                     actor=POLLER, component=component, status=local_status(vc), now=now
                 )
-        if was != vendor.state and vendor.show_on_public_page:
-            _public_change()  # the page shows the vendor's components as unknown, or not
+        if vendor.show_on_public_page and _public_refresh_due(vendor, was=was, now=now):
+            vendor.public_refreshed_at = now
+            vendor.save(update_fields=["public_refreshed_at"])
+            # Unknown shows or goes, or the "checked" time has grown old: status changes
+            # went through component_status_set, which refreshes the page itself.
+            _public_change(SITE_WIDE_ONLY)
     return result
+
+
+def _public_refresh_due(vendor: Vendor, *, was: str, now: datetime) -> bool:
+    if not vendor.components.exclude(component=None).exists():
+        return False
+    if was != vendor.state:
+        return True
+    last = vendor.public_refreshed_at
+    return last is None or now - last >= PUBLIC_REFRESH
+
+
+def vendor_poll_soon(*, vendor: Vendor, now: datetime | None = None) -> None:
+    """Make the vendor due now ("poll now" in the console); a failing one keeps its
+    failure count, so its backoff resumes if it fails again."""
+    Vendor.objects.filter(pk=vendor.pk).update(next_poll_at=now or timezone.now())
