@@ -139,7 +139,8 @@ def feed_entry_status(words: str) -> VendorStatus:
 
 
 def _entry_time(entry: Any) -> datetime | None:
-    parsed = entry.get("updated_parsed") or entry.get("published_parsed")
+    # dict.get: feedparser's own get() maps a missing `updated` to `published`, warning.
+    parsed = dict.get(entry, "updated_parsed") or dict.get(entry, "published_parsed")
     if not isinstance(parsed, time.struct_time):
         return None
     return datetime(*parsed[:6], tzinfo=UTC)

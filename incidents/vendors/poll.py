@@ -1,8 +1,9 @@
 """The poller: fetch every vendor that is due, in parallel, and record each answer.
 
-An entry point (the beat task calls it). Each due vendor is claimed first (its next poll
-pushed past the longest a fetch can take), so two overlapping runs never poll one vendor
-twice, and a worker that dies mid-poll only delays it. Fetches run in a small thread pool
+An entry point (the beat task calls it). The due vendors are claimed first (locked, skipping
+those another run holds, and their next poll pushed past the longest a fetch can take),
+so two overlapping runs never poll one vendor twice, and a worker that dies mid-poll only
+delays it. Fetches run in a small thread pool
 without touching the database; each answer is recorded as it arrives, so one slow or
 failing vendor delays no other.
 """
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Vendor
@@ -28,16 +30,18 @@ BATCH = 200  # vendors claimed per run; more wait for the next run, 15 s later
 
 
 def _claim(now: datetime) -> list[Vendor]:
+    """Lock the due vendors (skipping any another run holds) and push their next poll
+    past a fetch's longest: two statements, whatever the number due."""
     lease = now + timedelta(seconds=settings.CANDOR_VENDOR_TIMEOUT * 3 + 60)
-    due = Vendor.objects.filter(next_poll_at__lte=now).order_by("next_poll_at")[:BATCH]
-    claimed = []
-    for vendor in due.only("pk", "url", "etag", "last_modified", "next_poll_at"):
-        taken = Vendor.objects.filter(pk=vendor.pk, next_poll_at=vendor.next_poll_at).update(
-            next_poll_at=lease
+    with transaction.atomic():
+        due = list(
+            Vendor.objects.select_for_update(skip_locked=True)
+            .filter(next_poll_at__lte=now)
+            .order_by("next_poll_at")
+            .only("pk", "url", "etag", "last_modified", "interval")[:BATCH]
         )
-        if taken:
-            claimed.append(vendor)
-    return claimed
+        Vendor.objects.filter(pk__in=[v.pk for v in due]).update(next_poll_at=lease)
+    return due
 
 
 def _fetch_one(vendor: Vendor, now: datetime) -> Outcome:
@@ -70,7 +74,10 @@ def poll_due(*, now: datetime | None = None) -> dict[str, int]:
             vendor = futures[future]
             try:
                 outcome = future.result()
-                results[vendor_poll_record(vendor_id=vendor.pk, outcome=outcome, now=now)] += 1
+                result = vendor_poll_record(
+                    vendor_id=vendor.pk, outcome=outcome, now=now, interval=vendor.interval
+                )
+                results[result] += 1
             except Exception:
                 # Its claim lapses and it is polled again: one bad record stops no other.
                 log.exception("recording the poll of vendor %s failed", vendor.pk)

@@ -295,11 +295,27 @@ def _components_store(vendor: Vendor, reading: Reading) -> list[VendorComponent]
     return changed
 
 
-def vendor_poll_record(*, vendor_id: int, outcome: Outcome, now: datetime | None = None) -> str:
+def vendor_poll_record(
+    *, vendor_id: int, outcome: Outcome, now: datetime | None = None, interval: int | None = None
+) -> str:
     """Record one poll: the vendor's state and next poll, its components' statuses, and
     the linked components' statuses (audited, as the system actor). Returns a word for
-    the task's result: changed, unchanged, not_modified or failed."""
+    the task's result: changed, unchanged, not_modified or failed (gone if removed).
+
+    `interval`, the vendor's as the poller read it, allows the common case (a 304 from a
+    vendor that was fine, not shown publicly) to be one UPDATE."""
     now = now or timezone.now()
+    fetched = outcome.fetched
+    if interval is not None and fetched is not None and fetched.not_modified:
+        quiet = Vendor.objects.filter(
+            pk=vendor_id, state=VendorState.OK, show_on_public_page=False
+        ).update(
+            last_attempt_at=now,
+            last_fetched_at=now,
+            next_poll_at=next_poll(now=now, interval=interval, failures=0),
+        )
+        if quiet:
+            return "not_modified"
     with transaction.atomic():
         vendor = Vendor.objects.select_for_update().filter(pk=vendor_id).first()
         if vendor is None:
