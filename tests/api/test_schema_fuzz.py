@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from incidents import approvals, lifecycle
 from incidents.audit import Actor
 from incidents.models import Incident, Phase
-from statuspage.wsgi import application
 from incidents.vendors.fetch import FetchError
+from statuspage.wsgi import application
 from tests.factories import ComponentFactory, GroupFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ is kept from a vendor is printable and bounded."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -32,9 +33,11 @@ def test_any_bytes_give_a_reading_or_a_document_error(body: bytes) -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -43,10 +46,8 @@ def test_any_json_shape_gives_a_reading_or_a_document_error(
     page: object, components: object
 ) -> None:
     body = json.dumps({"page": page, "components": components}).encode()
-    try:
+    with contextlib.suppress(DocumentError):
         read(body, now=NOW)
-    except DocumentError:
-        pass
 
 
 def test_hostile_vendor_names_are_kept_printable_and_bounded() -> None:
