@@ -185,7 +185,7 @@ class PublicStatus:
 
 def _vendor_fields(c: Component) -> dict[str, Any]:
     """What the public sees of a vendor component's polling, when the query loaded it
-    (`_public_components`); nothing for any other component."""
+    (`public_components`); nothing for any other component."""
     if not Component.vendor_link.is_cached(c):  # type: ignore[attr-defined]
         return {}
     link = getattr(c, "vendor_link", None)
@@ -206,7 +206,7 @@ def _vendor_fields(c: Component) -> dict[str, Any]:
     return fields
 
 
-def _public_components() -> QuerySet[Component]:
+def public_components() -> QuerySet[Component]:
     """Components the public sees: a vendor's only where an Admin chose to show them."""
     return Component.objects.exclude(vendor_link__vendor__show_on_public_page=False).select_related(
         "vendor_link__vendor"
@@ -369,7 +369,7 @@ def overall_indicator() -> PageIndicator:
     if preloaded is not None:
         return preloaded  # type: ignore[no-any-return]
     return page_indicator(
-        list(_public_components().values_list("status", flat=True).distinct()),
+        list(public_components().values_list("status", flat=True).distinct()),
         list(
             Incident.objects.exclude(status=IncidentStatus.RESOLVED)
             .values_list("impact", flat=True)
@@ -433,7 +433,7 @@ def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicSta
     first_day = (now - timedelta(days=days - 1)).date()
     window_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
     components = list(
-        _public_components()
+        public_components()
         .annotate(
             status_at_window_start=Subquery(
                 ComponentStatusChange.objects.filter(component=OuterRef("pk"), at__lt=window_start)
@@ -504,7 +504,7 @@ def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicSta
 
 def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
     """Groups and components without uptime: what components.json needs."""
-    components = list(_public_components().order_by("position", "name"))
+    components = list(public_components().order_by("position", "name"))
     groups = _public_groups(components)
     group_ids = {g.pk: g.public_id for g in groups}
     group_views = [

@@ -116,3 +116,12 @@ def test_a_candor_instance_is_read_as_a_vendor_through_its_v2_api(
         "Card processing": ("Payments", "major_outage"),
         "Payouts": ("Payments", "operational"),
     }
+
+
+def test_a_hidden_vendor_component_cannot_be_subscribed_to_nor_seen_on_the_form(
+    vendor_peer: VendorPeer, admin: User, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    _vendor, api = _picked(vendor_peer, admin, django_capture_on_commit_callbacks)
+    form = client.get("/subscribe")
+    assert form.status_code == 200
+    assert api.public_id not in form.content.decode()
