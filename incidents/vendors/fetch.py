@@ -68,6 +68,8 @@ def fetch(
         raise FetchError(f"no answer within {timeout} s") from None
     except requests.RequestException as exc:
         raise FetchError(f"unreachable ({type(exc).__name__})") from None
+    except (UnicodeError, ValueError) as exc:  # a host name IDNA or urllib3 cannot take
+        raise FetchError(f"not a usable address ({type(exc).__name__})") from None
     with response:
         if response.status_code == 304:
             return Fetched(not_modified=True)
