@@ -52,9 +52,10 @@ class VendorComponentOut(serializers.Serializer):
     name = serializers.CharField()
     group_name = serializers.CharField()
     status = serializers.ChoiceField(choices=VendorStatus.choices)
+    picked = serializers.BooleanField(help_text="Whether ours follows it.")
     component_id = serializers.CharField(
         source="component.public_id", allow_null=True, default=None,
-        help_text="Our component it drives, when picked.",
+        help_text="Our component, once picked (kept when unpicked).",
     )  # fmt: skip
 
 
@@ -64,6 +65,7 @@ class VendorOut(serializers.Serializer):
     url = serializers.CharField()
     kind = serializers.ChoiceField(choices=VendorKind.choices)
     state = serializers.ChoiceField(choices=VendorState.choices)
+    active = serializers.BooleanField(help_text="False once removed: no longer polled.")
     interval = serializers.IntegerField()
     show_on_public_page = serializers.BooleanField()
     last_fetched_at = serializers.DateTimeField(allow_null=True)
@@ -128,7 +130,8 @@ class VendorDetailView(StaffView):
 
     @extend_schema(
         tags=["vendors"], summary="Stop polling a vendor",
-        description="Our components it drove stay, with their history.",
+        description="It is kept, inactive, with our components and their history; "
+        "adding its URL again resumes it.",
         responses={204: None, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
     @idempotent
@@ -141,7 +144,7 @@ class VendorComponentsView(StaffView):
     @extend_schema(
         tags=["vendors"], summary="Pick the vendor's components that matter",
         description="Each picked one drives a component of ours in \"Third-party services\" "
-        "(created for it); one left out is unlinked, and ours stays.",
+        "(created the first time); one left out stops following the vendor, and ours stays.",
         request=VendorPickIn, responses={200: VendorOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
     @idempotent

@@ -138,6 +138,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("show_on_public_page", models.BooleanField(default=False)),
+                ("active", models.BooleanField(default=True)),
                 ("interval", models.PositiveIntegerField(default=60)),
                 (
                     "state",
@@ -192,6 +193,7 @@ class Migration(migrations.Migration):
                 ),
                 ("reported_status", models.CharField(blank=True, max_length=32)),
                 ("position", models.PositiveIntegerField(default=0)),
+                ("picked", models.BooleanField(default=False)),
                 (
                     "component",
                     models.OneToOneField(

@@ -40,6 +40,9 @@ class Vendor(models.Model):
     url = models.URLField(max_length=500, unique=True)
     kind = models.CharField(max_length=16, choices=VendorKind.choices)
     show_on_public_page = models.BooleanField(default=False)
+    # Removed vendors stop being polled but stay, so that their components keep being
+    # hidden or shown as the vendor said (and adding the URL again resumes it).
+    active = models.BooleanField(default=True)
     interval = models.PositiveIntegerField(default=60)  # seconds between polls when healthy
     state = models.CharField(max_length=16, choices=VendorState.choices, default=VendorState.OK)
     # Validators of the last 200, sent back as If-None-Match / If-Modified-Since.
@@ -67,7 +70,8 @@ class Vendor(models.Model):
 
 
 class VendorComponent(models.Model):
-    """One component the vendor lists; `component` is set when an Admin picked it."""
+    """One component the vendor lists. `component` is ours, created when an Admin first
+    picked it and kept when unpicked (`picked` false: it no longer follows the vendor)."""
 
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="components")
     external_id = models.CharField(max_length=200)
@@ -80,6 +84,7 @@ class VendorComponent(models.Model):
     # while the vendor cannot be read.
     reported_status = models.CharField(max_length=32, blank=True)
     position = models.PositiveIntegerField(default=0)
+    picked = models.BooleanField(default=False)
     component = models.OneToOneField(
         Component,
         null=True,

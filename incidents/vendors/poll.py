@@ -36,7 +36,7 @@ def _claim(now: datetime) -> list[Vendor]:
     with transaction.atomic():
         due = list(
             Vendor.objects.select_for_update(skip_locked=True)
-            .filter(next_poll_at__lte=now)
+            .filter(active=True, next_poll_at__lte=now)
             .order_by("next_poll_at")
             .only("pk", "url", "etag", "last_modified", "interval")[:BATCH]
         )

@@ -91,20 +91,25 @@ def vendor_add(*, actor: Actor, url: str, name: str = "", now: datetime | None =
         found = probe(url, now=now)
     except ProbeError as exc:
         raise ValidationError({"url": [f"No status document could be read: {exc}"]}) from None
-    if Vendor.objects.filter(url=found.url).exists():
+    if Vendor.objects.filter(url=found.url, active=True).exists():
         raise ValidationError({"url": [f"{found.url} is already a vendor."]})
     reading = found.reading
     with transaction.atomic():
-        vendor = Vendor.objects.create(
-            name=(name.strip() or reading.page_name or found.url)[: lifecycle.MAX_NAME_LENGTH],
-            url=found.url,
-            kind=reading.kind,
-            etag=found.fetched.etag,
-            last_modified=found.fetched.last_modified,
-            last_fetched_at=now,
-            last_attempt_at=now,
-            next_poll_at=now,  # polled at once, so the console shows a full first poll
+        # A removed vendor added again resumes, with the components of ours it had.
+        vendor = Vendor.objects.select_for_update().filter(url=found.url).first() or Vendor(
+            url=found.url
         )
+        vendor.name = (name.strip() or reading.page_name or found.url)[: lifecycle.MAX_NAME_LENGTH]
+        vendor.kind = reading.kind
+        vendor.active = True
+        vendor.state = VendorState.OK
+        vendor.failures = 0
+        vendor.last_error = ""
+        vendor.etag = found.fetched.etag
+        vendor.last_modified = found.fetched.last_modified
+        vendor.last_fetched_at = vendor.last_attempt_at = now
+        vendor.next_poll_at = now  # polled at once, so the console shows a full first poll
+        vendor.save()
         _components_store(vendor, reading)
         audit_record(
             actor=actor,
@@ -157,7 +162,10 @@ def vendor_edit(
             at=now,
             data={"old": old, "new": new},
         )
-        if old["public"] != show_on_public_page and locked.components.exclude(component=None):
+        if (
+            old["public"] != show_on_public_page
+            and locked.components.exclude(component=None).exists()
+        ):
             _public_change()
     return locked
 
@@ -180,9 +188,9 @@ def local_status(vendor_component: VendorComponent) -> ComponentStatus:
 def vendor_components_pick(
     *, actor: Actor, vendor: Vendor, external_ids: list[str], now: datetime | None = None
 ) -> list[Component]:
-    """Link each picked vendor component to a local component in "Third-party services"
-    (created for it); one no longer picked is unlinked, and its local component stays,
-    with its history, as any component."""
+    """Each picked vendor component drives a component of ours in "Third-party services"
+    (created the first time); one no longer picked stops following the vendor, and ours
+    stays, with its history, still shown or hidden as the vendor's setting says."""
     roles.require_permission(actor, roles.MANAGE_VENDORS)
     now = now or timezone.now()
     wanted = set(external_ids)
@@ -197,7 +205,15 @@ def vendor_components_pick(
         linked = []
         added, removed = [], []
         for external_id, vc in listed.items():
-            if external_id in wanted and vc.component is None:
+            if external_id in wanted and not vc.picked and vc.component is not None:
+                vc.picked = True  # picked again: ours follows the vendor again
+                vc.save(update_fields=["picked"])
+                if local_status(vc) != vc.component.manual_status:
+                    lifecycle.component_status_set(
+                        actor=POLLER, component=vc.component, status=local_status(vc), now=now
+                    )
+                added.append(vc.name)
+            elif external_id in wanted and vc.component is None:
                 group = _third_party_group(actor, now)
                 name = f"{vendor.name}: {vc.name}"[: lifecycle.MAX_NAME_LENGTH]
                 component = lifecycle.component_save(
@@ -210,18 +226,19 @@ def vendor_components_pick(
                     now=now,
                 )
                 vc.component = component
-                vc.save(update_fields=["component"])
+                vc.picked = True
+                vc.save(update_fields=["component", "picked"])
                 status = local_status(vc)
                 if status != component.manual_status:
                     component = lifecycle.component_status_set(
                         actor=POLLER, component=component, status=status, now=now
                     )
                 added.append(vc.name)
-            elif external_id not in wanted and vc.component is not None:
-                vc.component = None
-                vc.save(update_fields=["component"])
+            elif external_id not in wanted and vc.picked:
+                vc.picked = False
+                vc.save(update_fields=["picked"])
                 removed.append(vc.name)
-            if vc.component is not None:
+            if vc.picked and vc.component is not None:
                 linked.append(vc.component)
         audit_record(
             actor=actor,
@@ -231,13 +248,12 @@ def vendor_components_pick(
             at=now,
             data={"added": added, "removed": removed},
         )
-        if removed:
-            _public_change()
     return linked
 
 
 def vendor_remove(*, actor: Actor, vendor: Vendor, now: datetime | None = None) -> None:
-    """Stop polling the vendor; its local components stay, with their history."""
+    """Stop polling the vendor. It is kept, inactive: our components stay, with their
+    history, shown or hidden as before; adding its URL again resumes it."""
     roles.require_permission(actor, roles.MANAGE_VENDORS)
     now = now or timezone.now()
     with transaction.atomic():
@@ -249,10 +265,11 @@ def vendor_remove(*, actor: Actor, vendor: Vendor, now: datetime | None = None) 
             summary=f"Removed vendor {locked.name!r} ({locked.url})",
             at=now,
         )
-        shown = locked.show_on_public_page and locked.components.exclude(component=None).exists()
-        locked.delete()
-        if shown:
-            _public_change()
+        locked.active = False
+        locked.state = VendorState.OK
+        locked.last_error = ""
+        locked.save()
+        locked.components.update(picked=False)
 
 
 # -- polling ---------------------------------------------------------------------------
@@ -279,12 +296,20 @@ def _components_store(vendor: Vendor, reading: Reading) -> list[VendorComponent]
             vc = VendorComponent(vendor=vendor, external_id=reported.external_id)
         # A change is the vendor's word changing; coming back from unknown is not one.
         moved = vc.reported_status != reported.status
-        vc.name = reported.name
-        vc.group_name = reported.group_name
-        vc.status = reported.status
-        vc.reported_status = reported.status
-        vc.position = position
-        vc.save()
+        fields = {
+            "name": reported.name,
+            "group_name": reported.group_name,
+            "status": reported.status,
+            "reported_status": reported.status,
+            "position": position,
+        }
+        stale = [key for key, value in fields.items() if getattr(vc, key) != value]
+        for key in stale:
+            setattr(vc, key, fields[key])
+        if vc.pk is None:
+            vc.save()
+        elif stale:  # most of a changed document is unchanged: write only what moved
+            vc.save(update_fields=stale)
         if moved:
             changed.append(vc)
     for vc in existing.values():
@@ -354,7 +379,7 @@ def vendor_poll_record(
         vendor.save()
         for vc in changed:
             component = vc.component
-            if component is None or vc.status == VendorStatus.UNKNOWN:
+            if component is None or not vc.picked or vc.status == VendorStatus.UNKNOWN:
                 continue
             if component.manual_status != local_status(vc):
                 lifecycle.component_status_set(
@@ -370,7 +395,7 @@ def vendor_poll_record(
 
 
 def _public_refresh_due(vendor: Vendor, *, was: str, now: datetime) -> bool:
-    if not vendor.components.exclude(component=None).exists():
+    if not vendor.components.filter(picked=True).exists():
         return False
     if was != vendor.state:
         return True

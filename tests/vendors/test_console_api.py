@@ -110,8 +110,8 @@ def test_the_staff_api_adds_picks_edits_polls_and_removes(
         f"/api/staff/vendors/{vid}/components/", {"components": [API]}, format="json"
     )
     assert picked.status_code == 200
-    (ours,) = [c for c in picked.json()["components"] if c["component_id"]]
-    assert ours["id"] == API
+    (ours,) = [c for c in picked.json()["components"] if c["picked"]]
+    assert ours["id"] == API and ours["component_id"]
 
     refused = admin_api.put(
         f"/api/staff/vendors/{vid}/components/", {"components": ["nope"]}, format="json"
@@ -133,5 +133,5 @@ def test_the_staff_api_adds_picks_edits_polls_and_removes(
     assert admin_api.get(f"/api/staff/vendors/{vid}/").json()["last_error"] == "answered HTTP 500"
 
     assert admin_api.delete(f"/api/staff/vendors/{vid}/").status_code == 204
-    assert not Vendor.objects.exists()
+    assert admin_api.get(f"/api/staff/vendors/{vid}/").json()["active"] is False
     assert AuditEvent.objects.filter(action=AuditAction.VENDOR_REMOVED).count() == 1

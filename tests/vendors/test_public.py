@@ -125,3 +125,34 @@ def test_a_hidden_vendor_component_cannot_be_subscribed_to_nor_seen_on_the_form(
     form = client.get("/subscribe")
     assert form.status_code == 200
     assert api.public_id not in form.content.decode()
+
+
+def test_unpicking_or_removing_a_hidden_vendor_never_publishes_its_components(
+    vendor_peer: VendorPeer, admin: User, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    actor = Actor.staff(admin, channel="console")
+    vendor, api = _picked(vendor_peer, admin, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        service.vendor_components_pick(actor=actor, vendor=vendor, external_ids=[])
+    assert api.public_id not in {c["id"] for c in _summary(client)["components"]}
+
+    # Unpicked, ours no longer follows the vendor.
+    vendor_peer.serve("/api/v2/summary.json", summary_bytes(**{API: "major_outage"}))
+    vendor.refresh_from_db()
+    poll_due(now=vendor.next_poll_at)
+    api.refresh_from_db()
+    assert api.status == ComponentStatus.PARTIAL_OUTAGE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        service.vendor_remove(actor=actor, vendor=vendor)
+    assert api.public_id not in {c["id"] for c in _summary(client)["components"]}
+    vendor.refresh_from_db()
+    assert poll_due(now=vendor.next_poll_at) == {}  # removed: no longer polled
+
+    # Added again, it resumes with the component of ours it had: no duplicate.
+    again = service.vendor_add(actor=actor, url=vendor_peer.url("/"))
+    assert again.pk == vendor.pk and again.active
+    (same,) = service.vendor_components_pick(actor=actor, vendor=again, external_ids=[API])
+    assert same.pk == api.pk
+    same.refresh_from_db()
+    assert same.status == ComponentStatus.MAJOR_OUTAGE

@@ -39,7 +39,7 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
             return redirect("console:vendor_detail", public_id=vendor.public_id)
     vendors = Vendor.objects.annotate(
         listed=Count("components"),
-        picked=Count("components", filter=Q(components__component__isnull=False)),
+        picked=Count("components", filter=Q(components__picked=True)),
     )
     return render_page(
         request,
@@ -65,7 +65,7 @@ def _detail(
     pick_form: VendorPickForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    picked = [vc.external_id for vc in vendor.components.exclude(component=None)]
+    picked = [vc.external_id for vc in vendor.components.filter(picked=True)]
     return render_page(
         request,
         "console/vendor_detail.html",
@@ -131,5 +131,7 @@ def vendor_poll(request: HttpRequest, public_id: str) -> HttpResponse:
 def vendor_remove(request: HttpRequest, public_id: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor, public_id=public_id)
     service.vendor_remove(actor=console_actor(request), vendor=vendor)
-    messages.success(request, f"Removed {vendor.name}; its components stay, with their history.")
+    messages.success(
+        request, f"Stopped polling {vendor.name}; our components stay, with their history."
+    )
     return redirect("console:vendors")
