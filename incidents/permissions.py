@@ -71,6 +71,11 @@ WRITES: dict[str, str] = {
     "console:rule_add": roles.MANAGE_COMPONENTS,
     "console:rule_remove": roles.MANAGE_COMPONENTS,
     "console:signals": READ_ONLY,
+    # Vendors: whose status pages we poll and which of their components drive ours.
+    "console:vendors": roles.MANAGE_VENDORS,
+    "console:vendor_detail": roles.MANAGE_VENDORS,
+    "console:vendor_poll": roles.MANAGE_VENDORS,
+    "console:vendor_remove": roles.MANAGE_VENDORS,
     "console:proposals": READ_ONLY,
     "console:proposal_decide": roles.POST_UPDATES,  # accepting one posts the update
     "console:audit": READ_ONLY,
@@ -103,6 +108,10 @@ WRITES: dict[str, str] = {
     "staff_api:groups": roles.MANAGE_COMPONENTS,
     "staff_api:dependencies": roles.MANAGE_COMPONENTS,
     "staff_api:dependency": roles.MANAGE_COMPONENTS,
+    "staff_api:vendors": roles.MANAGE_VENDORS,
+    "staff_api:vendor": roles.MANAGE_VENDORS,
+    "staff_api:vendor-components": roles.MANAGE_VENDORS,
+    "staff_api:vendor-poll": roles.MANAGE_VENDORS,
     "staff_api:maintenances": roles.POST_UPDATES,
     "staff_api:maintenance": roles.POST_UPDATES,
     "staff_api:maintenance-updates": roles.POST_UPDATES,

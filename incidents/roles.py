@@ -1,8 +1,8 @@
 """Staff roles: Django groups holding the console's permissions (models.StaffRole).
 
 Migration 0006 creates these groups with these permissions (0032 adds remove_sources to
-Admin, 0036 manage_branding); Admins assign them in the console. A superuser holds every
-permission, as Django has it.
+Admin, 0036 manage_branding, 0040 manage_vendors); Admins assign them in the console. A
+superuser holds every permission, as Django has it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "manage_roles",
         "remove_sources",
         "manage_branding",
+        "manage_vendors",
     ),
 }
 APPROVER_QUALIFIER = {APPROVER_LEGAL: Qualifier.LEGAL, APPROVER_SUPPORT: Qualifier.SUPPORT}
@@ -49,6 +50,7 @@ MANAGE_POLICY = "incidents.manage_policy"
 MANAGE_ROLES = "incidents.manage_roles"
 REMOVE_SOURCES = "incidents.remove_sources"
 MANAGE_BRANDING = "incidents.manage_branding"
+MANAGE_VENDORS = "incidents.manage_vendors"
 
 
 def require_permission(actor: Actor, permission: str) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -32,6 +32,7 @@ from incidents.models import (
     MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
+    VendorState,
     worst_status,
 )
 from incidents.text import printable
@@ -74,6 +75,10 @@ class ComponentView:
     updated_at: datetime
     uptime_days: tuple[UptimeDay, ...] = ()
     uptime: float | None = None
+    # A vendor's component (incidents/vendors): when its page was last read, and whether
+    # the last try failed (then `status` is the last status the vendor reported).
+    vendor_fetched_at: datetime | None = None
+    vendor_unknown: bool = False
 
     @property
     def status_label(self) -> str:
@@ -209,13 +214,55 @@ class PublicStatus:
 # -- building views from models ----------------------------------------------------------
 
 
+def _vendor_fields(c: Component) -> dict[str, Any]:
+    """What the public sees of a vendor component's polling, when the query loaded it
+    (`public_components`); nothing for any other component."""
+    if not Component.vendor_link.is_cached(c):  # type: ignore[attr-defined]
+        return {}
+    link = getattr(c, "vendor_link", None)
+    if link is None:
+        return {}
+    vendor = link.vendor
+    fields: dict[str, Any] = {"vendor_fetched_at": vendor.last_fetched_at}
+    if vendor.state == VendorState.UNKNOWN:
+        # Statuspage has no "unknown": `status` stays the last reported, valid for every
+        # v2 client, and the description says it is not current (docs/design.md, "Vendors").
+        last = ComponentStatus(c.status).label.lower()
+        fields["vendor_unknown"] = True
+        fields["description"] = printable(
+            f"Status unknown: {vendor.name}'s status page could not be read"
+            f" (last reported: {last}).",
+            multiline=False,
+        )
+    return fields
+
+
+def public_components() -> QuerySet[Component]:
+    """Components the public sees: a vendor's only where an Admin chose to show them."""
+    return Component.objects.exclude(vendor_link__vendor__show_on_public_page=False).select_related(
+        "vendor_link__vendor"
+    )
+
+
+def _public_groups(components: Sequence[Component]) -> list[ComponentGroup]:
+    """Every group but one holding only hidden vendor components (as "Third-party
+    services" does until an Admin shows a vendor): the public never sees it."""
+    shown = {c.group_id for c in components}
+    hidden = set(
+        Component.objects.filter(vendor_link__vendor__show_on_public_page=False).values_list(
+            "group_id", flat=True
+        )
+    )
+    return [g for g in ComponentGroup.objects.all() if g.pk in shown or g.pk not in hidden]
+
+
 def _component_view(
     c: Component, group_public_id: str | None = None, **extra: object
 ) -> ComponentView:
+    fields = {"description": c.description, **_vendor_fields(c)}
     return ComponentView(
         public_id=c.public_id,
         name=c.name,
-        description=c.description,
         status=c.status,
         position=c.position,
         group_id=group_public_id,
@@ -224,6 +271,7 @@ def _component_view(
         start_date=c.start_date,
         created_at=c.created_at,
         updated_at=c.updated_at,
+        **fields,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -370,7 +418,7 @@ def overall_indicator() -> PageIndicator:
     if preloaded is not None:
         return preloaded  # type: ignore[no-any-return]
     return page_indicator(
-        list(Component.objects.values_list("status", flat=True).distinct()),
+        list(public_components().values_list("status", flat=True).distinct()),
         list(
             Incident.objects.exclude(status=IncidentStatus.RESOLVED)
             .values_list("impact", flat=True)
@@ -470,17 +518,19 @@ def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicSta
     days = uptime_days or settings.CANDOR_UPTIME_DAYS
     first_day = (now - timedelta(days=days - 1)).date()
     window_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC)
-    groups = list(ComponentGroup.objects.all())
-    group_ids = {g.pk: g.public_id for g in groups}
     components = list(
-        Component.objects.annotate(
+        public_components()
+        .annotate(
             status_at_window_start=Subquery(
                 ComponentStatusChange.objects.filter(component=OuterRef("pk"), at__lt=window_start)
                 .order_by("-at", "-pk")
                 .values("status")[:1]
             )
-        ).order_by("position", "name")
+        )
+        .order_by("position", "name")
     )
+    groups = _public_groups(components)
+    group_ids = {g.pk: g.public_id for g in groups}
     uptime = _uptime_by_component(components, now=now, days=days)
     views = {
         c.pk: _component_view(
@@ -540,9 +590,9 @@ def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicSta
 
 def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
     """Groups and components without uptime: what components.json needs."""
-    groups = list(ComponentGroup.objects.all())
+    components = list(public_components().order_by("position", "name"))
+    groups = _public_groups(components)
     group_ids = {g.pk: g.public_id for g in groups}
-    components = list(Component.objects.order_by("position", "name"))
     group_views = [
         GroupView(
             public_id=g.public_id,

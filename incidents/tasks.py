@@ -21,6 +21,7 @@ from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
+from incidents.vendors import poll
 from statuspage import broker
 
 
@@ -158,3 +159,8 @@ def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def impact_propagate(component_ids: list[int]) -> dict[str, int]:
     return impact_proposals.impact_propagate(component_ids=component_ids)
+# Fetches run in parallel, each bounded by CANDOR_VENDOR_TIMEOUT: a run takes about one
+# timeout at worst for a batch.
+@shared_task(acks_late=True, time_limit=180, soft_time_limit=150)
+def vendors_poll() -> dict[str, int]:
+    return poll.poll_due()

@@ -269,6 +269,9 @@ CELERY_BEAT_SCHEDULE = {
     # re-evaluates components whose hold or quiet period ends with the clock rather than
     # with a new signal. Every 10 s: recovery and raising are then late by at most that.
     "ingest-sweep": {"task": "incidents.tasks.ingest_sweep", "schedule": 10.0},
+    # Polls the vendors whose next poll is due (each has its own interval and backoff);
+    # with none due it is one indexed query. Every 15 s: a vendor is late by at most that.
+    "vendors-poll": {"task": "incidents.tasks.vendors_poll", "schedule": 15.0},
 }
 if EMBEDDED_BROKER:
     # The SQLite broker keeps taken messages until deleted (statuspage/broker.py).
@@ -457,6 +460,15 @@ CANDOR_WEBHOOK_TIMEOUT = env_int("CANDOR_WEBHOOK_TIMEOUT", 5, minimum=1)
 # hosts; these hosts ("name" or "name:port") are accepted as well, over http too, for
 # tests and local receivers (notify/chat/hosts.py).
 CANDOR_CHAT_EXTRA_HOSTS = env_list("CANDOR_CHAT_EXTRA_HOSTS", [])
+
+# Vendor polling (docs/design.md, "Vendors"): the same SSRF rule as webhooks, its own
+# switch; seconds per fetch (connect, each read, and the whole body); the largest
+# document read; the longest backoff after failures; fetches in flight at once.
+CANDOR_VENDOR_ALLOW_PRIVATE = env_bool("CANDOR_VENDOR_ALLOW_PRIVATE", False)
+CANDOR_VENDOR_TIMEOUT = env_int("CANDOR_VENDOR_TIMEOUT", 10, minimum=1)
+CANDOR_VENDOR_MAX_BYTES = env_int("CANDOR_VENDOR_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+CANDOR_VENDOR_BACKOFF_MAX = env_int("CANDOR_VENDOR_BACKOFF_MAX", 3600, minimum=60)
+CANDOR_VENDOR_PARALLEL = env_int("CANDOR_VENDOR_PARALLEL", 8, minimum=1)
 
 # Fan-out (docs/design.md, "Notifications").
 CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 100, minimum=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from incidents.api import staff_views as v
+from incidents.api import vendor_views
 from incidents.api.branding_views import BrandingView
 
 app_name = "staff_api"
@@ -56,6 +57,18 @@ urlpatterns = [
     path("groups/", v.GroupsView.as_view(), name="groups"),
     path("dependencies/", v.DependenciesView.as_view(), name="dependencies"),
     path("dependencies/<str:public_id>/", v.DependencyDetailView.as_view(), name="dependency"),
+    path("vendors/", vendor_views.VendorsView.as_view(), name="vendors"),
+    path("vendors/<str:public_id>/", vendor_views.VendorDetailView.as_view(), name="vendor"),
+    path(
+        "vendors/<str:public_id>/components/",
+        vendor_views.VendorComponentsView.as_view(),
+        name="vendor-components",
+    ),
+    path(
+        "vendors/<str:public_id>/poll/",
+        vendor_views.VendorPollView.as_view(),
+        name="vendor-poll",
+    ),
     path("maintenances/", v.MaintenancesView.as_view(), name="maintenances"),
     path(
         "maintenances/forecast/", v.MaintenanceForecastView.as_view(), name="maintenance-forecast"

@@ -19,6 +19,7 @@ from incidents.console.views import (
     maintenance,
     notifications,
     publishing,
+    vendors,
     wording,
 )
 from incidents.console.views.preview import preview
@@ -82,6 +83,10 @@ urlpatterns: list[URLPattern] = [
         ingest.rule_remove,
         name="rule_remove",
     ),
+    path("vendors/", vendors.vendor_list, name="vendors"),
+    path("vendors/<str:public_id>/", vendors.vendor_detail, name="vendor_detail"),
+    path("vendors/<str:public_id>/poll/", vendors.vendor_poll, name="vendor_poll"),
+    path("vendors/<str:public_id>/remove/", vendors.vendor_remove, name="vendor_remove"),
     path("signals/", ingest.signal_list, name="signals"),
     path("proposals/", ingest.proposal_list, name="proposals"),
     path("proposals/<str:public_id>/", ingest.proposal_decide, name="proposal_decide"),

@@ -55,6 +55,13 @@ from incidents.models.subscribers import (
     SubscriberComponent,
     SubscriberState,
 )
+from incidents.models.vendors import (
+    Vendor,
+    VendorComponent,
+    VendorKind,
+    VendorState,
+    VendorStatus,
+)
 from incidents.models.wording import (
     Approval,
     Channel,
@@ -140,6 +147,11 @@ __all__ = [
     "SubscriberState",
     "TemplateVersion",
     "WindowSignals",
+    "Vendor",
+    "VendorComponent",
+    "VendorKind",
+    "VendorState",
+    "VendorStatus",
     "WordingRule",
     "worst_status",
 ]

@@ -53,6 +53,10 @@ class AuditAction(models.TextChoices):
     PROPOSAL_WITHDRAWN = "proposal.withdrawn", "Proposal withdrawn"
     SMS_COST_CAP_SET = "notify.sms_cap_set", "SMS cost cap set"
     SMS_COST_CONFIRMED = "notify.sms_cost_confirmed", "SMS cost above the cap confirmed"
+    VENDOR_ADDED = "vendor.added", "Vendor added"
+    VENDOR_EDITED = "vendor.edited", "Vendor settings changed"
+    VENDOR_COMPONENTS_PICKED = "vendor.components_picked", "Vendor components picked"
+    VENDOR_REMOVED = "vendor.removed", "Vendor removed"
 
 
 class AuditQuerySet(models.QuerySet["AuditEvent"]):

@@ -87,6 +87,7 @@ class StaffRole(models.Model):
             ("manage_roles", "Assign roles to staff"),
             ("remove_sources", "Delete monitor sources"),
             ("manage_branding", "Set the public page's name, logo, colours and support link"),
+            ("manage_vendors", "Add vendors whose status pages Candor polls"),
         ]
 
     def __str__(self) -> str:

@@ -79,11 +79,12 @@ def sms_number_block(phone: str) -> str:
     return phone[:-4]
 
 
-def webhook_address(host: str) -> str:
+def webhook_address(host: str, *, allow_private: bool | None = None) -> str:
     """The one address a webhook to `host` may connect to.
 
     The host is resolved once, and refused if ANY of its addresses is not globally
-    routable (reachable.py; unless CANDOR_WEBHOOK_ALLOW_PRIVATE): the caller must connect
+    routable (reachable.py; unless `allow_private`, by default
+    CANDOR_WEBHOOK_ALLOW_PRIVATE; vendor polling passes its own setting): the caller must connect
     to the address returned and look nothing up again, or a host could answer a public
     address to this check and 127.0.0.1 to the connection (DNS rebinding). Raises
     ValidationError when refused, and OSError (socket.gaierror) or UnicodeError when the
@@ -97,7 +98,9 @@ def webhook_address(host: str) -> str:
         addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise socket.gaierror(f"{host!r} has no address")
-    if not settings.CANDOR_WEBHOOK_ALLOW_PRIVATE:
+    if allow_private is None:
+        allow_private = settings.CANDOR_WEBHOOK_ALLOW_PRIVATE
+    if not allow_private:
         for address in addresses:
             if not globally_reachable(ipaddress.ip_address(address.partition("%")[0])):
                 raise ValidationError(

@@ -28,6 +28,7 @@ from incidents.notify.channels.chat import ChatChannel
 from incidents.notify.channels.webhook import webhook_secret_rotate
 from incidents.notify.transports.twilio import signature_valid
 from incidents.public.views import _serve, render_page
+from incidents.selectors import public_components
 
 
 def _channel_choices() -> list[tuple[str, str]]:
@@ -48,14 +49,14 @@ class SubscribeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["components"].choices = [
-            (c.public_id, c.name) for c in Component.objects.order_by("position", "name")
+            (c.public_id, c.name) for c in public_components().order_by("position", "name")
         ]
 
     def component_ids(self) -> list[int] | None:
         if self.cleaned_data["scope"] == "all":
             return None
         wanted = self.cleaned_data["components"]
-        return list(Component.objects.filter(public_id__in=wanted).values_list("pk", flat=True))
+        return list(public_components().filter(public_id__in=wanted).values_list("pk", flat=True))
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -82,7 +83,7 @@ def _wait_out(started: float) -> None:
 
 
 def _components() -> list[Component]:
-    return list(Component.objects.order_by("position", "name"))
+    return list(public_components().order_by("position", "name"))
 
 
 @csrf_exempt
@@ -232,7 +233,9 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             ids = None
         else:
             wanted = request.POST.getlist("components")
-            ids = list(Component.objects.filter(public_id__in=wanted).values_list("pk", flat=True))
+            ids = list(
+                public_components().filter(public_id__in=wanted).values_list("pk", flat=True)
+            )
         try:
             subscriptions.subscriber_components_set(subscriber=subscriber, component_ids=ids)
             return redirect("public:subscription", token=token)

@@ -27,6 +27,7 @@ from incidents import approvals, lifecycle
 from incidents.audit import Actor
 from incidents.dependencies import graph
 from incidents.models import Incident, Phase
+from incidents.vendors.fetch import FetchError
 from statuspage.wsgi import application
 from tests.factories import ComponentFactory, GroupFactory, with_promise
 
@@ -71,6 +72,18 @@ def real_ids(payments: Incident, responder: User) -> dict[str, str]:
         "/api/staff/maintenances/": window.public_id,
         "/api/staff/custom-texts/": custom.public_id,
     }
+
+
+@pytest.fixture(autouse=True)
+def _vendors_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Generated vendor URLs name real hosts and public addresses: nothing may reach them,
+    so the network boundary of vendor fetches refuses, as an unreachable page does."""
+
+    def offline(*args: Any, **kwargs: Any) -> Any:
+        raise FetchError("unreachable (network off while fuzzing)")
+
+    monkeypatch.setattr("incidents.vendors.probe.fetch", offline)
+    monkeypatch.setattr("incidents.vendors.poll.fetch", offline)
 
 
 @pytest.fixture

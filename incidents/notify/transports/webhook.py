@@ -59,7 +59,12 @@ class PinnedAdapter(HTTPAdapter):
     The URL keeps its hostname, so the Host header, the TLS server name (SNI) and the
     certificate check all use the name; only the TCP connection is pinned. urllib3 keeps
     one pool per address and server name, so a pool never serves another host.
+    `allow_private` is passed to `webhook_address` (vendor polling has its own setting).
     """
+
+    def __init__(self, *, allow_private: bool | None = None, **kwargs: Any) -> None:
+        self.allow_private = allow_private
+        super().__init__(**kwargs)
 
     def build_connection_pool_key_attributes(
         self,
@@ -72,7 +77,7 @@ class PinnedAdapter(HTTPAdapter):
         )
         name = host_params["host"]
         try:
-            host_params["host"] = webhook_address(name)
+            host_params["host"] = webhook_address(name, allow_private=self.allow_private)
         except OSError as exc:
             raise requests.ConnectionError(f"{name!r} does not resolve", request=request) from exc
         if host_params["scheme"] == "https":

@@ -1,0 +1,137 @@
+"""Vendors: add one by its status page URL, pick its components, see how polling goes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from incidents.console.forms.vendors import VendorAddForm, VendorPickForm, VendorSettingsForm
+from incidents.console.views.base import (
+    apply_errors,
+    console_actor,
+    posted,
+    render_page,
+    staff_required,
+    submit_once,
+)
+from incidents.enqueue import Fallback, enqueue_on_commit
+from incidents.models import Vendor
+from incidents.vendors import service
+
+
+# No submit_once: adding fetches the vendor's page, which must not happen inside its
+# transaction; a second submission is refused as "already a vendor".
+@staff_required
+def vendor_list(request: HttpRequest) -> HttpResponse:
+    form = VendorAddForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            vendor = service.vendor_add(actor=console_actor(request), **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Added {vendor.name}: pick the components that matter.")
+            return redirect("console:vendor_detail", public_id=vendor.public_id)
+    vendors = Vendor.objects.annotate(
+        listed=Count("components"),
+        picked=Count("components", filter=Q(components__picked=True)),
+    )
+    return render_page(
+        request,
+        "console/vendors.html",
+        {"vendors": vendors, "form": form, "now": timezone.now()},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _settings_initial(vendor: Vendor) -> dict[str, object]:
+    return {
+        "name": vendor.name,
+        "interval": vendor.interval,
+        "show_on_public_page": vendor.show_on_public_page,
+    }
+
+
+def _detail(
+    request: HttpRequest,
+    vendor: Vendor,
+    *,
+    settings_form: VendorSettingsForm | None = None,
+    pick_form: VendorPickForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    picked = [vc.external_id for vc in vendor.components.filter(picked=True)]
+    return render_page(
+        request,
+        "console/vendor_detail.html",
+        {
+            "vendor": vendor,
+            "now": timezone.now(),
+            "rows": vendor.components.select_related("component"),
+            "settings_form": settings_form or VendorSettingsForm(initial=_settings_initial(vendor)),
+            "pick_form": pick_form or VendorPickForm(vendor=vendor, initial={"components": picked}),
+        },
+        status=status,
+    )
+
+
+@staff_required
+@submit_once
+def vendor_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    vendor = get_object_or_404(Vendor, public_id=public_id)
+    if request.method != "POST":
+        return _detail(request, vendor)
+    if "components" in request.POST or request.POST.get("form") == "pick":
+        pick = VendorPickForm(request.POST, vendor=vendor)
+        if pick.is_valid():
+            try:
+                service.vendor_components_pick(
+                    actor=console_actor(request),
+                    vendor=vendor,
+                    external_ids=pick.cleaned_data["components"],
+                )
+            except ValidationError as error:
+                apply_errors(pick, error)
+            else:
+                messages.success(request, "Saved which components matter.")
+                return redirect("console:vendor_detail", public_id=vendor.public_id)
+        return _detail(request, vendor, pick_form=pick, status=400)
+    form = VendorSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            service.vendor_edit(actor=console_actor(request), vendor=vendor, **form.cleaned_data)
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Saved {form.cleaned_data['name']}.")
+            return redirect("console:vendor_detail", public_id=vendor.public_id)
+    return _detail(request, vendor, settings_form=form, status=400)
+
+
+@staff_required
+@submit_once
+@require_POST
+def vendor_poll(request: HttpRequest, public_id: str) -> HttpResponse:
+    vendor = get_object_or_404(Vendor, public_id=public_id)
+    service.vendor_poll_soon(vendor=vendor)
+    # Runs here when no worker is alive, so "poll now" never waits for nothing.
+    enqueue_on_commit("incidents.tasks.vendors_poll", fallback=Fallback.HERE)
+    messages.success(request, f"Polling {vendor.name} now.")
+    return redirect("console:vendor_detail", public_id=vendor.public_id)
+
+
+@staff_required
+@submit_once
+@require_POST
+def vendor_remove(request: HttpRequest, public_id: str) -> HttpResponse:
+    vendor = get_object_or_404(Vendor, public_id=public_id)
+    service.vendor_remove(actor=console_actor(request), vendor=vendor)
+    messages.success(
+        request, f"Stopped polling {vendor.name}; our components stay, with their history."
+    )
+    return redirect("console:vendors")
