@@ -92,7 +92,7 @@ test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmana
 	$(PY) -m pytest
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
 	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded \
-		tests/ingest/test_lean_path.py
+		tests/ingest/test_lean_path.py tests/public/test_page_size.py
 
 clean:
 	rm -rf $(VENV) var

@@ -62,6 +62,7 @@ def test_the_status_page_stays_small_with_200_components_and_10000_incidents(
     assert body.count(b'<p class="uptime__summary">') == 200
 
 
+@pytest.mark.embedded
 def test_a_page_past_the_runs_limit_leaves_the_bars_to_the_script(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
