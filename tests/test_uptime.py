@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidents.models import ComponentStatus
-from incidents.uptime import daily_uptime, window_uptime
+from incidents.uptime import daily_uptime, daily_uptime_reusing, window_uptime
 
 DAY = date(2026, 11, 1)
 MIDNIGHT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -102,3 +102,28 @@ def test_uptime_is_a_fraction_and_time_is_conserved(
         assert sum(seconds for _, seconds in day.seconds_by_status) <= day.observed_seconds + 1
     if before is not None:
         assert all(d.observed_seconds == 86400 for d in days)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10 * 24 * 60 - 1), statuses), max_size=40),
+    st.one_of(st.none(), statuses),
+    st.integers(1, 10 * 24 * 60 - 1),
+    st.integers(1, 12),
+)
+def test_reused_past_days_equal_computing_every_day(
+    raw: list[tuple[int, str]], before: str | None, now_minute: int, window: int
+) -> None:
+    """The cached days before today are what computing the whole window gives, including
+    after a change backdated into them (a different history, so a different entry)."""
+    now = MIDNIGHT + timedelta(minutes=now_minute)
+    first = (now - timedelta(days=window - 1)).date()
+    changes = sorted((MIDNIGHT + timedelta(minutes=m), s) for m, s in raw)
+    changes = [(at, s) for at, s in changes if at <= now]
+    for history in (changes, sorted([*changes, (MIDNIGHT, "major_outage")])):
+        whole = daily_uptime(
+            changes=history, status_before=before, first_day=first, days=window, now=now
+        )
+        reused = daily_uptime_reusing(
+            changes=history, status_before=before, first_day=first, days=window, now=now
+        )
+        assert list(reused) == whole
