@@ -73,6 +73,7 @@ def main() -> int:
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--size-only", action="store_true", help="measure 1. only, print it")
     args = parser.parse_args()
     database = f"candor_bench_pagefast_{os.getpid()}"
     setup(database, 7)
@@ -120,6 +121,9 @@ def run(args: argparse.Namespace) -> int:
         "page_bytes": len(page),
         "uptime_json_bytes": len(client.get("/uptime.json").content),
     }
+    if args.size_only:
+        print(json.dumps(results))
+        return 0
     bench_urls.MEMORY["page"] = page
 
     # 2. Candor's cached / against the bare view, interleaved.

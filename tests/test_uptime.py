@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from incidents.models import ComponentStatus
-from incidents.uptime import daily_uptime, merged, uptime_both_ways, window_uptime
+from incidents.uptime import (
+    daily_uptime,
+    daily_uptime_reusing,
+    merged,
+    uptime_both_ways,
+    window_uptime,
+)
 
 DAY = date(2026, 11, 1)
 MIDNIGHT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -164,3 +170,28 @@ def test_a_period_all_maintenance_has_no_figure_without_it() -> None:
 def test_merged_joins_touching_and_overlapping_intervals() -> None:
     a, b, c, d = (D0 + n * H for n in (0, 1, 2, 3))
     assert merged([(c, d), (a, b), (b, c), (d, d)]) == [(a, d)]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10 * 24 * 60 - 1), statuses), max_size=40),
+    st.one_of(st.none(), statuses),
+    st.integers(1, 10 * 24 * 60 - 1),
+    st.integers(1, 12),
+)
+def test_reused_past_days_equal_computing_every_day(
+    raw: list[tuple[int, str]], before: str | None, now_minute: int, window: int
+) -> None:
+    """The cached days before today are what computing the whole window gives, including
+    after a change backdated into them (a different history, so a different entry)."""
+    now = MIDNIGHT + timedelta(minutes=now_minute)
+    first = (now - timedelta(days=window - 1)).date()
+    changes = sorted((MIDNIGHT + timedelta(minutes=m), s) for m, s in raw)
+    changes = [(at, s) for at, s in changes if at <= now]
+    for history in (changes, sorted([*changes, (MIDNIGHT, "major_outage")])):
+        whole = daily_uptime(
+            changes=history, status_before=before, first_day=first, days=window, now=now
+        )
+        reused = daily_uptime_reusing(
+            changes=history, status_before=before, first_day=first, days=window, now=now
+        )
+        assert list(reused) == whole

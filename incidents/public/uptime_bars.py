@@ -6,11 +6,15 @@ run of same-coloured days and a short summary for screen readers; the page's own
 (static/candor/public.js) fetches uptime.json (`uptime_details.py`) and expands each bar
 into one item per day with its tooltip. Without the script the bars still show, with the
 summary as their text.
+
+Past INLINE_RUNS_LIMIT runs on one page (200 components whose every day differs: 15,000
+runs, 400 KB) the runs are left out: the page keeps each bar's place, its figure and the
+summary, shown as text, and the script fills the bars from uptime.json as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from incidents.models import ComponentStatus
@@ -28,6 +32,10 @@ RUN_CLASS = {
 }
 # public.css sizes runs of up to this many days (.d2 to .d90); longer ones are split.
 LONGEST_RUN = 90
+NARROW_DAYS = 30  # public.css shows this many days on narrow screens
+# About 70 KB of list items: 80 components over 1,000 incidents in 90 days (2,300 runs)
+# stay inline.
+INLINE_RUNS_LIMIT = 3000
 
 
 @dataclass(frozen=True)
@@ -62,3 +70,13 @@ def bar_runs(days: Sequence[UptimeDay], *, recent: int) -> list[Run]:
 def days_with_trouble(days: Sequence[UptimeDay]) -> int:
     """Days with anything but "operational" at some point: the summary's count."""
     return sum(1 for d in days if d.day.has_data and d.day.worst != ComponentStatus.OPERATIONAL)
+
+
+def runs_fit_inline(bars: Iterable[Sequence[UptimeDay]], *, recent: int) -> bool:
+    """Whether the page can carry every bar's runs as elements (INLINE_RUNS_LIMIT)."""
+    total = 0
+    for days in bars:
+        total += len(bar_runs(days, recent=recent))
+        if total > INLINE_RUNS_LIMIT:
+            return False
+    return True

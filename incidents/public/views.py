@@ -23,6 +23,7 @@ from incidents.branding.brand import default_brand
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
 from incidents.public.ical import is_cancelled
+from incidents.public.uptime_bars import NARROW_DAYS, runs_fit_inline
 from incidents.public.uptime_details import first_day, uptime_document
 
 HTML = "text/html; charset=utf-8"
@@ -88,6 +89,9 @@ def status_page(request: HttpRequest) -> HttpResponse:
             "status": status,
             "uptime_days": days,
             "first_day": first_day(status),
+            "inline_runs": runs_fit_inline(
+                (c.uptime_days for c in status.components if c.showcase), recent=NARROW_DAYS
+            ),
             "nav": "status",
         }
         return render_page(request, "public/status.html", context)

@@ -76,16 +76,21 @@ class LocalTarget:
             shutil.rmtree(leftover, ignore_errors=True)
         incoming = self.versions / f"{_INCOMING}{secrets.token_hex(4)}"
         incoming.mkdir()
+        made: set[str] = set()  # each directory made once: this runs for every file
         for path, entry in snapshot.manifest.files.items():
             relative = disk_path(path, entry.content_type)
-            (incoming / relative).parent.mkdir(parents=True, exist_ok=True)
+            target = os.path.join(incoming, relative)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
             if unchanged.get(path) == entry and served_dir is not None:
                 try:
-                    os.link(served_dir / relative, incoming / relative)
+                    os.link(os.path.join(served_dir, relative), target)
                     continue
                 except OSError:
                     pass  # no hard links here, or the file is gone: copy it
-            shutil.copyfile(snapshot.root / relative, incoming / relative)
+            shutil.copyfile(os.path.join(snapshot.root, relative), target)
         (incoming / MANIFEST_NAME).write_bytes(snapshot.manifest.to_json())
         final = self._free_name(version)
         incoming.rename(final)

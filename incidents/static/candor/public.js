@@ -3,6 +3,8 @@
 // its tooltip from uptime.json (incidents/public/uptime_details.py). A file of its own:
 // the CSP allows no inline script. Without it, or when the document is not the page's
 // (another day, another window), the bars stay runs with their summary for screen readers.
+// A page with too many runs to carry (uptime_bars.INLINE_RUNS_LIMIT) comes with empty
+// bars and the summary shown as text; this fills them the same way.
 (function () {
   "use strict";
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
