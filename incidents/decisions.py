@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approvals import words_approved
+from incidents.approved import words_approved
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import Approval, AuditAction, CustomTextRequest, Rejection, TemplateVersion

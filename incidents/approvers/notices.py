@@ -22,8 +22,8 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-# approvals imports this module: read it as a module, at call time.
-from incidents import approvals, roles
+from incidents import roles
+from incidents.approved import words_approved
 from incidents.approvers.links import Words, decide_url
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
@@ -119,7 +119,7 @@ def notices_due(*, now: datetime) -> list[int]:
 
 
 def _decided(words: Words) -> bool:
-    return bool(words.rejections.all()) or approvals.words_approved(words)
+    return bool(words.rejections.all()) or words_approved(words)
 
 
 def _context(notice: ApproverNotice, words: Words) -> dict[str, object]:

@@ -190,12 +190,3 @@ def update_rendered(
         subject=words_render("notify/subject.txt", context),
         text=words_render(text_template, context),
     )
-
-
-def message_render(
-    *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-) -> Rendered:
-    """The notification `channel` sends `subscriber` about `update` (channels/)."""
-    from incidents.notify.channels import channel_get  # the channels render with this module
-
-    return channel_get(channel).render(update=update, subscriber=subscriber)

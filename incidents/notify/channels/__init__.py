@@ -15,6 +15,7 @@ from incidents.notify.channels.registry import (
     channel_names,
     channels_all,
     destination_normalise,
+    message_render,
 )
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "channel_names",
     "channels_all",
     "destination_normalise",
+    "message_render",
 ]
