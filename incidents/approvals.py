@@ -22,12 +22,12 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from incidents import roles, wording, wording_detect
-from incidents.approved import (  # noqa: F401  (re-exported: callers ask approvals)
-    approvals_satisfied,
-    custom_text_approved,
-    version_approved,
-    words_approved,
-)
+
+# Re-exported: callers ask approvals whether words are approved.
+from incidents.approved import approvals_satisfied as approvals_satisfied
+from incidents.approved import custom_text_approved as custom_text_approved
+from incidents.approved import version_approved as version_approved
+from incidents.approved import words_approved as words_approved
 from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
 from incidents.models import (

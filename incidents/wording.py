@@ -31,13 +31,13 @@ from incidents.models import (
     Channel,
     IncidentStatus,
     MaintenanceStatus,
-    Phase,
     RequiredElement,
     RuleChannel,
     RuleKind,
     RuleScope,
     WordingRule,
 )
+from incidents.models import Phase as Phase  # re-exported: callers read wording.Phase
 
 # -- folding ----------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from incidents.models import (
     Phase,
 )
 from incidents.reminders import plan, services
+from incidents.two_factor import session_verified
 
 # -- plumbing ---------------------------------------------------------------------------
 
@@ -66,7 +67,7 @@ class HasRolePermission(BasePermission):
         if (
             settings.CANDOR_REQUIRE_2FA
             and isinstance(request.successful_authenticator, SessionAuthentication)
-            and not request.user.is_verified()
+            and not session_verified(request.user)
         ):
             # A console session that has not given its second factor does not get in
             # through the back door; a token is its own credential (README).
@@ -91,7 +92,8 @@ class StaffMetadata(SimpleMetadata):
 
 
 class StaffView(GenericAPIView):
-    metadata_class = StaffMetadata
+    # DRF instantiates the class it is given; its stubs expect an instance or a path.
+    metadata_class = StaffMetadata  # type: ignore[assignment]
     pagination_class: type[BasePagination] | None = StaffPagination
     permission_classes = [IsAdminUser, HasRolePermission]
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from incidents import approvals, cadence, decisions, drafts, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.default_templates import default_templates_install
-from incidents.models import Component, Contact, Phase
+from incidents.models import Component, ComponentStatus, Contact, Phase
 from incidents.publish.trigger import publishing_deferred
 from incidents.reminders.plan import policy_schedule
 from incidents.reminders.services import contact_save, incident_owners_set
@@ -145,7 +145,7 @@ class Command(BaseCommand):
                         name=name,
                         body=body,
                         impact=impact,
-                        components={components[component]: status},
+                        components={components[component]: ComponentStatus(status)},
                         now=start,
                     )
                 else:
@@ -183,7 +183,7 @@ class Command(BaseCommand):
                 ),
             ),
             impact="minor",
-            components={components["File storage"]: "degraded_performance"},
+            components={components["File storage"]: ComponentStatus.DEGRADED_PERFORMANCE},
             now=opened,
         )
         # Words for this occasion only: written by demo, approved by demo-legal.
