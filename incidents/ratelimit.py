@@ -7,7 +7,8 @@
 - A token bucket in Redis (`bucket_take`, or `BUCKET_LUA` inside a caller's own script):
   it hands out a batch's worth, not a yes or no. The fan-out paces each provider with it
   (notify/limits.py); ingest admits each source's signals with it (ingest/admission.py),
-  in the same round trip as its counters.
+  in the same round trip as its counters, and falls back to the same arithmetic in its
+  own process (`local_take`) while Redis is down.
 """
 
 from __future__ import annotations
@@ -124,3 +125,17 @@ def bucket_take(
     args = [rate, burst, cost, max(0, extra), back, "" if now_ms is None else now_ms]
     ok, wait, granted = script(keys=[key], args=args)
     return Taken(bool(ok), int(wait), int(granted), cost + int(granted) if ok else 0)
+
+
+def local_take(
+    state: tuple[float, float] | None, *, rate: float, burst: float, cost: float, now: float
+) -> tuple[bool, float, tuple[float, float]]:
+    """The same bucket in one process's memory, for where Redis is not there to share one
+    (ingest admission's fallback). `state` is (tokens, seconds) as this call last left it,
+    None for a full bucket; returns ok, the seconds until `cost` would be there, and the
+    state to keep. The caller holds its own lock."""
+    tokens, ts = state if state is not None else (burst, now)
+    tokens = min(burst, tokens + max(0.0, now - ts) * rate)
+    if tokens >= cost:
+        return True, 0.0, (tokens - cost, max(now, ts))
+    return False, (cost - tokens) / rate, (tokens, max(now, ts))

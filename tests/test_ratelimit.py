@@ -9,7 +9,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from incidents.ratelimit import bucket_take
+from incidents.ratelimit import bucket_take, local_take
 
 
 @pytest.fixture
@@ -62,3 +62,14 @@ def test_without_a_time_the_bucket_runs_on_redis_clock(client: redis.Redis, key:
     assert bucket_take(client, key, rate=5, burst=5, cost=1, extra=10).granted == 5
     assert bucket_take(client, key, rate=5, burst=5, cost=1).ok is False
     assert 0 < client.pttl(key) <= 2000  # gone once it would be full again anyway
+
+
+def test_the_in_process_bucket_does_the_same_arithmetic() -> None:
+    ok, wait, state = local_take(None, rate=10, burst=10, cost=8, now=1000.0)
+    assert ok and state == (2.0, 1000.0)
+    ok, wait, state = local_take(state, rate=10, burst=10, cost=5, now=1000.0)
+    assert not ok and wait == pytest.approx(0.3) and state == (2.0, 1000.0)
+    ok, wait, state = local_take(state, rate=10, burst=10, cost=5, now=999.0)  # clock back
+    assert not ok and state == (2.0, 1000.0)
+    ok, wait, state = local_take(state, rate=10, burst=10, cost=5, now=1060.0)
+    assert ok and state == (5.0, 1060.0)  # refilled to the burst, no further

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from incidents.models import Signal, Source
-from incidents.ratelimit import bucket_script
+from incidents.ratelimit import bucket_script, local_take
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +187,11 @@ def refusing(source: Source) -> Admission | None:
 
 
 def _admit_local(source: Source, *, cost: int, rate: int, now: datetime) -> Admission:
-    at = now.timestamp()
     with _local_lock:
-        tokens, ts = _local.get(source.pk, (float(source.burst), at))
-        tokens = min(float(source.burst), tokens + max(0.0, at - ts) * rate)
-        if tokens >= cost:
-            _local[source.pk] = (tokens - cost, max(at, ts))
-            return Admission(True)
-        _local[source.pk] = (tokens, max(at, ts))
-        return Admission(False, max(1, math.ceil((cost - tokens) / rate)))
+        ok, wait, _local[source.pk] = local_take(
+            _local.get(source.pk), rate=rate, burst=source.burst, cost=cost, now=now.timestamp()
+        )
+    return Admission(True) if ok else Admission(False, max(1, math.ceil(wait)))
 
 
 def count_refusal(source: Source, *, now: datetime) -> None:
