@@ -50,7 +50,7 @@ def _locked(subject: TemplateVersion | CustomTextRequest) -> TemplateVersion | C
     """The words' row, locked, with their decisions read after the lock: an approval and a
     rejection of the same words take turns, so no words are ever both."""
     rows = type(subject).objects.select_for_update().prefetch_related("approvals", "rejections")
-    return rows.get(pk=subject.pk)  # type: ignore[no-any-return]
+    return rows.get(pk=subject.pk)
 
 
 def approval_give(

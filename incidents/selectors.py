@@ -319,7 +319,7 @@ def overall_indicator() -> PageIndicator:
     queries, where status_summary would build every view."""
     preloaded = getattr(_preloaded, "overall", None)
     if preloaded is not None:
-        return preloaded  # type: ignore[no-any-return]
+        return preloaded
     return page_indicator(
         list(Component.objects.values_list("status", flat=True).distinct()),
         list(
@@ -527,7 +527,7 @@ def details_preloaded() -> Iterator[None]:
 def incident_detail(public_id: str) -> IncidentView | None:
     preloaded = getattr(_preloaded, "incidents", None)
     if preloaded is not None:
-        return preloaded.get(public_id)  # type: ignore[no-any-return]
+        return preloaded.get(public_id)
     incident = _incidents_query().filter(public_id=public_id).first()  # type: ignore[attr-defined]
     return _incident_view(incident, _group_ids()) if incident else None
 
@@ -535,7 +535,7 @@ def incident_detail(public_id: str) -> IncidentView | None:
 def maintenance_detail(public_id: str) -> MaintenanceView | None:
     preloaded = getattr(_preloaded, "maintenance", None)
     if preloaded is not None:
-        return preloaded.get(public_id)  # type: ignore[no-any-return]
+        return preloaded.get(public_id)
     maintenance = _maintenance_query().filter(public_id=public_id).first()  # type: ignore[attr-defined]
     return _maintenance_view(maintenance, _group_ids()) if maintenance else None
 
@@ -674,7 +674,7 @@ def page_updated_at(*, now: datetime) -> datetime:
     """
     stamps = [now.replace(year=2000)]  # a floor for an empty page
     for model in (Component, ComponentGroup, Incident, Maintenance):
-        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]  # type: ignore[attr-defined]
+        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]
         if latest is not None:
             stamps.append(latest)
     return max(stamps)

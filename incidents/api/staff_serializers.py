@@ -71,7 +71,7 @@ class EnumFieldExtension(OpenApiSerializerFieldExtension):
             schema={"type": "string", "enum": list(field.choices)},
         )
         auto_schema.registry.register_on_missing(component)
-        return component.ref  # type: ignore[no-any-return]
+        return component.ref
 
 
 def resolve_components(public_ids: Iterable[str]) -> dict[str, Component]:

@@ -52,7 +52,7 @@ class WriteOnceQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError(f"{self.model.__name__} rows are write-once")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise PermissionError(f"{self.model.__name__} rows are write-once")
 
 

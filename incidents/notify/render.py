@@ -116,8 +116,8 @@ def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
         title=printable(title, multiline=False),
         url=url,
         words=printable(update.body.strip()),
-        status=update.get_status_display(),  # type: ignore[union-attr]
-        status_value=update.status,  # type: ignore[union-attr]
+        status=update.get_status_display(),
+        status_value=update.status,
         page=settings.CANDOR_PAGE_NAME,
     )
 

@@ -192,7 +192,7 @@ def chrome_fingerprint(request: HttpRequest, *, now: datetime) -> str:
     """A hash of what every page shows besides its own content (see the module docstring)."""
     overall = selectors.overall_indicator()
     parts = {
-        "overall": asdict(overall) if is_dataclass(overall) else repr(overall),  # type: ignore[arg-type]
+        "overall": asdict(overall) if is_dataclass(overall) else repr(overall),
         "context": {k: repr(v) for k, v in candor(request).items()},
         "floor": list(history_floor(now)),
         "code": _code_fingerprint(),
