@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import approvals, cadence, overrides, promise, wording
+from incidents import cadence, promise, wording
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -57,6 +57,7 @@ from incidents.publish.versions import site_version_bump
 from incidents.reminders import plan
 from incidents.rendering import render_markdown
 from incidents.text import text_problem
+from incidents.wording import approvals, overrides
 
 MAX_NAME_LENGTH = 200
 MAX_BODY_LENGTH = 20_000

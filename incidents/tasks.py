@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from incidents import decisions, idempotency, lifecycle
+from incidents import idempotency, lifecycle
 from incidents.approvers import notices
 from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
@@ -20,6 +20,7 @@ from incidents.notify import fanout, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
+from incidents.wording import decisions
 from statuspage import broker
 
 

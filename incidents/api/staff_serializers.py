@@ -15,9 +15,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents import approvals
 from incidents.cadence import Schedule
-from incidents.decisions import REASON_MAX_LENGTH
 from incidents.models import (
     AuditAction,
     Component,
@@ -34,6 +32,8 @@ from incidents.models import (
 from incidents.models.cadence import MAX_INTERVAL_MINUTES as MAX_MINUTES
 from incidents.models.cadence import MIN_INTERVAL_MINUTES as MIN_MINUTES
 from incidents.reminders.plan import override_of
+from incidents.wording import approvals
+from incidents.wording.decisions import REASON_MAX_LENGTH
 
 # The largest values the columns behind the API's integers hold (PostgreSQL integer and
 # smallint): a bigger number is a field error, not a database error.

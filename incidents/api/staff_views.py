@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from incidents import approvals, decisions, lifecycle, permissions
+from incidents import lifecycle, permissions
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
@@ -47,6 +47,7 @@ from incidents.models import (
 )
 from incidents.reminders import plan, services
 from incidents.two_factor import session_verified
+from incidents.wording import approvals, decisions
 
 # -- plumbing ---------------------------------------------------------------------------
 

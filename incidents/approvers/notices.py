@@ -23,7 +23,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approved import words_approved
 from incidents.approvers.links import Words, decide_url
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
@@ -36,6 +35,7 @@ from incidents.models import (
 from incidents.notify.render import gsm7
 from incidents.notify.transports.email import email_connection
 from incidents.reminders import sms
+from incidents.wording.approved import words_approved
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import approvals, decisions, lifecycle, overrides, roles, wording
+from incidents import lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.lifecycle import NOT_APPROVED
 from incidents.models import (
@@ -26,7 +26,7 @@ from incidents.models import (
     Maintenance,
     OverrideReview,
 )
-from incidents.wording import WordingRefused
+from incidents.wording import WordingRefused, approvals, decisions, overrides
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory
 

@@ -32,9 +32,9 @@ from incidents.console.views.wording import (
     offered_openings,
     offered_templates,
 )
-from incidents.drafts import draft_update
 from incidents.models import Component, Incident, IncidentComponent, Reminder
 from incidents.reminders.plan import schedule_for
+from incidents.wording.drafts import draft_update
 
 PER_PAGE = 25
 

@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from incidents import wording_detect as detect
 from incidents.models import (
     Channel,
     IncidentStatus,
@@ -38,6 +37,7 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.models import Phase as Phase  # re-exported: callers read wording.Phase
+from incidents.wording import detect
 
 # -- folding ----------------------------------------------------------------------------
 

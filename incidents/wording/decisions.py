@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approved import words_approved
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import Approval, AuditAction, CustomTextRequest, Rejection, TemplateVersion
+from incidents.wording.approved import words_approved
 
 REASON_MAX_LENGTH = 2000
 

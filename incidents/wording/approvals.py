@@ -21,13 +21,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from incidents import roles, wording, wording_detect
-
-# Re-exported: callers ask approvals whether words are approved.
-from incidents.approved import approvals_satisfied as approvals_satisfied
-from incidents.approved import custom_text_approved as custom_text_approved
-from incidents.approved import version_approved as version_approved
-from incidents.approved import words_approved as words_approved
+from incidents import roles, wording
 from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
 from incidents.models import (
@@ -43,6 +37,13 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.text import text_errors
+from incidents.wording import detect as wording_detect
+
+# Re-exported: callers ask approvals whether words are approved.
+from incidents.wording.approved import approvals_satisfied as approvals_satisfied
+from incidents.wording.approved import custom_text_approved as custom_text_approved
+from incidents.wording.approved import version_approved as version_approved
+from incidents.wording.approved import words_approved as words_approved
 
 
 def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:
