@@ -24,8 +24,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from incidents import cadence, promise, wording
+from incidents import cadence, wording
 from incidents.audit import Actor, audit_record
+from incidents.cadence import promise
 from incidents.models import (
     ACTIVE_MAINTENANCE,
     AuditAction,

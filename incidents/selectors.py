@@ -125,7 +125,7 @@ class IncidentView:
     resolved_at: datetime | None
     updates: tuple[UpdateView, ...]  # newest first
     components: tuple[ComponentView, ...]
-    # The promised next public update while open (incidents/cadence.py); None once resolved.
+    # The promised next public update while open (incidents/cadence/due.py); None once resolved.
     next_update_due: datetime | None = None
 
     @property

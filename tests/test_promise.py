@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from incidents import lifecycle, wording
 from incidents.audit import Actor
+from incidents.cadence.promise import moment_of
 from incidents.console.views.wording import offered_templates
 from incidents.models import Incident
-from incidents.promise import moment_of
 from incidents.wording import approvals
 from incidents.wording.drafts import draft_update, next_update_at
 from tests.factories import ComponentFactory

@@ -124,7 +124,7 @@ def test_a_rendering_of_an_approved_template_is_published_on_every_path(
     incident: Incident, staff_api: APIClient, console: Client
 ) -> None:
     words = "We have identified the cause of the problems with API and are working on a fix. "
-    # Each promises a time within the cadence (incidents/promise.py).
+    # Each promises a time within the cadence (incidents/cadence/promise.py).
     soon = [wording.format_time(timezone.now() + timedelta(minutes=m)) for m in (20, 30, 40)]
     lifecycle.update_post(
         actor=AUTOMATION, incident=incident, body=words + f"Next update by {soon[0]}.",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle, wording
-from incidents.compliance import incident_compliance
+from incidents.cadence.report import incident_compliance
 from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
 from incidents.console.views.base import (
