@@ -14,7 +14,7 @@ def templates_install() -> None:
 
     from incidents import roles
     from incidents.audit import Actor
-    from incidents.default_templates import default_templates_install
+    from incidents.wording.default_templates import default_templates_install
 
     def person(name: str, group: str) -> Actor:
         user = User.objects.create_user(name, f"{name}@example.com", is_staff=True)
@@ -35,7 +35,8 @@ def words(
 ) -> str:
     """The phase's approved template filled in, promising the next update in 10 minutes
     (within the default cadence, which the promise rule enforces)."""
-    from incidents import approvals, wording
+    from incidents import wording
+    from incidents.wording import approvals
 
     values = wording.values_for(
         title=title,

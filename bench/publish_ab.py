@@ -187,7 +187,8 @@ def seed(incidents: int) -> None:
 
 def _words(phase: str, title: str, component: str, started_at: datetime, *, now: datetime) -> str:
     """The phase's approved template, promising the next update within the cadence."""
-    from incidents import approvals, wording
+    from incidents import wording
+    from incidents.wording import approvals
 
     values = wording.values_for(
         title=title,

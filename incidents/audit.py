@@ -31,7 +31,7 @@ class Actor:
             channel=channel,
             user=user,  # type: ignore[arg-type]  # the project's user model is auth.User
             ip=ip,
-        )  # type: ignore[arg-type]
+        )
 
     @classmethod
     def system(cls, name: str) -> Actor:

@@ -30,8 +30,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from incidents import approvals, cadence, overrides, promise, wording
+from incidents import cadence, wording
 from incidents.audit import Actor, audit_record
+from incidents.cadence import promise
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
     ACTIVE_MAINTENANCE,
@@ -68,6 +69,7 @@ from incidents.publish.versions import site_version_bump
 from incidents.reminders import plan
 from incidents.rendering import render_markdown
 from incidents.text import text_problem
+from incidents.wording import approvals, overrides
 
 MAX_NAME_LENGTH = 200
 MAX_BODY_LENGTH = 20_000

@@ -140,7 +140,7 @@ class IncidentView:
     resolved_at: datetime | None
     updates: tuple[UpdateView, ...]  # newest first
     components: tuple[ComponentView, ...]
-    # The promised next public update while open (incidents/cadence.py); None once resolved.
+    # The promised next public update while open (incidents/cadence/due.py); None once resolved.
     next_update_due: datetime | None = None
 
     @property
@@ -219,7 +219,7 @@ class PublicStatus:
 def _vendor_fields(c: Component) -> dict[str, Any]:
     """What the public sees of a vendor component's polling, when the query loaded it
     (`public_components`); nothing for any other component."""
-    if not Component.vendor_link.is_cached(c):  # type: ignore[attr-defined]
+    if not Component.vendor_link.is_cached(c):
         return {}
     link = getattr(c, "vendor_link", None)
     if link is None:
@@ -418,7 +418,7 @@ def overall_indicator() -> PageIndicator:
     queries, where status_summary would build every view."""
     preloaded = getattr(_preloaded, "overall", None)
     if preloaded is not None:
-        return preloaded  # type: ignore[no-any-return]
+        return preloaded
     return page_indicator(
         list(public_components().values_list("status", flat=True).distinct()),
         list(
@@ -704,7 +704,7 @@ def details_preloaded() -> Iterator[None]:
 def incident_detail(public_id: str) -> IncidentView | None:
     preloaded = getattr(_preloaded, "incidents", None)
     if preloaded is not None:
-        return preloaded.get(public_id)  # type: ignore[no-any-return]
+        return preloaded.get(public_id)
     incident = _incidents_query().filter(public_id=public_id).first()  # type: ignore[attr-defined]
     return _incident_view(incident, _group_ids()) if incident else None
 
@@ -712,7 +712,7 @@ def incident_detail(public_id: str) -> IncidentView | None:
 def maintenance_detail(public_id: str) -> MaintenanceView | None:
     preloaded = getattr(_preloaded, "maintenance", None)
     if preloaded is not None:
-        return preloaded.get(public_id)  # type: ignore[no-any-return]
+        return preloaded.get(public_id)
     maintenance = _maintenance_query().filter(public_id=public_id).first()  # type: ignore[attr-defined]
     return _maintenance_view(maintenance, _group_ids()) if maintenance else None
 
@@ -851,7 +851,7 @@ def page_updated_at(*, now: datetime) -> datetime:
     """
     stamps = [now.replace(year=2000)]  # a floor for an empty page
     for model in (Component, ComponentGroup, Incident, Maintenance):
-        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]  # type: ignore[attr-defined]
+        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]
         if latest is not None:
             stamps.append(latest)
     return max(stamps)

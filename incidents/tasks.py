@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 
-from incidents import decisions, idempotency, lifecycle
+from incidents import idempotency, lifecycle
 from incidents.approvers import notices
 from incidents.dependencies import proposals as impact_proposals
 from incidents.enqueue import coalesce_release
@@ -22,6 +22,7 @@ from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, service, trigger
 from incidents.reminders import send
 from incidents.vendors import poll
+from incidents.wording import decisions
 from statuspage import broker
 
 
@@ -159,6 +160,8 @@ def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def impact_propagate(component_ids: list[int]) -> dict[str, int]:
     return impact_proposals.impact_propagate(component_ids=component_ids)
+
+
 # Fetches run in parallel, each bounded by CANDOR_VENDOR_TIMEOUT: a run takes about one
 # timeout at worst for a batch.
 @shared_task(acks_late=True, time_limit=180, soft_time_limit=150)

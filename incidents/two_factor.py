@@ -20,6 +20,15 @@ from incidents.audit import Actor, audit_record
 from incidents.models import AuditAction
 
 RECOVERY_CODES = 10
+
+
+def session_verified(user: object) -> bool:
+    """Whether this request's user gave their second factor: django-otp's middleware adds
+    `is_verified` to the request's user (a user it did not wrap never did)."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified()) if callable(is_verified) else False
+
+
 NOT_VALID = "That code is not valid. Check the time on your phone."
 
 

@@ -16,7 +16,6 @@ from rest_framework.test import APIClient
 
 from incidents import lifecycle, roles
 from incidents.audit import Actor
-from incidents.default_templates import DEFAULT_TEMPLATES
 from incidents.models import (
     Approval,
     Incident,
@@ -25,6 +24,7 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.public import cache as public_cache
+from incidents.wording.default_templates import DEFAULT_TEMPLATES
 from tests.factories import (
     FIXTURE_AUTHOR,
     FIXTURE_LEGAL,

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test.utils import override_settings
 
-from incidents import approvals, drafts, lifecycle, wording
+from incidents import lifecycle, wording
 from incidents.audit import Actor
-from incidents.drafts import draft_update
 from incidents.models import Incident
+from incidents.wording import approvals, drafts
+from incidents.wording.drafts import draft_update
 from tests.factories import ComponentFactory, promised
 
 SYSTEM = Actor.system("test")

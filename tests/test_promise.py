@@ -8,12 +8,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents import approvals, lifecycle, wording
+from incidents import lifecycle, wording
 from incidents.audit import Actor
+from incidents.cadence.promise import moment_of
 from incidents.console.views.wording import offered_templates
-from incidents.drafts import draft_update, next_update_at
 from incidents.models import Incident
-from incidents.promise import moment_of
+from incidents.wording import approvals
+from incidents.wording.drafts import draft_update, next_update_at
 from tests.factories import ComponentFactory
 
 SYSTEM = Actor.system("test")

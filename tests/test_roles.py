@@ -9,10 +9,11 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import approvals, roles, wording
+from incidents import roles, wording
 from incidents.audit import Actor
 from incidents.console.forms.wording import RuleForm
 from incidents.models import AuditEvent, Incident
+from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.factories import promised
 

@@ -36,7 +36,8 @@ class PngField(serializers.CharField):
             required=False, allow_null=True, max_length=_MAX_BASE64, trim_whitespace=True, **kwargs
         )
 
-    def to_internal_value(self, data: Any) -> bytes:
+    # The checked base64 text becomes the PNG's bytes; CharField's stubs promise a str.
+    def to_internal_value(self, data: Any) -> bytes:  # type: ignore[override]
         text = super().to_internal_value(data)
         try:
             return base64.b64decode(text, validate=True)

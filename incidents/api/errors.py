@@ -28,8 +28,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.decisions import AlreadyDecided
 from incidents.wording import WordingRefused
+from incidents.wording.decisions import AlreadyDecided
 
 INVALID_INPUT = "Invalid input."
 ALREADY_DECIDED = "These words were already decided."

@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -58,9 +59,12 @@ def idempotent(handler: Handler) -> Handler:
             return handler(view, request, *args, **kwargs)
         if problem := idempotency.key_problem(key):
             raise errors.BadIdempotencyKey(f"{HEADER} {problem}.")
+        user_id = request.user.pk
+        if user_id is None:  # the view's permissions let no anonymous writer this far
+            raise NotAuthenticated()
         try:
             result = idempotency.write_once(
-                user_id=request.user.pk,
+                user_id=user_id,
                 key=key,
                 fingerprint=idempotency.fingerprint(
                     method=request.method or "", path=request.path, body=request.data

@@ -16,9 +16,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from incidents import approvals
 from incidents.cadence import Schedule
-from incidents.decisions import REASON_MAX_LENGTH
 from incidents.models import (
     AuditAction,
     Component,
@@ -38,6 +36,8 @@ from incidents.models.cadence import MAX_INTERVAL_MINUTES as MAX_MINUTES
 from incidents.models.cadence import MIN_INTERVAL_MINUTES as MIN_MINUTES
 from incidents.models.maintenance import MAX_PRIOR_MINUTES, MaintenanceImpact
 from incidents.reminders.plan import override_of
+from incidents.wording import approvals
+from incidents.wording.decisions import REASON_MAX_LENGTH
 
 # The largest values the columns behind the API's integers hold (PostgreSQL integer and
 # smallint): a bigger number is a field error, not a database error.
@@ -75,7 +75,7 @@ class EnumFieldExtension(OpenApiSerializerFieldExtension):
             schema={"type": "string", "enum": list(field.choices)},
         )
         auto_schema.registry.register_on_missing(component)
-        return component.ref  # type: ignore[no-any-return]
+        return component.ref
 
 
 def resolve_components(public_ids: Iterable[str]) -> dict[str, Component]:
@@ -625,7 +625,8 @@ class CountryCostOut(serializers.Serializer):
 
 class ChannelForecastOut(serializers.Serializer):
     channel = serializers.CharField()
-    label = serializers.CharField()
+    # The JSON key is `label`; DRF's stubs type Field.label as the field's own caption.
+    label = serializers.CharField()  # type: ignore[assignment]
     enabled = serializers.BooleanField(help_text="false: not configured; its messages wait.")
     messages = serializers.IntegerField()
     skipped = serializers.IntegerField(help_text="Subscribers left out by `free_only`.")

@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from incidents import approvals, decisions, lifecycle, permissions
+from incidents import lifecycle, permissions
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
@@ -50,8 +50,11 @@ from incidents.models import (
     Phase,
 )
 from incidents.notify.costs import drafts
+from incidents.notify.costs.forecast import Forecast
 from incidents.notify.costs.gate import forecast_report, sms_cost_cap, sms_cost_cap_set
 from incidents.reminders import plan, services
+from incidents.two_factor import session_verified
+from incidents.wording import approvals, decisions
 
 # -- plumbing ---------------------------------------------------------------------------
 
@@ -72,7 +75,7 @@ class HasRolePermission(BasePermission):
         if (
             settings.CANDOR_REQUIRE_2FA
             and isinstance(request.successful_authenticator, SessionAuthentication)
-            and not request.user.is_verified()
+            and not session_verified(request.user)
         ):
             # A console session that has not given its second factor does not get in
             # through the back door; a token is its own credential (README).
@@ -97,7 +100,8 @@ class StaffMetadata(SimpleMetadata):
 
 
 class StaffView(GenericAPIView):
-    metadata_class = StaffMetadata
+    # DRF instantiates the class it is given; its stubs expect an instance or a path.
+    metadata_class = StaffMetadata  # type: ignore[assignment]
     pagination_class: type[BasePagination] | None = StaffPagination
     permission_classes = [IsAdminUser, HasRolePermission]
 
@@ -569,7 +573,7 @@ FORECAST_DESCRIPTION = (
 FORECAST_ERRORS = (400, 401, 403, 413, 415)
 
 
-def _forecast(forecast: drafts.Forecast) -> Response:
+def _forecast(forecast: Forecast) -> Response:
     return Response(s.ForecastOut(forecast_report(forecast)).data)
 
 

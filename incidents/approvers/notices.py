@@ -22,8 +22,7 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-# approvals imports this module: read it as a module, at call time.
-from incidents import approvals, roles
+from incidents import roles
 from incidents.approvers.links import Words, decide_url
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
@@ -36,6 +35,7 @@ from incidents.models import (
 from incidents.notify.render import gsm7
 from incidents.notify.transports.email import email_connection
 from incidents.reminders import sms
+from incidents.wording.approved import words_approved
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def notices_due(*, now: datetime) -> list[int]:
 
 
 def _decided(words: Words) -> bool:
-    return bool(words.rejections.all()) or approvals.words_approved(words)
+    return bool(words.rejections.all()) or words_approved(words)
 
 
 def _context(notice: ApproverNotice, words: Words) -> dict[str, object]:

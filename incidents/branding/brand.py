@@ -128,7 +128,7 @@ def current_brand() -> Brand:
     # One line, printable: it is a <title>, a feed title and a calendar name.
     name = printable(row.site_name, multiline=False).strip()[:100]
     width, height = row.logo_width, row.logo_height
-    if not (row.has_logo and 0 < width <= MAX_LOGO_SIDE and 0 < height <= MAX_LOGO_SIDE):  # type: ignore[attr-defined]
+    if not (row.has_logo and 0 < width <= MAX_LOGO_SIDE and 0 < height <= MAX_LOGO_SIDE):
         width = height = 0
     stamp = row.updated_at.isoformat() if row.updated_at else ""
     return Brand(
@@ -138,7 +138,7 @@ def current_brand() -> Brand:
         support_url=row.support_url if _SAFE_LINK.fullmatch(row.support_url) else "",
         logo_width=width,
         logo_height=height,
-        has_favicon=bool(row.has_favicon),  # type: ignore[attr-defined]
+        has_favicon=bool(row.has_favicon),
         version=hashlib.blake2b(stamp.encode(), digest_size=6).hexdigest(),
     )
 

@@ -126,7 +126,7 @@ def _cached_layout(pairs: list[tuple[int, int]]) -> tuple[Layout, float, float]:
     if found is None:
         found = _layout(pairs)
         cache.set(key, found, CACHE_SECONDS)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _clip(points: list[tuple[float, float]]) -> list[tuple[float, float]]:

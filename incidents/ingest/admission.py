@@ -1,5 +1,5 @@
-"""Per-source admission: a token bucket in Redis, and the counters the console shows
-(from Redis, with the database's stored signals as their floor).
+"""Per-source admission: a token bucket in Redis (incidents/ratelimit.py's), and the
+counters the console shows (from Redis, with the database's stored signals as their floor).
 
 One Lua script takes the tokens and counts the outcome in a per-minute hash, so a request
 costs at most one Redis round trip. Under a storm, a process that called moments ago
@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from incidents.models import Signal, Source
+from incidents.ratelimit import bucket_script, local_take
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +39,18 @@ _STATS_TTL = 3600  # also in the script's EXPIRE
 # requests this process refused on its own since it last called (see `refusing`), the
 # lease wanted on top of the cost, and the tokens this process returns from its last
 # lease and the signals it admitted from it. Returns ok, wait ms, tokens leased.
-_TAKE = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
+# The bucket is incidents/ratelimit.py's; this script counts the outcome with it.
+_COUNT_AND_TAKE = """
 local cost = tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
-local extra = tonumber(ARGV[7])
-local state = redis.call('HMGET', KEYS[1], 't', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil then tokens = burst; ts = now end
-if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) else now = ts end
-tokens = math.min(burst, tokens + tonumber(ARGV[8]))
 if tonumber(ARGV[9]) > 0 then redis.call('HINCRBY', KEYS[2], 'accepted', ARGV[9]) end
-local ok = 0
-local wait = 0
-local leased = 0
-if tokens >= cost then
-  leased = math.max(0, math.min(extra, math.floor(tokens - cost)))
-  tokens = tokens - cost - leased
-  ok = 1
+local ok, wait, leased = take_tokens(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), cost,
+  tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[4]))
+if ok == 1 then
   redis.call('HINCRBY', KEYS[2], 'accepted', cost)
 else
-  wait = math.ceil((cost - tokens) * 1000 / rate)
   redis.call('HINCRBY', KEYS[2], 'rejected', 1)
 end
 if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', KEYS[2], 'rejected', ARGV[6]) end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 redis.call('EXPIRE', KEYS[2], 3600)
 redis.call('SET', KEYS[3], ARGV[5], 'EX', 86400 * 30)
 return {ok, wait, leased}
@@ -119,7 +104,7 @@ def _redis() -> redis.Redis | None:
     if _client is None:
         # Short timeouts: an unreachable Redis must cost milliseconds, then the fallback.
         _client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        _script = _client.register_script(_TAKE)
+        _script = bucket_script(_client, _COUNT_AND_TAKE)
     return _client
 
 
@@ -202,15 +187,11 @@ def refusing(source: Source) -> Admission | None:
 
 
 def _admit_local(source: Source, *, cost: int, rate: int, now: datetime) -> Admission:
-    at = now.timestamp()
     with _local_lock:
-        tokens, ts = _local.get(source.pk, (float(source.burst), at))
-        tokens = min(float(source.burst), tokens + max(0.0, at - ts) * rate)
-        if tokens >= cost:
-            _local[source.pk] = (tokens - cost, max(at, ts))
-            return Admission(True)
-        _local[source.pk] = (tokens, max(at, ts))
-        return Admission(False, max(1, math.ceil((cost - tokens) / rate)))
+        ok, wait, _local[source.pk] = local_take(
+            _local.get(source.pk), rate=rate, burst=source.burst, cost=cost, now=now.timestamp()
+        )
+    return Admission(True) if ok else Admission(False, max(1, math.ceil(wait)))
 
 
 def count_refusal(source: Source, *, now: datetime) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from incidents import approvals, cadence
+from incidents import cadence
 from incidents import wording as policy
 from incidents.models import ComponentStatus, IncidentImpact, Phase, worst_status
 from incidents.reminders.plan import policy_schedule
+from incidents.wording import approvals
 
 _IMPACT = {
     ComponentStatus.MAJOR_OUTAGE: IncidentImpact.CRITICAL,

@@ -146,12 +146,12 @@ __all__ = [
     "SubscriberComponent",
     "SubscriberState",
     "TemplateVersion",
-    "WindowSignals",
     "Vendor",
     "VendorComponent",
     "VendorKind",
     "VendorState",
     "VendorStatus",
+    "WindowSignals",
     "WordingRule",
     "worst_status",
 ]

@@ -37,7 +37,7 @@ class Incident(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
-    # When the next public update is promised; empty once resolved (incidents/cadence.py).
+    # When the next public update is promised; empty once resolved (incidents/cadence/due.py).
     next_update_due = models.DateTimeField(null=True, blank=True)
     # This incident's own schedule, in minutes, instead of its impact's; all three or none.
     cadence_first_minutes = models.PositiveIntegerField(null=True, blank=True)

@@ -52,7 +52,7 @@ class WriteOnceQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError(f"{self.model.__name__} rows are write-once")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise PermissionError(f"{self.model.__name__} rows are write-once")
 
 
@@ -230,7 +230,7 @@ class RuleKind(models.TextChoices):
     REQUIRED_ELEMENT = "required_element", "Required element"
     MAX_CHARS = "max_chars", "Length limit (characters)"
     MAX_SMS_SEGMENTS = "max_sms_segments", "Length limit (SMS segments)"
-    # pattern: vendor names, one a line; the blame wording around them is in wording_detect.
+    # pattern: vendor names, one a line; the blame wording around them is in wording/detect.py.
     VENDOR_BLAME = "vendor_blame", "Blames a named vendor"
     # pattern: hosts links may point to besides the canonical status page, one a line.
     ALLOWED_LINKS = "allowed_links", "Links only to allowed hosts"

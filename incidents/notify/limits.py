@@ -1,4 +1,5 @@
-"""Per-provider rate limits (a token bucket) and circuit breakers, kept in Redis.
+"""Per-provider rate limits (the token bucket of incidents/ratelimit.py) and circuit
+breakers, kept in Redis.
 
 Both are shared by every worker. Redis makes the fan-out polite, never correct: when it is
 unreachable, `StateUnavailable` stops the fan-out before it claims anything, the
@@ -16,27 +17,13 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from incidents.ratelimit import bucket_take
+
 log = logging.getLogger(__name__)
 
 
 class StateUnavailable(Exception):
     """Redis (or the cache) could not be reached to read or write limiter state."""
-
-
-_BUCKET = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local rate = tonumber(ARGV[1])
-local want = tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or rate
-local ts = tonumber(state[2]) or now
-tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
-local got = math.min(want, math.floor(tokens))
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - got), 'ts', tostring(now))
-redis.call('EXPIRE', KEYS[1], 60)
-return got
-"""
 
 
 def redis_prefix() -> str:
@@ -61,9 +48,14 @@ def tokens_take(provider: str, want: int) -> int:
     client = redis_client()
     if client is None:  # the embedded single-worker setup: nothing to share a bucket with
         return want
+    if want <= 0:
+        return 0
     rate = settings.CANDOR_NOTIFY_RATE.get(provider.split(":")[0], 100)
+    key = f"{redis_prefix()}:bucket:{provider}"
     try:
-        return int(client.eval(_BUCKET, 1, f"{redis_prefix()}:bucket:{provider}", rate, want))
+        # At least one send, and as many more of `want` as there are (on Redis's clock).
+        taken = bucket_take(client, key, rate=rate, burst=rate, cost=1, extra=want - 1)
+        return taken.granted
     except redis.RedisError as exc:
         raise StateUnavailable(str(exc)) from exc
 

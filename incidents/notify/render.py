@@ -112,7 +112,7 @@ def _status_read(update: IncidentUpdate | MaintenanceUpdate) -> str:
     if isinstance(update, MaintenanceUpdate) and update.reminder:
         starts = update.maintenance.scheduled_for.astimezone(UTC)
         return f"Reminder: starts {starts:%Y-%m-%d %H:%M} UTC"
-    return update.get_status_display()  # type: ignore[union-attr]
+    return update.get_status_display()
 
 
 def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
@@ -125,7 +125,7 @@ def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
         url=url,
         words=printable(update.body.strip()),
         status=_status_read(update),
-        status_value=update.status,  # type: ignore[union-attr]
+        status_value=update.status,
         page=settings.CANDOR_PAGE_NAME,
     )
 
@@ -198,12 +198,3 @@ def update_rendered(
         subject=words_render("notify/subject.txt", context),
         text=words_render(text_template, context),
     )
-
-
-def message_render(
-    *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-) -> Rendered:
-    """The notification `channel` sends `subscriber` about `update` (channels/)."""
-    from incidents.notify.channels import channel_get  # the channels render with this module
-
-    return channel_get(channel).render(update=update, subscriber=subscriber)

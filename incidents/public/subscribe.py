@@ -48,7 +48,9 @@ class SubscribeForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["components"].choices = [
+        components = self.fields["components"]
+        assert isinstance(components, forms.MultipleChoiceField)
+        components.choices = [
             (c.public_id, c.name) for c in public_components().order_by("position", "name")
         ]
 

@@ -184,7 +184,7 @@ def item_months() -> dict[str, str]:
     for prefix, field in (("i", "started_at"), ("m", "scheduled_for")):
         model = Incident if prefix == "i" else Maintenance
         rows = (
-            model.objects.filter(**{f"{field}__isnull": False})  # type: ignore[attr-defined]
+            model.objects.filter(**{f"{field}__isnull": False})
             .annotate(y=ExtractYear(field, tzinfo=UTC), m=ExtractMonth(field, tzinfo=UTC))
             .values_list("public_id", "y", "m")
         )
@@ -199,7 +199,7 @@ def chrome_fingerprint(request: HttpRequest, *, now: datetime) -> str:
     """A hash of what every page shows besides its own content (see the module docstring)."""
     overall = selectors.overall_indicator()
     parts = {
-        "overall": asdict(overall) if is_dataclass(overall) else repr(overall),  # type: ignore[arg-type]
+        "overall": asdict(overall) if is_dataclass(overall) else repr(overall),
         "context": {k: repr(v) for k, v in candor(request).items()},
         "floor": list(history_floor(now)),
         "code": _code_fingerprint(),

@@ -23,7 +23,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.drafts import draft_update, status_url
 from incidents.models import (
     Contact,
     IncidentStatus,
@@ -34,6 +33,7 @@ from incidents.models import (
 )
 from incidents.notify.transports.email import email_connection
 from incidents.reminders import sms
+from incidents.wording.drafts import draft_update, status_url
 
 log = logging.getLogger(__name__)
 

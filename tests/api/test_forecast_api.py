@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents.drafts import draft_update
 from incidents.models import AuditAction, AuditEvent, Delivery, Incident, SubscriberChannel
+from incidents.wording.drafts import draft_update
 from tests.notify.conftest import subscriber
 from tests.notify.conftest import twilio as twilio_fixture  # noqa: F401 (a fixture of tests/notify)
 

@@ -19,9 +19,10 @@ from psycopg import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import approvals, idempotency, lifecycle, roles
+from incidents import idempotency, lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
+from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory, promised, said
 

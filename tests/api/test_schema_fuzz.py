@@ -23,11 +23,12 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from incidents import approvals, lifecycle
+from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.dependencies import graph
 from incidents.models import Incident, Phase
 from incidents.vendors.fetch import FetchError
+from incidents.wording import approvals
 from statuspage.wsgi import application
 from tests.factories import ComponentFactory, GroupFactory, with_promise
 

@@ -14,10 +14,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import approvals, decisions, roles
+from incidents import roles
 from incidents.approvers import links
 from incidents.audit import Actor
 from incidents.models import Approval, AuditEvent, CustomTextRequest, Incident, Rejection
+from incidents.wording import approvals, decisions
 from tests.conftest import staff_user
 
 pytestmark = pytest.mark.wording

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from incidents import approvals, decisions, tasks, wording
+from incidents import tasks, wording
 from incidents.approvers import notices
 from incidents.audit import Actor
 from incidents.models import (
@@ -26,6 +26,7 @@ from incidents.models import (
     NoticeState,
 )
 from incidents.reminders.services import contact_save
+from incidents.wording import approvals, decisions
 from tests.reminders.smtp_sink import free_port, smtp_sink
 from tests.reminders.twilio_double import twilio_double
 

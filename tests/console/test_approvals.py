@@ -10,9 +10,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from incidents import approvals, roles
+from incidents import roles
 from incidents.audit import Actor
 from incidents.models import AuditEvent, CustomTextRequest, Incident, TemplateVersion
+from incidents.wording import approvals
 from tests.conftest import staff_user
 
 pytestmark = pytest.mark.wording

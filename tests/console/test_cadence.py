@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from incidents import lifecycle, tasks
 from incidents.audit import Actor
-from incidents.compliance import compliance_report
+from incidents.cadence.report import compliance_report
 from incidents.models import AuditEvent, CadencePolicy, Contact, Incident, Reminder
 from incidents.reminders.services import contact_save
 from tests.factories import promised

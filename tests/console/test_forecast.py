@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from incidents.drafts import draft_update
 from incidents.models import AuditAction, AuditEvent, Incident, SmsCostCap, SubscriberChannel
+from incidents.wording.drafts import draft_update
 from tests.notify.conftest import subscriber
 
 pytestmark = [pytest.mark.django_db, pytest.mark.wording]

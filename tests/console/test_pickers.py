@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import wording
-from incidents.drafts import opening_values
 from incidents.models import Component, Incident
+from incidents.wording.drafts import opening_values
 
 pytestmark = pytest.mark.wording  # the production policy
 
@@ -76,8 +76,8 @@ def test_words_sent_for_approval_show_how_long_they_have_waited(
 ) -> None:
     from datetime import timedelta
 
-    from incidents import approvals
     from incidents.audit import Actor
+    from incidents.wording import approvals
 
     approvals.custom_text_request(
         actor=Actor.staff(responder, channel="console", ip="127.0.0.1"),  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from incidents import approvals, lifecycle, roles
+from incidents import lifecycle, roles
 from incidents.approvers import links
 from incidents.audit import Actor
 from incidents.console.forms.wording import RuleForm
@@ -36,6 +36,7 @@ from incidents.models import (
     Source,
 )
 from incidents.reminders.services import contact_save
+from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.factories import promised, said
 

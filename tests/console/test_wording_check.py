@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.drafts import draft_update
 from incidents.models import Incident
+from incidents.wording.drafts import draft_update
 
 pytestmark = pytest.mark.wording
 

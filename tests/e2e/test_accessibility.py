@@ -153,8 +153,8 @@ def _words_waiting() -> CustomTextRequest:
     """Custom text waiting, so the Approvals page shows its approve and reject forms."""
     from django.contrib.auth.models import User
 
-    from incidents import approvals
     from incidents.audit import Actor
+    from incidents.wording import approvals
 
     demo = Actor.staff(User.objects.get(username="demo"), channel="console")
     return approvals.custom_text_request(

@@ -16,9 +16,10 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from incidents import approvals, lifecycle, roles
+from incidents import lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import Approval, CustomTextRequest
+from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.e2e.test_console_flow import CHROMIUM
 from tests.e2e.test_responder_flow import Clicks

@@ -27,9 +27,9 @@ import pytest
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from incidents.default_templates import default_templates_install
 from incidents.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, Command
 from incidents.models import Incident, Subscriber, SubscriberChannel, SubscriberState
+from incidents.wording.default_templates import default_templates_install
 from tests.e2e.test_console_flow import CHROMIUM
 from tests.factories import ComponentFactory, GroupFactory
 from tests.notify.peers import HttpPeer, SmtpSink, twilio_double

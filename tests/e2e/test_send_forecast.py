@@ -18,12 +18,13 @@ import pytest
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from incidents import approvals, lifecycle, wording
+from incidents import lifecycle, wording
 from incidents.audit import Actor
-from incidents.default_templates import default_templates_install
 from incidents.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME, Command
 from incidents.models import Delivery, Incident, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify.costs.gate import sms_cost_cap_set
+from incidents.wording import approvals
+from incidents.wording.default_templates import default_templates_install
 from tests.e2e.test_console_flow import CHROMIUM
 from tests.notify.peers import SmtpSink, twilio_double
 

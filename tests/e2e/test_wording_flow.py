@@ -15,9 +15,10 @@ import pytest
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from incidents import approvals, lifecycle, roles
+from incidents import lifecycle, roles
 from incidents.audit import Actor
 from incidents.models import Approval, CustomTextRequest, Incident
+from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.e2e.test_console_flow import CHROMIUM
 from tests.factories import ComponentFactory

@@ -353,7 +353,7 @@ def test_words_the_wording_policy_now_refuses_are_not_posted_to_any_chat(
 ) -> None:
     """Words approved at publishing, banned by a rule added before the fan-out reached
     them: no chat gets them, each delivery says why, every subscription stays."""
-    from incidents import approvals
+    from incidents.wording import approvals
 
     paths = _each_chat(receivers)
     lifecycle.incident_open(

@@ -11,11 +11,12 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from incidents import approvals, lifecycle
+from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, DeliveryState, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import fanout, limits, outbox
 from incidents.notify.transports.webhook import signature_valid
+from incidents.wording import approvals
 from tests.factories import ComponentFactory, promised
 from tests.notify.conftest import TWILIO_SID, TWILIO_TOKEN, subscriber
 from tests.notify.peers import HttpPeer, SmtpSink, webhook_receiver

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.audit import Actor
-from incidents.drafts import draft_update
 from incidents.models import Delivery, DeliveryState, Incident, Subscriber, SubscriberChannel
 from incidents.notify import follow
+from incidents.wording.drafts import draft_update
 from tests.notify.conftest import subscriber
 from tests.notify.peers import SmtpSink
 

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.audit import Actor
-from incidents.drafts import draft_update
 from incidents.models import (
     AuditAction,
     AuditEvent,
@@ -27,6 +26,7 @@ from incidents.models import (
 )
 from incidents.notify.costs import drafts
 from incidents.notify.costs.gate import SmsCostAboveCap, sms_cost_cap_set
+from incidents.wording.drafts import draft_update
 from tests.factories import ComponentFactory
 from tests.notify.conftest import subscriber
 

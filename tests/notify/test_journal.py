@@ -14,7 +14,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, DeliveryState, SubscriberChannel
 from incidents.notify import fanout, journal, limits, outbox
-from incidents.notify.render import message_render
+from incidents.notify.channels import message_render
 from incidents.notify.transports.email import EmailSender
 from tests.factories import promised
 from tests.faults.postgres import free_port

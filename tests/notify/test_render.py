@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from incidents.models import Incident, IncidentUpdate, SubscriberChannel
-from incidents.notify.render import SMS_LIMIT, message_render
+from incidents.notify.channels import message_render
+from incidents.notify.render import SMS_LIMIT
 from tests.notify.conftest import subscriber
 
 pytestmark = pytest.mark.django_db

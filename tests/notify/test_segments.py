@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from incidents import wording
-from incidents.notify.costs.pricing import sms_country, sms_price, sms_segments_per_second
-from incidents.notify.costs.segments import GSM7, UCS2, sms_segments
+from incidents.notify.sms_pricing import sms_country, sms_price, sms_segments_per_second
+from incidents.notify.sms_segments import GSM7, UCS2, sms_segments
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from django.test import override_settings
 
 from incidents.models import Incident, IncidentUpdate, Maintenance, MaintenanceUpdate, Subscriber
 from incidents.notify import links
+from incidents.notify.channels import message_render
 from incidents.notify.inbound import sms_reply
-from incidents.notify.render import SMS_LIMIT, fit, message_render
+from incidents.notify.render import SMS_LIMIT, fit
 from incidents.text import printable
 
 BODIES = [

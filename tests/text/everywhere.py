@@ -15,7 +15,7 @@ from django.core.mail import EmailMessage
 from django.test import Client
 
 from incidents.models import Delivery, Incident, IncidentUpdate, Subscriber, SubscriberChannel
-from incidents.notify.render import message_render
+from incidents.notify.channels import message_render
 from incidents.notify.transports.email import headers_for
 from incidents.notify.transports.webhook import payload_for
 from incidents.public import cache as public_cache

@@ -86,7 +86,7 @@ def test_a_snapshot_still_renders(bad_rows: Incident, tmp_path: Path) -> None:
 def test_notifications_render_a_bad_row(bad_rows: Incident, channel: str) -> None:
     from django.core.mail import EmailMessage
 
-    from incidents.notify.render import message_render
+    from incidents.notify.channels import message_render
     from incidents.notify.transports.email import headers_for
     from tests.notify.conftest import subscriber
 

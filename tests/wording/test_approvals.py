@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from incidents import approvals, decisions, roles
+from incidents import roles
 from incidents.audit import Actor
-from incidents.decisions import AlreadyDecided
 from incidents.models import AuditEvent, Rejection, TemplateVersion
+from incidents.wording import approvals, decisions
+from incidents.wording.decisions import AlreadyDecided
 from tests.conftest import staff_user
 
 pytestmark = [pytest.mark.wording, pytest.mark.django_db]

@@ -12,9 +12,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents import approvals, wording_dry_run
 from incidents.audit import Actor
 from incidents.models import Incident, IncidentUpdate, WordingRule
+from incidents.wording import approvals
+from incidents.wording import dry_run as wording_dry_run
 
 pytestmark = [pytest.mark.wording, pytest.mark.django_db]
 

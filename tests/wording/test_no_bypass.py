@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from incidents import approvals, decisions, lifecycle, overrides, roles, wording
+from incidents import lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.lifecycle import NOT_APPROVED
 from incidents.models import (
@@ -26,7 +26,7 @@ from incidents.models import (
     Maintenance,
     OverrideReview,
 )
-from incidents.wording import WordingRefused
+from incidents.wording import WordingRefused, approvals, decisions, overrides
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory
 
@@ -124,7 +124,7 @@ def test_a_rendering_of_an_approved_template_is_published_on_every_path(
     incident: Incident, staff_api: APIClient, console: Client
 ) -> None:
     words = "We have identified the cause of the problems with API and are working on a fix. "
-    # Each promises a time within the cadence (incidents/promise.py).
+    # Each promises a time within the cadence (incidents/cadence/promise.py).
     soon = [wording.format_time(timezone.now() + timedelta(minutes=m)) for m in (20, 30, 40)]
     lifecycle.update_post(
         actor=AUTOMATION, incident=incident, body=words + f"Next update by {soon[0]}.",

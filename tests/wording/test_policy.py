@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from incidents import wording
-from incidents.approvals import rule_save
 from incidents.audit import Actor
 from incidents.models import Phase
+from incidents.wording.approvals import rule_save
 
 pytestmark = [pytest.mark.wording, pytest.mark.django_db]
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from incidents import wording
-from incidents.approvals import rule_save
 from incidents.audit import Actor
+from incidents.wording.approvals import rule_save
 
 pytestmark = [pytest.mark.wording, pytest.mark.django_db]
 

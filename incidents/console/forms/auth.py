@@ -64,7 +64,9 @@ class StaffAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         raw = self.data.get("username", "")
-        name = login_name(raw if isinstance(raw, str) else "", self.fields["username"].max_length)
+        username = self.fields["username"]
+        assert isinstance(username, forms.CharField)  # Django's AuthenticationForm's
+        name = login_name(raw if isinstance(raw, str) else "", username.max_length)
         key = _throttle_key(name, self._ip())
         if window_count(key) >= settings.CANDOR_LOGIN_FAILURES_ALLOWED:
             minutes = -(-settings.CANDOR_LOGIN_LOCKOUT_SECONDS // 60)

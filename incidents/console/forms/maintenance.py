@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.boundfield import BoundWidget
 
 from incidents.console.forms.widgets import (
     MarkdownField,
@@ -59,7 +60,7 @@ class MaintenanceScheduleForm(NotifyFieldsMixin):
                 label=f"Expected impact on {component.name}",
             )
 
-    def impact_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+    def impact_rows(self) -> list[tuple[BoundWidget, forms.BoundField]]:
         """(checkbox, impact choice) per component, for the template."""
         by_value = {str(choice.data["value"]): choice for choice in self["components"]}
         return [

@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 
 from incidents import roles
-from incidents.decisions import REASON_MAX_LENGTH
 from incidents.models import (
     Channel,
     Phase,
@@ -18,6 +17,7 @@ from incidents.models import (
     RuleKind,
     RuleScope,
 )
+from incidents.wording.decisions import REASON_MAX_LENGTH
 
 
 class TemplateForm(forms.Form):

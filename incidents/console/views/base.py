@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import django_otp
 from django import forms
@@ -16,7 +16,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
-from django.http.response import HttpResponseRedirectBase
+from django.http.response import HttpResponseBase, HttpResponseRedirectBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 
@@ -28,13 +28,16 @@ from incidents.models.incidents import UpdateBase
 from incidents.notify.costs.gate import SmsCostAboveCap, forecast_report
 from incidents.publish.freshness import lagging_targets
 from incidents.selectors import affected_components
+from incidents.two_factor import session_verified
 from incidents.wording import WordingRefused
 from incidents.worker_heartbeat import worker_alive, worker_last_seen
 
 View = Callable[..., HttpResponse]
+# Any response, a streamed CSV export too.
+AnyView = TypeVar("AnyView", bound=Callable[..., HttpResponseBase])
 
 
-def staff_required(view: View) -> View:
+def staff_required(view: AnyView) -> AnyView:
     """Anonymous visitors go to the login page; signed-in non-staff get a plain 403.
     Where two-factor login is required (CANDOR_REQUIRE_2FA), staff without it are sent to
     set it up first. Then the permission table (incidents/permissions.py) decides: reading
@@ -47,13 +50,13 @@ def staff_required(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
         if not (user.is_active and user.is_staff):
             return render(request, "console/forbidden.html", status=403)
-        if settings.CANDOR_REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr,attr-defined]
+        if settings.CANDOR_REQUIRE_2FA and not session_verified(user):
             if django_otp.user_has_device(user):
                 # Signed in some other way than the login form: sign in again, with a code.
                 logout(request)
@@ -74,7 +77,7 @@ def staff_required(view: View) -> View:
         except PermissionError:
             return not_allowed(request)
 
-    return wrapper
+    return cast(AnyView, wrapper)
 
 
 def not_allowed(request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
-from incidents.compliance import compliance_report
+from incidents.cadence.report import compliance_report
 from incidents.console.forms.cadence import ContactForm, OwnersForm, ScheduleForm
 from incidents.console.views.base import (
     apply_errors,

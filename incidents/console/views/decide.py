@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from incidents import approvals, decisions
 from incidents.approvers.links import LinkRefused, Words, link_open
 from incidents.console.forms.wording import RejectForm
 from incidents.console.views.base import console_actor, render_page, staff_required, submit_once
 from incidents.models import CustomTextRequest
+from incidents.wording import approvals, decisions
 
 
 def _already(words: Words, user_id: int) -> str:

@@ -50,7 +50,7 @@ def _components() -> list[Component]:
 
 def _bound(kind: str, data: Any, target: str) -> tuple[forms.Form, Callable[..., Forecast]]:
     """The post form of `kind`, bound to `data`, and how to forecast it once cleaned."""
-    common = {"body_limit": MAX_BODY_LENGTH}
+    common: dict[str, Any] = {"body_limit": MAX_BODY_LENGTH}
     if kind in ("incident_update", "incident_resolve"):
         incident = Incident.objects.filter(public_id=target).first()
         if incident is None:

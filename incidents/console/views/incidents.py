@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle, wording
-from incidents.compliance import incident_compliance
+from incidents.cadence.report import incident_compliance
 from incidents.console.forms.cadence import OwnersForm, ScheduleForm
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
 from incidents.console.views.base import (
@@ -33,9 +33,9 @@ from incidents.console.views.wording import (
     offered_templates,
 )
 from incidents.dependencies.causes import incident_causes
-from incidents.drafts import draft_update
 from incidents.models import Component, Incident, IncidentComponent, Reminder
 from incidents.reminders.plan import schedule_for
+from incidents.wording.drafts import draft_update
 
 PER_PAGE = 25
 

@@ -40,7 +40,7 @@ def _csv_lines() -> Iterator[str]:
 
 
 @staff_required
-def subscriber_list(request: HttpRequest) -> HttpResponse:
+def subscriber_list(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     if request.GET.get("format") == "csv":
         response = StreamingHttpResponse(_csv_lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import approvals, decisions, drafts, overrides, wording, wording_dry_run
+from incidents import wording
 from incidents.console.forms.wording import (
     RejectForm,
     ReviewForm,
@@ -48,6 +48,8 @@ from incidents.models import (
     Rejection,
     TemplateVersion,
 )
+from incidents.wording import approvals, decisions, drafts, overrides
+from incidents.wording import dry_run as wording_dry_run
 
 REQUEST_APPROVAL = "request_approval"
 

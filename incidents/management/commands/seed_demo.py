@@ -14,14 +14,15 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from incidents import approvals, cadence, decisions, drafts, lifecycle, roles, wording
+from incidents import cadence, lifecycle, roles, wording
 from incidents.audit import Actor
-from incidents.default_templates import default_templates_install
 from incidents.dependencies import graph
-from incidents.models import Component, Contact, Phase
+from incidents.models import Component, ComponentStatus, Contact, Phase
 from incidents.publish.trigger import publishing_deferred
 from incidents.reminders.plan import policy_schedule
 from incidents.reminders.services import contact_save, incident_owners_set
+from incidents.wording import approvals, decisions, drafts
+from incidents.wording.default_templates import default_templates_install
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "candor-demo-password"  # noqa: S105 - printed for the newcomer on purpose
@@ -168,7 +169,7 @@ class Command(BaseCommand):
                         name=name,
                         body=body,
                         impact=impact,
-                        components={components[component]: status},
+                        components={components[component]: ComponentStatus(status)},
                         now=start,
                     )
                 else:
@@ -206,7 +207,7 @@ class Command(BaseCommand):
                 ),
             ),
             impact="minor",
-            components={components["File storage"]: "degraded_performance"},
+            components={components["File storage"]: ComponentStatus.DEGRADED_PERFORMANCE},
             now=opened,
         )
         # Words for this occasion only: written by demo, approved by demo-legal.

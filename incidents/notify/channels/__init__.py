@@ -19,6 +19,7 @@ from incidents.notify.channels.registry import (
     channels_all,
     costed_channels,
     destination_normalise,
+    message_render,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "channels_all",
     "costed_channels",
     "destination_normalise",
+    "message_render",
 ]

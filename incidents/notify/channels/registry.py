@@ -157,3 +157,10 @@ def destination_normalise(channel: str, value: str) -> tuple[str, str]:
     if found is None:
         raise ValidationError(f"{channel!r} is not one of: {', '.join(channel_names())}.")
     return found.address_normalise(value)
+
+
+def message_render(
+    *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
+) -> Rendered:
+    """The notification `channel` sends `subscriber` about `update`, in its templates."""
+    return channel_get(channel).render(update=update, subscriber=subscriber)

@@ -21,8 +21,6 @@ from incidents.models import (
 )
 from incidents.notify.addresses import phone_normalise, sms_number_block, sms_receivable_check
 from incidents.notify.channels.registry import Confirmation, CountryCost, MessageCost
-from incidents.notify.costs.pricing import sms_country, sms_price, sms_segments_per_second
-from incidents.notify.costs.segments import sms_segments
 from incidents.notify.render import (
     SMS_LIMIT,
     Rendered,
@@ -33,6 +31,8 @@ from incidents.notify.render import (
     words_once,
     words_render,
 )
+from incidents.notify.sms_pricing import sms_country, sms_price, sms_segments_per_second
+from incidents.notify.sms_segments import sms_segments
 from incidents.notify.transports import Sender
 from incidents.notify.transports.sms import SmsSender, sms_send
 from incidents.notify.transports.twilio import twilio_client

@@ -130,7 +130,7 @@ def webhook_post(
 
 def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
     update = delivery.update
-    parent = update.incident if isinstance(update, IncidentUpdate) else update.maintenance  # type: ignore[union-attr]
+    parent = update.incident if isinstance(update, IncidentUpdate) else update.maintenance
     return {
         "type": f"{rendered.kind}.update",
         "id": delivery.key,
@@ -138,7 +138,7 @@ def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
         rendered.kind: {"id": parent.public_id, "name": parent.name, "url": rendered.url},
         "update": {
             "id": update.public_id,
-            "status": update.status,  # type: ignore[union-attr]
+            "status": update.status,
             "body": update.body,
             "created_at": update.created_at.isoformat(),
         },

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approvals import words_approved
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import Approval, AuditAction, CustomTextRequest, Rejection, TemplateVersion
+from incidents.wording.approved import words_approved
 
 REASON_MAX_LENGTH = 2000
 
@@ -50,7 +50,7 @@ def _locked(subject: TemplateVersion | CustomTextRequest) -> TemplateVersion | C
     """The words' row, locked, with their decisions read after the lock: an approval and a
     rejection of the same words take turns, so no words are ever both."""
     rows = type(subject).objects.select_for_update().prefetch_related("approvals", "rejections")
-    return rows.get(pk=subject.pk)  # type: ignore[no-any-return]
+    return rows.get(pk=subject.pk)
 
 
 def approval_give(

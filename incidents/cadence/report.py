@@ -46,7 +46,8 @@ def _answered(incidents: list[Incident]) -> dict[int, list[tuple[datetime, datet
         .values_list("incident_id", "due_at", "created_at")
     )
     for incident_id, due_at, created_at in rows:
-        by_incident[incident_id].append((due_at, created_at))
+        if due_at is not None:  # filtered above; the type cannot know
+            by_incident[incident_id].append((due_at, created_at))
     return by_incident
 
 

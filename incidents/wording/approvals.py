@@ -11,19 +11,17 @@ a reason: rejected words are never approved.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from incidents import roles, wording, wording_detect
+from incidents import roles, wording
 from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
 from incidents.models import (
@@ -39,42 +37,13 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.text import text_errors
+from incidents.wording import detect as wording_detect
 
-ANY = "any"
-
-
-def approvals_satisfied(qualifiers: Iterable[str], required: Sequence[str]) -> bool:
-    """Whether approvals with these qualifiers (one per approver) meet `required`, where
-    "any" is met by an approver of any kind not already counted for a named one."""
-    have = Counter(qualifiers)
-    for need in required:
-        if need == ANY:
-            continue
-        if have[need] == 0:
-            return False
-        have[need] -= 1
-    return sum(have.values()) >= sum(1 for need in required if need == ANY)
-
-
-def version_approved(version: TemplateVersion) -> bool:
-    """Approved enough, and never rejected (so changing the required approvals later
-    cannot turn rejected words into approved ones). Prefetch "approvals", "rejections"."""
-    return not version.rejections.all() and approvals_satisfied(
-        (a.qualifier for a in version.approvals.all()), settings.CANDOR_TEMPLATE_APPROVALS
-    )
-
-
-def custom_text_approved(request: CustomTextRequest) -> bool:
-    """As version_approved, for custom text."""
-    return not request.rejections.all() and approvals_satisfied(
-        (a.qualifier for a in request.approvals.all()), settings.CANDOR_CUSTOM_TEXT_APPROVALS
-    )
-
-
-def words_approved(words: TemplateVersion | CustomTextRequest) -> bool:
-    if isinstance(words, TemplateVersion):
-        return version_approved(words)
-    return custom_text_approved(words)
+# Re-exported: callers ask approvals whether words are approved.
+from incidents.wording.approved import approvals_satisfied as approvals_satisfied
+from incidents.wording.approved import custom_text_approved as custom_text_approved
+from incidents.wording.approved import version_approved as version_approved
+from incidents.wording.approved import words_approved as words_approved
 
 
 def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:

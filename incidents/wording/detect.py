@@ -2,7 +2,7 @@
 """Detectors behind the wording policy's structured rules: links to hosts we do not own,
 blame of a named vendor, and a promise of when the next update comes.
 
-They work on the folded views wording.py makes (its `Folded`), return spans into that view,
+They work on the folded views policy.py makes (its `Folded`), return spans into that view,
 and know nothing about the database: the vendor names and the allowed hosts come from the
 rule versions an Admin edits.
 """

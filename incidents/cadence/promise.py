@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 
-from incidents import approvals, wording
+from incidents import wording
+from incidents.wording import approvals
 
 PLACEHOLDER = "next_update_at"
 

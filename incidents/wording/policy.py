@@ -26,19 +26,19 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from incidents import wording_detect as detect
 from incidents.models import (
     Channel,
     IncidentStatus,
     MaintenanceStatus,
-    Phase,
     RequiredElement,
     RuleChannel,
     RuleKind,
     RuleScope,
     WordingRule,
 )
-from incidents.notify.costs.segments import SEGMENT_SIZES, sms_segments
+from incidents.models import Phase as Phase  # re-exported: callers read wording.Phase
+from incidents.notify.sms_segments import SEGMENT_SIZES, sms_segments
+from incidents.wording import detect
 
 # -- folding ----------------------------------------------------------------------------
 
@@ -199,7 +199,7 @@ class SmsInfo:
 
 
 def sms_info(text: str) -> SmsInfo:
-    """How an SMS of this text is sent (notify/costs/segments.py counts it, as the send
+    """How an SMS of this text is sent (notify/sms_segments.py counts it, as the send
     forecast does): 160 GSM-7 septets in one message, 153 per part when split; any other
     character makes it UCS-2, 70 in one message, 67 per part."""
     counted = sms_segments(text)

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from incidents import approvals, wording
+from incidents import wording
 from incidents.models import Channel, IncidentUpdate, MaintenanceUpdate, Phase, WordingRule
+from incidents.wording import approvals
 
 DAYS = 90
 MAX_TEXTS = 5000  # a bound on the page's work; the result says when it was reached

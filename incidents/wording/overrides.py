@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents import roles
-from incidents.approvals import Basis
 from incidents.audit import Actor, audit_record
 from incidents.models import AuditAction, Incident, Maintenance, OverrideReview
+from incidents.wording.approvals import Basis
 
 
 def override_record(

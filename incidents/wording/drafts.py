@@ -1,7 +1,7 @@
 """The prefilled update a reminder carries, and the console's update form opens with.
 
 `draft_update` is the only place reminders and the console get a draft from: the phase's
-approved web template (incidents/approvals.py), filled in with the incident's title,
+approved web template (incidents/wording/approvals.py), filled in with the incident's title,
 components, start and the time the cadence would promise for the next update, so the
 draft can be posted as it is. Only where no template of the phase is approved yet does it
 fall back to a built-in text per phase, which lifecycle will refuse until an approver
@@ -15,9 +15,10 @@ from datetime import datetime
 from django.conf import settings
 from django.urls import reverse
 
-from incidents import approvals, cadence, wording
+from incidents import cadence, wording
 from incidents.models import Incident, IncidentStatus
 from incidents.reminders.plan import policy_schedule, schedule_for
+from incidents.wording import approvals
 
 PHASE_TEXTS = {
     IncidentStatus.INVESTIGATING: (

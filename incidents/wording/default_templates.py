@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from incidents import approvals, decisions
 from incidents.audit import Actor
 from incidents.models import Channel, Phase, TemplateVersion
+from incidents.wording import approvals, decisions
 
 DEFAULT_TEMPLATES = [
     (
