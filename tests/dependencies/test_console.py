@@ -4,12 +4,13 @@ beside it, and each component's page that edits them."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
 
+from incidents.dependencies import picture
 from incidents.models import ComponentDependency, ComponentStatus
 from tests.conftest import staff_user
 from tests.dependencies.conftest import SetStatus, depend
@@ -63,16 +64,22 @@ def test_two_hundred_components_are_drawn(rita: Client) -> None:
             created_at=parts[0].created_at,
             updated_at=parts[0].created_at,
         )
-    started = time.perf_counter()
-    answer = rita.get("/console/dependencies/")
-    first = time.perf_counter() - started
-    page = answer.content.decode()
-    assert answer.status_code == 200
-    assert page.count('class="dep-node ') == 200 and page.count("<polyline") == 199
-    assert first < 30  # generous: the machine is shared; the figure is in bench/README
-    started = time.perf_counter()
-    rita.get("/console/dependencies/")
-    assert time.perf_counter() - started < first  # the layout is cached
+    # How long the layout takes is bench/dependencies.py's business; here, that it is laid
+    # out once and then taken from the cache while the edges stay the same.
+    laid_out = []
+    real_layout = picture._layout
+
+    def counting_layout(pairs: list[tuple[int, int]]) -> Any:
+        laid_out.append(len(pairs))
+        return real_layout(pairs)
+
+    with mock.patch.object(picture, "_layout", counting_layout):
+        answer = rita.get("/console/dependencies/")
+        page = answer.content.decode()
+        assert answer.status_code == 200
+        assert page.count('class="dep-node ') == 200 and page.count("<polyline") == 199
+        assert rita.get("/console/dependencies/").status_code == 200
+    assert laid_out == [199]  # the second page came from the cache
 
 
 def test_a_component_page_adds_edits_and_removes_an_edge(rita: Client) -> None:

@@ -178,15 +178,18 @@ def test_a_slow_vendor_does_not_delay_the_others(
     for n in range(4):
         vendor_peer.serve(f"/v{n}/api/v2/summary.json", summary_bytes())
         vendors.append(service.vendor_add(actor=_actor(admin), url=vendor_peer.url(f"/v{n}/")))
-    vendor_peer.pages["/v0/api/v2/summary.json"].delay = 1.8
     for n in range(1, 4):
         vendor_peer.serve(f"/v{n}/api/v2/summary.json", summary_bytes(**{API: "partial_outage"}))
+    for n in range(3):
+        vendor_peer.pages[f"/v{n}/api/v2/summary.json"].delay = 1.5
     now = max(_due(v) for v in vendors)
     started = time.monotonic()
     result = poll_due(now=now)
     took = time.monotonic() - started
     assert result == {"changed": 3, "not_modified": 1}
-    assert took < 2.5  # in parallel: the slow one's wait, not the sum of all
+    # In turn the three slow answers alone take 4.5 s; side by side, one wait (1.5 s) plus
+    # the recording, with room for a loaded machine.
+    assert took < 4.0
 
 
 def test_a_vendor_is_not_polled_before_it_is_due_nor_twice_by_overlapping_runs(
