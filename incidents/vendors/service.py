@@ -46,9 +46,6 @@ PUBLIC_REFRESH = timedelta(minutes=10)
 
 _url_valid = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
-# One definition of "the public page changed" (lifecycle); vendor writes are public ones.
-_public_change = lifecycle._public_change
-
 
 def _check_name(errors: dict[str, list[str]], name: str) -> None:
     if not name.strip():
@@ -166,7 +163,8 @@ def vendor_edit(
             old["public"] != show_on_public_page
             and locked.components.exclude(component=None).exists()
         ):
-            _public_change()
+            # Vendor writes are public ones: one definition of "the public page changed".
+            lifecycle.public_change()
     return locked
 
 
@@ -390,7 +388,7 @@ def vendor_poll_record(
             vendor.save(update_fields=["public_refreshed_at"])
             # Unknown shows or goes, or the "checked" time has grown old: status changes
             # went through component_status_set, which refreshes the page itself.
-            _public_change(SITE_WIDE_ONLY)
+            lifecycle.public_change(SITE_WIDE_ONLY)
     return result
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from incidents import lifecycle
 from incidents.audit import Actor
+from incidents.lifecycle import posting
 from incidents.models import (
     AuditEvent,
     Component,
@@ -181,7 +182,7 @@ def test_a_failure_inside_the_transaction_leaves_nothing_half_saved(
     def explode(**kwargs: object) -> None:
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr(lifecycle, "audit_record", explode)
+    monkeypatch.setattr(posting, "audit_record", explode)
     with pytest.raises(RuntimeError):
         lifecycle.incident_open(
             actor=actor, name="X", body=promised("Y"), components={api: "major_outage"}

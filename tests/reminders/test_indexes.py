@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Reminder
+from tests.factories import promised
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_only_the_indexes_in_use_remain_and_they_serve_the_lookups() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'incidents_reminder'")
         assert {row[0] for row in cursor.fetchall()} == EXPECTED
-    incident = lifecycle.incident_open(actor=Actor.system("test"), name="Index", body="x")
+    incident = lifecycle.incident_open(actor=Actor.system("test"), name="Index", body=promised("x"))
     # The cascade of a deleted incident and the reminders of one incident.
     plan = _plan("SELECT id FROM incidents_reminder WHERE incident_id = %s", [incident.pk])
     assert "reminder_incident_unique" in plan, plan
@@ -49,7 +50,9 @@ def test_only_the_indexes_in_use_remain_and_they_serve_the_lookups() -> None:
 
 
 def test_a_public_id_is_still_unique() -> None:
-    incident = lifecycle.incident_open(actor=Actor.system("test"), name="Unique", body="x")
+    incident = lifecycle.incident_open(
+        actor=Actor.system("test"), name="Unique", body=promised("x")
+    )
     first = Reminder.objects.filter(incident=incident).first()
     assert first is not None
     second = Reminder.objects.get(pk=first.pk)
