@@ -21,7 +21,14 @@ from rest_framework.test import APIClient
 
 from incidents import idempotency, lifecycle, roles
 from incidents.audit import Actor
-from incidents.models import AuditEvent, IdempotencyKey, Incident, IncidentUpdate
+from incidents.models import (
+    AuditEvent,
+    IdempotencyKey,
+    Incident,
+    IncidentUpdate,
+    Proposal,
+    ProposalKind,
+)
 from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory, promised, said
@@ -144,6 +151,8 @@ WRITES: dict[str, Write] = {
     ),
     "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
     "reject custom text": _write("post", "custom-texts/{custom}/reject/", {"reason": "Vague."}),
+    "publish a proposal": _write("post", "proposals/{proposal}/publish/", {}),
+    "dismiss a proposal": _write("post", "proposals/{proposal}/dismiss/", {}),
     "set the branding": _write(
         "put",
         "branding/",
@@ -169,9 +178,16 @@ def test_every_write_is_done_once_per_key(
     responder.groups.add(*Group.objects.filter(name=roles.APPROVER_LEGAL))
     colleague = Actor.staff(staff_user("walt", roles.RESPONDER), channel="api")
     custom = approvals.custom_text_request(actor=colleague, body="Fine.", phase="resolved")
+    component = ComponentFactory(group=GroupFactory())
+    # What monitors (or dependencies) propose, waiting for a responder.
+    proposal = Proposal.objects.create(
+        kind=ProposalKind.OPEN, name="Web", body="x", impact="major",
+        components={component.public_id: "major_outage"}, created_at=now, updated_at=now,
+    )  # fmt: skip
     objects = {
         "incident": incident.public_id,
-        "component": ComponentFactory(group=GroupFactory()).public_id,
+        "component": component.public_id,
+        "proposal": proposal.public_id,
         "maintenance": maintenance.public_id,
         "custom": custom.public_id,
     }
