@@ -112,6 +112,11 @@ WRITES: dict[str, str] = {
     "staff_api:vendor": roles.MANAGE_VENDORS,
     "staff_api:vendor-components": roles.MANAGE_VENDORS,
     "staff_api:vendor-poll": roles.MANAGE_VENDORS,
+    # As the console's proposals page: reading for any staff, deciding posts the update.
+    "staff_api:proposals": READ_ONLY,
+    "staff_api:proposal": READ_ONLY,
+    "staff_api:proposal-publish": roles.POST_UPDATES,
+    "staff_api:proposal-dismiss": roles.POST_UPDATES,
     "staff_api:maintenances": roles.POST_UPDATES,
     "staff_api:maintenance": roles.POST_UPDATES,
     "staff_api:maintenance-updates": roles.POST_UPDATES,

@@ -12,7 +12,8 @@ where start and end are offsets into the text sent (null for something missing).
 service's PermissionError (a role the caller lacks) answers 403. A value the database
 refuses (django.db.DataError) answers 400: validation should have caught it first, but a
 slip is still the input's fault, never a 500. Approving or rejecting
-words already decided (decisions.AlreadyDecided) answers 409 in the shape of a 400.
+words already decided (decisions.AlreadyDecided), or a proposal already decided
+(automation.ProposalDecided), answers 409 in the shape of a 400.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incidents.ingest.automation import ProposalDecided
 from incidents.wording import WordingRefused
 from incidents.wording.decisions import AlreadyDecided
 
 INVALID_INPUT = "Invalid input."
 ALREADY_DECIDED = "These words were already decided."
+PROPOSAL_DECIDED = "This proposal was already decided."
 WORDING_REFUSED = "The words are not approved or break the wording policy."
 
 
@@ -119,6 +122,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, AlreadyDecided):
         return Response(
             {"errors": field_errors(exc.message_dict), "detail": ALREADY_DECIDED},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, ProposalDecided):
+        return Response(
+            {"errors": field_errors(exc.message_dict), "detail": PROPOSAL_DECIDED},
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, PermissionError):

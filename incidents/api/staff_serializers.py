@@ -31,6 +31,9 @@ from incidents.models import (
     MaintenanceStatus,
     NotifyScope,
     Phase,
+    Proposal,
+    ProposalKind,
+    ProposalState,
 )
 from incidents.models.cadence import MAX_INTERVAL_MINUTES as MAX_MINUTES
 from incidents.models.cadence import MIN_INTERVAL_MINUTES as MIN_MINUTES
@@ -662,3 +665,58 @@ class SmsCostCapIn(serializers.Serializer):
 class SmsCostCapOut(serializers.Serializer):
     amount = serializers.CharField(allow_null=True)
     currency = serializers.CharField()
+
+
+class ProposedComponentOut(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    status = EnumField(
+        "ComponentStatus", ComponentStatus.values, help_text="The status proposed for it."
+    )
+
+
+class ProposalOut(serializers.Serializer):
+    """A proposal as the console's proposals page shows it; `names` in the context maps
+    component public ids to names (one query for a whole page)."""
+
+    id = serializers.CharField(source="public_id")
+    kind = EnumField(
+        "ProposalKind",
+        ProposalKind.values,
+        help_text="open: monitors saw components go down; resolve: they recovered; impact: "
+        "an upstream component's outage reaches these downstream (dependencies).",
+    )
+    state = EnumField("ProposalState", ProposalState.values)
+    name = serializers.CharField(help_text="The incident's name, as it would be published.")
+    body = serializers.CharField(help_text="The first update's words (approved template).")
+    impact = EnumField("IncidentImpact", IncidentImpact.values)
+    components = serializers.SerializerMethodField(
+        help_text="The components and statuses it would publish, by name."
+    )
+    caused_by = CauseOut(
+        source="causes",
+        many=True,
+        help_text="Impact proposals: the upstream components whose outage this is. Internal.",
+    )
+    monitor = serializers.CharField(
+        source="source.name", allow_null=True, help_text="The monitor source that suggested it."
+    )
+    incident = serializers.CharField(
+        source="incident.public_id",
+        allow_null=True,
+        help_text="The incident it opened or grows (impact), or would resolve (resolve).",
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    decided_by = serializers.CharField()
+
+    @extend_schema_field(ProposedComponentOut(many=True))
+    def get_components(self, proposal: Proposal) -> list[dict[str, str]]:
+        names: dict[str, str] = self.context.get("names", {})
+        rows = [
+            {"id": public_id, "name": names[public_id], "status": status}
+            for public_id, status in proposal.components.items()
+            if public_id in names  # a component removed since is not published either
+        ]
+        return sorted(rows, key=lambda row: row["name"])

@@ -69,6 +69,18 @@ urlpatterns = [
         vendor_views.VendorPollView.as_view(),
         name="vendor-poll",
     ),
+    path("proposals/", v.ProposalsView.as_view(), name="proposals"),
+    path("proposals/<str:public_id>/", v.ProposalDetailView.as_view(), name="proposal"),
+    path(
+        "proposals/<str:public_id>/publish/",
+        v.ProposalPublishView.as_view(),
+        name="proposal-publish",
+    ),
+    path(
+        "proposals/<str:public_id>/dismiss/",
+        v.ProposalDismissView.as_view(),
+        name="proposal-dismiss",
+    ),
     path("maintenances/", v.MaintenancesView.as_view(), name="maintenances"),
     path(
         "maintenances/forecast/", v.MaintenanceForecastView.as_view(), name="maintenance-forecast"

@@ -31,6 +31,7 @@ from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
 from incidents.client_address import client_address
 from incidents.dependencies import graph
+from incidents.ingest import automation
 from incidents.models import (
     AuditEvent,
     Channel,
@@ -48,6 +49,9 @@ from incidents.models import (
     MaintenanceComponent,
     MaintenanceUpdate,
     Phase,
+    Proposal,
+    ProposalKind,
+    ProposalState,
 )
 from incidents.notify.costs import drafts
 from incidents.notify.costs.forecast import Forecast
@@ -140,7 +144,7 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
         403: "Not a staff member, or a role without this permission.",
         404: "No such resource.",
         409: "A request with this Idempotency-Key is in progress; or (approving, rejecting) "
-        "the words were already decided.",
+        "the words, or (publishing, dismissing) the proposal, were already decided.",
         413: "Request body too large.",
         415: "Not JSON.",
         422: "The words are not approved or break the wording policy (`violations` lists "
@@ -812,3 +816,86 @@ class CustomTextRejectView(StaffView):
         data = _validated(s.RejectionIn, request)
         decisions.rejection_give(actor=self.actor(), custom_text=custom, reason=data["reason"])
         return Response(s.CustomTextOut(_custom_texts().get(pk=custom.pk)).data)
+
+
+# -- proposals: what monitors and dependencies suggest, for a responder to decide -------------
+
+
+def _proposals() -> QuerySet[Proposal]:
+    return Proposal.objects.select_related("source", "incident").prefetch_related(
+        Prefetch("causes", queryset=ImpactCause.objects.select_related("component"))
+    )
+
+
+def _proposals_out(proposals: list[Proposal]) -> list[dict[str, Any]]:
+    wanted = {public_id for p in proposals for public_id in p.components}
+    names = dict(Component.objects.filter(public_id__in=wanted).values_list("public_id", "name"))
+    return list(s.ProposalOut(proposals, many=True, context={"names": names}).data)
+
+
+PROPOSAL_STATES = [*ProposalState.values, "all"]
+
+
+class ProposalsView(StaffView):
+    @extend_schema(
+        tags=["proposals"], summary="List proposals, newest first",
+        description="Pending ones by default (what the console's proposals page asks a "
+        "responder to decide); `state` picks another state, or `all`.",
+        parameters=[
+            OpenApiParameter("state", str, enum=PROPOSAL_STATES, default=ProposalState.PENDING),
+            OpenApiParameter("kind", str, enum=ProposalKind.values),
+        ],
+        responses={200: s.ProposalOut(many=True), **_errors(*READ_ERRORS, 400)},
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        state = request.query_params.get("state", ProposalState.PENDING)
+        kind = request.query_params.get("kind")
+        if state not in PROPOSAL_STATES:
+            raise ValidationError({"state": [f"One of: {', '.join(PROPOSAL_STATES)}."]})
+        if kind is not None and kind not in ProposalKind.values:
+            raise ValidationError({"kind": [f"One of: {', '.join(ProposalKind.values)}."]})
+        proposals = _proposals()
+        if state != "all":
+            proposals = proposals.filter(state=state)
+        if kind is not None:
+            proposals = proposals.filter(kind=kind)
+        page = self.paginate_queryset(proposals.order_by("-created_at", "-pk"))
+        return self.get_paginated_response(_proposals_out(list(page or [])))
+
+
+class ProposalDetailView(StaffView):
+    @extend_schema(
+        tags=["proposals"], summary="One proposal",
+        responses={200: s.ProposalOut, **_errors(*READ_ERRORS, 404)},
+    )  # fmt: skip
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(_proposals_out([_one(_proposals(), public_id, "proposal")])[0])
+
+
+class ProposalPublishView(StaffView):
+    @extend_schema(
+        tags=["proposals"], summary="Publish a proposal",
+        description="As the console's Publish button: opens its incident with the proposed "
+        "components and statuses (impact: or grows the one open for the same cause), or "
+        "resolves its incident; the words are the approved template as of now. 409 if it "
+        "was already decided or withdrawn; 422 if the wording policy refuses the words.",
+        request=None, responses={200: s.ProposalOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        proposal = _one(Proposal.objects.all(), public_id, "proposal")
+        automation.proposal_accept(actor=self.actor(), proposal=proposal)
+        return Response(_proposals_out([_proposals().get(pk=proposal.pk)])[0])
+
+
+class ProposalDismissView(StaffView):
+    @extend_schema(
+        tags=["proposals"], summary="Dismiss a proposal",
+        description="Nothing is published; 409 if it was already decided or withdrawn.",
+        request=None, responses={200: s.ProposalOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        proposal = _one(Proposal.objects.all(), public_id, "proposal")
+        automation.proposal_dismiss(actor=self.actor(), proposal=proposal)
+        return Response(_proposals_out([_proposals().get(pk=proposal.pk)])[0])

@@ -420,11 +420,16 @@ def _propose_resolutions(component: Component, *, now: datetime) -> None:
 # -- responders' decisions ---------------------------------------------------------------
 
 
+class ProposalDecided(ValidationError):
+    """Someone decided the proposal first (or its cause recovered): that decision stands.
+    The staff API answers 409."""
+
+
 def _locked_pending(proposal: Proposal) -> Proposal:
     """The proposal, locked, if nobody has decided it yet (a second click finds it decided)."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.state != ProposalState.PENDING:
-        raise ValidationError({"state": [f"This proposal is {proposal.get_state_display()}."]})
+        raise ProposalDecided({"state": [f"This proposal is {proposal.get_state_display()}."]})
     return proposal
 
 

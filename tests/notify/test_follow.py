@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from email.header import decode_header, make_header
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Delivery, DeliveryState, Incident, Subscriber, SubscriberChannel
 from incidents.notify import follow
+from incidents.notify.subscriptions import subscriber_subscribe
 from incidents.wording.drafts import draft_update
 from tests.notify.conftest import subscriber
 from tests.notify.peers import SmtpSink
@@ -147,3 +150,50 @@ def test_a_hostile_address_is_refused_at_the_form(
 
 def test_an_unknown_incident_is_not_found(client: Client, db: None) -> None:
     assert client.post("/incidents/nope/follow", {"email": "a@example.com"}).status_code == 404
+
+
+def _subject(mail: Message) -> str:
+    return str(make_header(decode_header(mail["Subject"])))
+
+
+def _text(mail: Message) -> str:
+    return bytes(mail.get_payload(decode=True)).decode(mail.get_content_charset() or "utf-8")
+
+
+def test_the_confirmation_names_the_incident_followed(
+    client: Client, smtp: SmtpSink, payments: Incident, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _follow(client, payments, "ada@example.com").status_code == 200
+    [mail] = smtp.to("ada@example.com")
+    assert payments.name in _subject(mail) and "Confirm following" in _subject(mail)
+    body = _text(mail)
+    assert f"follow the incident “{payments.name}”" in body
+    assert f"https://status.example.com/incidents/{payments.public_id}" in body
+    assert "updates only, until it is resolved" in body
+    assert "/subscriptions/confirm/" in body
+
+
+def test_a_page_wide_confirmation_names_no_incident(
+    client: Client, smtp: SmtpSink, payments: Incident, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriber_subscribe(
+            channel="email", destination="bo@example.com", component_ids=None, ip="198.51.100.8"
+        )
+    [mail] = smtp.to("bo@example.com")
+    assert _subject(mail).startswith("Confirm your subscription to ")
+    assert payments.name not in _text(mail) and "/incidents/" not in _text(mail)
+
+
+def test_a_hostile_stored_incident_name_still_makes_a_one_line_subject(
+    client: Client, smtp: SmtpSink, payments: Incident, django_capture_on_commit_callbacks: Any
+) -> None:
+    # A row stored before the edge refused such text: the email must still go out.
+    Incident.objects.filter(pk=payments.pk).update(name="Pay\r\nBcc: x@evil.test\u202e\x07")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _follow(client, payments, "cy@example.com").status_code == 200
+    [mail] = smtp.to("cy@example.com")
+    assert "Bcc" not in {k for k, _v in mail.items()}
+    assert "\n" not in _subject(mail) and "Pay Bcc: x@evil.test" in _subject(mail)
+    assert "\u202e" not in _text(mail) and "\x07" not in _subject(mail) + _text(mail)

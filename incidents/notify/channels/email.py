@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
@@ -15,6 +16,7 @@ from incidents.notify.channels.registry import Confirmation
 from incidents.notify.render import Rendered, update_rendered, words_once
 from incidents.notify.transports import Sender
 from incidents.notify.transports.email import EmailSender, email_send
+from incidents.text import printable
 
 FALLBACK = "email-fallback"
 
@@ -41,6 +43,12 @@ class EmailChannel:
 
     def confirmation_send(self, subscriber: Subscriber, secret: str) -> Confirmation:
         context = {"page": settings.CANDOR_PAGE_NAME, "confirm_url": links.confirm_url(secret)}
+        if subscriber.incident is not None:  # following one incident: say which
+            # One line (it goes in the Subject), whatever an older row holds.
+            context["incident"] = printable(subscriber.incident.name, multiline=False)
+            context["incident_url"] = links.absolute(
+                reverse("public:incident", args=[subscriber.incident.public_id])
+            )
         email_send(
             to=subscriber.destination,
             subject=words_once("notify/email/confirm_subject.txt", context),
