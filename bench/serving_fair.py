@@ -9,8 +9,10 @@ a Redis key prefix and a var directory of its own, and free ports: seeds bench/s
 site, starts granian as `make run` and the Dockerfile do (2 workers, 8 blocking threads),
 fetches `/`, restarts it with those bytes loaded into every worker's memory for
 `/bench/bare-memory/` (and their gzip copy for `/bench/bare-memory-gzip/`), then runs wrk
-against Candor and the bare view in interleaved rounds, the order alternating, identity
-and gzip. Prints median and min-max of requests/s, p99 and the ratio of each round, and
+against Candor and the bare view in interleaved rounds, the order alternating: identity
+and gzip with the bare view through the whole middleware stack (the outside review's
+reference), and "lean" with it through the public read path's middleware, as `/` runs
+(bench/wsgi.py). Prints median and min-max of requests/s, p99 and the ratio of each round, and
 writes bench/results/serving-fair-<time>.json.
 
 --profile instead runs both views in this process under cProfile through the WSGI
@@ -90,9 +92,10 @@ def drop(database: str) -> None:
 
 
 def granian(port: int) -> list[str]:
-    # As the Makefile's `run` target (WEB_WORKERS=2, WEB_THREADS=8) and the Dockerfile.
+    # As the Makefile's `run` target (WEB_WORKERS=2, WEB_THREADS=8) and the Dockerfile;
+    # bench.wsgi is statuspage.wsgi's application plus one more path on its lean route.
     return [
-        str(VENV_BIN / "granian"), "--interface", "wsgi", "statuspage.wsgi:application",
+        str(VENV_BIN / "granian"), "--interface", "wsgi", "bench.wsgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
         "--blocking-threads", "8", "--no-ws",
     ]  # fmt: skip
@@ -131,6 +134,7 @@ def measure(base: str, args: argparse.Namespace) -> dict[str, object]:
     pairs = {
         "identity": (f"{base}/", f"{base}/bench/bare-memory/", False),
         "gzip": (f"{base}/", f"{base}/bench/bare-memory-gzip/", True),
+        "lean": (f"{base}/", f"{base}/bench/bare-memory-lean/", False),
     }
     rounds: dict[str, list[dict[str, Result]]] = {name: [] for name in pairs}
     for n in range(args.rounds):
@@ -257,7 +261,7 @@ def main() -> int:
         "load_average_end": os.getloadavg(),
         **results,
     }
-    for name in ("identity", "gzip"):
+    for name in ("identity", "gzip", "lean"):
         r: dict = results[name]  # type: ignore[assignment]
         print(
             f"{name:8} candor {r['candor_rps']['median']:,.0f} req/s "

@@ -61,3 +61,5 @@ def bare_memory_gzip(request: HttpRequest) -> HttpResponse:
 
 urlpatterns.insert(0, path("bench/bare-memory/", bare_memory))
 urlpatterns.insert(0, path("bench/bare-memory-gzip/", bare_memory_gzip))
+# The same view, routed by bench/wsgi.py through the public read path's middleware.
+urlpatterns.insert(0, path("bench/bare-memory-lean/", bare_memory))
