@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponseBase
@@ -53,8 +54,15 @@ class LeanHandler(WSGIHandler):
         self._exception_middleware: list[Any] = []
         handler = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
         for path in reversed(self.middleware):
-            handler = convert_exception_to_response(import_string(path)(handler))
+            instance = import_string(path)(handler)
+            if any(hasattr(instance, hook) for hook in _UNWIRED_HOOKS):
+                # Refuse to start rather than run it without half of what it does.
+                raise ImproperlyConfigured(f"{path} has hooks {type(self).__name__} lacks")
+            handler = convert_exception_to_response(instance)
         self._middleware_chain = handler
+
+
+_UNWIRED_HOOKS = ("process_view", "process_exception", "process_template_response")
 
 
 class IngestHandler(LeanHandler):

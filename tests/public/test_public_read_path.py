@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
 from django.urls import reverse
 
@@ -100,6 +101,28 @@ def test_the_lean_path_skips_only_the_browser_session_middleware() -> None:
     assert "django.middleware.clickjacking.XFrameOptionsMiddleware" in kept
     assert "django.contrib.sessions.middleware.SessionMiddleware" not in kept
     assert "django.middleware.csrf.CsrfViewMiddleware" not in kept
+
+
+def test_a_middleware_with_view_hooks_refuses_to_start_on_the_lean_path(
+    settings: Any,
+) -> None:
+    settings.MIDDLEWARE = [
+        "tests.public.test_public_read_path.ViewHookMiddleware",
+        *settings.MIDDLEWARE,
+    ]
+    with pytest.raises(ImproperlyConfigured, match="ViewHookMiddleware"):
+        PublicReadHandler()
+
+
+class ViewHookMiddleware:
+    def __init__(self, get_response: Callable[..., Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        return self.get_response(request)
+
+    def process_view(self, *args: Any) -> None:
+        return None
 
 
 @pytest.mark.parametrize("encoding", ["", "gzip"])
