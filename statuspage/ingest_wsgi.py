@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from statuspage.public_wsgi import PublicReadHandler
 
 PREFIX = "/api/ingest/"
 URLCONF = "statuspage.ingest_urls"
@@ -36,17 +40,33 @@ MIDDLEWARE = (
 )
 
 
-class IngestHandler(WSGIHandler):
+class LeanHandler(WSGIHandler):
+    """Django's WSGI handler over `middleware` instead of settings.MIDDLEWARE."""
+
+    middleware: tuple[str, ...] = ()
+
     def load_middleware(self, is_async: bool = False) -> None:
         # BaseHandler.load_middleware reads settings.MIDDLEWARE; this is its sync path
-        # over our short list (neither middleware has view, template or exception hooks).
+        # over a shorter list. Only middleware with neither view, template nor exception
+        # hooks may be listed: they are not wired here.
         self._view_middleware: list[Any] = []
         self._template_response_middleware: list[Any] = []
         self._exception_middleware: list[Any] = []
         handler = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
-        for path in reversed(MIDDLEWARE):
-            handler = convert_exception_to_response(import_string(path)(handler))
+        for path in reversed(self.middleware):
+            instance = import_string(path)(handler)
+            if any(hasattr(instance, hook) for hook in _UNWIRED_HOOKS):
+                # Refuse to start rather than run it without half of what it does.
+                raise ImproperlyConfigured(f"{path} has hooks {type(self).__name__} lacks")
+            handler = convert_exception_to_response(instance)
         self._middleware_chain = handler
+
+
+_UNWIRED_HOOKS = ("process_view", "process_exception", "process_template_response")
+
+
+class IngestHandler(LeanHandler):
+    middleware = MIDDLEWARE
 
     def get_response(self, request: HttpRequest) -> HttpResponseBase:
         request.urlconf = URLCONF  # type: ignore[attr-defined]
@@ -62,19 +82,27 @@ def dispatching(
     main: Callable[..., Iterable[bytes]],
     ingest: Callable[..., Iterable[bytes]],
     *,
+    public_read: PublicReadHandler | None = None,
     concurrent_ingest: bool = True,
 ) -> Callable[..., Iterable[bytes]]:
-    """One WSGI application: ingest requests to `ingest`, concurrently; everything else
-    to `main`, one at a time in this process (as with a single server thread).
+    """One WSGI application: ingest requests to `ingest`, concurrently; anonymous reads
+    of the cached public pages to `public_read` (public_wsgi.py); everything else to
+    `main`; all but ingest one at a time in this process (as with a single server thread).
 
     Without `concurrent_ingest` (SQLite, `make run`: one writer at a time, and threads
     writing at once are refused "database is locked"), ingest waits its turn too."""
     one_at_a_time = threading.Lock()
 
     def application(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        if concurrent_ingest and environ.get("PATH_INFO", "").startswith(PREFIX):
+        path = environ.get("PATH_INFO", "")
+        if concurrent_ingest and path.startswith(PREFIX):
             return ingest(environ, start_response)
-        handler = ingest if environ.get("PATH_INFO", "").startswith(PREFIX) else main
+        if path.startswith(PREFIX):
+            handler = ingest
+        elif public_read is not None and public_read.serves(environ):
+            handler = public_read
+        else:
+            handler = main
         with one_at_a_time:
             return handler(environ, start_response)
 
