@@ -374,7 +374,7 @@ def test_words_the_wording_policy_now_refuses_are_not_posted_to_any_chat(
 
 
 def test_the_words_checked_are_the_updates_own_so_chat_and_page_agree(actor: Actor) -> None:
-    from incidents.notify.render import message_render
+    from incidents.notify.channels import message_render
 
     incident = lifecycle.incident_open(
         actor=actor, name="Outage", body=promised("We are investigating failed payments.")
