@@ -33,7 +33,7 @@ from incidents.text import text_problem
 from incidents.vendors.backoff import next_poll
 from incidents.vendors.document import Reading
 from incidents.vendors.fetch import Fetched
-from incidents.vendors.probe import ProbeError, probe
+from incidents.vendors.probe import Found, ProbeError, probe
 
 THIRD_PARTY_GROUP = "Third-party services"
 POLLER = Actor.system("vendor-poll")
@@ -77,17 +77,29 @@ def vendor_url_check(url: str) -> str:
 def vendor_add(*, actor: Actor, url: str, name: str = "", now: datetime | None = None) -> Vendor:
     """Fetch `url` (or the Statuspage document under it), and record the vendor with the
     components it lists, none picked yet. The fetch happens before any transaction."""
-    roles.require_permission(actor, roles.MANAGE_VENDORS)
     now = now or timezone.now()
+    found = vendor_probe(actor=actor, url=url, name=name, now=now)
+    return vendor_record(actor=actor, found=found, name=name, now=now)
+
+
+def vendor_probe(*, actor: Actor, url: str, name: str = "", now: datetime) -> Found:
+    """vendor_add's first half: check the input and fetch the vendor's document. Writes
+    nothing, so a caller may run it outside the transaction that records the vendor."""
+    roles.require_permission(actor, roles.MANAGE_VENDORS)
     url = vendor_url_check(url)
     if name:
         errors: dict[str, list[str]] = defaultdict(list)
         _check_name(errors, name)
         _raise_if(errors)
     try:
-        found = probe(url, now=now)
+        return probe(url, now=now)
     except ProbeError as exc:
         raise ValidationError({"url": [f"No status document could be read: {exc}"]}) from None
+
+
+def vendor_record(*, actor: Actor, found: Found, name: str = "", now: datetime) -> Vendor:
+    """vendor_add's second half: record what vendor_probe found (no network)."""
+    roles.require_permission(actor, roles.MANAGE_VENDORS)
     if Vendor.objects.filter(url=found.url, active=True).exists():
         raise ValidationError({"url": [f"{found.url} is already a vendor."]})
     reading = found.reading

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from incidents.approvers import links
 from incidents.audit import Actor
 from incidents.console.forms.wording import RuleForm
 from incidents.console.urls import urlpatterns
+from incidents.dependencies import graph
 from incidents.ingest import sources
 from incidents.models import (
     AuditEvent,
@@ -36,9 +37,12 @@ from incidents.models import (
     Source,
 )
 from incidents.reminders.services import contact_save
+from incidents.vendors import service as vendors
 from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.factories import promised, said
+from tests.vendors.conftest import summary_bytes
+from tests.vendors.peers import VendorPeer
 
 ALREADY_SAVED = "Already saved — this form was submitted twice."
 FORMAT = "%Y-%m-%dT%H:%M"
@@ -61,6 +65,17 @@ def maintenance(actor: Actor, api: Component) -> Maintenance:
         actor=actor, name="DB upgrade", body="Upgrading.", components=[api],
         scheduled_for=start, scheduled_until=start + timedelta(hours=1),
     )  # fmt: skip
+
+
+@pytest.fixture
+def vendor_peer(settings: Any) -> Iterator[VendorPeer]:
+    """A vendor's Statuspage on loopback."""
+    settings.CANDOR_VENDOR_ALLOW_PRIVATE = True
+    settings.CANDOR_VENDOR_TIMEOUT = 1
+    peer = VendorPeer().start()
+    peer.serve("/api/v2/summary.json", summary_bytes())
+    yield peer
+    peer.stop()
 
 
 def keys_in(html: str) -> list[str]:
@@ -89,6 +104,8 @@ def test_every_write_form_carries_a_fresh_one_time_key(
         reverse("console:maintenance_detail", args=[maintenance.public_id]),
         reverse("console:cadence"),
         reverse("console:contacts"),
+        reverse("console:component_dependencies", args=[api.public_id]),
+        reverse("console:vendors"),
     ]
     logout = f'action="{reverse("console:logout")}"'
     for page in pages:
@@ -296,13 +313,57 @@ WRITES |= {
     ),
 }
 
+
+def _edge(objects: dict[str, Any]) -> str:
+    cdn = Component.objects.create(name="CDN", position=9)
+    edge = graph.dependency_add(
+        actor=Actor.system("t"), upstream=cdn, downstream=objects["component"], kind="hard"
+    )
+    return edge.public_id
+
+
+def _vendor(objects: dict[str, Any]) -> str:
+    actor = Actor.staff(objects["me"], channel="console")
+    return vendors.vendor_add(actor=actor, url=objects["vendor_peer"].url("/")).public_id
+
+
+WRITES |= {
+    "component_dependencies": lambda objects: (
+        reverse("console:component_dependencies", args=[objects["component"].public_id]),
+        {"upstream": Component.objects.create(name="DNS", position=8).public_id, "kind": "hard"},
+    ),
+    "dependency_edit": lambda objects: (
+        reverse("console:dependency_edit", args=[_edge(objects)]),
+        {"kind": "soft"},
+    ),
+    "dependency_remove": lambda objects: (
+        reverse("console:dependency_remove", args=[_edge(objects)]),
+        {},
+    ),
+    "vendors": lambda objects: (
+        reverse("console:vendors"),
+        {"url": objects["vendor_peer"].url("/"), "name": ""},
+    ),
+    "vendor_detail": lambda objects: (
+        reverse("console:vendor_detail", args=[_vendor(objects)]),
+        {"name": "GitHub", "interval": "300", "show_on_public_page": "on"},
+    ),
+    "vendor_remove": lambda objects: (
+        reverse("console:vendor_remove", args=[_vendor(objects)]),
+        {},
+    ),
+    "sms_cost_cap": lambda objects: (reverse("console:sms_cost_cap"), {"amount": "12.50"}),
+}
+
 # Console pages that only read, and the views that are not forms of record ("Publish now"
-# records nothing, and publishing twice leaves the copies as publishing once does).
+# records nothing, and publishing twice leaves the copies as publishing once does; nor does
+# "Poll now", and the send forecast is a POST only to keep drafts out of logs).
 READ_ONLY = {
     "dashboard", "incident_list", "components", "maintenance_list", "audit", "preview",
     "publishing", "reminders", "compliance", "wording_check", "staff", "two_factor",
     "sources", "signals", "proposals",
     "subscribers", "notifications",
+    "dependencies", "vendor_poll", "send_forecast",
 }  # fmt: skip
 
 
@@ -319,6 +380,7 @@ def test_every_write_view_writes_once_per_submission(
     maintenance: Maintenance,
     write: Post,
     responder: User,
+    vendor_peer: VendorPeer,
 ) -> None:
     # Rita may do everything here, and a colleague has words for her to approve.
     responder.groups.add(*Group.objects.filter(name__in=[roles.ADMIN, roles.APPROVER_LEGAL]))
@@ -334,6 +396,7 @@ def test_every_write_view_writes_once_per_submission(
             "colleague": colleague,
             "custom": custom,
             "me": responder,
+            "vendor_peer": vendor_peer,
         }
     )
     data["submission_key"] = str(uuid.uuid4())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -22,21 +24,41 @@ from incidents.console.views.base import (
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import Vendor
 from incidents.vendors import service
+from incidents.vendors.probe import Found
 
 
-# No submit_once: adding fetches the vendor's page, which must not happen inside its
-# transaction; a second submission is refused as "already a vendor".
 @staff_required
 def vendor_list(request: HttpRequest) -> HttpResponse:
     form = VendorAddForm(posted(request))
     if request.method == "POST" and form.is_valid():
+        # The vendor's page is fetched here, outside the transaction submit_once opens
+        # around the write; a second submission fetches again, then writes nothing.
+        now = timezone.now()
         try:
-            vendor = service.vendor_add(actor=console_actor(request), **form.cleaned_data)
+            found = service.vendor_probe(actor=console_actor(request), now=now, **form.cleaned_data)
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Added {vendor.name}: pick the components that matter.")
-            return redirect("console:vendor_detail", public_id=vendor.public_id)
+            return _vendor_record(request, form=form, found=found, now=now)
+    return _list(request, form)
+
+
+@submit_once
+def _vendor_record(
+    request: HttpRequest, *, form: VendorAddForm, found: Found, now: datetime
+) -> HttpResponse:
+    try:
+        vendor = service.vendor_record(
+            actor=console_actor(request), found=found, name=form.cleaned_data["name"], now=now
+        )
+    except ValidationError as error:
+        apply_errors(form, error)
+        return _list(request, form)
+    messages.success(request, f"Added {vendor.name}: pick the components that matter.")
+    return redirect("console:vendor_detail", public_id=vendor.public_id)
+
+
+def _list(request: HttpRequest, form: VendorAddForm) -> HttpResponse:
     vendors = Vendor.objects.annotate(
         listed=Count("components"),
         picked=Count("components", filter=Q(components__picked=True)),
