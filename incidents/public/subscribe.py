@@ -20,6 +20,7 @@ from django.shortcuts import redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from incidents import selectors
 from incidents.client_address import client_address
 from incidents.models import Component, Incident, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import follow, inbound, links, outbox, subscriptions
@@ -149,13 +150,24 @@ class FollowForm(forms.Form):
     email = forms.CharField(max_length=500, strip=True)
 
 
+def _no_such_incident() -> HttpResponse:
+    return _private(HttpResponse("No such incident.", status=404, content_type="text/plain"))
+
+
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def incident_follow(request: HttpRequest, public_id: str) -> HttpResponse:
-    """Follow one incident by email, from its page (no token: see this module's note)."""
+    """Follow one incident by email (no token: see this module's note). GET shows the form,
+    which the incident page links to; the static copy renders it without one."""
+    if request.method == "GET":
+        # The selector's view: the snapshot renders every open incident's page from one query.
+        shown = selectors.incident_detail(public_id)
+        if shown is None:
+            return _no_such_incident()
+        return _page(request, "public/follow.html", {"incident": shown, "form": FollowForm()})
     incident = Incident.objects.filter(public_id=public_id).first()
     if incident is None:
-        return _private(HttpResponse("No such incident.", status=404, content_type="text/plain"))
+        return _no_such_incident()
     started = time.monotonic()
     form = FollowForm(request.POST)
     context: dict[str, Any] = {"incident": incident}

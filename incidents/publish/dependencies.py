@@ -133,6 +133,8 @@ def pages_to_render(
                 fresh.add(HISTORY)
             try:
                 fresh.add(path_for_url(reverse(view, args=[public_id])))
+                if kind == "i":  # its follow page names it (absent once it is resolved)
+                    fresh.add(path_for_url(reverse("public:incident_follow", args=[public_id])))
             except NoReverseMatch:
                 continue  # not an id a page can have: no page to render
     # A month's history is paged (public/views.py): an item added or changed moves the

@@ -39,7 +39,7 @@ from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
 from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
-from incidents.models import Incident, Maintenance
+from incidents.models import Incident, IncidentStatus, Maintenance
 from incidents.public.cache import rendering_fresh
 from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
@@ -82,6 +82,12 @@ def site_urls(*, now: datetime) -> list[str]:
     # visitor to the live app's (CANDOR_APP_URL), which a link or bookmark may still reach.
     urls.append(reverse("public:subscribe"))
     urls += _item_urls("public:incident", Incident.objects.order_by("pk"))
+    # An open incident's page links to its follow page, rendered like /subscribe: no
+    # form, a link to the live app's.
+    urls += _item_urls(
+        "public:incident_follow",
+        Incident.objects.exclude(status=IncidentStatus.RESOLVED).order_by("pk"),
+    )
     urls += _item_urls("public:maintenance", Maintenance.objects.order_by("pk"))
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
     # The branding's stylesheet, logo and favicon, at the paths the pages link to, so a

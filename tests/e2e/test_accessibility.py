@@ -65,6 +65,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
         f"/console/incidents/{incident}/",
         "/console/incidents/new/",
         "/console/components/",
+        "/console/vendors/",  # under Components, beside Dependencies
         "/console/maintenance/",
         "/console/audit/",
         "/console/publishing/",

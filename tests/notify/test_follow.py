@@ -52,8 +52,21 @@ def _confirmed_follower(
 
 
 def test_the_incident_page_offers_to_follow_it(client: Client, payments: Incident) -> None:
+    # A link (the static copy equals the live page and cannot take a POST) to the form.
+    follow = f"/incidents/{payments.public_id}/follow"
     page = client.get(f"/incidents/{payments.public_id}")
-    assert f'action="/incidents/{payments.public_id}/follow"'.encode() in page.content
+    assert f'href="https://status.example.com{follow}"'.encode() in page.content
+    form = client.get(follow)
+    assert form.status_code == 200 and form["Cache-Control"] == "no-store"
+    assert f'action="{follow}"'.encode() in form.content
+    assert client.get("/incidents/nosuchone/follow").status_code == 404
+
+
+def test_a_resolved_incident_has_nothing_to_follow(client: Client, payments: Incident) -> None:
+    lifecycle.incident_resolve(actor=SYSTEM, incident=payments, body=_words(payments, "resolved"))
+    page = client.get(f"/incidents/{payments.public_id}/follow")
+    assert page.status_code == 200 and b"is resolved" in page.content
+    assert b"<form" not in page.content
 
 
 def test_a_follower_gets_that_incidents_updates_only_and_leaves_when_it_is_resolved(
