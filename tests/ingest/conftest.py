@@ -42,6 +42,7 @@ class LeanClientHandler(ClientHandler):
     """The test client's handler with the ingest handler's middleware and URL table
     (statuspage/ingest_wsgi.py), which is what serves monitors in production."""
 
+    middleware = ingest_wsgi.MIDDLEWARE
     load_middleware = ingest_wsgi.IngestHandler.load_middleware
 
     def get_response(self, request: HttpRequest) -> HttpResponseBase:
