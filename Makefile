@@ -14,7 +14,7 @@ WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint services chromium alertmanager clean
+.PHONY: help run test lint services chromium alertmanager nginx clean
 
 help:
 	@echo "make run   - run Candor with demo data on http://$(HOST):$(PORT)/ (SQLite, no servers needed)"
@@ -81,6 +81,11 @@ alertmanager:
 	@test -x /usr/bin/prometheus-alertmanager || { $(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q prometheus-alertmanager; }
 
+# The real caching proxy the CDN tests put in front of the page (tests/cdn; not a service).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nginx-light; }
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -88,7 +93,7 @@ lint: $(VENV)/.installed-dev
 	# The layers and "nobody imports the tasks" (pyproject.toml, CONTRIBUTING.md).
 	$(VENV)/bin/lint-imports
 
-test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
+test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager nginx lint
 	$(PY) -m pytest
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
 	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded tests/dependencies tests/vendors \

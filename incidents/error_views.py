@@ -73,6 +73,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its `except` block, so the exception is still at hand.
     if is_outage(sys.exc_info()[1]):
         return unavailable(request)
-    if _is_api(request):
-        return JsonResponse({"detail": SERVER_ERROR}, status=500)
-    return defaults.server_error(request)
+    response = (
+        JsonResponse({"detail": SERVER_ERROR}, status=500)
+        if _is_api(request)
+        else defaults.server_error(request)
+    )
+    # No cache in front keeps an error in place of the page (stale-if-error serves its copy).
+    response["Cache-Control"] = "no-store"
+    return response

@@ -301,6 +301,14 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 CANDOR_APP_URL = env_str("CANDOR_APP_URL", CANDOR_CANONICAL_URL).rstrip("/")
 # Seconds browsers and proxies may reuse a public response; ETags make revalidation cheap.
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
+# What a CDN or caching proxy may do with them (incidents/public/cache_control.py, README
+# "Behind a CDN"): serve its copy this long without asking, keep serving it while it
+# fetches the next, and serve it instead of an error when the origin fails.
+CANDOR_PUBLIC_SHARED_MAX_AGE = env_int("CANDOR_PUBLIC_SHARED_MAX_AGE", 10, minimum=0)
+CANDOR_PUBLIC_STALE_WHILE_REVALIDATE = env_int(
+    "CANDOR_PUBLIC_STALE_WHILE_REVALIDATE", 30, minimum=0
+)
+CANDOR_PUBLIC_STALE_IF_ERROR = env_int("CANDOR_PUBLIC_STALE_IF_ERROR", 86400, minimum=0)
 # Readers get the previous rendering of a public page while its new one renders in the
 # background (incidents/public/cache.py); false renders inside the reader's request.
 CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND = env_bool("CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND", True)

@@ -58,3 +58,4 @@ def test_any_other_crash_is_still_a_500(admin: User, monkeypatch: pytest.MonkeyP
     response = api.post("/api/staff/groups/", {"name": "Core"}, format="json")
     assert response.status_code == 500
     assert "Retry-After" not in response
+    assert response["Cache-Control"] == "no-store"

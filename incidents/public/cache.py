@@ -46,6 +46,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date
 
+from incidents.public.cache_control import NO_STORE, public_header
 from incidents.publish.targets.local import read_published
 
 log = logging.getLogger(__name__)
@@ -302,7 +303,7 @@ def public_response(
             rendered.body, content_type=rendered.content_type, status=rendered.status
         )
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={settings.CANDOR_PUBLIC_MAX_AGE}"
+    response["Cache-Control"] = public_header()
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
     response["Vary"] = "Accept-Encoding"  # a new response: nothing to merge with yet
@@ -320,6 +321,8 @@ def _stale_response(request: HttpRequest, *, cors: bool) -> HttpResponse:
             status=503,
         )
         response["Retry-After"] = "30"
+        # Never cached: a CDN keeps serving its last copy of the page (stale-if-error).
+        response["Cache-Control"] = NO_STORE
     elif published.body is None:
         response = HttpResponse(
             b"Not found in the last published copy of this site.\n",
@@ -335,7 +338,8 @@ def _stale_response(request: HttpRequest, *, cors: bool) -> HttpResponse:
     response["X-Candor-Stale"] = "true"
     response["Warning"] = '110 - "Response is Stale"'
     # Short, so clients come back for the live page as soon as the database does.
-    response["Cache-Control"] = f"public, max-age={settings.CANDOR_PUBLIC_MAX_AGE}"
+    if response.status_code != 503:
+        response["Cache-Control"] = public_header()
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
     return response

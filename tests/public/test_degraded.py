@@ -59,6 +59,8 @@ def test_a_path_the_snapshot_lacks_is_a_404_and_no_snapshot_a_503(
     settings.CANDOR_MIRROR_DIR = tmp_path / "empty"
     answer = public_response(RequestFactory().get("/"), "/", Database().render)
     assert (answer.status_code, answer["Retry-After"]) == (503, "30")
+    # Never cached: a CDN in front keeps serving its last copy instead (stale-if-error).
+    assert answer["Cache-Control"] == "no-store"
 
 
 def test_after_a_failure_the_database_rests_for_a_few_seconds(

@@ -14,6 +14,7 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import ComponentStatusChange
+from incidents.public.cache_control import public_header
 from incidents.public.uptime_details import expand
 from tests.factories import ComponentFactory, promised
 from tests.public.conftest import Layout
@@ -474,4 +475,4 @@ def test_public_responses_carry_etag_and_cache_control(
     for path in _public_paths(layout, actor):
         response = client.get(path)
         assert response["ETag"].startswith('"'), path
-        assert response["Cache-Control"] == f"public, max-age={settings.CANDOR_PUBLIC_MAX_AGE}"
+        assert response["Cache-Control"] == public_header()

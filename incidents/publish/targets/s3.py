@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from incidents.public.cache_control import public_header
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
 from incidents.publish.targets.base import TargetError
 
@@ -54,7 +55,7 @@ class S3Target:
         secret_access_key: str = "",
         prefix: str = "",
         addressing: str = "path",
-        max_age: int = 10,
+        cache_control: str = "public, max-age=10",
         workers: int = 8,
         connect_timeout: float = 5,
         read_timeout: float = 20,
@@ -62,7 +63,7 @@ class S3Target:
         self.name = f"s3:{bucket}"
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
-        self.short_cache = f"public, max-age={max_age}"
+        self.short_cache = cache_control
         self.workers = max(1, workers)
         config = Config(
             connect_timeout=connect_timeout,
@@ -99,7 +100,7 @@ class S3Target:
             secret_access_key=settings.CANDOR_S3_SECRET_ACCESS_KEY,
             prefix=settings.CANDOR_S3_PREFIX,
             addressing=settings.CANDOR_S3_ADDRESSING,
-            max_age=settings.CANDOR_PUBLIC_MAX_AGE,
+            cache_control=public_header(),
         )
 
     def push(self, snapshot: Snapshot, *, repair: bool = False) -> None:
