@@ -299,6 +299,9 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 # Where the live app answers visitors, for what a static copy cannot do (subscribing). The
 # canonical URL unless that name points at a mirror or bucket (README, "Independent hosting").
 CANDOR_APP_URL = env_str("CANDOR_APP_URL", CANDOR_CANONICAL_URL).rstrip("/")
+# Email-in (manage.py post_in_mail): the addresses its SMTP listener accepts mail for;
+# empty accepts any (README, "Posting by SMS and email").
+CANDOR_POST_IN_ADDRESSES = env_list("CANDOR_POST_IN_ADDRESSES", [])
 # Seconds browsers and proxies may reuse a public response; ETags make revalidation cheap.
 CANDOR_PUBLIC_MAX_AGE = env_int("CANDOR_PUBLIC_MAX_AGE", 10, minimum=0)
 # What a CDN or caching proxy may do with them (incidents/public/cache_control.py, README

@@ -46,6 +46,7 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
+from incidents.models.post_in import InboundChannel, InboundOutcome, InboundPost, InboundPoster
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.subscribers import (
     Delivery,
@@ -102,6 +103,10 @@ __all__ = [
     "DependencyKind",
     "IdempotencyKey",
     "ImpactCause",
+    "InboundChannel",
+    "InboundOutcome",
+    "InboundPost",
+    "InboundPoster",
     "Incident",
     "IncidentComponent",
     "IncidentImpact",

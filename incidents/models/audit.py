@@ -58,6 +58,8 @@ class AuditAction(models.TextChoices):
     VENDOR_EDITED = "vendor.edited", "Vendor settings changed"
     VENDOR_COMPONENTS_PICKED = "vendor.components_picked", "Vendor components picked"
     VENDOR_REMOVED = "vendor.removed", "Vendor removed"
+    POSTER_REGISTERED = "post_in.registered", "Registered to post by SMS and email"
+    POSTER_REMOVED = "post_in.removed", "No longer registered to post by SMS and email"
 
 
 def action_check(action: str) -> None:

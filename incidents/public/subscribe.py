@@ -28,6 +28,7 @@ from incidents.notify.channels import channels_all
 from incidents.notify.channels.chat import ChatChannel
 from incidents.notify.channels.webhook import webhook_secret_rotate
 from incidents.notify.transports.twilio import signature_valid
+from incidents.post_in.sms import sms_post_reply
 from incidents.public.views import _serve, render_page
 from incidents.selectors import public_components
 
@@ -320,11 +321,15 @@ def _twiml(text: str) -> HttpResponse:
 def twilio_inbound(request: HttpRequest) -> HttpResponse:
     if not _twilio_signed(request):
         return HttpResponseForbidden("Bad signature")
-    # Staff answering a reminder ("ACK <code>") write to the same number as subscribers.
-    reply = inbound.sms_reply(
-        sender=request.POST.get("From", ""), body=request.POST.get("Body", "")
+    sender, body = request.POST.get("From", ""), request.POST.get("Body", "")
+    # Staff post an approved update from their phone ("UPDATE <incident> <status> <PIN>")...
+    posted = sms_post_reply(
+        sender=sender, body=body, message_sid=request.POST.get("MessageSid", "")
     )
-    return _twiml(reply)
+    if posted is not None:
+        return _twiml(posted)
+    # ...and answer a reminder ("ACK <code>") on the same number as subscribers write to.
+    return _twiml(inbound.sms_reply(sender=sender, body=body))
 
 
 @csrf_exempt
