@@ -39,6 +39,9 @@ class PrivatePostgres:
     bin_dir: Path
     data_dir: Path
     port: int
+    # Where it listens besides loopback, and which other networks it trusts (tests/scaleout).
+    listen: str = "127.0.0.1"
+    trusted_networks: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -66,6 +69,9 @@ class PrivatePostgres:
             capture_output=True,
             timeout=120,
         )
+        with open(self.data_dir / "pg_hba.conf", "a") as hba:
+            for network in self.trusted_networks:
+                hba.write(f"host all all {network} trust\n")
         self.start()
         subprocess.run(
             [
@@ -84,7 +90,9 @@ class PrivatePostgres:
         )
 
     def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data_dir} -c fsync=off"
+        options = (
+            f"-p {self.port} -c listen_addresses={self.listen} -k {self.data_dir} -c fsync=off"
+        )
         subprocess.run(
             _as_postgres(
                 [

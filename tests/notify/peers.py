@@ -45,6 +45,7 @@ class SmtpSink:
     rcpts: list[tuple[float, str]] = field(default_factory=list)
     delay: float = 0.0
     controller: Controller | None = None
+    host: str = "127.0.0.1"
 
     async def handle_MAIL(
         self,
@@ -85,7 +86,7 @@ class SmtpSink:
         return "250 OK"
 
     def start(self) -> SmtpSink:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname=self.host, port=self.port)
         self.controller.start()
         return self
 
