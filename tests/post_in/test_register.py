@@ -14,7 +14,7 @@ from incidents.models import AuditEvent, InboundPoster
 from incidents.post_in.credentials import pin_matches, secret_matches
 from tests.conftest import staff_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def test_the_command_issues_a_pin_and_secret_that_work_and_are_stored_hashed() -> None:

@@ -20,7 +20,7 @@ from incidents.models import (
 from incidents.post_in.credentials import Issued
 from tests.post_in.conftest import PHONE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 
 def _reply(answer: Any) -> str:
