@@ -19,7 +19,7 @@ from incidents.enqueue import coalesce_release
 from incidents.ingest import automation
 from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
-from incidents.publish import freshness, service, trigger
+from incidents.publish import freshness, purge, service, trigger
 from incidents.reminders import send
 from incidents.vendors import poll
 from incidents.wording import decisions
@@ -55,6 +55,12 @@ def publish_site() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
 def publish_full() -> dict[str, object]:
     return service.publish(full=True).as_dict()
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def cdn_purge() -> str:
+    coalesce_release(purge.TRAILING)  # a change from here on holds the next purge
+    return purge.purge_held()
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -299,6 +299,13 @@ CANDOR_CANONICAL_URL = env_str("CANDOR_CANONICAL_URL", "http://localhost:8000").
 # Where the live app answers visitors, for what a static copy cannot do (subscribing). The
 # canonical URL unless that name points at a mirror or bucket (README, "Independent hosting").
 CANDOR_APP_URL = env_str("CANDOR_APP_URL", CANDOR_CANONICAL_URL).rstrip("/")
+# Purging the CDN in front of the page after each publish, at most once per interval
+# (incidents/publish/purge.py; README, "Behind a CDN"). Off without a URL.
+CANDOR_CDN_PURGE_URL = env_str("CANDOR_CDN_PURGE_URL", "")
+CANDOR_CDN_PURGE_METHOD = env_str("CANDOR_CDN_PURGE_METHOD", "POST").upper()
+CANDOR_CDN_PURGE_HEADERS = env_list("CANDOR_CDN_PURGE_HEADERS", [])  # "Name: value", ...
+CANDOR_CDN_PURGE_BODY = env_str("CANDOR_CDN_PURGE_BODY", '{"purge_everything": true}')
+CANDOR_CDN_PURGE_INTERVAL = env_int("CANDOR_CDN_PURGE_INTERVAL", 5, minimum=1)
 # Email-in (manage.py post_in_mail): the addresses its SMTP listener accepts mail for;
 # empty accepts any (README, "Posting by SMS and email").
 CANDOR_POST_IN_ADDRESSES = env_list("CANDOR_POST_IN_ADDRESSES", [])

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from incidents.models import PublishTarget
+from incidents.publish import purge
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
@@ -94,6 +95,8 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
                 results[target.name] = _push(target, snapshot, force=full, repair=force)
             # The next render builds on this one (or a newer one): older records are done.
             site_changes_prune(below=version)
+            if any(r.outcome == PUBLISHED for r in results.values()):
+                purge.purge_soon()  # the CDN in front, if any, hears of it (coalesced)
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 
