@@ -28,8 +28,9 @@
   var INDICATOR = { none: "ok", minor: "degraded", major: "partial", critical: "major" };
 
   var CSS =
-    ":host { all: initial; display: block; }\n" +
-    ".widget { box-sizing: border-box; max-width: 32rem; padding: 0.75rem 1rem;" +
+    ":host { display: block; }\n" +
+    // Inherited properties cross the shadow boundary: reset them, then set our own.
+    ".widget { all: initial; display: block; box-sizing: border-box; max-width: 32rem; padding: 0.75rem 1rem;" +
     " font: 15px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif;" +
     " color: #1f2328; background: #ffffff; border: 1px solid #d1d9e0;" +
     " border-left: 0.375rem solid var(--state); border-radius: 0.5rem;" +
@@ -98,8 +99,8 @@
   }
 
   function mount() {
-    var host = document.createElement("div");
-    host.className = "candor-status-widget";
+    // An element of its own name: the host page's "div { ... }" rules do not reach it.
+    var host = document.createElement("candor-status");
     var target = script.getAttribute("data-target");
     var into = target && document.getElementById(target);
     if (into) into.appendChild(host);
