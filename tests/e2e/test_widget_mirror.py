@@ -162,7 +162,7 @@ def test_badge_and_widget_render_from_the_mirror_with_the_app_stopped(
             for scheme in ("light", "dark"):
                 page = browser.new_page(color_scheme=scheme)
                 requests: list[Any] = []
-                page.on("request", requests.append)
+                page.on("request", lambda r, seen=requests: seen.append(r))
                 page.goto(host_url + "/")
                 page.wait_for_function(
                     "() => { const h = document.querySelector('candor-status');"
