@@ -241,7 +241,7 @@ def test_the_widget_survives_a_hostile_summary(tmp_path: Path) -> None:
     assert "major" in state["classes"]  # an unknown indicator reads as the worst
 
 
-def test_atlassians_status_widget_reads_a_live_candor(
+def test_atlassians_status_widget_and_ours_read_a_live_candor(
     live_server: LiveServer, transactional_db: None, tmp_path: Path
 ) -> None:
     assert STATUSPAGE_WIDGET.exists(), "@statuspage/status-widget is missing: run npm ci"
@@ -260,6 +260,8 @@ def test_atlassians_status_widget_reads_a_live_candor(
                 f'<statuspage-widget src="{live_server.url}"></statuspage-widget>'
                 f'<statuspage-widget src="{live_server.url}" appearance="badge"'
                 ' title="Candor"></statuspage-widget>'
+                # Ours beside it, from the live app this time.
+                f'<script src="{live_server.url}/widget.js"></script>'
             )
         )
         with _chromium() as browser:
@@ -279,7 +281,15 @@ def test_atlassians_status_widget_reads_a_live_candor(
                 "() => document.querySelector('statuspage-widget').shadowRoot"
                 ".querySelector('.status-indicator').className"
             )
+            page.wait_for_function(
+                "() => document.querySelector('candor-status')?.shadowRoot"
+                ".textContent.includes('Major Service Outage')",
+                timeout=10_000,
+            )
+            ours = page.evaluate(_WIDGET_STATE)
     # Its "basic" look: the indicator's dot, then the description; its "badge": the
     # title, then the description inside the indicator.
     assert texts == [["", "Major Service Outage"], ["Candor", "Major Service Outage"]]
     assert "critical" in indicator
+    assert ours["links"] == [["Major Service Outage", f"{settings.CANDOR_CANONICAL_URL}/"]]
+    assert "major" in ours["classes"]
