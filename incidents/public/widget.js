@@ -132,13 +132,21 @@
       indicator = "maintenance";
     }
     var name = text(page.name, 80);
+    var incident = latest(summary && summary.incidents);
+    // A live region announces every change: redraw only when what it says changed, not
+    // at each minute's refresh.
+    var said = JSON.stringify([
+      name, description, indicator, pageUrl, theme(),
+      incident && [incident.name, incident.shortlink, incident.status],
+    ]);
+    if (box.getAttribute("data-said") === said) return;
+    box.setAttribute("data-said", said);
     box.className = "widget " + theme() + " " + indicator;
     box.setAttribute("aria-label", (name ? name + " status" : "Service status"));
     var lines = [];
     var first = el("p", "status");
     first.appendChild(link(pageUrl, description));
     lines.push(first);
-    var incident = latest(summary && summary.incidents);
     if (incident) {
       var line = el("p");
       line.appendChild(document.createTextNode("Latest incident: "));
@@ -153,6 +161,8 @@
   }
 
   function unavailable(box) {
+    if (box.getAttribute("data-said") === "unavailable") return;
+    box.setAttribute("data-said", "unavailable");
     box.className = "widget " + theme();
     var line = el("p", "status", "Status unavailable right now: ");
     line.appendChild(link(base.toString(), "see the status page"));

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -293,3 +294,76 @@ def test_atlassians_status_widget_and_ours_read_a_live_candor(
     assert "critical" in indicator
     assert ours["links"] == [["Major Service Outage", f"{settings.CANDOR_CANONICAL_URL}/"]]
     assert "major" in ours["classes"]
+
+
+def _summary(description: str, indicator: str, incidents: list[dict[str, str]]) -> str:
+    page = {"name": "Acme", "url": "https://status.example.invalid/"}
+    return json.dumps(
+        {"page": page, "status": {"indicator": indicator, "description": description},
+         "incidents": incidents}
+    )  # fmt: skip
+
+
+def _until(page: Any, script: str, *, timeout: float = 10.0) -> None:
+    """Poll from here: under Playwright's fake clock, wait_for_function's own timers wait."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"never true: {script}"
+        time.sleep(0.05)
+
+
+def _count(route: Any, seen: list[Any]) -> None:
+    seen.append(route.request.url)
+    route.continue_()
+
+
+def _until_count(seen: list[Any], n: int, *, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(seen) < n:
+        assert time.monotonic() < deadline, f"{len(seen)} fetches, not {n}"
+        time.sleep(0.05)
+
+
+def test_the_widget_refreshes_each_minute_and_redraws_only_what_changed(tmp_path: Path) -> None:
+    """Its live region would announce every redraw: an unchanged status is left as it is."""
+    mirror = tmp_path / "mirror"
+    (mirror / "api" / "v2").mkdir(parents=True)
+    summary = mirror / "api" / "v2" / "summary.json"
+    summary.write_text(_summary("All Systems Operational", "none", []))
+    (mirror / "widget.js").write_bytes((ROOT / "incidents" / "public" / "widget.js").read_bytes())
+    (tmp_path / "host").mkdir()
+    shadow = "document.querySelector('candor-status')?.shadowRoot"
+    with _static_server(mirror) as mirror_url, _static_server(tmp_path / "host") as host_url:
+        (tmp_path / "host" / "index.html").write_text(
+            _host_page(f'<script src="{mirror_url}/widget.js"></script>')
+        )
+        with _chromium() as browser:
+            page = browser.new_page()
+            page.clock.install()
+            # Routing turns the HTTP cache off: each refresh reaches the mirror.
+            fetched: list[Any] = []
+            page.route("**/summary.json", lambda route: _count(route, fetched))
+            page.goto(host_url + "/")
+            _until(page, f"() => {shadow}?.textContent.includes('All Systems Operational')")
+            page.evaluate(
+                "() => { document.querySelector('candor-status').shadowRoot"
+                ".querySelector('a').dataset.first = 'yes'; }"
+            )
+            page.clock.run_for(61_000)  # the same status again
+            _until_count(fetched, 2)
+            time.sleep(0.3)  # the answer's handling
+            kept = page.evaluate(f"() => {shadow}.querySelector('a').dataset.first")
+            summary.write_text(
+                _summary("Minor Service Outage", "minor", [
+                    {"name": "Slow search", "status": "identified",
+                     "shortlink": "https://status.example.invalid/incidents/abc",
+                     "started_at": "2026-01-01T00:00:00Z"},
+                ])
+            )  # fmt: skip
+            page.clock.run_for(61_000)
+            _until(page, f"() => {shadow}.textContent.includes('Slow search')")
+            state = page.evaluate(_WIDGET_STATE)
+    assert kept == "yes"  # not redrawn for the same status
+    assert state["links"][1] == ["Slow search", "https://status.example.invalid/incidents/abc"]
+    assert "degraded" in state["classes"]
+    assert state["text"].endswith("(Identified)")
