@@ -309,7 +309,7 @@ def _until(page: Any, script: str, *, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not page.evaluate(script):
         assert time.monotonic() < deadline, f"never true: {script}"
-        time.sleep(0.05)
+        page.wait_for_timeout(50)
 
 
 def _count(route: Any, seen: list[Any]) -> None:
@@ -317,11 +317,11 @@ def _count(route: Any, seen: list[Any]) -> None:
     route.continue_()
 
 
-def _until_count(seen: list[Any], n: int, *, timeout: float = 10.0) -> None:
+def _until_count(page: Any, seen: list[Any], n: int, *, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while len(seen) < n:
         assert time.monotonic() < deadline, f"{len(seen)} fetches, not {n}"
-        time.sleep(0.05)
+        page.wait_for_timeout(50)  # not time.sleep: the route handler runs in Playwright's calls
 
 
 def test_the_widget_refreshes_each_minute_and_redraws_only_what_changed(tmp_path: Path) -> None:
@@ -350,8 +350,8 @@ def test_the_widget_refreshes_each_minute_and_redraws_only_what_changed(tmp_path
                 ".querySelector('a').dataset.first = 'yes'; }"
             )
             page.clock.run_for(61_000)  # the same status again
-            _until_count(fetched, 2)
-            time.sleep(0.3)  # the answer's handling
+            _until_count(page, fetched, 2)
+            page.wait_for_timeout(300)  # the answer's handling
             kept = page.evaluate(f"() => {shadow}.querySelector('a').dataset.first")
             summary.write_text(
                 _summary("Minor Service Outage", "minor", [
