@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from incidents.public import branding, feeds, ical, subscribe, views
+from incidents.public import badges, branding, feeds, ical, subscribe, views, widget
 
 app_name = "public"
 urlpatterns = [
@@ -25,6 +25,9 @@ urlpatterns = [
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
+    path("badge.svg", badges.page_badge, name="badge"),
+    path("badges/<slug:public_id>.svg", badges.component_badge, name="component_badge"),
+    path("widget.js", widget.widget_js, name="widget"),
     path("brand/style.css", branding.brand_css, name="brand_css"),
     path("brand/logo.png", branding.brand_logo, name="brand_logo"),
     path("brand/favicon.png", branding.brand_favicon, name="brand_favicon"),

@@ -41,6 +41,7 @@ from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
 from incidents.models import Incident, Maintenance
+from incidents.public.badges import badge_urls
 from incidents.public.views import HISTORY_PAGE_MONTHS, history_floor
 from incidents.publish.changes import changes_between, version_stamp
 from incidents.publish.manifest import Snapshot, path_for_url
@@ -150,6 +151,7 @@ HISTORY = "history"
 def _every_time() -> set[str]:
     urls = [reverse(f"public:{name}") for name in _RENDERED_EVERY_TIME]
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
+    urls += badge_urls()  # a component's status shows on them, as on the front page
     return {path_for_url(url) for url in urls}
 
 

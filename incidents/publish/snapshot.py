@@ -40,6 +40,7 @@ from incidents.api.public_views import DOCUMENTS
 from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
+from incidents.public.badges import badge_urls
 from incidents.public.cache import rendering_fresh
 from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
@@ -93,6 +94,8 @@ def site_urls(*, now: datetime) -> list[str]:
     # The branding's stylesheet, logo and favicon, at the paths the pages link to, so a
     # mirror or bucket looks like the live page.
     urls += current_brand().asset_paths()
+    # The status badges and the embeddable widget (which reads summary.json beside it).
+    urls += [*badge_urls(), reverse("public:widget")]
     return urls
 
 
