@@ -58,6 +58,10 @@ class AuditAction(models.TextChoices):
     VENDOR_EDITED = "vendor.edited", "Vendor settings changed"
     VENDOR_COMPONENTS_PICKED = "vendor.components_picked", "Vendor components picked"
     VENDOR_REMOVED = "vendor.removed", "Vendor removed"
+    IMPORT_STARTED = "import.started", "Statuspage import started"
+    IMPORT_FINISHED = "import.finished", "Statuspage import ended"
+    INCIDENT_IMPORTED = "incident.imported", "Incident imported as history"
+    MAINTENANCE_IMPORTED = "maintenance.imported", "Maintenance imported as history"
 
 
 def action_check(action: str) -> None:
