@@ -118,7 +118,8 @@ def test_a_realistic_page_imports_whole_and_a_second_run_adds_nothing(
         assert source in problems, source
         if what == "cleaned":
             assert "replaced" in problems[source]
-    assert "1000000 characters" in problems["hugebodyxxxx"]
+    assert "no update could be imported" in problems["hugebodyxxxx"]
+    assert "body has 1000000 characters" in problems["hugebodyxxxx/hugebodyxxxxu"]
     assert "not a timestamp" in problems["badtimexxxxx"]
     assert "out of range" in problems["futurexxxxxx"]
     assert "teams" in problems["teamsxxxxxxx"]
