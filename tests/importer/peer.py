@@ -100,14 +100,16 @@ class StatuspagePeer:
         if authorization != f"OAuth {API_KEY}":
             return 401, {}, b'{"error":"Could not authenticate"}'
         if self.rate_limit_every and count % self.rate_limit_every == 0:
-            return self.rate_limit_status, {"Retry-After": self.retry_after}, b'{"error":"Rate limit exceeded"}'
+            limited = b'{"error":"Rate limit exceeded"}'
+            return self.rate_limit_status, {"Retry-After": self.retry_after}, limited
         prefix = f"/v1/pages/{PAGE_ID}/"
         if not url.path.startswith(prefix):
             return 404, {}, b'{"error":"Not found"}'
         resource = url.path.removeprefix(prefix)
         try:
             number = int(query.get("page", "0" if resource == "subscribers" else "1"))
-            size = int(query.get("limit" if resource in ("incidents", "subscribers") else "per_page", "100"))
+            sized_by = "limit" if resource in ("incidents", "subscribers") else "per_page"
+            size = int(query.get(sized_by, "100"))
         except ValueError:
             return 400, {}, b'{"error":"bad paging"}'
         if (resource, number) in self.broken:
@@ -138,7 +140,11 @@ class _Ids:
 
 
 COMPONENT_STATUSES = ["degraded_performance", "partial_outage", "major_outage"]
-IMPACT_FOR = {"degraded_performance": "minor", "partial_outage": "major", "major_outage": "critical"}
+IMPACT_FOR = {
+    "degraded_performance": "minor",
+    "partial_outage": "major",
+    "major_outage": "critical",
+}
 
 
 def realistic_page(
@@ -184,7 +190,9 @@ def realistic_page(
     return page
 
 
-def _component(cid: str, group_id: str | None, name: str, position: int, born: datetime) -> dict[str, Any]:
+def _component(
+    cid: str, group_id: str | None, name: str, position: int, born: datetime
+) -> dict[str, Any]:
     return {
         "id": cid, "page_id": PAGE_ID, "group_id": group_id, "created_at": _iso(born),
         "updated_at": _iso(born), "group": False, "name": name,
@@ -224,15 +232,14 @@ def _incident(
         new = "operational" if step == "resolved" else status
         old = "operational" if index == 0 else status
         affected = [
-            {"code": c["id"], "name": c["name"], "old_status": old, "new_status": new}
-            for c in hit
+            {"code": c["id"], "name": c["name"], "old_status": old, "new_status": new} for c in hit
         ]
         if step not in ("investigating", "resolved") and rng.random() < 0.5:
             affected = []  # a later update that changed nothing
         body = f"{step.capitalize()}: {', '.join(c['name'] for c in hit)} — update {index + 1}."
         updates.append(_update(iid, new_id(), step, body, at, affected))
         at += timedelta(minutes=rng.randint(5, 180))
-    resolved = _iso(at - timedelta(minutes=0)) if True else None
+    resolved = _iso(at)
     updates[-1]["display_at"] = updates[-1]["created_at"] = resolved
     postmortem = rng.random() < 0.1
     return {
@@ -266,8 +273,9 @@ def _maintenance(
          "new_status": "under_maintenance"} for c in hit
     ]  # fmt: skip
     done = [{**a, "old_status": "under_maintenance", "new_status": "operational"} for a in affected]
+    announced = begins - timedelta(days=3)
     updates = [
-        _update(iid, new_id(), "scheduled", "We will upgrade the database.", begins - timedelta(days=3), []),
+        _update(iid, new_id(), "scheduled", "We will upgrade the database.", announced, []),
         _update(iid, new_id(), "in_progress", "Upgrading now.", begins, affected),
         _update(iid, new_id(), "completed", "Done.", ends, done),
     ]
@@ -326,8 +334,10 @@ def hostile(page: Page, *, now: datetime) -> dict[str, str]:
 
     def incident(iid: str, **changes: Any) -> dict[str, Any]:
         update = _update(iid, iid + "u", "resolved", "Fixed.", now - timedelta(days=5), [])
-        return {**base, "id": iid, "incident_updates": [update], "created_at": at,
-                "started_at": at, "resolved_at": at, "postmortem_body": None, **changes}  # fmt: skip
+        return {
+            **base, "id": iid, "incident_updates": [update], "created_at": at,
+            "started_at": at, "resolved_at": at, "postmortem_body": None, **changes,
+        }  # fmt: skip
 
     rows = {
         "ctrlnamexxxx": incident("ctrlnamexxxx", name="Outage\x00 of\u202e API\x1b[31m"),
