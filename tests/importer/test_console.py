@@ -25,6 +25,7 @@ def _form(peer: StatuspagePeer, **changes: str) -> dict[str, str]:
     }  # fmt: skip
 
 
+@pytest.mark.embedded
 def test_an_admin_imports_a_page_from_the_console(
     client: Client,
     admin: User,

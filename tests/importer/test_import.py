@@ -173,6 +173,7 @@ def test_the_component_history_follows_the_updates_timestamps(small_peer: Status
     )
 
 
+@pytest.mark.embedded
 def test_a_failure_midway_resumes_where_it_stopped(
     small_peer: StatuspagePeer, settings: Any
 ) -> None:
@@ -201,6 +202,7 @@ def test_a_failure_midway_resumes_where_it_stopped(
     assert not any("component" in p for p in small_peer.requests)
 
 
+@pytest.mark.embedded
 @pytest.mark.parametrize("status", [429, 420])
 def test_a_rate_limited_peer_is_waited_for(
     small_peer: StatuspagePeer, settings: Any, status: int
