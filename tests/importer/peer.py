@@ -184,6 +184,9 @@ def realistic_page(
         page.incidents.append(_incident(rng, new_id, real, now))
     for _ in range(max(incidents // 15, 2)):
         page.incidents.append(_maintenance(rng, new_id, real, now))
+    page.incidents.append(_open_incident(new_id, real[0], now))
+    page.incidents.append(_upcoming_maintenance(new_id, real[1], now))
+    real[0]["status"] = "partial_outage"  # as the open incident left it
     page.incidents.sort(key=lambda i: i["created_at"], reverse=True)  # newest first
     for index in range(subscribers):
         page.subscribers.append(_subscriber(rng, new_id, real, index, now))
@@ -292,6 +295,56 @@ def _maintenance(
         "scheduled_remind_prior": True, "scheduled_reminded_at": None,
         "scheduled_until": _iso(ends), "shortlink": f"https://stspg.io/{iid[:6]}",
         "status": "completed", "updated_at": _iso(ends),
+    }  # fmt: skip
+
+
+def _open_incident(new_id: _Ids, component: dict[str, Any], now: datetime) -> dict[str, Any]:
+    iid = new_id()
+    started = now - timedelta(minutes=50)
+    affected = [
+        {"code": component["id"], "name": component["name"], "old_status": "operational",
+         "new_status": "partial_outage"}
+    ]  # fmt: skip
+    updates = [
+        _update(iid, new_id(), "investigating", "Some requests fail.", started, affected),
+        _update(iid, new_id(), "identified", "A bad node.", now - timedelta(minutes=20), []),
+    ]  # fmt: skip
+    return {
+        "id": iid, "components": [{**component, "status": "partial_outage"}],
+        "created_at": _iso(started), "impact": "major", "impact_override": None,
+        "incident_updates": list(reversed(updates)), "metadata": {}, "monitoring_at": None,
+        "name": "Errors on the API (still open)", "page_id": PAGE_ID, "postmortem_body": None,
+        "postmortem_body_last_updated_at": None, "postmortem_ignored": False,
+        "postmortem_notified_subscribers": False, "postmortem_notified_twitter": False,
+        "postmortem_published_at": None, "resolved_at": None,
+        "scheduled_auto_completed": False, "scheduled_auto_in_progress": False,
+        "scheduled_for": None, "scheduled_remind_prior": False, "scheduled_reminded_at": None,
+        "scheduled_until": None, "shortlink": f"https://stspg.io/{iid[:6]}",
+        "status": "identified", "updated_at": _iso(now - timedelta(minutes=20)),
+        "started_at": _iso(started),
+    }  # fmt: skip
+
+
+def _upcoming_maintenance(new_id: _Ids, component: dict[str, Any], now: datetime) -> dict[str, Any]:
+    iid = new_id()
+    begins = now + timedelta(days=2)
+    announced = now - timedelta(hours=3)
+    update = _update(
+        iid, new_id(), "scheduled", "We will move the API to new hosts.", announced, []
+    )
+    return {
+        "id": iid, "components": [component], "created_at": _iso(announced),
+        "impact": "maintenance", "impact_override": None, "incident_updates": [update],
+        "metadata": {}, "monitoring_at": None, "name": "Moving the API (upcoming)",
+        "page_id": PAGE_ID, "postmortem_body": None, "postmortem_body_last_updated_at": None,
+        "postmortem_ignored": True, "postmortem_notified_subscribers": False,
+        "postmortem_notified_twitter": False, "postmortem_published_at": None,
+        "resolved_at": None, "scheduled_auto_completed": True,
+        "scheduled_auto_in_progress": True, "scheduled_for": _iso(begins),
+        "scheduled_remind_prior": True, "scheduled_reminded_at": None,
+        "scheduled_until": _iso(begins + timedelta(hours=1)),
+        "shortlink": f"https://stspg.io/{iid[:6]}", "status": "scheduled",
+        "updated_at": _iso(announced),
     }  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from incidents import selectors
+from incidents import lifecycle, selectors
 from incidents.audit import Actor
 from incidents.importer import run
 from incidents.models import (
@@ -154,6 +154,53 @@ def test_a_realistic_page_imports_whole_and_a_second_run_adds_nothing(
     assert component is not None
     view = next(c for c in status.components if c.public_id == component.public_id)
     assert view.uptime is not None and view.uptime < 1.0
+
+
+def test_an_open_incident_and_upcoming_window_come_over_as_they_stand(
+    small_peer: StatuspagePeer, client: Client
+) -> None:
+    _command(small_peer)
+
+    still_open = Incident.objects.get(name="Errors on the API (still open)")
+    assert still_open.status == "identified" and still_open.identified_at is not None
+    assert still_open.next_update_due is None and not Reminder.objects.exists()
+    component = still_open.components.get()
+    assert (component.status, component.manual_status) == ("partial_outage", "operational")
+    assert "Errors on the API" in client.get("/").content.decode()
+    upcoming = Maintenance.objects.get(name="Moving the API (upcoming)")
+    assert upcoming.status == "scheduled" and upcoming.scheduled_for > timezone.now()
+    assert not (upcoming.notify_start or upcoming.notify_end or upcoming.notify_prior_minutes)
+
+    # Resolved in Candor (approved words, as any update): the component comes back.
+    lifecycle.incident_resolve(actor=Actor.system("test"), incident=still_open, body="Fixed.")
+    component.refresh_from_db()
+    assert component.status == "operational"
+    _command(small_peer)  # a later run does not reopen it
+    still_open.refresh_from_db()
+    assert still_open.status == "resolved"
+
+
+def test_subscribers_keep_their_component_choices(small_peer: StatuspagePeer) -> None:
+    _command(small_peer)
+    names = {c["id"]: c["name"] for c in small_peer.page.components}
+    picky = [
+        row for row, state in small_peer.page.subscribers
+        if state == "active" and row["mode"] == "email" and len(row["components"]) == 2
+    ]  # fmt: skip
+    assert picky
+    for row in picky:
+        subscriber = Subscriber.objects.get(destination=row["email"])
+        assert not subscriber.all_components
+        assert {c.name for c in subscriber.components.all()} == {
+            names[c] for c in row["components"]
+        }
+    everything = next(
+        row for row, state in small_peer.page.subscribers
+        if state == "active" and row["mode"] == "email" and len(row["components"]) > 2
+    )  # fmt: skip
+    assert Subscriber.objects.get(destination=everything["email"]).all_components
+    unconfirmed = next(row for row, state in small_peer.page.subscribers if state != "active")
+    assert not Subscriber.objects.filter(destination=unconfirmed["email"] or "-").exists()
 
 
 def test_the_component_history_follows_the_updates_timestamps(small_peer: StatuspagePeer) -> None:
