@@ -6,7 +6,8 @@ time) and each window's start and end. Per component, each imported incident lay
 statuses over the time it was open and each window lays "under maintenance" over the time
 it ran; the component's status at any moment is the worst of what lies over it, as
 lifecycle derives it for live incidents. Rebuilt whole on every run, and only before the
-moment the component was imported (its `cutover`): what Candor recorded since is its own.
+moment the component was imported (its `cutover`, where the status it came over with is
+recorded once): what Candor recorded since is its own.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ def history_rebuild(*, page_id: str) -> int:
         )
         start = min([start, *(s for s, _, _ in spans[component.pk])])
         changes = _changes(start, spans[component.pk], cutover)
-        if not changes or changes[-1][1] != component.status:
+        # The status it came over with, written once, at the first run: a later run finds
+        # it (staff may have changed the status since, in rows of Candor's own after it).
+        rows = ComponentStatusChange.objects.filter(component=component)
+        if not rows.filter(at=cutover).exists():
             changes.append((cutover, component.status))
-        ComponentStatusChange.objects.filter(component=component, at__lte=cutover).delete()
+        rows.filter(at__lt=cutover).delete()
         ComponentStatusChange.objects.bulk_create(
             ComponentStatusChange(component=component, status=status, at=at)
             for at, status in changes

@@ -203,6 +203,21 @@ def test_subscribers_keep_their_component_choices(small_peer: StatuspagePeer) ->
     assert not Subscriber.objects.filter(destination=unconfirmed["email"] or "-").exists()
 
 
+def test_a_second_run_leaves_what_staff_did_since(small_peer: StatuspagePeer) -> None:
+    _command(small_peer)
+    component = Component.objects.get(name="Search")
+    lifecycle.component_status_set(
+        actor=Actor.system("test"), component=component, status="degraded_performance"
+    )
+    before = list(component.history.values_list("at", "status"))
+
+    _command(small_peer)
+
+    component.refresh_from_db()
+    assert component.status == "degraded_performance"
+    assert list(component.history.values_list("at", "status")) == before
+
+
 def test_the_component_history_follows_the_updates_timestamps(small_peer: StatuspagePeer) -> None:
     _command(small_peer)
     source = next(i for i in small_peer.page.incidents if i["impact"] == "critical")
