@@ -98,6 +98,7 @@ class StatuspageClient:
     ) -> Iterator[tuple[int, list[Any]]]:
         """(page number, items) from `start` on, until a short page."""
         number = listing.first_page if start is None else start
+        previous: list[Any] | None = None
         while True:
             params: dict[str, Any] = {"page": number, listing.size_param: PER_PAGE}
             if listing is SUBSCRIBERS:
@@ -105,10 +106,24 @@ class StatuspageClient:
             items = self.get(listing.path, params)
             if not isinstance(items, list):
                 raise ImportFailure(f"{listing.path}: expected a list, got {type(items).__name__}")
+            if items and items == previous:  # a source that ignores `page` would loop forever
+                raise ImportFailure(f"{listing.path}: page {number} repeats the page before it")
             yield number, items
             if len(items) < PER_PAGE:
                 return
+            previous = items
             number += 1
+
+    def unconfirmed_subscribers(self) -> int | None:
+        """How many subscribers never confirmed (not imported), by Statuspage's count;
+        None if it cannot say (the count is for the report only)."""
+        try:
+            counts = self.get("subscribers/count", {"state": "unconfirmed"})
+        except ImportFailure:
+            return None
+        if not isinstance(counts, dict):
+            return None
+        return sum(n for n in counts.values() if isinstance(n, int) and n >= 0)
 
     def _wait(self, attempt: int, retry_after: str) -> None:
         wait = float(min(2**attempt, 60))  # without Retry-After: 1, 2, 4 ... seconds

@@ -125,6 +125,8 @@ def _stages(
                 _save(run, report)
             if progress is not None:
                 progress(run)
+        if name == "subscribers" and (unconfirmed := source.unconfirmed_subscribers()):
+            report.counts.setdefault("subscriber", {})["unconfirmed_not_imported"] = unconfirmed
         run.checkpoint = {"stage": STAGE_NAMES[STAGE_NAMES.index(name) + 1]}
         _save(run, report)
     with transaction.atomic():

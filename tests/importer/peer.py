@@ -53,6 +53,8 @@ class StatuspagePeer:
     retry_after: str = "7"
     # {(resource, page number): status}: that page answers only this, until cleared.
     broken: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Answer every page with the first one (a source that ignores `page`).
+    ignore_paging: bool = False
     server: ThreadingHTTPServer | None = None
     _count: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -121,13 +123,21 @@ class StatuspagePeer:
             rows, offset = self.page.components, number - 1
         elif resource == "incidents":
             rows, offset = self.page.incidents, number - 1
+        elif resource == "subscribers/count":
+            state = query.get("state", "active")
+            counts: dict[str, int] = {}
+            for row, st in self.page.subscribers:
+                if state in ("all", st):
+                    counts[row["mode"]] = counts.get(row["mode"], 0) + 1
+            return 200, {}, json.dumps(counts).encode()
         elif resource == "subscribers":
             state = query.get("state", "active")
             rows = [s for s, st in self.page.subscribers if state in ("all", st)]
             offset = number
         else:
             return 404, {}, b'{"error":"Not found"}'
-        chunk = rows[max(offset, 0) * size : (max(offset, 0) + 1) * size]
+        offset = 0 if self.ignore_paging else max(offset, 0)
+        chunk = rows[offset * size : (offset + 1) * size]
         return 200, {}, json.dumps(chunk).encode()
 
 

@@ -199,6 +199,9 @@ def test_subscribers_keep_their_component_choices(small_peer: StatuspagePeer) ->
         if state == "active" and row["mode"] == "email" and len(row["components"]) > 2
     )  # fmt: skip
     assert Subscriber.objects.get(destination=everything["email"]).all_components
+    run_counts = ImportRun.objects.get().counts["subscriber"]
+    never_confirmed = sum(1 for _, state in small_peer.page.subscribers if state == "unconfirmed")
+    assert run_counts["unconfirmed_not_imported"] == never_confirmed > 0
     unconfirmed = next(row for row, state in small_peer.page.subscribers if state != "active")
     assert not Subscriber.objects.filter(destination=unconfirmed["email"] or "-").exists()
 
@@ -309,6 +312,13 @@ def test_the_source_must_be_public_unless_allowed(
     failed = run.import_run(_start(small_peer).public_id)
     assert failed.state == "failed" and "not globally routable" in failed.error
     assert small_peer.requests == []
+
+
+def test_a_source_that_repeats_a_page_is_not_read_forever(small_peer: StatuspagePeer) -> None:
+    small_peer.page.incidents = small_peer.page.incidents[:100]
+    small_peer.ignore_paging = True
+    failed = run.import_run(_start(small_peer).public_id)
+    assert failed.state == "failed" and "page 2 repeats the page before it" in failed.error
 
 
 def test_an_import_of_the_same_page_cannot_start_twice(small_peer: StatuspagePeer) -> None:
