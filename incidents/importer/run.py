@@ -9,11 +9,12 @@ is mapped, so a finished page read again adds nothing either.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.audit import Actor, audit_record
@@ -73,6 +74,21 @@ def import_start(
             data={"page_id": page_id, "base_url": base_url[:200]},
         )
     return run
+
+
+def import_in_background(public_id: str) -> None:
+    """Run the import in a thread of this process: what the console does when no worker
+    would (enqueue's Fallback.HERE), so the request that started it does not wait for it.
+    A process that exits mid-way leaves the run at its checkpoint; after STALE, starting
+    it again resumes it."""
+
+    def target() -> None:
+        try:
+            import_run(public_id)
+        finally:
+            connection.close()  # this thread's own
+
+    threading.Thread(target=target, name=f"import-{public_id}", daemon=True).start()
 
 
 def import_run(

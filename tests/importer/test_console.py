@@ -3,6 +3,7 @@ the page shows its progress and report."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from incidents.audit import Actor
+from incidents.importer import run
 from incidents.models import ImportRun, Incident
 from tests.importer.peer import API_KEY, PAGE_ID, StatuspagePeer
 
@@ -76,3 +79,18 @@ def test_a_bad_page_id_or_key_is_refused_at_the_form(client: Client, admin: User
         data = {"page_id": PAGE_ID, "api_key": "k", "base_url": "https://api.statuspage.io/v1"}
         assert client.post(url, data | changes).status_code == 400, changes
     assert not ImportRun.objects.exists()
+
+
+def test_without_a_worker_the_import_runs_in_a_thread_of_its_own(
+    small_peer: StatuspagePeer, transactional_db: None
+) -> None:
+    started = run.import_start(
+        actor=Actor.system("test"), page_id=PAGE_ID, api_key=API_KEY, base_url=small_peer.base_url
+    )
+    run.import_in_background(started.public_id)
+    thread = next(t for t in threading.enumerate() if t.name == f"import-{started.public_id}")
+    thread.join(timeout=600)
+
+    started.refresh_from_db()
+    assert started.state == "done", started.error
+    assert Incident.objects.filter(imported=True).exists()

@@ -30,8 +30,13 @@ def import_list(request: HttpRequest) -> HttpResponse:
         except run.ImportBusy as busy:
             form.add_error("page_id", f"{busy}: wait for it to end.")
         else:
-            # No worker alive: run it in this process rather than never.
-            enqueue_on_commit(run.IMPORT_TASK, started.public_id, fallback=Fallback.HERE)
+            # No worker alive: run it in this process (in a thread) rather than never.
+            enqueue_on_commit(
+                run.IMPORT_TASK,
+                started.public_id,
+                fallback=Fallback.HERE,
+                here=lambda: run.import_in_background(started.public_id),
+            )
             verb = "Resuming" if started.checkpoint else "Importing"
             messages.success(request, f"{verb} {started.page_id} in the background.")
             return redirect("console:import_detail", public_id=started.public_id)
