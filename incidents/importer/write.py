@@ -269,6 +269,7 @@ def _updates(
         raise NotMapped("incident_updates is not a list")
     updates = []
     for item in raw:
+        cleaned: list[str] = []
         try:
             update_id = clean.source_id(item)
             created = clean.timestamp(item, "created_at", required=True, now=latest)
@@ -278,7 +279,9 @@ def _updates(
                 _Update(
                     source=update_id,
                     status=clean.choice(item, "status", statuses),
-                    body=clean.text(item, "body", limit=clean.MAX_BODY_LENGTH, multiline=True),
+                    body=clean.text(
+                        item, "body", limit=clean.MAX_BODY_LENGTH, multiline=True, cleaned=cleaned
+                    ),
                     created_at=created,
                     display_at=display,
                     affected=_affected(item, by_source),
@@ -286,6 +289,9 @@ def _updates(
             )
         except NotMapped as exc:
             ctx.report.problem(f"{kind} update", f"{source}/{_id_of(item)}", str(exc))
+            continue
+        for note in cleaned:
+            ctx.report.problem(f"{kind} update", f"{source}/{_id_of(item)}", note, mapped=True)
     if not updates:
         raise NotMapped("no update could be imported")
     updates.sort(key=lambda u: (u.display_at, u.created_at))

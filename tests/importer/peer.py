@@ -407,7 +407,12 @@ def hostile(page: Page, *, now: datetime) -> dict[str, str]:
         "badtimexxxxx": incident("badtimexxxxx", created_at="yesterday-ish"),
         "futurexxxxxx": incident("futurexxxxxx", created_at="2999-01-01T00:00:00Z"),
         "hugebodyxxxx": incident("hugebodyxxxx"),
+        "longnamexxxx": incident("longnamexxxx", name="N" * 1_000_000),
+        "surrogatexxx": incident("surrogatexxx"),
     }
+    rows["surrogatexxx"]["incident_updates"] = [
+        {**rows["surrogatexxx"]["incident_updates"][0], "body": "Half a pair: \ud800 \x07 end."}
+    ]
     rows["hugebodyxxxx"]["incident_updates"] = [
         {**rows["hugebodyxxxx"]["incident_updates"][0], "body": "A" * 1_000_000}
     ]
@@ -421,4 +426,5 @@ def hostile(page: Page, *, now: datetime) -> dict[str, str]:
     return {
         "ctrlnamexxxx": "cleaned", "badtimexxxxx": "not mapped", "futurexxxxxx": "not mapped",
         "hugebodyxxxx": "not mapped", "badmailxxxxx": "not mapped", "teamsxxxxxxx": "not mapped",
+        "longnamexxxx": "cleaned", "surrogatexxx/surrogatexxxu": "cleaned",
     }  # fmt: skip
