@@ -76,6 +76,10 @@ WRITES: dict[str, str] = {
     "console:vendor_detail": roles.MANAGE_VENDORS,
     "console:vendor_poll": roles.MANAGE_VENDORS,
     "console:vendor_remove": roles.MANAGE_VENDORS,
+    # Importing a Statuspage page takes it over: components, history and subscribers. An
+    # Admin's (manage_policy is the Admin-only permission closest to it).
+    "console:imports": roles.MANAGE_POLICY,
+    "console:import_detail": READ_ONLY,
     "console:proposals": READ_ONLY,
     "console:proposal_decide": roles.POST_UPDATES,  # accepting one posts the update
     "console:audit": READ_ONLY,

@@ -16,6 +16,7 @@ from incidents import idempotency, lifecycle
 from incidents.approvers import notices
 from incidents.dependencies import proposals as impact_proposals
 from incidents.enqueue import coalesce_release
+from incidents.importer import run as importer
 from incidents.ingest import automation
 from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
@@ -173,3 +174,11 @@ def impact_propagate(component_ids: list[int]) -> dict[str, int]:
 @shared_task(acks_late=True, time_limit=180, soft_time_limit=150)
 def vendors_poll() -> dict[str, int]:
     return poll.poll_due()
+
+
+# An import of years of history: long limits, and a soft one that leaves the run failed
+# at its checkpoint (importer/run.py), so the next start resumes it.
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500)
+def statuspage_import(run_id: str) -> dict[str, object]:
+    run = importer.import_run(run_id)
+    return {"state": run.state, "counts": run.counts, "error": run.error}

@@ -488,6 +488,16 @@ CANDOR_VENDOR_MAX_BYTES = env_int("CANDOR_VENDOR_MAX_BYTES", 2 * 1024 * 1024, mi
 CANDOR_VENDOR_BACKOFF_MAX = env_int("CANDOR_VENDOR_BACKOFF_MAX", 3600, minimum=60)
 CANDOR_VENDOR_PARALLEL = env_int("CANDOR_VENDOR_PARALLEL", 8, minimum=1)
 
+# Importing a Statuspage page (docs/design.md, "Importing from Statuspage"): the same SSRF
+# rule as webhooks, its own switch (tests and a closed network only); seconds per request;
+# the largest answer read; retries of a rate-limited or failing request, and the longest
+# wait between two (Statuspage's Retry-After is honoured up to this).
+CANDOR_IMPORT_ALLOW_PRIVATE = env_bool("CANDOR_IMPORT_ALLOW_PRIVATE", False)
+CANDOR_IMPORT_TIMEOUT = env_int("CANDOR_IMPORT_TIMEOUT", 30, minimum=1)
+CANDOR_IMPORT_MAX_BYTES = env_int("CANDOR_IMPORT_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
+CANDOR_IMPORT_RETRIES = env_int("CANDOR_IMPORT_RETRIES", 6, minimum=0)
+CANDOR_IMPORT_MAX_WAIT = env_int("CANDOR_IMPORT_MAX_WAIT", 120, minimum=1)
+
 # Fan-out (docs/design.md, "Notifications").
 CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 100, minimum=1)
 # Messages per second each provider accepts from us, across every worker.

@@ -17,6 +17,7 @@ from incidents.models.components import (
 )
 from incidents.models.dependencies import ComponentDependency, DependencyKind, ImpactCause
 from incidents.models.idempotency import IdempotencyKey
+from incidents.models.imports import ImportedObject, ImportedPostmortem, ImportRun, ImportState
 from incidents.models.incidents import (
     Incident,
     IncidentComponent,
@@ -103,6 +104,10 @@ __all__ = [
     "DependencyKind",
     "IdempotencyKey",
     "ImpactCause",
+    "ImportRun",
+    "ImportState",
+    "ImportedObject",
+    "ImportedPostmortem",
     "InboundChannel",
     "InboundOutcome",
     "InboundPost",

@@ -60,6 +60,10 @@ class AuditAction(models.TextChoices):
     VENDOR_REMOVED = "vendor.removed", "Vendor removed"
     POSTER_REGISTERED = "post_in.registered", "Registered to post by SMS and email"
     POSTER_REMOVED = "post_in.removed", "No longer registered to post by SMS and email"
+    IMPORT_STARTED = "import.started", "Statuspage import started"
+    IMPORT_FINISHED = "import.finished", "Statuspage import ended"
+    INCIDENT_IMPORTED = "incident.imported", "Incident imported as history"
+    MAINTENANCE_IMPORTED = "maintenance.imported", "Maintenance imported as history"
 
 
 def action_check(action: str) -> None:

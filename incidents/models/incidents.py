@@ -46,6 +46,9 @@ class Incident(models.Model):
     components: models.ManyToManyField[Component, IncidentComponent] = models.ManyToManyField(
         Component, through="IncidentComponent", related_name="incidents"
     )
+    # Brought over from another status page (incidents/importer/): its words are history,
+    # never approved, sent or promised here.
+    imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started_at", "-pk"]

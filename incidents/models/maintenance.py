@@ -61,6 +61,8 @@ class Maintenance(models.Model):
     # Once the window runs past scheduled_until: when the next update is promised (the
     # incidents' 15/60/120 cadence, counted from the scheduled end).
     next_update_due = models.DateTimeField(null=True, blank=True)
+    # Brought over from another status page (incidents/importer/), as history.
+    imported = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -106,6 +106,7 @@ def test_every_write_form_carries_a_fresh_one_time_key(
         reverse("console:contacts"),
         reverse("console:component_dependencies", args=[api.public_id]),
         reverse("console:vendors"),
+        reverse("console:imports"),
     ]
     logout = f'action="{reverse("console:logout")}"'
     for page in pages:
@@ -353,6 +354,11 @@ WRITES |= {
         {},
     ),
     "sms_cost_cap": lambda objects: (reverse("console:sms_cost_cap"), {"amount": "12.50"}),
+    # Starts the import (its run and audit event); the import itself runs after the commit.
+    "imports": lambda objects: (
+        reverse("console:imports"),
+        {"page_id": "kctbh9vrtdwd", "api_key": "key", "base_url": "http://127.0.0.1:9/v1"},
+    ),
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
@@ -363,7 +369,7 @@ READ_ONLY = {
     "publishing", "reminders", "compliance", "wording_check", "staff", "two_factor",
     "sources", "signals", "proposals",
     "subscribers", "notifications",
-    "dependencies", "vendor_poll", "send_forecast",
+    "dependencies", "vendor_poll", "send_forecast", "import_detail",
 }  # fmt: skip
 
 
