@@ -132,6 +132,18 @@ WRITES: dict[str, str] = {
     "staff_api:custom-texts": roles.POST_UPDATES,
     "staff_api:custom-text-approve": roles.APPROVE_WORDING,
     "staff_api:custom-text-reject": roles.APPROVE_WORDING,
+    # -- Statuspage-shaped management API (/api/v1/), the same rights as above ------------
+    "v1_api:pages": READ_ONLY,
+    "v1_api:page": READ_ONLY,
+    "v1_api:components": roles.MANAGE_COMPONENTS,
+    # A component's status is what automation sets: posting updates; editing its details
+    # checks manage_components too (api/v1_views.py).
+    "v1_api:component": roles.POST_UPDATES,
+    "v1_api:incidents": roles.POST_UPDATES,
+    "v1_api:incidents-unresolved": READ_ONLY,
+    "v1_api:incident": roles.POST_UPDATES,
+    "v1_api:subscribers": roles.POST_UPDATES,  # as the console's subscriber import
+    "v1_api:subscriber": roles.POST_UPDATES,
 }
 
 
