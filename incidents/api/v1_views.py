@@ -487,5 +487,5 @@ class SubscriberView(V1View):
         """Statuspage's "unsubscribe": answered with the subscriber as it was."""
         subscriber = _one(_subscribers(), subscriber_id, "subscriber")
         shown = subscriber_json(subscriber)
-        subscriptions.subscriber_unsubscribe(subscriber=subscriber)
+        subscriptions.subscriber_remove(actor=self.actor(), subscriber=subscriber)
         return Response(shown)

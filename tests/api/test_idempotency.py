@@ -474,3 +474,71 @@ def test_a_duplicate_that_waits_too_long_is_told_the_key_is_in_progress(
     retry = send(client, f"incidents/{incident.public_id}/updates/", data)
     assert retry["Idempotent-Replayed"] == "true"
     assert retry.json() == first.response.json()
+
+
+# -- the Statuspage-shaped API (/api/v1/): every write honours the key too ---------------------
+
+V1 = "/api/v1/pages/{page}/"
+
+V1_WRITES: dict[str, Write] = {
+    "v1: create an incident": lambda objects: (
+        "post",
+        "incidents.json",
+        {"incident": {"name": "x", "body": promised("x")}},
+    ),
+    "v1: update an incident (PATCH)": lambda objects: (
+        "patch",
+        f"incidents/{objects['incident']}.json",
+        {"incident": {"status": "identified", "body": promised("y")}},
+    ),
+    "v1: update an incident (PUT)": lambda objects: (
+        "put",
+        f"incidents/{objects['incident']}.json",
+        {"incident": {"status": "resolved", "body": "z"}},
+    ),
+    "v1: create a component": _write("post", "components.json", {"component": {"name": "Web"}}),
+    "v1: edit a component (PATCH)": _write(
+        "patch", "components/{component}.json", {"component": {"status": "major_outage"}}
+    ),
+    "v1: edit a component (PUT)": _write(
+        "put", "components/{component}", {"component": {"position": 4}}
+    ),
+    "v1: create a subscriber": _write(
+        "post",
+        "subscribers.json",
+        {"subscriber": {"email": "s@example.com", "skip_confirmation_notification": True}},
+    ),
+    "v1: unsubscribe a subscriber": _write("delete", "subscribers/{subscriber}.json", {}),
+}
+
+
+@pytest.mark.parametrize("write", V1_WRITES.values(), ids=V1_WRITES.keys())
+def test_every_v1_write_is_done_once_per_key(
+    settings: Any, responder: User, incident: Incident, write: Write
+) -> None:
+    from incidents.models import Subscriber
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"OAuth {Token.objects.create(user=responder).key}")
+    subscriber = Subscriber.objects.create(
+        channel="email", destination="t@example.com", state="confirmed", created_at=timezone.now()
+    )
+    objects = {
+        "incident": incident.public_id,
+        "component": ComponentFactory().public_id,
+        "subscriber": subscriber.public_id,
+    }
+    method, path, data = write(objects)
+    url = V1.format(page=settings.CANDOR_PAGE_ID) + path
+    events = AuditEvent.objects.count()
+
+    def again() -> Any:
+        return getattr(api, method)(url, data, format="json", headers={"Idempotency-Key": KEY})
+
+    first, second = again(), again()
+
+    assert first.status_code in (200, 201), first.content
+    assert second.status_code == first.status_code
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert AuditEvent.objects.count() == events + 1
