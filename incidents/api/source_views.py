@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.idempotency import idempotent
+from incidents.api.staff_serializers import EnumField
 from incidents.api.staff_views import READ_ERRORS, WRITE_ERRORS, StaffView, _errors
 from incidents.ingest import sources
 from incidents.models import (
@@ -39,7 +40,7 @@ class SourceSettingsIn(serializers.Serializer):
     can_propose = serializers.BooleanField(required=False)
     can_set_status = serializers.BooleanField(required=False)
     can_open = serializers.BooleanField(required=False)
-    during_maintenance = serializers.ChoiceField(WindowSignals.values, required=False)
+    during_maintenance = EnumField("SignalsInMaintenance", WindowSignals.values, required=False)
     rate_per_second = _count(required=False)
     burst = _count(required=False)
     hold_seconds = _count(required=False)
@@ -59,7 +60,7 @@ class SourceSettingsIn(serializers.Serializer):
 
 class SourceIn(SourceSettingsIn):
     name = serializers.SlugField(max_length=50, help_text="Part of the URL: /api/ingest/<name>/")
-    format = serializers.ChoiceField(SourceFormat.values)
+    format = EnumField("SourceFormat", SourceFormat.values)
     signed = serializers.BooleanField(
         required=False, default=False, help_text="Also give it an HMAC signing secret."
     )
@@ -68,7 +69,7 @@ class SourceIn(SourceSettingsIn):
 class RuleOut(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     position = serializers.IntegerField()
-    kind = serializers.ChoiceField(MatchKind.choices)
+    kind = EnumField("RuleKind", MatchKind.values)
     # A field named like Field.label, as the model's; moved off the class by DRF.
     label = serializers.CharField()  # type: ignore[assignment]
     pattern = serializers.CharField()
@@ -78,12 +79,12 @@ class RuleOut(serializers.Serializer):
 
 class SourceOut(serializers.Serializer):
     name = serializers.CharField()
-    format = serializers.ChoiceField(SourceFormat.choices)
+    format = EnumField("SourceFormat", SourceFormat.values)
     signed = serializers.SerializerMethodField()
     can_propose = serializers.BooleanField()
     can_set_status = serializers.BooleanField()
     can_open = serializers.BooleanField()
-    during_maintenance = serializers.ChoiceField(WindowSignals.choices)
+    during_maintenance = EnumField("SignalsInMaintenance", WindowSignals.values)
     rate_per_second = serializers.IntegerField()
     burst = serializers.IntegerField()
     hold_seconds = serializers.IntegerField()
@@ -105,7 +106,7 @@ class SourceSecretsOut(SourceOut):
 
 
 class RuleIn(serializers.Serializer):
-    kind = serializers.ChoiceField(MatchKind.values)
+    kind = EnumField("RuleKind", MatchKind.values)
     label = serializers.CharField(  # type: ignore[assignment]
         max_length=100, required=False, allow_blank=True, default=""
     )
@@ -237,9 +238,12 @@ class SourceRuleView(StaffView):
         responses={204: None, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
     @idempotent
-    def delete(self, request: Request, name: str, rule_id: int) -> Response:
-        rule = RoutingRule.objects.filter(source=_source(name), pk=rule_id).first()
+    def delete(self, request: Request, name: str, rule_id: str) -> Response:
+        source = _source(name)
+        # Any text may come in the path: only a number that fits the column is looked up.
+        known = rule_id.isascii() and rule_id.isdigit() and int(rule_id) < 2**31
+        rule = RoutingRule.objects.filter(source=source, pk=int(rule_id)).first() if known else None
         if rule is None:
-            raise NotFound(f"No rule {rule_id} on this source.")
+            raise NotFound(f"No rule {rule_id!r} on this source.")
         sources.rule_remove(actor=self.actor(), rule=rule)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -122,7 +122,7 @@ urlpatterns = [
     ),
     path("sources/<str:name>/rules/", source_views.SourceRulesView.as_view(), name="source-rules"),
     path(
-        "sources/<str:name>/rules/<int:rule_id>/",
+        "sources/<str:name>/rules/<str:rule_id>/",
         source_views.SourceRuleView.as_view(),
         name="source-rule",
     ),

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.api.idempotency import idempotent
+from incidents.api.staff_serializers import EnumField
 from incidents.api.staff_views import READ_ERRORS, WRITE_ERRORS, StaffView, _errors, _one
 from incidents.csv_cells import cell_neutralise, rows_restore
 from incidents.models import Component, Subscriber, SubscriberState
@@ -32,7 +33,7 @@ class SubscriberOut(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     channel = serializers.CharField()
     destination = serializers.CharField()
-    state = serializers.ChoiceField(choices=SubscriberState.choices)
+    state = EnumField("SubscriberState", SubscriberState.values)
     all_components = serializers.BooleanField()
     components = serializers.SerializerMethodField()
     incident = serializers.CharField(
