@@ -101,8 +101,11 @@ class SubscribersView(StaffView):
         found = _subscribers()
         query = request.query_params
         q, state, channel = query.get("q", ""), query.get("state", ""), query.get("channel", "")
-        if len(q) > MAX_SEARCH_LENGTH or "\x00" in q:
-            raise serializers.ValidationError({"q": [f"At most {MAX_SEARCH_LENGTH} characters."]})
+        if len(q) > MAX_SEARCH_LENGTH or not q.isprintable():
+            # Control characters and surrogates match no address; PostgreSQL refuses some.
+            raise serializers.ValidationError(
+                {"q": [f"At most {MAX_SEARCH_LENGTH} printable characters."]}
+            )
         if state and state not in SubscriberState.values:
             raise serializers.ValidationError({"state": [f"One of {', '.join(SubscriberState)}."]})
         if channel and channel not in channel_names():

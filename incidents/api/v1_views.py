@@ -132,9 +132,14 @@ class PagingIn(serializers.Serializer):
         return attrs
 
 
+def _id_like(value: str) -> bool:
+    """Whether `value` could be an id: anything else (NUL, a surrogate, 1 MB) is unknown
+    without asking the database, which may refuse to even compare it."""
+    return len(value) <= MAX_ID_LENGTH and value.isascii() and value.isprintable()
+
+
 def _one(queryset: QuerySet[Any], public_id: str, noun: str) -> Any:
-    bad = len(public_id) > MAX_ID_LENGTH or "\x00" in public_id
-    found = None if bad else queryset.filter(public_id=public_id).first()
+    found = queryset.filter(public_id=public_id).first() if _id_like(public_id) else None
     if found is None:
         raise NotFound(f"No {noun} with this id.")
     return found
@@ -178,9 +183,7 @@ class ComponentIn(serializers.Serializer):
     def validate_group_id(self, value: str | None) -> ComponentGroup | None:
         if value is None:
             return None
-        group = (
-            ComponentGroup.objects.filter(public_id=value).first() if "\x00" not in value else None
-        )
+        group = ComponentGroup.objects.filter(public_id=value).first() if _id_like(value) else None
         if group is None:
             raise ValidationError("No component group with this id.")
         return group
@@ -297,10 +300,16 @@ class IncidentIn(serializers.Serializer):
         }
         found = {
             c.public_id: c
-            for c in Component.objects.filter(public_id__in=[k for k in wanted if "\x00" not in k])
+            for c in Component.objects.filter(public_id__in=[k for k in wanted if _id_like(k)])
         }
         if unknown := sorted(set(wanted) - set(found)):
-            raise ValidationError({"components": [f"No component with id {i!r}." for i in unknown]})
+            raise ValidationError(
+                {
+                    "components": [
+                        f"No component with id {i[:MAX_ID_LENGTH]!r}." for i in unknown[:20]
+                    ]
+                }
+            )
         # Listed without a status, a component is affected with its status unchanged.
         attrs["impacts"] = {found[i]: status or found[i].status for i, status in wanted.items()}
         return attrs
@@ -462,9 +471,12 @@ class SubscribersView(V1View):
             # The subscriber confirms, as from the public form.
             ids = None
             if wanted is not None:
+                asked = [i for i in wanted if _id_like(i)]
                 ids = list(
-                    Component.objects.filter(public_id__in=wanted).values_list("pk", flat=True)
+                    Component.objects.filter(public_id__in=asked).values_list("pk", flat=True)
                 )
+                if len(ids) != len(set(wanted)):
+                    raise ValidationError({"component_ids": ["Unknown component id(s)."]})
             try:
                 subscriptions.subscriber_subscribe(
                     channel=fields["channel"], destination=fields["destination"],

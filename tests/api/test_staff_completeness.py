@@ -230,3 +230,19 @@ def test_publishing_takes_posting_rights(db: None, mirror: Path) -> None:
     assert approver.get(STAFF + "publish/").status_code == 200
     assert approver.post(STAFF + "publish/", {}, format="json").status_code == 403
     assert approver.post(STAFF + "publish/verify/", {}, format="json").status_code == 405
+
+
+def test_a_regex_too_large_to_compile_is_a_400(staff_api: APIClient, web: Component) -> None:
+    staff_api.post(STAFF + "sources/", {"name": "prom", "format": "generic"}, format="json")
+    answer = staff_api.post(
+        STAFF + "sources/prom/rules/",
+        {"kind": "regex", "label": "job", "pattern": "a{99999999999}", "component": web.public_id},
+        format="json",
+    )
+    assert answer.status_code == 400, answer.content
+    assert "pattern" in answer.json()["errors"]
+
+
+@pytest.mark.parametrize("query", ["%00", "%1B%5B31m", "x" * 201])
+def test_a_search_that_matches_no_address_is_a_400(staff_api: APIClient, query: str) -> None:
+    assert staff_api.get(STAFF + "subscribers/?q=" + query).status_code == 400

@@ -250,3 +250,19 @@ def test_group_membership_is_read_as_the_token_user(responder: User) -> None:
         PAGE + "incidents.json", {"incident": {"name": "x", "body": "y"}}, format="json"
     )
     assert answer.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"incident": {"name": "a", "body": "x", "components": {"\\ud800": "major_outage"}}}',
+        '{"incident": {"name": "a", "body": "x", "components": {"\\u0000": "major_outage"}}}',
+        '{"incident": {"name": "a\\ud800", "body": "x"}}',
+        '{"incident": {"name": "a", "body": "x", "component_ids": ["\\ud800"]}}',
+    ],
+)
+def test_surrogates_and_nul_in_ids_and_keys_are_a_400(v1: APIClient, raw: str) -> None:
+    """JSON object keys pass no DRF field: a surrogate there once reached PostgreSQL."""
+    answer = v1.post(PAGE + "incidents.json", raw, content_type="application/json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]
