@@ -17,7 +17,8 @@ from incidents.models import AuditEvent, Component, RoutingRule, Source, Subscri
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite without Redis, as `make run` has it.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 STAFF = "/api/staff/"
 

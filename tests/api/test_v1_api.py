@@ -16,7 +16,8 @@ from incidents.models import Component, Incident, Subscriber, SubscriberState
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, promised, said
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite without Redis, as `make run` has it.
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 PAGE = f"/api/v1/pages/{settings.CANDOR_PAGE_ID}/"
 

@@ -20,6 +20,9 @@ from statuspageio.errors import RequestError, ResourceError
 from incidents.models import AuditEvent, Incident
 from tests.factories import promised, said
 
+# Also on SQLite without Redis, as `make run` has it.
+pytestmark = pytest.mark.embedded
+
 
 def v2(path: str) -> dict[str, Any]:
     return json.loads(Client().get("/api/v2/" + path).content)
