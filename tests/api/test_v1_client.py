@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 import statuspageio
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from statuspageio.errors import RequestError, ResourceError
 
+from incidents import lifecycle, roles
+from incidents.audit import Actor
 from incidents.models import AuditEvent, Incident
 from tests.factories import promised, said
 
@@ -41,9 +43,6 @@ def test_the_client_creates_updates_and_resolves_an_incident(
     client: statuspageio.Client, admin: User
 ) -> None:
     # An Admin adds the component; the responder's client drives the incident.
-    from incidents import lifecycle
-    from incidents.audit import Actor
-
     api = lifecycle.component_save(actor=Actor.staff(admin, channel="api"), name="API")
 
     created = client.incidents.create(
@@ -105,9 +104,6 @@ def test_a_bad_key_is_a_401(live_server: Any, db: None) -> None:
 def test_components_and_subscribers_through_the_client(
     client: statuspageio.Client, responder: User
 ) -> None:
-    from django.contrib.auth.models import Group
-
-    from incidents import roles
 
     responder.groups.add(*Group.objects.filter(name=roles.ADMIN))
     web = client.components.create(name="Web", description="The site")
