@@ -1,6 +1,7 @@
 """Statuspage v1 (management API) shapes: model rows to the JSON its clients read.
 
-Field names, types and nulls follow Statuspage's management API, so scripts and client
+Field names, types and nulls follow Statuspage's management API (its published OpenAPI
+document, as the generated clients on PyPI carry it), so scripts and client
 libraries written for it read Candor's answers unchanged; fields Candor has no notion of
 (Twitter, postmortems, page access users) are sent with the value Statuspage gives a page
 that does not use them. Times use the v2 API's format (statuspage.timestamp).
@@ -49,6 +50,13 @@ def page_json(updated_at: Any) -> Json:
         "allow_webhook_subscribers": True,
         "notifications_from_email": None,
         "notifications_email_footer": None,
+        "activity_score": 0,
+        "twitter_username": None,
+        "viewers_must_be_team_members": False,
+        "ip_restrictions": None,
+        "city": None,
+        "state": None,
+        "country": None,
         "time_zone": TIME_ZONE,
     }
 
@@ -123,6 +131,10 @@ def incident_json(incident: Incident) -> Json:
         "scheduled_reminded_at": None,
         "scheduled_auto_in_progress": False,
         "scheduled_auto_completed": False,
+        "auto_transition_deliver_notifications_at_end": False,
+        "auto_transition_deliver_notifications_at_start": False,
+        "auto_transition_to_maintenance_state": False,
+        "auto_transition_to_operational_state": False,
         "reminder_intervals": None,
         # Candor's own, as in the v2 API: when the next update is promised.
         "next_update_at": timestamp(incident.next_update_due),
