@@ -23,7 +23,7 @@ from django.db.models import Max, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -483,7 +483,9 @@ class SubscribersView(V1View):
                     component_ids=ids, ip=self.actor().ip or "",
                 )  # fmt: skip
             except subscriptions.RateLimited as exc:
-                raise DjangoValidationError(str(exc)) from None
+                # The public form's hourly limits hold here too: a bulk load is an import
+                # (skip_confirmation_notification, or /api/staff/subscribers/import/).
+                raise Throttled(wait=3600, detail=str(exc)) from None
         channel, destination = fields["channel"], fields["destination"]
         found = _subscribers().filter(channel=channel).order_by("-pk")
         normalised = destination_normalise(channel, destination)[0]

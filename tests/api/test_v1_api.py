@@ -267,3 +267,17 @@ def test_surrogates_and_nul_in_ids_and_keys_are_a_400(v1: APIClient, raw: str) -
     answer = v1.post(PAGE + "incidents.json", raw, content_type="application/json")
     assert answer.status_code == 400, answer.content
     assert answer.json()["error"]
+
+
+def test_subscribers_to_confirm_past_the_hourly_limit_are_a_429(
+    v1: APIClient, settings: Any
+) -> None:
+    settings.CANDOR_SUBSCRIBE_PER_IP = 1
+    first = v1.post(PAGE + "subscribers", {"subscriber": {"email": "a@example.com"}}, format="json")
+    assert first.status_code == 201, first.content
+    second = v1.post(
+        PAGE + "subscribers", {"subscriber": {"email": "b@example.com"}}, format="json"
+    )
+    assert second.status_code == 429
+    assert second["Retry-After"] == "3600"
+    assert "Too many" in second.json()["error"]
