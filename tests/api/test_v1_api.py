@@ -281,3 +281,18 @@ def test_subscribers_to_confirm_past_the_hourly_limit_are_a_429(
     assert second.status_code == 429
     assert second["Retry-After"] == "3600"
     assert "Too many" in second.json()["error"]
+
+
+def test_lists_take_a_fixed_number_of_queries(
+    v1: APIClient, actor: Actor, web: Component, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(15):
+        lifecycle.incident_open(
+            actor=actor, name=f"Incident {n}", body=promised("x"),
+            components={web: "partial_outage"},
+        )  # fmt: skip
+    # Authentication, the user's permissions, and one query per prefetched relation.
+    with django_assert_max_num_queries(8):
+        answer = v1.get(PAGE + "incidents.json")
+    assert len(answer.json()) == 15
+    assert all(i["components"][0]["id"] == web.public_id for i in answer.json())
