@@ -136,6 +136,31 @@ WRITES: dict[str, str] = {
     "staff_api:custom-texts": roles.POST_UPDATES,
     "staff_api:custom-text-approve": roles.APPROVE_WORDING,
     "staff_api:custom-text-reject": roles.APPROVE_WORDING,
+    # Subscribers, monitors and publishing: as the console's pages for them.
+    "staff_api:subscribers": READ_ONLY,
+    "staff_api:subscriber": roles.POST_UPDATES,  # unsubscribing someone
+    "staff_api:subscribers-import": roles.POST_UPDATES,
+    "staff_api:subscribers-export": READ_ONLY,
+    "staff_api:sources": roles.MANAGE_COMPONENTS,
+    # Deleting a source also takes remove_sources (an Admin's): ingest/sources.py checks it.
+    "staff_api:source": roles.MANAGE_COMPONENTS,
+    "staff_api:source-rotate": roles.MANAGE_COMPONENTS,
+    "staff_api:source-rules": roles.MANAGE_COMPONENTS,
+    "staff_api:source-rule": roles.MANAGE_COMPONENTS,
+    "staff_api:publish": roles.POST_UPDATES,  # "publish now"
+    "staff_api:publish-verify": READ_ONLY,  # reads the targets back, writes nothing
+    # -- Statuspage-shaped management API (/api/v1/), the same rights as above ------------
+    "v1_api:pages": READ_ONLY,
+    "v1_api:page": READ_ONLY,
+    "v1_api:components": roles.MANAGE_COMPONENTS,
+    # A component's status is what automation sets: posting updates; editing its details
+    # checks manage_components too (api/v1_views.py).
+    "v1_api:component": roles.POST_UPDATES,
+    "v1_api:incidents": roles.POST_UPDATES,
+    "v1_api:incidents-unresolved": READ_ONLY,
+    "v1_api:incident": roles.POST_UPDATES,
+    "v1_api:subscribers": roles.POST_UPDATES,  # as the console's subscriber import
+    "v1_api:subscriber": roles.POST_UPDATES,
 }
 
 

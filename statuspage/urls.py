@@ -13,6 +13,8 @@ urlpatterns = [
     path("", status_page),
     path("api/v2/", include("incidents.api.public_urls")),
     path("api/staff/", include("incidents.api.staff_urls")),
+    # Statuspage's management API paths: its clients work with base URL <site>/api.
+    path("api/v1/", include("incidents.api.v1_urls")),
     path("api/twilio/sms/", inbound_sms, name="twilio-inbound-sms"),
     path("api/ingest/<slug:source>/", ingest, name="ingest"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

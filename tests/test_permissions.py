@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -24,7 +25,7 @@ from tests.conftest import staff_user
 pytestmark = pytest.mark.django_db
 
 ROLES = [None, *roles.ROLES]  # a staff account with no role, then each role
-NAMESPACES = ("console", "staff_api")
+NAMESPACES = ("console", "staff_api", "v1_api")
 NOWHERE = "doesnotexist"  # ids: the permission check runs before any lookup
 
 
@@ -113,6 +114,39 @@ def test_every_staff_api_operation_as_every_role(role: str | None) -> None:
         if (response.status_code == 403) != refused:
             wrong.append(f"{method.upper()} {url}: {response.status_code}, refused={refused}")
     assert wrong == []
+
+
+def _v1_operations() -> list[tuple[str, str]]:
+    page = f"/api/v1/pages/{settings.CANDOR_PAGE_ID}/"
+    return [
+        ("/api/v1/pages.json", "get"),
+        (page.rstrip("/") + ".json", "get"),
+        *((page + "components.json", m) for m in ("get", "post")),
+        *((page + f"components/{NOWHERE}.json", m) for m in ("get", "patch", "put", "delete")),
+        *((page + "incidents.json", m) for m in ("get", "post")),
+        (page + "incidents/unresolved.json", "get"),
+        *((page + f"incidents/{NOWHERE}.json", m) for m in ("get", "patch", "put", "delete")),
+        *((page + "subscribers.json", m) for m in ("get", "post")),
+        *((page + f"subscribers/{NOWHERE}.json", m) for m in ("get", "delete")),
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "no role")
+def test_every_v1_operation_as_every_role(role: str | None) -> None:
+    """The Statuspage-shaped API (/api/v1/), with Statuspage's OAuth header."""
+    user = _user(role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"OAuth {Token.objects.create(user=user).key}")
+    names, wrong = set(), []
+    for url, method in _v1_operations():
+        response = getattr(client, method)(url, {}, format="json")
+        name = response.wsgi_request.resolver_match.view_name
+        names.add(name)
+        refused = _expected_refused(user, name, method)
+        if (response.status_code == 403) != refused:
+            wrong.append(f"{method.upper()} {url}: {response.status_code}, refused={refused}")
+    assert wrong == []
+    assert names == {name for name in permissions.WRITES if name.startswith("v1_api:")}
 
 
 def test_the_reported_bypasses_are_closed(payments: Incident) -> None:

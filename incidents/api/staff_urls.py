@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from incidents.api import publish_views, source_views, subscriber_views, vendor_views
 from incidents.api import staff_views as v
-from incidents.api import vendor_views
 from incidents.api.branding_views import BrandingView
 
 app_name = "staff_api"
@@ -98,6 +98,36 @@ urlpatterns = [
     ),
     path("notify/sms-cost-cap/", v.SmsCostCapView.as_view(), name="sms-cost-cap"),
     path("audit/", v.AuditView.as_view(), name="audit"),
+    path("subscribers/", subscriber_views.SubscribersView.as_view(), name="subscribers"),
+    # Before subscribers/<id>/: "import" and "export" are not ids.
+    path(
+        "subscribers/import/",
+        subscriber_views.SubscribersImportView.as_view(),
+        name="subscribers-import",
+    ),
+    path(
+        "subscribers/export/",
+        subscriber_views.SubscribersExportView.as_view(),
+        name="subscribers-export",
+    ),
+    path(
+        "subscribers/<str:public_id>/",
+        subscriber_views.SubscriberDetailView.as_view(),
+        name="subscriber",
+    ),
+    path("sources/", source_views.SourcesView.as_view(), name="sources"),
+    path("sources/<str:name>/", source_views.SourceDetailView.as_view(), name="source"),
+    path(
+        "sources/<str:name>/rotate/", source_views.SourceRotateView.as_view(), name="source-rotate"
+    ),
+    path("sources/<str:name>/rules/", source_views.SourceRulesView.as_view(), name="source-rules"),
+    path(
+        "sources/<str:name>/rules/<str:rule_id>/",
+        source_views.SourceRuleView.as_view(),
+        name="source-rule",
+    ),
+    path("publish/", publish_views.PublishView.as_view(), name="publish"),
+    path("publish/verify/", publish_views.PublishVerifyView.as_view(), name="publish-verify"),
     path("templates/", v.TemplatesView.as_view(), name="templates"),
     path("custom-texts/", v.CustomTextsView.as_view(), name="custom-texts"),
     path(

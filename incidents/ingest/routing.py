@@ -77,4 +77,7 @@ def regex_problem(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as error:
         return f"Not a valid regular expression: {error}."
+    except (OverflowError, RecursionError) as error:
+        # a{99999999999}, or thousands of nested groups: re raises these, not re.error.
+        return f"Not a usable regular expression: {error}."
     return None

@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     PROPOSAL_MADE = "proposal.made", "Incident proposed by signals"
     PROPOSAL_DISMISSED = "proposal.dismissed", "Proposal dismissed"
     SUBSCRIBERS_IMPORTED = "subscribers.imported", "Subscribers imported"
+    SUBSCRIBER_REMOVED = "subscriber.removed", "Subscriber unsubscribed by staff"
     NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
     TEMPLATE_VERSION_REJECTED = "template.rejected", "Template version rejected"
     CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"

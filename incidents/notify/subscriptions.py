@@ -228,6 +228,25 @@ def subscriber_components_set(
 # -- staff: import and export ---------------------------------------------------------------
 
 
+def subscriber_remove(
+    *, actor: Actor, subscriber: Subscriber, now: datetime | None = None
+) -> Subscriber:
+    """Unsubscribe someone on staff's word (the API's delete), audited: nothing more is
+    sent to them; the row stays, so an export or a later import does not bring them back
+    unnoticed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        subscriber = subscriber_unsubscribe(subscriber=subscriber)
+        audit_record(
+            actor=actor,
+            action=AuditAction.SUBSCRIBER_REMOVED,
+            target=subscriber,
+            summary=f"Unsubscribed a {subscriber.channel} subscriber",
+            at=now,
+        )
+    return subscriber
+
+
 class SubscriberList:
     """The audit log's target for changes to the list as a whole."""
 

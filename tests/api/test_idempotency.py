@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from incidents import idempotency, lifecycle, roles
 from incidents.audit import Actor
 from incidents.dependencies.graph import dependency_add
+from incidents.ingest.sources import rule_add, source_create
 from incidents.models import (
     AuditEvent,
     DependencyKind,
@@ -30,6 +31,7 @@ from incidents.models import (
     IncidentUpdate,
     Proposal,
     ProposalKind,
+    Subscriber,
 )
 from incidents.vendors.service import vendor_add
 from incidents.wording import approvals
@@ -182,10 +184,27 @@ WRITES: dict[str, Write] = {
         "branding/",
         {"site_name": "Acme", "accent_light": "", "accent_dark": "", "support_url": ""},
     ),
+    "import subscribers": _write(
+        "post",
+        "subscribers/import/",
+        {"subscribers": [{"channel": "email", "destination": "new@example.com"}]},
+    ),
+    "unsubscribe a subscriber": _write("delete", "subscribers/{subscriber}/", {}),
+    "register a monitor source": _write(
+        "post", "sources/", {"name": "grafana", "format": "grafana"}
+    ),
+    "tune a monitor source": _write("patch", "sources/prom/", {"hold_seconds": 30}),
+    "rotate a source's token": _write("post", "sources/prom/rotate/", {}),
+    "add a routing rule": _write("post", "sources/prom/rules/", {"kind": "service"}),
+    "remove a routing rule": _write("delete", "sources/prom/rules/{rule}/", {}),
+    "delete a monitor source": _write("delete", "sources/old/", {}),
+    "publish now": _write("post", "publish/", {}),
 }
 
 
-ADMIN_WRITES = {"branding/", "notify/sms-cost-cap/"}
+ADMIN_WRITES = {"branding/", "notify/sms-cost-cap/", "sources/old/"}
+# Writes that change nothing staff decided, so leave no audit event.
+UNAUDITED = {"publish/"}
 
 
 @pytest.fixture
@@ -230,7 +249,15 @@ def test_every_write_is_done_once_per_key(
     dependency = dependency_add(
         actor=admin, upstream=upstream, downstream=downstream, kind=DependencyKind.HARD
     )
+    subscriber = Subscriber.objects.create(
+        channel="email", destination="old@example.com", state="confirmed", created_at=now
+    )
+    prom, _token = source_create(actor=admin, name="prom", format="alertmanager")
+    source_create(actor=admin, name="old", format="generic")
+    rule = rule_add(actor=admin, source=prom, kind="service")
     objects = {
+        "subscriber": subscriber.public_id,
+        "rule": str(rule.pk),
         "upstream": upstream.public_id,
         "dependency": dependency.public_id,
         "vendor": vendor.public_id,
@@ -254,7 +281,8 @@ def test_every_write_is_done_once_per_key(
     assert (second.json() if second.content else None) == (first.json() if first.content else None)
     assert second["Idempotent-Replayed"] == "true"
     # Asking for a poll changes nothing staff decided: it leaves no audit event.
-    assert AuditEvent.objects.count() == events + (0 if path.endswith("/poll/") else 1)
+    unaudited = path.endswith("/poll/") or path in UNAUDITED
+    assert AuditEvent.objects.count() == events + (0 if unaudited else 1)
 
 
 def test_every_write_operation_documents_the_header() -> None:
@@ -474,3 +502,69 @@ def test_a_duplicate_that_waits_too_long_is_told_the_key_is_in_progress(
     retry = send(client, f"incidents/{incident.public_id}/updates/", data)
     assert retry["Idempotent-Replayed"] == "true"
     assert retry.json() == first.response.json()
+
+
+# -- the Statuspage-shaped API (/api/v1/): every write honours the key too ---------------------
+
+V1 = "/api/v1/pages/{page}/"
+
+V1_WRITES: dict[str, Write] = {
+    "v1: create an incident": lambda objects: (
+        "post",
+        "incidents.json",
+        {"incident": {"name": "x", "body": promised("x")}},
+    ),
+    "v1: update an incident (PATCH)": lambda objects: (
+        "patch",
+        f"incidents/{objects['incident']}.json",
+        {"incident": {"status": "identified", "body": promised("y")}},
+    ),
+    "v1: update an incident (PUT)": lambda objects: (
+        "put",
+        f"incidents/{objects['incident']}.json",
+        {"incident": {"status": "resolved", "body": "z"}},
+    ),
+    "v1: create a component": _write("post", "components.json", {"component": {"name": "Web"}}),
+    "v1: edit a component (PATCH)": _write(
+        "patch", "components/{component}.json", {"component": {"status": "major_outage"}}
+    ),
+    "v1: edit a component (PUT)": _write(
+        "put", "components/{component}", {"component": {"position": 4}}
+    ),
+    "v1: create a subscriber": _write(
+        "post",
+        "subscribers.json",
+        {"subscriber": {"email": "s@example.com", "skip_confirmation_notification": True}},
+    ),
+    "v1: unsubscribe a subscriber": _write("delete", "subscribers/{subscriber}.json", {}),
+}
+
+
+@pytest.mark.parametrize("write", V1_WRITES.values(), ids=V1_WRITES.keys())
+def test_every_v1_write_is_done_once_per_key(
+    settings: Any, responder: User, incident: Incident, write: Write
+) -> None:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"OAuth {Token.objects.create(user=responder).key}")
+    subscriber = Subscriber.objects.create(
+        channel="email", destination="t@example.com", state="confirmed", created_at=timezone.now()
+    )
+    objects = {
+        "incident": incident.public_id,
+        "component": ComponentFactory().public_id,
+        "subscriber": subscriber.public_id,
+    }
+    method, path, data = write(objects)
+    url = V1.format(page=settings.CANDOR_PAGE_ID) + path
+    events = AuditEvent.objects.count()
+
+    def again() -> Any:
+        return getattr(api, method)(url, data, format="json", headers={"Idempotency-Key": KEY})
+
+    first, second = again(), again()
+
+    assert first.status_code in (200, 201), first.content
+    assert second.status_code == first.status_code
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert AuditEvent.objects.count() == events + 1

@@ -26,7 +26,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.dependencies import graph
-from incidents.models import Incident, Phase
+from incidents.ingest import sources
+from incidents.models import Incident, Phase, Subscriber
 from incidents.vendors.fetch import FetchError
 from incidents.wording import approvals
 from statuspage.wsgi import application
@@ -66,7 +67,16 @@ def real_ids(payments: Incident, responder: User) -> dict[str, str]:
     edge = graph.dependency_add(
         actor=Actor.system("fuzz"), upstream=ComponentFactory(), downstream=component, kind="hard"
     )
+    source, _token = sources.source_create(
+        actor=Actor.system("fuzz"), name="prom", format="alertmanager"
+    )
+    sources.rule_add(actor=Actor.system("fuzz"), source=source, kind="service")
+    subscriber = Subscriber.objects.create(
+        channel="email", destination="fuzz@example.com", created_at=timezone.now()
+    )
     return {
+        "/api/staff/sources/": source.name,
+        "/api/staff/subscribers/": subscriber.public_id,
         "/api/staff/dependencies/": edge.public_id,
         "/api/staff/incidents/": payments.public_id,
         "/api/staff/components/": component.public_id,
@@ -116,10 +126,12 @@ def test_every_generated_request_is_answered_within_the_schema(
     )
     @given(case=operation.as_strategy(generation_mode=mode), real=st.booleans())
     def fuzz(case: Any, real: bool) -> None:
-        if real and "public_id" in (case.path_parameters or {}):
+        # Resources are named by public id, monitor sources by name.
+        key = next((k for k in ("public_id", "name") if k in (case.path_parameters or {})), None)
+        if real and key:
             prefix = next((p for p in real_ids if case.path.startswith(p)), None)
             if prefix:
-                case.path_parameters["public_id"] = real_ids[prefix]
+                case.path_parameters[key] = real_ids[prefix]
         case.call_and_validate(
             headers=admin_headers, checks=[not_a_server_error, response_schema_conformance]
         )
