@@ -58,6 +58,7 @@ class AuditAction(models.TextChoices):
     VENDOR_EDITED = "vendor.edited", "Vendor settings changed"
     VENDOR_COMPONENTS_PICKED = "vendor.components_picked", "Vendor components picked"
     VENDOR_REMOVED = "vendor.removed", "Vendor removed"
+    REPORT_SETTINGS_SET = "report.settings_set", "Reliability report settings changed"
 
 
 def action_check(action: str) -> None:
