@@ -40,8 +40,14 @@ def test_bounds(slug: str, start: datetime, end: datetime) -> None:
     assert (period.start, period.end, period.slug) == (start, end, slug)
 
 
-@pytest.mark.parametrize("slug", ["2026-13", "2026-00", "2026-Q0", "2026-Q5", "1969-12", "26-01",
-                                  "2026-1", "2026-q1", "2026-01\n", "\uff12\uff10\uff12\uff16-01"])  # fmt: skip
+FULLWIDTH_2026 = "\uff12\uff10\uff12\uff16"
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["2026-13", "2026-00", "2026-Q0", "2026-Q5", "1969-12", "26-01", "2026-1", "2026-q1",
+     "2026-01\n", FULLWIDTH_2026 + "-01"],
+)  # fmt: skip
 def test_what_is_not_a_period(slug: str) -> None:
     assert parse(slug) is None
 
