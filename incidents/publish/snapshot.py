@@ -41,6 +41,7 @@ from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
 from incidents.public.cache import rendering_fresh
+from incidents.public.report import report_urls
 from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
 from incidents.publish.dependencies import (
@@ -77,6 +78,7 @@ def site_urls(*, now: datetime) -> list[str]:
         urls += month_page_urls(*month)
         month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
     urls += [reverse("public:history_atom"), reverse("public:history_rss")]
+    urls += report_urls()  # none while the report is off
     urls.append(reverse("public:maintenance_ics"))
     # Without its form in the static copy (a mirror cannot take the POST): it sends the
     # visitor to the live app's (CANDOR_APP_URL), which a link or bookmark may still reach.

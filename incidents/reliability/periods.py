@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Final, Literal
 
-MONTH = "month"
-QUARTER = "quarter"
+MONTH: Final = "month"
+QUARTER: Final = "quarter"
 _SLUG = re.compile(r"(?P<year>[0-9]{4})-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4]))")
 
 
