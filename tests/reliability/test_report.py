@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+
 import pytest
 from django.test import Client
 
