@@ -353,6 +353,10 @@ WRITES |= {
         {},
     ),
     "sms_cost_cap": lambda objects: (reverse("console:sms_cost_cap"), {"amount": "12.50"}),
+    "report_settings": lambda objects: (
+        reverse("console:report_settings"),
+        {"enabled": "on", "figures": ["show_uptime"], "hidden": [objects["component"].public_id]},
+    ),
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
