@@ -23,6 +23,7 @@ from incidents.models import (
 from incidents.models.cadence import MAX_INTERVAL_MINUTES
 from incidents.reliability.figures import IncidentFacts
 from incidents.selectors import public_components
+from incidents.text import printable
 from incidents.uptime import Interval
 
 StatusInterval = tuple[datetime, datetime, str]
@@ -56,7 +57,12 @@ def components_in_order(hidden: frozenset[int]) -> list[ComponentRef]:
         .order_by("position", "name", "pk")
         .values_list("pk", "public_id", "name")
     )
-    return [ComponentRef(pk, public_id, name) for pk, public_id, name in rows]
+    # Names as stored may hold what the forms refuse (a row written by hand): control and
+    # bidi characters become U+FFFD here, for every format alike.
+    return [
+        ComponentRef(pk, public_id, printable(name, multiline=False))
+        for pk, public_id, name in rows
+    ]
 
 
 def _statuses(pks: list[int], start: datetime, end: datetime) -> dict[int, list[StatusInterval]]:

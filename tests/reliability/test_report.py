@@ -173,7 +173,10 @@ def test_hostile_stored_names_render_safely(november: Stored, client: Client) ->
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert client.get(f"/report/components/{november.a.public_id}").status_code == 200
     document = json.loads(client.get("/report/2026-11.json").content)
-    assert document["components"][0]["name"] == HOSTILE
+    name = document["components"][0]["name"]
+    assert name.startswith('=HYPERLINK("http://127.0.0.1/x")<script>')
+    assert "\u202e" not in name and "\u001b" not in name  # replaced by U+FFFD
+    assert "\u202e" not in html
     rows = list(csv.DictReader(io.StringIO(client.get("/report/2026-11.csv").content.decode())))
     assert rows[1]["component_name"].startswith("'=HYPERLINK")
 
