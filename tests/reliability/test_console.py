@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -11,6 +12,9 @@ from django.urls import reverse
 from incidents.models import AuditAction, AuditEvent
 from incidents.reliability.visibility import report_visibility
 from tests.factories import ComponentFactory
+
+# Works in `make run` too (SQLite, no Redis): the Makefile runs these there as well.
+pytestmark = pytest.mark.embedded
 
 URL = "/console/report/"
 

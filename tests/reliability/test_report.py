@@ -16,6 +16,9 @@ from incidents.selectors import component_uptime_both_ways
 from tests.reliability import fixture as f
 from tests.reliability.conftest import Stored, report_on
 
+# Works in `make run` too (SQLite, no Redis): the Makefile runs these there as well.
+pytestmark = pytest.mark.embedded
+
 NOVEMBER = parse("2026-11")
 Q4 = parse("2026-Q4")
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from incidents.publish.manifest import disk_path
 from incidents.publish.snapshot import render_snapshot
 from tests.reliability.conftest import Stored, report_on
+
+# Works in `make run` too (SQLite, no Redis): the Makefile runs these there as well.
+pytestmark = pytest.mark.embedded
 
 
 def _text(root: Path, files: dict, path: str) -> str:  # type: ignore[type-arg]
