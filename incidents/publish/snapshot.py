@@ -62,6 +62,7 @@ from incidents.publish.manifest import (
     sha256_of,
 )
 from incidents.publish.versions import site_version
+from incidents.reliability.visibility import visibility_fixed
 
 
 class RenderError(Exception):
@@ -192,7 +193,13 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
-        with rendering_fresh(), preload, brand_fixed(), selectors.status_shared():
+        with (
+            rendering_fresh(),
+            preload,
+            brand_fixed(),
+            visibility_fixed(),
+            selectors.status_shared(),
+        ):
             for url in urls:
                 path = path_for_url(url)
                 if fresh is not None and base is not None and path not in fresh:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,8 +40,25 @@ class Visibility:
     hidden: frozenset[int] = frozenset()  # component pks
 
 
+_fixed = threading.local()
+
+
+@contextmanager
+def visibility_fixed() -> Iterator[None]:
+    """In this thread, report_visibility answers from one query: for the snapshot renderer,
+    whose every page links to the report (or not) in its header, as branding.brand_fixed."""
+    _fixed.visibility = report_visibility()
+    try:
+        yield
+    finally:
+        del _fixed.visibility
+
+
 def report_visibility() -> Visibility:
     """As the Admin set it; off when nobody has."""
+    fixed: Visibility | None = getattr(_fixed, "visibility", None)
+    if fixed is not None:
+        return fixed
     row = ReliabilityReportSettings.objects.filter(pk=ReliabilityReportSettings.SINGLETON).first()
     if row is None:
         return Visibility()
