@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,8 +154,8 @@ def percent(value: float | None) -> str:
     """99.028%: three decimals, truncated, so 99.9996% never shows as a perfect 100%."""
     if value is None:
         return NONE
-    thousandths = int(value * 100_000) / 1000
-    return f"{thousandths:.3f}%"
+    # The epsilon: 0.99 * 100,000 is 98,999.99999999999 in binary floating point.
+    return f"{math.floor(value * 100_000 + 1e-6) / 1000:.3f}%"
 
 
 def duration(value: timedelta | None) -> str:

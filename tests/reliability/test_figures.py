@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from incidents.cadence import Gap
+from incidents.reliability.documents import duration, percent
 from incidents.reliability.figures import IncidentFacts, combined, percentile, period_figures
 from incidents.uptime import uptime_both_ways
 from tests.reliability import fixture as f
@@ -123,3 +124,24 @@ def test_nothing_in_the_period_gives_no_figures_rather_than_zeros() -> None:
 def test_percentile_is_the_nearest_rank(minutes: list[int], share: float, expected: int) -> None:
     values = [timedelta(minutes=m) for m in minutes]
     assert percentile(values, share) == timedelta(minutes=expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (1.0, "100.000%"),
+        (0.99, "99.000%"),  # not 98.999%: 0.99 * 100,000 is not whole in binary
+        (0.9999996, "99.999%"),  # truncated: never a perfect 100% that was not
+        (None, "\N{EN DASH}"),
+    ],
+)
+def test_percent_as_the_page_shows_it(value: float | None, shown: str) -> None:
+    assert percent(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("minutes", "shown"),
+    [(16, "16 min"), (280, "4 h 40 min"), (120, "2 h"), (60 * 50, "2 d 2 h"), (60 * 48, "2 d")],
+)
+def test_duration_as_the_page_shows_it(minutes: int, shown: str) -> None:
+    assert duration(timedelta(minutes=minutes)) == shown
