@@ -9,6 +9,7 @@ import json
 import pytest
 from django.test import Client
 
+from incidents.models import Incident
 from incidents.reliability.periods import parse
 from incidents.reliability.report import period_report, report_periods
 from incidents.reliability.visibility import Visibility, report_visibility
@@ -191,3 +192,19 @@ def test_the_running_month_is_marked_incomplete(november: Stored, client: Client
     assert running["overall"]["incidents"]["total"] == 0
     assert "is not over" in client.get("/report/2026-12").content.decode()
     assert "is not over" not in client.get("/report/2026-11").content.decode()
+
+
+def test_an_incident_at_midnight_utc_on_the_first_counts_in_the_month_it_opens(
+    november: Stored,
+) -> None:
+    Incident.objects.create(
+        name="At midnight", impact="major", started_at=f.DECEMBER, created_at=f.DECEMBER,
+        updated_at=f.DECEMBER,
+    )  # fmt: skip
+    december, q4 = parse("2026-12"), parse("2026-Q4")
+    assert december is not None and NOVEMBER is not None and q4 is not None
+    shown = Visibility(enabled=True)
+    assert period_report(NOVEMBER, visibility=shown, now=f.NOW).overall.incidents == 4
+    assert period_report(december, visibility=shown, now=f.NOW).overall.incidents == 1
+    # A quarter is its three months: October's I0, November's four, December's one.
+    assert period_report(q4, visibility=shown, now=f.NOW).overall.incidents == 6
