@@ -9,6 +9,7 @@ Rendered through the public cache like every public page: computed once per publ
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -25,8 +26,10 @@ from incidents.reliability.visibility import report_visibility
 CSV = "text/csv; charset=utf-8"
 
 
-def _serve(request: HttpRequest, render: object, *, cors: bool = False) -> HttpResponse:
-    return public_response(request, request.path, render, cors=cors)  # type: ignore[arg-type]
+def _serve(
+    request: HttpRequest, render: Callable[[], Rendered], *, cors: bool = False
+) -> HttpResponse:
+    return public_response(request, request.path, render, cors=cors)
 
 
 def report_urls() -> list[str]:
