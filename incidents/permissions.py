@@ -85,6 +85,8 @@ WRITES: dict[str, str] = {
     "console:audit": READ_ONLY,
     "console:publishing": roles.POST_UPDATES,  # "publish now"
     "console:branding": roles.MANAGE_BRANDING,
+    # What the public reliability report shows: an Admin's, like the page's branding.
+    "console:report_settings": roles.MANAGE_BRANDING,
     "console:approvals": roles.APPROVE_WORDING,
     "console:decide": roles.APPROVE_WORDING,
     "console:templates": roles.WRITE_TEMPLATES,

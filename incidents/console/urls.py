@@ -20,6 +20,7 @@ from incidents.console.views import (
     maintenance,
     notifications,
     publishing,
+    report,
     vendors,
     wording,
 )
@@ -96,6 +97,7 @@ urlpatterns: list[URLPattern] = [
     path("audit/", audit.audit_log, name="audit"),
     path("publishing/", publishing.publishing, name="publishing"),
     path("branding/", branding.branding, name="branding"),
+    path("report/", report.report_settings, name="report_settings"),
     path("preview/", preview, name="preview"),
     path("wording/check/", wording.wording_check, name="wording_check"),
     path("approvals/", wording.approvals_queue, name="approvals"),

@@ -49,6 +49,7 @@ from incidents.models.maintenance import (
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.post_in import InboundChannel, InboundOutcome, InboundPost, InboundPoster
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -135,6 +136,7 @@ __all__ = [
     "PublishTarget",
     "Qualifier",
     "Rejection",
+    "ReliabilityReportSettings",
     "Reminder",
     "ReminderKind",
     "ReminderState",

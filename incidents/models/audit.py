@@ -65,6 +65,7 @@ class AuditAction(models.TextChoices):
     IMPORT_FINISHED = "import.finished", "Statuspage import ended"
     INCIDENT_IMPORTED = "incident.imported", "Incident imported as history"
     MAINTENANCE_IMPORTED = "maintenance.imported", "Maintenance imported as history"
+    REPORT_SETTINGS_SET = "report.settings_set", "Reliability report settings changed"
 
 
 def action_check(action: str) -> None:

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from incidents.public import badges, branding, feeds, ical, subscribe, views, widget
+from incidents.public import badges, branding, feeds, ical, report, subscribe, views, widget
+
+# A month (2026-11) or a quarter (2026-Q4); reliability/periods.py says which exist.
+PERIOD = r"(?P<slug>[0-9]{4}-(?:[0-9]{2}|Q[1-4]))"
 
 app_name = "public"
 urlpatterns = [
@@ -22,6 +25,11 @@ urlpatterns = [
         views.history_month_page,
         name="history_month_page",
     ),
+    path("report", report.report_index, name="report"),
+    re_path(rf"^report/{PERIOD}$", report.report_period, name="report_period"),
+    re_path(rf"^report/{PERIOD}\.json$", report.report_period_json, name="report_period_json"),
+    re_path(rf"^report/{PERIOD}\.csv$", report.report_period_csv, name="report_period_csv"),
+    path("report/components/<slug:public_id>", report.report_component, name="report_component"),
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),

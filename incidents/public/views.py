@@ -25,6 +25,7 @@ from incidents.public.cache import Rendered, public_response
 from incidents.public.ical import is_cancelled
 from incidents.public.uptime_bars import NARROW_DAYS, runs_fit_inline
 from incidents.public.uptime_details import first_day, uptime_document
+from incidents.reliability.visibility import report_visibility
 
 HTML = "text/html; charset=utf-8"
 HISTORY_PAGE_MONTHS = 3
@@ -44,6 +45,7 @@ def render_page(
         "path": request.path,
         "generated_at": timezone.now(),
         "overall": selectors.overall_indicator(),
+        "report_on": report_visibility().enabled,
         **context,
     }
     body = render_to_string(template, context)

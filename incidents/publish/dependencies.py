@@ -28,7 +28,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, is_dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from incidents.public.badges import badge_urls
 from incidents.public.views import HISTORY_PAGE_MONTHS, history_floor
 from incidents.publish.changes import changes_between, version_stamp
 from incidents.publish.manifest import Snapshot, path_for_url
+from incidents.reliability.periods import month_of, parse, quarter_of
 
 RENDER_STATE = "render.json"  # beside the manifest in a render; never published
 
@@ -138,6 +139,12 @@ def pages_to_render(
                     fresh.add(path_for_url(reverse("public:incident_follow", args=[public_id])))
             except NoReverseMatch:
                 continue  # not an id a page can have: no page to render
+    fresh |= _report_pages(
+        paths,
+        fresh,
+        now=now,
+        new_month=_month_of(base.snapshot.manifest.generated_at) != _month_of(now),
+    )
     # A month's history is paged (public/views.py): an item added or changed moves the
     # items after it, so every page of a month that changed is rendered afresh.
     months = {path for path in fresh if path.startswith(HISTORY + "/")}
@@ -146,6 +153,24 @@ def pages_to_render(
 
 
 HISTORY = "history"
+REPORT = "report"
+
+
+def _report_pages(paths: set[str], fresh: set[str], *, now: datetime, new_month: bool) -> set[str]:
+    """The reliability report's pages a change can have altered: its index and component
+    pages (they include the running month), the running month and quarter, the ones just
+    ended when a month began, and those of the months whose history page changed (an
+    incident's figures count where it started). A settings change renders everything."""
+    periods = {month_of(now), quarter_of(now)}
+    if new_month:
+        periods |= {month_of(now).previous(), quarter_of(now - timedelta(days=1))}
+    for path in fresh:
+        if path.startswith(HISTORY + "/") and (month := parse(path.split("/")[1])):
+            periods |= {month, quarter_of(month.start)}
+    wanted = {REPORT} | {
+        f"{REPORT}/{p.slug}{ext}" for p in periods for ext in ("", ".json", ".csv")
+    }
+    return {p for p in paths if p in wanted or p.startswith(REPORT + "/components/")}
 
 
 def _every_time() -> set[str]:

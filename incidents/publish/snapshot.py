@@ -42,6 +42,7 @@ from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
 from incidents.public.badges import badge_urls
 from incidents.public.cache import rendering_fresh
+from incidents.public.report import report_urls
 from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
 from incidents.publish.dependencies import (
@@ -62,6 +63,7 @@ from incidents.publish.manifest import (
     sha256_of,
 )
 from incidents.publish.versions import site_version
+from incidents.reliability.visibility import visibility_fixed
 
 
 class RenderError(Exception):
@@ -78,6 +80,7 @@ def site_urls(*, now: datetime) -> list[str]:
         urls += month_page_urls(*month)
         month = (month[0] + 1, 1) if month[1] == 12 else (month[0], month[1] + 1)
     urls += [reverse("public:history_atom"), reverse("public:history_rss")]
+    urls += report_urls()  # none while the report is off
     urls.append(reverse("public:maintenance_ics"))
     # Without its form in the static copy (a mirror cannot take the POST): it sends the
     # visitor to the live app's (CANDOR_APP_URL), which a link or bookmark may still reach.
@@ -193,7 +196,13 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
-        with rendering_fresh(), preload, brand_fixed(), selectors.status_shared():
+        with (
+            rendering_fresh(),
+            preload,
+            brand_fixed(),
+            visibility_fixed(),
+            selectors.status_shared(),
+        ):
             for url in urls:
                 path = path_for_url(url)
                 if fresh is not None and base is not None and path not in fresh:

@@ -359,6 +359,10 @@ WRITES |= {
         reverse("console:imports"),
         {"page_id": "kctbh9vrtdwd", "api_key": "key", "base_url": "http://127.0.0.1:9/v1"},
     ),
+    "report_settings": lambda objects: (
+        reverse("console:report_settings"),
+        {"enabled": "on", "figures": ["show_uptime"], "hidden": [objects["component"].public_id]},
+    ),
 }
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"

@@ -1,0 +1,32 @@
+"""The reliability report settings form: on or off, which figures, which components."""
+
+from __future__ import annotations
+
+from django import forms
+
+from incidents.reliability.visibility import FIGURES
+
+
+class ReportSettingsForm(forms.Form):
+    enabled = forms.BooleanField(
+        label="Publish the reliability report",
+        required=False,
+        help_text="On the public page, in its static copies, and as JSON and CSV.",
+    )
+    figures = forms.MultipleChoiceField(
+        label="Figures shown",
+        required=False,
+        choices=list(FIGURES.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    hidden = forms.MultipleChoiceField(
+        label="Components left out",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Their figures appear nowhere in the report, and their uptime is not part "
+        "of the whole page's.",
+    )
+
+    def __init__(self, *args: object, components: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["hidden"].choices = components  # type: ignore[attr-defined]
