@@ -47,6 +47,7 @@ from incidents.models.maintenance import (
 )
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.signing import SignedNotice, SigningKey
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -136,6 +137,8 @@ __all__ = [
     "Signal",
     "SignalStatus",
     "SiteChange",
+    "SignedNotice",
+    "SigningKey",
     "SiteVersion",
     "SmsCostCap",
     "Source",
