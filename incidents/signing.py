@@ -361,7 +361,7 @@ class Verdict:
     notice: dict[str, Any] | None = None  # the signed fields, when the signature holds
 
 
-def _parse_time(text: object) -> datetime | None:
+def parse_time(text: object) -> datetime | None:
     if not isinstance(text, str):
         return None
     try:
@@ -388,7 +388,7 @@ def verify(payload: bytes, signature: bytes, *, received_at: datetime | None = N
         public.verify(signature, payload)
     except (InvalidSignature, ValueError):
         return Verdict(False, "the signature does not match: altered, or not signed by us")
-    published_at = _parse_time(data.get("published_at"))
+    published_at = parse_time(data.get("published_at"))
     if published_at is None:
         return Verdict(False, "the notice has no valid publication time")
     ends = key.valid_until
