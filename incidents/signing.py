@@ -161,13 +161,12 @@ def current_signer() -> tuple[SigningKey, Ed25519PrivateKey]:
         log.warning(warning.strip())
         print(warning, file=sys.stderr)
     path = Path(settings.CANDOR_SIGNING_KEYS_DIR) / f"{current.key_id}.pem"
-    private = _loaded.get(path)
-    if private is None:
+    if path not in _loaded:
         try:
-            private = _private_from_pem(path.read_bytes())
+            _loaded[path] = _private_from_pem(path.read_bytes())
         except OSError as exc:
             raise SigningUnavailable(f"the current key's file cannot be read: {exc}") from exc
-        _loaded[path] = private
+    private = _loaded[path]
     if key_id_of(_raw_public(private)) != current.key_id:
         raise SigningUnavailable(f"{path} does not hold key {current.key_id}")
     return current, private
@@ -282,7 +281,7 @@ def notices_sign_pending() -> int:
     count = 0
     for model, kind in ((IncidentUpdate, INCIDENT_UPDATE), (MaintenanceUpdate, MAINTENANCE_UPDATE)):
         parent = "incident" if model is IncidentUpdate else "maintenance"
-        updates: Any = model.objects.select_related(parent).order_by("pk")  # type: ignore[attr-defined]
+        updates: Any = model.objects.select_related(parent).order_by("pk")
         for update in updates.iterator(chunk_size=500):
             if (kind, update.public_id) in signed and not _edited(update):
                 continue
@@ -293,9 +292,7 @@ def notices_sign_pending() -> int:
 
 
 def _edited(update: IncidentUpdate | MaintenanceUpdate) -> bool:
-    latest = (
-        SignedNotice.objects.filter(notice_id=update.public_id).order_by("-signed_at").first()
-    )
+    latest = SignedNotice.objects.filter(notice_id=update.public_id).order_by("-signed_at").first()
     if latest is None:
         return True
     data = json.loads(latest.payload)
