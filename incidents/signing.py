@@ -119,20 +119,22 @@ def key_register(private: Ed25519PrivateKey, *, now: datetime | None = None) -> 
         )
 
 
-def key_generate(*, write: bool = True, now: datetime | None = None) -> tuple[SigningKey, bytes]:
-    """A new key, listed as the current one. With `write` its private half goes to
-    `<CANDOR_SIGNING_KEYS_DIR>/<key id>.pem` (mode 0600); the PEM is returned either way
-    (to put in a secrets store when not written)."""
+def pem_new() -> bytes:
+    """A new private key as PEM (PKCS#8), listed nowhere yet."""
+    return private_pem(Ed25519PrivateKey.generate())
+
+
+def key_generate(*, now: datetime | None = None) -> tuple[SigningKey, Ed25519PrivateKey]:
+    """A new key, listed as the current one, its private half written to
+    `<CANDOR_SIGNING_KEYS_DIR>/<key id>.pem` (mode 0600) first."""
     private = Ed25519PrivateKey.generate()
-    pem = private_pem(private)
-    if write:
-        directory = Path(settings.CANDOR_SIGNING_KEYS_DIR)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = directory / f"{key_id_of(_raw_public(private))}.pem"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-    return key_register(private, now=now), pem
+    directory = Path(settings.CANDOR_SIGNING_KEYS_DIR)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / f"{key_id_of(_raw_public(private))}.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(private_pem(private))
+    return key_register(private, now=now), private
 
 
 _loaded: dict[bytes | Path, Ed25519PrivateKey] = {}
