@@ -4,9 +4,8 @@ percent signs, curly quotes, long words): the oracle below is that earlier code.
 
 from __future__ import annotations
 
-import unicodedata
-
 import time
+import unicodedata
 from collections.abc import Iterator
 
 import pytest
@@ -32,12 +31,12 @@ _PLAIN = str.maketrans(
     {0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"', 0x2013: "-", 0x2014: "-", 0x2026: "..."}
 )
 
+
 @pytest.fixture(autouse=True)
 def _one_signing_second() -> Iterator[None]:
     # Signed links carry a timestamp: two signings a second apart differ in bytes.
     with time_machine.travel(time.time(), tick=False):
         yield
-
 
 
 def _earlier(channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber):  # type: ignore[no-untyped-def]
@@ -55,17 +54,21 @@ def _earlier(channel: str, update: IncidentUpdate | MaintenanceUpdate, subscribe
     page = "Candor Demo"
     manage = links.manage_url(subscriber.public_id)
     unsubscribe = links.unsubscribe_url_from(manage)
+    verify = links.absolute(reverse("public:verify")) + "?code=XXXX-XXXX"
     subject = f"[{page}] {title}: {status}"
     if channel == "sms":
         head = f"{page}: {title} - {status}. "
-        tail = f" {url} Reply STOP to opt out."
+        # The notice's verification code (a stand-in for an unsaved update, as long).
+        tail = f" {url} Verify code XXXX-XXXX. Reply STOP to opt out."
         body = fit(words.replace("\n", " "), SMS_LIMIT - len(head) - len(tail))
         text = (head + body + tail).translate(_PLAIN)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     else:
         text = (
             f"{title}\n{status}\n\n{words}\n\n"
-            f"Follow this {kind}: {url}\n\n"
+            f"Follow this {kind}: {url}\n"
+            + (f"Verify this notice: {verify}\n" if channel == "email" else "")
+            + "\n"
             f"You receive this because you subscribed to {page}.\n"
             f"Change what you receive: {manage}\n"
             f"Unsubscribe: {unsubscribe}\n"
