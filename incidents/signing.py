@@ -4,8 +4,9 @@ What is signed is a notice's *canonical bytes* (docs/security.md, "Signed notice
 JSON object with sorted keys, no spaces, ASCII only (every other character as a \\u
 escape), so any language's JSON library given the same fields makes the same bytes, and
 the bytes themselves are published beside each signature (the notices index), so a
-verifier needs no JSON at all. The object names the key that signs it ("key"), and its
-publication time, which must fall inside that key's validity period.
+verifier needs no JSON at all. The object names the key that signs it ("key") and when
+("signed_at", which must fall inside that key's validity period, and not before the
+notice's "published_at": an update published before a key existed is signed later).
 
 Private keys never enter the database: CANDOR_SIGNING_KEY (PEM, from the environment or a
 secrets file), else a key file `<CANDOR_SIGNING_KEYS_DIR>/<key id>.pem` made by
@@ -222,7 +223,8 @@ def sign_notice(
     if (existing := found.first()) is not None:
         return existing
     key, private = current_signer()
-    payload = canonical({**content, "key": key.key_id})
+    now = timezone.now()
+    payload = canonical({**content, "key": key.key_id, "signed_at": utc_text(now)})
     signature = private.sign(payload)
     try:
         with transaction.atomic():
@@ -236,7 +238,7 @@ def sign_notice(
                 signature=base64.b64encode(signature).decode(),
                 content_sha256=digest,
                 published_at=published_at,
-                signed_at=timezone.now(),
+                signed_at=now,
             )
     except IntegrityError:  # signed meanwhile by another process
         return found.get()
@@ -388,10 +390,11 @@ def verify(payload: bytes, signature: bytes, *, received_at: datetime | None = N
     except (InvalidSignature, ValueError):
         return Verdict(False, "the signature does not match: altered, or not signed by us")
     published_at = parse_time(data.get("published_at"))
-    if published_at is None:
-        return Verdict(False, "the notice has no valid publication time")
+    signed_at = parse_time(data.get("signed_at"))
+    if published_at is None or signed_at is None or signed_at < published_at:
+        return Verdict(False, "the notice has no valid publication or signing time")
     ends = key.valid_until
-    if published_at < key.valid_from.replace(microsecond=0) or (ends and published_at > ends):
+    if signed_at < key.valid_from.replace(microsecond=0) or (ends and signed_at > ends):
         return Verdict(False, "signed outside its key's validity period")
     if received_at is not None and received_at - published_at > REPLAY_WINDOW:
         return Verdict(

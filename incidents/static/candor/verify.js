@@ -49,9 +49,12 @@
     var ok = await crypto.subtle.verify({ name: "Ed25519" }, publicKey, bytes(notice.signature),
       new TextEncoder().encode(notice.payload));
     if (!ok) return { genuine: false, reason: "The signature does not match: altered, or not signed by us." };
-    var published = time(data.published_at), from = time(key.valid_from), until = time(key.valid_until);
-    if (!published) return { genuine: false, reason: "The notice has no valid publication time." };
-    if ((from && published < from) || (until && published > until)) {
+    var published = time(data.published_at), signed = time(data.signed_at);
+    var from = time(key.valid_from), until = time(key.valid_until);
+    if (!published || !signed || signed < published) {
+      return { genuine: false, reason: "The notice has no valid publication or signing time." };
+    }
+    if ((from && signed < from) || (until && signed > until)) {
       return { genuine: false, reason: "Signed outside its key's validity period." };
     }
     var pasted = normalise(text.replace(/https?:\/\/\S+/g, " ").replace(new RegExp(code, "i"), " "));
