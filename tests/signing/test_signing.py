@@ -19,6 +19,7 @@ from incidents import signing
 from incidents.models import Incident, SignedNotice, SigningKey
 
 pytestmark = pytest.mark.embedded
+OPENSSL_VERIFY = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin"]
 
 
 def _notice(incident: Incident) -> SignedNotice:
@@ -194,8 +195,7 @@ def test_the_documented_openssl_recipe_verifies(payments: Incident, tmp_path: Pa
 
     def openssl_verify(payload: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin"]
-            + ["-in", payload, "-sigfile", "notice.sig"],
+            [*OPENSSL_VERIFY, "-in", payload, "-sigfile", "notice.sig"],
             cwd=tmp_path,
             capture_output=True,
             text=True,
