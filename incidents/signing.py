@@ -194,7 +194,7 @@ def _code(signature: bytes) -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def sign_notice(
+def _content(
     kind: str,
     subject_id: str,
     notice_id: str,
@@ -204,8 +204,9 @@ def sign_notice(
     status: str,
     body: str,
     published_at: datetime,
-) -> SignedNotice:
-    """The notice signed (once: the same words are not signed again)."""
+) -> tuple[dict[str, Any], str]:
+    """A notice's signed fields but the key and signing time, and their digest (a notice
+    is signed again only when these change)."""
     content = {
         "v": FORMAT_VERSION,
         "kind": kind,
@@ -218,42 +219,85 @@ def sign_notice(
         "body": body,
         "published_at": utc_text(published_at),
     }
-    digest = hashlib.sha256(canonical(content)).hexdigest()
-    found = SignedNotice.objects.filter(kind=kind, notice_id=notice_id, content_sha256=digest)
-    if (existing := found.first()) is not None:
-        return existing
-    key, private = current_signer()
+    return content, hashlib.sha256(canonical(content)).hexdigest()
+
+
+def _signed(
+    content: dict[str, Any],
+    digest: str,
+    published_at: datetime,
+    signer: tuple[SigningKey, Ed25519PrivateKey],
+) -> SignedNotice:
+    key, private = signer
     now = timezone.now()
     payload = canonical({**content, "key": key.key_id, "signed_at": utc_text(now)})
     signature = private.sign(payload)
+    return SignedNotice(
+        kind=content["kind"],
+        subject_id=content["subject"],
+        notice_id=content["id"],
+        code=_code(signature),
+        key_id=key.key_id,
+        payload=payload.decode(),
+        signature=base64.b64encode(signature).decode(),
+        content_sha256=digest,
+        published_at=published_at,
+        signed_at=now,
+    )
+
+
+def sign_notice(
+    kind: str,
+    subject_id: str,
+    notice_id: str,
+    *,
+    url: str,
+    title: str,
+    status: str,
+    body: str,
+    published_at: datetime,
+) -> SignedNotice:
+    """The notice signed (once: the same words are not signed again). A new kind of
+    notice (a postmortem) is signed by calling this with its own `kind`."""
+    content, digest = _content(
+        kind,
+        subject_id,
+        notice_id,
+        url=url,
+        title=title,
+        status=status,
+        body=body,
+        published_at=published_at,
+    )
+    found = SignedNotice.objects.filter(kind=kind, notice_id=notice_id, content_sha256=digest)
+    if (existing := found.first()) is not None:
+        return existing
+    notice = _signed(content, digest, published_at, current_signer())
     try:
         with transaction.atomic():
-            return SignedNotice.objects.create(
-                kind=kind,
-                subject_id=subject_id,
-                notice_id=notice_id,
-                code=_code(signature),
-                key_id=key.key_id,
-                payload=payload.decode(),
-                signature=base64.b64encode(signature).decode(),
-                content_sha256=digest,
-                published_at=published_at,
-                signed_at=now,
-            )
+            notice.save()
     except IntegrityError:  # signed meanwhile by another process
         return found.get()
+    return notice
 
 
-def _update_fields(update: IncidentUpdate | MaintenanceUpdate) -> tuple[str, str, str, str]:
-    """(kind, subject id, page URL, title) of an update."""
+def _update_content(update: IncidentUpdate | MaintenanceUpdate) -> tuple[dict[str, Any], str]:
     if isinstance(update, IncidentUpdate):
         parent: Any = update.incident
         kind, view = INCIDENT_UPDATE, "public:incident"
     else:
         parent = update.maintenance
         kind, view = MAINTENANCE_UPDATE, "public:maintenance"
-    url = settings.CANDOR_CANONICAL_URL + reverse(view, args=[parent.public_id])
-    return kind, parent.public_id, url, parent.name
+    return _content(
+        kind,
+        parent.public_id,
+        update.public_id,
+        url=settings.CANDOR_CANONICAL_URL + reverse(view, args=[parent.public_id]),
+        title=parent.name,
+        status=update.status,
+        body=update.body,
+        published_at=update.created_at,
+    )
 
 
 def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | None:
@@ -261,16 +305,16 @@ def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | 
     sign (logged: the message still goes, unsigned, rather than not at all)."""
     if update.pk is None:
         return None
-    kind, subject_id, url, title = _update_fields(update)
+    content, _ = _update_content(update)
     try:
         return sign_notice(
-            kind,
-            subject_id,
-            update.public_id,
-            url=url,
-            title=title,
-            status=update.status,
-            body=update.body,
+            content["kind"],
+            content["subject"],
+            content["id"],
+            url=content["url"],
+            title=content["title"],
+            status=content["status"],
+            body=content["body"],
             published_at=update.created_at,
         )
     except SigningUnavailable:
@@ -279,28 +323,27 @@ def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | 
 
 
 def notices_sign_pending() -> int:
-    """Sign every published update not signed as it now reads (before a snapshot, whose
-    render reads only). Returns how many were signed."""
-    signed = set(SignedNotice.objects.values_list("kind", "notice_id"))
-    count = 0
-    for model, kind in ((IncidentUpdate, INCIDENT_UPDATE), (MaintenanceUpdate, MAINTENANCE_UPDATE)):
-        parent = "incident" if model is IncidentUpdate else "maintenance"
+    """Sign every published update not signed as it now reads, in a few queries whatever
+    their number (before a snapshot, whose render only reads). Returns how many."""
+    done = set(SignedNotice.objects.values_list("content_sha256", flat=True))
+    pending = []
+    for model, parent in ((IncidentUpdate, "incident"), (MaintenanceUpdate, "maintenance")):
         updates: Any = model.objects.select_related(parent).order_by("pk")
-        for update in updates.iterator(chunk_size=500):
-            if (kind, update.public_id) in signed and not _edited(update):
-                continue
-            if update_signed(update) is None:
-                return count
-            count += 1
-    return count
-
-
-def _edited(update: IncidentUpdate | MaintenanceUpdate) -> bool:
-    latest = SignedNotice.objects.filter(notice_id=update.public_id).order_by("-signed_at").first()
-    if latest is None:
-        return True
-    data = json.loads(latest.payload)
-    return bool(data.get("body") != update.body or data.get("status") != update.status)
+        for update in updates.iterator(chunk_size=1000):
+            content, digest = _update_content(update)
+            if digest not in done:
+                pending.append((content, digest, update.created_at))
+    if not pending:
+        return 0
+    try:
+        signer = current_signer()
+    except SigningUnavailable:
+        log.error("%d notices went unsigned", len(pending), exc_info=True)
+        return 0
+    rows = [_signed(content, digest, at, signer) for content, digest, at in pending]
+    # A row signed meanwhile by a fan-out is skipped, not an error.
+    SignedNotice.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
 
 
 def file_sign(path: Path) -> None:

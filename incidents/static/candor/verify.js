@@ -109,16 +109,21 @@
     var area = document.getElementById("verdict");
     if (!form || !area) return;
     if (!(window.crypto && crypto.subtle)) return; // the live app's own verdict stays
-    form.addEventListener("submit", function (event) {
+    var input = document.getElementById("message");
+    function submit(event) {
       event.preventDefault();
-      var text = form.elements.message.value;
+      var text = input.value;
+      // Only the code goes in the address: a pasted message stays out of history and logs.
       history.replaceState(null, "", "?code=" + encodeURIComponent((text.toUpperCase().match(CODE) || [""])[0]));
       run(form, area, text);
-    });
+    }
+    // The live app's page has a form; the static copy's has none, only its button.
+    if (form.tagName === "FORM") form.addEventListener("submit", submit);
+    else form.querySelector("button").addEventListener("click", submit);
     var params = new URLSearchParams(location.search);
     var given = params.get("message") || params.get("code");
     if (given) {
-      form.elements.message.value = given;
+      input.value = given;
       run(form, area, given);
     }
   });
