@@ -108,6 +108,8 @@ def key_register(private: Ed25519PrivateKey, *, now: datetime | None = None) -> 
     now = now or timezone.now()
     raw = _raw_public(private)
     key_id = key_id_of(raw)
+    if (listed := SigningKey.objects.filter(key_id=key_id).first()) is not None:
+        return listed  # the common case: one read, no lock
     with transaction.atomic():
         existing = SigningKey.objects.select_for_update().filter(key_id=key_id).first()
         if existing is not None:
