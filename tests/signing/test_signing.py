@@ -9,14 +9,17 @@ import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.test import override_settings
 from django.utils import timezone
 
 from incidents import signing
 from incidents.models import Incident, SignedNotice, SigningKey
+from incidents.publish import service
 
 pytestmark = pytest.mark.embedded
 OPENSSL_VERIFY = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin"]
@@ -209,3 +212,23 @@ def test_the_documented_openssl_recipe_verifies(payments: Incident, tmp_path: Pa
     )
     bad = openssl_verify("tampered.json")
     assert bad.returncode != 0 and "Signature Verification Failure" in bad.stdout
+
+
+def test_the_mirror_carries_the_signed_manifest_keys_and_index(
+    payments: Incident, settings: Any, tmp_path: Path
+) -> None:
+    settings.CANDOR_PUBLISH_TARGETS = ["local"]
+    settings.CANDOR_MIRROR_DIR = tmp_path / "mirror"
+    settings.VAR_DIR = tmp_path / "var"
+    assert not service.publish().failed
+    served = tmp_path / "mirror" / "current"
+    manifest = (served / "manifest.json").read_bytes()
+    sig = json.loads((served / "manifest.json.sig").read_bytes())
+    keys = json.loads((served / ".well-known" / "candor-keys.json").read_bytes())["keys"]
+    key = next(k for k in keys if k["id"] == sig["key"])
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key["public_key"]))
+    public.verify(base64.b64decode(sig["signature"]), manifest)  # raises if not
+    with pytest.raises(InvalidSignature):
+        public.verify(base64.b64decode(sig["signature"]), manifest + b" ")
+    index = json.loads((served / "verify" / "notices.json").read_bytes())["notices"]
+    assert [n["code"] for n in index] == [_notice(payments).code]
