@@ -4,6 +4,7 @@ key and a replay of an old notice as new are refused; the documented openssl rec
 from __future__ import annotations
 
 import base64
+import io
 import json
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -232,3 +234,35 @@ def test_the_mirror_carries_the_signed_manifest_keys_and_index(
         public.verify(base64.b64decode(sig["signature"]), manifest + b" ")
     index = json.loads((served / "verify" / "notices.json").read_bytes())["notices"]
     assert [n["code"] for n in index] == [_notice(payments).code]
+
+
+def test_the_command_generates_rotates_and_lists_keys(
+    db: None, settings: Any, tmp_path: Path
+) -> None:
+    settings.CANDOR_SIGNING_KEY = ""
+    settings.CANDOR_SIGNING_KEYS_DIR = tmp_path
+    out = io.StringIO()
+    call_command("signing_key", "generate", stdout=out)
+    call_command("signing_key", "generate", stdout=out)
+    first, second = SigningKey.objects.order_by("pk")
+    assert first.valid_until is not None and second.valid_until is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{first.key_id}.pem", f"{second.key_id}.pem"]
+    )
+    assert signing.current_signer()[0] == second
+    listed = io.StringIO()
+    call_command("signing_key", "list", stdout=listed)
+    assert [line.split()[0] for line in listed.getvalue().splitlines()] == [
+        first.key_id,
+        second.key_id,
+    ]
+    assert listed.getvalue().splitlines()[1].endswith("current")
+    printed = io.StringIO()
+    call_command("signing_key", "generate", "--print", stdout=printed)
+    assert printed.getvalue().startswith("-----BEGIN PRIVATE KEY-----")
+    assert SigningKey.objects.count() == 2  # listed only once it is used
+    settings.CANDOR_SIGNING_KEY = printed.getvalue()
+    with pytest.raises(CommandError):
+        call_command("signing_key", "generate", stdout=out)
+    assert signing.current_signer()[0].valid_until is None
+    assert SigningKey.objects.count() == 3
