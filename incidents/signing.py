@@ -96,7 +96,10 @@ def public_pem(public_raw: bytes) -> str:
 
 
 def _private_from_pem(pem: bytes) -> Ed25519PrivateKey:
-    private = serialization.load_pem_private_key(pem, password=None)
+    try:
+        private = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise SigningUnavailable(f"the signing key cannot be read: {exc}") from exc
     if not isinstance(private, Ed25519PrivateKey):
         raise SigningUnavailable("the signing key is not an Ed25519 key")
     return private
@@ -150,7 +153,10 @@ def current_signer() -> tuple[SigningKey, Ed25519PrivateKey]:
         pem = configured.encode()
         private = _loaded.get(pem) or _loaded.setdefault(pem, _private_from_pem(pem))
         # A key set in the environment is listed on first use: that is its rotation.
-        return key_register(private), private
+        key = key_register(private)
+        if key.valid_until is not None:
+            raise SigningUnavailable(f"CANDOR_SIGNING_KEY is key {key.key_id}, retired")
+        return key, private
     current = SigningKey.objects.filter(valid_until__isnull=True).first()
     if current is None:
         if not settings.CANDOR_SIGNING_DEV_KEY:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -145,9 +147,12 @@ def test_rotation_keeps_old_notices_verifiable_within_their_key_validity(
     data = json.loads(old.payload)
     data["signed_at"] = signing.utc_text(first.valid_until + timedelta(hours=1))
     payload = signing.canonical(data)
-    retired = signing.current_signer  # the test key is the configured one: sign with it
-    _, private = retired()
-    verdict = signing.verify(payload, private.sign(payload))
+    # The test key (settings) is the retired one: it no longer signs here...
+    with pytest.raises(signing.SigningUnavailable, match="retired"):
+        signing.current_signer()
+    private = load_pem_private_key(django_settings.CANDOR_SIGNING_KEY.encode(), password=None)
+    assert isinstance(private, Ed25519PrivateKey)
+    verdict = signing.verify(payload, private.sign(payload))  # ...nor verifies elsewhere
     assert not verdict.genuine and "outside its key's validity" in verdict.reason
 
 
@@ -266,3 +271,10 @@ def test_the_command_generates_rotates_and_lists_keys(
         call_command("signing_key", "generate", stdout=out)
     assert signing.current_signer()[0].valid_until is None
     assert SigningKey.objects.count() == 3
+    # A retired key set again, or a PEM that is not a key, signs nothing.
+    settings.CANDOR_SIGNING_KEY = (tmp_path / f"{first.key_id}.pem").read_text()
+    with pytest.raises(signing.SigningUnavailable, match="retired"):
+        signing.current_signer()
+    settings.CANDOR_SIGNING_KEY = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(signing.SigningUnavailable, match="cannot be read"):
+        signing.current_signer()
