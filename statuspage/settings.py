@@ -380,6 +380,12 @@ if unknown := set(CANDOR_PUBLISH_TARGETS) - {"local", "s3"}:
 if "s3" in CANDOR_PUBLISH_TARGETS and not CANDOR_S3_BUCKET:
     raise ConfigError("CANDOR_PUBLISH_TARGETS names s3 but CANDOR_S3_BUCKET is not set")
 CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
+# Signed notices (incidents/signing.py, docs/security.md): the Ed25519 private key as PEM
+# (or CANDOR_SIGNING_KEY_FILE); without it, key files made by `manage.py signing_key` in
+# CANDOR_SIGNING_KEYS_DIR. Outside production a dev key is made there on first use.
+CANDOR_SIGNING_KEY = env_secret("CANDOR_SIGNING_KEY")
+CANDOR_SIGNING_KEYS_DIR = Path(env_str("CANDOR_SIGNING_KEYS_DIR", str(VAR_DIR / "signing")))
+CANDOR_SIGNING_DEV_KEY = env_bool("CANDOR_SIGNING_DEV_KEY", not PRODUCTION)
 # Staff are alerted when a target has been behind the site for this many seconds.
 CANDOR_PUBLISH_STALE_AFTER = env_int("CANDOR_PUBLISH_STALE_AFTER", 120, minimum=1)
 # A worker that has not said it is alive for this long is taken for gone: public changes

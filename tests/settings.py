@@ -35,3 +35,11 @@ CANDOR_MIRROR_DIR = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}" /
 CANDOR_INGEST_COALESCE_SECONDS = 0
 # A read right after a change sees it; tests/public/test_stale_while_revalidate.py turns it on.
 CANDOR_PUBLIC_REVALIDATE_IN_BACKGROUND = False
+
+# Signed notices: one fixed key for the tests, listed on first use in each test's database
+# (a TEST key, published nowhere). Tests of key files and rotation set their own.
+CANDOR_SIGNING_KEY = """-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIFSy8Hy20gZkBME3IY0RHDrVby3GFZz2CPd4HvpYVJcL
+-----END PRIVATE KEY-----
+"""
+CANDOR_SIGNING_KEYS_DIR = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}" / "signing"

@@ -50,6 +50,7 @@ from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.post_in import InboundChannel, InboundOutcome, InboundPost, InboundPoster
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.reliability import ReliabilityReportSettings
+from incidents.models.signing import SignedNotice, SigningKey
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -147,6 +148,8 @@ __all__ = [
     "RuleScope",
     "Signal",
     "SignalStatus",
+    "SignedNotice",
+    "SigningKey",
     "SiteChange",
     "SiteVersion",
     "SmsCostCap",

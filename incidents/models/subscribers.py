@@ -68,6 +68,9 @@ class Subscriber(models.Model):
     incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="followers"
     )
+    # Shown in every message to them (set on their manage page): a look-alike message that
+    # does not know it stands out. Never logged.
+    personal_phrase = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
 

@@ -13,6 +13,7 @@ its whole input); the subscriber's own link is put into that rendering afterward
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import unicodedata
@@ -25,7 +26,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import get_language
 
-from incidents.models import IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents import signing
+from incidents.models import IncidentUpdate, MaintenanceUpdate, SignedNotice, Subscriber
 from incidents.notify import links
 from incidents.text import printable
 
@@ -52,6 +54,8 @@ class Rendered:
     kind: str  # incident or maintenance
     title: str
     status: str
+    # The update's signature, for a message header (email's Candor-Signature); "" unsigned.
+    signature: str = ""
 
 
 @lru_cache(maxsize=256)
@@ -93,6 +97,10 @@ class UpdateContext:
     status: str  # as people read it
     status_value: str  # as stored
     page: str
+    # The signed notice's short code and the Verify page's link to it (signing.py).
+    code: str = signing.CODE_PLACEHOLDER
+    verify_url: str = ""
+    signature: str = ""
 
     def as_context(self) -> dict[str, str]:
         return {
@@ -102,6 +110,8 @@ class UpdateContext:
             "words": self.words,
             "status": self.status,
             "page": self.page,
+            "code": self.code,
+            "verify": self.verify_url,
             # The shared rendering's stand-ins; `personal` puts the subscriber's in.
             "manage": _LINK,
             "unsubscribe": links.unsubscribe_url_from(_LINK),
@@ -115,11 +125,23 @@ def _status_read(update: IncidentUpdate | MaintenanceUpdate) -> str:
     return update.get_status_display()
 
 
+def signature_header(notice: SignedNotice) -> str:
+    """The Candor-Signature header: which key, the code, the signature (docs/security.md)."""
+    return f"v=1; a=ed25519; k={notice.key_id}; c={notice.code}; s={notice.signature}"
+
+
 def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
     kind, title, url = _about(update)
+    # Signed once per update (an unsaved draft, priced by the send forecast, is not: its
+    # messages carry a stand-in code as long as a real one).
+    notice = signing.update_signed(update)
+    code = notice.code if notice is not None else signing.CODE_PLACEHOLDER
     # Rows stored before incidents/text.py refused them still send: one line for the
     # title, no control character anywhere.
     return UpdateContext(
+        code=code,
+        verify_url=links.absolute(reverse("public:verify")) + "?code=" + code,
+        signature=signature_header(notice) if notice is not None else "",
         kind=kind,
         title=printable(title, multiline=False),
         url=url,
@@ -182,7 +204,17 @@ def rendered_with(
         kind=about.kind,
         title=about.title,
         status=about.status_value,
+        signature=about.signature,
     )
+
+
+def with_phrase(rendered: Rendered, subscriber: Subscriber) -> Rendered:
+    """The subscriber's personal phrase first, when they set one: a look-alike message
+    that does not know it stands out (email, SMS)."""
+    if not subscriber.personal_phrase:
+        return rendered
+    line = f"Your phrase: {printable(subscriber.personal_phrase, multiline=False)}"
+    return dataclasses.replace(rendered, text=f"{line}\n{rendered.text}")
 
 
 def update_rendered(

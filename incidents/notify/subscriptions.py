@@ -31,6 +31,7 @@ from incidents.models import (
 )
 from incidents.notify.channels import channel_names, channels_all, destination_normalise
 from incidents.ratelimit import window_hit
+from incidents.text import text_problem
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,21 @@ def subscriber_components_set(
         SubscriberComponent.objects.bulk_create(
             SubscriberComponent(subscriber=subscriber, component_id=pk) for pk in ids or ()
         )
+    return subscriber
+
+
+PHRASE_MAX = 40
+
+
+def subscriber_phrase_set(*, subscriber: Subscriber, phrase: str) -> Subscriber:
+    """The personal phrase shown in every message to them ("" for none): one printable
+    line, or refused. It is a secret of theirs: never logged, never audited by value."""
+    problem = text_problem(phrase.strip(), max_len=PHRASE_MAX)
+    phrase = " ".join(phrase.split())
+    if problem:
+        raise ValidationError({"phrase": [_("Your phrase: %(problem)s") % {"problem": problem}]})
+    Subscriber.objects.filter(pk=subscriber.pk).update(personal_phrase=phrase)
+    subscriber.personal_phrase = phrase
     return subscriber
 
 

@@ -241,7 +241,15 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _page(request, "public/subscription_invalid.html", {}, status=404)
     error = ""
-    if request.method == "POST" and subscriber.incident_id is not None:
+    if request.method == "POST" and request.POST.get("form") == "phrase":
+        try:
+            subscriptions.subscriber_phrase_set(
+                subscriber=subscriber, phrase=request.POST.get("phrase", "")
+            )
+            return redirect("public:subscription", token=token)
+        except ValidationError as exc:
+            error = exc.messages[0]
+    elif request.method == "POST" and subscriber.incident_id is not None:
         error = "A follower of one incident has no components to choose."
     elif request.method == "POST":
         if request.POST.get("scope") == "all":

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from incidents.public import badges, branding, feeds, ical, report, subscribe, views, widget
+from incidents.public import badges, branding, feeds, ical, report, subscribe, verify, views, widget
 
 # A month (2026-11) or a quarter (2026-Q4); reliability/periods.py says which exist.
 PERIOD = r"(?P<slug>[0-9]{4}-(?:[0-9]{2}|Q[1-4]))"
@@ -39,6 +39,9 @@ urlpatterns = [
     path("brand/style.css", branding.brand_css, name="brand_css"),
     path("brand/logo.png", branding.brand_logo, name="brand_logo"),
     path("brand/favicon.png", branding.brand_favicon, name="brand_favicon"),
+    path("verify", verify.verify_page, name="verify"),
+    path("verify/notices.json", verify.notices_json, name="verify_notices"),
+    path(".well-known/candor-keys.json", verify.keys_json, name="signing_keys"),
     path("subscribe", subscribe.subscribe, name="subscribe"),
     path("subscriptions/confirm/<str:token>", subscribe.confirm, name="subscription_confirm"),
     path("subscriptions/verify/<slug:public_id>", subscribe.verify, name="subscription_verify"),

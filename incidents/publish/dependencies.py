@@ -196,7 +196,11 @@ def _recent_months(now: datetime) -> list[str]:
 
 # The front page and the uptime bars' details (they move with the clock), the feeds and
 # the calendar (short, and they list whatever changed last).
-_RENDERED_EVERY_TIME = ("status", "uptime", "history_atom", "history_rss", "maintenance_ics")
+_RENDERED_EVERY_TIME = (
+    *("status", "uptime", "history_atom", "history_rss", "maintenance_ics"),
+    # Signed notices' index and keys: signing adds to them without a site change.
+    *("verify_notices", "signing_keys"),
+)
 
 
 def _month_url(year: int, month: int) -> str:

@@ -35,7 +35,7 @@ from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone
 
-from incidents import selectors
+from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
 from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
@@ -85,6 +85,9 @@ def site_urls(*, now: datetime) -> list[str]:
     # Without its form in the static copy (a mirror cannot take the POST): it sends the
     # visitor to the live app's (CANDOR_APP_URL), which a link or bookmark may still reach.
     urls.append(reverse("public:subscribe"))
+    # Signed notices: the Verify page checks in the browser against these two.
+    urls += [reverse("public:verify"), reverse("public:verify_notices")]
+    urls.append(reverse("public:signing_keys"))
     urls += _item_urls("public:incident", Incident.objects.order_by("pk"))
     # An open incident's page links to its follow page, rendered like /subscribe: no
     # form, a link to the live app's.
@@ -180,6 +183,8 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
     reach every page, everything is rendered.
     """
     root.mkdir(parents=True, exist_ok=True)
+    # Signing writes, the render below only reads: every published update signed first.
+    signing.notices_sign_pending()
     writer = _Writer(root, {})
     references: dict[str, frozenset[str]] = {}
     with _consistent_read():
@@ -219,6 +224,7 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
     (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
+    signing.file_sign(root / MANIFEST_NAME)  # beside it: manifest.json.sig
     return Snapshot(root=root, manifest=manifest)
 
 

@@ -58,7 +58,7 @@ def test_public_and_console_pages_pass_axe_in_both_colour_schemes(
     not_hers = f"/console/decide/{links.token_for(approver_id=rita.pk + 1000, words=words)}/"
     public = [
         *("/", f"/incidents/{incident}", f"/maintenance/{maintenance}", "/history"),
-        *("/subscribe", "/no/such/page"),  # the styled 404 page too
+        *("/subscribe", "/verify", "/no/such/page"),  # the styled 404 page too
     ]
     console = [
         "/console/",

@@ -54,17 +54,21 @@ def _earlier(channel: str, update: IncidentUpdate | MaintenanceUpdate, subscribe
     page = "Candor Demo"
     manage = links.manage_url(subscriber.public_id)
     unsubscribe = links.unsubscribe_url_from(manage)
+    verify = links.absolute(reverse("public:verify")) + "?code=XXXX-XXXX"
     subject = f"[{page}] {title}: {status}"
     if channel == "sms":
         head = f"{page}: {title} - {status}. "
-        tail = f" {url} Reply STOP to opt out."
+        # The notice's verification code (a stand-in for an unsaved update, as long).
+        tail = f" {url} Verify code XXXX-XXXX. Reply STOP to opt out."
         body = fit(words.replace("\n", " "), SMS_LIMIT - len(head) - len(tail))
         text = (head + body + tail).translate(_PLAIN)
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     else:
         text = (
             f"{title}\n{status}\n\n{words}\n\n"
-            f"Follow this {kind}: {url}\n\n"
+            f"Follow this {kind}: {url}\n"
+            + (f"Verify this notice: {verify}\n" if channel == "email" else "")
+            + "\n"
             f"You receive this because you subscribed to {page}.\n"
             f"Change what you receive: {manage}\n"
             f"Unsubscribe: {unsubscribe}\n"

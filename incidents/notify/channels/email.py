@@ -13,7 +13,7 @@ from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscr
 from incidents.notify import links
 from incidents.notify.addresses import email_normalise
 from incidents.notify.channels.registry import Confirmation
-from incidents.notify.render import Rendered, update_rendered, words_once
+from incidents.notify.render import Rendered, update_rendered, with_phrase, words_once
 from incidents.notify.transports import Sender
 from incidents.notify.transports.email import EmailSender, email_send
 from incidents.text import printable
@@ -59,7 +59,8 @@ class EmailChannel:
     def render(
         self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
     ) -> Rendered:
-        return update_rendered(update, subscriber, text_template="notify/email/update.txt")
+        rendered = update_rendered(update, subscriber, text_template="notify/email/update.txt")
+        return with_phrase(rendered, subscriber)
 
     def routes(self) -> list[str]:
         # When the primary provider's circuit is open, mail goes through the fallback.

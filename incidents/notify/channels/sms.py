@@ -3,6 +3,7 @@ the STOP / START / HELP keywords."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from incidents.notify.render import (
     gsm7,
     rendered_with,
     update_context,
+    with_phrase,
     words_once,
     words_render,
 )
@@ -98,7 +100,10 @@ class SmsChannel:
         context["words"] = fit(about.words.replace("\n", " "), room)
         text = gsm7(words_render("notify/sms/update.txt", context))
         subject = words_render("notify/subject.txt", about.as_context())
-        return rendered_with(about, subscriber, subject=subject, text=text)
+        rendered = with_phrase(
+            rendered_with(about, subscriber, subject=subject, text=text), subscriber
+        )
+        return dataclasses.replace(rendered, text=gsm7(rendered.text))
 
     def routes(self) -> list[str]:
         return [self.name]

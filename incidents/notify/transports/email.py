@@ -52,6 +52,8 @@ def headers_for(key: str, rendered: Rendered) -> dict[str, str]:
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",  # RFC 8058
         "List-Id": f"{settings.CANDOR_PAGE_NAME} <status.{domain}>",
         "Auto-Submitted": "auto-generated",
+        # The update's signature (docs/security.md, "Signed notices"), when it was signed.
+        **({"Candor-Signature": rendered.signature} if rendered.signature else {}),
     }
 
 
@@ -88,6 +90,7 @@ class MessageMold:
     subject: str
     text: str  # the words, with the stand-in link
     url: str
+    signature: str
     link: str  # the stand-in for the subscriber's own link
     parts: tuple[bytes | int, ...]  # the serialised message; ints mark where values go
 
@@ -117,6 +120,7 @@ class MessageMold:
             subject=rendered.subject,
             text=molded.text,
             url=rendered.url,
+            signature=rendered.signature,
             link=stand_ins[2],
             parts=tuple(which.get(p, p) for p in re.split(pattern, raw)),
         )
@@ -130,6 +134,7 @@ class MessageMold:
             len(link) == len(self.link)
             and rendered.subject == self.subject
             and rendered.url == self.url
+            and rendered.signature == self.signature
             and _PLAIN_ADDRESS.match(destination) is not None
             and _KEY.match(key) is not None
             and rendered.text.replace(link, self.link) == self.text

@@ -92,6 +92,10 @@ class LocalTarget:
                     pass  # no hard links here, or the file is gone: copy it
             shutil.copyfile(os.path.join(snapshot.root, relative), target)
         (incoming / MANIFEST_NAME).write_bytes(snapshot.manifest.to_json())
+        # The manifest's signature (incidents/signing.py), when the render made one.
+        signature = snapshot.root / (MANIFEST_NAME + ".sig")
+        if signature.exists():
+            shutil.copyfile(signature, incoming / signature.name)
         final = self._free_name(version)
         incoming.rename(final)
         link = self.root / f".{CURRENT}-{secrets.token_hex(4)}"
