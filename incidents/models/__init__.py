@@ -46,6 +46,7 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
+from incidents.models.postmortems import Postmortem, PostmortemApproval, PostmortemRevision
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.subscribers import (
     Delivery,
@@ -119,6 +120,9 @@ __all__ = [
     "NotifyScope",
     "OverrideReview",
     "Phase",
+    "Postmortem",
+    "PostmortemApproval",
+    "PostmortemRevision",
     "Proposal",
     "ProposalKind",
     "ProposalState",

@@ -58,6 +58,9 @@ class AuditAction(models.TextChoices):
     VENDOR_EDITED = "vendor.edited", "Vendor settings changed"
     VENDOR_COMPONENTS_PICKED = "vendor.components_picked", "Vendor components picked"
     VENDOR_REMOVED = "vendor.removed", "Vendor removed"
+    POSTMORTEM_SAVED = "postmortem.saved", "Postmortem draft saved"
+    POSTMORTEM_APPROVED = "postmortem.approved", "Postmortem approved"
+    POSTMORTEM_PUBLISHED = "postmortem.published", "Postmortem published"
 
 
 def action_check(action: str) -> None:
