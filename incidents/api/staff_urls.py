@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
+from incidents.api import postmortem_views, vendor_views
 from incidents.api import staff_views as v
-from incidents.api import vendor_views
 from incidents.api.branding_views import BrandingView
 
 app_name = "staff_api"
@@ -42,6 +42,21 @@ urlpatterns = [
         "incidents/<str:public_id>/cadence/",
         v.IncidentCadenceView.as_view(),
         name="incident-cadence",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/",
+        postmortem_views.PostmortemView.as_view(),
+        name="incident-postmortem",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/approve/",
+        postmortem_views.PostmortemApproveView.as_view(),
+        name="incident-postmortem-approve",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/publish/",
+        postmortem_views.PostmortemPublishView.as_view(),
+        name="incident-postmortem-publish",
     ),
     path("cadence/", v.CadencePoliciesView.as_view(), name="cadence"),
     path("cadence/<str:impact>/", v.CadencePolicyView.as_view(), name="cadence-policy"),

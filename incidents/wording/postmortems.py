@@ -72,3 +72,12 @@ def draft_from_template(
 def check(body: str) -> list[wording.Violation]:
     """The current policy's violations by a postmortem's words."""
     return wording.check(body, channel=POLICY_CHANNEL, phase=Phase.POSTMORTEM)
+
+
+def template_for(public_id: str = "") -> TemplateVersion | None:
+    """The newest approved version of the postmortem template `public_id` (empty: the
+    first by name); None when there is no such approved template."""
+    versions = postmortem_templates()
+    if not public_id:
+        return versions[0] if versions else None
+    return next((v for v in versions if v.template.public_id == public_id), None)
