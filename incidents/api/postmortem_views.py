@@ -29,9 +29,6 @@ class PostmortemIn(serializers.Serializer):
         required=False, default="", allow_blank=True,
         help_text="The postmortem template's id; empty: the first approved one.",
     )  # fmt: skip
-    notify_subscribers = serializers.BooleanField(
-        required=False, default=False, help_text="Tell subscribers when it is first published."
-    )
 
 
 class PostmortemApprovalOut(serializers.Serializer):
@@ -55,7 +52,6 @@ class PostmortemOut(serializers.Serializer):
     published = serializers.BooleanField(help_text="The newest revision is the public one.")
     published_at = serializers.DateTimeField(allow_null=True)
     body_last_updated_at = serializers.DateTimeField(allow_null=True)
-    notify_subscribers = serializers.BooleanField()
     timeline = serializers.CharField(help_text="Generated from the incident's own records.")
 
 
@@ -88,7 +84,6 @@ def postmortem_out(incident: Incident) -> dict[str, Any]:
         ),
         "published_at": postmortem.published_at if postmortem else None,
         "body_last_updated_at": postmortem.body_last_updated_at if postmortem else None,
-        "notify_subscribers": postmortem.notify_subscribers if postmortem else False,
         "timeline": incident_timeline(incident),
     }
 
@@ -128,7 +123,7 @@ class PostmortemView(StaffView):
             raise ValidationError({"template": ["No approved postmortem template with this id."]})
         lifecycle.postmortem_save(
             actor=self.actor(), incident=incident, body=data["body"],
-            template_version=version, notify_subscribers=data["notify_subscribers"],
+            template_version=version,
         )  # fmt: skip
         return Response(PostmortemOut(postmortem_out(incident)).data)
 

@@ -90,7 +90,6 @@ def postmortem_save(
     incident: Incident,
     body: str,
     template_version: TemplateVersion,
-    notify_subscribers: bool = False,
     now: datetime | None = None,
 ) -> PostmortemRevision:
     """Save a postmortem's words as its next revision (the first creates the postmortem).
@@ -108,9 +107,6 @@ def postmortem_save(
         postmortem, _ = Postmortem.objects.select_for_update().get_or_create(
             incident=incident, defaults={"created_at": now}
         )
-        if postmortem.notify_subscribers != notify_subscribers:
-            postmortem.notify_subscribers = notify_subscribers
-            postmortem.save(update_fields=["notify_subscribers"])
         number = (postmortem.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
         revision = PostmortemRevision.objects.create(
             postmortem=postmortem,

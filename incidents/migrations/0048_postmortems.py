@@ -59,7 +59,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_id', models.CharField(default=incidents.models.ids.new_public_id, max_length=12, unique=True)),
-                ('notify_subscribers', models.BooleanField(default=False)),
                 ('created_at', models.DateTimeField()),
                 ('published_body', models.TextField(blank=True)),
                 ('published_body_html', models.TextField(blank=True)),

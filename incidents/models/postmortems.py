@@ -21,8 +21,6 @@ from incidents.models.wording import Qualifier, TemplateVersion, WriteOnce
 class Postmortem(models.Model):
     public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, unique=True, default=new_public_id)
     incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="postmortem")
-    # Subscribers are told when it is first published only if the responder asks (default off).
-    notify_subscribers = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     published_revision = models.ForeignKey(
         "PostmortemRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

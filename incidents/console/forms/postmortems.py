@@ -1,5 +1,4 @@
-"""The postmortem form: the words, the approved template they follow, and whether
-subscribers are told."""
+"""The postmortem form: the words, and the approved template they follow."""
 
 from __future__ import annotations
 
@@ -17,9 +16,6 @@ class PostmortemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 24}),
         strip=False,
         help_text="Markdown. Keep the template's sections (its headings), in order.",
-    )
-    notify_subscribers = forms.BooleanField(
-        label="Tell subscribers when it is published", required=False
     )
 
     def __init__(self, *args: Any, templates: list[TemplateVersion], **kwargs: Any) -> None:

@@ -35,7 +35,6 @@ def postmortem(request: HttpRequest, public_id: str) -> HttpResponse:
         initial = {
             "body": revision.body,
             "template": revision.template_version.template.public_id,
-            "notify_subscribers": record.notify_subscribers if record else False,
         }
     else:
         first = templates[0] if templates else None
@@ -54,7 +53,6 @@ def postmortem(request: HttpRequest, public_id: str) -> HttpResponse:
                 incident=incident,
                 body=form.cleaned_data["body"],
                 template_version=version,
-                notify_subscribers=form.cleaned_data["notify_subscribers"],
             )
         except ValidationError as error:
             apply_errors(form, error)
