@@ -46,10 +46,13 @@ def test_write_approve_and_publish_in_the_console(
     assert "Revision 1 saved" in saved.content.decode()
     assert "Publish postmortem" not in saved.content.decode()
 
+    queue = _signed_in(legal).get("/console/approvals/").content.decode()
+    assert "Postmortems waiting for approval" in queue and url in queue
     for approver in (legal, support):
         approve = _signed_in(approver).post(f"{url}approve/", {"revision": "1"}, follow=True)
         assert "You approved revision 1." in approve.content.decode()
 
+    assert url not in _signed_in(legal).get("/console/approvals/").content.decode()
     published = console.post(f"{url}publish/", follow=True)
     assert "Postmortem published." in published.content.decode()
     assert CAUSE in Client().get(f"/incidents/{incident.public_id}").content.decode()
