@@ -44,9 +44,9 @@ from incidents.models import (
     MaintenanceStatus,
     MessageTemplate,
     OverrideReview,
+    Phase,
     Postmortem,
     PostmortemRevision,
-    Phase,
     Rejection,
     TemplateVersion,
 )
