@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from incidents.postmortem_timeline import ReminderFact, UpdateFact, timeline_markdown
+
+pytestmark = pytest.mark.embedded  # pure: no database at all
 
 
 def at(hour: int, minute: int, second: int = 0) -> datetime:

@@ -3,6 +3,7 @@ publishes; refused words come back on the form with the reasons."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from django.contrib.auth.models import User
@@ -24,8 +25,6 @@ def _signed_in(user: User) -> Client:
 def _draft(page: str) -> str:
     match = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.DOTALL)
     assert match is not None
-    import html
-
     return html.unescape(match.group(1)).lstrip("\n")
 
 

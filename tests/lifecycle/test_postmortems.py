@@ -28,6 +28,8 @@ from incidents.publish.snapshot import render_snapshot
 from incidents.wording.postmortems import MAX_CHARS, postmortem_templates
 from tests.factories import promised, standing_words_approve
 
+pytestmark = pytest.mark.embedded  # works in `make run` (SQLite, no Redis) too
+
 T0 = datetime(2026, 10, 20, 7, 55, tzinfo=UTC)
 ROOT_CAUSE = "A configuration change halved the database connection pool."
 CHANGE = "Pool changes now go through a canary first."
