@@ -25,6 +25,7 @@ from incidents.models import (
 )
 from incidents.publish.manifest import disk_path, path_for_url
 from incidents.publish.snapshot import render_snapshot
+from incidents.wording import approvals
 from incidents.wording.postmortems import MAX_CHARS, postmortem_templates
 from tests.factories import promised, standing_words_approve
 
@@ -241,3 +242,17 @@ def test_the_page_and_snapshot_render_whatever_is_stored(
     assert client.get("/history.atom").status_code == 200
     assert client.get("/api/v2/incidents.json").status_code == 200
     render_snapshot(tmp_path / "site")
+
+
+def test_a_postmortem_template_is_checked_as_postmortems_are(admin: User) -> None:
+    """Longer than an update may be, fine; a promise never to fail again, refused."""
+    long_section = "### Summary\n\n" + "Words about the incident. " * 120  # > 2000 characters
+    version = approvals.template_version_submit(
+        actor=actor_of(admin), name="Long postmortem", phase="postmortem", body=long_section
+    )
+    assert len(version.body) > 2000
+    with pytest.raises(wording.WordingRefused):
+        approvals.template_version_submit(
+            actor=actor_of(admin), name="Bad", phase="postmortem",
+            body="### What we change\n\nIt will never happen again.",
+        )  # fmt: skip
