@@ -44,6 +44,7 @@ WRITES: dict[str, str] = {
     "console:incident_cadence": roles.POST_UPDATES,
     "console:postmortem": roles.POST_UPDATES,
     "console:postmortem_approve": roles.APPROVE_WORDING,
+    "console:postmortem_reject": roles.APPROVE_WORDING,
     "console:postmortem_publish": roles.POST_UPDATES,
     "console:cadence": roles.POST_UPDATES,
     "console:contacts": roles.POST_UPDATES,
@@ -104,6 +105,7 @@ WRITES: dict[str, str] = {
     # Responders write and publish a postmortem; approvers approve it.
     "staff_api:incident-postmortem": roles.POST_UPDATES,
     "staff_api:incident-postmortem-approve": roles.APPROVE_WORDING,
+    "staff_api:incident-postmortem-reject": roles.APPROVE_WORDING,
     "staff_api:incident-postmortem-publish": roles.POST_UPDATES,
     "staff_api:cadence": READ_ONLY,
     "staff_api:cadence-policy": roles.POST_UPDATES,

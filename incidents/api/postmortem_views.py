@@ -18,6 +18,7 @@ from incidents.api.staff_views import READ_ERRORS, WRITE_ERRORS, StaffView, _err
 from incidents.models import Incident, Postmortem
 from incidents.postmortem_timeline import incident_timeline
 from incidents.wording import postmortems as words
+from incidents.wording.decisions import REASON_MAX_LENGTH
 
 
 class PostmortemIn(serializers.Serializer):
@@ -37,6 +38,19 @@ class PostmortemApprovalOut(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class PostmortemRejectionOut(serializers.Serializer):
+    rejecter = serializers.CharField(source="rejecter.username")
+    qualifier = serializers.CharField(help_text="legal or support")
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class PostmortemRejectIn(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Why; shown to the author."
+    )
+
+
 class PostmortemOut(serializers.Serializer):
     id = serializers.CharField(allow_null=True, help_text="Null until the first save.")
     incident = serializers.CharField()
@@ -49,6 +63,9 @@ class PostmortemOut(serializers.Serializer):
     author = serializers.CharField(allow_null=True)
     approvals = PostmortemApprovalOut(many=True)
     approved = serializers.BooleanField(help_text="The newest revision has its approvals.")
+    rejection = PostmortemRejectionOut(
+        allow_null=True, help_text="An approver's no to the newest revision: never approved."
+    )
     published = serializers.BooleanField(help_text="The newest revision is the public one.")
     published_at = serializers.DateTimeField(allow_null=True)
     body_last_updated_at = serializers.DateTimeField(allow_null=True)
@@ -79,6 +96,7 @@ def postmortem_out(incident: Incident) -> dict[str, Any]:
         "author": revision.author.get_username() if revision else None,
         "approvals": list(revision.approvals.all()) if revision else [],
         "approved": bool(revision and lifecycle.revision_approved(revision)),
+        "rejection": lifecycle.revision_rejection(revision) if revision else None,
         "published": bool(
             postmortem and revision and postmortem.published_revision_id == revision.pk
         ),
@@ -142,6 +160,29 @@ class PostmortemApproveView(StaffView):
         if revision is None:
             raise NotFound("This incident has no postmortem yet.")
         lifecycle.postmortem_approve(actor=self.actor(), revision=revision)
+        return Response(PostmortemOut(postmortem_out(incident)).data)
+
+
+class PostmortemRejectView(StaffView):
+    @extend_schema(
+        tags=["postmortems"], summary="Reject a postmortem",
+        description="The newest revision, as the caller's approver kind, saying why. "
+        "Rejected words are never approved: the author saves a new revision. Refused for "
+        "the caller's own words and for words already approved or rejected.",
+        request=PostmortemRejectIn,
+        responses={200: PostmortemOut, **_errors(*WRITE_ERRORS, 404)},
+    )  # fmt: skip
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        incident = _resolved(public_id)
+        revision = lifecycle.latest_revision(_postmortem_of(incident))
+        if revision is None:
+            raise NotFound("This incident has no postmortem yet.")
+        parsed = PostmortemRejectIn(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        lifecycle.postmortem_reject(
+            actor=self.actor(), revision=revision, reason=parsed.validated_data["reason"]
+        )
         return Response(PostmortemOut(postmortem_out(incident)).data)
 
 

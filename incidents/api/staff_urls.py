@@ -54,6 +54,11 @@ urlpatterns = [
         name="incident-postmortem-approve",
     ),
     path(
+        "incidents/<str:public_id>/postmortem/reject/",
+        postmortem_views.PostmortemRejectView.as_view(),
+        name="incident-postmortem-reject",
+    ),
+    path(
         "incidents/<str:public_id>/postmortem/publish/",
         postmortem_views.PostmortemPublishView.as_view(),
         name="incident-postmortem-publish",

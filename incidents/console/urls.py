@@ -48,6 +48,11 @@ urlpatterns: list[URLPattern] = [
         name="postmortem_approve",
     ),
     path(
+        "incidents/<str:public_id>/postmortem/reject/",
+        postmortems.postmortem_reject,
+        name="postmortem_reject",
+    ),
+    path(
         "incidents/<str:public_id>/postmortem/publish/",
         postmortems.postmortem_publish,
         name="postmortem_publish",

@@ -47,8 +47,10 @@ from incidents.lifecycle.postmortems import (
     latest_revision,
     postmortem_approve,
     postmortem_publish,
+    postmortem_reject,
     postmortem_save,
     revision_approved,
+    revision_rejection,
 )
 from incidents.lifecycle.sweep import (
     maintenance_overrun_note,
@@ -77,8 +79,10 @@ __all__ = [
     "maintenance_words",
     "postmortem_approve",
     "postmortem_publish",
+    "postmortem_reject",
     "postmortem_save",
     "public_change",
     "revision_approved",
+    "revision_rejection",
     "update_post",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -28,6 +29,7 @@ from incidents.models import (
     IncidentStatus,
     Postmortem,
     PostmortemApproval,
+    PostmortemRejection,
     PostmortemRevision,
     TemplateVersion,
 )
@@ -36,11 +38,17 @@ from incidents.publish.changes import incident_scope
 from incidents.rendering import render_markdown
 from incidents.text import text_problem
 from incidents.wording import postmortems as words
+from incidents.wording.decisions import REASON_MAX_LENGTH
+
+
+def revision_rejection(revision: PostmortemRevision) -> PostmortemRejection | None:
+    return PostmortemRejection.objects.filter(revision=revision).first()
 
 
 def revision_approved(revision: PostmortemRevision) -> bool:
-    """Approved by the kinds CANDOR_TEMPLATE_APPROVALS names. Prefetch "approvals"."""
-    return words.approvals_satisfied(
+    """Approved by the kinds CANDOR_TEMPLATE_APPROVALS names, and never rejected.
+    Prefetch "approvals"."""
+    return revision_rejection(revision) is None and words.approvals_satisfied(
         (a.qualifier for a in revision.approvals.all()), settings.CANDOR_TEMPLATE_APPROVALS
     )
 
@@ -127,32 +135,50 @@ def postmortem_save(
     return revision
 
 
-def postmortem_approve(
-    *, actor: Actor, revision: PostmortemRevision, qualifier: str = "", now: datetime | None = None
-) -> PostmortemApproval:
-    """One approver's yes to the newest revision: as a kind they hold, never their own
-    words, never twice."""
+def _decider(
+    actor: Actor, revision: PostmortemRevision, qualifier: str, *, key: str
+) -> tuple[User, str]:
+    """As which approver kind `actor` decides on `revision`: one they hold, never on their
+    own words (the rule of wording/decisions.py)."""
     roles.require_permission(actor, roles.APPROVE_WORDING)
     if actor.user is None:
-        raise PermissionError("only a person approves")
+        raise PermissionError("only a person decides on words")
     held = roles.qualifiers(actor.user)
     if not held:
         raise PermissionError(f"{actor.label} is not an approver")
     qualifier = qualifier or held[0]
     if qualifier not in held:
-        raise ValidationError({"qualifier": [f"You do not approve as {qualifier}."]})
+        raise ValidationError({"qualifier": [f"You do not decide as {qualifier}."]})
     if revision.author_id == actor.user.pk:
-        raise ValidationError({"approval": ["Nobody approves their own words."]})
+        verb = "approves" if key == "approval" else "rejects"
+        raise ValidationError({key: [f"Nobody {verb} their own words."]})
+    return actor.user, qualifier
+
+
+def _locked_newest(revision: PostmortemRevision, *, key: str) -> Postmortem:
+    """The postmortem, locked (decisions on it take turns), if `revision` is its newest
+    and not rejected."""
+    postmortem = Postmortem.objects.select_for_update().get(pk=revision.postmortem_id)
+    if revision.number != postmortem.revisions.aggregate(n=Max("number"))["n"]:
+        raise ValidationError({key: ["A newer revision replaced these words."]})
+    if revision_rejection(revision) is not None:
+        raise ValidationError({key: ["These words were rejected; save a new revision."]})
+    return postmortem
+
+
+def postmortem_approve(
+    *, actor: Actor, revision: PostmortemRevision, qualifier: str = "", now: datetime | None = None
+) -> PostmortemApproval:
+    """One approver's yes to the newest revision: as a kind they hold, never their own
+    words, never twice, never for rejected words."""
+    approver, qualifier = _decider(actor, revision, qualifier, key="approval")
     now = now or timezone.now()
     with transaction.atomic():
-        postmortem = Postmortem.objects.select_for_update().get(pk=revision.postmortem_id)
-        newest = postmortem.revisions.aggregate(n=Max("number"))["n"]
-        if revision.number != newest:
-            raise ValidationError({"approval": ["A newer revision replaced these words."]})
-        if revision.approvals.filter(approver=actor.user).exists():
+        postmortem = _locked_newest(revision, key="approval")
+        if revision.approvals.filter(approver=approver).exists():
             raise ValidationError({"approval": ["You have already approved these words."]})
         approval = PostmortemApproval.objects.create(
-            revision=revision, approver=actor.user, qualifier=qualifier, at=now
+            revision=revision, approver=approver, qualifier=qualifier, at=now
         )
         audit_record(
             actor=actor,
@@ -164,6 +190,48 @@ def postmortem_approve(
             data={"postmortem": postmortem.public_id, "revision": revision.number},
         )
     return approval
+
+
+def postmortem_reject(
+    *,
+    actor: Actor,
+    revision: PostmortemRevision,
+    reason: str,
+    qualifier: str = "",
+    now: datetime | None = None,
+) -> PostmortemRejection:
+    """One approver's no to the newest revision, saying why (shown to the author on the
+    postmortem page). Words already approved may not be rejected; the author writes a new
+    revision instead of rejected words."""
+    rejecter, qualifier = _decider(actor, revision, qualifier, key="rejection")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why: the author reads the reason."]})
+    if problem := text_problem(reason, max_len=REASON_MAX_LENGTH, multiline=True):
+        raise ValidationError({"reason": [f"This text {problem}"]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        postmortem = _locked_newest(revision, key="rejection")
+        fresh = PostmortemRevision.objects.prefetch_related("approvals").get(pk=revision.pk)
+        if revision_approved(fresh):
+            raise ValidationError({"rejection": ["These words are already approved."]})
+        rejection = PostmortemRejection.objects.create(
+            revision=revision, rejecter=rejecter, qualifier=qualifier, reason=reason, at=now
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.POSTMORTEM_REJECTED,
+            target=postmortem.incident,
+            summary=f"Rejected the postmortem of {postmortem.incident.name!r}, revision "
+            f"{revision.number}, as {qualifier}",
+            at=now,
+            data={
+                "postmortem": postmortem.public_id,
+                "revision": revision.number,
+                "reason": reason,
+            },
+        )
+    return rejection
 
 
 def postmortem_publish(

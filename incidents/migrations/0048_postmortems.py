@@ -5,9 +5,13 @@ import incidents.models.ids
 from django.conf import settings
 from django.db import migrations, models
 
-# Revisions and their approvals are write-once, as template versions are (migration 0006):
+# Revisions, their approvals and rejections are write-once, as template versions are (migration 0006):
 # on PostgreSQL a trigger refuses UPDATE and DELETE, so approved words never change.
-WRITE_ONCE_TABLES = ["incidents_postmortemrevision", "incidents_postmortemapproval"]
+WRITE_ONCE_TABLES = [
+    "incidents_postmortemrevision",
+    "incidents_postmortemapproval",
+    "incidents_postmortemrejection",
+]
 TRIGGER = """
 CREATE TRIGGER {table}_write_once BEFORE UPDATE OR DELETE ON {table}
     FOR EACH ROW EXECUTE FUNCTION candor_write_once();
@@ -107,6 +111,20 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='postmortemapproval',
             constraint=models.UniqueConstraint(fields=('revision', 'approver'), name='postmortem_approval_once'),
+        ),
+        migrations.CreateModel(
+            name='PostmortemRejection',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('qualifier', models.CharField(choices=[('legal', 'Legal'), ('support', 'Support')], max_length=16)),
+                ('reason', models.TextField()),
+                ('at', models.DateTimeField()),
+                ('rejecter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('revision', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='rejection', to='incidents.postmortemrevision')),
+            ],
+            options={
+                'abstract': False,
+            },
         ),
         migrations.RunPython(write_once, write_once_undo),
     ]

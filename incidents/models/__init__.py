@@ -46,7 +46,12 @@ from incidents.models.maintenance import (
     MaintenanceUpdate,
 )
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
-from incidents.models.postmortems import Postmortem, PostmortemApproval, PostmortemRevision
+from incidents.models.postmortems import (
+    Postmortem,
+    PostmortemApproval,
+    PostmortemRejection,
+    PostmortemRevision,
+)
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.subscribers import (
     Delivery,
@@ -122,6 +127,7 @@ __all__ = [
     "Phase",
     "Postmortem",
     "PostmortemApproval",
+    "PostmortemRejection",
     "PostmortemRevision",
     "Proposal",
     "ProposalKind",

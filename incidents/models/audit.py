@@ -60,6 +60,7 @@ class AuditAction(models.TextChoices):
     VENDOR_REMOVED = "vendor.removed", "Vendor removed"
     POSTMORTEM_SAVED = "postmortem.saved", "Postmortem draft saved"
     POSTMORTEM_APPROVED = "postmortem.approved", "Postmortem approved"
+    POSTMORTEM_REJECTED = "postmortem.rejected", "Postmortem rejected"
     POSTMORTEM_PUBLISHED = "postmortem.published", "Postmortem published"
 
 

@@ -81,3 +81,21 @@ class PostmortemApproval(WriteOnce):
 
     def __str__(self) -> str:
         return f"{self.approver_id} ({self.qualifier})"
+
+
+class PostmortemRejection(WriteOnce):
+    """An approver's no to one revision, with the reason shown to its author. Final for
+    that revision: it is never approved; the author saves a new one."""
+
+    revision = models.OneToOneField(
+        PostmortemRevision, on_delete=models.PROTECT, related_name="rejection"
+    )
+    rejecter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    qualifier = models.CharField(max_length=16, choices=Qualifier.choices)
+    reason = models.TextField()
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"rejected by {self.rejecter_id} ({self.qualifier})"

@@ -134,6 +134,13 @@ def _postmortem_approve(objects: dict[str, Any]) -> tuple[str, str, dict[str, An
     return "post", f"incidents/{incident.public_id}/postmortem/approve/", {}
 
 
+def _postmortem_reject(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    incident = resolved_incident(objects["actor"])
+    postmortem_written(incident, objects["colleague"])
+    path = f"incidents/{incident.public_id}/postmortem/reject/"
+    return "post", path, {"reason": "Say what customers saw."}
+
+
 def _postmortem_publish(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     incident = resolved_incident(objects["actor"])
     postmortem_approved(incident, objects["colleague"])
@@ -143,6 +150,7 @@ def _postmortem_publish(objects: dict[str, Any]) -> tuple[str, str, dict[str, An
 WRITES: dict[str, Write] = {
     "write a postmortem": _postmortem_write,
     "approve a postmortem": _postmortem_approve,
+    "reject a postmortem": _postmortem_reject,
     "publish a postmortem": _postmortem_publish,
     # An open incident's words promise the next update (made when the test runs).
     "open an incident": lambda objects: (

@@ -88,3 +88,18 @@ def test_the_operations_are_in_the_schema() -> None:
     assert "/api/staff/incidents/{public_id}/postmortem/" in paths
     assert "put" in paths["/api/staff/incidents/{public_id}/postmortem/"]
     assert "/api/staff/incidents/{public_id}/postmortem/publish/" in paths
+
+
+def test_an_approver_rejects_with_a_reason(
+    staff_api: APIClient, incident: Incident, legal: User
+) -> None:
+    body = staff_api.get(_url(incident)).json()["body"]
+    staff_api.put(_url(incident), {"body": body}, format="json")
+    assert staff_api.post(_url(incident, "reject"), {"reason": "x"}).status_code == 403
+    lou = _client(legal)
+    assert lou.post(_url(incident, "reject"), {}, format="json").status_code == 400
+    rejected = lou.post(_url(incident, "reject"), {"reason": "Vague."}, format="json")
+    assert rejected.status_code == 200, rejected.content
+    assert rejected.json()["rejection"]["reason"] == "Vague."
+    assert rejected.json()["approved"] is False
+    assert lou.post(_url(incident, "approve")).status_code == 400

@@ -90,3 +90,22 @@ def test_an_approver_sees_the_approve_button_a_responder_does_not(
     assert "Approve revision 1" in _signed_in(legal).get(url).content.decode()
     # A responder posting the approval anyway is refused by the permission table.
     assert console.post(f"{url}approve/", {"revision": "1"}).status_code == 403
+
+
+def test_an_approver_rejects_and_the_author_reads_why(
+    console: Client, actor: Actor, legal: User
+) -> None:
+    incident = resolved_incident(actor)
+    url = f"/console/incidents/{incident.public_id}/postmortem/"
+    page = console.get(url).content.decode()
+    template = re.search(r'<option value="([^"]+)" selected', page)
+    assert template is not None
+    console.post(url, {"template": template.group(1), "body": _draft(page)})
+
+    lou = _signed_in(legal)
+    answer = lou.post(f"{url}reject/", {"revision": "1", "reason": "Say who was affected."})
+    assert answer.status_code == 302
+    seen = console.get(url).content.decode()
+    assert "Rejected" in seen and "Say who was affected." in seen
+    assert "Publish postmortem" not in seen
+    assert url not in lou.get("/console/approvals/").content.decode()

@@ -230,6 +230,13 @@ def _postmortem_approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return reverse("console:postmortem_approve", args=[incident.public_id]), {"revision": "1"}
 
 
+def _postmortem_reject(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    incident = resolved_incident(Actor.staff(objects["me"], channel="console"))
+    postmortem_written(incident, objects["colleague"])
+    url = reverse("console:postmortem_reject", args=[incident.public_id])
+    return url, {"revision": "1", "reason": "Say what customers saw."}
+
+
 def _postmortem_publish(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     incident = resolved_incident(Actor.staff(objects["me"], channel="console"))
     postmortem_approved(incident, objects["colleague"])
@@ -239,6 +246,7 @@ def _postmortem_publish(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
 WRITES: dict[str, Post] = {
     "postmortem": _postmortem,
     "postmortem_approve": _postmortem_approve,
+    "postmortem_reject": _postmortem_reject,
     "postmortem_publish": _postmortem_publish,
     "incident_new": _post(
         "incident_new",

@@ -256,3 +256,33 @@ def test_a_postmortem_template_is_checked_as_postmortems_are(admin: User) -> Non
             actor=actor_of(admin), name="Bad", phase="postmortem",
             body="### What we change\n\nIt will never happen again.",
         )  # fmt: skip
+
+
+def test_a_rejected_revision_is_never_approved_and_a_new_one_starts_afresh(
+    resolved: Incident, template: TemplateVersion, actor: Actor, legal: User, support: User
+) -> None:
+    body = written(resolved, template)
+    first = lifecycle.postmortem_save(
+        actor=actor, incident=resolved, body=body, template_version=template
+    )
+    lifecycle.postmortem_approve(actor=actor_of(legal), revision=first)
+    with pytest.raises(ValidationError, match="Say why"):
+        lifecycle.postmortem_reject(actor=actor_of(support), revision=first, reason="  ")
+    lifecycle.postmortem_reject(
+        actor=actor_of(support), revision=first, reason="Say what customers saw."
+    )
+    assert not lifecycle.revision_approved(first)
+    with pytest.raises(ValidationError, match="rejected"):
+        lifecycle.postmortem_approve(actor=actor_of(support), revision=first)
+    with pytest.raises(ValidationError, match="approvals"):
+        lifecycle.postmortem_publish(actor=actor, postmortem=first.postmortem)
+    assert AuditEvent.objects.filter(action=AuditAction.POSTMORTEM_REJECTED).count() == 1
+
+    second = lifecycle.postmortem_save(
+        actor=actor, incident=resolved, body=body + "\n\nCheckout failed for 40 minutes.",
+        template_version=template,
+    )  # fmt: skip
+    approve_both(second, legal, support)
+    with pytest.raises(ValidationError, match="already approved"):
+        lifecycle.postmortem_reject(actor=actor_of(legal), revision=second, reason="No.")
+    lifecycle.postmortem_publish(actor=actor, postmortem=second.postmortem)

@@ -22,6 +22,7 @@ from incidents.console.views.base import (
 from incidents.models import Incident, Postmortem
 from incidents.postmortem_timeline import incident_timeline
 from incidents.wording import postmortems as words
+from incidents.wording.decisions import REASON_MAX_LENGTH
 
 
 @staff_required
@@ -70,6 +71,8 @@ def postmortem(request: HttpRequest, public_id: str) -> HttpResponse:
             "record": record,
             "revision": revision,
             "approved": bool(revision and lifecycle.revision_approved(revision)),
+            "rejection": lifecycle.revision_rejection(revision) if revision else None,
+            "reason_max": REASON_MAX_LENGTH,
             "published": bool(record and revision and record.published_revision_id == revision.pk),
             "form": form,
             "templates": templates,
@@ -79,6 +82,7 @@ def postmortem(request: HttpRequest, public_id: str) -> HttpResponse:
                 and user.has_perm(roles.APPROVE_WORDING)
                 and revision.author_id != user.pk
                 and not any(a.approver_id == user.pk for a in revision.approvals.all())
+                and lifecycle.revision_rejection(revision) is None
             ),
         },
     )
@@ -98,6 +102,25 @@ def postmortem_approve(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"You approved revision {revision.number}.")
+    return redirect("console:postmortem", public_id=public_id)
+
+
+@staff_required
+@submit_once
+@require_POST
+def postmortem_reject(request: HttpRequest, public_id: str) -> HttpResponse:
+    record = get_object_or_404(Postmortem, incident__public_id=public_id)
+    revision = lifecycle.latest_revision(record)
+    try:
+        if revision is None or str(revision.number) != request.POST.get("revision"):
+            raise ValidationError("A newer revision replaced these words: read it first.")
+        lifecycle.postmortem_reject(
+            actor=console_actor(request), revision=revision, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"You rejected revision {revision.number}.")
     return redirect("console:postmortem", public_id=public_id)
 
 

@@ -33,7 +33,12 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
 )
-from incidents.lifecycle import MAX_BODY_LENGTH, latest_revision, revision_approved
+from incidents.lifecycle import (
+    MAX_BODY_LENGTH,
+    latest_revision,
+    revision_approved,
+    revision_rejection,
+)
 from incidents.models import (
     Component,
     CustomTextRequest,
@@ -339,12 +344,16 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _pending_postmortems() -> list[PostmortemRevision]:
-    """Each postmortem whose newest revision still waits for approvals (decided on the
+    """Each postmortem whose newest revision still waits for a decision (made on the
     incident's postmortem page, where the words are)."""
     waiting = []
     for postmortem in Postmortem.objects.select_related("incident").order_by("-created_at"):
         revision = latest_revision(postmortem)
-        if revision is not None and not revision_approved(revision):
+        if (
+            revision is not None
+            and not revision_approved(revision)
+            and revision_rejection(revision) is None
+        ):
             waiting.append(revision)
     return waiting
 
