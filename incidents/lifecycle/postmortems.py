@@ -1,8 +1,9 @@
 """Postmortems: a responder writes one for a resolved incident, two approvers (legal and
 support, as CANDOR_TEMPLATE_APPROVALS says for template words) approve exactly that
-revision, and a responder publishes it. Draft, approvals, publish; a change after the
-approvals is a new revision that needs them again, and a published postmortem stays
-public as it was until the new revision is approved and published.
+revision (or one rejects it, saying why), and a responder publishes it. Draft, approvals,
+publish; a change after the approvals is a new revision that needs them again, and a
+published postmortem stays public as it was until the new revision is approved and
+published.
 
 The words follow an approved postmortem template's sections and pass the wording policy
 (incidents/wording/postmortems.py) when saved, and again when published (the policy may
