@@ -34,6 +34,7 @@ from incidents.models import (
     MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
+    Postmortem,
     VendorState,
     worst_status,
 )
@@ -127,6 +128,16 @@ class UpdateView:
 
 
 @dataclass(frozen=True)
+class PostmortemView:
+    """A published postmortem: the Markdown and its sanitised HTML, as approved."""
+
+    body: str
+    body_html: str
+    published_at: datetime
+    body_last_updated_at: datetime
+
+
+@dataclass(frozen=True)
 class IncidentView:
     public_id: str
     name: str
@@ -142,6 +153,7 @@ class IncidentView:
     components: tuple[ComponentView, ...]
     # The promised next public update while open (incidents/cadence/due.py); None once resolved.
     next_update_due: datetime | None = None
+    postmortem: PostmortemView | None = None  # once published
 
     @property
     def is_open(self) -> bool:
@@ -331,6 +343,18 @@ def _incident_view(i: Incident, group_ids: dict[int, str]) -> IncidentView:
         updates=tuple(_update_view(u) for u in i.updates.all()),
         components=_component_views(i.components.all(), group_ids),
         next_update_due=i.next_update_due,
+        postmortem=_postmortem_view(getattr(i, "postmortem", None)),
+    )
+
+
+def _postmortem_view(postmortem: Postmortem | None) -> PostmortemView | None:
+    if postmortem is None or postmortem.published_at is None:
+        return None
+    return PostmortemView(
+        body=postmortem.published_body,
+        body_html=postmortem.published_body_html,
+        published_at=postmortem.published_at,
+        body_last_updated_at=postmortem.body_last_updated_at or postmortem.published_at,
     )
 
 
@@ -359,7 +383,7 @@ def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceV
 
 
 def _incidents_query() -> object:
-    return Incident.objects.prefetch_related(
+    return Incident.objects.select_related("postmortem").prefetch_related(
         Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
         Prefetch("components", queryset=Component.objects.order_by("position", "name")),
     )

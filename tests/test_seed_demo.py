@@ -6,7 +6,14 @@ from django.core.management import call_command
 from django.test import Client
 
 from incidents.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERNAME
-from incidents.models import AuditEvent, Component, ComponentStatusChange, Incident, Maintenance
+from incidents.models import (
+    AuditEvent,
+    Component,
+    ComponentStatusChange,
+    Incident,
+    Maintenance,
+    Postmortem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +35,11 @@ def test_the_demo_is_a_real_page_with_history_and_loads_once(client: Client) -> 
     html = client.get("/").content.decode()
     assert open_incident.name in html
     assert "Primary database upgrade" in html
+    # The latest past incident has its postmortem, approved by both demo approvers.
+    postmortem = Postmortem.objects.select_related("incident").get()
+    assert postmortem.published_at is not None
+    page = client.get(f"/incidents/{postmortem.incident.public_id}").content.decode()
+    assert "Configuration changes now go to one region first" in page
 
 
 def test_the_demo_proposes_the_open_incidents_downstream_impact(

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from incidents.api import publish_views, source_views, subscriber_views, vendor_views
+from incidents.api import (
+    postmortem_views,
+    publish_views,
+    source_views,
+    subscriber_views,
+    vendor_views,
+)
 from incidents.api import staff_views as v
 from incidents.api.branding_views import BrandingView
 
@@ -42,6 +48,26 @@ urlpatterns = [
         "incidents/<str:public_id>/cadence/",
         v.IncidentCadenceView.as_view(),
         name="incident-cadence",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/",
+        postmortem_views.PostmortemView.as_view(),
+        name="incident-postmortem",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/approve/",
+        postmortem_views.PostmortemApproveView.as_view(),
+        name="incident-postmortem-approve",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/reject/",
+        postmortem_views.PostmortemRejectView.as_view(),
+        name="incident-postmortem-reject",
+    ),
+    path(
+        "incidents/<str:public_id>/postmortem/publish/",
+        postmortem_views.PostmortemPublishView.as_view(),
+        name="incident-postmortem-publish",
     ),
     path("cadence/", v.CadencePoliciesView.as_view(), name="cadence"),
     path("cadence/<str:impact>/", v.CadencePolicyView.as_view(), name="cadence-policy"),

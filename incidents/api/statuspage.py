@@ -169,11 +169,16 @@ def shortlink(public_id: str, kind: str = "incidents") -> str:
     return f"{settings.CANDOR_CANONICAL_URL}/{kind}/{public_id}"
 
 
+# Statuspage's incident status once a resolved incident's postmortem is published.
+POSTMORTEM_STATUS = "postmortem"
+
+
 def incident_json(incident: IncidentView, page: Page) -> Json:
+    postmortem = incident.postmortem
     return {
         "id": incident.public_id,
         "name": incident.name,
-        "status": incident.status,
+        "status": POSTMORTEM_STATUS if postmortem and not incident.is_open else incident.status,
         "created_at": timestamp(incident.created_at),
         "updated_at": timestamp(incident.updated_at),
         "monitoring_at": timestamp(incident.monitoring_at),
@@ -187,6 +192,13 @@ def incident_json(incident: IncidentView, page: Page) -> Json:
         # Candor's own: when the next update is promised, null once resolved. Statuspage
         # has no such field; clients ignore fields they do not know.
         "next_update_at": timestamp(incident.next_update_due),
+        # Statuspage's postmortem fields, null until one is published. The body is the
+        # text of the sanitised HTML, as for update bodies.
+        "postmortem_body": plain_text(postmortem.body_html) if postmortem else None,
+        "postmortem_published_at": timestamp(postmortem.published_at if postmortem else None),
+        "postmortem_body_last_updated_at": timestamp(
+            postmortem.body_last_updated_at if postmortem else None
+        ),
     }
 
 

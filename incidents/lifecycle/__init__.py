@@ -20,7 +20,7 @@ By subject:
 - statuses.py: each component's public status, derived from what affects it;
 - posting.py: what every write ends with (the update, its messages, the audit event with
   its words' basis, the public change);
-- incidents.py, components.py, maintenance.py: the writes themselves;
+- incidents.py, components.py, maintenance.py, postmortems.py: the writes themselves;
 - sweep.py: what beat does to maintenance windows by itself.
 
 `incidents.lifecycle` keeps the names callers use, as when it was one module:
@@ -42,6 +42,16 @@ from incidents.lifecycle.maintenance import (
     maintenance_words,
 )
 from incidents.lifecycle.posting import public_change
+from incidents.lifecycle.postmortems import (
+    draft_start,
+    latest_revision,
+    postmortem_approve,
+    postmortem_publish,
+    postmortem_reject,
+    postmortem_save,
+    revision_approved,
+    revision_rejection,
+)
 from incidents.lifecycle.sweep import (
     maintenance_overrun_note,
     maintenance_remind_subscribers,
@@ -56,15 +66,23 @@ __all__ = [
     "cadence_override_set",
     "component_save",
     "component_status_set",
+    "draft_start",
     "group_create",
     "incident_open",
     "incident_resolve",
+    "latest_revision",
     "maintenance_overrun_note",
     "maintenance_remind_subscribers",
     "maintenance_schedule",
     "maintenance_sweep",
     "maintenance_update_post",
     "maintenance_words",
+    "postmortem_approve",
+    "postmortem_publish",
+    "postmortem_reject",
+    "postmortem_save",
     "public_change",
+    "revision_approved",
+    "revision_rejection",
     "update_post",
 ]

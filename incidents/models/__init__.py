@@ -48,6 +48,12 @@ from incidents.models.maintenance import (
 )
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.post_in import InboundChannel, InboundOutcome, InboundPost, InboundPoster
+from incidents.models.postmortems import (
+    Postmortem,
+    PostmortemApproval,
+    PostmortemRejection,
+    PostmortemRevision,
+)
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.signing import SignedNotice, SigningKey
@@ -131,6 +137,10 @@ __all__ = [
     "NotifyScope",
     "OverrideReview",
     "Phase",
+    "Postmortem",
+    "PostmortemApproval",
+    "PostmortemRejection",
+    "PostmortemRevision",
     "Proposal",
     "ProposalKind",
     "ProposalState",

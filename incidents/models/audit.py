@@ -66,6 +66,10 @@ class AuditAction(models.TextChoices):
     INCIDENT_IMPORTED = "incident.imported", "Incident imported as history"
     MAINTENANCE_IMPORTED = "maintenance.imported", "Maintenance imported as history"
     REPORT_SETTINGS_SET = "report.settings_set", "Reliability report settings changed"
+    POSTMORTEM_SAVED = "postmortem.saved", "Postmortem draft saved"
+    POSTMORTEM_APPROVED = "postmortem.approved", "Postmortem approved"
+    POSTMORTEM_REJECTED = "postmortem.rejected", "Postmortem rejected"
+    POSTMORTEM_PUBLISHED = "postmortem.published", "Postmortem published"
 
 
 def action_check(action: str) -> None:

@@ -27,6 +27,8 @@ class Phase(models.TextChoices):
     MAINTENANCE_SCHEDULED = "maintenance_scheduled", "Maintenance scheduled"
     MAINTENANCE_STARTED = "maintenance_started", "Maintenance started"
     MAINTENANCE_COMPLETED = "maintenance_completed", "Maintenance completed"
+    # A resolved incident's postmortem (incidents/lifecycle/postmortems.py).
+    POSTMORTEM = "postmortem", "Postmortem"
 
 
 class Channel(models.TextChoices):
@@ -242,6 +244,9 @@ class RuleChannel(models.TextChoices):
     EMAIL = "email", "Email"
     SMS = "sms", "SMS"
     EMAIL_AND_SMS = "email_sms", "Email and SMS"
+    # Postmortems are checked as their own channel: rules for every channel apply to them,
+    # the short limits written for updates ("web") do not.
+    POSTMORTEM = "postmortem", "Postmortems"
 
 
 class RuleScope(models.TextChoices):

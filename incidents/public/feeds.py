@@ -6,6 +6,7 @@ are cached for every visitor and published to the static snapshot.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +45,20 @@ def _xml_safe(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class PostmortemEntry:
+    """A published postmortem: an entry of its own, so readers see it arrive."""
+
+    incident: IncidentView
+
+
+Item = IncidentView | PostmortemEntry
+
+
+def _incident(item: Item) -> IncidentView:
+    return item.incident if isinstance(item, PostmortemEntry) else item
+
+
 class IncidentFeed(Feed):
     feed_type: type = Rss201rev2Feed
     feed_url_name = "public:history_rss"
@@ -72,23 +87,36 @@ class IncidentFeed(Feed):
     def feed_url(self) -> str:
         return _absolute(reverse(self.feed_url_name))
 
-    def items(self) -> list[IncidentView]:
-        return selectors.incidents_recent(limit=selectors.HISTORY_LIMIT)
+    def items(self) -> list[Item]:
+        incidents = selectors.incidents_recent(limit=selectors.HISTORY_LIMIT)
+        items: list[Item] = [*incidents]
+        items += [PostmortemEntry(i) for i in incidents if i.postmortem is not None]
+        # Newest first, by when each entry appeared.
+        return sorted(items, key=self.item_pubdate, reverse=True)
 
-    def item_title(self, item: IncidentView) -> str:
+    def item_title(self, item: Item) -> str:
+        if isinstance(item, PostmortemEntry):
+            return f"Postmortem: {item.incident.name}"
         return item.name
 
-    def item_description(self, item: IncidentView) -> str:
+    def item_description(self, item: Item) -> str:
+        if isinstance(item, PostmortemEntry):
+            return render_to_string("public/feed_postmortem.html", {"incident": item.incident})
         return render_to_string("public/feed_entry.html", {"incident": item})
 
-    def item_link(self, item: IncidentView) -> str:
-        return _absolute(reverse("public:incident", args=[item.public_id]))
+    def item_link(self, item: Item) -> str:
+        link = _absolute(reverse("public:incident", args=[_incident(item).public_id]))
+        return link + "#postmortem" if isinstance(item, PostmortemEntry) else link
 
-    def item_pubdate(self, item: IncidentView) -> datetime:
-        return item.started_at
+    def item_pubdate(self, item: Item) -> datetime:
+        if isinstance(item, PostmortemEntry) and item.incident.postmortem is not None:
+            return item.incident.postmortem.published_at
+        return _incident(item).started_at
 
-    def item_updateddate(self, item: IncidentView) -> datetime:
-        return item.updated_at
+    def item_updateddate(self, item: Item) -> datetime:
+        if isinstance(item, PostmortemEntry) and item.incident.postmortem is not None:
+            return item.incident.postmortem.body_last_updated_at
+        return _incident(item).updated_at
 
 
 class IncidentAtomFeed(IncidentFeed):

@@ -32,6 +32,7 @@ from incidents.models import (
     Maintenance,
     MessageTemplate,
     Phase,
+    RuleChannel,
     RuleKind,
     TemplateVersion,
     WordingRule,
@@ -108,7 +109,11 @@ def approved_basis(
 def _check_words(body: str, *, phase: str, channel: str, template: bool) -> None:
     """Refuse words that break the policy (templates: as rendered with sample values)."""
     text = wording.render(body, wording.sample_values()) if template else body
-    violations = wording.check(text, channel=wording.channel_for(channel), phase=phase)
+    # A postmortem template is checked as postmortems are (wording/postmortems.py).
+    policy_channel = RuleChannel.POSTMORTEM if phase == Phase.POSTMORTEM else None
+    violations = wording.check(
+        text, channel=policy_channel or wording.channel_for(channel), phase=phase
+    )
     if violations:
         raise wording.WordingRefused("These words break the wording policy.", violations)
 

@@ -70,6 +70,17 @@ DEFAULT_TEMPLATES = [
         Channel.SMS,
         "{title} is resolved. {status_url}",
     ),
+    (
+        # The sections every postmortem has (wording/postmortems.py checks them).
+        "Postmortem",
+        Phase.POSTMORTEM,
+        Channel.WEB,
+        "### Summary\n\n{title}: what happened, and what it meant for you.\n\n"
+        "### Impact\n\nWho was affected on {components}, and how.\n\n"
+        "### Timeline\n\n"
+        "### Root cause\n\n"
+        "### What we change\n",
+    ),
 ]
 
 

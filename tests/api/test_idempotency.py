@@ -35,8 +35,10 @@ from incidents.models import (
 )
 from incidents.vendors.service import vendor_add
 from incidents.wording import approvals
+from incidents.wording.postmortems import postmortem_templates
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory, promised, said
+from tests.postmortems import postmortem_approved, postmortem_written, resolved_incident
 from tests.vendors.conftest import summary_bytes
 from tests.vendors.peers import VendorPeer
 
@@ -121,7 +123,37 @@ def _schedule(objects: dict[str, str]) -> tuple[str, str, dict[str, Any]]:
 
 
 # Every write the staff API offers: each must honour the key.
+def _postmortem_write(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    incident = resolved_incident(objects["actor"])
+    template = postmortem_templates()[0]
+    body = lifecycle.draft_start(incident, template)
+    return "put", f"incidents/{incident.public_id}/postmortem/", {"body": body}
+
+
+def _postmortem_approve(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    incident = resolved_incident(objects["actor"])
+    postmortem_written(incident, objects["colleague"])
+    return "post", f"incidents/{incident.public_id}/postmortem/approve/", {}
+
+
+def _postmortem_reject(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    incident = resolved_incident(objects["actor"])
+    postmortem_written(incident, objects["colleague"])
+    path = f"incidents/{incident.public_id}/postmortem/reject/"
+    return "post", path, {"reason": "Say what customers saw."}
+
+
+def _postmortem_publish(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    incident = resolved_incident(objects["actor"])
+    postmortem_approved(incident, objects["colleague"])
+    return "post", f"incidents/{incident.public_id}/postmortem/publish/", {}
+
+
 WRITES: dict[str, Write] = {
+    "write a postmortem": _postmortem_write,
+    "approve a postmortem": _postmortem_approve,
+    "reject a postmortem": _postmortem_reject,
+    "publish a postmortem": _postmortem_publish,
     # An open incident's words promise the next update (made when the test runs).
     "open an incident": lambda objects: (
         "post",
@@ -267,6 +299,8 @@ def test_every_write_is_done_once_per_key(
         "proposal": proposal.public_id,
         "maintenance": maintenance.public_id,
         "custom": custom.public_id,
+        "actor": actor,
+        "colleague": colleague.user,
     }
     method, path, data = write(objects)
     if path in ADMIN_WRITES or path.startswith("vendors/"):  # an Admin's write

@@ -117,8 +117,14 @@ INCIDENT = {
     "started_at": is_timestamp, "page_id": string, "incident_updates": list_of(is_object),
     "components": list_of(is_object),
 }  # fmt: skip
-# Candor's one addition to Statuspage's incident: the promised next update (docs/api.md).
-INCIDENT_WITH_PROMISE = INCIDENT | {"next_update_at": nullable(is_timestamp)}
+# Candor's one addition to Statuspage's incident: the promised next update (docs/api.md);
+# and Statuspage's postmortem fields, null until a postmortem is published.
+INCIDENT_WITH_PROMISE = INCIDENT | {
+    "next_update_at": nullable(is_timestamp),
+    "postmortem_body": nullable(string),
+    "postmortem_published_at": nullable(is_timestamp),
+    "postmortem_body_last_updated_at": nullable(is_timestamp),
+}
 MAINTENANCE = INCIDENT | {
     "status": one_of(*MAINTENANCE_STATUSES),
     "impact": constant("maintenance"),

@@ -39,8 +39,10 @@ from incidents.models import (
 from incidents.reminders.services import contact_save
 from incidents.vendors import service as vendors
 from incidents.wording import approvals
+from incidents.wording.postmortems import postmortem_templates
 from tests.conftest import staff_user
 from tests.factories import promised, said
+from tests.postmortems import postmortem_approved, postmortem_written, resolved_incident
 from tests.vendors.conftest import summary_bytes
 from tests.vendors.peers import VendorPeer
 
@@ -214,7 +216,39 @@ def _retry(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return reverse("console:notifications_retry", args=["incident", update.public_id]), {}
 
 
+def _postmortem(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    incident = resolved_incident(Actor.staff(objects["me"], channel="console"))
+    template = postmortem_templates()[0]
+    return reverse("console:postmortem", args=[incident.public_id]), {
+        "template": template.template.public_id,
+        "body": lifecycle.draft_start(incident, template),
+    }
+
+
+def _postmortem_approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    incident = resolved_incident(Actor.staff(objects["me"], channel="console"))
+    postmortem_written(incident, objects["colleague"])
+    return reverse("console:postmortem_approve", args=[incident.public_id]), {"revision": "1"}
+
+
+def _postmortem_reject(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    incident = resolved_incident(Actor.staff(objects["me"], channel="console"))
+    postmortem_written(incident, objects["colleague"])
+    url = reverse("console:postmortem_reject", args=[incident.public_id])
+    return url, {"revision": "1", "reason": "Say what customers saw."}
+
+
+def _postmortem_publish(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    incident = resolved_incident(Actor.staff(objects["me"], channel="console"))
+    postmortem_approved(incident, objects["colleague"])
+    return reverse("console:postmortem_publish", args=[incident.public_id]), {}
+
+
 WRITES: dict[str, Post] = {
+    "postmortem": _postmortem,
+    "postmortem_approve": _postmortem_approve,
+    "postmortem_reject": _postmortem_reject,
+    "postmortem_publish": _postmortem_publish,
     "incident_new": _post(
         "incident_new",
         None,

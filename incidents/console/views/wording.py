@@ -33,7 +33,12 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
 )
-from incidents.lifecycle import MAX_BODY_LENGTH
+from incidents.lifecycle import (
+    MAX_BODY_LENGTH,
+    latest_revision,
+    revision_approved,
+    revision_rejection,
+)
 from incidents.models import (
     Component,
     CustomTextRequest,
@@ -45,6 +50,8 @@ from incidents.models import (
     MessageTemplate,
     OverrideReview,
     Phase,
+    Postmortem,
+    PostmortemRevision,
     Rejection,
     TemplateVersion,
 )
@@ -326,6 +333,7 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
         "versions": _pending_versions(),
         "custom": _pending_custom(),
         "reviews": OverrideReview.objects.filter(reviewed_at=None),
+        "postmortems": _pending_postmortems(),
         "review_form": review_form,
         "reason_max": decisions.REASON_MAX_LENGTH,
         "required_templates": settings.CANDOR_TEMPLATE_APPROVALS,
@@ -333,6 +341,21 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if request.method == "POST" else 200
     return render_page(request, "console/approvals.html", context, status=status)
+
+
+def _pending_postmortems() -> list[PostmortemRevision]:
+    """Each postmortem whose newest revision still waits for a decision (made on the
+    incident's postmortem page, where the words are)."""
+    waiting = []
+    for postmortem in Postmortem.objects.select_related("incident").order_by("-created_at"):
+        revision = latest_revision(postmortem)
+        if (
+            revision is not None
+            and not revision_approved(revision)
+            and revision_rejection(revision) is None
+        ):
+            waiting.append(revision)
+    return waiting
 
 
 def _integer(value: str) -> int:

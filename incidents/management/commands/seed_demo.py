@@ -17,12 +17,13 @@ from django.utils import timezone
 from incidents import cadence, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.dependencies import graph
-from incidents.models import Component, ComponentStatus, Contact, Phase
+from incidents.models import Component, ComponentStatus, Contact, Incident, Phase
 from incidents.publish.trigger import publishing_deferred
 from incidents.reminders.plan import policy_schedule
 from incidents.reminders.services import contact_save, incident_owners_set
 from incidents.wording import approvals, decisions, drafts
 from incidents.wording.default_templates import default_templates_install
+from incidents.wording.postmortems import postmortem_templates
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "candor-demo-password"  # noqa: S105 - printed for the newcomer on purpose
@@ -81,7 +82,8 @@ class Command(BaseCommand):
         default_templates_install(author=demo, approvers=approvers, now=since)
         with publishing_deferred():  # one publish of the finished demo, not one per change
             components = self._components(actor, since=since)
-            self._past_incidents(actor, components, now=now)
+            latest = self._past_incidents(actor, components, now=now)
+            self._postmortem(latest)
             self._dependencies(actor, components)
             owner = self._contacts(actor)
             self._open_incident(actor, components, now=now, owner=owner)
@@ -144,7 +146,8 @@ class Command(BaseCommand):
 
     def _past_incidents(
         self, actor: Actor, components: dict[str, Component], *, now: datetime
-    ) -> None:
+    ) -> Incident:
+        """Resolved incidents, each through every phase; the most recent is returned."""
         rng = random.Random(2026)  # the same demo every time
         starts = sorted(
             now - timedelta(days=rng.randint(3, 85), hours=rng.randint(0, 20))
@@ -180,6 +183,26 @@ class Command(BaseCommand):
                         status=phase,
                         now=start + offset,
                     )
+        assert incident is not None
+        incident.refresh_from_db()
+        return incident
+
+    def _postmortem(self, incident: Incident) -> None:
+        """The latest incident's postmortem, from the default template, approved by both
+        demo approvers and published, through the services the console uses."""
+        version = postmortem_templates()[0]
+        body = lifecycle.draft_start(incident, version).replace(
+            "### Root cause\n",
+            "### Root cause\n\nA configuration change reduced the capacity of one service "
+            "during the evening peak.\n",
+        )
+        body += "\nConfiguration changes now go to one region first, with an alert on capacity."
+        revision = lifecycle.postmortem_save(
+            actor=self.demo, incident=incident, body=body, template_version=version
+        )
+        for approver in self.approvers:
+            lifecycle.postmortem_approve(actor=approver, revision=revision)
+        lifecycle.postmortem_publish(actor=self.demo, postmortem=revision.postmortem)
 
     def _contacts(self, actor: Actor) -> Contact:
         """Who reminders reach: an owner, the on-call fallback, an escalation ladder."""
