@@ -44,6 +44,7 @@ from django.utils import timezone
 from incidents.models import (
     IncidentUpdate,
     MaintenanceUpdate,
+    Postmortem,
     SignedNotice,
     SigningKey,
 )
@@ -54,6 +55,7 @@ ALGORITHM = "Ed25519"
 FORMAT_VERSION = 1
 INCIDENT_UPDATE = "incident_update"
 MAINTENANCE_UPDATE = "maintenance_update"
+POSTMORTEM = "postmortem"
 # A genuine notice received this long after it was published is an old one presented as
 # new (a replay): the fan-out sends within minutes of publication.
 REPLAY_WINDOW = timedelta(hours=48)
@@ -308,6 +310,25 @@ def _update_content(update: IncidentUpdate | MaintenanceUpdate) -> tuple[dict[st
     )
 
 
+def _postmortem_content(postmortem: Postmortem) -> tuple[dict[str, Any], str]:
+    """A published postmortem as it now reads; a revision published later is a new notice
+    (its body and time differ), the earlier one stays verifiable as what it said."""
+    incident = postmortem.incident
+    published_at = postmortem.body_last_updated_at or postmortem.published_at
+    assert published_at is not None
+    page = settings.CANDOR_CANONICAL_URL + reverse("public:incident", args=[incident.public_id])
+    return _content(
+        POSTMORTEM,
+        incident.public_id,
+        postmortem.public_id,
+        url=f"{page}#postmortem",
+        title=incident.name,
+        status=POSTMORTEM,
+        body=postmortem.published_body,
+        published_at=published_at,
+    )
+
+
 def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | None:
     """A published update's signed notice; None for an unsaved draft, or when no key can
     sign (logged: the message still goes, unsigned, rather than not at all)."""
@@ -331,8 +352,9 @@ def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | 
 
 
 def notices_sign_pending() -> int:
-    """Sign every published update not signed as it now reads, in a few queries whatever
-    their number (before a snapshot, whose render only reads). Returns how many."""
+    """Sign every published update and postmortem not signed as it now reads, in a few
+    queries whatever their number (before a snapshot, whose render only reads). Returns
+    how many."""
     done = set(SignedNotice.objects.values_list("content_sha256", flat=True))
     pending = []
     for model, parent in ((IncidentUpdate, "incident"), (MaintenanceUpdate, "maintenance")):
@@ -341,6 +363,13 @@ def notices_sign_pending() -> int:
             content, digest = _update_content(update)
             if digest not in done:
                 pending.append((content, digest, update.created_at))
+    published = Postmortem.objects.filter(published_at__isnull=False).select_related("incident")
+    for postmortem in published.order_by("pk").iterator(chunk_size=1000):
+        content, digest = _postmortem_content(postmortem)
+        if digest not in done:
+            pending.append(
+                (content, digest, postmortem.body_last_updated_at or postmortem.published_at)
+            )
     if not pending:
         return 0
     try:

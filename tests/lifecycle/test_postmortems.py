@@ -286,3 +286,29 @@ def test_a_rejected_revision_is_never_approved_and_a_new_one_starts_afresh(
     with pytest.raises(ValidationError, match="already approved"):
         lifecycle.postmortem_reject(actor=actor_of(legal), revision=second, reason="No.")
     lifecycle.postmortem_publish(actor=actor, postmortem=second.postmortem)
+
+
+def test_a_published_postmortem_is_a_signed_notice_anyone_can_verify(
+    resolved: Incident, template: TemplateVersion, actor: Actor, legal: User, support: User
+) -> None:
+    import base64
+
+    from incidents import signing
+    from incidents.models import SignedNotice
+
+    revision = lifecycle.postmortem_save(
+        actor=actor, incident=resolved, body=written(resolved, template), template_version=template
+    )
+    approve_both(revision, legal, support)
+    lifecycle.postmortem_publish(actor=actor, postmortem=revision.postmortem)
+    signing.notices_sign_pending()
+
+    notice = SignedNotice.objects.get(kind=signing.POSTMORTEM)
+    payload, signature = notice.payload.encode(), base64.b64decode(notice.signature)
+    verdict = signing.verify(payload, signature)
+    assert verdict.genuine, verdict.reason
+    assert verdict.notice is not None and ROOT_CAUSE in verdict.notice["body"]
+    assert verdict.notice["url"].endswith(f"/incidents/{resolved.public_id}#postmortem")
+    tampered = payload.replace(b"canary", b"review")
+    assert tampered != payload and not signing.verify(tampered, signature).genuine
+    assert signing.notices_sign_pending() == 0  # signed once as it reads
