@@ -28,7 +28,6 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatus,
     ImportedObject,
-    ImportedPostmortem,
     Incident,
     IncidentComponent,
     IncidentImpact,
@@ -40,6 +39,7 @@ from incidents.models import (
     MaintenanceStatus,
     MaintenanceUpdate,
     NotifyScope,
+    Postmortem,
     Subscriber,
     SubscriberComponent,
     SubscriberState,
@@ -426,9 +426,13 @@ def _postmortem_write(ctx: Context, source: str, row: dict[str, Any], incident: 
     except NotMapped as exc:
         ctx.report.problem("postmortem", source, str(exc))
         return
-    ImportedPostmortem.objects.create(
-        incident=incident, body=body, body_html=render_markdown(body), published_at=at
-    )
+    # Candor's own postmortem, published as Statuspage published it: history, like the
+    # incident's updates (no revision, no approvals; the incident says it was imported).
+    at = at or incident.resolved_at or ctx.now
+    Postmortem.objects.create(
+        incident=incident, created_at=at, published_body=body,
+        published_body_html=render_markdown(body), published_at=at, body_last_updated_at=at,
+    )  # fmt: skip
     ctx.report.count("postmortem", "imported")
 
 

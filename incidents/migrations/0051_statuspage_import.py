@@ -61,14 +61,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('page_id', 'kind', 'source_id'), name='imported_object_unique')],
             },
         ),
-        migrations.CreateModel(
-            name='ImportedPostmortem',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField()),
-                ('body_html', models.TextField()),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('incident', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='imported_postmortem', to='incidents.incident')),
-            ],
-        ),
     ]

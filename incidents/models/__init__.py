@@ -17,7 +17,7 @@ from incidents.models.components import (
 )
 from incidents.models.dependencies import ComponentDependency, DependencyKind, ImpactCause
 from incidents.models.idempotency import IdempotencyKey
-from incidents.models.imports import ImportedObject, ImportedPostmortem, ImportRun, ImportState
+from incidents.models.imports import ImportedObject, ImportRun, ImportState
 from incidents.models.incidents import (
     Incident,
     IncidentComponent,
@@ -115,7 +115,6 @@ __all__ = [
     "ImportRun",
     "ImportState",
     "ImportedObject",
-    "ImportedPostmortem",
     "InboundChannel",
     "InboundOutcome",
     "InboundPost",

@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.db import models
 
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
-from incidents.models.incidents import Incident
 
 
 class ImportState(models.TextChoices):
@@ -64,18 +63,3 @@ class ImportedObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page_id}/{self.kind}/{self.source_id} -> {self.target_id}"
-
-
-class ImportedPostmortem(models.Model):
-    """A postmortem as Statuspage published it: kept as history, shown under the incident.
-    (Candor's own postmortems may later take these over.)"""
-
-    incident = models.OneToOneField(
-        Incident, on_delete=models.CASCADE, related_name="imported_postmortem"
-    )
-    body = models.TextField()
-    body_html = models.TextField()
-    published_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"postmortem of {self.incident_id}"

@@ -19,11 +19,11 @@ from incidents.models import (
     ComponentGroup,
     ComponentStatusChange,
     Delivery,
-    ImportedPostmortem,
     ImportRun,
     Incident,
     IncidentUpdate,
     Maintenance,
+    Postmortem,
     Reminder,
     Subscriber,
     SubscriberState,
@@ -73,7 +73,7 @@ def test_a_realistic_page_imports_whole_and_a_second_run_adds_nothing(
             "updates": IncidentUpdate.objects.count(),
             "maintenance": Maintenance.objects.count(),
             "subscribers": Subscriber.objects.count(),
-            "postmortems": ImportedPostmortem.objects.count(),
+            "postmortems": Postmortem.objects.count(),
             "history": ComponentStatusChange.objects.count(),
         }
         _command(peer)  # again: everything is there already
@@ -84,7 +84,7 @@ def test_a_realistic_page_imports_whole_and_a_second_run_adds_nothing(
             "updates": IncidentUpdate.objects.count(),
             "maintenance": Maintenance.objects.count(),
             "subscribers": Subscriber.objects.count(),
-            "postmortems": ImportedPostmortem.objects.count(),
+            "postmortems": Postmortem.objects.count(),
             "history": ComponentStatusChange.objects.count(),
         }
     finally:
@@ -147,6 +147,15 @@ def test_a_realistic_page_imports_whole_and_a_second_run_adds_nothing(
     assert len(next(i for i in listed if i["id"] == newest.public_id)["incident_updates"]) == (
         newest.updates.count()
     )
+    # Published postmortems come over as Candor postmortems: on the page and in the JSON.
+    ids = {i["id"] for i in listed}  # the latest incidents, as Statuspage's list has it
+    postmortem = next(
+        p for p in Postmortem.objects.select_related("incident") if p.incident.public_id in ids
+    )
+    shown = client.get(f"/incidents/{postmortem.incident.public_id}").content.decode()
+    assert 'id="postmortem"' in shown and "A bad deploy." in shown
+    entry = next(i for i in listed if i["id"] == postmortem.incident.public_id)
+    assert entry["status"] == "postmortem" and "A bad deploy." in entry["postmortem_body"]
     status = selectors.public_status(now=timezone.now(), uptime_days=90)
     figures = [c.uptime for c in status.components if c.uptime is not None]
     assert figures and min(figures) < 1.0  # imported outages count
