@@ -49,6 +49,7 @@ from incidents.models.maintenance import (
 from incidents.models.notify_costs import NotifyScope, SmsCostCap
 from incidents.models.post_in import InboundChannel, InboundOutcome, InboundPost, InboundPoster
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.sso import SsoIdentity
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -150,6 +151,7 @@ __all__ = [
     "SmsCostCap",
     "Source",
     "SourceFormat",
+    "SsoIdentity",
     "StaffRole",
     "Subscriber",
     "SubscriberChannel",

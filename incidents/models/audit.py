@@ -64,6 +64,10 @@ class AuditAction(models.TextChoices):
     IMPORT_FINISHED = "import.finished", "Statuspage import ended"
     INCIDENT_IMPORTED = "incident.imported", "Incident imported as history"
     MAINTENANCE_IMPORTED = "maintenance.imported", "Maintenance imported as history"
+    SSO_SIGNED_IN = "sso.signed_in", "Signed in through single sign-on"
+    SSO_REFUSED = "sso.refused", "Single sign-on refused"
+    SSO_PROVIDER_FAILED = "sso.provider_failed", "Identity provider failed"
+    BREAK_GLASS_SET = "staff.break_glass_set", "Break-glass sign-in changed"
 
 
 def action_check(action: str) -> None:
