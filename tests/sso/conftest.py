@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-
 from pytest_django.live_server_helper import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
