@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -45,6 +46,10 @@ def free_port() -> int:
 class OidcProvider:
     issuer: str
     process: subprocess.Popen[str]
+
+    def token_endpoint_failing(self) -> None:
+        """From now on (until called again) the token endpoint answers 503."""
+        self.process.send_signal(signal.SIGUSR2)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -37,4 +37,16 @@ const provider = new Provider(issuer, {
     return { accountId: id, async claims() { return { sub: id, ...account }; } };
   },
 });
+// SIGUSR2 makes the token endpoint answer 503 (and back): a provider that is up enough
+// to send people back to Candor, then fails to hand over their tokens.
+let tokenFailing = false;
+process.on("SIGUSR2", () => { tokenFailing = !tokenFailing; });
+provider.use(async (ctx, next) => {
+  if (tokenFailing && ctx.path === "/token") {
+    ctx.status = 503;
+    ctx.body = { error: "temporarily_unavailable" };
+    return;
+  }
+  await next();
+});
 provider.listen(port, '127.0.0.1', () => { console.log(`ready ${issuer}`); });

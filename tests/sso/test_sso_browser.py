@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.contrib.sessions.models import Session
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django.live_server_helper import LiveServer
 
-from incidents import roles
+from incidents import roles, sso
 from incidents.models import AuditAction, AuditEvent, SsoIdentity
 from tests.conftest import staff_user
 from tests.sso.conftest import OidcProvider
@@ -33,15 +34,19 @@ pytestmark = [
 ]
 
 
-def _sso_sign_in(browser: Browser, live_server: LiveServer, login: str) -> Page:
-    """Start at the console's login page, sign in at the provider, consent, come back."""
-    page = browser.new_context().new_page()
+def _at_provider(page: Page, live_server: LiveServer, login: str) -> Page:
+    """From the console's login page to the provider: sign in there and consent."""
     page.goto(f"{live_server.url}/console/login/")
     page.get_by_role("link", name="Sign in with single sign-on").click()
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", "any password: these are the provider's dev pages")
     page.click("button[type=submit]")
     page.click("button[type=submit]")  # consent: Continue
+    return page
+
+
+def _sso_sign_in(browser: Browser, live_server: LiveServer, login: str) -> Page:
+    page = _at_provider(browser.new_context().new_page(), live_server, login)
     page.wait_for_url(f"{live_server.url}/console/**")
     return page
 
@@ -73,7 +78,15 @@ def test_staff_sign_in_through_the_provider_and_break_glass_while_it_is_down(
         mallory = _sso_sign_in(browser, live_server, "mallory")
         assert mallory.url == f"{live_server.url}/console/"
 
-        # The provider goes down mid-session.
+        # The provider fails to hand over the tokens: back on the login page, said plainly.
+        oidc_provider.token_endpoint_failing()
+        midway = _at_provider(browser.new_context().new_page(), live_server, "alice")
+        midway.wait_for_url(f"{live_server.url}/console/login/")
+        expect(midway.get_by_role("alert").first).to_contain_text(
+            "the identity provider failed (it did not complete the sign-in (HTTP 503))"
+        )
+
+        # Then it goes down altogether, mid-session.
         oidc_provider.stop()
         late = browser.new_context().new_page()
         late.goto(f"{live_server.url}/console/login/")
@@ -112,6 +125,12 @@ def test_staff_sign_in_through_the_provider_and_break_glass_while_it_is_down(
     assert len(mallory_user.first_name) <= 150 and "\x1b" not in mallory_user.first_name
     assert mallory_user.email == ""  # a header injection is not an address
     assert sorted(mallory_user.groups.values_list("name", flat=True)) == [roles.RESPONDER]
+
+    # SSO sessions are ordinary ones: no expiry of their own, so the local rules apply.
+    sessions = [s.get_decoded() for s in Session.objects.all()]
+    signed_in = [s for s in sessions if "_auth_user_id" in s]
+    assert {s.get(sso.SESSION_KEY, False) for s in signed_in} == {True, False}
+    assert all("_session_expiry" not in s for s in signed_in)
 
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert actions.count(AuditAction.SSO_SIGNED_IN) == 2
