@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import jwt
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,7 +18,7 @@ from incidents import roles, sso
 from incidents.audit import Actor
 from incidents.models import AuditAction, AuditEvent, SsoIdentity
 from incidents.sso import ProviderDown, SsoRefused
-from incidents.sso_oidc import discovery
+from incidents.sso_oidc import CandorOidcBackend, discovery
 from tests.conftest import staff_user
 from tests.sso.conftest import free_port
 
@@ -173,3 +174,61 @@ def test_sso_off_means_no_sso_pages(settings: Any) -> None:
     assert Client().get(reverse("console:sso_callback")).status_code == 404
     assert "single sign-on" not in Client().get(reverse("console:login")).content.decode()
     assert sso.local_sign_in_refusal(staff_user("rita")) is None
+
+
+def test_a_hostile_error_from_the_provider_is_refused_and_cleaned() -> None:
+    error = "access_denied\x00\u202e<script>" + "x" * 1_000_000
+    response = Client().get(reverse("console:sso_callback"), {"error": error, "state": "s"})
+    assert response.status_code == 302 and response["Location"] == reverse("console:login")
+    event = AuditEvent.objects.get(action=AuditAction.SSO_REFUSED)
+    assert len(event.summary) <= 300 and "\x00" not in event.summary
+    assert "\u202e" not in event.data["reason"]
+
+
+def test_a_callback_whose_state_this_session_did_not_start_is_refused() -> None:
+    client = Client()
+    session = client.session
+    session["oidc_states"] = {"started-here": {"nonce": "n", "code_verifier": "v"}}
+    session.save()
+    response = client.get(reverse("console:sso_callback"), {"code": "c", "state": "forged"})
+    assert response.status_code == 302 and response["Location"] == reverse("console:login")
+    assert AuditEvent.objects.filter(action=AuditAction.SSO_REFUSED).count() == 1
+    assert "_auth_user_id" not in client.session
+
+
+def _backend_with_key() -> tuple[CandorOidcBackend, Any]:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    backend = CandorOidcBackend()
+    backend.OIDC_RP_IDP_SIGN_KEY = key.public_key()  # instead of the JWKS, for this test
+    backend._issuer = ISSUER
+    backend.OIDC_RP_CLIENT_ID = "candor"
+    return backend, key
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({}, None),
+        ({"iss": "http://127.0.0.1:10"}, "another issuer"),
+        ({"aud": "another-client"}, "another client"),
+        ({"aud": ["another-client", "x"]}, "another client"),
+        ({"nonce": "replayed"}, "Nonce"),
+    ],
+    ids=["good", "issuer", "audience", "audiences", "nonce"],
+)
+def test_the_id_token_is_checked_for_issuer_audience_and_nonce(
+    change: dict[str, Any], refused: str | None
+) -> None:
+    backend, key = _backend_with_key()
+    claims = {
+        "iss": ISSUER, "sub": "s", "aud": "candor",
+        "nonce": "n-1", "exp": 4102444800, "iat": 1700000000, **change,
+    }  # fmt: skip
+    token = jwt.encode(claims, key, algorithm="RS256")
+    if refused is None:
+        assert backend.verify_token(token, nonce="n-1")["sub"] == "s"
+    else:
+        with pytest.raises(SuspiciousOperation, match=refused):
+            backend.verify_token(token, nonce="n-1")
