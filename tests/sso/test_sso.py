@@ -232,3 +232,16 @@ def test_the_id_token_is_checked_for_issuer_audience_and_nonce(
     else:
         with pytest.raises(SuspiciousOperation, match=refused):
             backend.verify_token(token, nonce="n-1")
+
+
+def test_the_staff_page_shows_and_offers_the_break_glass_mark() -> None:
+    admin = staff_user("ada", roles.ADMIN)
+    rita = staff_user("rita", roles.RESPONDER)
+    client = Client()
+    client.force_login(admin)
+    url = reverse("console:staff_break_glass", args=["rita"])
+    page = client.get(reverse("console:staff")).content.decode()
+    assert url in page and "Mark break-glass" in page and "Remove break-glass" not in page
+    sso.break_glass_set(actor=Actor.staff(admin, channel="console"), user=rita, on=True)
+    page = client.get(reverse("console:staff")).content.decode()
+    assert "Remove break-glass" in page
