@@ -245,3 +245,17 @@ def test_the_staff_page_shows_and_offers_the_break_glass_mark() -> None:
     sso.break_glass_set(actor=Actor.staff(admin, channel="console"), user=rita, on=True)
     page = client.get(reverse("console:staff")).content.decode()
     assert "Remove break-glass" in page
+
+
+def test_an_sso_session_stands_for_the_second_factor(settings: Any) -> None:
+    settings.CANDOR_REQUIRE_2FA = True
+    user = sso.sign_in(claims=_claims(groups=["ops"]), ip=None)
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    local, single = Client(), Client()
+    local.force_login(user)
+    single.force_login(user)
+    session = single.session
+    session[sso.SESSION_KEY] = True
+    session.save()
+    assert local.get(reverse("console:dashboard")).status_code == 302  # a code is wanted
+    assert single.get(reverse("console:dashboard")).status_code == 200
