@@ -29,6 +29,9 @@ WRITES: dict[str, str] = {
     # -- console --------------------------------------------------------------------------
     "console:login": PUBLIC,
     "console:logout": PUBLIC,
+    # Single sign-on: the provider's round trip happens before there is an account.
+    "console:sso_start": PUBLIC,
+    "console:sso_callback": PUBLIC,
     "console:two_factor": ANY_STAFF,
     "console:recovery_codes": ANY_STAFF,
     "console:preview": ANY_STAFF,
@@ -97,6 +100,7 @@ WRITES: dict[str, str] = {
     "console:policy": roles.MANAGE_POLICY,
     "console:staff": READ_ONLY,
     "console:staff_roles": roles.MANAGE_ROLES,
+    "console:staff_break_glass": roles.MANAGE_ROLES,  # who may bypass single sign-on
     "console:subscribers": READ_ONLY,
     "console:subscriber_import": roles.POST_UPDATES,  # who gets the updates
     "console:notifications": READ_ONLY,

@@ -39,6 +39,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "manage_vendors",
     ),
 }
+# Not a role: the mark an Admin gives the few accounts that may still sign in with a
+# password and two-factor code while single sign-on is required (incidents/sso.py).
+BREAK_GLASS = "Break-glass"
 APPROVER_QUALIFIER = {APPROVER_LEGAL: Qualifier.LEGAL, APPROVER_SUPPORT: Qualifier.SUPPORT}
 
 POST_UPDATES = "incidents.post_updates"

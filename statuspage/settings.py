@@ -340,6 +340,48 @@ except ValueError as exc:
     raise ConfigError(f"CANDOR_TRUSTED_PROXIES: {exc}") from None
 OTP_TOTP_ISSUER = CANDOR_PAGE_NAME
 
+# Staff single sign-on through OpenID Connect (README, "Single sign-on for staff (and
+# break-glass)"); off without an issuer. mozilla-django-oidc runs the code flow (PKCE,
+# state, nonce, the ID token checked against the provider's JWKS); incidents/sso_oidc.py
+# finds the endpoints through the issuer's discovery document.
+CANDOR_OIDC_ISSUER = env_str("CANDOR_OIDC_ISSUER").rstrip("/")
+CANDOR_OIDC_CLIENT_ID = env_str("CANDOR_OIDC_CLIENT_ID")
+CANDOR_OIDC_CLIENT_SECRET = env_secret("CANDOR_OIDC_CLIENT_SECRET")
+if CANDOR_OIDC_ISSUER and not (CANDOR_OIDC_CLIENT_ID and CANDOR_OIDC_CLIENT_SECRET):
+    raise ConfigError(
+        "CANDOR_OIDC_ISSUER needs CANDOR_OIDC_CLIENT_ID and CANDOR_OIDC_CLIENT_SECRET"
+    )
+CANDOR_OIDC_SCOPES = env_str("CANDOR_OIDC_SCOPES", "openid profile email groups")
+# The claim holding the user's groups, and which group gives which role: "group=Role",
+# comma-separated (a group may be listed more than once for several roles). Re-applied
+# at every sign-in; someone whose groups give no role is not let in.
+CANDOR_OIDC_GROUPS_CLAIM = env_str("CANDOR_OIDC_GROUPS_CLAIM", "groups")
+CANDOR_OIDC_ROLES: list[tuple[str, str]] = []
+for _pair in env_list("CANDOR_OIDC_ROLES", []):
+    _group, _sep, _role = _pair.partition("=")
+    if not _sep or not _group.strip() or not _role.strip():
+        raise ConfigError(f"CANDOR_OIDC_ROLES: {_pair!r} is not group=Role")
+    CANDOR_OIDC_ROLES.append((_group.strip(), _role.strip()))
+# With SSO on, only accounts an Admin marked break-glass sign in with a password (and
+# their two-factor code); everyone else goes through the provider.
+CANDOR_SSO_REQUIRED = env_bool("CANDOR_SSO_REQUIRED", bool(CANDOR_OIDC_ISSUER))
+# Seconds to wait for the provider (discovery, JWKS, token, userinfo) before saying it is down.
+CANDOR_OIDC_TIMEOUT = env_int("CANDOR_OIDC_TIMEOUT", 5, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "incidents.sso_oidc.CandorOidcBackend",
+]
+# What mozilla-django-oidc reads itself (the endpoints come from discovery).
+OIDC_RP_CLIENT_ID = CANDOR_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = CANDOR_OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = CANDOR_OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = CANDOR_OIDC_TIMEOUT
+OIDC_AUTHENTICATION_CALLBACK_URL = "console:sso_callback"
+OIDC_CREATE_USER = True
+
 # Approved wording (README, "Roles, templates and the wording policy"). The approvals a
 # template version needs, by approver kind: "legal", "support", or "any" approver.
 CANDOR_TEMPLATE_APPROVALS = env_list("CANDOR_TEMPLATE_APPROVALS", ["legal", "support"])

@@ -25,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from incidents import lifecycle, permissions
+from incidents import lifecycle, permissions, sso
 from incidents.api import staff_serializers as s
 from incidents.api.idempotency import idempotent
 from incidents.audit import Actor
@@ -80,6 +80,7 @@ class HasRolePermission(BasePermission):
             settings.CANDOR_REQUIRE_2FA
             and isinstance(request.successful_authenticator, SessionAuthentication)
             and not session_verified(request.user)
+            and not sso.session_from_sso(request)
         ):
             # A console session that has not given its second factor does not get in
             # through the back door; a token is its own credential (README).

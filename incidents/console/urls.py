@@ -22,6 +22,7 @@ from incidents.console.views import (
     postmortems,
     publishing,
     report,
+    sso,
     vendors,
     wording,
 )
@@ -32,6 +33,8 @@ app_name = "console"
 urlpatterns: list[URLPattern] = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("sso/start/", sso.SsoStartView.as_view(), name="sso_start"),
+    path("sso/callback/", sso.SsoCallbackView.as_view(), name="sso_callback"),
     path("two-factor/", auth.two_factor, name="two_factor"),
     path("two-factor/recovery-codes/", auth.recovery_codes, name="recovery_codes"),
     path("", dashboard.dashboard, name="dashboard"),
@@ -123,6 +126,7 @@ urlpatterns: list[URLPattern] = [
     path("policy/", wording.policy, name="policy"),
     path("staff/", wording.staff, name="staff"),
     path("staff/<str:username>/roles/", wording.staff_roles, name="staff_roles"),
+    path("staff/<str:username>/break-glass/", sso.break_glass, name="staff_break_glass"),
     path("subscribers/", notifications.subscriber_list, name="subscribers"),
     path("subscribers/import/", notifications.subscriber_import, name="subscriber_import"),
     path("notifications/", notifications.notifications, name="notifications"),

@@ -57,6 +57,7 @@ from incidents.models.postmortems import (
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.signing import SignedNotice, SigningKey
+from incidents.models.sso import SsoIdentity
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -164,6 +165,7 @@ __all__ = [
     "SmsCostCap",
     "Source",
     "SourceFormat",
+    "SsoIdentity",
     "StaffRole",
     "Subscriber",
     "SubscriberChannel",

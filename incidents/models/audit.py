@@ -70,6 +70,10 @@ class AuditAction(models.TextChoices):
     POSTMORTEM_APPROVED = "postmortem.approved", "Postmortem approved"
     POSTMORTEM_REJECTED = "postmortem.rejected", "Postmortem rejected"
     POSTMORTEM_PUBLISHED = "postmortem.published", "Postmortem published"
+    SSO_SIGNED_IN = "sso.signed_in", "Signed in through single sign-on"
+    SSO_REFUSED = "sso.refused", "Single sign-on refused"
+    SSO_PROVIDER_FAILED = "sso.provider_failed", "Identity provider failed"
+    BREAK_GLASS_SET = "staff.break_glass_set", "Break-glass sign-in changed"
 
 
 def action_check(action: str) -> None:

@@ -9,8 +9,9 @@ from django.urls import URLPattern, reverse
 
 from incidents.console.urls import urlpatterns
 
-# The sign-in page must be reachable to sign in; logout is tested on its own below.
-PUBLIC = {"login", "logout"}
+# The sign-in page must be reachable to sign in; logout is tested on its own below, the
+# single sign-on round trip in tests/sso/.
+PUBLIC = {"login", "logout", "sso_start", "sso_callback"}
 PROTECTED = [p for p in urlpatterns if isinstance(p, URLPattern) and p.name not in PUBLIC]
 
 

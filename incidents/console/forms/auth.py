@@ -13,6 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django_otp.models import Device
 
+from incidents import sso
 from incidents.client_address import client_address
 from incidents.ratelimit import window_clear, window_count, window_hit
 
@@ -100,6 +101,8 @@ class StaffAuthenticationForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not user.is_staff:
             raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
+        if refusal := sso.local_sign_in_refusal(user):
+            raise forms.ValidationError(refusal, code="sso_only")
 
 
 class TotpForm(forms.Form):

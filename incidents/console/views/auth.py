@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import django_otp
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from incidents import sso
 from incidents import two_factor as two_factor_services
 from incidents.console.forms.auth import StaffAuthenticationForm, TotpForm
 from incidents.console.views.base import console_actor, render_page, staff_required, submit_once
@@ -18,6 +21,14 @@ from incidents.console.views.base import console_actor, render_page, staff_requi
 class LoginView(auth_views.LoginView):
     template_name = "console/login.html"
     authentication_form = StaffAuthenticationForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_context_data(**kwargs)
+        if sso.enabled():
+            # Said plainly when the provider's last answer was a failure: break-glass
+            # accounts then know to use the form.
+            context["sso"] = {"required": sso.required(), "health": sso.health()}
+        return context
 
     def form_valid(self, form: StaffAuthenticationForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)

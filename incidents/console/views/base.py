@@ -20,7 +20,7 @@ from django.http.response import HttpResponseBase, HttpResponseRedirectBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 
-from incidents import idempotency, permissions
+from incidents import idempotency, permissions, sso
 from incidents.audit import Actor
 from incidents.client_address import client_address
 from incidents.models import Component, ComponentStatus, Incident, OverrideReview
@@ -56,7 +56,12 @@ def staff_required(view: AnyView) -> AnyView:
             return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
         if not (user.is_active and user.is_staff):
             return render(request, "console/forbidden.html", status=403)
-        if settings.CANDOR_REQUIRE_2FA and not session_verified(user):
+        # A session from single sign-on gave the provider's own sign-in instead.
+        if (
+            settings.CANDOR_REQUIRE_2FA
+            and not session_verified(user)
+            and not sso.session_from_sso(request)
+        ):
             if django_otp.user_has_device(user):
                 # Signed in some other way than the login form: sign in again, with a code.
                 logout(request)
@@ -197,7 +202,16 @@ def console_state() -> dict[str, Any]:
         # An emergency override stays in sight until an approver has reviewed it.
         "overrides_to_review": OverrideReview.objects.filter(reviewed_at=None).count(),
         "worker": _worker_state(),
+        # Shown to Admins: staff may be unable to sign in through the provider.
+        "sso_failing": _sso_failing(),
     }
+
+
+def _sso_failing() -> sso.Health | None:
+    if not sso.enabled():
+        return None
+    health = sso.health()
+    return health if health.failing else None
 
 
 def _worker_state() -> dict[str, Any] | None:

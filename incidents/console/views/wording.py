@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from incidents import wording
+from incidents import roles, wording
 from incidents.console.forms.wording import (
     RejectForm,
     ReviewForm,
@@ -501,7 +501,11 @@ def staff_roles(request: HttpRequest, username: str) -> HttpResponse:
 def staff(request: HttpRequest) -> HttpResponse:
     users = User.objects.filter(is_staff=True).prefetch_related("groups").order_by("username")
     rows = [
-        (u, RolesForm(initial={"roles": [g.name for g in u.groups.all()]}, prefix=f"u{u.pk}"))
+        (
+            u,
+            RolesForm(initial={"roles": [g.name for g in u.groups.all()]}, prefix=f"u{u.pk}"),
+            any(g.name == roles.BREAK_GLASS for g in u.groups.all()),  # prefetched
+        )
         for u in users
     ]
     return render_page(request, "console/staff.html", {"rows": rows})
