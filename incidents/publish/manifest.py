@@ -87,13 +87,30 @@ def disk_path(path: str, content_type: str) -> str:
     return path
 
 
+def object_path(objects: Path, sha256: str) -> Path:
+    """Where a body is kept in a content-addressed store (publish/objects.py)."""
+    return objects / sha256[:2] / sha256[2:]
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """A rendered site on local disk, complete and immutable once its manifest is written."""
+    """A rendered site, complete and immutable once its manifest is written.
+
+    Its bodies are either objects named by their hash in a shared store (`objects`, a
+    render of the publisher: publish/objects.py) or files under `root` at their disk
+    paths (a served mirror tree, or a snapshot a test builds by hand).
+    """
 
     root: Path
     manifest: Manifest
+    objects: Path | None = None
+
+    def file(self, path: str) -> Path:
+        """Where the body of `path` is on disk."""
+        entry = self.manifest.files[path]
+        if self.objects is not None:
+            return object_path(self.objects, entry.sha256)
+        return self.root / disk_path(path, entry.content_type)
 
     def read(self, path: str) -> bytes:
-        entry = self.manifest.files[path]
-        return (self.root / disk_path(path, entry.content_type)).read_bytes()
+        return self.file(path).read_bytes()

@@ -1,13 +1,15 @@
 """The renders the publisher keeps, so the next one can be built from the last.
 
-    <VAR_DIR>/publish/renders/<version>-<token>/   a complete render: the snapshot's
-                                                   files, manifest.json, render.json
+    <VAR_DIR>/publish/objects/                     every body, once, by hash (objects.py)
+    <VAR_DIR>/publish/renders/<version>-<token>/   a complete render: manifest.json (path
+                                                   -> object) and render.json, no pages
     <VAR_DIR>/publish/renders/base -> <version>-<token>   the newest complete render
 
 A render is made in a hidden directory and renamed into place once complete, then `base`
 is switched to it with rename(2) if it is newer than the one `base` names: a publish
 running at the same time in another process finds a complete base or none. A few recent
-renders are kept (a push may still be reading one) and the rest removed.
+renders are kept (a push may still be reading one) and the rest removed; then, at most
+once a minute, the objects none of the kept renders names (objects.ObjectStore.collect).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.conf import settings
 
 from incidents.publish.dependencies import RENDER_STATE, Base, RenderState
 from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot
+from incidents.publish.objects import OBJECTS, ObjectStore
 from incidents.publish.snapshot import render_snapshot
 
 log = logging.getLogger(__name__)
@@ -32,11 +35,18 @@ KEEP_RENDERS = 3
 # A render younger than this may still be read by a push in progress: kept whatever the
 # count (a push gives up long before: service.LOCK_TIMEOUT_SECONDS plus its own timeouts).
 KEEP_SECONDS = 600
+# Collecting objects reads every kept manifest and lists the store: not on every publish.
+COLLECT_EVERY_SECONDS = 60
+_COLLECTED = ".collected"
 _INCOMING = ".incoming-"
 
 
 def renders_dir() -> Path:
     return Path(settings.VAR_DIR) / "publish" / "renders"
+
+
+def object_store() -> ObjectStore:
+    return ObjectStore(Path(settings.VAR_DIR) / "publish" / OBJECTS)
 
 
 def render_next(*, full: bool = False) -> Snapshot:
@@ -48,10 +58,11 @@ def render_next(*, full: bool = False) -> Snapshot:
         if time.time() - leftover.stat().st_mtime > KEEP_SECONDS:
             shutil.rmtree(leftover, ignore_errors=True)
     base = None if full else current_base()
+    objects = object_store()
     incoming = root / f"{_INCOMING}{secrets.token_hex(4)}"
     try:
         try:
-            snapshot = render_snapshot(incoming, base=base)
+            snapshot = render_snapshot(incoming, base=base, objects=objects)
         except OSError:
             if base is None:
                 raise
@@ -59,7 +70,7 @@ def render_next(*, full: bool = False) -> Snapshot:
             # everything rather than fail the publish.
             log.warning("reusing the last render failed; rendering everything", exc_info=True)
             shutil.rmtree(incoming, ignore_errors=True)
-            snapshot = render_snapshot(incoming)
+            snapshot = render_snapshot(incoming, objects=objects)
         final = root / f"{snapshot.manifest.version}-{incoming.name.removeprefix(_INCOMING)}"
         incoming.rename(final)
     except BaseException:
@@ -67,7 +78,8 @@ def render_next(*, full: bool = False) -> Snapshot:
         raise
     _switch_base(final, snapshot.manifest.version)
     _prune(keep=final.name)
-    return Snapshot(root=final, manifest=snapshot.manifest)
+    _collect_objects(objects)
+    return Snapshot(root=final, manifest=snapshot.manifest, objects=objects.root)
 
 
 def current_base() -> Base | None:
@@ -79,7 +91,7 @@ def current_base() -> Base | None:
         state = RenderState.from_json((directory / RENDER_STATE).read_bytes())
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None  # none yet, or damaged: the next render is a full one
-    return Base(Snapshot(root=directory, manifest=manifest), state)
+    return Base(Snapshot(root=directory, manifest=manifest, objects=object_store().root), state)
 
 
 def _switch_base(directory: Path, version: int) -> None:
@@ -107,3 +119,33 @@ def _prune(*, keep: str) -> None:
         if old.name == keep or old == base or now - made < KEEP_SECONDS:
             continue
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _collect_objects(objects: ObjectStore, *, force: bool = False) -> None:
+    """Remove the objects no kept render names, at most once a minute (unless `force`).
+
+    Only objects untouched for KEEP_SECONDS go: a render in progress writes (or touches)
+    its objects before its manifest names them, and builds on a base kept that long.
+    """
+    marker = renders_dir() / _COLLECTED
+    try:
+        if not force and time.time() - marker.stat().st_mtime < COLLECT_EVERY_SECONDS:
+            return
+    except FileNotFoundError:
+        pass
+    marker.touch()
+    keep: set[str] = set()
+    for path in renders_dir().iterdir():
+        if path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            manifest = Manifest.from_json((path / MANIFEST_NAME).read_bytes())
+        except FileNotFoundError:
+            continue  # a render in progress (its objects are fresh) or pruned meanwhile
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("cannot read %s; no objects collected", path, exc_info=True)
+            return  # what it names is unknown: remove nothing
+        keep.update(entry.sha256 for entry in manifest.files.values())
+    removed = objects.collect(keep, older_than=KEEP_SECONDS)
+    if removed:
+        log.info("removed %s objects no render names", removed)
