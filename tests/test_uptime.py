@@ -11,10 +11,10 @@ from incidents.uptime import (
     daily_uptime,
     daily_uptime_after,
     daily_uptime_reusing,
+    merged,
     past_days_forget,
     past_days_keep,
     past_days_kept,
-    merged,
     uptime_both_ways,
     window_uptime,
 )
