@@ -1,4 +1,5 @@
-"""What a snapshot is: a directory of files and the manifest that names and hashes them.
+"""What a snapshot is: the manifest that names and hashes its files, and where the bodies
+are (objects named by hash in the publisher's store, or files in a served tree).
 
 The manifest is the contract between the renderer, every target and `publish --verify`:
 a target is current when its manifest's version is the site's version, and intact when
@@ -7,7 +8,7 @@ every file it lists has the listed hash.
 A manifest path is the page's URL path without its leading "/" ("incidents/abc123",
 "history/2025-01", "api/v2/summary.json"), except the root page, "index.html": exactly
 the key an object store serves that URL from, with the content type recorded per file.
-On a filesystem "history" (a page) and "history/2025-01" cannot both be files, so on disk
+In a tree "history" (a page) and "history/2025-01" cannot both be files, so on disk
 an HTML page without an extension gets ".html" ("history.html", "history/2025-01.html"),
 which nginx finds with `try_files $uri $uri.html`: see disk_path().
 """
