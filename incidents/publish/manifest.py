@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar, cast
 
 MANIFEST_NAME = "manifest.json"
 INDEX = "index.html"
@@ -65,6 +70,50 @@ class Manifest:
                 for path, e in data["files"].items()
             },
         )
+
+
+# -- parsed once per process ---------------------------------------------------------------
+
+T = TypeVar("T")
+# A 10,000-file manifest takes tens of milliseconds to parse, and a publish reads the base
+# render's, the mirror's current one and the tree it writes: each is parsed once per file
+# version (path, inode, mtime, size: files are replaced by rename, never written in place).
+_parsed: OrderedDict[tuple[Path, str], tuple[tuple[int, int, int], object]] = OrderedDict()
+_parsed_lock = threading.Lock()
+_PARSED_KEPT = 16
+
+
+def load_parsed(path: Path, parse: Callable[[bytes], T]) -> T:
+    """`parse` of the file at `path`, parsed again only when the file was replaced."""
+    stat = os.stat(path)
+    version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    key = (path, getattr(parse, "__qualname__", repr(parse)))
+    with _parsed_lock:
+        found = _parsed.get(key)
+        if found is not None and found[0] == version:
+            _parsed.move_to_end(key)
+            return cast(T, found[1])
+    value = parse(Path(path).read_bytes())
+    # Stat again: if the file was replaced while being read, do not keep what was read.
+    stat = os.stat(path)
+    if (stat.st_ino, stat.st_mtime_ns, stat.st_size) == version:
+        with _parsed_lock:
+            _parsed[key] = (version, value)
+            while len(_parsed) > _PARSED_KEPT:
+                _parsed.popitem(last=False)
+    return value
+
+
+def remember_parsed(path: Path, parse: Callable[[bytes], T], value: T) -> None:
+    """Keep `value` as what `parse` gives for the file just written at `path`."""
+    stat = os.stat(path)
+    with _parsed_lock:
+        _parsed[(path, getattr(parse, "__qualname__", repr(parse)))] = (
+            (stat.st_ino, stat.st_mtime_ns, stat.st_size),
+            value,
+        )
+        while len(_parsed) > _PARSED_KEPT:
+            _parsed.popitem(last=False)
 
 
 def sha256_of(data: bytes) -> str:

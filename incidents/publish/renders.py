@@ -24,7 +24,13 @@ from pathlib import Path
 from django.conf import settings
 
 from incidents.publish.dependencies import RENDER_STATE, Base, RenderState
-from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot
+from incidents.publish.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    Snapshot,
+    load_parsed,
+    remember_parsed,
+)
 from incidents.publish.objects import OBJECTS, ObjectStore
 from incidents.publish.snapshot import render_snapshot
 
@@ -73,6 +79,7 @@ def render_next(*, full: bool = False) -> Snapshot:
             snapshot = render_snapshot(incoming, objects=objects)
         final = root / f"{snapshot.manifest.version}-{incoming.name.removeprefix(_INCOMING)}"
         incoming.rename(final)
+        remember_parsed(final / MANIFEST_NAME, Manifest.from_json, snapshot.manifest)
     except BaseException:
         shutil.rmtree(incoming, ignore_errors=True)
         raise
@@ -87,8 +94,8 @@ def current_base() -> Base | None:
     link = renders_dir() / BASE
     try:
         directory = link.resolve(strict=True)
-        manifest = Manifest.from_json((directory / MANIFEST_NAME).read_bytes())
-        state = RenderState.from_json((directory / RENDER_STATE).read_bytes())
+        manifest = load_parsed(directory / MANIFEST_NAME, Manifest.from_json)
+        state = load_parsed(directory / RENDER_STATE, RenderState.from_json)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None  # none yet, or damaged: the next render is a full one
     return Base(Snapshot(root=directory, manifest=manifest, objects=object_store().root), state)
@@ -139,7 +146,7 @@ def _collect_objects(objects: ObjectStore, *, force: bool = False) -> None:
         if path.is_symlink() or not path.is_dir():
             continue
         try:
-            manifest = Manifest.from_json((path / MANIFEST_NAME).read_bytes())
+            manifest = load_parsed(path / MANIFEST_NAME, Manifest.from_json)
         except FileNotFoundError:
             continue  # a render in progress (its objects are fresh) or pruned meanwhile
         except (OSError, ValueError, KeyError, TypeError):

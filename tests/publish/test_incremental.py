@@ -25,7 +25,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Component, Incident, IncidentUpdate, SiteChange
 from incidents.publish import service
-from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot, disk_path
+from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot, disk_path, sha256_of
 from incidents.publish.renders import current_base, render_next
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets import configured_targets
@@ -451,15 +451,20 @@ def test_readers_see_one_complete_version_during_incremental_publishes(
 
     def read() -> None:
         while not stop.is_set():
+            found = []
             try:
                 current = (mirror / "current").resolve()
+                read_at = (current / MANIFEST_NAME).stat().st_ino
                 manifest = Manifest.from_json((current / MANIFEST_NAME).read_bytes())
                 for path, entry in manifest.files.items():
                     data = (current / disk_path(path, entry.content_type)).read_bytes()
-                    if len(data) != entry.size:
-                        problems.append(f"{current.name}/{path}: {len(data)} != {entry.size}")
+                    if sha256_of(data) != entry.sha256:
+                        found.append(f"{current.name}/{path}: not the manifest's bytes")
+                if found and (current / MANIFEST_NAME).stat().st_ino != read_at:
+                    continue  # its tree was reused two pushes later: the reader starts over
             except FileNotFoundError:
-                continue  # a version pruned while being read: the reader starts over
+                continue  # its tree is being reused for a newer version: it starts over
+            problems.extend(found)
 
     reader = threading.Thread(target=read)
     reader.start()

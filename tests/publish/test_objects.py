@@ -14,7 +14,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Component
 from incidents.publish import renders, service
-from incidents.publish.manifest import MANIFEST_NAME, Manifest
+from incidents.publish.manifest import MANIFEST_NAME, Manifest, load_parsed
 from incidents.publish.objects import ObjectStore
 from tests.factories import promised
 
@@ -81,3 +81,22 @@ def test_pruning_renders_never_removes_an_object_a_kept_render_names(
     for path in base.snapshot.manifest.files:
         base.snapshot.read(path)
     assert service.verify_targets()[1][0].problems == ()
+
+
+def test_a_manifest_is_parsed_again_only_when_its_file_was_replaced(tmp_path: Path) -> None:
+    parsed: list[bytes] = []
+
+    def parse(raw: bytes) -> bytes:
+        parsed.append(raw)
+        return raw
+
+    path = tmp_path / "manifest.json"
+    path.write_bytes(b"one")
+    assert load_parsed(path, parse) == b"one"
+    assert load_parsed(path, parse) == b"one"
+    assert parsed == [b"one"]
+    replacement = tmp_path / "new"
+    replacement.write_bytes(b"two")
+    os.replace(replacement, path)
+    assert load_parsed(path, parse) == b"two"
+    assert parsed == [b"one", b"two"]

@@ -39,7 +39,9 @@ from incidents.publish.manifest import (
     Manifest,
     Snapshot,
     disk_path,
+    load_parsed,
     path_for_url,
+    remember_parsed,
     sha256_of,
 )
 from incidents.publish.targets.base import TargetError
@@ -86,6 +88,7 @@ class LocalTarget:
             had = Manifest(version=0, generated_at=snapshot.manifest.generated_at)
         _update_tree(tree, had, snapshot)
         _write_replacing(tree / MANIFEST_NAME, snapshot.manifest.to_json())
+        remember_parsed(tree / MANIFEST_NAME, Manifest.from_json, snapshot.manifest)
         link = self.root / f".{CURRENT}-{secrets.token_hex(4)}"
         link.symlink_to(Path(TREES) / tree.name, target_is_directory=True)
         os.replace(link, self.root / CURRENT)
@@ -123,7 +126,7 @@ class LocalTarget:
         if directory is None:
             return None
         try:
-            return Manifest.from_json((directory / MANIFEST_NAME).read_bytes())
+            return load_parsed(directory / MANIFEST_NAME, Manifest.from_json)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -150,7 +153,7 @@ class LocalTarget:
 
 def _tree_manifest(tree: Path) -> Manifest | None:
     try:
-        return Manifest.from_json((tree / MANIFEST_NAME).read_bytes())
+        return load_parsed(tree / MANIFEST_NAME, Manifest.from_json)
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent (new or half-written tree) or damaged: contents unknown
 
