@@ -8,8 +8,9 @@
 A render is made in a hidden directory and renamed into place once complete, then `base`
 is switched to it with rename(2) if it is newer than the one `base` names: a publish
 running at the same time in another process finds a complete base or none. A few recent
-renders are kept (a push may still be reading one) and the rest removed; then, at most
-once a minute, the objects none of the kept renders names (objects.ObjectStore.collect).
+renders are kept (a push may still be reading one) and the rest removed; after the
+pushes, at most once a minute, the objects none of the kept renders names
+(collect_objects).
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ def render_next(*, full: bool = False) -> Snapshot:
         raise
     _switch_base(final, snapshot.manifest.version)
     _prune(keep=final.name)
-    _collect_objects(objects)
     return Snapshot(root=final, manifest=snapshot.manifest, objects=objects.root)
 
 
@@ -128,8 +128,9 @@ def _prune(*, keep: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _collect_objects(objects: ObjectStore, *, force: bool = False) -> None:
+def collect_objects(*, force: bool = False) -> None:
     """Remove the objects no kept render names, at most once a minute (unless `force`).
+    The publisher calls it once every target has its push: never on the way to them.
 
     Only objects untouched for KEEP_SECONDS go: a render in progress writes (or touches)
     its objects before its manifest names them, and builds on a base kept that long.
@@ -141,6 +142,7 @@ def _collect_objects(objects: ObjectStore, *, force: bool = False) -> None:
     except FileNotFoundError:
         pass
     marker.touch()
+    objects = object_store()
     keep: set[str] = set()
     for path in renders_dir().iterdir():
         if path.is_symlink() or not path.is_dir():
