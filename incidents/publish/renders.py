@@ -8,9 +8,8 @@
 A render is made in a hidden directory and renamed into place once complete, then `base`
 is switched to it with rename(2) if it is newer than the one `base` names: a publish
 running at the same time in another process finds a complete base or none. A few recent
-renders are kept (a push may still be reading one) and the rest removed; after the
-pushes, at most once a minute, the objects none of the kept renders names
-(collect_objects).
+renders are kept (a push may still be reading one) and the rest removed; a beat task
+removes the objects none of the kept renders names (collect_objects).
 """
 
 from __future__ import annotations
@@ -42,9 +41,6 @@ KEEP_RENDERS = 3
 # A render younger than this may still be read by a push in progress: kept whatever the
 # count (a push gives up long before: service.LOCK_TIMEOUT_SECONDS plus its own timeouts).
 KEEP_SECONDS = 600
-# Collecting objects reads every kept manifest and lists the store: not on every publish.
-COLLECT_EVERY_SECONDS = 60
-_COLLECTED = ".collected"
 _INCOMING = ".incoming-"
 
 
@@ -128,23 +124,18 @@ def _prune(*, keep: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def collect_objects(*, force: bool = False) -> None:
-    """Remove the objects no kept render names, at most once a minute (unless `force`).
-    The publisher calls it once every target has its push: never on the way to them.
+def collect_objects() -> int:
+    """Remove the objects no kept render names; returns how many. The `publish-collect`
+    beat task runs it, off the publish path.
 
     Only objects untouched for KEEP_SECONDS go: a render in progress writes (or touches)
     its objects before its manifest names them, and builds on a base kept that long.
     """
-    marker = renders_dir() / _COLLECTED
-    try:
-        if not force and time.time() - marker.stat().st_mtime < COLLECT_EVERY_SECONDS:
-            return
-    except FileNotFoundError:
-        pass
-    marker.touch()
-    objects = object_store()
     keep: set[str] = set()
-    for path in renders_dir().iterdir():
+    root = renders_dir()
+    if not root.is_dir():
+        return 0
+    for path in root.iterdir():
         if path.is_symlink() or not path.is_dir():
             continue
         try:
@@ -153,8 +144,9 @@ def collect_objects(*, force: bool = False) -> None:
             continue  # a render in progress (its objects are fresh) or pruned meanwhile
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("cannot read %s; no objects collected", path, exc_info=True)
-            return  # what it names is unknown: remove nothing
+            return 0  # what it names is unknown: remove nothing
         keep.update(entry.sha256 for entry in manifest.files.values())
-    removed = objects.collect(keep, older_than=KEEP_SECONDS)
+    removed = object_store().collect(keep, older_than=KEEP_SECONDS)
     if removed:
         log.info("removed %s objects no render names", removed)
+    return removed

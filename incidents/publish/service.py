@@ -20,7 +20,7 @@ from incidents.models import PublishTarget
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
-from incidents.publish.renders import collect_objects, render_next
+from incidents.publish.renders import render_next
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target
 from incidents.publish.targets.local import LocalTarget
@@ -94,10 +94,6 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
                 results[target.name] = _push(target, snapshot, force=full, repair=force)
             # The next render builds on this one (or a newer one): older records are done.
             site_changes_prune(below=version)
-            try:  # after the pushes: never on the way to the targets
-                collect_objects()
-            except OSError:
-                log.warning("collecting unused objects failed", exc_info=True)
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 

@@ -16,6 +16,7 @@ from incidents.models import Component
 from incidents.publish import renders, service
 from incidents.publish.manifest import MANIFEST_NAME, Manifest, load_parsed
 from incidents.publish.objects import ObjectStore
+from incidents.tasks import publish_collect
 from tests.factories import promised
 
 ACTOR = Actor.system("test")
@@ -50,8 +51,7 @@ def test_collect_keeps_what_is_named_and_what_is_fresh(tmp_path: Path) -> None:
 def test_pruning_renders_never_removes_an_object_a_kept_render_names(
     mirror: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
-    # Collect on every publish, with no grace period: only the kept renders protect.
-    monkeypatch.setattr(renders, "COLLECT_EVERY_SECONDS", 0)
+    # Collect after every publish, with no grace period: only the kept renders protect.
     monkeypatch.setattr(renders, "KEEP_SECONDS", 0)
     component = Component.objects.create(name="API", position=1)
     incident = lifecycle.incident_open(
@@ -64,6 +64,7 @@ def test_pruning_renders_never_removes_an_object_a_kept_render_names(
             actor=ACTOR, incident=incident, body=promised(f"Step {n}."), status=status
         )
         assert not service.publish().failed
+        publish_collect()  # the beat task's work
 
     store = renders.object_store()
     kept = [
