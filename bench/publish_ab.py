@@ -300,6 +300,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     bucket = f"ab-{size}-{arm}"
                     env[arm] = _env(trees[arm], databases[arm], var[arm], s3_url, bucket)
                     _child(trees[arm], env[arm], "measure", "0")  # first publish, untimed
+                    # Two updates more, untimed: a mirror that keeps several versions
+                    # (three trees, or three version directories) is full, as it stays.
+                    _child(trees[arm], env[arm], "measure", "2", "primed")
                 rounds: dict[str, list[list[float]]] = {arm: [] for arm in trees}
                 for r in range(args.rounds):
                     for arm in ("before", "after") if r % 2 == 0 else ("after", "before"):

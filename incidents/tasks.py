@@ -20,7 +20,7 @@ from incidents.importer import run as importer
 from incidents.ingest import automation
 from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
-from incidents.publish import freshness, purge, service, trigger
+from incidents.publish import freshness, purge, renders, service, trigger
 from incidents.reminders import send
 from incidents.vendors import poll
 from incidents.wording import decisions
@@ -56,6 +56,13 @@ def publish_site() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=900, soft_time_limit=840)
 def publish_full() -> dict[str, object]:
     return service.publish(full=True).as_dict()
+
+
+# Removes the rendered objects no kept render names (publish/objects.py): a beat task, off
+# the publish path, so no update waits for it to read the renders and list the store.
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
+def publish_collect() -> int:
+    return renders.collect_objects()
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -8,7 +8,9 @@ degraded performance and maintenance count as up.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -164,6 +166,81 @@ def _past_days(
             changes=changes, status_before=status_before, first_day=first_day, days=days, now=end
         )
     )
+
+
+# -- past days kept by a cheap key, so a render need not load the history at all ------
+
+
+@dataclass(frozen=True)
+class PastDays:
+    days: tuple[DayUptime, ...]  # the days before today
+    status_at_end: str | None  # the status when today began
+
+
+_kept: OrderedDict[Hashable, PastDays] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def past_days_kept(key: Hashable) -> PastDays | None:
+    """The past days computed for `key` earlier in this process (see past_days_keep).
+
+    The caller's key must change whenever the history before today can have changed: the
+    public page keys it by the component, the status when the window began, the window,
+    and the count, newest id and newest time of the changes before today (selectors.py);
+    changes are only ever added, each with a new, higher id.
+    """
+    with _kept_lock:
+        found = _kept.get(key)
+        if found is not None:
+            _kept.move_to_end(key)
+        return found
+
+
+def past_days_keep(
+    key: Hashable,
+    *,
+    changes: Sequence[tuple[datetime, str]],
+    status_before: str | None,
+    first_day: date,
+    days: int,
+) -> PastDays:
+    """Compute the `days` days from `first_day` (all before today) from the changes before
+    today, and keep them under `key` (the last PAST_DAYS_KEPT keys are kept)."""
+    end = _day_start(first_day + timedelta(days=days))
+    computed = PastDays(
+        days=tuple(
+            daily_uptime(
+                changes=changes, status_before=status_before, first_day=first_day, days=days,
+                now=end,
+            )
+        ),
+        status_at_end=str(changes[-1][1]) if changes else status_before,
+    )  # fmt: skip
+    with _kept_lock:
+        _kept[key] = computed
+        while len(_kept) > PAST_DAYS_KEPT:
+            _kept.popitem(last=False)
+    return computed
+
+
+def past_days_forget() -> None:
+    """Drop every kept entry (tests: a new database may reuse ids)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def daily_uptime_after(
+    past: PastDays, *, today: Sequence[tuple[datetime, str]], days: int, now: datetime
+) -> tuple[DayUptime, ...]:
+    """The `days`-day window ending today: the kept past days, and today from its own
+    changes (`today`, those since today began)."""
+    first_today = now.astimezone(UTC).date()
+    return past.days + tuple(
+        daily_uptime(
+            changes=today, status_before=past.status_at_end, first_day=first_today,
+            days=days - len(past.days), now=now,
+        )
+    )  # fmt: skip
 
 
 def window_uptime(days: Sequence[DayUptime]) -> float | None:

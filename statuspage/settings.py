@@ -244,6 +244,9 @@ CELERY_BEAT_SCHEDULE = {
     # only the pages a change can reach (publish/dependencies.py); this heals anything
     # they reuse that has drifted (a page's "generated" time, a missed dependency).
     "publish-full": {"task": "incidents.tasks.publish_full", "schedule": 6 * 3600.0},
+    # Removes rendered bodies no kept render names (publish/objects.py), only once they are
+    # ten minutes old: a render in progress may be about to name them.
+    "publish-collect": {"task": "incidents.tasks.publish_collect", "schedule": 600.0},
     # Forgets idempotency keys past their 24 hours: a retry or a form sent twice comes
     # within minutes, and every keyed write adds a row that nothing else removes.
     # Re-queues deliveries whose worker died mid-batch (past CANDOR_NOTIFY_LEASE) and

@@ -24,6 +24,7 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.public import cache as public_cache
+from incidents.uptime import past_days_forget
 from incidents.wording.default_templates import DEFAULT_TEMPLATES
 from tests.factories import (
     FIXTURE_AUTHOR,
@@ -51,6 +52,7 @@ def _fresh_public_cache() -> Iterator[None]:
     """Each test starts with none of this run's cache keys and no per-process renderings."""
     _clear_our_cache_keys()
     public_cache.reset()
+    past_days_forget()  # kept by ids a new test's database may hand out again
     yield
     public_cache.reset()
 

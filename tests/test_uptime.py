@@ -9,8 +9,12 @@ from hypothesis import strategies as st
 from incidents.models import ComponentStatus
 from incidents.uptime import (
     daily_uptime,
+    daily_uptime_after,
     daily_uptime_reusing,
     merged,
+    past_days_forget,
+    past_days_keep,
+    past_days_kept,
     uptime_both_ways,
     window_uptime,
 )
@@ -195,3 +199,39 @@ def test_reused_past_days_equal_computing_every_day(
             changes=history, status_before=before, first_day=first, days=window, now=now
         )
         assert list(reused) == whole
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10 * 24 * 60 - 1), statuses), max_size=40),
+    st.one_of(st.none(), statuses),
+    st.integers(24 * 60, 10 * 24 * 60 - 1),
+    st.integers(2, 12),
+)
+def test_kept_past_days_and_today_equal_computing_every_day(
+    raw: list[tuple[int, str]], before: str | None, now_minute: int, window: int
+) -> None:
+    """The days kept by key plus today computed from today's changes alone are what
+    computing the whole window from every change gives."""
+    now = MIDNIGHT + timedelta(minutes=now_minute)
+    today = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
+    first = (now - timedelta(days=window - 1)).date()
+    changes = sorted((MIDNIGHT + timedelta(minutes=m), s) for m, s in raw)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    # What the page loads: the window's changes (the status before it is `before`).
+    changes = [(at, s) for at, s in changes if start <= at <= now]
+    whole = daily_uptime(
+        changes=changes, status_before=before, first_day=first, days=window, now=now
+    )
+    past_days_forget()
+    kept = past_days_keep(
+        ("k", window, now_minute),
+        changes=[(at, s) for at, s in changes if at < today],
+        status_before=before,
+        first_day=first,
+        days=(now.date() - first).days,
+    )
+    assert past_days_kept(("k", window, now_minute)) == kept
+    after = daily_uptime_after(
+        kept, today=[(at, s) for at, s in changes if at >= today], days=window, now=now
+    )
+    assert list(after) == whole

@@ -1,4 +1,5 @@
-"""What a snapshot is: a directory of files and the manifest that names and hashes them.
+"""What a snapshot is: the manifest that names and hashes its files, and where the bodies
+are (objects named by hash in the publisher's store, or files in a served tree).
 
 The manifest is the contract between the renderer, every target and `publish --verify`:
 a target is current when its manifest's version is the site's version, and intact when
@@ -7,7 +8,7 @@ every file it lists has the listed hash.
 A manifest path is the page's URL path without its leading "/" ("incidents/abc123",
 "history/2025-01", "api/v2/summary.json"), except the root page, "index.html": exactly
 the key an object store serves that URL from, with the content type recorded per file.
-On a filesystem "history" (a page) and "history/2025-01" cannot both be files, so on disk
+In a tree "history" (a page) and "history/2025-01" cannot both be files, so on disk
 an HTML page without an extension gets ".html" ("history.html", "history/2025-01.html"),
 which nginx finds with `try_files $uri $uri.html`: see disk_path().
 """
@@ -16,9 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar, cast
 
 MANIFEST_NAME = "manifest.json"
 INDEX = "index.html"
@@ -66,6 +72,50 @@ class Manifest:
         )
 
 
+# -- parsed once per process ---------------------------------------------------------------
+
+T = TypeVar("T")
+# A 10,000-file manifest takes tens of milliseconds to parse, and a publish reads the base
+# render's, the mirror's current one and the tree it writes: each is parsed once per file
+# version (path, inode, mtime, size: files are replaced by rename, never written in place).
+_parsed: OrderedDict[tuple[Path, str], tuple[tuple[int, int, int], object]] = OrderedDict()
+_parsed_lock = threading.Lock()
+_PARSED_KEPT = 16
+
+
+def load_parsed(path: Path, parse: Callable[[bytes], T]) -> T:
+    """`parse` of the file at `path`, parsed again only when the file was replaced."""
+    stat = os.stat(path)
+    version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    key = (path, getattr(parse, "__qualname__", repr(parse)))
+    with _parsed_lock:
+        found = _parsed.get(key)
+        if found is not None and found[0] == version:
+            _parsed.move_to_end(key)
+            return cast(T, found[1])
+    value = parse(Path(path).read_bytes())
+    # Stat again: if the file was replaced while being read, do not keep what was read.
+    stat = os.stat(path)
+    if (stat.st_ino, stat.st_mtime_ns, stat.st_size) == version:
+        with _parsed_lock:
+            _parsed[key] = (version, value)
+            while len(_parsed) > _PARSED_KEPT:
+                _parsed.popitem(last=False)
+    return value
+
+
+def remember_parsed(path: Path, parse: Callable[[bytes], T], value: T) -> None:
+    """Keep `value` as what `parse` gives for the file just written at `path`."""
+    stat = os.stat(path)
+    with _parsed_lock:
+        _parsed[(path, getattr(parse, "__qualname__", repr(parse)))] = (
+            (stat.st_ino, stat.st_mtime_ns, stat.st_size),
+            value,
+        )
+        while len(_parsed) > _PARSED_KEPT:
+            _parsed.popitem(last=False)
+
+
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -87,13 +137,30 @@ def disk_path(path: str, content_type: str) -> str:
     return path
 
 
+def object_path(objects: Path, sha256: str) -> Path:
+    """Where a body is kept in a content-addressed store (publish/objects.py)."""
+    return objects / sha256[:2] / sha256[2:]
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """A rendered site on local disk, complete and immutable once its manifest is written."""
+    """A rendered site, complete and immutable once its manifest is written.
+
+    Its bodies are either objects named by their hash in a shared store (`objects`, a
+    render of the publisher: publish/objects.py) or files under `root` at their disk
+    paths (a served mirror tree, or a snapshot a test builds by hand).
+    """
 
     root: Path
     manifest: Manifest
+    objects: Path | None = None
+
+    def file(self, path: str) -> Path:
+        """Where the body of `path` is on disk."""
+        entry = self.manifest.files[path]
+        if self.objects is not None:
+            return object_path(self.objects, entry.sha256)
+        return self.root / disk_path(path, entry.content_type)
 
     def read(self, path: str) -> bytes:
-        entry = self.manifest.files[path]
-        return (self.root / disk_path(path, entry.content_type)).read_bytes()
+        return self.file(path).read_bytes()

@@ -12,15 +12,12 @@ labelled version N shows exactly the site as of N, whatever commits meanwhile.
 
 from __future__ import annotations
 
-import errno
 import mimetypes
-import os
 import posixpath
 import re
-import shutil
 from collections.abc import Iterable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,15 +50,8 @@ from incidents.publish.dependencies import (
     item_months,
     pages_to_render,
 )
-from incidents.publish.manifest import (
-    MANIFEST_NAME,
-    FileEntry,
-    Manifest,
-    Snapshot,
-    disk_path,
-    path_for_url,
-    sha256_of,
-)
+from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, path_for_url
+from incidents.publish.objects import OBJECTS, ObjectStore
 from incidents.publish.versions import site_version
 from incidents.reliability.visibility import visibility_fixed
 
@@ -140,52 +130,35 @@ class _CanonicalRequestFactory(RequestFactory):
 
 @dataclass
 class _Writer:
-    root: Path
+    objects: ObjectStore
     files: dict[str, FileEntry]
-    made: set[str] = field(default_factory=set)  # directories known to exist
 
     def add(self, path: str, body: bytes, content_type: str) -> None:
-        target = self.root / disk_path(path, content_type)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
-        self.files[path] = FileEntry(sha256_of(body), len(body), content_type)
+        self.files[path] = FileEntry(self.objects.put(body), len(body), content_type)
 
     def reuse(self, path: str, base: Snapshot) -> None:
-        """The base render's file, unchanged: a hard link, no copy (renders never write a
-        file in place, so sharing it is safe). Plain strings and each directory made once:
-        this runs for every unchanged file, 10,000 of them on a big site."""
-        entry = base.manifest.files[path]
-        relative = disk_path(path, entry.content_type)
-        target = os.path.join(self.root, relative)
-        parent = os.path.dirname(target)
-        if parent not in self.made:
-            os.makedirs(parent, exist_ok=True)
-            self.made.add(parent)
-        try:
-            os.link(os.path.join(base.root, relative), target)
-        except OSError as exc:
-            if exc.errno not in _CANNOT_LINK:
-                raise
-            shutil.copyfile(os.path.join(base.root, relative), target)
-        self.files[path] = entry
+        """The base render's body, unchanged: the same object, no file touched (this
+        runs for every unchanged page, 10,000 of them on a big site)."""
+        self.files[path] = base.manifest.files[path]
 
 
-# Where a hard link cannot be made but a copy can: another filesystem, no link support.
-_CANNOT_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP}
+def render_snapshot(
+    root: Path, *, base: Base | None = None, objects: ObjectStore | None = None
+) -> Snapshot:
+    """Render the site as of the current site version into `root` (empty or absent):
+    its manifest and render state there, the bodies in `objects` (by default a store of
+    its own, root/objects).
 
-
-def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
-    """Render the site as of the current site version into `root` (empty or absent).
-
-    With a `base` (the previous render, publish/renders.py), only the pages the changes
-    since its version can have altered are rendered (publish/dependencies.py); the rest
-    are hard links to the base's files. Without one, or when the changes are unknown or
-    reach every page, everything is rendered.
+    With a `base` (the previous render, publish/renders.py, whose bodies are in the same
+    store), only the pages the changes since its version can have altered are rendered
+    (publish/dependencies.py); the rest keep the base's objects. Without one, or when the
+    changes are unknown or reach every page, everything is rendered.
     """
     root.mkdir(parents=True, exist_ok=True)
     # Signing writes, the render below only reads: every published update signed first.
     signing.notices_sign_pending()
-    writer = _Writer(root, {})
+    objects = objects or ObjectStore(root / OBJECTS)
+    writer = _Writer(objects, {})
     references: dict[str, frozenset[str]] = {}
     with _consistent_read():
         version = site_version()
@@ -225,7 +198,7 @@ def render_snapshot(root: Path, *, base: Base | None = None) -> Snapshot:
     # Written last: a directory with a manifest is complete.
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
     signing.file_sign(root / MANIFEST_NAME)  # beside it: manifest.json.sig
-    return Snapshot(root=root, manifest=manifest)
+    return Snapshot(root=root, manifest=manifest, objects=objects.root)
 
 
 def _probe_request(factory: _CanonicalRequestFactory) -> WSGIRequest:

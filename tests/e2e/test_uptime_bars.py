@@ -15,6 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from bench.seed import seed_site
 from incidents.publish.snapshot import render_snapshot
+from incidents.publish.targets.local import LocalTarget
 from tests.e2e.test_accessibility import AXE, CHROMIUM, _check
 
 pytestmark = [
@@ -47,9 +48,9 @@ def test_bars_expand_into_days_pass_axe_and_the_snapshot_shows_the_same(
 
     # The realistic size: 80 components, 1,000 incidents in 90 days.
     seed_site(components=COMPONENTS, incidents=1000, days=90, now=timezone.now())
-    snapshot = tmp_path / "site"
-    render_snapshot(snapshot)
-    handler = functools.partial(_Mirror, directory=str(snapshot))
+    # Served as the mirror is: the tree `current` names, by a plain static server.
+    LocalTarget(tmp_path / "mirror").push(render_snapshot(tmp_path / "site"))
+    handler = functools.partial(_Mirror, directory=str(tmp_path / "mirror" / "current"))
     mirror = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=mirror.serve_forever, daemon=True).start()
     axe_source = AXE.read_text()

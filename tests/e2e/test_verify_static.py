@@ -21,6 +21,7 @@ from django.utils import timezone
 from incidents import signing
 from incidents.models import Incident, IncidentUpdate
 from incidents.publish.snapshot import render_snapshot
+from incidents.publish.targets.local import LocalTarget
 from tests.e2e.test_accessibility import AXE, CHROMIUM, RULES
 
 pytestmark = [
@@ -82,7 +83,9 @@ def test_the_verify_page_works_on_the_static_mirror_with_the_app_stopped(
         created_at=timezone.now() - timedelta(days=10),
         display_at=timezone.now() - timedelta(days=10),
     )
-    render_snapshot(root)  # signs every update first
+    # Signs every update first; served as the mirror is, the tree `current` names.
+    LocalTarget(root.parent / "mirror").push(render_snapshot(root.parent / "render"))
+    root.symlink_to(root.parent / "mirror" / "current")
     genuine = signing.update_signed(update)
     replayed = signing.update_signed(old)
     assert genuine is not None and replayed is not None

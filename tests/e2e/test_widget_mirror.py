@@ -29,6 +29,7 @@ from incidents.audit import Actor
 from incidents.models import ComponentStatus
 from incidents.public import cache
 from incidents.publish.snapshot import render_snapshot
+from incidents.publish.targets.local import LocalTarget
 from tests.factories import ComponentFactory, promised
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +148,8 @@ def test_badge_and_widget_render_from_the_mirror_with_the_app_stopped(
         impact="major", components={api: ComponentStatus.PARTIAL_OUTAGE},
     )  # fmt: skip
     cache.public_changed()
-    mirror = render_snapshot(tmp_path / "mirror").root
+    LocalTarget(tmp_path / "published").push(render_snapshot(tmp_path / "render"))
+    mirror = tmp_path / "published" / "current"  # the tree the mirror serves
     canonical = settings.CANDOR_CANONICAL_URL
     (tmp_path / "host").mkdir()
     # No app runs from here on: only the mirror's files and the customer's page.

@@ -23,7 +23,7 @@ from incidents.models import (
     SiteChange,
     TemplateVersion,
 )
-from incidents.publish.manifest import disk_path, path_for_url
+from incidents.publish.manifest import path_for_url
 from incidents.publish.snapshot import render_snapshot
 from incidents.wording import approvals
 from incidents.wording.postmortems import MAX_CHARS, postmortem_templates
@@ -132,9 +132,7 @@ def test_draft_then_both_approvals_then_page_feeds_json_and_snapshot(
     snapshot = render_snapshot(tmp_path / "site")
 
     def read(url: str) -> bytes:
-        path = path_for_url(url)
-        entry = snapshot.manifest.files[path]
-        return (snapshot.root / disk_path(path, entry.content_type)).read_bytes()
+        return snapshot.read(path_for_url(url))
 
     assert ROOT_CAUSE.encode() in read(f"/incidents/{resolved.public_id}")
     assert b"Postmortem: Checkout errors" in read("/history.atom")

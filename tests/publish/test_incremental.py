@@ -7,7 +7,6 @@ against must be made at the same instant, or every page's "generated" time would
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import Component, Incident, IncidentUpdate, SiteChange
 from incidents.publish import service
-from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot, disk_path
+from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot, disk_path, sha256_of
 from incidents.publish.renders import current_base, render_next
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets import configured_targets
@@ -95,15 +94,10 @@ def _read(snapshot: Snapshot, path: str) -> bytes:
 
 
 def _rendered_afresh(base: Snapshot, new: Snapshot) -> set[str]:
-    """Paths whose file in `new` is not the base's file (hard links share the inode)."""
-    fresh = set()
-    for path, entry in new.manifest.files.items():
-        mine = new.root / disk_path(path, entry.content_type)
-        old = base.manifest.files.get(path)
-        theirs = base.root / disk_path(path, old.content_type) if old else None
-        if theirs is None or not os.path.samefile(mine, theirs):
-            fresh.add(path)
-    return fresh
+    """Paths `new` rendered: storing a body writes (or touches) its object, reusing the
+    base's entry touches nothing, so their objects are newer than the base's manifest."""
+    finished = (base.root / MANIFEST_NAME).stat().st_mtime_ns
+    return {path for path in new.manifest.files if new.file(path).stat().st_mtime_ns > finished}
 
 
 _GENERATED = re.compile(rb'<p class="updated">Page generated .*?</p>')
@@ -337,38 +331,39 @@ def _served(mirror: Path) -> Snapshot:
 # -- the targets take only what changed -----------------------------------------------------
 
 
-def test_the_mirror_copies_only_changed_files_and_links_the_rest(
+def test_the_mirror_rewrites_only_changed_files(
     site: dict[str, Any], frozen: datetime, mirror: Path
 ) -> None:
     service.publish()
-    before = mirror.resolve() / "current"
-    first_dir = before.resolve()
-    first = Manifest.from_json((first_dir / MANIFEST_NAME).read_bytes())
-
-    lifecycle.update_post(
-        actor=ACTOR,
-        incident=site["open"],
-        body=promised("Cause found.", now=frozen),
-        status="identified",
-        now=frozen,
-    )
-    service.publish()
-
-    second_dir = (mirror / "current").resolve()
-    second = Manifest.from_json((second_dir / MANIFEST_NAME).read_bytes())
-    copied = {
-        path
-        for path, entry in second.files.items()
-        if path not in first.files
-        or not os.path.samefile(
-            second_dir / disk_path(path, entry.content_type),
-            first_dir / disk_path(path, first.files[path].content_type),
-        )
+    tree = (mirror / "current").resolve()
+    first = Manifest.from_json((tree / MANIFEST_NAME).read_bytes())
+    inodes = {
+        path: (tree / disk_path(path, entry.content_type)).stat().st_ino
+        for path, entry in first.files.items()
     }
-    changed = {p for p, e in second.files.items() if first.files.get(p) != e}
-    assert copied == changed
-    assert f"incidents/{site['open'].public_id}" in copied
-    assert f"incidents/{site['old0'].public_id}" not in copied
+
+    # Three trees: the third publish after this one writes to the first's tree again.
+    for status in ("identified", "monitoring", "investigating"):
+        lifecycle.update_post(
+            actor=ACTOR,
+            incident=site["open"],
+            body=promised("Cause found.", now=frozen),
+            status=status,
+            now=frozen,
+        )
+        service.publish()
+
+    assert (mirror / "current").resolve() == tree
+    last = Manifest.from_json((tree / MANIFEST_NAME).read_bytes())
+    rewritten = {
+        path
+        for path, entry in last.files.items()
+        if (tree / disk_path(path, entry.content_type)).stat().st_ino != inodes.get(path)
+    }
+    changed = {p for p, e in last.files.items() if first.files.get(p) != e}
+    assert rewritten == changed
+    assert f"incidents/{site['open'].public_id}" in rewritten
+    assert f"incidents/{site['old0'].public_id}" not in rewritten
     assert service.verify_targets()[1][0].problems == ()
 
 
@@ -456,15 +451,20 @@ def test_readers_see_one_complete_version_during_incremental_publishes(
 
     def read() -> None:
         while not stop.is_set():
+            found = []
             try:
                 current = (mirror / "current").resolve()
+                read_at = (current / MANIFEST_NAME).stat().st_ino
                 manifest = Manifest.from_json((current / MANIFEST_NAME).read_bytes())
                 for path, entry in manifest.files.items():
                     data = (current / disk_path(path, entry.content_type)).read_bytes()
-                    if len(data) != entry.size:
-                        problems.append(f"{current.name}/{path}: {len(data)} != {entry.size}")
+                    if sha256_of(data) != entry.sha256:
+                        found.append(f"{current.name}/{path}: not the manifest's bytes")
+                if found and (current / MANIFEST_NAME).stat().st_ino != read_at:
+                    continue  # its tree was reused two pushes later: the reader starts over
             except FileNotFoundError:
-                continue  # a version pruned while being read: the reader starts over
+                continue  # its tree is being reused for a newer version: it starts over
+            problems.extend(found)
 
     reader = threading.Thread(target=read)
     reader.start()

@@ -1,27 +1,34 @@
-"""The local target: versions side by side, `current` switched atomically, never backwards."""
+"""The local target: trees side by side, updated with what changed, `current` switched
+atomically, never backwards."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
+from incidents.publish.targets import local
 from incidents.publish.targets.base import TargetError
-from incidents.publish.targets.local import KEEP_VERSIONS, LocalTarget, read_published
+from incidents.publish.targets.local import KEEP_VERSIONS, TREES, LocalTarget, read_published
 
 HTML = "text/html; charset=utf-8"
 
 
-def snapshot(root: Path, version: int, pages: int = 30) -> Snapshot:
-    """A site of `pages` pages, each naming the version it belongs to."""
+def snapshot(
+    root: Path, version: int, pages: int = 30, *, same_as: dict[int, int] | None = None
+) -> Snapshot:
+    """A site of `pages` pages, each naming the version it belongs to (or, for page n in
+    `same_as`, the version given there: the page is unchanged since)."""
     files = {}
     site = root / f"render-{version}"
     for n in range(pages):
         path = "index.html" if n == 0 else f"incidents/i{n}"
-        body = f"<p>version {version}, page {n}</p>".encode()
+        body = f"<p>version {(same_as or {}).get(n, version)}, page {n}</p>".encode()
         on_disk = site / (path if path.endswith(".html") else path + ".html")
         on_disk.parent.mkdir(parents=True, exist_ok=True)
         on_disk.write_bytes(body)
@@ -29,18 +36,74 @@ def snapshot(root: Path, version: int, pages: int = 30) -> Snapshot:
     return Snapshot(site, Manifest(version, datetime.now(UTC), files))
 
 
-def test_a_push_becomes_current_and_older_versions_are_pruned(tmp_path: Path) -> None:
+def test_a_push_becomes_current_in_one_of_three_trees(tmp_path: Path) -> None:
     target = LocalTarget(tmp_path / "mirror")
     assert target.current() is None
     for version in range(1, 6):
         target.push(snapshot(tmp_path, version))
         manifest = target.current()
         assert manifest is not None and manifest.version == version
+        assert target.verify() == []
     assert (tmp_path / "mirror" / "current").is_symlink()
-    kept = sorted(p.name for p in (tmp_path / "mirror" / "versions").iterdir())
-    assert kept == ["3", "4", "5"] and len(kept) == KEEP_VERSIONS
+    trees = sorted((tmp_path / "mirror" / TREES).iterdir())
+    assert len(trees) == KEEP_VERSIONS
+    kept = sorted(Manifest.from_json((t / MANIFEST_NAME).read_bytes()).version for t in trees)
+    assert kept == [3, 4, 5]  # the two before the current one, as they were
     assert (tmp_path / "mirror/current/incidents/i7.html").read_text() == "<p>version 5, page 7</p>"
+
+
+def test_unchanged_files_are_not_rewritten_and_dropped_ones_are_removed(tmp_path: Path) -> None:
+    target = LocalTarget(tmp_path / "mirror")
+    for version in range(1, 4):  # fills the three trees
+        target.push(snapshot(tmp_path, version, same_as=dict.fromkeys(range(2, 30), 1)))
+    oldest = (tmp_path / "mirror/current").resolve()
+    target.push(snapshot(tmp_path, 4, same_as=dict.fromkeys(range(2, 30), 1)))
+    target.push(snapshot(tmp_path, 5, same_as=dict.fromkeys(range(2, 30), 1)))
+    inodes = {p.name: p.stat().st_ino for p in (oldest / "incidents").iterdir()}
+
+    # Back to the tree that had version 3: pages 2-9 unchanged, 10-29 changed, 29 gone.
+    target.push(snapshot(tmp_path, 6, pages=29, same_as=dict.fromkeys(range(2, 10), 1)))
+
+    assert (tmp_path / "mirror/current").resolve() == oldest
+    now = {p.name: p.stat().st_ino for p in (oldest / "incidents").iterdir()}
+    kept = {name for name in now if now[name] == inodes[name]}
+    assert kept == {f"i{n}.html" for n in range(2, 10)}
+    assert "i29.html" not in now
     assert target.verify() == []
+
+
+def test_a_push_that_dies_midway_leaves_the_previous_version_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.CANDOR_MIRROR_DIR = tmp_path / "mirror"
+    target = LocalTarget(tmp_path / "mirror")
+    for version in range(1, 4):
+        target.push(snapshot(tmp_path, version))
+    copied = []
+
+    def copy_then_die(source: object, destination: str) -> None:
+        if len(copied) == 5:
+            raise OSError(28, "No space left on device")
+        copied.append(destination)
+        shutil.copyfile(source, destination)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local.shutil, "copyfile", copy_then_die)
+    with pytest.raises(TargetError, match="No space left"):
+        target.push(snapshot(tmp_path, 4))
+    assert target.current().version == 3  # type: ignore[union-attr]
+    assert target.verify() == []
+    page = read_published("/incidents/i9")
+    assert page is not None and page.body == b"<p>version 3, page 9</p>"
+
+    monkeypatch.undo()
+    target.push(snapshot(tmp_path, 5))  # the half-written tree is rebuilt whole first
+    target.push(snapshot(tmp_path, 6))
+    target.push(snapshot(tmp_path, 7))
+    for tree in (tmp_path / "mirror" / TREES).iterdir():
+        manifest = Manifest.from_json((tree / MANIFEST_NAME).read_bytes())
+        for path in manifest.files:
+            name = path if path.endswith(".html") else path + ".html"
+            assert f"version {manifest.version}," in (tree / name).read_text()
 
 
 def test_an_older_version_is_refused_and_the_current_one_kept(tmp_path: Path) -> None:
@@ -51,7 +114,7 @@ def test_an_older_version_is_refused_and_the_current_one_kept(tmp_path: Path) ->
     assert target.current().version == 7  # type: ignore[union-attr]
 
 
-def test_the_same_version_again_goes_to_a_new_directory(tmp_path: Path) -> None:
+def test_the_same_version_again_goes_to_another_tree(tmp_path: Path) -> None:
     target = LocalTarget(tmp_path / "mirror")
     target.push(snapshot(tmp_path, 3))
     first = target.current_dir()
@@ -84,17 +147,22 @@ def test_readers_never_see_a_partial_site(tmp_path: Path) -> None:
     def read() -> None:
         while not done.is_set():
             current = (tmp_path / "mirror" / "current").resolve()
+            found = []
             try:
+                read_at = (current / MANIFEST_NAME).stat().st_ino
                 manifest = Manifest.from_json((current / MANIFEST_NAME).read_bytes())
                 for path in manifest.files:
                     name = path if path.endswith(".html") else path + ".html"
                     body = (current / name).read_text()
                     if f"version {manifest.version}," not in body:
-                        problems.append(f"{path} of {manifest.version}: {body}")
+                        found.append(f"{path} of {manifest.version}: {body}")
+                if found and (current / MANIFEST_NAME).stat().st_ino != read_at:
+                    continue  # the tree was reused two switches later: the reader retries
             except FileNotFoundError:
-                # Pruned under a reader that resolved it three switches ago: the reader
-                # retries, as nginx would open the new one on its next request.
+                # The tree is being reused for a newer version under a reader that resolved
+                # it two switches ago: it retries, as nginx opens the new one next request.
                 continue
+            problems.extend(found)
             seen.add(manifest.version)
 
     readers = [threading.Thread(target=read) for _ in range(2)]

@@ -10,7 +10,7 @@ import time_machine
 
 from incidents import lifecycle
 from incidents.audit import Actor
-from incidents.publish.manifest import disk_path, path_for_url
+from incidents.publish.manifest import path_for_url
 from incidents.publish.snapshot import render_snapshot
 from tests.factories import promised
 
@@ -25,9 +25,7 @@ def test_the_snapshot_says_when_the_next_update_comes(db: None, tmp_path: Path) 
         snapshot = render_snapshot(tmp_path / "site")
 
     def read(url: str) -> bytes:
-        path = path_for_url(url)
-        entry = snapshot.manifest.files[path]
-        return (snapshot.root / disk_path(path, entry.content_type)).read_bytes()
+        return snapshot.read(path_for_url(url))
 
     promise = b'Next update by <time datetime="2026-11-23T12:15:00Z">12:15 UTC</time>'
     assert promise in read("/")

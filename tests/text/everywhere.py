@@ -82,7 +82,7 @@ def published_everywhere(client: Client) -> None:
         assert client.get(f"/incidents/{incident.public_id}").status_code == 200
     with tempfile.TemporaryDirectory(prefix="candor-snapshot-") as root:
         snapshot = render_snapshot(Path(root) / "site")
-        atom = (snapshot.root / "history.atom").read_bytes()
+        atom = snapshot.read("history.atom")
         ET.fromstring(atom)
     update = IncidentUpdate.objects.select_related("incident").order_by("-pk").first()
     if update is not None:

@@ -77,7 +77,7 @@ def test_pages_json_and_calendar_answer(client: Client, bad_rows: Incident) -> N
 
 def test_a_snapshot_still_renders(bad_rows: Incident, tmp_path: Path) -> None:
     snapshot = render_snapshot(tmp_path / "site")
-    atom = (tmp_path / "site" / "history.atom").read_bytes()
+    atom = snapshot.read("history.atom")
     ET.fromstring(atom)
     assert snapshot.manifest.files
 

@@ -1,16 +1,22 @@
 """A local directory, served by nginx (deploy/nginx-mirror.conf) and by the live views
 when the database is down.
 
-    <mirror>/versions/<version>/   one complete snapshot per version, manifest.json included
-    <mirror>/current -> versions/<version>
+    <mirror>/trees/{0,1,2}/   a complete site each, manifest.json included (a tree being
+                              updated has none)
+    <mirror>/current -> trees/<n>   the tree served
 
-A push assembles the new version in a hidden directory: files the current version has
-with the same hash are hard links to its files (a version directory is never written in
-place, so they can share them), the others are copied from the snapshot. It renames the
-directory into versions/ complete, then swaps the `current` symlink with rename(2), which
-is atomic: a reader resolving `current` finds the old complete version or the new one,
-never a partial directory. The three newest versions are kept, so a reader that resolved
-`current` just before a switch finishes from the version it started with.
+A push updates the tree least recently served, never the one `current` names: it removes
+that tree's manifest first (a tree without one is incomplete), writes only the files whose
+entry differs from the manifest the tree last had (each to a temporary name, then renamed
+over the old), deletes the files the new version does not have, writes the manifest, and
+swaps the `current` symlink with rename(2), which is atomic: a reader resolving `current`
+finds the old complete version or the new one, never a partial tree. The cost is the
+files that changed since that tree was last served (two versions ago), not the site's
+10,000 files. A tree found without a manifest (a push that died midway) is rebuilt whole.
+
+With three trees, the tree a reader resolved stays as it was for two more pushes, so a
+reader that resolved `current` just before a switch finishes from the version it started
+with.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,15 +39,18 @@ from incidents.publish.manifest import (
     Manifest,
     Snapshot,
     disk_path,
+    load_parsed,
     path_for_url,
+    remember_parsed,
     sha256_of,
 )
 from incidents.publish.targets.base import TargetError
 
-KEEP_VERSIONS = 3
+KEEP_VERSIONS = 3  # trees, each one complete version
 CURRENT = "current"
-VERSIONS = "versions"
-_INCOMING = ".incoming-"
+TREES = "trees"
+_TEMPORARY = ".tmp-"
+_OLD_VERSIONS = "versions"
 
 
 class LocalTarget:
@@ -50,12 +59,12 @@ class LocalTarget:
         self.root = root
 
     @property
-    def versions(self) -> Path:
-        return self.root / VERSIONS
+    def trees(self) -> Path:
+        return self.root / TREES
 
     def push(self, snapshot: Snapshot, *, repair: bool = False) -> None:
         try:
-            self.versions.mkdir(parents=True, exist_ok=True)
+            self.trees.mkdir(parents=True, exist_ok=True)
             with self._locked():
                 self._push_locked(snapshot, repair=repair)
         except OSError as exc:
@@ -64,62 +73,44 @@ class LocalTarget:
     def _push_locked(self, snapshot: Snapshot, *, repair: bool) -> None:
         version = snapshot.manifest.version
         served = self.current()
-        served_dir = self.current_dir()
-        # A repair trusts nothing already there: a damaged file must not be linked on.
-        unchanged = {} if repair or served is None else served.files
         if served is not None and version < served.version:
             raise TargetError(
                 f"{self.name} serves version {served.version}; "
                 f"refusing to replace it with older version {version}"
             )
-        for leftover in self.versions.glob(_INCOMING + "*"):  # a push that died midway
-            shutil.rmtree(leftover, ignore_errors=True)
-        incoming = self.versions / f"{_INCOMING}{secrets.token_hex(4)}"
-        incoming.mkdir()
-        made: set[str] = set()  # each directory made once: this runs for every file
-        for path, entry in snapshot.manifest.files.items():
-            relative = disk_path(path, entry.content_type)
-            target = os.path.join(incoming, relative)
-            parent = os.path.dirname(target)
-            if parent not in made:
-                os.makedirs(parent, exist_ok=True)
-                made.add(parent)
-            if unchanged.get(path) == entry and served_dir is not None:
-                try:
-                    os.link(os.path.join(served_dir, relative), target)
-                    continue
-                except OSError:
-                    pass  # no hard links here, or the file is gone: copy it
-            shutil.copyfile(os.path.join(snapshot.root, relative), target)
-        (incoming / MANIFEST_NAME).write_bytes(snapshot.manifest.to_json())
+        tree = self._next_tree()
+        had = _tree_manifest(tree)
+        # From here the tree is incomplete until its new manifest is written.
+        (tree / MANIFEST_NAME).unlink(missing_ok=True)
+        if had is None or repair:  # unknown contents (or trusted no more): start afresh
+            shutil.rmtree(tree, ignore_errors=True)
+            tree.mkdir()
+            had = Manifest(version=0, generated_at=snapshot.manifest.generated_at)
+        _update_tree(tree, had, snapshot)
         # The manifest's signature (incidents/signing.py), when the render made one.
         signature = snapshot.root / (MANIFEST_NAME + ".sig")
         if signature.exists():
-            shutil.copyfile(signature, incoming / signature.name)
-        final = self._free_name(version)
-        incoming.rename(final)
+            _write_replacing(tree / signature.name, signature.read_bytes())
+        else:
+            (tree / signature.name).unlink(missing_ok=True)
+        _write_replacing(tree / MANIFEST_NAME, snapshot.manifest.to_json())
+        remember_parsed(tree / MANIFEST_NAME, Manifest.from_json, snapshot.manifest)
         link = self.root / f".{CURRENT}-{secrets.token_hex(4)}"
-        link.symlink_to(Path(VERSIONS) / final.name, target_is_directory=True)
+        link.symlink_to(Path(TREES) / tree.name, target_is_directory=True)
         os.replace(link, self.root / CURRENT)
-        self._prune(keep=final.name)
+        # The layout before trees: a directory per version, no longer served.
+        shutil.rmtree(self.root / _OLD_VERSIONS, ignore_errors=True)
 
-    def _free_name(self, version: int) -> Path:
-        # The same version again (a repair after `publish --verify` found damage) goes to
-        # a new directory: the one `current` points at is never written in place.
-        candidate, n = self.versions / str(version), 1
-        while candidate.exists():
-            candidate, n = self.versions / f"{version}.{n}", n + 1
-        return candidate
-
-    def _prune(self, *, keep: str) -> None:
-        def order(p: Path) -> tuple[int, int]:
-            version, _, n = p.name.partition(".")
-            return int(version), int(n or 0)
-
-        dirs = [p for p in self.versions.iterdir() if p.is_dir() and p.name[0].isdigit()]
-        for old in sorted(dirs, key=order, reverse=True)[KEEP_VERSIONS:]:
-            if old.name != keep:
-                shutil.rmtree(old, ignore_errors=True)
+    def _next_tree(self) -> Path:
+        """The tree to write: one without a manifest, else the one written longest ago."""
+        served = self.current_dir()
+        candidates = []
+        for n in range(KEEP_VERSIONS):
+            tree = self.trees / str(n)
+            if served is not None and tree.resolve() == served:
+                continue
+            candidates.append((_written_at(tree), n, tree))
+        return min(candidates)[2]
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -141,7 +132,7 @@ class LocalTarget:
         if directory is None:
             return None
         try:
-            return Manifest.from_json((directory / MANIFEST_NAME).read_bytes())
+            return load_parsed(directory / MANIFEST_NAME, Manifest.from_json)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -166,6 +157,50 @@ class LocalTarget:
         return problems
 
 
+def _tree_manifest(tree: Path) -> Manifest | None:
+    try:
+        return load_parsed(tree / MANIFEST_NAME, Manifest.from_json)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent (new or half-written tree) or damaged: contents unknown
+
+
+def _written_at(tree: Path) -> int:
+    try:
+        return (tree / MANIFEST_NAME).stat().st_mtime_ns
+    except FileNotFoundError:
+        return -1  # never written, or a push died in it: the first to (re)build
+
+
+def _update_tree(tree: Path, had: Manifest, snapshot: Snapshot) -> None:
+    """Make the files of `tree`, which match `had`, match `snapshot`: only the files that
+    differ are written, the ones it no longer has removed."""
+    files = snapshot.manifest.files
+    made: set[str] = set()  # each directory made once
+    for path, entry in files.items():
+        if had.files.get(path) == entry:
+            continue  # unchanged since this tree last served: not touched
+        target = os.path.join(tree, disk_path(path, entry.content_type))
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        temporary = os.path.join(parent, _TEMPORARY + secrets.token_hex(4))
+        shutil.copyfile(snapshot.file(path), temporary)
+        os.replace(temporary, target)
+    wanted = {disk_path(p, e.content_type) for p, e in files.items()}
+    for path, entry in had.files.items():
+        relative = disk_path(path, entry.content_type)
+        if relative not in wanted:
+            with suppress(FileNotFoundError):
+                os.unlink(os.path.join(tree, relative))
+
+
+def _write_replacing(target: Path, body: bytes) -> None:
+    temporary = target.with_name(_TEMPORARY + secrets.token_hex(4))
+    temporary.write_bytes(body)
+    os.replace(temporary, target)
+
+
 # -- reading the published copy, for the live views while the database is down ----------
 
 
@@ -177,32 +212,37 @@ class Published:
     version: int
 
 
-_manifests: dict[Path, Manifest] = {}
+# The manifest of the tree last read, by its tree and file identity: a tree is reused
+# for a later version, with a new manifest file (written under a new inode).
+_manifests: dict[tuple[Path, int, int], Manifest] = {}
 _manifests_lock = threading.Lock()
 
 
 def read_published(url_path: str) -> Published | None:
     """The page at `url_path` in the mirror's current snapshot; None without a snapshot."""
-    target = LocalTarget(Path(settings.CANDOR_MIRROR_DIR))
     try:
-        directory = target.current_dir()
+        directory = LocalTarget(Path(settings.CANDOR_MIRROR_DIR)).current_dir()
         if directory is None:
             return None
+        stat = (directory / MANIFEST_NAME).stat()
+        key = (directory, stat.st_ino, stat.st_mtime_ns)
         with _manifests_lock:
-            manifest = _manifests.get(directory)
+            manifest = _manifests.get(key)
         if manifest is None:
-            manifest = target.current()
+            manifest = _tree_manifest(directory)
             if manifest is None:
                 return None
-            with _manifests_lock:  # version directories never change: parse each once
+            with _manifests_lock:
                 _manifests.clear()
-                _manifests[directory] = manifest
+                _manifests[key] = manifest
         path = path_for_url(url_path)
         entry = manifest.files.get(path)
         body = None
         if entry is not None:
             body = (directory / disk_path(path, entry.content_type)).read_bytes()
-    except (OSError, TargetError):
-        return None  # pruned under us, or damaged: nothing trustworthy to serve
+            if sha256_of(body) != entry.sha256:
+                return None  # the tree was reused for a newer version under us, or damaged
+    except OSError:
+        return None  # switched under us, or damaged: nothing trustworthy to serve
     content_type = entry.content_type if entry else ""
     return Published(body, content_type, manifest.generated_at, manifest.version)
