@@ -4,9 +4,8 @@ percent signs, curly quotes, long words): the oracle below is that earlier code.
 
 from __future__ import annotations
 
-import unicodedata
-
 import time
+import unicodedata
 from collections.abc import Iterator
 
 import pytest
@@ -32,12 +31,12 @@ _PLAIN = str.maketrans(
     {0x2018: "'", 0x2019: "'", 0x201C: '"', 0x201D: '"', 0x2013: "-", 0x2014: "-", 0x2026: "..."}
 )
 
+
 @pytest.fixture(autouse=True)
 def _one_signing_second() -> Iterator[None]:
     # Signed links carry a timestamp: two signings a second apart differ in bytes.
     with time_machine.travel(time.time(), tick=False):
         yield
-
 
 
 def _earlier(channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber):  # type: ignore[no-untyped-def]
