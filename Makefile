@@ -96,7 +96,8 @@ TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
-	$(PYTEST)
+	# The slowest tests are listed at the end, to see where the time goes.
+	$(PYTEST) --durations=20
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
 	$(PYTEST) --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded tests/dependencies tests/vendors \
 		tests/ingest/test_lean_path.py tests/ingest/test_maintenance_windows.py \
