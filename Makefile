@@ -89,11 +89,10 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports
 
 # Two pytest-xdist workers: much of the suite waits on real peers (SMTP, Celery, Chromium,
-# Alertmanager), so two overlap well even on 2 cores. `loadgroup` keeps each
-# `xdist_group` (the fault tests: tests/faults/conftest.py) on one worker, in order.
-# TEST_WORKERS=0 runs in one process.
+# Alertmanager), so two overlap well even on 2 cores. The fault tests run on one worker,
+# in order (XDIST_SERIAL_PREFIXES in tests/conftest.py). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
-PYTEST := $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
+PYTEST := $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
 test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager lint
 	# The slowest tests are listed at the end, to see where the time goes.
