@@ -93,10 +93,17 @@ lint: $(VENV)/.installed-dev
 	# The layers and "nobody imports the tasks" (pyproject.toml, CONTRIBUTING.md).
 	$(VENV)/bin/lint-imports
 
+# Two pytest-xdist workers: much of the suite waits on real peers (SMTP, Celery, Chromium,
+# Alertmanager), so two overlap well even on 2 cores. The fault tests run on one worker,
+# in order (XDIST_SERIAL_PREFIXES in tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
+
 test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager nginx lint
-	$(PY) -m pytest
+	# The slowest tests are listed at the end, to see where the time goes.
+	$(PYTEST) --durations=20
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
-	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded tests/dependencies tests/vendors \
+	$(PYTEST) --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded tests/dependencies tests/vendors \
 		tests/ingest/test_lean_path.py tests/ingest/test_maintenance_windows.py \
 		tests/reminders/test_maintenance_overrun.py tests/lifecycle/test_maintenance_impacts.py \
 		tests/public/test_page_size.py tests/public/test_public_read_path.py \

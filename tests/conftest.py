@@ -34,6 +34,26 @@ from tests.factories import (
 )
 from tests.legacy_words import LEGACY_TEXTS
 
+# The tests that run as one unit on one pytest-xdist worker, in order: the fault tests
+# (tests/faults/conftest.py). Each test else goes to whichever worker is free.
+XDIST_SERIAL_PREFIXES = ("tests/faults/",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test`'s two workers: the fault tests as one unit (given out first, as the
+    largest), every other test on its own. xdist's own `loadgroup` cannot do it under
+    pytest 9 (its group suffix on the node id no longer takes), hence this scheduler."""
+    if config.getoption("dist") not in ("load", "loadgroup"):
+        return None  # another distribution asked for explicitly: xdist's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SerialGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            serial = nodeid.startswith(XDIST_SERIAL_PREFIXES)
+            return nodeid.split("/", 2)[1] if serial else nodeid
+
+    return SerialGroups(config, log)
+
 
 def _clear_our_cache_keys() -> None:
     """Delete this run's keys only: FLUSHDB would wipe a concurrent run's cache too."""

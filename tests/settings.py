@@ -1,8 +1,10 @@
 """Test settings: the production settings, pointed at this machine's real services.
 
 PostgreSQL and Redis are the real local servers (the Makefile starts them if stopped).
-Each pytest-xdist worker gets its own test database (pytest-django) and its own Redis
-database number, so parallel workers never see each other's cache.
+`make test` runs two pytest-xdist workers: each is a process of its own, so each gets its
+own test database (named by pid; pytest-django adds the worker's name), its own Redis
+database number and key prefix, and its own var/ directory (publish locks, renders), so
+parallel workers and parallel runs never see each other's state.
 """
 
 import os
@@ -12,6 +14,9 @@ from pathlib import Path
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/candor")
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
 os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{10 + int(_worker or 0) % 6}")
+
+_run = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}"
+os.environ.setdefault("CANDOR_VAR_DIR", str(_run / "var"))
 
 from statuspage.settings import *  # noqa: E402,F403
 
@@ -29,7 +34,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # points it at a directory of the test's own); other tests have no use for a rendered copy
 # of the site on every change.
 CANDOR_PUBLISH_TARGETS: list[str] = []
-CANDOR_MIRROR_DIR = Path(tempfile.gettempdir()) / f"candor-test-{os.getpid()}" / "mirror"
+CANDOR_MIRROR_DIR = _run / "mirror"
 
 # Each ingest request routes its signals at once (eager Celery), not once a second.
 CANDOR_INGEST_COALESCE_SECONDS = 0

@@ -89,6 +89,24 @@ class PrivatePostgres:
             timeout=60,
         )
 
+    def init_from(self, template: Path) -> None:
+        """A copy of a stopped cluster (data directory and all): what `init` and a
+        migration would leave, in a fraction of the time."""
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        # `cp -a` keeps the postgres user's ownership and the 0700 mode the server insists on.
+        subprocess.run(["cp", "-a", str(template), str(self.data_dir)], check=True, timeout=120)
+        if os.geteuid() == 0:
+            shutil.chown(self.data_dir.parent, "postgres", "postgres")
+        self.start()
+
+    def stop_cleanly(self) -> None:
+        """Stopped with a checkpoint, so a copy of the data directory starts without recovery."""
+        subprocess.run(
+            _as_postgres([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast",
+                          "-w", "-t", "60", "stop"]),
+            check=True, capture_output=True, timeout=90,
+        )  # fmt: skip
+
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses={self.listen} -k {self.data_dir} -c fsync=off"
