@@ -20,7 +20,7 @@ from incidents.importer import run as importer
 from incidents.ingest import automation
 from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
-from incidents.publish import freshness, purge, renders, service, trigger
+from incidents.publish import freshness, purge, renders, service, trigger, verified
 from incidents.reminders import send
 from incidents.vendors import poll
 from incidents.wording import decisions
@@ -69,6 +69,13 @@ def publish_collect() -> int:
 def cdn_purge() -> str:
     coalesce_release(purge.TRAILING)  # a change from here on holds the next purge
     return purge.purge_held()
+
+
+# Every minute, whether or not anything changed: each copy that serves the current
+# version gets a fresh "last verified" stamp; one that fell behind keeps its old one.
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def publish_verify_stamp() -> dict[str, str]:
+    return verified.stamp_targets()
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -240,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.publish_freshness_check",
         "schedule": 60.0,
     },
+    # The "last verified" stamp in every copy (incidents/publish/verified.py).
+    "publish-verify-stamp": {
+        "task": "incidents.tasks.publish_verify_stamp",
+        "schedule": 60.0,
+    },
     # Renders the whole public site and pushes what differs: publishes in between render
     # only the pages a change can reach (publish/dependencies.py); this heals anything
     # they reuse that has drifted (a page's "generated" time, a missed dependency).

@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/<slug:public_id>/follow", subscribe.incident_follow, name="incident_follow"),
     path("maintenance/<slug:public_id>", views.maintenance_page, name="maintenance"),
     path("uptime.json", views.uptime_data, name="uptime"),
+    path("verified.json", views.verified_stamp, name="verified"),
     path("history", views.history_page, name="history"),
     re_path(
         r"^history/(?P<year>[0-9]{4})-(?P<month>[0-9]{2})$",

@@ -22,9 +22,11 @@ from incidents import selectors
 from incidents.branding.brand import default_brand
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
+from incidents.public.cache_control import public_header
 from incidents.public.ical import is_cancelled
 from incidents.public.uptime_bars import NARROW_DAYS, runs_fit_inline
 from incidents.public.uptime_details import first_day, uptime_document
+from incidents.publish import verified
 from incidents.reliability.visibility import report_visibility
 
 HTML = "text/html; charset=utf-8"
@@ -111,6 +113,15 @@ def uptime_data(request: HttpRequest) -> HttpResponse:
         return Rendered(body=body.encode(), content_type="application/json")
 
     return _serve(request, render)
+
+
+def verified_stamp(request: HttpRequest) -> HttpResponse:
+    """/verified.json as the live app answers it (each copy has its own: publish/verified.py).
+    Not through the public cache: it is one small read of the shared cache."""
+    response = HttpResponse(verified.live_document(), content_type="application/json")
+    response["Cache-Control"] = public_header()
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def incident_page(request: HttpRequest, public_id: str) -> HttpResponse:

@@ -6,6 +6,9 @@ from typing import Protocol
 
 from incidents.publish.manifest import Manifest, Snapshot
 
+# The checker's "last verified" stamp beside each copy (publish/verified.py).
+STAMP_PATH = "verified.json"
+
 
 class TargetError(Exception):
     """A target could not take or report a snapshot; the message is shown to staff."""
@@ -34,4 +37,9 @@ class Target(Protocol):
 
     def verify(self) -> list[str]:
         """Problems found checking every file of the current manifest ([] when intact)."""
+        ...
+
+    def stamp(self, path: str, body: bytes) -> None:
+        """Write a small file beside the site that is not part of any version (the
+        checker's verified.json, publish/verified.py); pushes leave it alone."""
         ...

@@ -138,6 +138,11 @@ class LocalTarget:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TargetError(f"{self.name}: cannot read {MANIFEST_NAME}: {exc!r}") from exc
 
+    def stamp(self, path: str, body: bytes) -> None:
+        directory = self.current_dir()
+        if directory is not None:
+            _write_replacing(directory / path, body)
+
     def verify(self) -> list[str]:
         directory = self.current_dir()
         manifest = self.current()

@@ -23,7 +23,7 @@ from django.conf import settings
 
 from incidents.public.cache_control import public_header
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
-from incidents.publish.targets.base import TargetError
+from incidents.publish.targets.base import STAMP_PATH, TargetError
 
 # Django's ManifestStaticFilesStorage puts 12 hex digits of the content's hash in the name
 # ("static/candor/public.3f2a9c1b7d4e.css"), so such a file can never change and browsers
@@ -191,8 +191,19 @@ class S3Target:
                 Metadata={"sha256": entry.sha256},
             )
 
+    def stamp(self, path: str, body: bytes) -> None:
+        with self._errors("upload", path):
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(path),
+                Body=body,
+                ContentType="application/json",
+                CacheControl=self.short_cache,
+            )
+
     def _stale_keys(self, manifest: Manifest) -> list[str]:
-        keep = {self._key(path) for path in [*manifest.files, MANIFEST_NAME]}
+        # The checker's stamp is no file of a version: a push keeps it.
+        keep = {self._key(path) for path in [*manifest.files, MANIFEST_NAME, STAMP_PATH]}
         stale = []
         with self._errors("list", self.prefix or "the bucket"):
             pages = self.client.get_paginator("list_objects_v2").paginate(
