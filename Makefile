@@ -14,7 +14,7 @@ WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint services chromium alertmanager nginx scaleout clean
+.PHONY: help run test lint services chromium alertmanager nginx scaleout clean messages
 
 help:
 	@echo "make run   - run Candor with demo data on http://$(HOST):$(PORT)/ (SQLite, no servers needed)"
@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 # Links in feeds and the API point at the page as this run serves it.
 run: export CANDOR_CANONICAL_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),localhost,$(HOST)):$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.installed messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
@@ -52,6 +52,14 @@ run: $(VENV)/.installed
 		--schedule var/celerybeat-schedule & \
 	$(VENV)/bin/granian --interface wsgi statuspage.wsgi:application --host $(HOST) \
 		--port $(PORT) --workers $(WEB_WORKERS) --blocking-threads $(WEB_THREADS) --no-ws
+
+# The public side's translations (locale/*.po) compiled to the .mo files Django reads: built
+# here, not committed, so a .mo can never disagree with the .po beside it. GNU gettext's
+# msgfmt does the compiling (Django's compilemessages calls it).
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q gettext; }
+	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 
 # The real local services the tests talk to; started only if they are not answering.
 services:
@@ -93,7 +101,7 @@ lint: $(VENV)/.installed-dev
 	# The layers and "nobody imports the tasks" (pyproject.toml, CONTRIBUTING.md).
 	$(VENV)/bin/lint-imports
 
-test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager nginx lint
+test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager nginx lint messages
 	$(PY) -m pytest
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
 	$(PY) -m pytest --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded tests/dependencies tests/vendors \
