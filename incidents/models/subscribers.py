@@ -70,6 +70,9 @@ class Subscriber(models.Model):
     )
     created_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The language its messages' interface words are in (one of settings.LANGUAGES):
+    # the page's the subscriber signed up on, else their browser's (public/language.py).
+    language = models.CharField(max_length=8, default="en")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
