@@ -34,12 +34,25 @@ DEFAULT = "en"
 # browser's real header is a few dozen characters.
 HEADER_MAX_LENGTH = 500
 # Pages a reader lands on; feeds, badges, the API and form posts are never redirected.
-_NEGOTIATED = re.compile(r"^/(?:|history(?:/.*)?|incidents/[^/]+|maintenance/[^/]+|subscribe)$")
+_NEGOTIATED = re.compile(
+    r"^/(?:|history(?:/.*)?|incidents/[^/]+(?:/follow)?|maintenance/[^/]+|subscribe)$"
+)
 CHOICE_PARAMETER = "lang"
 
 
 def shipped() -> list[str]:
     return [code for code, _name in settings.LANGUAGES]
+
+
+def is_page(path: str) -> bool:
+    """An English page a reader lands on (and that each language has its own copy of)."""
+    return _NEGOTIATED.match(path) is not None
+
+
+def translated_pages(urls: list[str]) -> list[str]:
+    """The pages among `urls` under each other language's prefix (the snapshot's)."""
+    pages = [url for url in urls if is_page(url)]
+    return [f"/{code}{url}" for code in shipped() if code != DEFAULT for url in pages]
 
 
 def language_from_path(path: str) -> str | None:
@@ -116,7 +129,7 @@ class LanguageMiddleware:
         negotiated = (
             language is None
             and request.method in ("GET", "HEAD")
-            and _NEGOTIATED.match(path) is not None
+            and is_page(path)
         )
         chosen = request.GET.get(CHOICE_PARAMETER) if negotiated else None
         if negotiated and chosen is None:

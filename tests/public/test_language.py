@@ -142,3 +142,26 @@ def test_dates_in_the_readers_locale_with_the_zone_named(
     assert f"Mar 14, {start.year}, 09:30 UTC" in english
     assert f"14. März {start.year} 09:30 UTC" in german
     assert re.search(rf"{start.year}年3月14日\s*9:30 UTC", japanese)
+
+
+def test_v2_json_stays_as_clients_expect_and_lang_adds_labels(
+    client: Client, layout: Layout, actor: Actor
+) -> None:
+    lifecycle.incident_open(
+        actor=actor, name="Slow pages", body=promised("Looking into it."),
+        components={layout.web: "degraded_performance"},
+    )  # fmt: skip
+    plain = client.get("/api/v2/summary.json").json()
+    german = client.get("/api/v2/summary.json?lang=de").json()
+    again = client.get("/api/v2/summary.json").json()
+    assert "status_label" not in str(plain) and plain["status"] == again["status"]
+    assert german["status"]["indicator"] == plain["status"]["indicator"]  # values unchanged
+    web = next(c for c in german["components"] if c["name"] == "Web application")
+    assert (web["status"], web["status_label"]) == ("degraded_performance", "Eingeschränkte Leistung")
+    (incident,) = german["incidents"]
+    assert incident["status_label"] == "Wird untersucht"
+    assert incident["incident_updates"][0]["body"] == plain["incidents"][0]["incident_updates"][0]["body"]
+    assert client.get("/api/v2/summary.json?lang=en").json()["components"][0]["status_label"]
+    for hostile in ("xx", "de" * 1000, "de\x00", "../de"):
+        refused = client.get("/api/v2/status.json", {"lang": hostile})
+        assert refused.status_code == 400 and "lang must be one of" in refused.json()["detail"]
