@@ -25,9 +25,12 @@ from statuspage.ingest_wsgi import LeanHandler
 _ENGLISH_PATHS = ("/", "/uptime.json", "/history", "/history.atom", "/history.rss")
 PATHS = frozenset(
     [*_ENGLISH_PATHS]
-    + [f"/{code}{path}" for code, _name in settings.LANGUAGES
-      if code != settings.LANGUAGE_CODE
-      for path in _ENGLISH_PATHS]
+    + [
+        f"/{code}{path}"
+        for code, _name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+        for path in _ENGLISH_PATHS
+    ]
 )
 METHODS = frozenset({"GET", "HEAD"})
 # The browser-session middleware; static files (WhiteNoise) live under STATIC_URL.

@@ -21,7 +21,9 @@ urlpatterns = [
 ]
 # The public site in every shipped language: English unprefixed, the others under /<code>/
 # (incidents/public/language.py activates the language before this is resolved).
-urlpatterns += i18n_patterns(path("", include("incidents.public.urls")), prefix_default_language=False)
+urlpatterns += i18n_patterns(
+    path("", include("incidents.public.urls")), prefix_default_language=False
+)
 
 # JSON under /api/, and 503 with Retry-After while PostgreSQL or Redis is out of reach.
 handler404 = "incidents.error_views.not_found"

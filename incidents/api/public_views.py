@@ -107,7 +107,7 @@ def _labelled(document: Document) -> Document:
     as written; without `lang` the document is Statuspage's, untouched."""
 
     def labelled() -> dict[str, Any]:
-        return _label(document())  # type: ignore[no-any-return]
+        return _label(document())
 
     return labelled
 
@@ -148,9 +148,7 @@ class StatuspageView(View):
             return public_response(request, request.path, lambda: render(document), cors=True)
         if language not in shipped():
             return _cors(
-                JsonResponse(
-                    {"detail": f"lang must be one of {', '.join(shipped())}."}, status=400
-                )
+                JsonResponse({"detail": f"lang must be one of {', '.join(shipped())}."}, status=400)
             )
         # Another document than the plain one, also in English: its own key (the public
         # cache adds the active language to it).

@@ -126,11 +126,7 @@ class LanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         path = request.path_info
         language = language_from_path(path)
-        negotiated = (
-            language is None
-            and request.method in ("GET", "HEAD")
-            and is_page(path)
-        )
+        negotiated = language is None and request.method in ("GET", "HEAD") and is_page(path)
         chosen = request.GET.get(CHOICE_PARAMETER) if negotiated else None
         if negotiated and chosen is None:
             wanted = _reader_choice(request)

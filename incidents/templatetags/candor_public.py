@@ -16,13 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from incidents.models import ComponentStatus, IncidentImpact, IncidentStatus, MaintenanceStatus
-from incidents.public.language import (
-    DEFAULT,
-    IMPACT_WORDS,
-    STATUS_WORDS,
-    page_words as _page_words,
-)
-from incidents.public.language import language_links as _language_links
+from incidents.public import language
 from incidents.public.uptime_bars import NARROW_DAYS, Run, bar_runs, days_with_trouble
 from incidents.selectors import GroupView, UptimeDay
 
@@ -46,7 +40,7 @@ def utc_datetime(value: datetime | None) -> str:
 
 
 def _localised() -> bool:
-    return (get_language() or DEFAULT) != DEFAULT
+    return (get_language() or language.DEFAULT) != language.DEFAULT
 
 
 @register.filter
@@ -118,26 +112,26 @@ _STATUS_LABELS = {
 
 @register.filter
 def status_label(value: str) -> str:
-    word = STATUS_WORDS.get(value)
+    word = language.STATUS_WORDS.get(value)
     return str(word) if word is not None else _STATUS_LABELS.get(value, value)
 
 
 @register.filter
 def impact_label(value: str) -> str:
-    word = IMPACT_WORDS.get(value)
+    word = language.IMPACT_WORDS.get(value)
     return str(word) if word is not None else f"{IncidentImpact(value).label} impact"
 
 
 @register.filter
 def page_words(description: str) -> str:
     """The page's overall status in the reader's language."""
-    return _page_words(description)
+    return language.page_words(description)
 
 
 @register.simple_tag
 def language_links(path: str) -> list[dict[str, str]]:
     """This page in every shipped language (the switch, the hreflang alternates)."""
-    return _language_links(path)
+    return language.language_links(path)
 
 
 @register.filter

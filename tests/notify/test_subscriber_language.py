@@ -41,9 +41,10 @@ def test_the_language_is_recorded_at_sign_up(
     }
     # The confirmation itself is in that language.
     (german,) = smtp.to("page@example.com")
-    assert "Bestätigen: https://status.example.com/de/subscriptions/confirm/" in german.get_payload(
-        decode=True
-    ).decode()
+    assert (
+        "Bestätigen: https://status.example.com/de/subscriptions/confirm/"
+        in german.get_payload(decode=True).decode()
+    )
     assert "Confirm: https://" in smtp.to("plain@example.com")[0].get_payload(decode=True).decode()
 
 
@@ -62,10 +63,16 @@ def test_a_german_and_an_english_subscriber_each_get_their_language(
     assert english["Subject"] == "[Candor Demo] Checkout errors: Investigating"
     body = german.get_payload(decode=True).decode()
     assert WORDS in body  # the words as written: no translation without approval
-    assert f"Diese Störung verfolgen: https://status.example.com/de/incidents/{incident.public_id}" in body
+    assert (
+        f"Diese Störung verfolgen: https://status.example.com/de/incidents/{incident.public_id}"
+        in body
+    )
     assert "Sie erhalten diese Nachricht, weil Sie Candor Demo abonniert haben." in body
     english_body = english.get_payload(decode=True).decode()
-    assert f"Follow this incident: https://status.example.com/incidents/{incident.public_id}" in english_body
+    assert (
+        f"Follow this incident: https://status.example.com/incidents/{incident.public_id}"
+        in english_body
+    )
 
 
 def test_a_german_sms_subscriber_gets_german_interface_words(

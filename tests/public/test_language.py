@@ -157,10 +157,16 @@ def test_v2_json_stays_as_clients_expect_and_lang_adds_labels(
     assert "status_label" not in str(plain) and plain["status"] == again["status"]
     assert german["status"]["indicator"] == plain["status"]["indicator"]  # values unchanged
     web = next(c for c in german["components"] if c["name"] == "Web application")
-    assert (web["status"], web["status_label"]) == ("degraded_performance", "Eingeschränkte Leistung")
+    assert (web["status"], web["status_label"]) == (
+        "degraded_performance",
+        "Eingeschränkte Leistung",
+    )
     (incident,) = german["incidents"]
     assert incident["status_label"] == "Wird untersucht"
-    assert incident["incident_updates"][0]["body"] == plain["incidents"][0]["incident_updates"][0]["body"]
+    assert (
+        incident["incident_updates"][0]["body"]
+        == plain["incidents"][0]["incident_updates"][0]["body"]
+    )
     assert client.get("/api/v2/summary.json?lang=en").json()["components"][0]["status_label"]
     for hostile in ("xx", "de" * 1000, "de\x00", "../de"):
         refused = client.get("/api/v2/status.json", {"lang": hostile})
