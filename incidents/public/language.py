@@ -92,11 +92,12 @@ def preferred(header: str) -> str | None:
 
 
 def sign_up_language(request: HttpRequest) -> str:
-    """The language a subscriber signs up in: the page's own, else the browser's."""
+    """The language a subscriber signs up in: a prefixed page's own, else the reader's
+    choice on an English page (the language cookie, then the browser's)."""
     active = translation.get_language() or DEFAULT
-    if active != DEFAULT or not request.META.get("HTTP_ACCEPT_LANGUAGE"):
+    if active != DEFAULT:
         return supported(active) or DEFAULT
-    return preferred(request.META.get("HTTP_ACCEPT_LANGUAGE", "")) or DEFAULT
+    return _reader_choice(request) or DEFAULT
 
 
 def language_links(path: str) -> list[dict[str, str]]:
@@ -125,6 +126,8 @@ class LanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         path = request.path_info
+        if path[1:] in shipped() and path[1:] != DEFAULT:  # "/de" -> "/de/"
+            return HttpResponseRedirect(path + "/")
         language = language_from_path(path)
         negotiated = language is None and request.method in ("GET", "HEAD") and is_page(path)
         chosen = request.GET.get(CHOICE_PARAMETER) if negotiated else None

@@ -32,12 +32,15 @@ def test_the_language_is_recorded_at_sign_up(
         _subscribe(client, "/subscribe", "browser@example.com", "ja-JP,ja;q=0.9")
         _subscribe(client, "/subscribe", "plain@example.com")
         _subscribe(client, "/subscribe", "hostile@example.com", "x" * 100_000)
+        client.cookies["django_language"] = "en"  # chose English on a German browser
+        _subscribe(client, "/subscribe", "chose@example.com", "de")
     languages = dict(Subscriber.objects.values_list("destination", "language"))
     assert languages == {
         "page@example.com": "de",
         "browser@example.com": "ja",
         "plain@example.com": "en",
         "hostile@example.com": "en",
+        "chose@example.com": "en",
     }
     # The confirmation itself is in that language.
     (german,) = smtp.to("page@example.com")

@@ -36,6 +36,7 @@ def test_each_language_has_its_own_url_and_words(client: Client, layout: Layout)
     assert '<html lang="de">' in german and "Alle Systeme betriebsbereit" in german
     assert '<html lang="ja">' in japanese and "すべてのシステムが正常に稼働しています" in japanese
     assert '<html lang="ar" dir="rtl">' in arabic
+    assert client.get("/ja")["Location"] == "/ja/"
     # Links inside a language's page stay in it.
     assert 'href="/de/history"' in german and 'href="/history"' in english
 
