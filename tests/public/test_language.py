@@ -172,3 +172,13 @@ def test_v2_json_stays_as_clients_expect_and_lang_adds_labels(
     for hostile in ("xx", "de" * 1000, "de\x00", "../de"):
         refused = client.get("/api/v2/status.json", {"lang": hostile})
         assert refused.status_code == 400 and "lang must be one of" in refused.json()["detail"]
+
+
+def test_the_follow_page_in_german(client: Client, layout: Layout, actor: Actor) -> None:
+    incident = lifecycle.incident_open(
+        actor=actor, name="Slow pages", body=promised("Looking into it."),
+        components={layout.web: "degraded_performance"},
+    )  # fmt: skip
+    html = client.get(f"/de/incidents/{incident.public_id}/follow").content.decode()
+    assert "„Slow pages“ folgen" in html and "E-Mail-Adresse" in html
+    assert f'action="/de/incidents/{incident.public_id}/follow"' in html
