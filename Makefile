@@ -14,7 +14,7 @@ WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint services chromium alertmanager nginx scaleout clean
+.PHONY: help run test lint services chromium alertmanager nginx scaleout clean messages
 
 help:
 	@echo "make run   - run Candor with demo data on http://$(HOST):$(PORT)/ (SQLite, no servers needed)"
@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 # Links in feeds and the API point at the page as this run serves it.
 run: export CANDOR_CANONICAL_URL ?= http://$(if $(filter 0.0.0.0,$(HOST)),localhost,$(HOST)):$(PORT)
-run: $(VENV)/.installed
+run: $(VENV)/.installed messages
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
@@ -52,6 +52,14 @@ run: $(VENV)/.installed
 		--schedule var/celerybeat-schedule & \
 	$(VENV)/bin/granian --interface wsgi statuspage.wsgi:application --host $(HOST) \
 		--port $(PORT) --workers $(WEB_WORKERS) --blocking-threads $(WEB_THREADS) --no-ws
+
+# The public side's translations (locale/*.po) compiled to the .mo files Django reads: built
+# here, not committed, so a .mo can never disagree with the .po beside it. GNU gettext's
+# msgfmt does the compiling (Django's compilemessages calls it).
+messages: $(VENV)/.installed
+	@command -v msgfmt >/dev/null || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q gettext; }
+	$(PY) manage.py compilemessages -v0 --ignore=.venv --ignore=node_modules
 
 # The real local services the tests talk to; started only if they are not answering.
 services:
@@ -99,7 +107,7 @@ lint: $(VENV)/.installed-dev
 TEST_WORKERS ?= 2
 PYTEST := $(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
-test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager nginx lint
+test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmanager nginx lint messages
 	# The slowest tests are listed at the end, to see where the time goes.
 	$(PYTEST) --durations=20
 	# Again on SQLite without Redis, as `make run` has it: the tests marked `embedded`.
@@ -110,7 +118,7 @@ test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmana
 		tests/post_in/test_sms_in.py tests/post_in/test_register.py tests/public/test_badges.py tests/importer \
 		tests/api/test_v1_client.py tests/api/test_v1_api.py tests/api/test_staff_completeness.py tests/reliability tests/signing \
 		tests/lifecycle/test_postmortems.py tests/test_postmortem_timeline.py tests/sso/test_sso.py \
-		tests/public/test_uptime_kept.py
+		tests/public/test_uptime_kept.py tests/public/test_language.py
 
 # Two web and two worker nodes as separate hosts (network namespaces; root), a 100,000-
 # recipient fan-out with a worker's and a web node's network cut (docs/scale-out.md).

@@ -19,8 +19,19 @@ from django.conf import settings
 
 from statuspage.ingest_wsgi import LeanHandler
 
-# Only paths whose view answers through the public cache and reads nothing per visitor.
-PATHS = frozenset({"/", "/uptime.json", "/history", "/history.atom", "/history.rss"})
+# Only paths whose view answers through the public cache and reads nothing per visitor,
+# in English and under each other language's prefix (/de/, /ja/history: the language
+# comes from the path, incidents/public/language.py, which runs here as everywhere).
+_ENGLISH_PATHS = ("/", "/uptime.json", "/history", "/history.atom", "/history.rss")
+PATHS = frozenset(
+    [*_ENGLISH_PATHS]
+    + [
+        f"/{code}{path}"
+        for code, _name in settings.LANGUAGES
+        if code != settings.LANGUAGE_CODE
+        for path in _ENGLISH_PATHS
+    ]
+)
 METHODS = frozenset({"GET", "HEAD"})
 # The browser-session middleware; static files (WhiteNoise) live under STATIC_URL.
 SKIPPED = frozenset(

@@ -1,3 +1,4 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
@@ -19,8 +20,12 @@ urlpatterns = [
     path("api/ingest/<slug:source>/", ingest, name="ingest"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("console/", include("incidents.console.urls")),
-    path("", include("incidents.public.urls")),
 ]
+# The public site in every shipped language: English unprefixed, the others under /<code>/
+# (incidents/public/language.py activates the language before this is resolved).
+urlpatterns += i18n_patterns(
+    path("", include("incidents.public.urls")), prefix_default_language=False
+)
 
 # JSON under /api/, and 503 with Retry-After while PostgreSQL or Redis is out of reach.
 handler404 = "incidents.error_views.not_found"

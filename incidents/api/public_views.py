@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +23,7 @@ from incidents import selectors
 from incidents.api import statuspage
 from incidents.models import ACTIVE_MAINTENANCE, MaintenanceStatus
 from incidents.public.cache import Rendered, public_response
+from incidents.public.language import IMPACT_WORDS, STATUS_WORDS, page_words, shipped
 
 Document = Callable[[], dict[str, Any]]
 
@@ -96,6 +97,36 @@ def render(document: Document) -> Rendered:
     return Rendered(body=body.encode(), content_type="application/json")
 
 
+LANG_PARAMETER = "lang"
+
+
+def _labelled(document: Document) -> Document:
+    """`document` with the interface's words in the active language beside the values:
+    `status_label` and `impact_label` next to each status and impact, the page's
+    `status.description` translated. Everything else (names, the words of updates) stays
+    as written; without `lang` the document is Statuspage's, untouched."""
+
+    def labelled() -> dict[str, Any]:
+        return _label(document())
+
+    return labelled
+
+
+def _label(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_label(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: _label(item) for key, item in value.items()}
+    if isinstance(out.get("status"), str) and out["status"] in STATUS_WORDS:
+        out["status_label"] = str(STATUS_WORDS[out["status"]])
+    if isinstance(out.get("impact"), str) and out["impact"] in IMPACT_WORDS:
+        out["impact_label"] = str(IMPACT_WORDS[out["impact"]])
+    if isinstance(out.get("indicator"), str) and isinstance(out.get("description"), str):
+        out["description"] = page_words(out["description"])
+    return out
+
+
 def _cors(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -111,8 +142,19 @@ class StatuspageView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         document = self.document
         assert document is not None
-        # request.path, not the full URL: a query string must not mint new cache entries.
-        return public_response(request, request.path, lambda: render(document), cors=True)
+        language = request.GET.get(LANG_PARAMETER)
+        if language is None:
+            # request.path, not the full URL: a query string must not mint new cache entries.
+            return public_response(request, request.path, lambda: render(document), cors=True)
+        if language not in shipped():
+            return _cors(
+                JsonResponse({"detail": f"lang must be one of {', '.join(shipped())}."}, status=400)
+            )
+        # Another document than the plain one, also in English: its own key (the public
+        # cache adds the active language to it).
+        key = f"{request.path}?{LANG_PARAMETER}"
+        with translation.override(language):
+            return public_response(request, key, lambda: render(_labelled(document)), cors=True)
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = _cors(HttpResponse(status=204))

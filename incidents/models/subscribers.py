@@ -73,6 +73,9 @@ class Subscriber(models.Model):
     personal_phrase = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField()
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The language its messages' interface words are in (one of settings.LANGUAGES):
+    # the page's the subscriber signed up on, else their browser's (public/language.py).
+    language = models.CharField(max_length=8, default="en")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from incidents import wording
 from incidents.models import (
@@ -398,7 +398,9 @@ def _send_batch(
             if channel.per_destination_circuit and limits.circuit_state(target) == "open":
                 _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
                 continue
-            rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
+            # Interface words (status, footer, links) in the subscriber's language.
+            with translation.override(delivery.subscriber.language or settings.LANGUAGE_CODE):
+                rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
             if refusal := verdicts.refusal(channel, delivery.update, rendered):
                 _mark_refused(delivery, refusal, result)
                 continue

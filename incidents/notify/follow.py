@@ -31,11 +31,22 @@ RELEASED = "The incident was resolved."
 
 
 def incident_follow(
-    *, incident: Incident, email: str, ip: str, now: datetime | None = None
+    *,
+    incident: Incident,
+    email: str,
+    ip: str,
+    now: datetime | None = None,
+    language: str = "en",
 ) -> SubscribeOutcome:
     """Ask `email` to confirm following `incident` (open incidents only)."""
     return subscriber_subscribe(
-        channel=CHANNEL, destination=email, component_ids=None, ip=ip, incident=incident, now=now
+        channel=CHANNEL,
+        destination=email,
+        component_ids=None,
+        ip=ip,
+        incident=incident,
+        now=now,
+        language=language,
     )
 
 

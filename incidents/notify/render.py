@@ -24,7 +24,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from incidents import signing
 from incidents.models import IncidentUpdate, MaintenanceUpdate, SignedNotice, Subscriber
@@ -59,13 +59,14 @@ class Rendered:
 
 
 @lru_cache(maxsize=256)
-def _page_path(name: str, public_id: str) -> str:
+def _page_path(name: str, public_id: str, language: str | None) -> str:
+    # `language` keys the cache: reverse() gives the active language's URL (/de/...).
     return reverse(name, args=[public_id])
 
 
 def _page_url(name: str, public_id: str) -> str:
     # The path is cached (a batch of 100 shares one); the host is read from the settings.
-    return links.absolute(_page_path(name, public_id))
+    return links.absolute(_page_path(name, public_id, get_language()))
 
 
 def _about(update: IncidentUpdate | MaintenanceUpdate) -> tuple[str, str, str]:
@@ -122,7 +123,9 @@ def _status_read(update: IncidentUpdate | MaintenanceUpdate) -> str:
     if isinstance(update, MaintenanceUpdate) and update.reminder:
         starts = update.maintenance.scheduled_for.astimezone(UTC)
         return f"Reminder: starts {starts:%Y-%m-%d %H:%M} UTC"
-    return update.get_status_display()
+    # The status's interface word in the active language (the subscriber's, fanout.py);
+    # the update's own words stay as written.
+    return gettext(update.get_status_display())
 
 
 def signature_header(notice: SignedNotice) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incidents.audit import Actor, audit_record
@@ -78,6 +78,7 @@ def subscriber_subscribe(
     ip: str,
     incident: Incident | None = None,
     now: datetime | None = None,
+    language: str = "en",
 ) -> SubscribeOutcome:
     """Ask `destination` to confirm a subscription (all components when ids is None), or
     to follow one open `incident` (follow.py).
@@ -118,9 +119,10 @@ def subscriber_subscribe(
             channel=channel, destination=normalised, incident=incident, defaults={"created_at": now}
         )
         subscriber.prefix = prefix[:300]
-        if subscriber.state == SubscriberState.CONFIRMED:
+        if subscriber.state == SubscriberState.CONFIRMED:  # keeps the language it chose
             return SubscribeOutcome(subscriber, sent=False)
         subscriber.state = SubscriberState.PENDING
+        subscriber.language = language
         subscriber.all_components = ids is None
         SubscriberComponent.objects.filter(subscriber=subscriber).delete()
         SubscriberComponent.objects.bulk_create(
@@ -158,7 +160,8 @@ def confirmation_deliver(*, subscriber_id: int, secret: str) -> str:
     channel = channels_all().get(subscriber.channel)
     if channel is None:
         return "no such channel"
-    sent = channel.confirmation_send(subscriber, secret)
+    with translation.override(subscriber.language or settings.LANGUAGE_CODE):
+        sent = channel.confirmation_send(subscriber, secret)
     if sent.proven:
         return "confirmed" if subscriber_confirm(secret=secret) else "expired"
     return sent.outcome

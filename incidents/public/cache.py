@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import translation
 from django.utils.http import http_date
 
 from incidents.public.cache_control import NO_STORE, public_header
@@ -191,7 +192,15 @@ def _etag(body: bytes) -> str:
 
 
 def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
-    """The rendering of `key` for the current generation."""
+    """The rendering of `key` in the active language for the current generation.
+
+    Keyed by the language as well as the path, and rendered in it even in the background
+    thread (whose own active language is nobody's), so no reader gets another language's
+    bytes whatever the path says.
+    """
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    key = f"{language}|{key}"
+    render = _in_language(language, render)
     day = datetime.now(UTC).date().isoformat()  # uptime bars move at midnight UTC
     if getattr(_rendering, "fresh", False):
         return _prepare(render(), None, day, time.monotonic())
@@ -209,6 +218,14 @@ def cached_render(key: str, render: Callable[[], Rendered]) -> Cached:
         _revalidate(key, render, generation, day)
         return entry
     return _store(key, _prepare(render(), generation, day, now))
+
+
+def _in_language(language: str, render: Callable[[], Rendered]) -> Callable[[], Rendered]:
+    def rendered_in_language() -> Rendered:
+        with translation.override(language):
+            return render()
+
+    return rendered_in_language
 
 
 def _store(key: str, entry: Cached) -> Cached:

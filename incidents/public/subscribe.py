@@ -29,6 +29,7 @@ from incidents.notify.channels.chat import ChatChannel
 from incidents.notify.channels.webhook import webhook_secret_rotate
 from incidents.notify.transports.twilio import signature_valid
 from incidents.post_in.sms import sms_post_reply
+from incidents.public.language import sign_up_language
 from incidents.public.views import _serve, render_page
 from incidents.selectors import public_components
 
@@ -122,6 +123,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             destination=form.cleaned_data["destination"],
             component_ids=form.component_ids(),
             ip=client_address(request),
+            language=sign_up_language(request),
         )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
@@ -176,7 +178,10 @@ def incident_follow(request: HttpRequest, public_id: str) -> HttpResponse:
         return _page(request, "public/follow.html", {**context, "form": form}, status=400)
     try:
         follow.incident_follow(
-            incident=incident, email=form.cleaned_data["email"], ip=client_address(request)
+            incident=incident,
+            email=form.cleaned_data["email"],
+            ip=client_address(request),
+            language=sign_up_language(request),
         )
     except ValidationError as exc:
         for messages in exc.message_dict.values():

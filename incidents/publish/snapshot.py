@@ -30,7 +30,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection, transaction
 from django.test import RequestFactory
 from django.urls import resolve, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
@@ -39,6 +39,7 @@ from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
 from incidents.public.badges import badge_urls
 from incidents.public.cache import rendering_fresh
+from incidents.public.language import DEFAULT, language_from_path, translated_pages
 from incidents.public.report import report_urls
 from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
@@ -92,6 +93,9 @@ def site_urls(*, now: datetime) -> list[str]:
     urls += current_brand().asset_paths()
     # The status badges and the embeddable widget (which reads summary.json beside it).
     urls += [*badge_urls(), reverse("public:widget")]
+    # Every page again in each other language (/de/, /ja/history ...): the mirror serves
+    # them all; feeds, the API and the assets stay as they are.
+    urls += translated_pages(urls)
     return urls
 
 
@@ -171,6 +175,13 @@ def render_snapshot(
         fresh = pages_to_render(
             urls, base=base, version=version, chrome=chrome, homes=homes, now=generated_at
         )
+        if fresh is not None:  # a page's other languages change with it
+            fresh |= {
+                path_for_url(url)
+                for url in urls
+                if (code := language_from_path(url))
+                and path_for_url(url.removeprefix(f"/{code}")) in fresh
+            }
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
@@ -225,8 +236,10 @@ class _consistent_read:
 
 
 def _render(factory: _CanonicalRequestFactory, url: str) -> Any:
-    match = resolve(url)
-    response = match.func(factory.get(url), *match.args, **match.kwargs)
+    # No middleware here: the URL's language is activated as LanguageMiddleware would.
+    with translation.override(language_from_path(url) or DEFAULT):
+        match = resolve(url)
+        response = match.func(factory.get(url), *match.args, **match.kwargs)
     if response.status_code != 200:
         raise RenderError(f"{url} answered {response.status_code}")
     if response.has_header("Content-Encoding"):

@@ -10,10 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from incidents.models import ComponentStatus, IncidentImpact, IncidentStatus, MaintenanceStatus
+from incidents.public import language
 from incidents.public.uptime_bars import NARROW_DAYS, Run, bar_runs, days_with_trouble
 from incidents.selectors import GroupView, UptimeDay
 
@@ -29,7 +32,15 @@ def utc_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     at = _utc(value)
+    if _localised():
+        # The reader's locale's own order and month names (Django's formats); the zone
+        # is always named, so "03:00" is never read as local time.
+        return f"{date_format(at, 'DATETIME_FORMAT')} UTC"
     return f"{at:%b} {at.day}, {at.year}, {at:%H:%M} UTC"
+
+
+def _localised() -> bool:
+    return (get_language() or language.DEFAULT) != language.DEFAULT
 
 
 @register.filter
@@ -37,6 +48,8 @@ def utc_day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     day = _utc(value) if isinstance(value, datetime) else value
+    if _localised():
+        return date_format(day, "DATE_FORMAT")
     return f"{day:%b} {day.day}, {day.year}"
 
 
@@ -99,14 +112,26 @@ _STATUS_LABELS = {
 
 @register.filter
 def status_label(value: str) -> str:
-    return _STATUS_LABELS.get(value, value)
+    word = language.STATUS_WORDS.get(value)
+    return str(word) if word is not None else _STATUS_LABELS.get(value, value)
 
 
 @register.filter
 def impact_label(value: str) -> str:
-    if value == IncidentImpact.NONE:
-        return "No impact"
-    return f"{IncidentImpact(value).label} impact"
+    word = language.IMPACT_WORDS.get(value)
+    return str(word) if word is not None else f"{IncidentImpact(value).label} impact"
+
+
+@register.filter
+def page_words(description: str) -> str:
+    """The page's overall status in the reader's language."""
+    return language.page_words(description)
+
+
+@register.simple_tag
+def language_links(path: str) -> list[dict[str, str]]:
+    """This page in every shipped language (the switch, the hreflang alternates)."""
+    return language.language_links(path)
 
 
 @register.filter

@@ -100,7 +100,8 @@ def _rendered_afresh(base: Snapshot, new: Snapshot) -> set[str]:
     return {path for path in new.manifest.files if new.file(path).stat().st_mtime_ns > finished}
 
 
-_GENERATED = re.compile(rb'<p class="updated">Page generated .*?</p>')
+# "Page generated" in any language (Seite erstellt, ...): the sentence, not its words.
+_GENERATED = re.compile(rb'<p class="updated">[^<]*<time [^>]*>[^<]*</time></p>')
 
 
 def _assert_same_but_when_generated(assembled: Snapshot, full: Snapshot) -> None:

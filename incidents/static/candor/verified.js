@@ -20,7 +20,8 @@
       var minutes = Math.floor((Date.now() - at.getTime()) / 60000);
       if (minutes > STALE_MINUTES) {
         box.classList.add("verified--stale");
-        age.textContent = " (" + minutes + " minutes ago: this copy may be out of date)";
+        var words = box.getAttribute("data-stale") || "MINUTES minutes ago: this copy may be out of date";
+        age.textContent = " (" + words.replace("MINUTES", String(minutes)) + ")";
       }
       box.hidden = false;
     })

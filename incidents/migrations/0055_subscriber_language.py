@@ -1,0 +1,15 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("incidents", "0054_sso_identity"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="subscriber",
+            name="language",
+            field=models.CharField(default="en", max_length=8),
+        ),
+    ]
