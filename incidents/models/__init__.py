@@ -80,7 +80,9 @@ from incidents.models.wording import (
     RuleKind,
     RuleScope,
     StaffRole,
+    TemplateTranslation,
     TemplateVersion,
+    TranslationApproval,
     WordingRule,
 )
 
@@ -160,7 +162,9 @@ __all__ = [
     "SubscriberChannel",
     "SubscriberComponent",
     "SubscriberState",
+    "TemplateTranslation",
     "TemplateVersion",
+    "TranslationApproval",
     "Vendor",
     "VendorComponent",
     "VendorKind",

@@ -412,7 +412,16 @@ def current_rules() -> list[WordingRule]:
     return [rule for rule in newest.values() if rule.active]
 
 
-def _applies(rule: WordingRule, *, channel: str, phase: str) -> bool:
+def original_language() -> str:
+    """The language originals are written in: the first of CANDOR_WORDS_LANGUAGES."""
+    languages = settings.CANDOR_WORDS_LANGUAGES
+    return str(languages[0]) if languages else ""
+
+
+def _applies(rule: WordingRule, *, channel: str, phase: str, language: str) -> bool:
+    # A rule for one language reads only words in it; a rule for none reads every language.
+    if rule.language and rule.language != (language or original_language()):
+        return False
     channels = {
         RuleChannel.ALL: None,
         RuleChannel.EMAIL_AND_SMS: {"email", "sms"},
@@ -526,15 +535,21 @@ def _rule_violations(
 
 
 def check(
-    text: str, *, channel: str, phase: str, rules: Iterable[WordingRule] | None = None
+    text: str,
+    *,
+    channel: str,
+    phase: str,
+    rules: Iterable[WordingRule] | None = None,
+    language: str = "",
 ) -> list[Violation]:
     """Every violation of the policy by `text` sent on `channel` ("web", "email", "sms")
-    in `phase` (a Phase value), in the order they appear in the text."""
+    in `phase` (a Phase value), in the order they appear in the text. `language`: the
+    words' language (a translation's); empty: the original language."""
     views = Views.of(text)
     found = [
         violation
         for rule in (current_rules() if rules is None else rules)
-        if _applies(rule, channel=channel, phase=phase)
+        if _applies(rule, channel=channel, phase=phase, language=language)
         for violation in _rule_violations(rule, text, views, channel=channel)
     ]
     return sorted(found, key=lambda v: (v.start is None, v.start or 0, v.rule))

@@ -28,6 +28,7 @@ from incidents.notify.render import (
     fit,
     gsm7,
     rendered_with,
+    subscriber_language,
     update_context,
     with_phrase,
     words_once,
@@ -92,7 +93,7 @@ class SmsChannel:
     def render(
         self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
     ) -> Rendered:
-        about = update_context(update)
+        about = update_context(update, subscriber_language(subscriber))
         context = about.as_context()
         context["words"] = ""
         # The update's words take what room the rest of two segments leave.
