@@ -4,6 +4,10 @@ Plain Django views, not DRF: DRF would authenticate every request (a session loo
 query) and these are anonymous reads served from the public cache, which costs no query
 at all on a hit. Every document is built by one function in DOCUMENTS, so the static
 snapshot can render the same bytes without a request.
+
+`?lang=de` (a code of CANDOR_WORDS_LANGUAGES) gives each update's body in that language
+where its words have an approved translation; without it, or for a language nobody
+translates into, the original words, as clients expect (README, "Approved translations").
 """
 
 from __future__ import annotations
@@ -21,8 +25,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents import selectors
 from incidents.api import statuspage
-from incidents.models import ACTIVE_MAINTENANCE, MaintenanceStatus
+from incidents.models import (
+    ACTIVE_MAINTENANCE,
+    IncidentUpdate,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
 from incidents.public.cache import Rendered, public_response
+from incidents.rendering import plain_text, render_markdown
+from incidents.wording.translations import translated_words, words_language
 
 Document = Callable[[], dict[str, Any]]
 
@@ -86,12 +97,39 @@ DOCUMENTS: dict[str, Document] = {
 }
 
 
-def render(document: Document) -> Rendered:
+def translated(document: dict[str, Any], language: str) -> dict[str, Any]:
+    """The document with each update's `body` in `language` where its words have an
+    approved translation (wording/translations.py); the original words otherwise."""
+    updates = [
+        update
+        for key in ("incidents", "scheduled_maintenances")
+        for item in document.get(key, [])
+        for update in item.get("incident_updates", [])
+    ]
+    ids = [update["id"] for update in updates]
+    rows: dict[str, IncidentUpdate | MaintenanceUpdate] = {
+        row.public_id: row
+        for row in IncidentUpdate.objects.filter(public_id__in=ids).select_related("incident")
+    }
+    rows |= {
+        row.public_id: row
+        for row in MaintenanceUpdate.objects.filter(public_id__in=ids).select_related("maintenance")
+    }
+    for update in updates:
+        row = rows.get(update["id"])
+        words = translated_words(row, language) if row is not None else None
+        if words is not None:  # as the original's body: the text of the sanitised HTML
+            update["body"] = plain_text(render_markdown(words))
+    return document
+
+
+def render(document: Document, language: str = "") -> Rendered:
     # Beyond Statuspage's fields, which clients ignore: when this copy was made, so a
     # reader of a published snapshot can tell how old it is.
     generated_at = statuspage.timestamp(timezone.now())
+    built = translated(document(), language) if language else document()
     body = json.dumps(
-        {**document(), "generated_at": generated_at}, separators=(",", ":"), ensure_ascii=False
+        {**built, "generated_at": generated_at}, separators=(",", ":"), ensure_ascii=False
     )
     return Rendered(body=body.encode(), content_type="application/json")
 
@@ -111,8 +149,11 @@ class StatuspageView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         document = self.document
         assert document is not None
-        # request.path, not the full URL: a query string must not mint new cache entries.
-        return public_response(request, request.path, lambda: render(document), cors=True)
+        # request.path, not the full URL: a query string must not mint new cache entries;
+        # `lang` adds one per configured language at most (an unknown one reads the original).
+        language = words_language(request.GET.get("lang", "")[:35])
+        key = f"{request.path}?lang={language}" if language else request.path
+        return public_response(request, key, lambda: render(document, language), cors=True)
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = _cors(HttpResponse(status=204))

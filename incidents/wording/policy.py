@@ -491,8 +491,14 @@ def _links_canonical_url(views: Views) -> bool:
     return _canonical_url_regex(settings.CANDOR_CANONICAL_URL).search(views.links.text) is not None
 
 
+# In a translation, the next update's time as every rendering fills {next_update_at}: the
+# promise detector (detect.py) reads English, and a translation keeps the original's
+# placeholders (translation_approvals.py), so the filled time is where its promise is.
+_FILLED_TIME = re.compile(r"\b\d{2}:\d{2} utc\b")
+
+
 def _rule_violations(
-    rule: WordingRule, text: str, views: Views, *, channel: str
+    rule: WordingRule, text: str, views: Views, *, channel: str, language: str = ""
 ) -> Iterable[Violation]:
     kind = RuleKind(rule.kind)
     if kind in (RuleKind.BANNED_PHRASE, RuleKind.BANNED_PATTERN, RuleKind.VENDOR_BLAME):
@@ -519,8 +525,13 @@ def _rule_violations(
             present = _links_canonical_url(views)
         else:
             # An SMS is short: the link to the page that carries the promise is enough.
-            present = detect.promises_next_update(views.folded.text) or (
-                channel == "sms" and _links_canonical_url(views)
+            present = (
+                detect.promises_next_update(views.folded.text)
+                or (channel == "sms" and _links_canonical_url(views))
+                or (
+                    language not in ("", original_language())
+                    and _FILLED_TIME.search(views.folded.text) is not None
+                )
             )
         if not present:
             yield _violation(rule, text)
@@ -550,7 +561,7 @@ def check(
         violation
         for rule in (current_rules() if rules is None else rules)
         if _applies(rule, channel=channel, phase=phase, language=language)
-        for violation in _rule_violations(rule, text, views, channel=channel)
+        for violation in _rule_violations(rule, text, views, channel=channel, language=language)
     ]
     return sorted(found, key=lambda v: (v.start is None, v.start or 0, v.rule))
 

@@ -27,6 +27,7 @@ from incidents.models import (
     TemplateVersion,
     TranslationApproval,
 )
+from incidents.public.cache import public_changed
 from incidents.text import text_problem
 from incidents.wording.translations import translation_approved, translations_forget
 
@@ -148,6 +149,8 @@ def translation_approve(
             at=now,
             data={"language": translation.language, "translation": translation.number},
         )
+        # The v2 JSON's ?lang= documents may now read differently.
+        transaction.on_commit(public_changed)
     translations_forget()
     return approval
 
