@@ -90,6 +90,7 @@ WRITES: dict[str, str] = {
     "console:approvals": roles.APPROVE_WORDING,
     "console:decide": roles.APPROVE_WORDING,
     "console:templates": roles.WRITE_TEMPLATES,
+    "console:template_translations": roles.WRITE_TEMPLATES,  # approved in the queue
     "console:policy": roles.MANAGE_POLICY,
     "console:staff": READ_ONLY,
     "console:staff_roles": roles.MANAGE_ROLES,
