@@ -136,6 +136,8 @@ WRITES: dict[str, str] = {
     "staff_api:sms-cost-cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "staff_api:audit": READ_ONLY,
     "staff_api:templates": READ_ONLY,
+    "staff_api:template-translations": roles.WRITE_TEMPLATES,
+    "staff_api:translation-approve": roles.APPROVE_WORDING,
     "staff_api:custom-texts": roles.POST_UPDATES,
     "staff_api:custom-text-approve": roles.APPROVE_WORDING,
     "staff_api:custom-text-reject": roles.APPROVE_WORDING,

@@ -19,7 +19,7 @@ from psycopg import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import idempotency, lifecycle, roles
+from incidents import idempotency, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.dependencies.graph import dependency_add
 from incidents.ingest.sources import rule_add, source_create
@@ -35,6 +35,7 @@ from incidents.models import (
 )
 from incidents.vendors.service import vendor_add
 from incidents.wording import approvals
+from incidents.wording.translation_approvals import translation_submit
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory, promised, said
 from tests.vendors.conftest import summary_bytes
@@ -157,6 +158,12 @@ WRITES: dict[str, Write] = {
         "post", "custom-texts/", {"body": "All fine.", "phase": "resolved"}
     ),
     "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
+    "submit a translation": _write(
+        "post",
+        "templates/{template}/versions/{version}/translations/",
+        {"language": "de", "body": "Behoben: {translated}"},
+    ),
+    "approve a translation": _write("post", "translations/{translation}/approve/", {}),
     "reject custom text": _write("post", "custom-texts/{custom}/reject/", {"reason": "Vague."}),
     "publish a proposal": _write("post", "proposals/{proposal}/publish/", {}),
     "dismiss a proposal": _write("post", "proposals/{proposal}/dismiss/", {}),
@@ -233,6 +240,15 @@ def test_every_write_is_done_once_per_key(
     responder.groups.add(*Group.objects.filter(name=roles.APPROVER_LEGAL))
     colleague = Actor.staff(staff_user("walt", roles.RESPONDER), channel="api")
     custom = approvals.custom_text_request(actor=colleague, body="Fine.", phase="resolved")
+    # A colleague's translation of an approved template, waiting for her too.
+    version = approvals.usable_versions("resolved")[0]
+    placeholders = " ".join(
+        f"{{{p.placeholder}}}" for p in wording.parse(version.body) if p.placeholder
+    )
+    writer = Actor.staff(staff_user("cole", roles.COMMUNICATOR), channel="api")
+    translation = translation_submit(
+        actor=writer, version=version, language="fr", body=f"Résolu. {placeholders}"
+    )
     component = ComponentFactory(group=GroupFactory())
     # What monitors (or dependencies) propose, waiting for a responder.
     proposal = Proposal.objects.create(
@@ -267,9 +283,14 @@ def test_every_write_is_done_once_per_key(
         "proposal": proposal.public_id,
         "maintenance": maintenance.public_id,
         "custom": custom.public_id,
+        "template": version.template.public_id,
+        "version": str(version.number),
+        "translation": str(translation.pk),
     }
     method, path, data = write(objects)
-    if path in ADMIN_WRITES or path.startswith("vendors/"):  # an Admin's write
+    if "body" in data and "{translated}" in data["body"]:
+        data = {**data, "body": data["body"].replace("{translated}", placeholders)}
+    if path in ADMIN_WRITES or path.startswith(("vendors/", "templates/")):  # an Admin's
         responder.groups.add(*Group.objects.filter(name=roles.ADMIN))
     events = AuditEvent.objects.count()
 
