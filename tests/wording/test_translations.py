@@ -297,3 +297,26 @@ def test_translations_and_their_approvals_are_write_once(
         ):
             with pytest.raises(DatabaseError), transaction.atomic():
                 connection.cursor().execute(sql)
+
+
+def test_the_dry_run_of_a_german_rule_reads_the_approved_german_translations(
+    writer: User, admin: User, legal: User, support: User, version: TemplateVersion
+) -> None:
+    from incidents.wording import dry_run
+
+    _approved(
+        translation_submit(actor=_as(writer), version=version, language="de", body=GERMAN),
+        legal,
+        support,
+    )
+    candidate = approvals.rule_candidate(
+        actor=_as(admin), key="de-probleme", kind="banned_phrase", pattern="Probleme",
+        reason="Sagen Sie Störung.", language="de",
+    )  # fmt: skip
+    flagged = [hit.sample for hit in dry_run.dry_run(candidate).would_flag]
+    assert [(s.language, s.text.startswith("Wir untersuchen")) for s in flagged] == [("de", True)]
+    english = approvals.rule_candidate(
+        actor=_as(admin), key="en-problems", kind="banned_phrase", pattern="Probleme",
+        reason="x",
+    )  # fmt: skip
+    assert [h.sample.language for h in dry_run.dry_run(english).would_flag] == ["de"]

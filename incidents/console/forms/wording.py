@@ -87,9 +87,21 @@ class RuleForm(forms.Form):
     channel = forms.ChoiceField(choices=RuleChannel.choices)
     scope = forms.ChoiceField(choices=RuleScope.choices)
     reason = forms.CharField(max_length=300, help_text="Shown to the writer.")
+    language = forms.ChoiceField(
+        choices=(),
+        required=False,
+        help_text="Only words in this language (a translation's); none: every language.",
+    )
     active = forms.BooleanField(required=False, initial=True, help_text="Off retires the rule.")
     # The digest of the rule as last dry-run: saving needs the dry run of exactly these fields.
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", "Every language"),
+            *((code, code) for code in settings.CANDOR_WORDS_LANGUAGES),
+        ]
 
     def rule_fields(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "previewed"}

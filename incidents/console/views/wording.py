@@ -489,6 +489,7 @@ def policy(request: HttpRequest) -> HttpResponse:
             "channel": chosen.channel,
             "scope": chosen.scope,
             "reason": chosen.reason,
+            "language": chosen.language,
             "active": chosen.active,
         }
     form = RuleForm(request.POST if request.method == "POST" else None, initial=initial)
