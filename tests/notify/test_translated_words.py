@@ -140,3 +140,29 @@ def test_the_v2_json_gives_translated_bodies_only_when_asked(
 def test_the_language_is_read_in_one_place() -> None:
     assert subscriber_language(Subscriber(destination="de.x@example.com")) == "de"
     assert subscriber_language(Subscriber(destination="x@example.com")) == ""
+
+
+def test_an_sms_carries_a_latin_translation_and_not_one_gsm7_would_blank(
+    legal: User, support: User, django_capture_on_commit_callbacks, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from incidents.notify.channels import message_render
+
+    _translation(approvers=[legal, support])
+    version: TemplateVersion = approvals.usable_versions("investigating")[0]
+    writer = User.objects.get(username="cole")
+    japanese = translation_submit(
+        actor=_as(writer), version=version, language="ja",
+        body="{components}の問題を調査中です ({started_at}から)。次回の更新: {next_update_at}。",
+    )  # fmt: skip
+    for approver in (legal, support):
+        translation_approve(actor=_as(approver), translation=japanese)
+    update = _open(django_capture_on_commit_callbacks).updates.get()
+
+    def sms_to(destination: str, language: str) -> str:
+        reader = Subscriber(channel="sms", destination=destination, public_id="p" * 12)
+        monkeypatch.setattr(Subscriber, "language", property(lambda s: language), raising=False)
+        return message_render(channel="sms", update=update, subscriber=reader).text
+
+    assert "Wir untersuchen Probleme mit API" in sms_to("+14155550100", "de")
+    assert "Nachstes Update" in sms_to("+14155550100", "de")  # GSM-7: the accent goes
+    assert "We are investigating" in sms_to("+14155550101", "ja")  # not a blank message
