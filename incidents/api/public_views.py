@@ -33,7 +33,7 @@ from incidents.models import (
 )
 from incidents.public.cache import Rendered, public_response
 from incidents.rendering import plain_text, render_markdown
-from incidents.wording.translations import translated_words, words_language
+from incidents.wording.translations import translated_many, words_language
 
 Document = Callable[[], dict[str, Any]]
 
@@ -115,9 +115,10 @@ def translated(document: dict[str, Any], language: str) -> dict[str, Any]:
         row.public_id: row
         for row in MaintenanceUpdate.objects.filter(public_id__in=ids).select_related("maintenance")
     }
-    for update in updates:
-        row = rows.get(update["id"])
-        words = translated_words(row, language) if row is not None else None
+    known = [update for update in updates if update["id"] in rows]
+    # Looked up afresh: the public cache keeps this rendering for its generation.
+    found = translated_many([rows[update["id"]] for update in known], language)
+    for update, words in zip(known, found, strict=True):
         if words is not None:  # as the original's body: the text of the sanitised HTML
             update["body"] = plain_text(render_markdown(words))
     return document

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from functools import lru_cache
 
 from django.conf import settings
@@ -118,17 +119,47 @@ def _reused(
 
 
 def _lookup(update: IncidentUpdate | MaintenanceUpdate, body: str, language: str) -> str | None:
-    phase, title = _subject(update)
-    context = wording.MatchContext(
-        title=title, component_names=list(Component.objects.values_list("name", flat=True))
-    )
-    for version in usable_versions(phase):
-        values = placeholder_values(body, version.body, context)
-        if values is None:
-            continue
-        translation = approved_translation(version, language)
-        return wording.render(translation.body, values) if translation is not None else None
-    return None
+    return _Pass(language).words(update, body)
+
+
+class _Pass:
+    """One look at many updates in one language: the components, each phase's usable
+    versions and each version's approved translation are read once, not per update."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.names: list[str] | None = None
+        self.versions: dict[str, list[TemplateVersion]] = {}
+        self.translations: dict[int, TemplateTranslation | None] = {}
+
+    def words(self, update: IncidentUpdate | MaintenanceUpdate, body: str) -> str | None:
+        phase, title = _subject(update)
+        if self.names is None:
+            self.names = list(Component.objects.values_list("name", flat=True))
+        context = wording.MatchContext(title=title, component_names=self.names)
+        if phase not in self.versions:
+            self.versions[phase] = usable_versions(phase)
+        for version in self.versions[phase]:
+            values = placeholder_values(body, version.body, context)
+            if values is None:
+                continue
+            if version.pk not in self.translations:
+                self.translations[version.pk] = approved_translation(version, self.language)
+            translation = self.translations[version.pk]
+            return wording.render(translation.body, values) if translation is not None else None
+        return None
+
+
+def translated_many(
+    updates: Sequence[IncidentUpdate | MaintenanceUpdate], language: str
+) -> list[str | None]:
+    """`translated_words` of each update, looked up afresh in one pass (the public API's
+    documents hold up to 50 incidents' updates)."""
+    code = words_language(language)
+    if not code:
+        return [None] * len(updates)
+    look = _Pass(code)
+    return [look.words(u, u.body) if u.body.strip() else None for u in updates]
 
 
 def translations_forget() -> None:
