@@ -280,7 +280,8 @@ def rule_save(
             summary=f"Saved wording rule {key!r} v{candidate.version}"
             + ("" if active else " (retired)"),
             at=now,
-            data={"kind": kind, "pattern": pattern, "reason": reason, "active": active},
+            data={"kind": kind, "pattern": pattern, "reason": reason, "active": active}
+            | ({"language": language} if language else {}),
         )
     return candidate
 

@@ -166,3 +166,40 @@ def test_an_sms_carries_a_latin_translation_and_not_one_gsm7_would_blank(
     assert "Wir untersuchen Probleme mit API" in sms_to("+14155550100", "de")
     assert "Nachstes Update" in sms_to("+14155550100", "de")  # GSM-7: the accent goes
     assert "We are investigating" in sms_to("+14155550101", "ja")  # not a blank message
+
+
+def test_the_v2_lookup_reads_the_same_few_rows_however_many_updates(
+    client: Client, legal: User, support: User, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.public import cache as public_cache
+
+    _translation(approvers=[legal, support])
+    incident = _open(django_capture_on_commit_callbacks)
+
+    def queries() -> int:
+        public_cache.reset()
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/api/v2/incidents.json?lang=de").status_code == 200
+        return len(seen)
+
+    one = queries()
+    template = approvals.usable_versions("investigating")[0].body
+    for minutes in (5, 6, 7):
+        body = wording.render(
+            template,
+            wording.values_for(
+                title=incident.name, component_names=["API"], started_at=incident.started_at,
+                next_update_at=timezone.now() + timedelta(minutes=minutes),
+            ),
+        )  # fmt: skip
+        lifecycle.update_post(
+            actor=Actor.system("test"), incident=incident, status="investigating", body=body
+        )
+    public_cache.reset()
+    answer = client.get("/api/v2/incidents.json?lang=de").json()
+    bodies = [u["body"] for u in answer["incidents"][0]["incident_updates"]]
+    assert len(bodies) == 4 and all(b.startswith("Wir untersuchen") for b in bodies)
+    assert queries() == one  # four updates cost what one did
