@@ -37,7 +37,7 @@ from incidents.notify.channels import Channel, channels_all
 from incidents.notify.journal import SentJournal
 from incidents.notify.render import Rendered, subscriber_language
 from incidents.notify.transports import Blame, Sender, TransportError
-from incidents.wording.translations import words_language
+from incidents.wording.translations import translated_words, words_language
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,10 @@ class _WordingVerdicts:
                 channel=channel.policy_channel,
                 phase=phase,
                 rules=self.rules,
-                language=words_language(language),
+                # The language of the words sent: a translation's, or the original's.
+                language=words_language(language)
+                if translated_words(update, language) is not None
+                else "",
             )
             self.found[key] = "; ".join(v.reason for v in violations)
         return self.found[key]

@@ -203,3 +203,21 @@ def test_the_v2_lookup_reads_the_same_few_rows_however_many_updates(
     bodies = [u["body"] for u in answer["incidents"][0]["incident_updates"]]
     assert len(bodies) == 4 and all(b.startswith("Wir untersuchen") for b in bodies)
     assert queries() == one  # four updates cost what one did
+
+
+def test_a_german_rule_added_since_approval_stops_the_german_message_only(
+    smtp: SmtpSink, legal: User, support: User, admin: User, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    _translation(approvers=[legal, support])
+    approvals.rule_save(
+        actor=_as(admin), key="de-untersuchen", kind="banned_phrase", pattern="untersuchen",
+        reason="Sagen Sie: wir prüfen.", language="de",
+    )  # fmt: skip
+    german = subscriber(SubscriberChannel.EMAIL, "de.reader@example.com")
+    subscriber(SubscriberChannel.EMAIL, "en.reader@example.com")
+    _open(django_capture_on_commit_callbacks)
+
+    assert not smtp.to("de.reader@example.com")  # never sent in words the policy refuses
+    assert "We are investigating" in _text(smtp.to("en.reader@example.com")[0])
+    refused = Delivery.objects.get(subscriber=german)
+    assert refused.state == "dead" and "Sagen Sie" in refused.last_error
