@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from incidents import roles, wording
+from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     AuditAction,
@@ -103,6 +104,8 @@ def translation_submit(
             at=now,
             data={"language": language, "translation": number},
         )
+        # The approvers are told, as of template versions (approvers/notices.py).
+        notices.notices_create(words=translation, now=now)
     return translation
 
 

@@ -320,3 +320,29 @@ def test_the_dry_run_of_a_german_rule_reads_the_approved_german_translations(
         reason="x",
     )  # fmt: skip
     assert [h.sample.language for h in dry_run.dry_run(english).would_flag] == ["de"]
+
+
+def test_the_approvers_are_told_a_translation_waits_and_not_once_it_is_approved(
+    writer: User, legal: User, support: User, version: TemplateVersion, mailoutbox, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from incidents.approvers import notices
+    from incidents.models import ApproverNotice
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with transaction.atomic():
+        translation = translation_submit(
+            actor=_as(writer), version=version, language="de", body=GERMAN
+        )
+    told = ApproverNotice.objects.filter(translation=translation)
+    assert {n.approver for n in told} >= {legal, support}
+    lou = told.get(approver=legal, channel="email")
+    assert notices.notice_send(lou.pk) == "sent"
+    message = next(m for m in mailoutbox if m.to == [legal.email])
+    assert "approve a translation" in message.subject
+    assert "the de translation of template" in message.body
+    assert message.body.count("/console/approvals/") == 1
+    assert GERMAN[:20] not in message.body  # the words are on the page, not in the mail
+
+    _approved(translation, legal, support)
+    sue = told.get(approver=support, channel="email")
+    assert notices.notice_send(sue.pk) == "cancelled"  # decided before it left
