@@ -97,6 +97,7 @@ WRITES: dict[str, str] = {
     "console:approvals": roles.APPROVE_WORDING,
     "console:decide": roles.APPROVE_WORDING,
     "console:templates": roles.WRITE_TEMPLATES,
+    "console:template_translations": roles.WRITE_TEMPLATES,  # approved in the queue
     "console:policy": roles.MANAGE_POLICY,
     "console:staff": READ_ONLY,
     "console:staff_roles": roles.MANAGE_ROLES,
@@ -148,6 +149,8 @@ WRITES: dict[str, str] = {
     "staff_api:sms-cost-cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "staff_api:audit": READ_ONLY,
     "staff_api:templates": READ_ONLY,
+    "staff_api:template-translations": roles.WRITE_TEMPLATES,
+    "staff_api:translation-approve": roles.APPROVE_WORDING,
     "staff_api:custom-texts": roles.POST_UPDATES,
     "staff_api:custom-text-approve": roles.APPROVE_WORDING,
     "staff_api:custom-text-reject": roles.APPROVE_WORDING,

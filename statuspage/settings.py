@@ -411,6 +411,9 @@ for _kind in CANDOR_TEMPLATE_APPROVALS + CANDOR_CUSTOM_TEXT_APPROVALS:
         raise ConfigError(f"approval kind {_kind!r} is not one of legal, support, any")
 if not CANDOR_TEMPLATE_APPROVALS or not CANDOR_CUSTOM_TEXT_APPROVALS:
     raise ConfigError("wording needs at least one approval (the two-person rule)")
+# The languages a template version may be translated into (README, "Approved
+# translations"): BCP 47 codes; each translation is approved like the original.
+CANDOR_WORDS_LANGUAGES = env_list("CANDOR_WORDS_LANGUAGES", ["en", "de", "fr", "es", "ja", "ar"])
 
 # Publishing the public site to an S3-compatible bucket, on when the bucket is set.
 CANDOR_S3_BUCKET = env_str("CANDOR_S3_BUCKET")

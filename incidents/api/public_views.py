@@ -4,6 +4,10 @@ Plain Django views, not DRF: DRF would authenticate every request (a session loo
 query) and these are anonymous reads served from the public cache, which costs no query
 at all on a hit. Every document is built by one function in DOCUMENTS, so the static
 snapshot can render the same bytes without a request.
+
+`?lang=de` (a code of CANDOR_WORDS_LANGUAGES) gives each update's body in that language
+where its words have an approved translation; without it, or for a language nobody
+translates into, the original words, as clients expect (README, "Approved translations").
 """
 
 from __future__ import annotations
@@ -21,9 +25,16 @@ from django.views.decorators.csrf import csrf_exempt
 
 from incidents import selectors
 from incidents.api import statuspage
-from incidents.models import ACTIVE_MAINTENANCE, MaintenanceStatus
+from incidents.models import (
+    ACTIVE_MAINTENANCE,
+    IncidentUpdate,
+    MaintenanceStatus,
+    MaintenanceUpdate,
+)
 from incidents.public.cache import Rendered, public_response
 from incidents.public.language import IMPACT_WORDS, STATUS_WORDS, page_words, shipped
+from incidents.rendering import plain_text, render_markdown
+from incidents.wording.translations import translated_many, words_language
 
 Document = Callable[[], dict[str, Any]]
 
@@ -87,12 +98,40 @@ DOCUMENTS: dict[str, Document] = {
 }
 
 
-def render(document: Document) -> Rendered:
+def translated(document: dict[str, Any], language: str) -> dict[str, Any]:
+    """The document with each update's `body` in `language` where its words have an
+    approved translation (wording/translations.py); the original words otherwise."""
+    updates = [
+        update
+        for key in ("incidents", "scheduled_maintenances")
+        for item in document.get(key, [])
+        for update in item.get("incident_updates", [])
+    ]
+    ids = [update["id"] for update in updates]
+    rows: dict[str, IncidentUpdate | MaintenanceUpdate] = {
+        row.public_id: row
+        for row in IncidentUpdate.objects.filter(public_id__in=ids).select_related("incident")
+    }
+    rows |= {
+        row.public_id: row
+        for row in MaintenanceUpdate.objects.filter(public_id__in=ids).select_related("maintenance")
+    }
+    known = [update for update in updates if update["id"] in rows]
+    # Looked up afresh: the public cache keeps this rendering for its generation.
+    found = translated_many([rows[update["id"]] for update in known], language)
+    for update, words in zip(known, found, strict=True):
+        if words is not None:  # as the original's body: the text of the sanitised HTML
+            update["body"] = plain_text(render_markdown(words))
+    return document
+
+
+def render(document: Document, language: str = "") -> Rendered:
     # Beyond Statuspage's fields, which clients ignore: when this copy was made, so a
     # reader of a published snapshot can tell how old it is.
     generated_at = statuspage.timestamp(timezone.now())
+    built = translated(document(), language) if language else document()
     body = json.dumps(
-        {**document(), "generated_at": generated_at}, separators=(",", ":"), ensure_ascii=False
+        {**built, "generated_at": generated_at}, separators=(",", ":"), ensure_ascii=False
     )
     return Rendered(body=body.encode(), content_type="application/json")
 
@@ -127,6 +166,16 @@ def _label(value: Any) -> Any:
     return out
 
 
+def _shipped_language(raw: str) -> str | None:
+    """A shipped language `lang` names, its region ignored ("de-CH" reads "de"); None for
+    anything else."""
+    code = raw.strip().lower()[:35]
+    for candidate in (code, code.partition("-")[0]):
+        if candidate in shipped():
+            return candidate
+    return None
+
+
 def _cors(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -142,19 +191,24 @@ class StatuspageView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         document = self.document
         assert document is not None
-        language = request.GET.get(LANG_PARAMETER)
-        if language is None:
+        raw = request.GET.get(LANG_PARAMETER)
+        if raw is None:
             # request.path, not the full URL: a query string must not mint new cache entries.
             return public_response(request, request.path, lambda: render(document), cors=True)
-        if language not in shipped():
+        language = _shipped_language(raw)
+        if language is None:
             return _cors(
                 JsonResponse({"detail": f"lang must be one of {', '.join(shipped())}."}, status=400)
             )
-        # Another document than the plain one, also in English: its own key (the public
-        # cache adds the active language to it).
+        # Another document than the plain one: labels in that language, and update words in
+        # their approved translation where one exists (the original otherwise). Its own key;
+        # the public cache adds the active language to it.
         key = f"{request.path}?{LANG_PARAMETER}"
+        words = words_language(language)
         with translation.override(language):
-            return public_response(request, key, lambda: render(_labelled(document)), cors=True)
+            return public_response(
+                request, key, lambda: render(_labelled(document), words), cors=True
+            )
 
     def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = _cors(HttpResponse(status=204))

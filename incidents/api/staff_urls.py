@@ -9,6 +9,7 @@ from incidents.api import (
     publish_views,
     source_views,
     subscriber_views,
+    translation_views,
     vendor_views,
 )
 from incidents.api import staff_views as v
@@ -155,6 +156,16 @@ urlpatterns = [
     path("publish/", publish_views.PublishView.as_view(), name="publish"),
     path("publish/verify/", publish_views.PublishVerifyView.as_view(), name="publish-verify"),
     path("templates/", v.TemplatesView.as_view(), name="templates"),
+    path(
+        "templates/<str:public_id>/versions/<str:number>/translations/",
+        translation_views.TemplateTranslationsView.as_view(),
+        name="template-translations",
+    ),
+    path(
+        "translations/<str:translation_id>/approve/",
+        translation_views.TranslationApproveView.as_view(),
+        name="translation-approve",
+    ),
     path("custom-texts/", v.CustomTextsView.as_view(), name="custom-texts"),
     path(
         "custom-texts/<str:public_id>/approve/",

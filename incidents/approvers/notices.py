@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.core.mail import EmailMessage
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents import roles
@@ -31,11 +32,13 @@ from incidents.models import (
     CustomTextRequest,
     NoticeChannel,
     NoticeState,
+    TemplateTranslation,
 )
 from incidents.notify.render import gsm7
 from incidents.notify.transports.email import email_connection
 from incidents.reminders import sms
 from incidents.wording.approved import words_approved
+from incidents.wording.translations import translation_approved
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,11 @@ LEASE = timedelta(minutes=2)
 CLAIM_BATCH = 200
 
 
-def _approvers(words: Words) -> list[User]:
+# Besides words, a translation waits for approvers too (wording/translation_approvals.py).
+Told = Words | TemplateTranslation
+
+
+def _approvers(words: Told) -> list[User]:
     """Who may decide: active approvers other than the author (the two-person rule)."""
     return list(
         User.objects.filter(is_active=True, groups__name__in=roles.APPROVER_QUALIFIER)
@@ -71,13 +78,15 @@ def _mobile(user: User) -> str:
     return contact.phone if contact else ""
 
 
-def notices_create(*, words: Words, now: datetime) -> list[int]:
+def notices_create(*, words: Told, now: datetime) -> list[int]:
     """Within the submitting transaction: one notice per approver and channel (email, and
     SMS where Twilio is configured and the approver has a mobile). Kicks the send on commit."""
     rows = []
-    about: dict[str, Words] = (
+    about: dict[str, Told] = (
         {"custom_text": words}
         if isinstance(words, CustomTextRequest)
+        else {"translation": words}
+        if isinstance(words, TemplateTranslation)
         else {"template_version": words}
     )
     for approver in _approvers(words):
@@ -118,11 +127,29 @@ def notices_due(*, now: datetime) -> list[int]:
     )
 
 
-def _decided(words: Words) -> bool:
+def _decided(words: Told) -> bool:
+    if isinstance(words, TemplateTranslation):  # approved or waiting: never rejected
+        return translation_approved(words)
     return bool(words.rejections.all()) or words_approved(words)
 
 
-def _context(notice: ApproverNotice, words: Words) -> dict[str, object]:
+def _translation_context(notice: ApproverNotice, words: TemplateTranslation) -> dict[str, object]:
+    """A translation is decided on the Approvals page (the one-click link is for words)."""
+    version = words.version
+    return {
+        "what": f"the {words.language} translation of template {version.template.name!r} "
+        f"v{version.number}",
+        "short_what": f"{words.language} translation",
+        "author": words.author.get_username(),
+        "asked_at": words.created_at,
+        "link": settings.CANDOR_APP_URL + reverse("console:approvals"),
+        "page_name": settings.CANDOR_PAGE_NAME,
+    }
+
+
+def _context(notice: ApproverNotice, words: Told) -> dict[str, object]:
+    if isinstance(words, TemplateTranslation):
+        return _translation_context(notice, words)
     if isinstance(words, CustomTextRequest):
         what = f"custom {words.get_phase_display()} text"
         if words.incident is not None:
@@ -160,24 +187,28 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
     notice = ApproverNotice.objects.select_related(
         "custom_text__author", "custom_text__incident", "custom_text__maintenance",
         "template_version__template", "template_version__author",
+        "translation__version__template", "translation__author",
     ).get(pk=notice_id)  # fmt: skip
-    words = notice.custom_text or notice.template_version
+    words: Told | None = notice.custom_text or notice.template_version or notice.translation
     assert words is not None
-    prefetch_related_objects([words], "approvals", "rejections")  # read after the claim
+    # Read after the claim.
+    if isinstance(words, TemplateTranslation):
+        prefetch_related_objects([words], "approvals")
+    else:
+        prefetch_related_objects([words], "approvals", "rejections")
     if _decided(words):
         _finish(notice_id, state=NoticeState.CANCELLED, last_error="Decided before it was sent.")
         return "cancelled"
     context = _context(notice, words)
+    name = "translation_approval_request" if notice.translation_id else "approval_request"
     try:
         if notice.channel == NoticeChannel.EMAIL:
-            subject, _, body = render_to_string("email/approval_request.txt", context).partition(
-                "\n"
-            )
+            subject, _, body = render_to_string(f"email/{name}.txt", context).partition("\n")
             EmailMessage(
                 subject.strip(), body.lstrip("\n"), None, [notice.to], connection=email_connection()
             ).send()
         else:
-            text = render_to_string("sms/approval_request.txt", context).strip()
+            text = render_to_string(f"sms/{name}.txt", context).strip()
             sms.send_one(notice.to, gsm7(text))  # a username may hold any letter
     except Exception as error:  # SMTP, socket, Twilio: ours or the provider's, never theirs
         return _failed(notice, error, now=now)

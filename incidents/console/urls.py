@@ -123,6 +123,11 @@ urlpatterns: list[URLPattern] = [
     path("approvals/", wording.approvals_queue, name="approvals"),
     path("decide/<str:token>/", decide.decide, name="decide"),
     path("templates/", wording.templates, name="templates"),
+    path(
+        "templates/<str:public_id>/versions/<str:number>/translations/",
+        wording.template_translations,
+        name="template_translations",
+    ),
     path("policy/", wording.policy, name="policy"),
     path("staff/", wording.staff, name="staff"),
     path("staff/<str:username>/roles/", wording.staff_roles, name="staff_roles"),

@@ -87,7 +87,9 @@ from incidents.models.wording import (
     RuleKind,
     RuleScope,
     StaffRole,
+    TemplateTranslation,
     TemplateVersion,
+    TranslationApproval,
     WordingRule,
 )
 
@@ -171,7 +173,9 @@ __all__ = [
     "SubscriberChannel",
     "SubscriberComponent",
     "SubscriberState",
+    "TemplateTranslation",
     "TemplateVersion",
+    "TranslationApproval",
     "Vendor",
     "VendorComponent",
     "VendorKind",

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from incidents.models.wording import CustomTextRequest, TemplateVersion
+from incidents.models.wording import CustomTextRequest, TemplateTranslation, TemplateVersion
 
 
 class NoticeChannel(models.TextChoices):
@@ -37,6 +37,13 @@ class ApproverNotice(models.Model):
     template_version = models.ForeignKey(
         TemplateVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="notices"
     )
+    translation = models.ForeignKey(
+        TemplateTranslation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notices",
+    )
     channel = models.CharField(max_length=8, choices=NoticeChannel.choices)
     # The address or number as it was when the words were submitted.
     to = models.CharField(max_length=254)
@@ -54,7 +61,9 @@ class ApproverNotice(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(custom_text__isnull=True) ^ Q(template_version__isnull=True),
+                condition=Q(custom_text__isnull=False, template_version=None, translation=None)
+                | Q(custom_text=None, template_version__isnull=False, translation=None)
+                | Q(custom_text=None, template_version=None, translation__isnull=False),
                 name="approver_notice_about_one_thing",
             ),
             # A retried submit or a second call cannot tell an approver twice.
@@ -67,6 +76,11 @@ class ApproverNotice(models.Model):
                 fields=["approver", "template_version", "channel"],
                 condition=Q(template_version__isnull=False),
                 name="approver_notice_version_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["approver", "translation", "channel"],
+                condition=Q(translation__isnull=False),
+                name="approver_notice_translation_unique",
             ),
         ]
         indexes = [

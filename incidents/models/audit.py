@@ -46,6 +46,8 @@ class AuditAction(models.TextChoices):
     NOTIFICATIONS_RETRIED = "notifications.retried", "Failed notifications retried"
     TEMPLATE_VERSION_REJECTED = "template.rejected", "Template version rejected"
     CUSTOM_TEXT_REJECTED = "custom_text.rejected", "Custom text rejected"
+    TRANSLATION_SUBMITTED = "translation.submitted", "Template translation submitted"
+    TRANSLATION_APPROVED = "translation.approved", "Template translation approved"
     RECOVERY_CODES_REGENERATED = "staff.recovery_codes_regenerated", "Recovery codes replaced"
     SOURCE_DELETED = "source.deleted", "Monitor source deleted"
     BRANDING_SET = "branding.set", "Page branding changed"

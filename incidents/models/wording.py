@@ -226,6 +226,59 @@ class Rejection(WriteOnce):
         return f"rejected by {self.rejecter_id} ({self.qualifier})"
 
 
+class TemplateTranslation(WriteOnce):
+    """The words of a template version in another language, approved like the original.
+
+    Write-once as versions are: a change is the next number for the same version and
+    language, and needs its approvals again. Only a translation of a version still in use
+    is ever published (wording/translations.py).
+    """
+
+    version = models.ForeignKey(
+        TemplateVersion, on_delete=models.PROTECT, related_name="translations"
+    )
+    language = models.CharField(max_length=16)  # BCP 47, one of CANDOR_WORDS_LANGUAGES
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["version", "language", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "language", "number"], name="template_translation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} [{self.language}] t{self.number}"
+
+
+class TranslationApproval(WriteOnce):
+    """One approver's yes to a translation; never their own, once per approver."""
+
+    translation = models.ForeignKey(
+        TemplateTranslation, on_delete=models.PROTECT, related_name="approvals"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    qualifier = models.CharField(max_length=16, choices=Qualifier.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation", "approver"], name="translation_approval_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver_id} ({self.qualifier})"
+
+
 class RuleKind(models.TextChoices):
     BANNED_PHRASE = "banned_phrase", "Banned phrase"
     BANNED_PATTERN = "banned_pattern", "Banned pattern"
@@ -275,6 +328,8 @@ class WordingRule(WriteOnce):
     channel = models.CharField(max_length=16, choices=RuleChannel.choices, default=RuleChannel.ALL)
     scope = models.CharField(max_length=24, choices=RuleScope.choices, default=RuleScope.ALL)
     reason = models.CharField(max_length=300)
+    # A BCP 47 code: the rule reads only words in that language; empty: every language.
+    language = models.CharField(max_length=16, blank=True, default="")
     active = models.BooleanField(default=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

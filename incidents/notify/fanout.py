@@ -35,8 +35,9 @@ from incidents.models import (
 from incidents.notify import limits
 from incidents.notify.channels import Channel, channels_all
 from incidents.notify.journal import SentJournal
-from incidents.notify.render import Rendered
+from incidents.notify.render import Rendered, subscriber_language
 from incidents.notify.transports import Blame, Sender, TransportError
+from incidents.wording.translations import translated_words, words_language
 
 log = logging.getLogger(__name__)
 
@@ -194,19 +195,32 @@ class _WordingVerdicts:
 
     def __init__(self, rules: list[WordingRule]) -> None:
         self.rules = rules
-        self.found: dict[tuple[str, int, str], str] = {}
+        self.found: dict[tuple[str, int, str, str], str] = {}
 
     def refusal(
-        self, channel: Channel, update: IncidentUpdate | MaintenanceUpdate, rendered: Rendered
+        self,
+        channel: Channel,
+        update: IncidentUpdate | MaintenanceUpdate,
+        rendered: Rendered,
+        subscriber: Subscriber,
     ) -> str:
-        key = (type(update).__name__, update.pk, channel.name)
+        # Per language too: a subscriber's words may be an approved translation.
+        language = subscriber_language(subscriber)
+        key = (type(update).__name__, update.pk, channel.name, language)
         if key not in self.found:
             if isinstance(update, IncidentUpdate):
                 phase = wording.incident_phase(update.status)
             else:
                 phase = wording.maintenance_phase(update.status)
             violations = wording.check(
-                rendered.text, channel=channel.policy_channel, phase=phase, rules=self.rules
+                rendered.text,
+                channel=channel.policy_channel,
+                phase=phase,
+                rules=self.rules,
+                # The language of the words sent: a translation's, or the original's.
+                language=words_language(language)
+                if translated_words(update, language) is not None
+                else "",
             )
             self.found[key] = "; ".join(v.reason for v in violations)
         return self.found[key]
@@ -401,7 +415,7 @@ def _send_batch(
             # Interface words (status, footer, links) in the subscriber's language.
             with translation.override(delivery.subscriber.language or settings.LANGUAGE_CODE):
                 rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
-            if refusal := verdicts.refusal(channel, delivery.update, rendered):
+            if refusal := verdicts.refusal(channel, delivery.update, rendered, delivery.subscriber):
                 _mark_refused(delivery, refusal, result)
                 continue
             try:

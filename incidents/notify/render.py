@@ -30,6 +30,7 @@ from incidents import signing
 from incidents.models import IncidentUpdate, MaintenanceUpdate, SignedNotice, Subscriber
 from incidents.notify import links
 from incidents.text import printable
+from incidents.wording.translations import translated_words
 
 # Curly quotes, dashes and the ellipsis, by code point, to their GSM-7 stand-ins.
 _PLAIN = str.maketrans(
@@ -133,8 +134,17 @@ def signature_header(notice: SignedNotice) -> str:
     return f"v=1; a=ed25519; k={notice.key_id}; c={notice.code}; s={notice.signature}"
 
 
-def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
+def subscriber_language(subscriber: Subscriber) -> str:
+    """The language a subscriber reads their messages in; "" for the original words.
+    Read through here only, so where the language is kept changes in one place."""
+    return subscriber.language or ""
+
+
+def update_context(update: IncidentUpdate | MaintenanceUpdate, language: str = "") -> UpdateContext:
+    """`language`: the reader's; the words are its approved translation when there is one
+    (wording/translations.py), else the original words."""
     kind, title, url = _about(update)
+    words = translated_words(update, language) if language else None
     # Signed once per update (an unsaved draft, priced by the send forecast, is not: its
     # messages carry a stand-in code as long as a real one).
     notice = signing.update_signed(update)
@@ -148,7 +158,7 @@ def update_context(update: IncidentUpdate | MaintenanceUpdate) -> UpdateContext:
         kind=kind,
         title=printable(title, multiline=False),
         url=url,
-        words=printable(update.body.strip()),
+        words=printable((words or update.body).strip()),
         status=_status_read(update),
         status_value=update.status,
         page=settings.CANDOR_PAGE_NAME,
@@ -224,8 +234,9 @@ def update_rendered(
     update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber, *, text_template: str
 ) -> Rendered:
     """An update's notification whose words are one template over the shared context
-    (email, webhook); the subject is every channel's."""
-    about = update_context(update)
+    (email, webhook, chat) in the subscriber's language; the subject is every channel's.
+    Rendered once per update and language (`words_render`), never per recipient."""
+    about = update_context(update, subscriber_language(subscriber))
     context = about.as_context()
     return rendered_with(
         about,

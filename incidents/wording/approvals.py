@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -43,24 +44,9 @@ from incidents.wording import detect as wording_detect
 # Re-exported: callers ask approvals whether words are approved.
 from incidents.wording.approved import approvals_satisfied as approvals_satisfied
 from incidents.wording.approved import custom_text_approved as custom_text_approved
+from incidents.wording.approved import usable_versions as usable_versions
 from incidents.wording.approved import version_approved as version_approved
 from incidents.wording.approved import words_approved as words_approved
-
-
-def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:
-    """Per template of the phase and channel, its newest approved version: approving a new
-    version retires the older ones, and a version not yet approved changes nothing."""
-    versions = (
-        TemplateVersion.objects.filter(template__phase=phase, template__channel=channel)
-        .select_related("template")
-        .prefetch_related("approvals", "rejections")
-        .order_by("template__name", "template_id", "-number")
-    )
-    usable: dict[int, TemplateVersion] = {}
-    for version in versions:
-        if version.template_id not in usable and version_approved(version):
-            usable[version.template_id] = version
-    return list(usable.values())
 
 
 def template_words(phase: str, values: Mapping[str, str]) -> str | None:
@@ -241,6 +227,7 @@ def rule_candidate(
     scope: str = "all",
     active: bool = True,
     now: datetime | None = None,
+    language: str = "",
 ) -> WordingRule:
     """The next version of a rule as it would be saved, checked, not saved (the console's
     dry run shows what it would flag before an Admin saves it)."""
@@ -255,6 +242,7 @@ def rule_candidate(
         limit=limit,
         channel=channel,
         scope=scope,
+        language=language,
         active=active,
         author=actor.user,
         created_at=now or timezone.now(),
@@ -277,12 +265,13 @@ def rule_save(
     scope: str = "all",
     active: bool = True,
     now: datetime | None = None,
+    language: str = "",
 ) -> WordingRule:
     """Write the next version of a rule (the first, for a new key). Older versions stay."""
     now = now or timezone.now()
     candidate = rule_candidate(
         actor=actor, key=key, kind=kind, reason=reason, pattern=pattern, element=element,
-        limit=limit, channel=channel, scope=scope, active=active, now=now,
+        limit=limit, channel=channel, scope=scope, active=active, now=now, language=language,
     )  # fmt: skip
     with transaction.atomic():
         latest = WordingRule.objects.filter(key=key).select_for_update().order_by("-version")
@@ -296,7 +285,8 @@ def rule_save(
             summary=f"Saved wording rule {key!r} v{candidate.version}"
             + ("" if active else " (retired)"),
             at=now,
-            data={"kind": kind, "pattern": pattern, "reason": reason, "active": active},
+            data={"kind": kind, "pattern": pattern, "reason": reason, "active": active}
+            | ({"language": language} if language else {}),
         )
     return candidate
 
@@ -305,6 +295,9 @@ _HOST = re.compile(r"[^\W_](?:[\w.-]*[^\W_])?")
 
 
 def _check_rule(rule: WordingRule) -> None:
+    if rule.language and rule.language not in settings.CANDOR_WORDS_LANGUAGES:
+        known = ", ".join(settings.CANDOR_WORDS_LANGUAGES)
+        raise ValidationError({"language": [f"{rule.language!r} is not one of: {known}."]})
     kind = RuleKind(rule.kind)
     if kind == RuleKind.BANNED_PHRASE:
         try:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 
-from incidents.models import CustomTextRequest, TemplateVersion
+from incidents.models import Channel, CustomTextRequest, TemplateVersion
 
 ANY = "any"
 
@@ -50,3 +50,19 @@ def words_approved(words: TemplateVersion | CustomTextRequest) -> bool:
     if isinstance(words, TemplateVersion):
         return version_approved(words)
     return custom_text_approved(words)
+
+
+def usable_versions(phase: str, channel: str = Channel.WEB) -> list[TemplateVersion]:
+    """Per template of the phase and channel, its newest approved version: approving a new
+    version retires the older ones, and a version not yet approved changes nothing."""
+    versions = (
+        TemplateVersion.objects.filter(template__phase=phase, template__channel=channel)
+        .select_related("template")
+        .prefetch_related("approvals", "rejections")
+        .order_by("template__name", "template_id", "-number")
+    )
+    usable: dict[int, TemplateVersion] = {}
+    for version in versions:
+        if version.template_id not in usable and version_approved(version):
+            usable[version.template_id] = version
+    return list(usable.values())

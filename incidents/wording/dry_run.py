@@ -1,5 +1,6 @@
 """A policy rule's dry run: what a new version would have flagged in the words we actually
-used (the last 90 days of published updates, and every approved template as it renders),
+used (the last 90 days of published updates, every approved template as it renders, and
+its approved translations),
 beside what the version in force flags, so an Admin sees the effect before saving it."""
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from incidents import wording
 from incidents.models import Channel, IncidentUpdate, MaintenanceUpdate, Phase, WordingRule
 from incidents.wording import approvals
+from incidents.wording.translations import approved_translation
 
 DAYS = 90
 MAX_TEXTS = 5000  # a bound on the page's work; the result says when it was reached
@@ -24,6 +27,7 @@ class Sample:
     text: str
     phase: str
     channel: str
+    language: str = ""  # a translation's; "" the original words
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,18 @@ def samples(*, now: datetime | None = None, days: int = DAYS) -> Iterator[Sample
                     phase,
                     wording.channel_for(channel),
                 )
+                # Its approved translations: a rule for one language reads those.
+                for language in settings.CANDOR_WORDS_LANGUAGES[1:]:
+                    translation = approved_translation(version, language)
+                    if translation is not None:
+                        yield Sample(
+                            f"Template “{version.template.name}” v{version.number} "
+                            f"({channel}, {language})",
+                            wording.render(translation.body, wording.sample_values()),
+                            phase,
+                            wording.channel_for(channel),
+                            language,
+                        )
 
 
 def dry_run(candidate: WordingRule, *, now: datetime | None = None, days: int = DAYS) -> DryRun:
@@ -89,7 +105,7 @@ def dry_run(candidate: WordingRule, *, now: datetime | None = None, days: int = 
             result.truncated = True
             break
         result.checked += 1
-        args = {"channel": sample.channel, "phase": sample.phase}
+        args = {"channel": sample.channel, "phase": sample.phase, "language": sample.language}
         after = wording.check(sample.text, rules=new_rules, **args)
         before = bool(old_rules) and bool(wording.check(sample.text, rules=old_rules, **args))
         if after:

@@ -412,7 +412,16 @@ def current_rules() -> list[WordingRule]:
     return [rule for rule in newest.values() if rule.active]
 
 
-def _applies(rule: WordingRule, *, channel: str, phase: str) -> bool:
+def original_language() -> str:
+    """The language originals are written in: the first of CANDOR_WORDS_LANGUAGES."""
+    languages = settings.CANDOR_WORDS_LANGUAGES
+    return str(languages[0]) if languages else ""
+
+
+def _applies(rule: WordingRule, *, channel: str, phase: str, language: str) -> bool:
+    # A rule for one language reads only words in it; a rule for none reads every language.
+    if rule.language and rule.language != (language or original_language()):
+        return False
     channels = {
         RuleChannel.ALL: None,
         RuleChannel.EMAIL_AND_SMS: {"email", "sms"},
@@ -482,8 +491,14 @@ def _links_canonical_url(views: Views) -> bool:
     return _canonical_url_regex(settings.CANDOR_CANONICAL_URL).search(views.links.text) is not None
 
 
+# In a translation, the next update's time as every rendering fills {next_update_at}: the
+# promise detector (detect.py) reads English, and a translation keeps the original's
+# placeholders (translation_approvals.py), so the filled time is where its promise is.
+_FILLED_TIME = re.compile(r"\b\d{2}:\d{2} utc\b")
+
+
 def _rule_violations(
-    rule: WordingRule, text: str, views: Views, *, channel: str
+    rule: WordingRule, text: str, views: Views, *, channel: str, language: str = ""
 ) -> Iterable[Violation]:
     kind = RuleKind(rule.kind)
     if kind in (RuleKind.BANNED_PHRASE, RuleKind.BANNED_PATTERN, RuleKind.VENDOR_BLAME):
@@ -510,8 +525,13 @@ def _rule_violations(
             present = _links_canonical_url(views)
         else:
             # An SMS is short: the link to the page that carries the promise is enough.
-            present = detect.promises_next_update(views.folded.text) or (
-                channel == "sms" and _links_canonical_url(views)
+            present = (
+                detect.promises_next_update(views.folded.text)
+                or (channel == "sms" and _links_canonical_url(views))
+                or (
+                    language not in ("", original_language())
+                    and _FILLED_TIME.search(views.folded.text) is not None
+                )
             )
         if not present:
             yield _violation(rule, text)
@@ -526,16 +546,22 @@ def _rule_violations(
 
 
 def check(
-    text: str, *, channel: str, phase: str, rules: Iterable[WordingRule] | None = None
+    text: str,
+    *,
+    channel: str,
+    phase: str,
+    rules: Iterable[WordingRule] | None = None,
+    language: str = "",
 ) -> list[Violation]:
     """Every violation of the policy by `text` sent on `channel` ("web", "email", "sms")
-    in `phase` (a Phase value), in the order they appear in the text."""
+    in `phase` (a Phase value), in the order they appear in the text. `language`: the
+    words' language (a translation's); empty: the original language."""
     views = Views.of(text)
     found = [
         violation
         for rule in (current_rules() if rules is None else rules)
-        if _applies(rule, channel=channel, phase=phase)
-        for violation in _rule_violations(rule, text, views, channel=channel)
+        if _applies(rule, channel=channel, phase=phase, language=language)
+        for violation in _rule_violations(rule, text, views, channel=channel, language=language)
     ]
     return sorted(found, key=lambda v: (v.start is None, v.start or 0, v.rule))
 

@@ -19,7 +19,7 @@ from psycopg import sql
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents import idempotency, lifecycle, roles
+from incidents import idempotency, lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.dependencies.graph import dependency_add
 from incidents.ingest.sources import rule_add, source_create
@@ -36,6 +36,7 @@ from incidents.models import (
 from incidents.vendors.service import vendor_add
 from incidents.wording import approvals
 from incidents.wording.postmortems import postmortem_templates
+from incidents.wording.translation_approvals import translation_submit
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory, promised, said
 from tests.postmortems import postmortem_approved, postmortem_written, resolved_incident
@@ -189,6 +190,12 @@ WRITES: dict[str, Write] = {
         "post", "custom-texts/", {"body": "All fine.", "phase": "resolved"}
     ),
     "approve custom text": _write("post", "custom-texts/{custom}/approve/", {}),
+    "submit a translation": _write(
+        "post",
+        "templates/{template}/versions/{version}/translations/",
+        {"language": "de", "body": "Behoben: {translated}"},
+    ),
+    "approve a translation": _write("post", "translations/{translation}/approve/", {}),
     "reject custom text": _write("post", "custom-texts/{custom}/reject/", {"reason": "Vague."}),
     "publish a proposal": _write("post", "proposals/{proposal}/publish/", {}),
     "dismiss a proposal": _write("post", "proposals/{proposal}/dismiss/", {}),
@@ -265,6 +272,15 @@ def test_every_write_is_done_once_per_key(
     responder.groups.add(*Group.objects.filter(name=roles.APPROVER_LEGAL))
     colleague = Actor.staff(staff_user("walt", roles.RESPONDER), channel="api")
     custom = approvals.custom_text_request(actor=colleague, body="Fine.", phase="resolved")
+    # A colleague's translation of an approved template, waiting for her too.
+    version = approvals.usable_versions("resolved")[0]
+    placeholders = " ".join(
+        f"{{{p.placeholder}}}" for p in wording.parse(version.body) if p.placeholder
+    )
+    writer = Actor.staff(staff_user("cole", roles.COMMUNICATOR), channel="api")
+    translation = translation_submit(
+        actor=writer, version=version, language="fr", body=f"Résolu. {placeholders}"
+    )
     component = ComponentFactory(group=GroupFactory())
     # What monitors (or dependencies) propose, waiting for a responder.
     proposal = Proposal.objects.create(
@@ -301,9 +317,14 @@ def test_every_write_is_done_once_per_key(
         "custom": custom.public_id,
         "actor": actor,
         "colleague": colleague.user,
+        "template": version.template.public_id,
+        "version": str(version.number),
+        "translation": str(translation.pk),
     }
     method, path, data = write(objects)
-    if path in ADMIN_WRITES or path.startswith("vendors/"):  # an Admin's write
+    if "body" in data and "{translated}" in data["body"]:
+        data = {**data, "body": data["body"].replace("{translated}", placeholders)}
+    if path in ADMIN_WRITES or path.startswith(("vendors/", "templates/")):  # an Admin's
         responder.groups.add(*Group.objects.filter(name=roles.ADMIN))
     events = AuditEvent.objects.count()
 

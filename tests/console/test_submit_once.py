@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from incidents import lifecycle, roles
+from incidents import lifecycle, roles, wording
 from incidents.approvers import links
 from incidents.audit import Actor
 from incidents.console.forms.wording import RuleForm
@@ -164,6 +164,17 @@ def _approve(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return reverse("console:approvals"), {"custom_text": objects["custom"].public_id}
 
 
+def _translate(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    version = approvals.usable_versions("resolved")[0]
+    url = reverse(
+        "console:template_translations", args=[version.template.public_id, version.number]
+    )
+    placeholders = " ".join(
+        f"{{{p.placeholder}}}" for p in wording.parse(version.body) if p.placeholder
+    )
+    return url, {"language": "de", "body": f"Behoben. {placeholders}"}
+
+
 def _decide(objects: dict[str, Any]) -> tuple[str, dict[str, str]]:
     token = links.token_for(approver_id=objects["me"].pk, words=objects["custom"])
     return reverse("console:decide", args=[token]), {"decision": "approve"}
@@ -299,6 +310,7 @@ WRITES: dict[str, Post] = {
     "staff_roles": _roles,
     "staff_break_glass": _break_glass,
     "approvals": _approve,
+    "template_translations": _translate,
     "decide": _decide,
     "recovery_codes": _recovery_codes,
 }

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from incidents import roles
 from incidents.models import (
@@ -33,6 +34,26 @@ class TemplateForm(forms.Form):
         help_text="Placeholders: {title}, {components}, {started_at}, {next_update_at}, "
         "{window_start}, {window_end}, {status_url}. Write {{ or }} for a brace.",
     )
+
+
+class TranslationForm(forms.Form):
+    """A translation of one template version: its placeholders, in another language."""
+
+    language = forms.ChoiceField(choices=())
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=5000,
+        strip=False,
+        help_text="The same placeholders as the original, each as often. "
+        "Write {{ or }} for a brace.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        original = settings.CANDOR_WORDS_LANGUAGES[0]
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            (code, code) for code in settings.CANDOR_WORDS_LANGUAGES if code != original
+        ]
 
 
 class ReviewForm(forms.Form):
@@ -66,9 +87,21 @@ class RuleForm(forms.Form):
     channel = forms.ChoiceField(choices=RuleChannel.choices)
     scope = forms.ChoiceField(choices=RuleScope.choices)
     reason = forms.CharField(max_length=300, help_text="Shown to the writer.")
+    language = forms.ChoiceField(
+        choices=(),
+        required=False,
+        help_text="Only words in this language (a translation's); none: every language.",
+    )
     active = forms.BooleanField(required=False, initial=True, help_text="Off retires the rule.")
     # The digest of the rule as last dry-run: saving needs the dry run of exactly these fields.
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", "Every language"),
+            *((code, code) for code in settings.CANDOR_WORDS_LANGUAGES),
+        ]
 
     def rule_fields(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "previewed"}

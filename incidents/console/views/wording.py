@@ -24,6 +24,7 @@ from incidents.console.forms.wording import (
     RolesForm,
     RuleForm,
     TemplateForm,
+    TranslationForm,
 )
 from incidents.console.views.base import (
     apply_errors,
@@ -53,10 +54,13 @@ from incidents.models import (
     Postmortem,
     PostmortemRevision,
     Rejection,
+    TemplateTranslation,
     TemplateVersion,
 )
 from incidents.wording import approvals, decisions, drafts, overrides
 from incidents.wording import dry_run as wording_dry_run
+from incidents.wording import translation_approvals as translating
+from incidents.wording.translations import translation_approved
 
 REQUEST_APPROVAL = "request_approval"
 
@@ -309,6 +313,18 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
             if "version" in request.POST:
                 version = get_object_or_404(TemplateVersion, pk=_integer(request.POST["version"]))
                 done = _decide(request, {"version": version})
+            elif "translation" in request.POST:
+                translation = get_object_or_404(
+                    TemplateTranslation, pk=_integer(request.POST["translation"])
+                )
+                if request.POST.get("decision") == "reject":
+                    raise ValidationError(
+                        "A translation is not rejected: its writer submits a new one."
+                    )
+                translating.translation_approve(
+                    actor=console_actor(request), translation=translation
+                )
+                done = "Approved."
             elif "custom_text" in request.POST:
                 custom = get_object_or_404(CustomTextRequest, public_id=request.POST["custom_text"])
                 done = _decide(request, {"custom_text": custom})
@@ -332,6 +348,7 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
     context = {
         "versions": _pending_versions(),
         "custom": _pending_custom(),
+        "translations": translating.translations_waiting()[:200],
         "reviews": OverrideReview.objects.filter(reviewed_at=None),
         "postmortems": _pending_postmortems(),
         "review_form": review_form,
@@ -437,6 +454,45 @@ def templates(request: HttpRequest) -> HttpResponse:
     )
 
 
+@staff_required
+@submit_once
+def template_translations(request: HttpRequest, public_id: str, number: str) -> HttpResponse:
+    """One template version's translations, their approvals, and a form to add one."""
+    version = get_object_or_404(
+        TemplateVersion.objects.select_related("template"),
+        template__public_id=public_id,
+        number=_integer(number),
+    )
+    form = TranslationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            translation = translating.translation_submit(
+                actor=console_actor(request), version=version, **form.cleaned_data
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"The {translation.language} translation {translation.number} waits for approval.",
+            )
+            return redirect("console:template_translations", public_id, number)
+    translations = (
+        version.translations.select_related("author")
+        .prefetch_related("approvals__approver")
+        .order_by("language", "-number")
+    )
+    context = {
+        "version": version,
+        "version_approved": approvals.version_approved(version),
+        "rows": [(t, translation_approved(t)) for t in translations],
+        "form": form,
+        "required": settings.CANDOR_TEMPLATE_APPROVALS,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render_page(request, "console/template_translations.html", context, status=status)
+
+
 # -- the policy ---------------------------------------------------------------------------
 
 
@@ -456,6 +512,7 @@ def policy(request: HttpRequest) -> HttpResponse:
             "channel": chosen.channel,
             "scope": chosen.scope,
             "reason": chosen.reason,
+            "language": chosen.language,
             "active": chosen.active,
         }
     form = RuleForm(request.POST if request.method == "POST" else None, initial=initial)

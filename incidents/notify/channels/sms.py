@@ -28,6 +28,7 @@ from incidents.notify.render import (
     fit,
     gsm7,
     rendered_with,
+    subscriber_language,
     update_context,
     with_phrase,
     words_once,
@@ -92,7 +93,12 @@ class SmsChannel:
     def render(
         self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
     ) -> Rendered:
-        about = update_context(update)
+        language = subscriber_language(subscriber)
+        about = update_context(update, language)
+        if language and not _gsm7_keeps(about.words):
+            # A translation GSM-7 cannot carry (Japanese, Arabic) would arrive as blanks:
+            # the original words instead. Latin scripts lose only their accents.
+            about = update_context(update)
         context = about.as_context()
         context["words"] = ""
         # The update's words take what room the rest of two segments leave.
@@ -135,6 +141,11 @@ class SmsChannel:
             ],
             segments_per_second=sms_segments_per_second(),
         )
+
+
+def _gsm7_keeps(text: str) -> bool:
+    """Whether every letter and digit survives `gsm7` (an accent may go, not a letter)."""
+    return sum(c.isalnum() for c in gsm7(text)) == sum(c.isalnum() for c in text)
 
 
 def sms_inbound(*, sender: str, body: str) -> str:

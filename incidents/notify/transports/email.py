@@ -75,6 +75,8 @@ def _as_bytes(message: EmailMessage) -> bytes:
 # quote or fold at, so the copy is what serialising the message for them would give.
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\Z")
 _KEY = re.compile(r"[0-9a-f]{24}\Z")
+# Molds one sender keeps: one per language its batch is written in (wording/translations.py).
+MAX_MOLDS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,7 +194,8 @@ class EmailSender:
         self.connection: Any = email_connection(fallback=fallback)
         self.opened = False
         self.date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
-        self.mold: MessageMold | None = None
+        # One mold per language of the batch's messages (their words differ), a few at most.
+        self.molds: list[MessageMold] = []
         self.molding = isinstance(self.connection, SmtpBackend)
         self.ready = ready
         self.sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
@@ -200,11 +203,14 @@ class EmailSender:
     def _raw(self, delivery: Delivery, rendered: Rendered) -> bytes:
         """The bytes to send over SMTP: cast from the batch's mold when it fits."""
         destination, key = delivery.subscriber.destination, delivery.key
-        if self.mold is not None and self.mold.fits(destination, key, rendered):
-            return self.mold.cast(destination, key, rendered.manage_url)
+        for mold in self.molds:
+            if mold.fits(destination, key, rendered):
+                return mold.cast(destination, key, rendered.manage_url)
         raw = _as_bytes(_message(destination, key, rendered, self.date))
-        if self.mold is None:
-            self.mold = MessageMold.made_for(destination, key, rendered, self.date, raw)
+        if len(self.molds) < MAX_MOLDS:
+            made = MessageMold.made_for(destination, key, rendered, self.date, raw)
+            if made is not None:
+                self.molds.append(made)
         return raw
 
     def send(self, delivery: Delivery, rendered: Rendered) -> str:
