@@ -19,6 +19,7 @@ from incidents.audit import Actor
 from incidents.dependencies import graph
 from incidents.models import Component, ComponentStatus, Contact, Incident, Phase
 from incidents.publish.trigger import publishing_deferred
+from incidents.reliability.visibility import FIGURES, report_visibility_set
 from incidents.reminders.plan import policy_schedule
 from incidents.reminders.services import contact_save, incident_owners_set
 from incidents.wording import approvals, decisions, drafts
@@ -88,6 +89,8 @@ class Command(BaseCommand):
             owner = self._contacts(actor)
             self._open_incident(actor, components, now=now, owner=owner)
             self._maintenance(actor, components, now=now)
+            # The reliability report on, every figure shown: the demo shows what it can do.
+            report_visibility_set(actor=actor, enabled=True, figures=FIGURES, hidden=[])
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
 
     def _demo_users(self) -> tuple[Actor, list[Actor]]:
