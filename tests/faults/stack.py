@@ -111,19 +111,7 @@ class Stack:
         self.manage("migrate", "--noinput", "-v0")
         self.manage("collectstatic", "--noinput", "-v0")  # production's hashed names
         # A responder who writes, and a legal approver who approves the words.
-        made = self.manage(
-            "shell",
-            "--no-imports",
-            "-c",
-            "from django.contrib.auth.models import Group, User;"
-            "from rest_framework.authtoken.models import Token;"
-            "import json; tokens = {}\n"
-            "for name, group in (('oncall', 'Responder'), ('legal', 'Approver (legal)')):\n"
-            "    u = User.objects.create_user(name, name + '@example.com', 'x', is_staff=True)\n"
-            "    u.groups.add(Group.objects.get(name=group))\n"
-            "    tokens[name] = Token.objects.create(user=u).key\n"
-            "print(json.dumps(tokens))",
-        )
+        made = self.manage("shell", "--no-imports", "-c", STAFF_ACCOUNTS)
         self.tokens = json.loads(made.strip().splitlines()[-1])
 
     def start_web(self) -> None:
@@ -183,19 +171,9 @@ class Stack:
     def request(
         self, method: str, path: str, body: Any = None, *, user: str = "oncall"
     ) -> Response:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.web_port}{path}", data=data, method=method
+        return api_request(
+            f"http://127.0.0.1:{self.web_port}", method, path, body, token=self.tokens.get(user)
         )
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if path.startswith("/api/staff/"):
-            request.add_header("Authorization", f"Token {self.tokens[user]}")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return Response(answer.status, answer.headers, answer.read())
-        except urllib.error.HTTPError as error:
-            return Response(error.code, error.headers, error.read())
 
     def get(self, path: str) -> Response:
         return self.request("GET", path)
@@ -244,6 +222,37 @@ class Stack:
                 return
             time.sleep(0.05)
         raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{self.logs()}")
+
+
+# A responder who writes, and a legal approver who approves the words; their API tokens.
+STAFF_ACCOUNTS = (
+    "from django.contrib.auth.models import Group, User;"
+    "from rest_framework.authtoken.models import Token;"
+    "import json; tokens = {}\n"
+    "for name, group in (('oncall', 'Responder'), ('legal', 'Approver (legal)')):\n"
+    "    u = User.objects.create_user(name, name + '@example.com', 'x', is_staff=True)\n"
+    "    u.groups.add(Group.objects.get(name=group))\n"
+    "    tokens[name] = Token.objects.create(user=u).key\n"
+    "print(json.dumps(tokens))"
+)
+
+
+def api_request(
+    base: str, method: str, path: str, body: Any = None, *, token: str | None = None,
+    timeout: float = 30,
+) -> Response:  # fmt: skip
+    """One request to a running Candor, JSON in, the staff token on /api/staff/."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if path.startswith("/api/staff/") and token:
+        request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return Response(answer.status, answer.headers, answer.read())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, error.headers, error.read())
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -13,8 +13,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.faults.postgres import PrivatePostgres, free_port, postgres_bin
-from tests.faults.stack import BIN, PYTHON, ROOT
+from tests.faults.stack import BIN, PYTHON, ROOT, STAFF_ACCOUNTS, api_request
 from tests.notify.peers import SmtpSink
 from tests.scaleout.netns import Network, Node
 
@@ -154,19 +152,11 @@ class Cluster:
         self, node: Node, method: str, path: str, body: Any = None, *, user: str = "oncall",
         timeout: float = 30,
     ) -> tuple[int, bytes]:  # fmt: skip
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            f"http://{node.address}:{WEB_PORT}{path}", data=data, method=method
-        )
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if path.startswith("/api/staff/"):
-            request.add_header("Authorization", f"Token {self.tokens[user]}")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
-                return answer.status, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
+        answer = api_request(
+            f"http://{node.address}:{WEB_PORT}", method, path, body,
+            token=self.tokens.get(user), timeout=timeout,
+        )  # fmt: skip
+        return answer.status, answer.body
 
     def open_incident(self, node: Node, name: str) -> str:
         body = f"We are investigating {name}. Next update in 30 minutes."
@@ -188,17 +178,7 @@ class Cluster:
     def set_up(self) -> None:
         self.manage("migrate", "--noinput", "-v0")
         self.manage("collectstatic", "--noinput", "-v0")
-        made = self.manage(
-            "shell", "--no-imports", "-c",
-            "from django.contrib.auth.models import Group, User;"
-            "from rest_framework.authtoken.models import Token;"
-            "import json; tokens = {}\n"
-            "for name, group in (('oncall', 'Responder'), ('legal', 'Approver (legal)')):\n"
-            "    u = User.objects.create_user(name, name + '@example.com', 'x', is_staff=True)\n"
-            "    u.groups.add(Group.objects.get(name=group))\n"
-            "    tokens[name] = Token.objects.create(user=u).key\n"
-            "print(json.dumps(tokens))",
-        )  # fmt: skip
+        made = self.manage("shell", "--no-imports", "-c", STAFF_ACCOUNTS)
         self.tokens = json.loads(made.strip().splitlines()[-1])
 
     def subscribe(self, count: int) -> None:
