@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0053_post_in"),
+        ("incidents", "0048_post_in"),
     ]
 
     operations = [

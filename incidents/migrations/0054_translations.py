@@ -30,7 +30,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0055_subscriber_language'),
+        ('incidents', '0053_subscriber_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

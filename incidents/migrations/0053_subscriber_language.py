@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0054_sso_identity"),
+        ("incidents", "0052_sso_identity"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0051_statuspage_import'),
+        ('incidents', '0047_statuspage_import'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0048_postmortems'),
+        ('incidents', '0051_postmortems'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
