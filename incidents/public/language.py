@@ -102,7 +102,12 @@ def sign_up_language(request: HttpRequest) -> str:
 
 def language_links(path: str) -> list[dict[str, str]]:
     """The same page in every shipped language: the switch and the hreflang alternates.
-    English links carry `?lang=en` so that a reader who picks it is not sent back."""
+    English links carry `?lang=en` so that a reader who picks it is not sent back. A page
+    with no copy per language (the Verify page, the report) has none: no link may lead to a
+    page the static copy lacks."""
+    prefix = language_from_path(path)
+    if not is_page(path[len(prefix) + 1 :] if prefix else path):
+        return []
     links = []
     for code, name in settings.LANGUAGES:
         url = translate_url(path, code)
