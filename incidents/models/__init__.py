@@ -1,4 +1,5 @@
 from incidents.models.approver_notices import ApproverNotice, NoticeChannel, NoticeState
+from incidents.models.audiences import Audience
 from incidents.models.audit import AuditAction, AuditEvent
 from incidents.models.branding import Branding
 from incidents.models.cadence import (
@@ -97,6 +98,7 @@ __all__ = [
     "ACTIVE_MAINTENANCE",
     "Approval",
     "ApproverNotice",
+    "Audience",
     "AuditAction",
     "AuditEvent",
     "Branding",

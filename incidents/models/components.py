@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
+from incidents.models.audiences import Audience
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 
 
@@ -68,6 +71,10 @@ class Component(models.Model):
         max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL
     )
     showcase = models.BooleanField(default=True)
+    # Empty: public. Otherwise shown only to readers of these audiences (models/audiences.py).
+    audiences: models.ManyToManyField[Audience, Any] = models.ManyToManyField(
+        Audience, blank=True, related_name="components"
+    )
     only_show_if_degraded = models.BooleanField(default=False)
     start_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

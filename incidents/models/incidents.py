@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
+from incidents.models.audiences import Audience
 from incidents.models.components import Component, ComponentStatus
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.notify_costs import NotifyScope
@@ -49,6 +52,10 @@ class Incident(models.Model):
     # Brought over from another status page (incidents/importer/): its words are history,
     # never approved, sent or promised here.
     imported = models.BooleanField(default=False)
+    # Empty: public. Otherwise the whole incident is shown only to readers of these audiences.
+    audiences: models.ManyToManyField[Audience, Any] = models.ManyToManyField(
+        Audience, blank=True, related_name="incidents"
+    )
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -121,6 +128,11 @@ class UpdateBase(models.Model):
     display_at = models.DateTimeField()
     # Who was told (models/notify_costs.py): everyone, email/chat only, or nobody.
     notify = models.CharField(max_length=16, choices=NotifyScope.choices, default=NotifyScope.ALL)
+    # Empty: public words. Set: words for that audience's readers only, inside a timeline
+    # that may itself be public (models/audiences.py).
+    audience = models.ForeignKey(
+        Audience, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         abstract = True

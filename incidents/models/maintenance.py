@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import F, Q
 
+from incidents.models.audiences import Audience
 from incidents.models.components import Component
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.incidents import UpdateBase
@@ -48,6 +51,10 @@ class Maintenance(models.Model):
     auto_complete = models.BooleanField(default=True)
     components: models.ManyToManyField[Component, MaintenanceComponent] = models.ManyToManyField(
         Component, related_name="maintenances", blank=True, through="MaintenanceComponent"
+    )
+    # Empty: public. Otherwise the whole window is shown only to readers of these audiences.
+    audiences: models.ManyToManyField[Audience, Any] = models.ManyToManyField(
+        Audience, blank=True, related_name="maintenances"
     )
     # Subscribers: a reminder this many minutes before the start (Statuspage's "remind
     # prior"; empty: none), and a notice when the window starts and when it completes.

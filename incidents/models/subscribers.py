@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from incidents.models.audiences import Audience
 from incidents.models.components import Component
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.incidents import Incident, IncidentUpdate
@@ -67,6 +68,11 @@ class Subscriber(models.Model):
     # unsubscribed once its resolution has gone out (notify/follow.py).
     incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="followers"
+    )
+    # Set: a member of this audience, told of its audience-only content as well as the
+    # public content. Empty: a public subscriber, who never receives audience-only words.
+    audience = models.ForeignKey(
+        Audience, null=True, blank=True, on_delete=models.PROTECT, related_name="subscribers"
     )
     # Shown in every message to them (set on their manage page): a look-alike message that
     # does not know it stands out. Never logged.
