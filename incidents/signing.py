@@ -351,6 +351,28 @@ def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | 
         return None
 
 
+def postmortem_signed(postmortem: Postmortem) -> SignedNotice | None:
+    """A published postmortem's signed notice, as it now reads (the message telling
+    subscribers of it carries its code); None when unpublished or no key can sign."""
+    if postmortem.published_at is None:
+        return None
+    content, _ = _postmortem_content(postmortem)
+    try:
+        return sign_notice(
+            POSTMORTEM,
+            content["subject"],
+            content["id"],
+            url=content["url"],
+            title=content["title"],
+            status=content["status"],
+            body=content["body"],
+            published_at=postmortem.body_last_updated_at or postmortem.published_at,
+        )
+    except SigningUnavailable:
+        log.error("postmortem %s went unsigned", postmortem.public_id, exc_info=True)
+        return None
+
+
 def notices_sign_pending() -> int:
     """Sign every published update and postmortem not signed as it now reads, in a few
     queries whatever their number (before a snapshot, whose render only reads). Returns
