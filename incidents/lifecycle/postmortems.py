@@ -27,9 +27,9 @@ from incidents.audit import Actor, audit_record
 from incidents.lifecycle.posting import public_change
 from incidents.models import (
     AuditAction,
-    NotifyScope,
     Incident,
     IncidentStatus,
+    NotifyScope,
     Postmortem,
     PostmortemApproval,
     PostmortemRejection,
