@@ -36,6 +36,7 @@ from incidents.models import (
     PostmortemRevision,
     TemplateVersion,
 )
+from incidents.notify.costs.forecast import Forecast, send_forecast
 from incidents.notify.costs.gate import notify_send, scope_check
 from incidents.postmortem_timeline import incident_timeline
 from incidents.publish.changes import incident_scope
@@ -236,6 +237,18 @@ def postmortem_reject(
             },
         )
     return rejection
+
+
+def postmortem_forecast(*, postmortem: Postmortem, scope: str) -> Forecast:
+    """What publishing `postmortem` with `scope` would send (the console and the API show
+    it before publishing): the subscribers `postmortem_publish` would write rows for."""
+    scope_check(scope)
+    incident = postmortem.incident
+    return send_forecast(
+        update=postmortem,
+        component_ids=incident.components.values_list("pk", flat=True),
+        scope=scope,
+    )
 
 
 def postmortem_publish(
