@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 
@@ -442,15 +444,62 @@ def keys_document() -> dict[str, Any]:
     }
 
 
+# The notices are published in shards by the first characters of their code (uniform:
+# a hash), so a verifier fetches the small index and one shard, not every notice the
+# site ever signed (~6 MB at 10,000 notices). 32 ** 2 = 1,024 shards at most: the index
+# stays under ~10 KB whatever the site's age, and a shard holds a 1,024th of the notices
+# (~10 at 10,000). The index names the length, so a verifier follows a change of it.
+SHARD_CHARS = 2
+SHARD = re.compile(rf"[{_CODE_ALPHABET}]{{{SHARD_CHARS}}}")
+# Where a shard is, relative to the index (/verify/notices.json -> /verify/notices/AB.json).
+SHARD_PATH = "notices/{prefix}.json"
+
+
+def shard_of(code: str) -> str:
+    return code[:SHARD_CHARS]
+
+
+def shard_counts() -> dict[str, int]:
+    """Each non-empty shard's prefix and how many notices it holds."""
+    rows = (
+        SignedNotice.objects.annotate(prefix=Substr("code", 1, SHARD_CHARS))
+        .values("prefix")
+        .annotate(n=Count("pk"))
+        .order_by("prefix")
+        .values_list("prefix", "n")
+    )
+    return {str(prefix): int(n) for prefix, n in rows}
+
+
+def shards_signed_since(moment: datetime) -> set[str]:
+    """The shards that gained a notice signed at or after `moment` (what a publish that
+    reuses an earlier render must render afresh)."""
+    codes = SignedNotice.objects.filter(signed_at__gte=moment).values_list("code", flat=True)
+    return {shard_of(code) for code in codes}
+
+
 def notices_document() -> dict[str, Any]:
-    """/verify/notices.json: each signed notice's code, canonical bytes and signature."""
+    """/verify/notices.json: the index of the shards (`SHARD_CHARS`)."""
+    counts = shard_counts()
     return {
+        "v": 2,
+        "count": sum(counts.values()),
+        "prefix_length": SHARD_CHARS,
+        "shard": SHARD_PATH,
+        "shards": counts,
+    }
+
+
+def notices_shard_document(prefix: str) -> dict[str, Any]:
+    """/verify/notices/<prefix>.json: each signed notice whose code starts with `prefix`,
+    with its canonical bytes and signature."""
+    notices = SignedNotice.objects.filter(code__startswith=prefix).order_by("published_at", "pk")
+    return {
+        "prefix": prefix,
         "notices": [
             {"code": code, "payload": payload, "signature": signature}
-            for code, payload, signature in SignedNotice.objects.order_by(
-                "published_at", "pk"
-            ).values_list("code", "payload", "signature")
-        ]
+            for code, payload, signature in notices.values_list("code", "payload", "signature")
+        ],
     }
 
 

@@ -134,7 +134,10 @@ def postmortem_publish(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationError(
-                [f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
+                [
+                    f"{form[name].label}: {' '.join(str(e) for e in errors)}"
+                    for name, errors in form.errors.items()
+                ]
             )
         lifecycle.postmortem_publish(
             actor=console_actor(request), postmortem=record, **form.notify_options_given()
