@@ -31,7 +31,7 @@ from tests.notify.conftest import SubscriberChannel, subscriber
 from tests.notify.peers import HttpPeer, SmtpSink, webhook_receiver
 from tests.postmortems import postmortem_approved
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]  # `make run` tells them too
 
 SUMMARY_START = "Checkout errors: what happened"
 
