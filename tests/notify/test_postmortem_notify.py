@@ -4,6 +4,7 @@ double, a webhook receiver that checks the signature), once, and only when asked
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from email.header import decode_header, make_header
 from typing import Any
 
@@ -27,6 +28,7 @@ from incidents.models import (
 )
 from incidents.notify.costs.forecast import send_forecast
 from tests.factories import ComponentFactory, promised, standing_words_approve
+from tests.notify.chat_peers import PATHS, PROTOCOLS, ChatReceiver
 from tests.notify.conftest import SubscriberChannel, subscriber
 from tests.notify.peers import HttpPeer, SmtpSink, webhook_receiver
 from tests.postmortems import postmortem_approved
@@ -228,3 +230,35 @@ def test_a_german_subscriber_reads_the_interface_words_in_german(
     text = mail.get_payload(decode=True).decode().replace("\r\n", "\n")
     assert "Die ganze Nachbetrachtung lesen:" in text
     assert SUMMARY_START in text  # the postmortem's own words, as written
+
+
+@pytest.fixture
+def receivers(settings: Any) -> Iterator[dict[str, ChatReceiver]]:
+    settings.CANDOR_CHAT_EXTRA_HOSTS = ["127.0.0.1"]  # the receivers live on loopback
+    running = {name: ChatReceiver(protocol).start() for name, protocol in PROTOCOLS.items()}
+    yield running
+    for receiver in running.values():
+        receiver.stop()
+
+
+def test_every_chat_gets_one_valid_message_with_a_link_to_the_postmortem(
+    resolved: Incident,
+    actor: Actor,
+    responder: User,
+    receivers: dict[str, ChatReceiver],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    for chat, receiver in receivers.items():
+        subscriber(chat, receiver.url(PATHS[chat].format(n=1)))
+    postmortem = _approved(resolved, responder)
+    _publish(actor, postmortem, django_capture_on_commit_callbacks, notify=NotifyScope.FREE_ONLY)
+
+    for chat, receiver in receivers.items():
+        assert receiver.invalid == [], chat
+        (message,) = receiver.received[PATHS[chat].format(n=1).partition("?")[0]]
+        words = str(message)
+        # (Discord's text escapes Markdown: "errors\\:")
+        assert "Checkout errors" in words and "what happened, and what it meant" in words, chat
+        assert f"/incidents/{resolved.public_id}#postmortem" in words, chat
+        assert "Read the postmortem" in words or chat == "discord", chat
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
