@@ -28,6 +28,9 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -490,15 +493,43 @@ def notices_document() -> dict[str, Any]:
     }
 
 
+_Row = tuple[str, str, str]  # code, payload, signature
+# Every notice by shard, while a full snapshot renders all the shards (`notices_preloaded`).
+_preloaded: ContextVar[dict[str, list[_Row]] | None] = ContextVar("notices", default=None)
+
+
+def _rows(notices: Any) -> list[_Row]:
+    return list(notices.order_by("published_at", "pk").values_list("code", "payload", "signature"))
+
+
+@contextmanager
+def notices_preloaded() -> Iterator[None]:
+    """Every notice read in one query for the shards rendered inside: a full snapshot
+    renders every shard, and a query each would grow with the site."""
+    by_shard: dict[str, list[_Row]] = {}
+    for row in _rows(SignedNotice.objects.all()):
+        by_shard.setdefault(shard_of(row[0]), []).append(row)
+    token = _preloaded.set(by_shard)
+    try:
+        yield
+    finally:
+        _preloaded.reset(token)
+
+
 def notices_shard_document(prefix: str) -> dict[str, Any]:
     """/verify/notices/<prefix>.json: each signed notice whose code starts with `prefix`,
     with its canonical bytes and signature."""
-    notices = SignedNotice.objects.filter(code__startswith=prefix).order_by("published_at", "pk")
+    preloaded = _preloaded.get()
+    rows = (
+        preloaded.get(prefix, [])
+        if preloaded is not None
+        else _rows(SignedNotice.objects.filter(code__startswith=prefix))
+    )
     return {
         "prefix": prefix,
         "notices": [
             {"code": code, "payload": payload, "signature": signature}
-            for code, payload, signature in notices.values_list("code", "payload", "signature")
+            for code, payload, signature in rows
         ],
     }
 

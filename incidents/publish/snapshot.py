@@ -187,9 +187,11 @@ def render_snapshot(
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
+        notices = signing.notices_preloaded() if fresh is None else nullcontext()
         with (
             rendering_fresh(),
             preload,
+            notices,
             brand_fixed(),
             visibility_fixed(),
             selectors.status_shared(),
