@@ -146,6 +146,7 @@ WRITES: dict[str, str] = {
     "staff_api:incident-resolve-forecast": ANY_STAFF,
     "staff_api:maintenance-forecast": ANY_STAFF,
     "staff_api:maintenance-update-forecast": ANY_STAFF,
+    "staff_api:incident-postmortem-publish-forecast": ANY_STAFF,
     "staff_api:sms-cost-cap": roles.MANAGE_POLICY,  # an Admin's spending rule
     "staff_api:audit": READ_ONLY,
     "staff_api:templates": READ_ONLY,

@@ -28,6 +28,9 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +41,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 
@@ -351,6 +356,28 @@ def update_signed(update: IncidentUpdate | MaintenanceUpdate) -> SignedNotice | 
         return None
 
 
+def postmortem_signed(postmortem: Postmortem) -> SignedNotice | None:
+    """A published postmortem's signed notice, as it now reads (the message telling
+    subscribers of it carries its code); None when unpublished or no key can sign."""
+    if postmortem.published_at is None:
+        return None
+    content, _ = _postmortem_content(postmortem)
+    try:
+        return sign_notice(
+            POSTMORTEM,
+            content["subject"],
+            content["id"],
+            url=content["url"],
+            title=content["title"],
+            status=content["status"],
+            body=content["body"],
+            published_at=postmortem.body_last_updated_at or postmortem.published_at,
+        )
+    except SigningUnavailable:
+        log.error("postmortem %s went unsigned", postmortem.public_id, exc_info=True)
+        return None
+
+
 def notices_sign_pending() -> int:
     """Sign every published update and postmortem not signed as it now reads, in a few
     queries whatever their number (before a snapshot, whose render only reads). Returns
@@ -420,15 +447,90 @@ def keys_document() -> dict[str, Any]:
     }
 
 
+# The notices are published in shards by the first characters of their code (uniform:
+# a hash), so a verifier fetches the small index and one shard, not every notice the
+# site ever signed (~6 MB at 10,000 notices). 32 ** 2 = 1,024 shards at most: the index
+# stays under ~10 KB whatever the site's age, and a shard holds a 1,024th of the notices
+# (~10 at 10,000). The index names the length, so a verifier follows a change of it.
+SHARD_CHARS = 2
+SHARD = re.compile(rf"[{_CODE_ALPHABET}]{{{SHARD_CHARS}}}")
+# Where a shard is, relative to the index (/verify/notices.json -> /verify/notices/AB.json).
+SHARD_PATH = "notices/{prefix}.json"
+
+
+def shard_of(code: str) -> str:
+    return code[:SHARD_CHARS]
+
+
+def shard_counts() -> dict[str, int]:
+    """Each non-empty shard's prefix and how many notices it holds."""
+    rows = (
+        SignedNotice.objects.annotate(prefix=Substr("code", 1, SHARD_CHARS))
+        .values("prefix")
+        .annotate(n=Count("pk"))
+        .order_by("prefix")
+        .values_list("prefix", "n")
+    )
+    return {str(prefix): int(n) for prefix, n in rows}
+
+
+def shards_signed_since(moment: datetime) -> set[str]:
+    """The shards that gained a notice signed at or after `moment` (what a publish that
+    reuses an earlier render must render afresh)."""
+    codes = SignedNotice.objects.filter(signed_at__gte=moment).values_list("code", flat=True)
+    return {shard_of(code) for code in codes}
+
+
 def notices_document() -> dict[str, Any]:
-    """/verify/notices.json: each signed notice's code, canonical bytes and signature."""
+    """/verify/notices.json: the index of the shards (`SHARD_CHARS`)."""
+    counts = shard_counts()
     return {
+        "v": 2,
+        "count": sum(counts.values()),
+        "prefix_length": SHARD_CHARS,
+        "shard": SHARD_PATH,
+        "shards": counts,
+    }
+
+
+_Row = tuple[str, str, str]  # code, payload, signature
+# Every notice by shard, while a full snapshot renders all the shards (`notices_preloaded`).
+_preloaded: ContextVar[dict[str, list[_Row]] | None] = ContextVar("notices", default=None)
+
+
+def _rows(notices: Any) -> list[_Row]:
+    return list(notices.order_by("published_at", "pk").values_list("code", "payload", "signature"))
+
+
+@contextmanager
+def notices_preloaded() -> Iterator[None]:
+    """Every notice read in one query for the shards rendered inside: a full snapshot
+    renders every shard, and a query each would grow with the site."""
+    by_shard: dict[str, list[_Row]] = {}
+    for row in _rows(SignedNotice.objects.all()):
+        by_shard.setdefault(shard_of(row[0]), []).append(row)
+    token = _preloaded.set(by_shard)
+    try:
+        yield
+    finally:
+        _preloaded.reset(token)
+
+
+def notices_shard_document(prefix: str) -> dict[str, Any]:
+    """/verify/notices/<prefix>.json: each signed notice whose code starts with `prefix`,
+    with its canonical bytes and signature."""
+    preloaded = _preloaded.get()
+    rows = (
+        preloaded.get(prefix, [])
+        if preloaded is not None
+        else _rows(SignedNotice.objects.filter(code__startswith=prefix))
+    )
+    return {
+        "prefix": prefix,
         "notices": [
             {"code": code, "payload": payload, "signature": signature}
-            for code, payload, signature in SignedNotice.objects.order_by(
-                "published_at", "pk"
-            ).values_list("code", "payload", "signature")
-        ]
+            for code, payload, signature in rows
+        ],
     }
 
 

@@ -4,6 +4,7 @@ approved and published through the same services as the console
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -14,8 +15,19 @@ from rest_framework.response import Response
 
 from incidents import lifecycle
 from incidents.api.idempotency import idempotent
-from incidents.api.staff_views import READ_ERRORS, WRITE_ERRORS, StaffView, _errors, _one
-from incidents.models import Incident, Postmortem
+from incidents.api.staff_serializers import CONFIRM_HELP, EnumField, ForecastOut
+from incidents.api.staff_views import (
+    FORECAST_DESCRIPTION,
+    FORECAST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    StaffView,
+    _errors,
+    _one,
+    _validated,
+)
+from incidents.models import Incident, NotifyScope, Postmortem
+from incidents.notify.costs.gate import forecast_report
 from incidents.postmortem_timeline import incident_timeline
 from incidents.wording import postmortems as words
 from incidents.wording.decisions import REASON_MAX_LENGTH
@@ -29,6 +41,20 @@ class PostmortemIn(serializers.Serializer):
     template = serializers.CharField(
         required=False, default="", allow_blank=True,
         help_text="The postmortem template's id; empty: the first approved one.",
+    )  # fmt: skip
+
+
+class PostmortemPublishIn(serializers.Serializer):
+    notify = EnumField(
+        "NotifyScope", NotifyScope.values, default=NotifyScope.NONE,
+        help_text="Who is told of it: `none` (default: published, nobody notified), `all` "
+        "(subscribers of the incident's components and its followers: email, SMS, "
+        "webhooks `postmortem.published`, chat), or `free_only` (no SMS). Each subscriber is "
+        "told once per postmortem, however often it is published. Audited.",
+    )  # fmt: skip
+    confirm_sms_cost = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal(0), required=False,
+        allow_null=True, default=None, help_text=CONFIRM_HELP,
     )  # fmt: skip
 
 
@@ -191,10 +217,28 @@ class PostmortemPublishView(StaffView):
         tags=["postmortems"], summary="Publish a postmortem",
         description="The newest revision, once approved: on the incident page, in the "
         "feeds, the v2 JSON (status `postmortem`) and the static copy.",
-        request=None, responses={200: PostmortemOut, **_errors(*WRITE_ERRORS, 404)},
+        request=PostmortemPublishIn,
+        responses={200: PostmortemOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         incident = _resolved(public_id)
-        lifecycle.postmortem_publish(actor=self.actor(), postmortem=_postmortem_of(incident))
+        data = _validated(PostmortemPublishIn, request)
+        lifecycle.postmortem_publish(
+            actor=self.actor(), postmortem=_postmortem_of(incident), notify=data["notify"],
+            confirmed_cost=data["confirm_sms_cost"],
+        )  # fmt: skip
         return Response(PostmortemOut(postmortem_out(incident)).data)
+
+
+class PostmortemPublishForecastView(StaffView):
+    @extend_schema(
+        tags=["notifications"], summary="Forecast telling subscribers of a postmortem",
+        description=FORECAST_DESCRIPTION, request=PostmortemPublishIn,
+        responses={200: ForecastOut, **_errors(*FORECAST_ERRORS, 404)},
+    )  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        postmortem = _postmortem_of(_resolved(public_id))
+        data = _validated(PostmortemPublishIn, request)
+        forecast = lifecycle.postmortem_forecast(postmortem=postmortem, scope=data["notify"])
+        return Response(ForecastOut(forecast_report(forecast)).data)

@@ -70,6 +70,11 @@ urlpatterns = [
         postmortem_views.PostmortemPublishView.as_view(),
         name="incident-postmortem-publish",
     ),
+    path(
+        "incidents/<str:public_id>/postmortem/publish/forecast/",
+        postmortem_views.PostmortemPublishForecastView.as_view(),
+        name="incident-postmortem-publish-forecast",
+    ),
     path("cadence/", v.CadencePoliciesView.as_view(), name="cadence"),
     path("cadence/<str:impact>/", v.CadencePolicyView.as_view(), name="cadence-policy"),
     path("contacts/", v.ContactsView.as_view(), name="contacts"),

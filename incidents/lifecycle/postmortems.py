@@ -13,6 +13,7 @@ have changed in between).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -28,12 +29,15 @@ from incidents.models import (
     AuditAction,
     Incident,
     IncidentStatus,
+    NotifyScope,
     Postmortem,
     PostmortemApproval,
     PostmortemRejection,
     PostmortemRevision,
     TemplateVersion,
 )
+from incidents.notify.costs.forecast import Forecast, send_forecast
+from incidents.notify.costs.gate import notify_send, scope_check
 from incidents.postmortem_timeline import incident_timeline
 from incidents.publish.changes import incident_scope
 from incidents.rendering import render_markdown
@@ -235,12 +239,35 @@ def postmortem_reject(
     return rejection
 
 
+def postmortem_forecast(*, postmortem: Postmortem, scope: str) -> Forecast:
+    """What publishing `postmortem` with `scope` would send (the console and the API show
+    it before publishing): the subscribers `postmortem_publish` would write rows for."""
+    scope_check(scope)
+    incident = postmortem.incident
+    return send_forecast(
+        update=postmortem,
+        component_ids=incident.components.values_list("pk", flat=True),
+        scope=scope,
+    )
+
+
 def postmortem_publish(
-    *, actor: Actor, postmortem: Postmortem, now: datetime | None = None
+    *,
+    actor: Actor,
+    postmortem: Postmortem,
+    notify: str = NotifyScope.NONE,
+    confirmed_cost: Decimal | None = None,
+    now: datetime | None = None,
 ) -> Postmortem:
     """Publish the newest revision, once approved: on the incident page, in the feeds, the
-    v2 JSON and the static snapshot (the public change)."""
+    v2 JSON and the static snapshot (the public change).
+
+    `notify` (off unless asked): tell the subscribers of the incident's components and
+    its followers, through the outbox as an update's message goes, all of them or email
+    and chat only, under the SMS cost cap (`confirmed_cost`). Each is told once per
+    postmortem: publishing again, or a replayed request, sends nothing more."""
     roles.require_permission(actor, roles.POST_UPDATES)
+    scope_check(notify)
     now = now or timezone.now()
     with transaction.atomic():
         postmortem = (
@@ -267,6 +294,16 @@ def postmortem_publish(
         incident = postmortem.incident
         incident.updated_at = now
         incident.save(update_fields=["updated_at"])
+        sent: dict[str, object] = {"notify": NotifyScope.NONE}
+        if notify != NotifyScope.NONE:
+            sent = notify_send(
+                actor=actor,
+                update=postmortem,
+                component_ids=incident.components.values_list("pk", flat=True),
+                scope=notify,
+                confirmed_cost=confirmed_cost,
+                now=now,
+            )
         audit_record(
             actor=actor,
             action=AuditAction.POSTMORTEM_PUBLISHED,
@@ -274,6 +311,7 @@ def postmortem_publish(
             summary=f"Published the postmortem of {incident.name!r}, revision {revision.number}",
             at=now,
             data={
+                **sent,
                 "postmortem": postmortem.public_id,
                 "revision": revision.number,
                 "first": first,

@@ -60,6 +60,8 @@ from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.signing import SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
 from incidents.models.subscribers import (
+    FOLLOW_RELEASED,
+    Announcement,
     Delivery,
     DeliveryState,
     Subscriber,
@@ -96,6 +98,8 @@ from incidents.models.wording import (
 
 __all__ = [
     "ACTIVE_MAINTENANCE",
+    "FOLLOW_RELEASED",
+    "Announcement",
     "Approval",
     "ApproverNotice",
     "Audience",

@@ -15,6 +15,7 @@ from django.db import models
 
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.incidents import Incident
+from incidents.models.notify_costs import NotifyScope
 from incidents.models.wording import Qualifier, TemplateVersion, WriteOnce
 
 
@@ -29,6 +30,10 @@ class Postmortem(models.Model):
     published_body_html = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     body_last_updated_at = models.DateTimeField(null=True, blank=True)
+    # Whom publishing told (notify/costs/gate.py): nobody unless the publisher asked.
+    # Subscribers are told once per postmortem, whatever is published after (the outbox's
+    # unique constraint), so a later revision never sends again.
+    notify = models.CharField(max_length=16, choices=NotifyScope.choices, default=NotifyScope.NONE)
 
     def __str__(self) -> str:
         return f"postmortem of {self.incident_id}"

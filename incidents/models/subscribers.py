@@ -14,6 +14,14 @@ from incidents.models.components import Component
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.incidents import Incident, IncidentUpdate
 from incidents.models.maintenance import MaintenanceUpdate
+from incidents.models.postmortems import Postmortem
+
+# What one delivery tells a subscriber of.
+Announcement = IncidentUpdate | MaintenanceUpdate | Postmortem
+
+# Why a follower's subscription ended by itself (notify/follow.py): its incident was
+# resolved. Such a follower still hears of that incident's postmortem (notify/outbox.py).
+FOLLOW_RELEASED = "The incident was resolved."
 
 
 class SubscriberChannel(models.TextChoices):
@@ -136,7 +144,8 @@ class DeliveryState(models.TextChoices):
 
 
 class Delivery(models.Model):
-    """One message to one subscriber about one update: the outbox row.
+    """One message to one subscriber about one update (or a published postmortem): the
+    outbox row.
 
     Written in the same transaction as the update; the unique constraints make a second
     row for the same subscriber, update and channel impossible.
@@ -154,6 +163,9 @@ class Delivery(models.Model):
         on_delete=models.CASCADE,
         related_name="deliveries",
     )
+    postmortem = models.ForeignKey(
+        Postmortem, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
     state = models.CharField(
         max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
     )
@@ -170,7 +182,21 @@ class Delivery(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(incident_update__isnull=True) ^ Q(maintenance_update__isnull=True),
+                condition=Q(
+                    incident_update__isnull=False,
+                    maintenance_update__isnull=True,
+                    postmortem__isnull=True,
+                )
+                | Q(
+                    incident_update__isnull=True,
+                    maintenance_update__isnull=False,
+                    postmortem__isnull=True,
+                )
+                | Q(
+                    incident_update__isnull=True,
+                    maintenance_update__isnull=True,
+                    postmortem__isnull=False,
+                ),
                 name="delivery_one_update",
             ),
             models.UniqueConstraint(
@@ -182,6 +208,12 @@ class Delivery(models.Model):
                 fields=["subscriber", "maintenance_update", "channel"],
                 condition=Q(maintenance_update__isnull=False),
                 name="delivery_unique_maintenance_update",
+            ),
+            # One message per subscriber and postmortem, however often it is published.
+            models.UniqueConstraint(
+                fields=["subscriber", "postmortem", "channel"],
+                condition=Q(postmortem__isnull=False),
+                name="delivery_unique_postmortem",
             ),
         ]
         indexes = [
@@ -215,5 +247,6 @@ class Delivery(models.Model):
         return digest.hexdigest()[:24]
 
     @property
-    def update(self) -> IncidentUpdate | MaintenanceUpdate:
-        return self.incident_update or self.maintenance_update  # type: ignore[return-value]
+    def update(self) -> Announcement:
+        """What the message is about: an update, or a published postmortem."""
+        return self.incident_update or self.maintenance_update or self.postmortem  # type: ignore[return-value]

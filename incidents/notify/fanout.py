@@ -24,10 +24,14 @@ from django.utils import timezone, translation
 
 from incidents import wording
 from incidents.models import (
+    FOLLOW_RELEASED,
+    Announcement,
     Delivery,
     DeliveryState,
     IncidentUpdate,
     MaintenanceUpdate,
+    Phase,
+    Postmortem,
     Subscriber,
     SubscriberState,
     WordingRule,
@@ -104,11 +108,16 @@ def _updates_attach(batch: list[Delivery]) -> None:
     maintenance_updates = MaintenanceUpdate.objects.select_related("maintenance").in_bulk(
         {d.maintenance_update_id for d in batch if d.maintenance_update_id}
     )
+    postmortems = Postmortem.objects.select_related("incident").in_bulk(
+        {d.postmortem_id for d in batch if d.postmortem_id}
+    )
     for delivery in batch:
         if delivery.incident_update_id:
             delivery.incident_update = incident_updates[delivery.incident_update_id]
-        else:
+        elif delivery.maintenance_update_id:
             delivery.maintenance_update = maintenance_updates[delivery.maintenance_update_id]
+        else:
+            delivery.postmortem = postmortems[delivery.postmortem_id]
 
 
 def _release(deliveries: list[Delivery]) -> None:
@@ -200,7 +209,7 @@ class _WordingVerdicts:
     def refusal(
         self,
         channel: Channel,
-        update: IncidentUpdate | MaintenanceUpdate,
+        update: Announcement,
         rendered: Rendered,
         subscriber: Subscriber,
     ) -> str:
@@ -208,7 +217,9 @@ class _WordingVerdicts:
         language = subscriber_language(subscriber)
         key = (type(update).__name__, update.pk, channel.name, language)
         if key not in self.found:
-            if isinstance(update, IncidentUpdate):
+            if isinstance(update, Postmortem):
+                phase = Phase.POSTMORTEM
+            elif isinstance(update, IncidentUpdate):
                 phase = wording.incident_phase(update.status)
             else:
                 phase = wording.maintenance_phase(update.status)
@@ -219,7 +230,8 @@ class _WordingVerdicts:
                 rules=self.rules,
                 # The language of the words sent: a translation's, or the original's.
                 language=words_language(language)
-                if translated_words(update, language) is not None
+                if not isinstance(update, Postmortem)
+                and translated_words(update, language) is not None
                 else "",
             )
             self.found[key] = "; ".join(v.reason for v in violations)
@@ -390,6 +402,20 @@ class _Run:
         return [d for d in batch if d.pk not in sent]
 
 
+def _still_wanted(delivery: Delivery) -> bool:
+    """Whether the subscriber still wants the message: confirmed, or a follower let go
+    when the incident was resolved, whom its postmortem reaches (outbox._wanting)."""
+    subscriber = delivery.subscriber
+    if subscriber.state == SubscriberState.CONFIRMED:
+        return True
+    return (
+        delivery.postmortem_id is not None
+        and subscriber.state == SubscriberState.UNSUBSCRIBED
+        and subscriber.stopped_reason == FOLLOW_RELEASED
+        and subscriber.incident_id is not None
+    )
+
+
 def _send_batch(
     run: _Run, batch: list[Delivery], sender: Sender, provider: str, *, probing: bool = False
 ) -> bool:
@@ -403,7 +429,7 @@ def _send_batch(
     try:
         for index, delivery in enumerate(batch):
             run.heartbeat()
-            if delivery.subscriber.state != SubscriberState.CONFIRMED:
+            if not _still_wanted(delivery):
                 # Unsubscribed since the update: nobody is waiting for this message.
                 Delivery.objects.filter(pk=delivery.pk).delete()
                 result.skipped += 1

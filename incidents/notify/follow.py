@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from incidents.models import (
+    FOLLOW_RELEASED,
     Delivery,
     DeliveryState,
     Incident,
@@ -27,7 +28,7 @@ from incidents.notify.subscriptions import SubscribeOutcome, subscriber_subscrib
 log = logging.getLogger(__name__)
 
 CHANNEL = "email"
-RELEASED = "The incident was resolved."
+RELEASED = FOLLOW_RELEASED
 
 
 def incident_follow(

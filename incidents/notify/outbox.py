@@ -20,11 +20,14 @@ from django.utils import timezone
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, Outcome, enqueue
 from incidents.models import (
+    FOLLOW_RELEASED,
+    Announcement,
     AuditAction,
     Delivery,
     DeliveryState,
     IncidentUpdate,
     MaintenanceUpdate,
+    Postmortem,
     Subscriber,
     SubscriberChannel,
     SubscriberComponent,
@@ -37,7 +40,7 @@ FANOUT_TASK = "incidents.tasks.notify_fanout"
 
 
 def _wanting(
-    update: IncidentUpdate | MaintenanceUpdate,
+    update: Announcement,
     component_ids: Iterable[int],
     *,
     skip_channels: Iterable[str] = (),
@@ -48,7 +51,7 @@ def _wanting(
     (costs/forecast.py). Confirmed subscribers to all components get every update; the
     others, updates about at least one of their components. A follower of one incident
     (follow.py) gets that incident's updates, unless the same address already gets them
-    through a page-wide subscription (one message, not two).
+    through a page-wide subscription (one message, not two), and of its postmortem.
     """
     ids = sorted(set(component_ids))
     table = Subscriber._meta.db_table
@@ -61,12 +64,25 @@ def _wanting(
             f" ({', '.join(['%s'] * len(ids))}))"
         )
     page_wide = f"{{s}}.incident_id IS NULL AND ({wants})"
-    where = f"s.state = %s AND ({page_wide.format(s='s')}"
+    released = isinstance(update, Postmortem)
+    # An update: confirmed subscribers only. A postmortem: also the followers let go when
+    # the incident was resolved (follow.py): they asked to follow it, and this is how it
+    # ended. (The update's form is kept as it was: the 100,000-row insert is planned on it.)
+    if released:
+        where = f"((s.state = %s AND {page_wide.format(s='s')})"
+    else:
+        where = f"s.state = %s AND ({page_wide.format(s='s')}"
     params.extend(ids)
     incident_id = getattr(update, "incident_id", None)
     if incident_id is not None:
+        following = ""
+        if released:
+            following = "(s.state = %s OR (s.state = %s AND s.stopped_reason = %s)) AND "
+            params.extend(
+                [SubscriberState.CONFIRMED, SubscriberState.UNSUBSCRIBED, FOLLOW_RELEASED]
+            )
         where += (
-            " OR (s.incident_id = %s AND NOT EXISTS ("  # noqa: S608 (names from the models)
+            f" OR ({following}s.incident_id = %s AND NOT EXISTS ("  # noqa: S608
             f"SELECT 1 FROM {table} g WHERE g.channel = s.channel"
             " AND g.destination = s.destination AND g.state = %s"
             f" AND {page_wide.format(s='g')}))"
@@ -80,9 +96,7 @@ def _wanting(
     return f"FROM {table} s WHERE {where}", params
 
 
-def wanting_counts(
-    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int]
-) -> dict[str, int]:
+def wanting_counts(update: Announcement, component_ids: Iterable[int]) -> dict[str, int]:
     """How many subscribers of each channel `deliveries_create` would write a row for."""
     sql, params = _wanting(update, component_ids)
     with connection.cursor() as cursor:
@@ -91,7 +105,7 @@ def wanting_counts(
 
 
 def wanting_by_prefix(
-    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
+    update: Announcement, component_ids: Iterable[int], *, channel: str
 ) -> list[tuple[str, int]]:
     """(prefix, subscribers) of one channel who would get `update`: the prefix is what
     address_normalise found when they subscribed (an SMS number's country); "" for rows
@@ -106,7 +120,7 @@ def wanting_by_prefix(
 
 
 def wanting_unprefixed(
-    update: IncidentUpdate | MaintenanceUpdate, component_ids: Iterable[int], *, channel: str
+    update: Announcement, component_ids: Iterable[int], *, channel: str
 ) -> Iterator[str]:
     """The destinations, among those, with no stored prefix."""
     sql, params = _wanting(update, component_ids)
@@ -119,9 +133,17 @@ def wanting_unprefixed(
             yield from (str(row[0]) for row in rows)
 
 
+# The delivery's column naming what it tells of.
+_COLUMNS: dict[type, str] = {
+    IncidentUpdate: "incident_update_id",
+    MaintenanceUpdate: "maintenance_update_id",
+    Postmortem: "postmortem_id",
+}
+
+
 def deliveries_create(
     *,
-    update: IncidentUpdate | MaintenanceUpdate,
+    update: Announcement,
     component_ids: Iterable[int],
     now: datetime,
     skip_channels: Iterable[str] = (),
@@ -129,20 +151,21 @@ def deliveries_create(
     """One delivery per confirmed subscriber who wants this update (`_wanting`); how many.
 
     One INSERT ... SELECT: 100,000 rows never pass through Python. ON CONFLICT DO NOTHING
-    makes a second call for the same update harmless. `skip_channels` get nothing (an
-    update sent by email and chat only).
+    makes a second call for the same update harmless (and a postmortem published again
+    tells nobody twice). `skip_channels` get nothing (an update sent by email and chat
+    only).
     """
-    column = "incident_update_id" if isinstance(update, IncidentUpdate) else "maintenance_update_id"
-    other = "maintenance_update_id" if column == "incident_update_id" else "incident_update_id"
+    column = _COLUMNS[type(update)]
+    others = ", ".join(c for c in _COLUMNS.values() if c != column)
     # Bound as the ORM would store it (SQLite keeps naive UTC text, no "+00:00").
     at = connection.ops.adapt_datetimefield_value(now)
     selection, params = _wanting(update, component_ids, skip_channels=skip_channels)
     sql = (
         # Only names from the models are formatted in; every value is a bound parameter.
-        f"INSERT INTO {Delivery._meta.db_table} (subscriber_id, channel, {column}, {other},"
+        f"INSERT INTO {Delivery._meta.db_table} (subscriber_id, channel, {column}, {others},"
         " state, attempts, next_attempt_at, claimed_at, sent_at, last_error, provider_id,"
         " provider_status, created_at)"
-        f" SELECT s.id, s.channel, %s, NULL, 'pending', 0, %s, NULL, NULL, '', '', '', %s"
+        f" SELECT s.id, s.channel, %s, NULL, NULL, 'pending', 0, %s, NULL, NULL, '', '', '', %s"
         f" {selection} ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:

@@ -27,7 +27,14 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext
 
 from incidents import signing
-from incidents.models import IncidentUpdate, MaintenanceUpdate, SignedNotice, Subscriber
+from incidents.models import (
+    Announcement,
+    IncidentUpdate,
+    MaintenanceUpdate,
+    Postmortem,
+    SignedNotice,
+    Subscriber,
+)
 from incidents.notify import links
 from incidents.text import printable
 from incidents.wording.translations import translated_words
@@ -52,7 +59,7 @@ class Rendered:
     url: str  # the canonical page of the incident or maintenance
     unsubscribe_url: str
     manage_url: str
-    kind: str  # incident or maintenance
+    kind: str  # incident, maintenance or postmortem
     title: str
     status: str
     # The update's signature, for a message header (email's Candor-Signature); "" unsigned.
@@ -70,8 +77,11 @@ def _page_url(name: str, public_id: str) -> str:
     return links.absolute(_page_path(name, public_id, get_language()))
 
 
-def _about(update: IncidentUpdate | MaintenanceUpdate) -> tuple[str, str, str]:
+def _about(update: Announcement) -> tuple[str, str, str]:
     """(kind, title, canonical URL) of what the update belongs to."""
+    if isinstance(update, Postmortem):
+        page = _page_url("public:incident", update.incident.public_id)
+        return "postmortem", update.incident.name, f"{page}#postmortem"
     if isinstance(update, IncidentUpdate):
         return (
             "incident",
@@ -120,7 +130,9 @@ class UpdateContext:
         }
 
 
-def _status_read(update: IncidentUpdate | MaintenanceUpdate) -> str:
+def _status_read(update: Announcement) -> str:
+    if isinstance(update, Postmortem):
+        return gettext("Postmortem published")
     if isinstance(update, MaintenanceUpdate) and update.reminder:
         starts = update.maintenance.scheduled_for.astimezone(UTC)
         return f"Reminder: starts {starts:%Y-%m-%d %H:%M} UTC"
@@ -140,14 +152,40 @@ def subscriber_language(subscriber: Subscriber) -> str:
     return subscriber.language or ""
 
 
-def update_context(update: IncidentUpdate | MaintenanceUpdate, language: str = "") -> UpdateContext:
+_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
+# The most of a postmortem's first section a message carries; the page has the rest.
+EXCERPT_MAX = 1200
+
+
+def postmortem_excerpt(body: str) -> str:
+    """What a message tells of a postmortem: its start up to the second section (the
+    summary, in the default template), ending "..." where more follows. A start of the
+    signed words, so the Verify page matches it as it matches an SMS cut to fit."""
+    body = body.strip()
+    headings = [m.start() for m in _HEADING.finditer(body) if m.start() > 0]
+    end = headings[0] if headings else len(body)
+    excerpt = body[: min(end, EXCERPT_MAX)].rstrip()
+    return excerpt if len(excerpt) == len(body) else f"{excerpt}\n..."
+
+
+def _signed(update: Announcement) -> SignedNotice | None:
+    if isinstance(update, Postmortem):
+        return signing.postmortem_signed(update)
+    return signing.update_signed(update)
+
+
+def update_context(update: Announcement, language: str = "") -> UpdateContext:
     """`language`: the reader's; the words are its approved translation when there is one
-    (wording/translations.py), else the original words."""
+    (wording/translations.py), else the original words. A postmortem has none: its
+    messages carry its start as written, around interface words in `language`."""
     kind, title, url = _about(update)
-    words = translated_words(update, language) if language else None
+    if isinstance(update, Postmortem):
+        words: str | None = postmortem_excerpt(update.published_body)
+    else:
+        words = translated_words(update, language) if language else None
     # Signed once per update (an unsaved draft, priced by the send forecast, is not: its
     # messages carry a stand-in code as long as a real one).
-    notice = signing.update_signed(update)
+    notice = _signed(update)
     code = notice.code if notice is not None else signing.CODE_PLACEHOLDER
     # Rows stored before incidents/text.py refused them still send: one line for the
     # title, no control character anywhere.
@@ -158,11 +196,15 @@ def update_context(update: IncidentUpdate | MaintenanceUpdate, language: str = "
         kind=kind,
         title=printable(title, multiline=False),
         url=url,
-        words=printable((words or update.body).strip()),
+        words=printable((words or _body(update)).strip()),
         status=_status_read(update),
-        status_value=update.status,
+        status_value="postmortem" if isinstance(update, Postmortem) else update.status,
         page=settings.CANDOR_PAGE_NAME,
     )
+
+
+def _body(update: Announcement) -> str:
+    return update.published_body if isinstance(update, Postmortem) else update.body
 
 
 def fit(body: str, room: int) -> str:
@@ -231,7 +273,7 @@ def with_phrase(rendered: Rendered, subscriber: Subscriber) -> Rendered:
 
 
 def update_rendered(
-    update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber, *, text_template: str
+    update: Announcement, subscriber: Subscriber, *, text_template: str
 ) -> Rendered:
     """An update's notification whose words are one template over the shared context
     (email, webhook, chat) in the subscriber's language; the subject is every channel's.

@@ -42,6 +42,12 @@ urlpatterns = [
     path("brand/favicon.png", branding.brand_favicon, name="brand_favicon"),
     path("verify", verify.verify_page, name="verify"),
     path("verify/notices.json", verify.notices_json, name="verify_notices"),
+    # A shard of the index: two characters of a code's alphabet (signing.SHARD).
+    re_path(
+        r"^verify/notices/(?P<prefix>[0-9A-HJKMNP-TV-Z]{2})\.json\Z",
+        verify.notices_shard_json,
+        name="verify_notices_shard",
+    ),
     path(".well-known/candor-keys.json", verify.keys_json, name="signing_keys"),
     path("subscribe", subscribe.subscribe, name="subscribe"),
     path("subscriptions/confirm/<str:token>", subscribe.confirm, name="subscription_confirm"),

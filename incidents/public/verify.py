@@ -1,7 +1,8 @@
 """The Verify page and what it verifies against: the public keys and the notices index.
 
 The page verifies in the reader's browser (static/candor/verify.js, WebCrypto Ed25519)
-against /.well-known/candor-keys.json and /verify/notices.json, so the published static
+against /.well-known/candor-keys.json and /verify/notices.json (an index of shards, each
+/verify/notices/<first two characters of the code>.json), so the published static
 copy verifies with the app stopped. The live app also answers a GET with the verdict
 already on the page (incidents/signing.py), for a reader without JavaScript.
 """
@@ -40,6 +41,12 @@ def keys_json(request: HttpRequest) -> HttpResponse:
 @require_safe
 def notices_json(request: HttpRequest) -> HttpResponse:
     return _json(signing.notices_document())
+
+
+@require_safe
+def notices_shard_json(request: HttpRequest, prefix: str) -> HttpResponse:
+    """One shard; an empty one for a prefix no notice has (the URL refuses any other)."""
+    return _json(signing.notices_shard_document(prefix))
 
 
 @require_safe

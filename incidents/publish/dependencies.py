@@ -37,7 +37,7 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from incidents import selectors
+from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
 from incidents.models import Incident, Maintenance
@@ -116,6 +116,14 @@ def pages_to_render(
     paths = {path_for_url(url) for url in urls}
     fresh = {path for path in paths if path not in base.snapshot.manifest.files}
     fresh |= _every_time()
+    # Shards that gained a notice since (signing adds without a site change); a new shard
+    # is absent from the base and rendered anyway. A minute's slack for the time between
+    # signing and the base render's start.
+    since = base.snapshot.manifest.generated_at - timedelta(minutes=1)
+    fresh |= {
+        path_for_url(reverse("public:verify_notices_shard", args=[prefix]))
+        for prefix in signing.shards_signed_since(since)
+    }
     recent = _recent_months(now)
     if _month_of(base.snapshot.manifest.generated_at) != _month_of(now):
         # A month began: /history shows another three months, and last month's page

@@ -76,8 +76,10 @@ def site_urls(*, now: datetime) -> list[str]:
     # Without its form in the static copy (a mirror cannot take the POST): it sends the
     # visitor to the live app's (CANDOR_APP_URL), which a link or bookmark may still reach.
     urls.append(reverse("public:subscribe"))
-    # Signed notices: the Verify page checks in the browser against these two.
+    # Signed notices: the Verify page checks in the browser against these: the index, the
+    # shards that hold notices, the keys.
     urls += [reverse("public:verify"), reverse("public:verify_notices")]
+    urls += [reverse("public:verify_notices_shard", args=[p]) for p in signing.shard_counts()]
     urls.append(reverse("public:signing_keys"))
     urls += _item_urls("public:incident", Incident.objects.order_by("pk"))
     # An open incident's page links to its follow page, rendered like /subscribe: no
@@ -185,9 +187,11 @@ def render_snapshot(
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
+        notices = signing.notices_preloaded() if fresh is None else nullcontext()
         with (
             rendering_fresh(),
             preload,
+            notices,
             brand_fixed(),
             visibility_fixed(),
             selectors.status_shared(),

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from incidents.audit import Actor
-from incidents.models import Incident, PostmortemRevision
+from incidents.models import Delivery, Incident, PostmortemRevision, Subscriber, SubscriberState
 from tests.api.test_wording_api import _client
-from tests.postmortems import resolved_incident
+from tests.postmortems import postmortem_approved, resolved_incident
 
 WORDS = "Our database pool was too small for the evening peak."
 
@@ -103,3 +104,34 @@ def test_an_approver_rejects_with_a_reason(
     assert rejected.json()["rejection"]["reason"] == "Vague."
     assert rejected.json()["approved"] is False
     assert lou.post(_url(incident, "approve")).status_code == 400
+
+
+def test_publishing_through_the_api_tells_subscribers_when_asked_and_forecasts_it(
+    staff_api: APIClient, incident: Incident, responder: User
+) -> None:
+    Subscriber.objects.create(
+        channel="email", destination="all@example.com", state=SubscriberState.CONFIRMED,
+        created_at=timezone.now(),
+    )  # fmt: skip
+    postmortem_approved(incident, responder)
+    forecast = staff_api.post(_url(incident, "publish/forecast"), {"notify": "all"}, format="json")
+    assert forecast.status_code == 200, forecast.content
+    assert forecast.json()["messages"] == 1 and forecast.json()["notify"] == "all"
+    refused = staff_api.post(_url(incident, "publish"), {"notify": "loud"}, format="json")
+    assert refused.status_code == 400 and "notify" in refused.json()["errors"]
+
+    published = staff_api.post(_url(incident, "publish"), {"notify": "all"}, format="json")
+    assert published.status_code == 200, published.content
+    assert Delivery.objects.filter(postmortem__incident=incident).count() == 1
+
+
+def test_publishing_through_the_api_tells_nobody_by_default(
+    staff_api: APIClient, incident: Incident, responder: User
+) -> None:
+    Subscriber.objects.create(
+        channel="email", destination="all@example.com", state=SubscriberState.CONFIRMED,
+        created_at=timezone.now(),
+    )  # fmt: skip
+    postmortem_approved(incident, responder)
+    assert staff_api.post(_url(incident, "publish")).status_code == 200
+    assert not Delivery.objects.exists()

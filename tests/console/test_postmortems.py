@@ -8,10 +8,18 @@ import re
 
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from incidents.audit import Actor
-from incidents.models import Incident, PostmortemRevision
-from tests.postmortems import resolved_incident
+from incidents.models import (
+    Delivery,
+    Incident,
+    Postmortem,
+    PostmortemRevision,
+    Subscriber,
+    SubscriberState,
+)
+from tests.postmortems import postmortem_approved, resolved_incident
 
 CAUSE = "A certificate expired on the payment gateway's proxy."
 
@@ -109,3 +117,41 @@ def test_an_approver_rejects_and_the_author_reads_why(
     assert "Rejected" in seen and "Say who was affected." in seen
     assert "Publish postmortem" not in seen
     assert url not in lou.get("/console/approvals/").content.decode()
+
+
+def test_publishing_shows_the_forecast_and_tells_subscribers_only_when_asked(
+    console: Client, actor: Actor, responder: User
+) -> None:
+    incident = resolved_incident(actor)
+    Subscriber.objects.create(
+        channel="email", destination="all@example.com", state=SubscriberState.CONFIRMED,
+        created_at=timezone.now(),
+    )  # fmt: skip
+    postmortem_approved(incident, responder)
+    url = f"/console/incidents/{incident.public_id}/postmortem/"
+    page = console.get(url).content.decode()
+    assert 'data-forecast-kind="postmortem_publish"' in page
+    # "Nobody" is the choice already made.
+    assert re.search(r'value="none"[^>]*checked', page)
+    forecast = console.post(
+        "/console/forecast/",
+        {"forecast_kind": "postmortem_publish", "forecast_target": incident.public_id,
+         "notify": "all"},
+    )  # fmt: skip
+    assert forecast.status_code == 200, forecast.content
+    assert "<strong>1</strong> message" in forecast.json()["html"]
+
+    published = console.post(f"{url}publish/", {"notify": "all"}, follow=True)
+    assert "Postmortem published; subscribers are told." in published.content.decode()
+    assert Delivery.objects.filter(postmortem__incident=incident).count() == 1
+
+
+def test_a_hostile_notify_choice_is_refused_and_nothing_is_published(
+    console: Client, actor: Actor, responder: User
+) -> None:
+    incident = resolved_incident(actor)
+    postmortem_approved(incident, responder)
+    url = f"/console/incidents/{incident.public_id}/postmortem/"
+    answer = console.post(f"{url}publish/", {"notify": "everyone\u202e"}, follow=True)
+    assert "Notify subscribers:" in answer.content.decode()
+    assert Postmortem.objects.get(incident=incident).published_at is None

@@ -93,7 +93,10 @@ def test_the_verify_page_works_on_the_static_mirror_with_the_app_stopped(
     # The snapshot carries the keys, the index, and the manifest's signature.
     keys = json.loads((root / ".well-known/candor-keys.json").read_bytes())
     index = json.loads((root / "verify/notices.json").read_bytes())
-    assert {n["code"] for n in index["notices"]} == {genuine.code, replayed.code}
+    assert index["count"] == 2 and set(index["shards"]) == {genuine.code[:2], replayed.code[:2]}
+    for notice in (genuine, replayed):
+        shard = json.loads((root / f"verify/notices/{notice.code[:2]}.json").read_bytes())
+        assert notice.code in {n["code"] for n in shard["notices"]}
     sig = json.loads((root / "manifest.json.sig").read_bytes())
     key = next(k for k in keys["keys"] if k["id"] == sig["key"])
     Ed25519PublicKey.from_public_bytes(base64.b64decode(key["public_key"])).verify(
@@ -125,8 +128,15 @@ def test_the_verify_page_works_on_the_static_mirror_with_the_app_stopped(
             box.wait_for()
             return f"{box.get_attribute('data-verdict')}: {box.inner_text()}"
 
+        notices: list[str] = []
+        page.on(
+            "request",
+            lambda r: notices.append(r.url.removeprefix(base)) if "/notices" in r.url else None,
+        )
         said = verdict_for(query=f"?code={genuine.code}")
         assert said.startswith("genuine:") and "Payments" in said, said
+        # The index and the one shard the code falls in, nothing more.
+        assert notices == ["/verify/notices.json", f"/verify/notices/{genuine.code[:2]}.json"]
         said = verdict_for(email + genuine.code)
         assert said.startswith("genuine:"), said
         said = verdict_for(tampered)

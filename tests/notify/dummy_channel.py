@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.template import engines
 
-from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents.models import Announcement, Delivery, Subscriber
 from incidents.notify.channels import Confirmation
 from incidents.notify.render import Rendered, rendered_with, update_context
 from incidents.notify.transports import Blame, Sender, TransportError
@@ -64,9 +64,7 @@ class PigeonChannel:
         LOFT.codes.append((subscriber.destination, secret))
         return Confirmation("pigeon sent")
 
-    def render(
-        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-    ) -> Rendered:
+    def render(self, *, update: Announcement, subscriber: Subscriber) -> Rendered:
         about = update_context(update)
         text = _WORDS.render(about.as_context())
         return rendered_with(about, subscriber, subject=about.title, text=text)

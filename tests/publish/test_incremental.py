@@ -30,6 +30,7 @@ from incidents.publish.renders import current_base, render_next
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
+from incidents.publish.targets.s3 import SIGNATURE_NAME
 from incidents.tasks import publish_full
 from tests.factories import ComponentFactory, promised
 from tests.publish.conftest import S3Server
@@ -394,7 +395,8 @@ def test_the_bucket_gets_only_changed_keys(
     now_served = Manifest.from_json(s3.get_object(Bucket=bucket, Key=MANIFEST_NAME)["Body"].read())
     changed = {p for p, e in now_served.files.items() if served.files.get(p) != e}
     puts = [path for op, path in calls if op == "PutObject"]
-    assert sorted(puts) == sorted([*changed, MANIFEST_NAME])
+    # The manifest and its signature (signing.file_sign) go up after the changed files.
+    assert sorted(puts) == sorted([*changed, MANIFEST_NAME, SIGNATURE_NAME])
     assert f"incidents/{site['old2'].public_id}" in puts
     assert f"incidents/{site['old0'].public_id}" not in puts
     assert [op for op, _ in calls if op == "DeleteObject"] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 import uuid
@@ -10,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from incidents import signing
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
 from incidents.publish.targets.base import TargetError
-from incidents.publish.targets.s3 import IMMUTABLE, S3Target
+from incidents.publish.targets.s3 import IMMUTABLE, SIGNATURE_NAME, S3Target
 from tests.publish.conftest import SECRET, S3Server, free_port
 
 CONTENT_TYPES = {
@@ -258,3 +263,53 @@ def test_from_settings_builds_the_configured_target(settings: Any, s3_server: S3
     assert target.name == "s3:status-site"
     assert target.prefix == "public/"
     assert target.client.meta.endpoint_url == s3_server.url
+
+
+def _signed(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with its manifest signed beside it, as the render signs it."""
+    (snapshot.root / MANIFEST_NAME).write_bytes(snapshot.manifest.to_json())
+    signing.file_sign(snapshot.root / MANIFEST_NAME)
+    return snapshot
+
+
+def _verified(s3: Any, bucket: str, tamper: bytes = b"") -> bool:
+    """The bucket's manifest checked against its signature with our listed public key."""
+    manifest = s3.get_object(Bucket=bucket, Key=MANIFEST_NAME)["Body"].read() + tamper
+    sig = json.loads(s3.get_object(Bucket=bucket, Key=SIGNATURE_NAME)["Body"].read())
+    key = next(k for k in signing.keys_document()["keys"] if k["id"] == sig["key"])
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(key["public_key"]))
+    try:
+        public.verify(base64.b64decode(sig["signature"]), manifest)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def test_the_manifest_signature_goes_up_right_after_the_manifest_and_verifies(
+    target: S3Target, s3: Any, bucket: str, build: Any, db: None, settings: Any, tmp_path: Path
+) -> None:
+    settings.CANDOR_SIGNING_KEYS_DIR = tmp_path / "keys"
+    target.push(_signed(build(1, SITE_V1)))
+    assert keys(s3, bucket) == {*SITE_V1, MANIFEST_NAME, SIGNATURE_NAME}
+    assert _verified(s3, bucket)
+    assert not _verified(s3, bucket, tamper=b" ")
+    sig = s3.head_object(Bucket=bucket, Key=SIGNATURE_NAME)
+    assert (sig["ContentType"], sig["CacheControl"]) == ("application/json", "public, max-age=10")
+
+    calls = record_calls(target)
+    target.push(_signed(build(2, SITE_V2)))
+    puts = [path for op, path in calls if op == "PutObject"]
+    assert puts[-2:] == [MANIFEST_NAME, SIGNATURE_NAME]
+    assert _verified(s3, bucket)  # the second version's manifest, with its own signature
+
+
+def test_a_repair_keeps_the_signature_of_a_signed_site_and_removes_one_left_unsigned(
+    target: S3Target, s3: Any, bucket: str, build: Any, db: None, settings: Any, tmp_path: Path
+) -> None:
+    settings.CANDOR_SIGNING_KEYS_DIR = tmp_path / "keys"
+    target.push(_signed(build(1, SITE_V1)))
+    target.push(_signed(build(2, SITE_V1)), repair=True)
+    assert SIGNATURE_NAME in keys(s3, bucket) and _verified(s3, bucket)
+
+    target.push(build(3, SITE_V2), repair=True)  # no key could sign this render
+    assert keys(s3, bucket) == {*SITE_V2, MANIFEST_NAME}

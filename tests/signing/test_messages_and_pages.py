@@ -130,7 +130,21 @@ def test_the_keys_and_the_index_are_published_for_anyone(
     listed = keys.json()["keys"]
     assert [k["id"] for k in listed] == [notice.key_id]
     assert listed[0]["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
-    index = client.get("/verify/notices.json").json()["notices"]
-    assert index == [
+    index = client.get("/verify/notices.json")
+    assert index["Access-Control-Allow-Origin"] == "*"
+    assert index.json() == {
+        "v": 2,
+        "count": 1,
+        "prefix_length": 2,
+        "shard": "notices/{prefix}.json",
+        "shards": {notice.code[:2]: 1},
+    }
+    shard = client.get(f"/verify/notices/{notice.code[:2]}.json").json()["notices"]
+    assert shard == [
         {"code": notice.code, "payload": notice.payload, "signature": notice.signature}
     ]
+    # Any other shard of the alphabet is there, empty; anything else is no shard.
+    other = "00" if notice.code[:2] != "00" else "11"
+    assert client.get(f"/verify/notices/{other}.json").json()["notices"] == []
+    for hostile in ("IL", "ab", "ABC", "A", "%00A", "A\u202e"):
+        assert client.get(f"/verify/notices/{hostile}.json").status_code == 404

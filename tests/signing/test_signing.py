@@ -21,9 +21,10 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from incidents import signing
+from incidents import lifecycle, signing
 from incidents.models import Incident, SignedNotice, SigningKey
 from incidents.publish import service
+from tests.factories import promised
 
 pytestmark = pytest.mark.embedded
 OPENSSL_VERIFY = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin"]
@@ -237,8 +238,11 @@ def test_the_mirror_carries_the_signed_manifest_keys_and_index(
     public.verify(base64.b64decode(sig["signature"]), manifest)  # raises if not
     with pytest.raises(InvalidSignature):
         public.verify(base64.b64decode(sig["signature"]), manifest + b" ")
-    index = json.loads((served / "verify" / "notices.json").read_bytes())["notices"]
-    assert [n["code"] for n in index] == [_notice(payments).code]
+    code = _notice(payments).code
+    index = json.loads((served / "verify" / "notices.json").read_bytes())
+    assert index["shards"] == {code[:2]: 1} and index["prefix_length"] == 2
+    shard = json.loads((served / "verify" / "notices" / f"{code[:2]}.json").read_bytes())
+    assert [n["code"] for n in shard["notices"]] == [code]
 
 
 def test_the_command_generates_rotates_and_lists_keys(
@@ -278,3 +282,29 @@ def test_the_command_generates_rotates_and_lists_keys(
     settings.CANDOR_SIGNING_KEY = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n"
     with pytest.raises(signing.SigningUnavailable, match="cannot be read"):
         signing.current_signer()
+
+
+def test_a_publish_after_a_new_notice_renders_its_shard_and_the_index_again(
+    payments: Incident, settings: Any, tmp_path: Path, actor: Any
+) -> None:
+    settings.CANDOR_PUBLISH_TARGETS = ["local"]
+    settings.CANDOR_MIRROR_DIR = tmp_path / "mirror"
+    settings.VAR_DIR = tmp_path / "var"
+    assert not service.publish().failed
+    first = _notice(payments)
+    before = timezone.now()
+    assert signing.shards_signed_since(before) == set()
+
+    lifecycle.update_post(
+        actor=actor, incident=payments, status="identified",
+        body=promised("We found the cause: a certificate expired."),
+    )  # fmt: skip
+    assert not service.publish().failed
+    second = SignedNotice.objects.exclude(pk=first.pk).get()
+    assert signing.shards_signed_since(before) == {second.code[:2]}
+    served = tmp_path / "mirror" / "current" / "verify"
+    index = json.loads((served / "notices.json").read_bytes())
+    assert index["count"] == 2
+    for notice in (first, second):
+        shard = json.loads((served / "notices" / f"{notice.code[:2]}.json").read_bytes())
+        assert notice.code in {n["code"] for n in shard["notices"]}

@@ -1,4 +1,5 @@
-"""The postmortem form: the words, and the approved template they follow."""
+"""The postmortem forms: the words and the approved template they follow; publishing,
+and whether subscribers are told."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from django import forms
 
-from incidents.models import TemplateVersion
+from incidents.console.forms.widgets import NotifyFieldsMixin
+from incidents.models import NotifyScope, TemplateVersion
 
 
 class PostmortemForm(forms.Form):
@@ -25,3 +27,21 @@ class PostmortemForm(forms.Form):
         field.choices = [
             (v.template.public_id, f"{v.template.name} (v{v.number})") for v in templates
         ]
+
+
+class PostmortemPublishForm(NotifyFieldsMixin):
+    """Publishing tells nobody unless the responder asks (an update tells everyone)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["notify"].initial = NotifyScope.NONE
+
+    def clean_notify(self) -> str:
+        return self.cleaned_data.get("notify") or NotifyScope.NONE
+
+    def notify_options_given(self) -> dict[str, Any]:
+        """lifecycle.postmortem_publish's `notify` and `confirmed_cost`."""
+        return {
+            "notify": self.cleaned_data["notify"],
+            "confirmed_cost": self.cleaned_data.get("confirm_sms_cost"),
+        }

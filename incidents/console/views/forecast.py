@@ -19,8 +19,10 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
+from incidents import lifecycle
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
 from incidents.console.forms.maintenance import MaintenanceScheduleForm, MaintenanceUpdateForm
+from incidents.console.forms.postmortems import PostmortemPublishForm
 from incidents.console.views.base import (
     apply_errors,
     console_actor,
@@ -30,7 +32,14 @@ from incidents.console.views.base import (
     submit_once,
 )
 from incidents.lifecycle import MAX_BODY_LENGTH
-from incidents.models import Component, Incident, IncidentStatus, Maintenance, NotifyScope
+from incidents.models import (
+    Component,
+    Incident,
+    IncidentStatus,
+    Maintenance,
+    NotifyScope,
+    Postmortem,
+)
 from incidents.notify.costs import drafts
 from incidents.notify.costs.forecast import Forecast
 from incidents.notify.costs.gate import (
@@ -85,6 +94,13 @@ def _bound(kind: str, data: Any, target: str) -> tuple[forms.Form, Callable[...,
             name=c["name"], body=c["body"], components=c.get("components") or [],
             scope=c["notify"], **common,
         )  # fmt: skip
+    if kind == "postmortem_publish":
+        postmortem = Postmortem.objects.filter(incident__public_id=target).first()
+        if postmortem is None:
+            raise LookupError("postmortem")
+        return PostmortemPublishForm(data), lambda c: lifecycle.postmortem_forecast(
+            postmortem=postmortem, scope=c["notify"]
+        )
     raise LookupError("kind")
 
 
@@ -106,7 +122,9 @@ def send_forecast(request: HttpRequest) -> JsonResponse:
     except LookupError as missing:
         return JsonResponse({"error": f"No such {missing.args[0]}."}, status=400)
     form.is_valid()
-    if any(field in form.errors for field in NEEDED) or "body" not in form.cleaned_data:
+    if any(field in form.errors for field in NEEDED) or (
+        "body" in form.fields and "body" not in form.cleaned_data
+    ):
         return _answer("The forecast appears once the update has words.")
     cleaned = {**form.cleaned_data, "notify": form.cleaned_data.get("notify") or NotifyScope.ALL}
     try:

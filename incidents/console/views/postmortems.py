@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle, roles
-from incidents.console.forms.postmortems import PostmortemForm
+from incidents.console.forms.postmortems import PostmortemForm, PostmortemPublishForm
 from incidents.console.views.base import (
     apply_errors,
     console_actor,
@@ -19,7 +19,7 @@ from incidents.console.views.base import (
     staff_required,
     submit_once,
 )
-from incidents.models import Incident, Postmortem
+from incidents.models import Incident, NotifyScope, Postmortem
 from incidents.postmortem_timeline import incident_timeline
 from incidents.wording import postmortems as words
 from incidents.wording.decisions import REASON_MAX_LENGTH
@@ -75,6 +75,7 @@ def postmortem(request: HttpRequest, public_id: str) -> HttpResponse:
             "reason_max": REASON_MAX_LENGTH,
             "published": bool(record and revision and record.published_revision_id == revision.pk),
             "form": form,
+            "publish_form": PostmortemPublishForm(),
             "templates": templates,
             "timeline": incident_timeline(incident),
             "may_approve": bool(
@@ -129,10 +130,24 @@ def postmortem_reject(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def postmortem_publish(request: HttpRequest, public_id: str) -> HttpResponse:
     record = get_object_or_404(Postmortem, incident__public_id=public_id)
+    form = PostmortemPublishForm(request.POST)
     try:
-        lifecycle.postmortem_publish(actor=console_actor(request), postmortem=record)
+        if not form.is_valid():
+            raise ValidationError(
+                [
+                    f"{form[name].label}: {' '.join(str(e) for e in errors)}"
+                    for name, errors in form.errors.items()
+                ]
+            )
+        lifecycle.postmortem_publish(
+            actor=console_actor(request), postmortem=record, **form.notify_options_given()
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Postmortem published.")
+        told = form.cleaned_data["notify"] != NotifyScope.NONE
+        messages.success(
+            request,
+            "Postmortem published; subscribers are told." if told else "Postmortem published.",
+        )
     return redirect("console:postmortem", public_id=public_id)

@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents.models import Announcement, Delivery, Subscriber
 from incidents.notify import links
 from incidents.notify.channels.registry import Confirmation
 from incidents.notify.chat.hosts import Hosts, chat_url_normalise
@@ -104,9 +104,7 @@ class ChatChannel:
             return Confirmation(f"refused: {refusal}"[:200])
         return Confirmation("posted")
 
-    def render(
-        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-    ) -> Rendered:
+    def render(self, *, update: Announcement, subscriber: Subscriber) -> Rendered:
         # The text the wording policy checks (fanout.py) is the words alone, as on the
         # page: the title, status, components and links are the card's own fields, and
         # counting them against the page's length limit would refuse on chat an update

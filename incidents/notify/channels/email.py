@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
-from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents.models import Announcement, Delivery, Subscriber
 from incidents.notify import links
 from incidents.notify.addresses import email_normalise
 from incidents.notify.channels.registry import Confirmation
@@ -56,9 +56,7 @@ class EmailChannel:
         )
         return Confirmation("email sent")
 
-    def render(
-        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-    ) -> Rendered:
+    def render(self, *, update: Announcement, subscriber: Subscriber) -> Rendered:
         rendered = update_rendered(update, subscriber, text_template="notify/email/update.txt")
         return with_phrase(rendered, subscriber)
 

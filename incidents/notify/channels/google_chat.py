@@ -77,7 +77,7 @@ class GoogleChatChannel(ChatChannel):
         if message.window is not None:
             start, end = message.window
             facts.append((_("Scheduled"), f"{utc_text(start)} - {utc_text(end)}"))
-        view = _("View incident") if message.kind == "incident" else _("View maintenance")
+        view = message.view_label
         sections: list[dict[str, Any]] = [
             {"widgets": [{"textParagraph": {"text": cut(_html(message.words), WORDS_TEXT)}}]}
         ]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 
-from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents.models import Announcement, Delivery, Subscriber
 from incidents.notify.render import Rendered
 from incidents.notify.transports import Sender
 from incidents.text import text_problem
@@ -63,9 +63,7 @@ class Channel(Protocol):
 
     def confirmation_send(self, subscriber: Subscriber, secret: str) -> Confirmation: ...
 
-    def render(
-        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-    ) -> Rendered:
+    def render(self, *, update: Announcement, subscriber: Subscriber) -> Rendered:
         """The words of one notification, from templates/notify/<name>/."""
         ...
 
@@ -159,8 +157,6 @@ def destination_normalise(channel: str, value: str) -> tuple[str, str]:
     return found.address_normalise(value)
 
 
-def message_render(
-    *, channel: str, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-) -> Rendered:
+def message_render(*, channel: str, update: Announcement, subscriber: Subscriber) -> Rendered:
     """The notification `channel` sends `subscriber` about `update`, in its templates."""
     return channel_get(channel).render(update=update, subscriber=subscriber)

@@ -117,7 +117,7 @@ class SlackChannel(ChatChannel):
                     "fields": [{"type": "mrkdwn", "text": cut(f, FIELD_TEXT)} for f in fields],
                 }
             )
-        view = _("View incident") if message.kind == "incident" else _("View maintenance")
+        view = message.view_label
         blocks.append(
             {
                 "type": "actions",

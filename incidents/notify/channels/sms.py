@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from incidents.models import (
+    Announcement,
     Delivery,
-    IncidentUpdate,
-    MaintenanceUpdate,
     Subscriber,
     SubscriberState,
 )
@@ -90,9 +89,7 @@ class SmsChannel:
         )
         return Confirmation("code sent")
 
-    def render(
-        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-    ) -> Rendered:
+    def render(self, *, update: Announcement, subscriber: Subscriber) -> Rendered:
         language = subscriber_language(subscriber)
         about = update_context(update, language)
         if language and not _gsm7_keeps(about.words):

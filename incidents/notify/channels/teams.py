@@ -101,7 +101,7 @@ class TeamsChannel(ChatChannel):
         if message.window is not None:
             start, end = message.window
             facts.append({"title": _("Scheduled"), "value": f"{_when(start)} - {_when(end)}"})
-        view = _("View incident") if message.kind == "incident" else _("View maintenance")
+        view = message.view_label
         body = [
             {
                 "type": "Container",

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from incidents.models import Delivery, IncidentUpdate, MaintenanceUpdate, Subscriber
+from incidents.models import Announcement, Delivery, Subscriber
 from incidents.models.subscribers import new_webhook_secret
 from incidents.notify import links
 from incidents.notify.addresses import webhook_normalise
@@ -76,9 +76,7 @@ class WebhookChannel:
             return Confirmation("echoed", proven=True)
         return Confirmation(f"not echoed ({answer.status_code})")
 
-    def render(
-        self, *, update: IncidentUpdate | MaintenanceUpdate, subscriber: Subscriber
-    ) -> Rendered:
+    def render(self, *, update: Announcement, subscriber: Subscriber) -> Rendered:
         return update_rendered(update, subscriber, text_template="notify/webhook/update.txt")
 
     def routes(self) -> list[str]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from incidents.models import IncidentUpdate, MaintenanceUpdate
+from django.utils.translation import gettext
+
+from incidents.models import Announcement, IncidentUpdate, Postmortem
 from incidents.notify.render import Rendered, update_context
 from incidents.text import printable
 
@@ -29,7 +31,7 @@ _CARD_STYLES = {"#d1242f": "attention", "#bf8700": "warning", "#1a7f37": "good"}
 
 @dataclass(frozen=True)
 class ChatMessage:
-    kind: str  # incident or maintenance
+    kind: str  # incident, maintenance or postmortem
     about_id: str  # the incident's (or maintenance's) public id
     title: str  # one line
     status: str  # as people read it
@@ -42,6 +44,13 @@ class ChatMessage:
     url: str
     manage_url: str
     unsubscribe_url: str
+
+    @property
+    def view_label(self) -> str:
+        """The link button's words, in the active language."""
+        if self.kind == "postmortem":
+            return gettext("Read the postmortem")
+        return gettext("View incident") if self.kind == "incident" else gettext("View maintenance")
 
     @property
     def colour(self) -> str:
@@ -59,7 +68,7 @@ class _Facts:
     window: tuple[datetime, datetime] | None
 
 
-def _facts(update: IncidentUpdate | MaintenanceUpdate) -> _Facts:
+def _facts(update: Announcement) -> _Facts:
     """What the update is about, read once per update and batch.
 
     The fan-out hands every delivery of a batch the same update object (fanout.py,
@@ -69,7 +78,7 @@ def _facts(update: IncidentUpdate | MaintenanceUpdate) -> _Facts:
     cached: _Facts | None = getattr(update, "_chat_facts", None)
     if cached is not None:
         return cached
-    if isinstance(update, IncidentUpdate):
+    if isinstance(update, IncidentUpdate | Postmortem):
         parent = update.incident
         names = [c.name for c in parent.components.order_by("position", "name")]
         facts = _Facts(
@@ -89,10 +98,12 @@ def _facts(update: IncidentUpdate | MaintenanceUpdate) -> _Facts:
     return facts
 
 
-def chat_message(update: IncidentUpdate | MaintenanceUpdate, rendered: Rendered) -> ChatMessage:
+def chat_message(update: Announcement, rendered: Rendered) -> ChatMessage:
     about = update_context(update)
     facts = _facts(update)
-    parent = update.incident if isinstance(update, IncidentUpdate) else update.maintenance
+    parent = (
+        update.incident if isinstance(update, IncidentUpdate | Postmortem) else update.maintenance
+    )
     return ChatMessage(
         kind=about.kind,
         about_id=parent.public_id,

@@ -15,7 +15,11 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from incidents.models import IncidentUpdate, MaintenanceUpdate, NotifyScope, Subscriber
+from incidents.models import (
+    Announcement,
+    NotifyScope,
+    Subscriber,
+)
 from incidents.notify.channels import Costed, CountryCost, channels_all, costed_channels
 from incidents.notify.outbox import wanting_by_prefix, wanting_counts, wanting_unprefixed
 
@@ -97,7 +101,7 @@ def _rate(route: str) -> float:
 
 def send_forecast(
     *,
-    update: IncidentUpdate | MaintenanceUpdate,
+    update: Announcement,
     component_ids: Iterable[int],
     scope: str = NotifyScope.ALL,
 ) -> Forecast:
@@ -133,7 +137,7 @@ def send_forecast(
 def _priced(
     row: ChannelForecast,
     channel: Costed,
-    update: IncidentUpdate | MaintenanceUpdate,
+    update: Announcement,
     ids: list[int],
 ) -> ChannelForecast:
     # The words as this channel will send them; every subscriber's rendering is the

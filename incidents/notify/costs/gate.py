@@ -19,9 +19,8 @@ from django.utils import timezone
 from incidents import roles
 from incidents.audit import Actor, audit_record
 from incidents.models import (
+    Announcement,
     AuditAction,
-    IncidentUpdate,
-    MaintenanceUpdate,
     NotifyScope,
     SmsCostCap,
 )
@@ -108,7 +107,7 @@ def scope_check(scope: str) -> None:
 def notify_send(
     *,
     actor: Actor,
-    update: IncidentUpdate | MaintenanceUpdate,
+    update: Announcement,
     component_ids: Iterable[int],
     scope: str,
     confirmed_cost: Decimal | None,

@@ -40,8 +40,10 @@ def headers_for(key: str, rendered: Rendered) -> dict[str, str]:
     unsubscribe = f"<{rendered.unsubscribe_url}>"
     if settings.CANDOR_UNSUBSCRIBE_MAILTO:
         unsubscribe += f", <mailto:{settings.CANDOR_UNSUBSCRIBE_MAILTO}?subject=unsubscribe>"
-    parent = rendered.url.rstrip("/").rsplit("/", 1)[-1]
-    thread = f"<{rendered.kind}-{parent}@{domain}>"
+    parent = rendered.url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    # A postmortem threads under its incident's updates.
+    kind = "incident" if rendered.kind == "postmortem" else rendered.kind
+    thread = f"<{kind}-{parent}@{domain}>"
     return {
         # The same on every attempt: a message re-sent after a crash is recognisable.
         "Message-ID": f"<{key}@{domain}>",

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
 
-from incidents.models import Delivery, IncidentUpdate
+from incidents.models import Delivery, IncidentUpdate, Postmortem
 from incidents.notify.addresses import webhook_address
 from incidents.notify.render import Rendered
 from incidents.notify.transports import Blame, TransportError
@@ -128,8 +128,40 @@ def webhook_post(
         raise TransportError(f"Webhook unreachable: {type(exc).__name__}") from exc
 
 
+def _postmortem_payload(
+    delivery: Delivery, postmortem: Postmortem, rendered: Rendered
+) -> dict[str, Any]:
+    """`postmortem.published` (docs/api.md): the postmortem as published, once per
+    subscriber however often it is published again."""
+    incident = postmortem.incident
+    assert postmortem.published_at is not None  # only a published one is sent
+    updated = postmortem.body_last_updated_at or postmortem.published_at
+    return {
+        "type": "postmortem.published",
+        "id": delivery.key,
+        "page": {"name": settings.CANDOR_PAGE_NAME, "url": settings.CANDOR_CANONICAL_URL},
+        "incident": {
+            "id": incident.public_id,
+            "name": incident.name,
+            "url": rendered.url.split("#", 1)[0],
+        },
+        "postmortem": {
+            "id": postmortem.public_id,
+            "url": rendered.url,
+            "body": postmortem.published_body,
+            "published_at": postmortem.published_at.isoformat(),
+            "updated_at": updated.isoformat(),
+        },
+        "text": rendered.text,
+        "unsubscribe_url": rendered.unsubscribe_url,
+        "manage_url": rendered.manage_url,
+    }
+
+
 def payload_for(delivery: Delivery, rendered: Rendered) -> dict[str, Any]:
     update = delivery.update
+    if isinstance(update, Postmortem):
+        return _postmortem_payload(delivery, update, rendered)
     parent = update.incident if isinstance(update, IncidentUpdate) else update.maintenance
     return {
         "type": f"{rendered.kind}.update",

@@ -25,6 +25,9 @@ from incidents.public.cache_control import public_header
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
 from incidents.publish.targets.base import STAMP_PATH, TargetError
 
+# The manifest's signature (incidents/signing.py), beside it as on the local mirror.
+SIGNATURE_NAME = MANIFEST_NAME + ".sig"
+
 # Django's ManifestStaticFilesStorage puts 12 hex digits of the content's hash in the name
 # ("static/candor/public.3f2a9c1b7d4e.css"), so such a file can never change and browsers
 # may keep it for good. Unhashed copies (whitenoise keeps the originals) get the short
@@ -130,8 +133,12 @@ class S3Target:
                 FileEntry(sha256_of(body), len(body), "application/json"),
                 self.short_cache,
             )
+            # Right after its manifest: S3 has no atomic pair of writes, so a verifier that
+            # reads between the two sees the old signature beside the new manifest, fails,
+            # and reads again.
+            signed = self._signature_push(snapshot)
             if remote is None or repair:
-                stale = self._stale_keys(manifest)
+                stale = self._stale_keys(manifest, signed=signed)
             else:
                 stale = [self._key(p) for p in remote.files if p not in manifest.files]
             _run_all(pool, self._delete, stale)
@@ -191,6 +198,18 @@ class S3Target:
                 Metadata={"sha256": entry.sha256},
             )
 
+    def _signature_push(self, snapshot: Snapshot) -> bool:
+        """Upload the render's manifest signature; False when it made none (no key could
+        sign, logged by signing.file_sign). An older signature left beside an unsigned
+        manifest then fails to verify, which is what it should say; a repair removes it."""
+        signature = snapshot.root / SIGNATURE_NAME
+        if not signature.exists():
+            return False
+        body = signature.read_bytes()
+        entry = FileEntry(sha256_of(body), len(body), "application/json")
+        self._put(SIGNATURE_NAME, body, entry, self.short_cache)
+        return True
+
     def stamp(self, path: str, body: bytes) -> None:
         with self._errors("upload", path):
             self.client.put_object(
@@ -201,9 +220,11 @@ class S3Target:
                 CacheControl=self.short_cache,
             )
 
-    def _stale_keys(self, manifest: Manifest) -> list[str]:
+    def _stale_keys(self, manifest: Manifest, *, signed: bool) -> list[str]:
         # The checker's stamp is no file of a version: a push keeps it.
         keep = {self._key(path) for path in [*manifest.files, MANIFEST_NAME, STAMP_PATH]}
+        if signed:
+            keep.add(self._key(SIGNATURE_NAME))
         stale = []
         with self._errors("list", self.prefix or "the bucket"):
             pages = self.client.get_paginator("list_objects_v2").paginate(

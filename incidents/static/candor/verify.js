@@ -1,6 +1,6 @@
 /* The Verify page, in the reader's browser: no server of ours needed, so it works on the
    published static copy with the app stopped. Checks as incidents/signing.py does:
-   a code in the text, its notice in /verify/notices.json, the signature (WebCrypto
+   a code in the text, its notice in its shard of /verify/notices.json, the signature (WebCrypto
    Ed25519) by a key in /.well-known/candor-keys.json, publication inside that key's
    validity, the pasted words against the signed ones, and the notice's age (a genuine
    old notice sent again as news is a replay). Text is only ever set as textContent. */
@@ -33,12 +33,21 @@
     });
   }
 
+  // The index names the shards that hold notices (signing.notices_document): only the one
+  // the code falls in is fetched, never every notice the site has signed.
+  async function find(index, indexUrl, code) {
+    var prefix = code.slice(0, index.prefix_length);
+    if (!index.shards || !Object.prototype.hasOwnProperty.call(index.shards, prefix)) return null;
+    var shard = await load(new URL(index.shard.replace("{prefix}", prefix), indexUrl).href);
+    return shard.notices.find(function (n) { return n.code === code; }) || null;
+  }
+
   async function check(text, form) {
     var match = text.toUpperCase().match(CODE);
     if (!match) return { genuine: false, reason: "No verification code found: not a notice of ours." };
     var code = match[0];
     var both = await Promise.all([load(form.dataset.keys), load(form.dataset.notices)]);
-    var notice = both[1].notices.find(function (n) { return n.code === code; });
+    var notice = await find(both[1], new URL(form.dataset.notices, location.href), code);
     if (!notice) return { genuine: false, reason: "Unknown verification code: not a notice of ours." };
     var data;
     try { data = JSON.parse(notice.payload); } catch (e) { data = null; }
