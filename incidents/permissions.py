@@ -102,6 +102,12 @@ WRITES: dict[str, str] = {
     "console:staff": READ_ONLY,
     "console:staff_roles": roles.MANAGE_ROLES,
     "console:staff_break_glass": roles.MANAGE_ROLES,  # who may bypass single sign-on
+    # Audiences decide who reads what beyond the public page: an Admin's, as roles are.
+    "console:audiences": roles.MANAGE_ROLES,
+    "console:audience_detail": roles.MANAGE_ROLES,
+    "console:audience_invite": roles.MANAGE_ROLES,
+    "console:audience_member_revoke": roles.MANAGE_ROLES,
+    "console:audience_invitation_revoke": roles.MANAGE_ROLES,
     "console:subscribers": READ_ONLY,
     "console:subscriber_import": roles.POST_UPDATES,  # who gets the updates
     "console:notifications": READ_ONLY,
