@@ -173,6 +173,13 @@ WRITES: dict[str, str] = {
     "staff_api:source-rule": roles.MANAGE_COMPONENTS,
     "staff_api:publish": roles.POST_UPDATES,  # "publish now"
     "staff_api:publish-verify": READ_ONLY,  # reads the targets back, writes nothing
+    # Audiences, as the console's: an Admin's.
+    "staff_api:audiences": roles.MANAGE_ROLES,
+    "staff_api:audience": roles.MANAGE_ROLES,
+    "staff_api:audience-members": READ_ONLY,
+    "staff_api:audience-member-revoke": roles.MANAGE_ROLES,
+    "staff_api:audience-invitations": roles.MANAGE_ROLES,
+    "staff_api:audience-invitation-revoke": roles.MANAGE_ROLES,
     # -- Statuspage-shaped management API (/api/v1/), the same rights as above ------------
     "v1_api:pages": READ_ONLY,
     "v1_api:page": READ_ONLY,
