@@ -17,7 +17,8 @@ class ReaderSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # Most requests carry no session cookie (anonymous readers): nothing to load.
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        # Most requests carry no session cookie (anonymous readers): nothing to load. The
+        # lean public read path (statuspage/public_wsgi.py) runs without sessions at all.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and hasattr(request, "session"):
             session_refresh(request=request, now=timezone.now())
         return self.get_response(request)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
 from django.test import Client
@@ -261,3 +262,22 @@ def test_the_reader_forms_take_a_csrf_token(
     page = strict.get(path)
     token = page.cookies["csrftoken"].value
     assert strict.post(path, {"csrfmiddlewaretoken": token}).status_code == 302
+
+
+# transaction=True: the request ends with request_finished, as in production.
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_cookie_on_the_lean_public_read_path_is_no_error(
+    smtp: SmtpSink, admin: User, acme: Audience, django_capture_on_commit_callbacks: Any
+) -> None:
+    """statuspage/public_wsgi.py runs every middleware but the session ones: the reader's
+    check then has no session to read, and the page answers as for anyone."""
+    from statuspage.public_wsgi import PublicReadHandler
+    from tests.public.test_public_read_path import call
+
+    _invite(admin, acme, "kim@acme.example", django_capture_on_commit_callbacks)
+    client = Client()
+    _sign_in(client, link_path(smtp, "kim@acme.example"))
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    assert "incidents.readers.middleware.ReaderSessionMiddleware" in PublicReadHandler().middleware
+    answer = call(PublicReadHandler(), "/", cookie=cookie)
+    assert answer.status == 200 and answer.cookies == []
