@@ -6,6 +6,8 @@ revocation at the next request, and CSRF. Also run on SQLite (`make run`)."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -281,3 +284,27 @@ def test_a_reader_cookie_on_the_lean_public_read_path_is_no_error(
     assert "incidents.readers.middleware.ReaderSessionMiddleware" in PublicReadHandler().middleware
     answer = call(PublicReadHandler(), "/", cookie=cookie)
     assert answer.status == 200 and answer.cookies == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_sign_in_once(
+    smtp: SmtpSink, admin: User, acme: Audience, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The link is spent by one conditional UPDATE: of two requests racing with it, one
+    signs in and the other is told it was used."""
+    _invite(admin, acme, "lee@acme.example", django_capture_on_commit_callbacks)
+    path = link_path(smtp, "lee@acme.example")
+    start = threading.Barrier(2)
+
+    def click() -> int:
+        try:
+            client = Client()
+            start.wait(timeout=10)
+            return int(client.post(path).status_code)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(lambda _n: click(), range(2)))
+    assert statuses == [302, 403]
+    assert AuditEvent.objects.filter(action=AuditAction.READER_SIGNED_IN).count() == 1
