@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -67,7 +68,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """The sign-in page; its form asks for a new link (the same answer for any address)."""
     form = LinkRequestForm(request.POST if request.method == "POST" else None)
     if request.method != "POST":
-        return _page(request, "readers/sign_in.html", {"form": form})
+        return _page(request, "readers/sign_in.html", {"form": form, "next": _next(request)})
     if not form.is_valid():
         return _page(request, "readers/sign_in.html", {"form": form}, status=400)
     if not links.link_request(email=form.cleaned_data["email"], ip=client_address(request)):
@@ -83,6 +84,20 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = "3600"
         return response
     return _page(request, "readers/link_sent.html", {})
+
+
+def _next(request: HttpRequest) -> str:
+    """Where to go after single sign-on (a page of this site only), or ""."""
+    wanted = request.GET.get("next", "")
+    if (
+        len(wanted) <= 2000
+        and wanted.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return wanted
+    return ""
 
 
 def _refused(request: HttpRequest, *, reason: str, shown: str, via: ReaderVia) -> HttpResponse:
@@ -158,6 +173,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             shown=_("This sign-in was not started here, or was already used. Start again."),
             via=ReaderVia.OIDC,
         )
+    # Set by the start view (mozilla-django-oidc checks it is a page of this site).
+    next_url = request.session.get("oidc_login_next")
     client = oidc.ReaderOidcClient()
     try:
         client.authenticate(
@@ -188,6 +205,8 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
         via=ReaderVia.OIDC,
         now=timezone.now(),
     )
+    if isinstance(next_url, str) and next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
     return redirect("readers:sign_in")
 
 

@@ -124,3 +124,12 @@ def test_reader_sign_on_is_off_without_an_issuer(settings: Any) -> None:
     assert Client().get(reverse("readers:oidc_callback")).status_code == 404
     page = Client().get(reverse("readers:sign_in")).content.decode()
     assert "Sign in with" not in page and 'name="email"' in page
+
+
+def test_only_a_page_of_this_site_is_where_single_sign_on_returns() -> None:
+    start = reverse("readers:oidc_start")
+    page = Client().get(reverse("readers:sign_in") + "?next=/history").content.decode()
+    assert f'href="{start}?next=/history"' in page
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example", "x"):
+        page = Client().get(reverse("readers:sign_in"), {"next": elsewhere}).content.decode()
+        assert f'href="{start}"' in page and "evil" not in page

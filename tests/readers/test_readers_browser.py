@@ -53,16 +53,18 @@ def _session(page: Page) -> dict[str, Any]:
         return pool.submit(load).result()
 
 
-def _through_provider(browser: Browser, live_server: LiveServer, login: str) -> Page:
+def _through_provider(
+    browser: Browser, live_server: LiveServer, login: str, then: str = ""
+) -> Page:
     page = browser.new_context().new_page()
     page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/reader/sign-in/")
+    page.goto(f"{live_server.url}/reader/sign-in/" + (f"?next={then}" if then else ""))
     page.get_by_role("link", name="Sign in with Corp ID").click()
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", "any password: these are the provider's dev pages")
     page.click("button[type=submit]")
     page.click("button[type=submit]")  # consent: Continue
-    page.wait_for_url(f"{live_server.url}/reader/**")
+    page.wait_for_url(f"{live_server.url}{then or '/reader/'}**")
     return page
 
 
@@ -110,8 +112,10 @@ def test_a_customer_by_link_and_an_employee_by_single_sign_on(
         expect(replay.get_by_role("alert")).to_contain_text("already been used")
 
         # The employee: the reader provider, groups claim to audience.
-        erin = _through_provider(browser, live_server, "erin")
-        assert erin.url == f"{live_server.url}/reader/sign-in/"
+        # Sent to sign in from a page: back on that page afterwards.
+        erin = _through_provider(browser, live_server, "erin", then="/history")
+        assert erin.url == f"{live_server.url}/history"
+        erin.goto(f"{live_server.url}/reader/sign-in/")
         expect(erin.get_by_role("status")).to_contain_text("Signed in as erin@corp.example")
         value = _session(erin)[SESSION_KEY]
         assert value["via"] == "oidc" and value["audiences"] == ["employees"]
