@@ -133,3 +133,37 @@ def test_only_a_page_of_this_site_is_where_single_sign_on_returns() -> None:
     for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example", "x"):
         page = Client().get(reverse("readers:sign_in"), {"next": elsewhere}).content.decode()
         assert f'href="{start}"' in page and "evil" not in page
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({}, None),
+        ({"iss": "http://127.0.0.1:10"}, "another issuer"),
+        ({"aud": "candor-console"}, "another client"),  # the staff client's token
+        ({"nonce": "replayed"}, "Nonce"),
+        ({"exp": 1700000001}, "expired"),
+    ],
+    ids=["good", "issuer", "staff-client", "nonce", "expired"],
+)
+def test_the_reader_client_checks_the_id_token_as_the_staff_one_does(
+    change: dict[str, Any], refused: str | None
+) -> None:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from django.core.exceptions import SuspiciousOperation
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    client = ReaderOidcClient()
+    client.OIDC_RP_IDP_SIGN_KEY = key.public_key()  # instead of the JWKS, for this test
+    client._issuer = ISSUER
+    claims = {
+        "iss": ISSUER, "sub": "s", "aud": "readers",
+        "nonce": "n-1", "exp": 4102444800, "iat": 1700000000, **change,
+    }  # fmt: skip
+    token = jwt.encode(claims, key, algorithm="RS256")
+    if refused is None:
+        assert client.verify_token(token, nonce="n-1")["sub"] == "s"
+    else:
+        with pytest.raises((SuspiciousOperation, jwt.InvalidTokenError), match=refused):
+            client.verify_token(token, nonce="n-1")
