@@ -102,6 +102,12 @@ WRITES: dict[str, str] = {
     "console:staff": READ_ONLY,
     "console:staff_roles": roles.MANAGE_ROLES,
     "console:staff_break_glass": roles.MANAGE_ROLES,  # who may bypass single sign-on
+    # Audiences decide who reads what beyond the public page: an Admin's, as roles are.
+    "console:audiences": roles.MANAGE_ROLES,
+    "console:audience_detail": roles.MANAGE_ROLES,
+    "console:audience_invite": roles.MANAGE_ROLES,
+    "console:audience_member_revoke": roles.MANAGE_ROLES,
+    "console:audience_invitation_revoke": roles.MANAGE_ROLES,
     "console:subscribers": READ_ONLY,
     "console:subscriber_import": roles.POST_UPDATES,  # who gets the updates
     "console:notifications": READ_ONLY,
@@ -168,6 +174,13 @@ WRITES: dict[str, str] = {
     "staff_api:source-rule": roles.MANAGE_COMPONENTS,
     "staff_api:publish": roles.POST_UPDATES,  # "publish now"
     "staff_api:publish-verify": READ_ONLY,  # reads the targets back, writes nothing
+    # Audiences, as the console's: an Admin's.
+    "staff_api:audiences": roles.MANAGE_ROLES,
+    "staff_api:audience": roles.MANAGE_ROLES,
+    "staff_api:audience-members": READ_ONLY,
+    "staff_api:audience-member-revoke": roles.MANAGE_ROLES,
+    "staff_api:audience-invitations": roles.MANAGE_ROLES,
+    "staff_api:audience-invitation-revoke": roles.MANAGE_ROLES,
     # -- Statuspage-shaped management API (/api/v1/), the same rights as above ------------
     "v1_api:pages": READ_ONLY,
     "v1_api:page": READ_ONLY,

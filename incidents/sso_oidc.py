@@ -26,9 +26,10 @@ from incidents.client_address import client_address
 from incidents.sso import ProviderDown, SsoRefused
 
 
-def discovery() -> dict[str, str]:
-    """The provider's endpoints, from {issuer}/.well-known/openid-configuration."""
-    issuer = settings.CANDOR_OIDC_ISSUER
+def discovery(issuer: str | None = None) -> dict[str, str]:
+    """The provider's endpoints, from {issuer}/.well-known/openid-configuration (the staff
+    client's issuer unless another is given: readers have their own, incidents/readers/)."""
+    issuer = issuer or settings.CANDOR_OIDC_ISSUER
     url = f"{issuer}/.well-known/openid-configuration"
     try:
         response = requests.get(url, timeout=settings.CANDOR_OIDC_TIMEOUT)
@@ -73,10 +74,14 @@ class CandorOidcBackend(OIDCAuthenticationBackend):
         self.OIDC_OP_USER_ENDPOINT = ""
         self._issuer = ""
 
+    def configured_issuer(self) -> str:
+        """The issuer this client trusts ("" while off); the reader client has its own."""
+        return str(settings.CANDOR_OIDC_ISSUER)
+
     def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
-        if request is None or "nonce" not in kwargs or not sso.enabled():
+        if request is None or "nonce" not in kwargs or not self.configured_issuer():
             return None
-        endpoints = discovery()
+        endpoints = discovery(self.configured_issuer())
         self._issuer = endpoints["issuer"]
         self.OIDC_OP_TOKEN_ENDPOINT = endpoints["token_endpoint"]
         self.OIDC_OP_JWKS_ENDPOINT = endpoints["jwks_uri"]

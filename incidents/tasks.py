@@ -21,6 +21,7 @@ from incidents.ingest import automation
 from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
 from incidents.publish import freshness, purge, renders, service, trigger, verified
+from incidents.readers import links
 from incidents.reminders import send
 from incidents.vendors import poll
 from incidents.wording import decisions
@@ -175,6 +176,15 @@ def notify_sweep() -> dict[str, object]:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def subscriber_confirmation_send(subscriber_id: int, secret: str) -> str:
     return subscriptions.confirmation_deliver(subscriber_id=subscriber_id, secret=secret)
+
+
+# An invitation's link, or a link a reader asked for again: sent only if the address's
+# invitation stands (decided here, so the form answers the same for every address).
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def reader_link_send(email: str, seconds: int, audience_id: int | None) -> str:
+    return links.link_send(
+        email=email, seconds=seconds, audience_id=audience_id, now=timezone.now()
+    )
 
 
 # Queued after every commit that changes a component's stored status (lifecycle).

@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A reader's session loses what expired or was revoked before any view reads it.
+    "incidents.readers.middleware.ReaderSessionMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -401,6 +403,30 @@ OIDC_USE_NONCE = True
 OIDC_TIMEOUT = CANDOR_OIDC_TIMEOUT
 OIDC_AUTHENTICATION_CALLBACK_URL = "console:sso_callback"
 OIDC_CREATE_USER = True
+
+# Readers of audience pages (incidents/readers/; README, "Readers: sign-in for audience
+# pages"). A second OIDC client, separate from the staff one: its own issuer, client and
+# scopes, and audiences given by Audience.oidc_groups rather than roles. Off without an
+# issuer; readers without it sign in through links an Admin's invitation sends.
+CANDOR_READER_OIDC_ISSUER = env_str("CANDOR_READER_OIDC_ISSUER").rstrip("/")
+CANDOR_READER_OIDC_CLIENT_ID = env_str("CANDOR_READER_OIDC_CLIENT_ID")
+CANDOR_READER_OIDC_CLIENT_SECRET = env_secret("CANDOR_READER_OIDC_CLIENT_SECRET")
+if CANDOR_READER_OIDC_ISSUER and not (
+    CANDOR_READER_OIDC_CLIENT_ID and CANDOR_READER_OIDC_CLIENT_SECRET
+):
+    raise ConfigError(
+        "CANDOR_READER_OIDC_ISSUER needs CANDOR_READER_OIDC_CLIENT_ID and "
+        "CANDOR_READER_OIDC_CLIENT_SECRET"
+    )
+CANDOR_READER_OIDC_SCOPES = env_str("CANDOR_READER_OIDC_SCOPES", "openid profile email groups")
+CANDOR_READER_OIDC_GROUPS_CLAIM = env_str("CANDOR_READER_OIDC_GROUPS_CLAIM", "groups")
+# The provider's name on the reader sign-in page's button ("Sign in with <label>").
+CANDOR_READER_OIDC_LABEL = env_str("CANDOR_READER_OIDC_LABEL", "single sign-on")
+# How long a reader stays signed in, whatever the session cookie says.
+CANDOR_READER_SESSION_SECONDS = env_int("CANDOR_READER_SESSION_SECONDS", 8 * 3600, minimum=60)
+# How long an invitation's link, and a link asked for again, may be opened (once).
+CANDOR_READER_INVITE_SECONDS = env_int("CANDOR_READER_INVITE_SECONDS", 7 * 86400, minimum=60)
+CANDOR_READER_LINK_SECONDS = env_int("CANDOR_READER_LINK_SECONDS", 1800, minimum=60)
 
 # Approved wording (README, "Roles, templates and the wording policy"). The approvals a
 # template version needs, by approver kind: "legal", "support", or "any" approver.

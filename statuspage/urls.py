@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/ingest/<slug:source>/", ingest, name="ingest"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("console/", include("incidents.console.urls")),
+    # Readers of audience pages sign in here (incidents/readers/).
+    path("reader/", include("incidents.readers.urls")),
 ]
 # The public site in every shipped language: English unprefixed, the others under /<code>/
 # (incidents/public/language.py activates the language before this is resolved).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from incidents.api import (
+    audience_views,
     postmortem_views,
     publish_views,
     source_views,
@@ -181,5 +182,27 @@ urlpatterns = [
         "custom-texts/<str:public_id>/reject/",
         v.CustomTextRejectView.as_view(),
         name="custom-text-reject",
+    ),
+    path("audiences/", audience_views.AudiencesView.as_view(), name="audiences"),
+    path("audiences/<str:slug>/", audience_views.AudienceView.as_view(), name="audience"),
+    path(
+        "audiences/<str:slug>/members/",
+        audience_views.MembersView.as_view(),
+        name="audience-members",
+    ),
+    path(
+        "audiences/<str:slug>/members/<str:pk>/revoke/",
+        audience_views.MemberRevokeView.as_view(),
+        name="audience-member-revoke",
+    ),
+    path(
+        "audiences/<str:slug>/invitations/",
+        audience_views.InvitationsView.as_view(),
+        name="audience-invitations",
+    ),
+    path(
+        "audiences/<str:slug>/invitations/<str:pk>/revoke/",
+        audience_views.InvitationRevokeView.as_view(),
+        name="audience-invitation-revoke",
     ),
 ]

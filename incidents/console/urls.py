@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from incidents.console.views import (
+    audiences,
     audit,
     auth,
     branding,
@@ -132,6 +133,19 @@ urlpatterns: list[URLPattern] = [
     path("staff/", wording.staff, name="staff"),
     path("staff/<str:username>/roles/", wording.staff_roles, name="staff_roles"),
     path("staff/<str:username>/break-glass/", sso.break_glass, name="staff_break_glass"),
+    path("audiences/", audiences.audience_list, name="audiences"),
+    path("audiences/<str:slug>/", audiences.audience_detail, name="audience_detail"),
+    path("audiences/<str:slug>/invite/", audiences.audience_invite, name="audience_invite"),
+    path(
+        "audiences/<str:slug>/members/<str:pk>/revoke/",
+        audiences.audience_member_revoke,
+        name="audience_member_revoke",
+    ),
+    path(
+        "audiences/<str:slug>/invitations/<str:pk>/revoke/",
+        audiences.audience_invitation_revoke,
+        name="audience_invitation_revoke",
+    ),
     path("subscribers/", notifications.subscriber_list, name="subscribers"),
     path("subscribers/import/", notifications.subscriber_import, name="subscriber_import"),
     path("notifications/", notifications.notifications, name="notifications"),

@@ -56,6 +56,7 @@ from incidents.models.postmortems import (
     PostmortemRevision,
 )
 from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.readers import AudienceMember, Reader, ReaderInvitation, ReaderLink, ReaderVia
 from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.signing import SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
@@ -103,6 +104,7 @@ __all__ = [
     "Approval",
     "ApproverNotice",
     "Audience",
+    "AudienceMember",
     "AuditAction",
     "AuditEvent",
     "Branding",
@@ -154,6 +156,10 @@ __all__ = [
     "ProposalState",
     "PublishTarget",
     "Qualifier",
+    "Reader",
+    "ReaderInvitation",
+    "ReaderLink",
+    "ReaderVia",
     "Rejection",
     "ReliabilityReportSettings",
     "Reminder",

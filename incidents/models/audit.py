@@ -76,6 +76,14 @@ class AuditAction(models.TextChoices):
     SSO_REFUSED = "sso.refused", "Single sign-on refused"
     SSO_PROVIDER_FAILED = "sso.provider_failed", "Identity provider failed"
     BREAK_GLASS_SET = "staff.break_glass_set", "Break-glass sign-in changed"
+    AUDIENCE_CREATED = "audience.created", "Audience created"
+    AUDIENCE_EDITED = "audience.edited", "Audience edited"
+    AUDIENCE_MEMBER_REVOKED = "audience.member_revoked", "Audience member revoked"
+    READER_INVITED = "reader.invited", "Reader invited"
+    READER_INVITATION_REVOKED = "reader.invitation_revoked", "Reader invitation revoked"
+    READER_SIGNED_IN = "reader.signed_in", "Reader signed in"
+    READER_REFUSED = "reader.refused", "Reader sign-in refused"
+    READER_SIGNED_OUT = "reader.signed_out", "Reader signed out"
 
 
 def action_check(action: str) -> None:

@@ -24,6 +24,8 @@ from incidents.audit import Actor
 from incidents.dependencies.graph import dependency_add
 from incidents.ingest.sources import rule_add, source_create
 from incidents.models import (
+    Audience,
+    AudienceMember,
     AuditEvent,
     DependencyKind,
     IdempotencyKey,
@@ -31,6 +33,8 @@ from incidents.models import (
     IncidentUpdate,
     Proposal,
     ProposalKind,
+    Reader,
+    ReaderInvitation,
     Subscriber,
 )
 from incidents.vendors.service import vendor_add
@@ -241,6 +245,43 @@ WRITES: dict[str, Write] = {
 }
 
 
+def _acme() -> Audience:
+    return Audience.objects.get_or_create(slug="acme", name="ACME")[0]
+
+
+def _acme_member(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    reader = Reader.objects.create(email="carol@acme.example", created_at=timezone.now())
+    member = AudienceMember.objects.create(
+        audience=_acme(), reader=reader, via="link", created_at=timezone.now()
+    )
+    return "post", f"audiences/acme/members/{member.pk}/revoke/", {}
+
+
+def _acme_invitation(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    invitation = ReaderInvitation.objects.create(
+        audience=_acme(), email="dan@acme.example", created_at=timezone.now()
+    )
+    return "post", f"audiences/acme/invitations/{invitation.pk}/revoke/", {}
+
+
+WRITES |= {
+    "create an audience": _write(
+        "post", "audiences/", {"slug": "employees", "name": "Employees", "oidc_groups": ["staff"]}
+    ),
+    "edit an audience": lambda objects: (
+        "put",
+        f"audiences/{_acme().slug}/",
+        {"name": "ACME Corp", "ip_allowlist": ["203.0.113.0/24"]},
+    ),
+    "invite a reader": lambda objects: (
+        "post",
+        f"audiences/{_acme().slug}/invitations/",
+        {"email": "erin@acme.example"},
+    ),
+    "revoke a reader": _acme_member,
+    "revoke an invitation": _acme_invitation,
+}
+
 ADMIN_WRITES = {"branding/", "notify/sms-cost-cap/", "sources/old/"}
 # Writes that change nothing staff decided, so leave no audit event.
 UNAUDITED = {"publish/"}
@@ -324,7 +365,9 @@ def test_every_write_is_done_once_per_key(
     method, path, data = write(objects)
     if "body" in data and "{translated}" in data["body"]:
         data = {**data, "body": data["body"].replace("{translated}", placeholders)}
-    if path in ADMIN_WRITES or path.startswith(("vendors/", "templates/")):  # an Admin's
+    if path in ADMIN_WRITES or path.startswith(
+        ("vendors/", "templates/", "audiences/")
+    ):  # an Admin's
         responder.groups.add(*Group.objects.filter(name=roles.ADMIN))
     events = AuditEvent.objects.count()
 

@@ -25,6 +25,8 @@ from incidents.console.urls import urlpatterns
 from incidents.dependencies import graph
 from incidents.ingest import sources
 from incidents.models import (
+    Audience,
+    AudienceMember,
     AuditEvent,
     Component,
     Contact,
@@ -33,6 +35,8 @@ from incidents.models import (
     IncidentUpdate,
     Maintenance,
     Proposal,
+    Reader,
+    ReaderInvitation,
     Reminder,
     Source,
 )
@@ -416,6 +420,50 @@ WRITES |= {
         {"enabled": "on", "figures": ["show_uptime"], "hidden": [objects["component"].public_id]},
     ),
 }
+
+
+def _audience(objects: dict[str, Any]) -> Audience:
+    return Audience.objects.get_or_create(slug="customer-acme", name="Customer ACME")[0]
+
+
+def _member(objects: dict[str, Any]) -> AudienceMember:
+    reader = Reader.objects.create(email="carol@acme.example", created_at=timezone.now())
+    return AudienceMember.objects.create(
+        audience=_audience(objects), reader=reader, via="link", created_at=timezone.now()
+    )
+
+
+def _invitation(objects: dict[str, Any]) -> ReaderInvitation:
+    return ReaderInvitation.objects.create(
+        audience=_audience(objects), email="dan@acme.example", created_at=timezone.now()
+    )
+
+
+WRITES |= {
+    "audiences": lambda objects: (
+        reverse("console:audiences"),
+        {"slug": "employees", "name": "Employees", "oidc_groups": "staff", "ip_allowlist": ""},
+    ),
+    "audience_detail": lambda objects: (
+        reverse("console:audience_detail", args=[_audience(objects).slug]),
+        {"name": "ACME Corp", "description": "", "oidc_groups": "", "ip_allowlist": "10.0.0.0/8"},
+    ),
+    "audience_invite": lambda objects: (
+        reverse("console:audience_invite", args=[_audience(objects).slug]),
+        {"email": "erin@acme.example"},
+    ),
+    "audience_member_revoke": lambda objects: (
+        reverse("console:audience_member_revoke", args=["customer-acme", _member(objects).pk]),
+        {},
+    ),
+    "audience_invitation_revoke": lambda objects: (
+        reverse(
+            "console:audience_invitation_revoke", args=["customer-acme", _invitation(objects).pk]
+        ),
+        {},
+    ),
+}
+
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"
 # records nothing, and publishing twice leaves the copies as publishing once does; nor does
