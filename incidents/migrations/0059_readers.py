@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0055_audiences'),
+        ('incidents', '0056_postmortem_notify'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
