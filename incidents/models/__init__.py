@@ -59,6 +59,7 @@ from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
 from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.signing import SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
+from incidents.models.staff_language import StaffLanguage
 from incidents.models.subscribers import (
     Delivery,
     DeliveryState,
@@ -170,6 +171,7 @@ __all__ = [
     "Source",
     "SourceFormat",
     "SsoIdentity",
+    "StaffLanguage",
     "StaffRole",
     "Subscriber",
     "SubscriberChannel",

@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 from django.forms import BoundField
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from incidents.console.forms.widgets import MarkdownField, NotifyFieldsMixin, OverrideReasonField
 from incidents.lifecycle import MAX_NAME_LENGTH
@@ -88,13 +90,13 @@ class ComponentImpactsMixin(forms.Form):
 
 
 class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
-    name = forms.CharField(max_length=MAX_NAME_LENGTH, help_text="Shown publicly as the title.")
+    name = forms.CharField(max_length=MAX_NAME_LENGTH, help_text=_("Shown publicly as the title."))
     impact = forms.ChoiceField(choices=IncidentImpact.choices, initial=IncidentImpact.MINOR)
     status = forms.ChoiceField(
         choices=[c for c in IncidentStatus.choices if c[0] != IncidentStatus.RESOLVED],
         initial=IncidentStatus.INVESTIGATING,
     )
-    body = MarkdownField(label="First update")
+    body = MarkdownField(label=_("First update"))
     override_reason = OverrideReasonField()
 
     def __init__(self, *args: Any, components: Sequence[Component], **kwargs: Any) -> None:
@@ -106,8 +108,8 @@ class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
     blank_label = "No change"
 
     status = forms.ChoiceField(choices=IncidentStatus.choices)
-    impact = forms.ChoiceField(required=False, label="Impact")
-    body = MarkdownField(label="Update")
+    impact = forms.ChoiceField(required=False, label=_("Impact"))
+    body = MarkdownField(label=_("Update"))
     override_reason = OverrideReasonField()
 
     def __init__(
@@ -118,7 +120,10 @@ class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
         current = IncidentImpact(incident.impact).label
         impact_field = self.fields["impact"]
         assert isinstance(impact_field, forms.ChoiceField)
-        impact_field.choices = [("", f"No change ({current})"), *IncidentImpact.choices]
+        impact_field.choices = [
+            ("", format_lazy(_("No change ({current})"), current=current)),
+            *IncidentImpact.choices,
+        ]
         self.add_component_fields(components)
 
     def impact_change(self) -> str | None:
@@ -128,5 +133,5 @@ class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
 class ResolveForm(NotifyFieldsMixin):
     prefix = "resolve"
 
-    body = MarkdownField(label="Resolution message")  # initial: the approved template
+    body = MarkdownField(label=_("Resolution message"))  # initial: the approved template
     override_reason = OverrideReasonField()

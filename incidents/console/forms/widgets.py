@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.lifecycle import MAX_BODY_LENGTH
 from incidents.models import NotifyScope
@@ -63,16 +64,18 @@ class NotifyFieldsMixin(forms.Form):
         initial=NotifyScope.ALL,
         required=False,  # a form posted without it (a script, an older page) tells everyone
         widget=forms.RadioSelect,
-        label="Notify subscribers",
+        label=_("Notify subscribers"),
     )
     confirm_sms_cost = forms.DecimalField(
         required=False,
         min_value=0,
         max_digits=12,
         decimal_places=2,
-        label="Confirm the SMS cost",
-        help_text="Only when the forecast is above the SMS cost cap: type the figure it shows "
-        "to send anyway (audited), or choose email and chat only.",
+        label=_("Confirm the SMS cost"),
+        help_text=_(
+            "Only when the forecast is above the SMS cost cap: type the figure it shows "
+            "to send anyway (audited), or choose email and chat only."
+        ),
     )
 
     def clean_notify(self) -> str:

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
@@ -120,9 +121,11 @@ class SmsCostCapForm(forms.Form):
     amount = forms.CharField(
         required=False,
         max_length=20,
-        label="SMS cost cap per update",
-        help_text="Above it, posting takes a confirmation of the figure (audited) or is sent "
-        "by email and chat only. Empty: no cap.",
+        label=_("SMS cost cap per update"),
+        help_text=_(
+            "Above it, posting takes a confirmation of the figure (audited) or is sent "
+            "by email and chat only. Empty: no cap."
+        ),
     )
 
     def clean_amount(self) -> Any:
@@ -143,7 +146,7 @@ def sms_cost_cap_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "SMS cost cap saved.")
+            messages.success(request, _("SMS cost cap saved."))
             return redirect("console:sms_cost_cap")
     return render_page(
         request,

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import roles, wording
@@ -265,7 +266,7 @@ def approval_requested(
         return False
     messages.success(
         request,
-        "Sent to the approvers. Once approved, post the same words and they are published.",
+        _("Sent to the approvers. Once approved, post the same words and they are published."),
     )
     return True
 
@@ -319,7 +320,7 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
                 )
                 if request.POST.get("decision") == "reject":
                     raise ValidationError(
-                        "A translation is not rejected: its writer submits a new one."
+                        _("A translation is not rejected: its writer submits a new one.")
                     )
                 translating.translation_approve(
                     actor=console_actor(request), translation=translation
@@ -435,7 +436,9 @@ def templates(request: HttpRequest) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(
-                request, f"“{version.template.name}” v{version.number} waits for approval."
+                request,
+                _("“%(name)s” v%(number)s waits for approval.")
+                % {"name": version.template.name, "number": version.number},
             )
             return redirect("console:templates")
     sample_text = ""
@@ -474,7 +477,8 @@ def template_translations(request: HttpRequest, public_id: str, number: str) -> 
         else:
             messages.success(
                 request,
-                f"The {translation.language} translation {translation.number} waits for approval.",
+                _("The %(language)s translation %(number)s waits for approval.")
+                % {"language": translation.language, "number": translation.number},
             )
             return redirect("console:template_translations", public_id, number)
     translations = (
@@ -522,7 +526,11 @@ def policy(request: HttpRequest) -> HttpResponse:
         try:
             if form.cleaned_data["previewed"] == form.digest() and "save" in request.POST:
                 rule = approvals.rule_save(actor=actor, **form.rule_fields())
-                messages.success(request, f"Rule “{rule.key}” saved as version {rule.version}.")
+                messages.success(
+                    request,
+                    _("Rule “%(key)s” saved as version %(version)s.")
+                    % {"key": rule.key, "version": rule.version},
+                )
                 return redirect("console:policy")
             # Not saved before its dry run: show what these exact fields would flag first.
             preview = wording_dry_run.dry_run(
@@ -550,7 +558,7 @@ def staff_roles(request: HttpRequest, username: str) -> HttpResponse:
     approvals.roles_set(
         actor=console_actor(request), user=user, role_names=form.cleaned_data["roles"]
     )
-    messages.success(request, f"Roles of {user.username} saved.")
+    messages.success(request, _("Roles of %(username)s saved.") % {"username": user.username})
     return redirect("console:staff")
 
 
