@@ -102,10 +102,12 @@ def _save_component(request: HttpRequest, component: Component | None) -> HttpRe
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            verb = "saved" if component else "created"
-            messages.success(
-                request, _("Component “%(name)s” %(verb)s.") % {"name": saved.name, "verb": verb}
+            said = (
+                _("Component “%(name)s” saved.")
+                if component
+                else _("Component “%(name)s” created.")
             )
+            messages.success(request, said % {"name": saved.name})
             return redirect("console:components")
     return render_page(
         request,

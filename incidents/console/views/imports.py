@@ -38,12 +38,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 fallback=Fallback.HERE,
                 here=lambda: run.import_in_background(started.public_id),
             )
-            verb = "Resuming" if started.checkpoint else "Importing"
-            messages.success(
-                request,
-                _("%(verb)s %(page_id)s in the background.")
-                % {"verb": verb, "page_id": started.page_id},
+            said = (
+                _("Resuming %(page_id)s in the background.")
+                if started.checkpoint
+                else _("Importing %(page_id)s in the background.")
             )
+            messages.success(request, said % {"page_id": started.page_id})
             return redirect("console:import_detail", public_id=started.public_id)
     return render_page(
         request,

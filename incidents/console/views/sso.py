@@ -117,10 +117,10 @@ def break_glass(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(User, username=username, is_staff=True)
     on = request.POST.get("break_glass") == "on"
     sso.break_glass_set(actor=console_actor(request), user=user, on=on)
-    state = "may" if on else "may no longer"
-    messages.success(
-        request,
-        _("%(username)s %(state)s sign in with a password (break-glass).")
-        % {"username": user.username, "state": state},
+    said = (
+        _("%(username)s may sign in with a password (break-glass).")
+        if on
+        else _("%(username)s may no longer sign in with a password (break-glass).")
     )
+    messages.success(request, said % {"username": user.username})
     return redirect("console:staff")
