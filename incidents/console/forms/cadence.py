@@ -31,10 +31,13 @@ class ScheduleForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    email = forms.EmailField(required=False)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(
-        required=False, max_length=20, help_text=_("International format, e.g. +14155550100.")
+        label=_("Phone"),
+        required=False,
+        max_length=20,
+        help_text=_("International format, e.g. +14155550100."),
     )
     on_call = forms.BooleanField(
         required=False, label=_("On call: reminded about incidents nobody owns, and maintenance")
@@ -50,6 +53,7 @@ class ContactForm(forms.Form):
 
 class OwnersForm(forms.Form):
     owners = forms.ModelMultipleChoiceField(
+        label=_("Owners"),
         queryset=Contact.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

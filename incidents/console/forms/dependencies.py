@@ -17,7 +17,9 @@ class DependencyForm(forms.Form):
         label=_("Depends on"),
         empty_label=_("Choose a component"),
     )
-    kind = forms.ChoiceField(choices=DependencyKind.choices, initial=DependencyKind.HARD)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=DependencyKind.choices, initial=DependencyKind.HARD
+    )
     auto_apply = forms.BooleanField(
         required=False,
         label=_("Apply the impact without a responder (Admins only)"),
@@ -31,5 +33,5 @@ class DependencyForm(forms.Form):
 
 
 class DependencyEditForm(forms.Form):
-    kind = forms.ChoiceField(choices=DependencyKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=DependencyKind.choices)
     auto_apply = forms.BooleanField(required=False, label=_("Apply without a responder"))

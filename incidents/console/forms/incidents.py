@@ -90,9 +90,14 @@ class ComponentImpactsMixin(forms.Form):
 
 
 class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
-    name = forms.CharField(max_length=MAX_NAME_LENGTH, help_text=_("Shown publicly as the title."))
-    impact = forms.ChoiceField(choices=IncidentImpact.choices, initial=IncidentImpact.MINOR)
+    name = forms.CharField(
+        label=_("Name"), max_length=MAX_NAME_LENGTH, help_text=_("Shown publicly as the title.")
+    )
+    impact = forms.ChoiceField(
+        label=_("Impact"), choices=IncidentImpact.choices, initial=IncidentImpact.MINOR
+    )
     status = forms.ChoiceField(
+        label=_("Status"),
         choices=[c for c in IncidentStatus.choices if c[0] != IncidentStatus.RESOLVED],
         initial=IncidentStatus.INVESTIGATING,
     )
@@ -107,7 +112,7 @@ class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
 class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
     blank_label = "No change"
 
-    status = forms.ChoiceField(choices=IncidentStatus.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=IncidentStatus.choices)
     impact = forms.ChoiceField(required=False, label=_("Impact"))
     body = MarkdownField(label=_("Update"))
     override_reason = OverrideReasonField()

@@ -50,8 +50,10 @@ class SourceSettingsForm(forms.Form):
 
 
 class SourceForm(SourceSettingsForm):
-    name = forms.SlugField(max_length=50, help_text=_("Part of the URL: /api/ingest/<name>/"))
-    format = forms.ChoiceField(choices=SourceFormat.choices)
+    name = forms.SlugField(
+        label=_("Name"), max_length=50, help_text=_("Part of the URL: /api/ingest/<name>/")
+    )
+    format = forms.ChoiceField(label=_("Format"), choices=SourceFormat.choices)
     signed = forms.BooleanField(
         required=False, label=_("Also give it an HMAC signing secret (for senders that sign)")
     )
@@ -62,15 +64,24 @@ class SourceForm(SourceSettingsForm):
 class RuleForm(forms.Form):
     kind = forms.ChoiceField(choices=MatchKind.choices, label=_("Match"))
     label = forms.CharField(
-        max_length=100, required=False, help_text=_("For a service rule, blank means `service`.")
+        label=_("Label"),
+        max_length=100,
+        required=False,
+        help_text=_("For a service rule, blank means `service`."),
     )
     pattern = forms.CharField(max_length=300, required=False, label=_("Value or pattern"))
     component = forms.ModelChoiceField(
-        queryset=Component.objects.all(), required=False, to_field_name="public_id"
+        label=_("Component"),
+        queryset=Component.objects.all(),
+        required=False,
+        to_field_name="public_id",
     )
     status = forms.ChoiceField(
+        label=_("Status"),
         choices=[("", "From the alert's severity")]
         + [c for c in ComponentStatus.choices if c[0] != ComponentStatus.UNDER_MAINTENANCE],
         required=False,
     )
-    position = forms.IntegerField(min_value=0, initial=0, help_text=_("Lower is tried first."))
+    position = forms.IntegerField(
+        label=_("Position"), min_value=0, initial=0, help_text=_("Lower is tried first.")
+    )

@@ -19,7 +19,7 @@ from incidents.models.maintenance import MAX_PRIOR_MINUTES
 
 
 class MaintenanceScheduleForm(NotifyFieldsMixin):
-    name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    name = forms.CharField(label=_("Name"), max_length=MAX_NAME_LENGTH)
     body = MarkdownField(label=_("Announcement"))
     override_reason = OverrideReasonField()
     scheduled_for = UTCDateTimeField(label=_("Starts (UTC)"))
@@ -95,7 +95,8 @@ def impact_field(component: Component) -> str:
 class MaintenanceUpdateForm(NotifyFieldsMixin):
     # Lifecycle decides which moves are allowed from the current status.
     status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED]
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED],
     )
     body = MarkdownField(label=_("Update"))
     override_reason = OverrideReasonField()

@@ -11,18 +11,21 @@ class VendorAddForm(forms.Form):
     url = forms.CharField(
         max_length=MAX_URL_LENGTH,
         label=_("Status page URL"),
-        help_text=(
+        help_text=_(
             "The vendor's status page (https://status.example.com: its /api/v2/summary.json "
             "is found), a summary.json, or an RSS/Atom status feed."
         ),
     )
     name = forms.CharField(
-        max_length=200, required=False, help_text=_("Leave empty to use the page's own name.")
+        label=_("Name"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to use the page's own name."),
     )
 
 
 class VendorSettingsForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200)
     interval = forms.IntegerField(
         min_value=MIN_INTERVAL,
         max_value=MAX_INTERVAL,

@@ -16,7 +16,7 @@ class MarkdownField(forms.CharField):
 
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("max_length", MAX_BODY_LENGTH)
-        kwargs.setdefault("help_text", "Markdown. The preview shows what the public will see.")
+        kwargs.setdefault("help_text", _("Markdown. The preview shows what the public will see."))
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 7}))
         # Lifecycle keeps the body as written; stripping would also eat Markdown line breaks.
         kwargs.setdefault("strip", False)
@@ -43,11 +43,13 @@ class OverrideReasonField(forms.CharField):
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 500)
-        kwargs.setdefault("label", "Emergency override reason (Admins only)")
+        kwargs.setdefault("label", _("Emergency override reason (Admins only)"))
         kwargs.setdefault(
             "help_text",
-            "Leave empty. Filled in, the words are published without approval or policy "
-            "check; this is audited and queued for review.",
+            _(
+                "Leave empty. Filled in, the words are published without approval or policy "
+                "check; this is audited and queued for review."
+            ),
         )
         super().__init__(**kwargs)  # type: ignore[arg-type]
 

@@ -25,10 +25,11 @@ from incidents.wording.decisions import REASON_MAX_LENGTH
 class TemplateForm(forms.Form):
     """A new template, or (with the name, phase and channel of one) its next version."""
 
-    name = forms.CharField(max_length=200)
-    phase = forms.ChoiceField(choices=Phase.choices)
-    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.WEB)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phase = forms.ChoiceField(label=_("Phase"), choices=Phase.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.WEB)
     body = forms.CharField(
+        label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
         strip=False,
@@ -42,8 +43,9 @@ class TemplateForm(forms.Form):
 class TranslationForm(forms.Form):
     """A translation of one template version: its placeholders, in another language."""
 
-    language = forms.ChoiceField(choices=())
+    language = forms.ChoiceField(label=_("Language"), choices=())
     body = forms.CharField(
+        label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
         strip=False,
@@ -77,10 +79,13 @@ class RejectForm(forms.Form):
 
 class RuleForm(forms.Form):
     key = forms.SlugField(
-        max_length=64, help_text=_("Saving an existing key writes its next version.")
+        label=_("Key"),
+        max_length=64,
+        help_text=_("Saving an existing key writes its next version."),
     )
-    kind = forms.ChoiceField(choices=RuleKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
     pattern = forms.CharField(
+        label=_("Pattern"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
@@ -88,17 +93,22 @@ class RuleForm(forms.Form):
             "vendor names, one a line (vendor blame); or allowed hosts, one a line (links)."
         ),
     )
-    element = forms.ChoiceField(choices=[("", "—"), *RequiredElement.choices], required=False)
-    limit = forms.IntegerField(required=False, min_value=1)
-    channel = forms.ChoiceField(choices=RuleChannel.choices)
-    scope = forms.ChoiceField(choices=RuleScope.choices)
-    reason = forms.CharField(max_length=300, help_text=_("Shown to the writer."))
+    element = forms.ChoiceField(
+        label=_("Element"), choices=[("", "—"), *RequiredElement.choices], required=False
+    )
+    limit = forms.IntegerField(label=_("Limit"), required=False, min_value=1)
+    channel = forms.ChoiceField(label=_("Channel"), choices=RuleChannel.choices)
+    scope = forms.ChoiceField(label=_("Scope"), choices=RuleScope.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("Shown to the writer."))
     language = forms.ChoiceField(
+        label=_("Language"),
         choices=(),
         required=False,
         help_text=_("Only words in this language (a translation's); none: every language."),
     )
-    active = forms.BooleanField(required=False, initial=True, help_text=_("Off retires the rule."))
+    active = forms.BooleanField(
+        label=_("Active"), required=False, initial=True, help_text=_("Off retires the rule.")
+    )
     # The digest of the rule as last dry-run: saving needs the dry run of exactly these fields.
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -119,6 +129,7 @@ class RuleForm(forms.Form):
 
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
+        label=_("Roles"),
         choices=[(name, name) for name in roles.ROLES],
         required=False,
         widget=forms.CheckboxSelectMultiple,

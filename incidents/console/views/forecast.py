@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents.console.forms.incidents import IncidentOpenForm, ResolveForm, UpdatePostForm
@@ -108,7 +109,7 @@ def send_forecast(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": f"No such {missing.args[0]}."}, status=400)
     form.is_valid()
     if any(field in form.errors for field in NEEDED) or "body" not in form.cleaned_data:
-        return _answer("The forecast appears once the update has words.")
+        return _answer(_("The forecast appears once the update has words."))
     cleaned = {**form.cleaned_data, "notify": form.cleaned_data.get("notify") or NotifyScope.ALL}
     try:
         report = forecast_report(forecast(cleaned))
@@ -121,8 +122,8 @@ class SmsCostCapForm(forms.Form):
     amount = forms.CharField(
         required=False,
         max_length=20,
-        label=_("SMS cost cap per update"),
-        help_text=_(
+        label=gettext_lazy("SMS cost cap per update"),
+        help_text=gettext_lazy(
             "Above it, posting takes a confirmation of the figure (audited) or is sent "
             "by email and chat only. Empty: no cap."
         ),

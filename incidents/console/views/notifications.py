@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents.console.views.base import console_actor, render_page, staff_required, submit_once
@@ -25,7 +26,7 @@ LIST_LIMIT = 200
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV file"))
+    file = forms.FileField(label=gettext_lazy("CSV file"))
 
 
 class _Echo:
