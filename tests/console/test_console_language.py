@@ -46,6 +46,7 @@ def _lang(html: str) -> tuple[str, str]:
 # -- choosing the language ---------------------------------------------------------------------
 
 
+@pytest.mark.embedded  # `make run` (SQLite, no Redis) has the switch too
 def test_the_console_follows_the_choice_then_the_browser_then_english(responder: User) -> None:
     client = Client()
     client.force_login(responder)
@@ -74,6 +75,7 @@ def test_the_public_side_keeps_its_own_language_rules(responder: User) -> None:
     assert '<html lang="en"' in page.content.decode()
 
 
+@pytest.mark.embedded  # `make run` (SQLite, no Redis) has the switch too
 def test_the_switch_stores_the_choice_and_returns_to_the_page(responder: User) -> None:
     client = Client()
     client.force_login(responder)
@@ -106,6 +108,7 @@ def test_the_switch_takes_a_staff_account() -> None:
     assert StaffLanguage.objects.count() == 0
 
 
+@pytest.mark.embedded  # `make run` (SQLite, no Redis) has the switch too
 def test_the_arabic_console_is_right_to_left(responder: User) -> None:
     StaffLanguage.objects.create(user=responder, language="ar", updated_at=timezone.now())
     client = Client()
@@ -115,6 +118,7 @@ def test_the_arabic_console_is_right_to_left(responder: User) -> None:
     assert "فتح حادثة" in html  # "Open incident"
 
 
+@pytest.mark.embedded  # `make run` (SQLite, no Redis) has the switch too
 def test_the_sign_in_page_follows_the_browser() -> None:
     html = _page(Client(), reverse("console:login"), accept_language="de-DE,de;q=0.9")
     assert _lang(html) == ("de", "ltr")
