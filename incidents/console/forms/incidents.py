@@ -41,7 +41,7 @@ class ComponentRow:
 
     @property
     def current_effect_label(self) -> str:
-        return ComponentStatus(self.current_effect).label if self.current_effect else ""
+        return str(ComponentStatus(self.current_effect).label) if self.current_effect else ""
 
 
 class ComponentImpactsMixin(forms.Form):

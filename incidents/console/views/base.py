@@ -263,7 +263,7 @@ class TimelineEntry:
 
 def _status_label(value: str) -> str:
     # The record is frozen as it was said; a status renamed since still shows, raw.
-    return ComponentStatus(value).label if value in ComponentStatus.values else value
+    return str(ComponentStatus(value).label) if value in ComponentStatus.values else value
 
 
 def timeline(updates: Iterable[UpdateBase]) -> list[TimelineEntry]:

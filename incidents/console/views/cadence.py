@@ -40,7 +40,7 @@ def _policy_forms(bound: ScheduleForm | None = None) -> list[tuple[str, str, Sch
         form = ScheduleForm(initial=schedule.as_minutes(), prefix=impact)
         if bound is not None and bound.prefix == impact:
             form = bound
-        rows.append((impact, IncidentImpact(impact).label, form, default))
+        rows.append((impact, str(IncidentImpact(impact).label), form, default))
     return rows
 
 

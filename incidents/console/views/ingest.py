@@ -195,7 +195,9 @@ def _affected(proposal: Proposal) -> list[tuple[str, str]]:
         Component.objects.filter(public_id__in=proposal.components).values_list("public_id", "name")
     )
     return sorted(
-        (names[k], ComponentStatus(v).label) for k, v in proposal.components.items() if k in names
+        (names[k], str(ComponentStatus(v).label))
+        for k, v in proposal.components.items()
+        if k in names
     )
 
 
