@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from incidents import roles, wording
@@ -107,10 +108,22 @@ def wording_check(request: HttpRequest) -> JsonResponse:
         "phase": phase,
         "text": text,
         "violations": [v.as_dict() for v in violations],
+        "summary": _summary(len(violations)),
     }
     if channel == "sms":
         answer["sms"] = asdict(wording.sms_info(text))
     return JsonResponse(answer)
+
+
+def _summary(n: int) -> str:
+    """The line above a template's problems, in the staff member's language."""
+    if not n:
+        return _("No problems with the wording policy.")
+    return ngettext(
+        "%(violations)s problem with the wording policy",
+        "%(violations)s problems with the wording policy",
+        n,
+    ) % {"violations": n}
 
 
 def _verdict(
@@ -121,10 +134,12 @@ def _verdict(
     but need an approver first."""
     if violations:
         n = len(violations)
-        return {
-            "verdict": "breaks_policy",
-            "message": f"Refused: {n} problem{'s' if n != 1 else ''} with the wording policy.",
-        }
+        message = ngettext(
+            "Refused: %(count)s problem with the wording policy.",
+            "Refused: %(count)s problems with the wording policy.",
+            n,
+        )
+        return {"verdict": "breaks_policy", "message": message % {"count": n}}
     incident = maintenance = None
     if kind == "incident":
         incident = Incident.objects.filter(public_id=request.POST.get("incident", "")).first()
@@ -141,12 +156,17 @@ def _verdict(
         body, phase=phase, context=context, incident=incident, maintenance=maintenance
     )
     if basis is not None:
-        what = "an approved template" if basis.kind == "template" else "approved custom text"
-        return {"verdict": "approved", "message": f"Approved words ({what}): ready to publish."}
+        if basis.kind == "template":
+            approved = _("Approved words (an approved template): ready to publish.")
+        else:
+            approved = _("Approved words (approved custom text): ready to publish.")
+        return {"verdict": "approved", "message": approved}
     return {
         "verdict": "needs_approval",
-        "message": "Passes the wording policy, but these words are not approved: use an "
-        "approved template, or submit them for approval (the approvers are told at once).",
+        "message": _(
+            "Passes the wording policy, but these words are not approved: use an "
+            "approved template, or submit them for approval (the approvers are told at once)."
+        ),
     }
 
 
