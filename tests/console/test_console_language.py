@@ -227,7 +227,7 @@ ENGLISH = frozenset(
     ]
 )
 # Machine text a page shows as it is: code, identifiers, form values.
-_VERBATIM = {"code", "pre", "kbd", "samp", "script", "style", "textarea", "option"}
+_VERBATIM = {"code", "pre", "kbd", "samp", "script", "style", "textarea"}
 _READ_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
 
 

@@ -47,7 +47,7 @@ class ComponentRow:
 class ComponentImpactsMixin(forms.Form):
     """One select per component: how the incident affects it, or blank for no effect."""
 
-    blank_label = "Not affected"
+    blank_label = _("Not affected")
 
     def add_component_fields(self, components: Sequence[Component]) -> None:
         self.components = list(components)
@@ -110,7 +110,7 @@ class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
 
 
 class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
-    blank_label = "No change"
+    blank_label = _("No change")
 
     status = forms.ChoiceField(label=_("Status"), choices=IncidentStatus.choices)
     impact = forms.ChoiceField(required=False, label=_("Impact"))

@@ -78,7 +78,7 @@ class RuleForm(forms.Form):
     )
     status = forms.ChoiceField(
         label=_("Status"),
-        choices=[("", "From the alert's severity")]
+        choices=[("", _("From the alert's severity"))]
         + [c for c in ComponentStatus.choices if c[0] != ComponentStatus.UNDER_MAINTENANCE],
         required=False,
     )

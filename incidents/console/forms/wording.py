@@ -115,7 +115,7 @@ class RuleForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [  # type: ignore[attr-defined]
-            ("", "Every language"),
+            ("", _("Every language")),
             *((code, code) for code in settings.CANDOR_WORDS_LANGUAGES),
         ]
 
