@@ -34,6 +34,7 @@ WRITES: dict[str, str] = {
     "console:sso_callback": PUBLIC,
     "console:two_factor": ANY_STAFF,
     "console:recovery_codes": ANY_STAFF,
+    "console:language": ANY_STAFF,  # the user's own console language
     "console:preview": ANY_STAFF,
     "console:wording_check": ANY_STAFF,
     "console:send_forecast": ANY_STAFF,  # a post form's figures; writes nothing

@@ -89,7 +89,7 @@ class ComponentView:
 
     @property
     def status_label(self) -> str:
-        return ComponentStatus(self.status).label
+        return str(ComponentStatus(self.status).label)
 
     @property
     def uptime_since(self) -> date | None:
@@ -117,7 +117,7 @@ class GroupView:
 
     @property
     def status_label(self) -> str:
-        return ComponentStatus(self.status).label
+        return str(ComponentStatus(self.status).label)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class IncidentView:
 
     @property
     def status_label(self) -> str:
-        return IncidentStatus(self.status).label
+        return str(IncidentStatus(self.status).label)
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class MaintenanceView:
 
     @property
     def status_label(self) -> str:
-        return MaintenanceStatus(self.status).label
+        return str(MaintenanceStatus(self.status).label)
 
     @property
     def is_active(self) -> bool:
@@ -203,9 +203,9 @@ class MaintenanceView:
         """Each component with what readers should expect of it, as people read it."""
         # A row written by hand with an unknown impact still renders, as the default.
         known = dict(MaintenanceImpact.choices)
-        labels = {code: known.get(impact, "") for code, impact in self.impacts}
+        labels = {code: str(known.get(impact, "")) for code, impact in self.impacts}
         return tuple(
-            (c, labels.get(c.public_id) or MaintenanceImpact.UNDER_MAINTENANCE.label)
+            (c, labels.get(c.public_id) or str(MaintenanceImpact.UNDER_MAINTENANCE.label))
             for c in self.components
         )
 

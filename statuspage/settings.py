@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A reader's session loses what expired or was revoked before any view reads it.
     "incidents.readers.middleware.ReaderSessionMiddleware",
+    # The console in the staff member's language (after the user is known).
+    "incidents.console.language.ConsoleLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from incidents.models import CustomTextRequest, TemplateVersion
 
@@ -69,15 +70,15 @@ def link_open(token: str, *, user_id: int) -> Opened:
         approver_id, kind, ref, digest = signing.loads(token, salt=SALT, max_age=max_age)
     except signing.SignatureExpired:
         raise LinkRefused(
-            "This link has expired. Open the Approvals page to decide.", status=410
+            _("This link has expired. Open the Approvals page to decide."), status=410
         ) from None
     except (signing.BadSignature, ValueError, TypeError):
         raise LinkRefused(
-            "This link is not valid (it may have been cut short).", status=400
+            _("This link is not valid (it may have been cut short)."), status=400
         ) from None
     if approver_id != user_id:
         raise LinkRefused(
-            "This link was sent to another approver. Open the Approvals page to decide.",
+            _("This link was sent to another approver. Open the Approvals page to decide."),
             status=403,
         )
     words: Words | None
@@ -86,10 +87,10 @@ def link_open(token: str, *, user_id: int) -> Opened:
     else:
         words = TemplateVersion.objects.filter(pk=int(ref) if str(ref).isdigit() else 0).first()
     if words is None:
-        raise LinkRefused("The words this link was sent for no longer exist.", status=404)
+        raise LinkRefused(_("The words this link was sent for no longer exist."), status=404)
     if _digest(words) != digest:
         raise LinkRefused(
-            "The words changed after this link was sent. Open the Approvals page to decide.",
+            _("The words changed after this link was sent. Open the Approvals page to decide."),
             status=409,
         )
     return Opened(approver_id, words)

@@ -21,7 +21,8 @@ from django.core.mail import EmailMessage
 from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from incidents import roles
 from incidents.approvers.links import Words, decide_url
@@ -32,10 +33,12 @@ from incidents.models import (
     CustomTextRequest,
     NoticeChannel,
     NoticeState,
+    StaffLanguage,
     TemplateTranslation,
 )
 from incidents.notify.render import gsm7
 from incidents.notify.transports.email import email_connection
+from incidents.public.language import DEFAULT, supported
 from incidents.reminders import sms
 from incidents.wording.approved import words_approved
 from incidents.wording.translations import translation_approved
@@ -137,9 +140,13 @@ def _translation_context(notice: ApproverNotice, words: TemplateTranslation) -> 
     """A translation is decided on the Approvals page (the one-click link is for words)."""
     version = words.version
     return {
-        "what": f"the {words.language} translation of template {version.template.name!r} "
-        f"v{version.number}",
-        "short_what": f"{words.language} translation",
+        "what": _("the %(language)s translation of template %(name)s v%(number)s")
+        % {
+            "language": words.language,
+            "name": repr(version.template.name),
+            "number": version.number,
+        },
+        "short_what": _("%(language)s translation") % {"language": words.language},
         "author": words.author.get_username(),
         "asked_at": words.created_at,
         "link": settings.CANDOR_APP_URL + reverse("console:approvals"),
@@ -150,21 +157,28 @@ def _translation_context(notice: ApproverNotice, words: TemplateTranslation) -> 
 def _context(notice: ApproverNotice, words: Told) -> dict[str, object]:
     if isinstance(words, TemplateTranslation):
         return _translation_context(notice, words)
+    # Whole phrases, so that each language can order them its own way.
     if isinstance(words, CustomTextRequest):
-        what = f"custom {words.get_phase_display()} text"
+        phase = words.get_phase_display()
         if words.incident is not None:
-            what += f" for the incident {words.incident.name!r}"
+            what = _("custom %(phase)s text for the incident %(name)s") % {
+                "phase": phase,
+                "name": repr(words.incident.name),
+            }
         elif words.maintenance is not None:
-            what += f" for the maintenance {words.maintenance.name!r}"
+            what = _("custom %(phase)s text for the maintenance %(name)s") % {
+                "phase": phase,
+                "name": repr(words.maintenance.name),
+            }
         else:
-            what += " to open an incident"
+            what = _("custom %(phase)s text to open an incident") % {"phase": phase}
+        short = _("custom %(phase)s text") % {"phase": phase}
     else:
-        what = f"template {words.template.name!r} v{words.number}"
-    short = (
-        f"custom {words.get_phase_display()} text"
-        if isinstance(words, CustomTextRequest)
-        else f"template v{words.number}"
-    )
+        what = _("template %(name)s v%(number)s") % {
+            "name": repr(words.template.name),
+            "number": words.number,
+        }
+        short = _("template v%(number)s") % {"number": words.number}
     return {
         "what": what,
         "short_what": short,
@@ -174,6 +188,12 @@ def _context(notice: ApproverNotice, words: Told) -> dict[str, object]:
         "hours": settings.CANDOR_APPROVAL_LINK_HOURS,
         "page_name": settings.CANDOR_PAGE_NAME,
     }
+
+
+def _language(user_id: int) -> str:
+    """The approver's chosen console language, else English (the worker has no browser)."""
+    code = StaffLanguage.objects.filter(user_id=user_id).values_list("language", flat=True).first()
+    return (supported(code) if code else None) or DEFAULT
 
 
 def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
@@ -199,16 +219,20 @@ def notice_send(notice_id: int, *, now: datetime | None = None) -> str:
     if _decided(words):
         _finish(notice_id, state=NoticeState.CANCELLED, last_error="Decided before it was sent.")
         return "cancelled"
-    context = _context(notice, words)
     name = "translation_approval_request" if notice.translation_id else "approval_request"
     try:
         if notice.channel == NoticeChannel.EMAIL:
-            subject, _, body = render_to_string(f"email/{name}.txt", context).partition("\n")
+            # In the approver's console language; a text message stays English, which
+            # GSM-7 (one segment's price) can carry.
+            with translation.override(_language(notice.approver_id)):
+                context = _context(notice, words)
+                subject, _nl, body = render_to_string(f"email/{name}.txt", context).partition("\n")
             EmailMessage(
                 subject.strip(), body.lstrip("\n"), None, [notice.to], connection=email_connection()
             ).send()
         else:
-            text = render_to_string(f"sms/{name}.txt", context).strip()
+            with translation.override(DEFAULT):
+                text = render_to_string(f"sms/{name}.txt", _context(notice, words)).strip()
             sms.send_one(notice.to, gsm7(text))  # a username may hold any letter
     except Exception as error:  # SMTP, socket, Twilio: ours or the provider's, never theirs
         return _failed(notice, error, now=now)

@@ -27,6 +27,7 @@ from incidents.console.views import (
     vendors,
     wording,
 )
+from incidents.console.views.language import choose_language
 from incidents.console.views.preview import preview
 
 app_name = "console"
@@ -37,6 +38,7 @@ urlpatterns: list[URLPattern] = [
     path("sso/start/", sso.SsoStartView.as_view(), name="sso_start"),
     path("sso/callback/", sso.SsoCallbackView.as_view(), name="sso_callback"),
     path("two-factor/", auth.two_factor, name="two_factor"),
+    path("language/", choose_language, name="language"),
     path("two-factor/recovery-codes/", auth.recovery_codes, name="recovery_codes"),
     path("", dashboard.dashboard, name="dashboard"),
     path("forecast/", forecast.send_forecast, name="send_forecast"),

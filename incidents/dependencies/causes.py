@@ -16,7 +16,7 @@ class Cause:
 
     @property
     def status_label(self) -> str:
-        return ComponentStatus(self.status).label
+        return str(ComponentStatus(self.status).label)
 
 
 def causes_carry(*, proposal: Proposal, incident: Incident, now: datetime) -> None:

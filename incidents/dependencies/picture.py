@@ -154,7 +154,7 @@ def graph_picture() -> Picture:
     pairs = [(e.upstream_id, e.downstream_id) for e in edges]
     connected = {pk for pair in pairs for pk in pair}
     unconnected = [
-        Listed(c.public_id, _name(c.name), ComponentStatus(c.status).label)
+        Listed(c.public_id, _name(c.name), str(ComponentStatus(c.status).label))
         for pk, c in components.items()
         if pk not in connected
     ]
@@ -167,7 +167,7 @@ def graph_picture() -> Picture:
             name=_name(c.name),
             label=_label(_name(c.name)),
             status=c.status,
-            status_label=ComponentStatus(c.status).label,
+            status_label=str(ComponentStatus(c.status).label),
             x=centres[pk][0] - NODE_WIDTH / 2,
             y=centres[pk][1] - NODE_HEIGHT / 2,
         )

@@ -60,6 +60,7 @@ from incidents.models.readers import AudienceMember, Reader, ReaderInvitation, R
 from incidents.models.reliability import ReliabilityReportSettings
 from incidents.models.signing import SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
+from incidents.models.staff_language import StaffLanguage
 from incidents.models.subscribers import (
     FOLLOW_RELEASED,
     Announcement,
@@ -180,6 +181,7 @@ __all__ = [
     "Source",
     "SourceFormat",
     "SsoIdentity",
+    "StaffLanguage",
     "StaffRole",
     "Subscriber",
     "SubscriberChannel",

@@ -10,19 +10,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.wording import CustomTextRequest, TemplateTranslation, TemplateVersion
 
 
 class NoticeChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
 
 
 class NoticeState(models.TextChoices):
     PENDING = "pending", "Pending"  # to send, at next_attempt_at
     SENDING = "sending", "Sending"  # claimed by a worker
-    SENT = "sent", "Sent"
+    SENT = "sent", _("Sent")
     CANCELLED = "cancelled", "Cancelled"  # the words were decided before it left
     FAILED = "failed", "Failed"  # parked after MAX_ATTEMPTS, with its error
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.incidents import Incident, IncidentImpact
@@ -76,20 +77,20 @@ class Contact(models.Model):
 
 
 class ReminderKind(models.TextChoices):
-    UPDATE_DUE = "update_due", "Update due"
-    ESCALATION = "escalation", "Update overdue: escalation"
-    MAINTENANCE_START = "maintenance_start", "Maintenance starts"
-    MAINTENANCE_END = "maintenance_end", "Maintenance ends"
-    MAINTENANCE_OVERRUN = "maintenance_overrun", "Maintenance overran"
+    UPDATE_DUE = "update_due", _("Update due")
+    ESCALATION = "escalation", _("Update overdue: escalation")
+    MAINTENANCE_START = "maintenance_start", _("Maintenance starts")
+    MAINTENANCE_END = "maintenance_end", _("Maintenance ends")
+    MAINTENANCE_OVERRUN = "maintenance_overrun", _("Maintenance overran")
 
 
 class ReminderState(models.TextChoices):
-    PENDING = "pending", "Pending"
+    PENDING = "pending", _("Pending")
     CLAIMED = "claimed", "Claimed"  # taken by a sweep, queued for a worker
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
     CANCELLED = "cancelled", "Cancelled"  # made moot: the update was posted, the window ended
-    FAILED = "failed", "Failed"
+    FAILED = "failed", _("Failed")
 
 
 class Reminder(models.Model):

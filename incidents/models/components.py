@@ -3,17 +3,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.audiences import Audience
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 
 
 class ComponentStatus(models.TextChoices):
-    OPERATIONAL = "operational", "Operational"
-    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
-    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
-    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
-    MAJOR_OUTAGE = "major_outage", "Major outage"
+    OPERATIONAL = "operational", _("Operational")
+    UNDER_MAINTENANCE = "under_maintenance", _("Under maintenance")
+    DEGRADED_PERFORMANCE = "degraded_performance", _("Degraded performance")
+    PARTIAL_OUTAGE = "partial_outage", _("Partial outage")
+    MAJOR_OUTAGE = "major_outage", _("Major outage")
 
     @property
     def severity(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.components import Component
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
@@ -12,8 +13,8 @@ from incidents.models.ingest import Proposal
 
 
 class DependencyKind(models.TextChoices):
-    HARD = "hard", "Hard: down when it is down"
-    SOFT = "soft", "Soft: degraded when it is down"
+    HARD = "hard", _("Hard: down when it is down")
+    SOFT = "soft", _("Soft: degraded when it is down")
 
 
 class ComponentDependency(models.Model):

@@ -5,15 +5,16 @@ ours that makes a second run add nothing, and the postmortems it brought along."
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 
 
 class ImportState(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed (run it again to resume)"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed (run it again to resume)")
 
 
 class ImportRun(models.Model):

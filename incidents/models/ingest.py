@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.components import Component, ComponentStatus
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
@@ -11,14 +12,14 @@ from incidents.models.incidents import Incident, IncidentImpact
 
 
 class SourceFormat(models.TextChoices):
-    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager (webhook v4)"
-    GRAFANA = "grafana", "Grafana alerting (webhook contact point)"
-    GENERIC = "generic", "Generic JSON (scripts, curl)"
+    ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager (webhook v4)")
+    GRAFANA = "grafana", _("Grafana alerting (webhook contact point)")
+    GENERIC = "generic", _("Generic JSON (scripts, curl)")
 
 
 class WindowSignals(models.TextChoices):
-    RECORD = "record", "Record as during maintenance"
-    MUTE = "mute", "Mute"
+    RECORD = "record", _("Record as during maintenance")
+    MUTE = "mute", _("Mute")
 
 
 class Source(models.Model):
@@ -61,9 +62,9 @@ class Source(models.Model):
 
 
 class MatchKind(models.TextChoices):
-    EXACT = "exact", "Label equals"
-    REGEX = "regex", "Label matches regular expression"
-    SERVICE = "service", "`service` label names the component"
+    EXACT = "exact", _("Label equals")
+    REGEX = "regex", _("Label matches regular expression")
+    SERVICE = "service", _("`service` label names the component")
 
 
 class RoutingRule(models.Model):
@@ -95,8 +96,8 @@ class RoutingRule(models.Model):
 
 
 class SignalStatus(models.TextChoices):
-    FIRING = "firing", "Firing"
-    RESOLVED = "resolved", "Resolved"
+    FIRING = "firing", _("Firing")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Signal(models.Model):
@@ -168,17 +169,17 @@ class ComponentSignalState(models.Model):
 
 
 class ProposalKind(models.TextChoices):
-    OPEN = "open", "Open an incident"
-    RESOLVE = "resolve", "Resolve an incident"
+    OPEN = "open", _("Open an incident")
+    RESOLVE = "resolve", _("Resolve an incident")
     # Downstream impact of an upstream component's outage (incidents/dependencies/).
-    IMPACT = "impact", "Open an incident for downstream impact"
+    IMPACT = "impact", _("Open an incident for downstream impact")
 
 
 class ProposalState(models.TextChoices):
-    PENDING = "pending", "Waiting for a responder"
-    ACCEPTED = "accepted", "Published"
-    DISMISSED = "dismissed", "Dismissed"
-    WITHDRAWN = "withdrawn", "Withdrawn (the cause recovered)"
+    PENDING = "pending", _("Waiting for a responder")
+    ACCEPTED = "accepted", _("Published")
+    DISMISSED = "dismissed", _("Dismissed")
+    WITHDRAWN = "withdrawn", _("Withdrawn (the cause recovered)")
 
 
 class Proposal(models.Model):

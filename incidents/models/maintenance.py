@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.audiences import Audience
 from incidents.models.components import Component
@@ -12,10 +13,10 @@ from incidents.models.incidents import UpdateBase
 
 
 class MaintenanceStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    IN_PROGRESS = "in_progress", "In progress"
-    VERIFYING = "verifying", "Verifying"
-    COMPLETED = "completed", "Completed"
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    VERIFYING = "verifying", _("Verifying")
+    COMPLETED = "completed", _("Completed")
 
 
 # A window that is running puts its components under maintenance.
@@ -26,10 +27,10 @@ class MaintenanceImpact(models.TextChoices):
     """What readers should expect of a component while the window runs (Datadog's
     "expected impact"): it is the component's public status for that time."""
 
-    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
-    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
-    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
-    NONE = "operational", "No visible impact"
+    UNDER_MAINTENANCE = "under_maintenance", _("Under maintenance")
+    DEGRADED_PERFORMANCE = "degraded_performance", _("Degraded performance")
+    PARTIAL_OUTAGE = "partial_outage", _("Partial outage")
+    NONE = "operational", _("No visible impact")
 
 
 # Statuspage offers up to a day ahead; a week covers a weekend's change freeze.

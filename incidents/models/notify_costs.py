@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class NotifyScope(models.TextChoices):
     """Who an update's notifications go to; the page shows the update in every case."""
 
-    ALL = "all", "Every subscriber"
+    ALL = "all", _("Every subscriber")
     # Channels that cost money per message (SMS) are skipped for this update: chosen
     # when the forecast is above the SMS cost cap and nobody confirmed the figure.
-    FREE_ONLY = "free_only", "Email and chat only (no SMS)"
-    NONE = "none", "Nobody (do not notify)"
+    FREE_ONLY = "free_only", _("Email and chat only (no SMS)")
+    NONE = "none", _("Nobody (do not notify)")
 
 
 class SmsCostCap(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class InboundPoster(models.Model):
@@ -35,13 +36,13 @@ class InboundPoster(models.Model):
 
 
 class InboundChannel(models.TextChoices):
-    SMS = "sms", "SMS"
-    EMAIL = "email", "Email"
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
 
 
 class InboundOutcome(models.TextChoices):
-    POSTED = "posted", "Posted"
-    REFUSED = "refused", "Refused"
+    POSTED = "posted", _("Posted")
+    REFUSED = "refused", _("Refused")
 
 
 class InboundPost(models.Model):

@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.audiences import Audience
 from incidents.models.components import Component
@@ -29,18 +30,18 @@ class SubscriberChannel(models.TextChoices):
     tests). Which channels exist is the registry's (notify/channels, CANDOR_CHANNELS): the
     `channel` fields take any registered name, with no migration per channel."""
 
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    WEBHOOK = "webhook", "Webhook"
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WEBHOOK = "webhook", _("Webhook")
 
 
 class SubscriberState(models.TextChoices):
-    PENDING = "pending", "Waiting for confirmation"
-    CONFIRMED = "confirmed", "Confirmed"
-    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     # The carrier or the subscriber said STOP (SMS), or the provider refused the address
     # for good (a hard bounce, an invalid number): nothing is sent until they start again.
-    STOPPED = "stopped", "Stopped"
+    STOPPED = "stopped", _("Stopped")
 
 
 def new_webhook_secret() -> str:
@@ -134,13 +135,13 @@ class SubscriberComponent(models.Model):
 
 
 class DeliveryState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
     # The last attempt failed for a reason that may pass; retried at next_attempt_at.
-    FAILED = "failed", "Failed, will retry"
+    FAILED = "failed", _("Failed, will retry")
     # Given up: a permanent refusal, or every attempt failed. Staff may retry it.
-    DEAD = "dead", "Failed"
+    DEAD = "dead", _("Failed")
 
 
 class Delivery(models.Model):

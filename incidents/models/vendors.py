@@ -4,6 +4,7 @@ theirs that an Admin picked, each driving one local Component."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.components import Component
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
@@ -11,26 +12,26 @@ from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 
 class VendorKind(models.TextChoices):
     # Candor's own /api/v2/summary.json has Statuspage's shape and is read as one.
-    STATUSPAGE = "statuspage", "Statuspage v2 (summary.json)"
-    FEED = "feed", "RSS/Atom status feed"
+    STATUSPAGE = "statuspage", _("Statuspage v2 (summary.json)")
+    FEED = "feed", _("RSS/Atom status feed")
 
 
 class VendorState(models.TextChoices):
-    OK = "ok", "Fetched"
+    OK = "ok", _("Fetched")
     # The last poll failed (down, 404, malformed, an HTML error page): every component
     # of the vendor is shown as unknown until a poll succeeds again.
-    UNKNOWN = "unknown", "Unknown"
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class VendorStatus(models.TextChoices):
     """A vendor component's status as the vendor last told it, or unknown."""
 
-    OPERATIONAL = "operational", "Operational"
-    UNDER_MAINTENANCE = "under_maintenance", "Under maintenance"
-    DEGRADED_PERFORMANCE = "degraded_performance", "Degraded performance"
-    PARTIAL_OUTAGE = "partial_outage", "Partial outage"
-    MAJOR_OUTAGE = "major_outage", "Major outage"
-    UNKNOWN = "unknown", "Unknown"
+    OPERATIONAL = "operational", _("Operational")
+    UNDER_MAINTENANCE = "under_maintenance", _("Under maintenance")
+    DEGRADED_PERFORMANCE = "degraded_performance", _("Degraded performance")
+    PARTIAL_OUTAGE = "partial_outage", _("Partial outage")
+    MAJOR_OUTAGE = "major_outage", _("Major outage")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Vendor(models.Model):

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models.ids import PUBLIC_ID_LENGTH, new_public_id
 from incidents.models.incidents import Incident
@@ -20,25 +21,25 @@ from incidents.models.maintenance import Maintenance
 
 
 class Phase(models.TextChoices):
-    INVESTIGATING = "investigating", "Investigating"
-    IDENTIFIED = "identified", "Identified"
-    MONITORING = "monitoring", "Monitoring"
-    RESOLVED = "resolved", "Resolved"
-    MAINTENANCE_SCHEDULED = "maintenance_scheduled", "Maintenance scheduled"
-    MAINTENANCE_STARTED = "maintenance_started", "Maintenance started"
-    MAINTENANCE_COMPLETED = "maintenance_completed", "Maintenance completed"
+    INVESTIGATING = "investigating", _("Investigating")
+    IDENTIFIED = "identified", _("Identified")
+    MONITORING = "monitoring", _("Monitoring")
+    RESOLVED = "resolved", _("Resolved")
+    MAINTENANCE_SCHEDULED = "maintenance_scheduled", _("Maintenance scheduled")
+    MAINTENANCE_STARTED = "maintenance_started", _("Maintenance started")
+    MAINTENANCE_COMPLETED = "maintenance_completed", _("Maintenance completed")
     # A resolved incident's postmortem (incidents/lifecycle/postmortems.py).
-    POSTMORTEM = "postmortem", "Postmortem"
+    POSTMORTEM = "postmortem", _("Postmortem")
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Web and email"
-    SMS = "sms", "SMS"
+    WEB = "web", _("Web and email")
+    SMS = "sms", _("SMS")
 
 
 class Qualifier(models.TextChoices):
-    LEGAL = "legal", "Legal"
-    SUPPORT = "support", "Support"
+    LEGAL = "legal", _("Legal")
+    SUPPORT = "support", _("Support")
 
 
 def _one_subject(name: str) -> models.CheckConstraint:
@@ -280,37 +281,37 @@ class TranslationApproval(WriteOnce):
 
 
 class RuleKind(models.TextChoices):
-    BANNED_PHRASE = "banned_phrase", "Banned phrase"
-    BANNED_PATTERN = "banned_pattern", "Banned pattern"
-    REQUIRED_ELEMENT = "required_element", "Required element"
-    MAX_CHARS = "max_chars", "Length limit (characters)"
-    MAX_SMS_SEGMENTS = "max_sms_segments", "Length limit (SMS segments)"
+    BANNED_PHRASE = "banned_phrase", _("Banned phrase")
+    BANNED_PATTERN = "banned_pattern", _("Banned pattern")
+    REQUIRED_ELEMENT = "required_element", _("Required element")
+    MAX_CHARS = "max_chars", _("Length limit (characters)")
+    MAX_SMS_SEGMENTS = "max_sms_segments", _("Length limit (SMS segments)")
     # pattern: vendor names, one a line; the blame wording around them is in wording/detect.py.
-    VENDOR_BLAME = "vendor_blame", "Blames a named vendor"
+    VENDOR_BLAME = "vendor_blame", _("Blames a named vendor")
     # pattern: hosts links may point to besides the canonical status page, one a line.
-    ALLOWED_LINKS = "allowed_links", "Links only to allowed hosts"
+    ALLOWED_LINKS = "allowed_links", _("Links only to allowed hosts")
 
 
 class RuleChannel(models.TextChoices):
-    ALL = "all", "Every channel"
-    WEB = "web", "Web"
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-    EMAIL_AND_SMS = "email_sms", "Email and SMS"
+    ALL = "all", _("Every channel")
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    EMAIL_AND_SMS = "email_sms", _("Email and SMS")
     # Postmortems are checked as their own channel: rules for every channel apply to them,
     # the short limits written for updates ("web") do not.
-    POSTMORTEM = "postmortem", "Postmortems"
+    POSTMORTEM = "postmortem", _("Postmortems")
 
 
 class RuleScope(models.TextChoices):
-    ALL = "all", "Every phase"
-    OPEN_INCIDENT = "open_incident", "Incident updates before resolution"
-    BEFORE_IDENTIFIED = "before_identified", "Before the cause is identified"
+    ALL = "all", _("Every phase")
+    OPEN_INCIDENT = "open_incident", _("Incident updates before resolution")
+    BEFORE_IDENTIFIED = "before_identified", _("Before the cause is identified")
 
 
 class RequiredElement(models.TextChoices):
-    STATUS_URL = "status_url", "The canonical status page URL"
-    NEXT_UPDATE = "next_update", "When the next update will come"
+    STATUS_URL = "status_url", _("The canonical status page URL")
+    NEXT_UPDATE = "next_update", _("When the next update will come")
 
 
 class WordingRule(WriteOnce):

@@ -71,7 +71,7 @@ def component_badge(request: HttpRequest, public_id: str) -> HttpResponse:
         known = stored in ComponentStatus.values
         svg = badge_svg(
             name,
-            ComponentStatus(stored).label if known else "Unknown",
+            str(ComponentStatus(stored).label) if known else "Unknown",
             label_colour=label_colour(current_brand()),
             message_colour=STATUS_COLOURS[ComponentStatus(stored)] if known else LABEL_GREY,
         )

@@ -193,7 +193,7 @@ def shown(figures: Figures) -> Shown:
         uptime_with=percent(u.with_maintenance if u else None),
         uptime_without=percent(u.without_maintenance if u else None),
         incidents=figures.incidents,
-        by_impact=tuple((labels.get(k, k), n) for k, n in figures.incidents_by_impact),
+        by_impact=tuple((str(labels.get(k, k)), n) for k, n in figures.incidents_by_impact),
         first_median=duration(figures.first_post_median),
         first_p90=duration(figures.first_post_p90),
         resolve=duration(figures.time_to_resolve),

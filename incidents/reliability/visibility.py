@@ -11,6 +11,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from incidents import roles
 from incidents.audit import Actor, audit_record
@@ -21,11 +22,11 @@ from incidents.publish.versions import site_version_bump
 
 # Which figures an Admin can take out, by field, with how the console names them.
 FIGURES = {
-    "show_uptime": "Uptime, with and without announced maintenance",
-    "show_incidents": "Incidents by impact",
-    "show_first_post": "Time to first public post (median, 90th percentile)",
-    "show_resolve": "Time to resolve (MTTR)",
-    "show_promises": "Next-update promises kept",
+    "show_uptime": _("Uptime, with and without announced maintenance"),
+    "show_incidents": _("Incidents by impact"),
+    "show_first_post": _("Time to first public post (median, 90th percentile)"),
+    "show_resolve": _("Time to resolve (MTTR)"),
+    "show_promises": _("Next-update promises kept"),
 }
 
 

@@ -113,7 +113,7 @@ _STATUS_LABELS = {
 @register.filter
 def status_label(value: str) -> str:
     word = language.STATUS_WORDS.get(value)
-    return str(word) if word is not None else _STATUS_LABELS.get(value, value)
+    return str(word) if word is not None else str(_STATUS_LABELS.get(value, value))
 
 
 @register.filter

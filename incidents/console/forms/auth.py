@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
 from incidents import sso
@@ -44,11 +45,13 @@ class StaffAuthenticationForm(AuthenticationForm):
     """
 
     otp_token = forms.CharField(
-        label="Two-factor code",
+        label=_("Two-factor code"),
         required=False,
         max_length=16,
-        help_text="From your authenticator app, or one of your recovery codes. Leave empty "
-        "if you have not set up two-factor login.",
+        help_text=_(
+            "From your authenticator app, or one of your recovery codes. Leave empty "
+            "if you have not set up two-factor login."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -110,7 +113,7 @@ class TotpForm(forms.Form):
     phone is at hand."""
 
     token = forms.CharField(
-        label="Code from your authenticator app",
+        label=_("Code from your authenticator app"),
         max_length=8,
         error_messages={"required": "Enter the code from your authenticator app."},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),

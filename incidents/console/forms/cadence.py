@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.cadence import Schedule
 from incidents.models import Contact
@@ -15,13 +16,13 @@ MINUTES = forms.NumberInput(attrs={"inputmode": "numeric"})
 
 class ScheduleForm(forms.Form):
     first_minutes = forms.IntegerField(
-        label="First update after (minutes)", widget=MINUTES, help_text="After opening."
+        label=_("First update after (minutes)"), widget=MINUTES, help_text=_("After opening.")
     )
     then_minutes = forms.IntegerField(
-        label="Second update after (minutes)", widget=MINUTES, help_text="After the first."
+        label=_("Second update after (minutes)"), widget=MINUTES, help_text=_("After the first.")
     )
     every_minutes = forms.IntegerField(
-        label="Then every (minutes)", widget=MINUTES, help_text="Until resolved."
+        label=_("Then every (minutes)"), widget=MINUTES, help_text=_("Until resolved.")
     )
 
     def schedule(self) -> Schedule:
@@ -30,25 +31,29 @@ class ScheduleForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    email = forms.EmailField(required=False)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    email = forms.EmailField(label=_("Email"), required=False)
     phone = forms.CharField(
-        required=False, max_length=20, help_text="International format, e.g. +14155550100."
+        label=_("Phone"),
+        required=False,
+        max_length=20,
+        help_text=_("International format, e.g. +14155550100."),
     )
     on_call = forms.BooleanField(
-        required=False, label="On call: reminded about incidents nobody owns, and maintenance"
+        required=False, label=_("On call: reminded about incidents nobody owns, and maintenance")
     )
     escalation_rank = forms.IntegerField(
         required=False,
         min_value=1,
-        label="Escalation rank",
-        help_text="1 is told first when an update is overdue, then 2, … Empty: not on the list.",
+        label=_("Escalation rank"),
+        help_text=_("1 is told first when an update is overdue, then 2, … Empty: not on the list."),
         widget=MINUTES,
     )
 
 
 class OwnersForm(forms.Form):
     owners = forms.ModelMultipleChoiceField(
+        label=_("Owners"),
         queryset=Contact.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,

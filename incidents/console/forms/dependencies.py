@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Component, DependencyKind
 
@@ -13,13 +14,15 @@ class DependencyForm(forms.Form):
     upstream = forms.ModelChoiceField(
         queryset=Component.objects.none(),
         to_field_name="public_id",
-        label="Depends on",
-        empty_label="Choose a component",
+        label=_("Depends on"),
+        empty_label=_("Choose a component"),
     )
-    kind = forms.ChoiceField(choices=DependencyKind.choices, initial=DependencyKind.HARD)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=DependencyKind.choices, initial=DependencyKind.HARD
+    )
     auto_apply = forms.BooleanField(
         required=False,
-        label="Apply the impact without a responder (Admins only)",
+        label=_("Apply the impact without a responder (Admins only)"),
     )
 
     def __init__(self, *args: Any, component: Component, **kwargs: Any) -> None:
@@ -30,5 +33,5 @@ class DependencyForm(forms.Form):
 
 
 class DependencyEditForm(forms.Form):
-    kind = forms.ChoiceField(choices=DependencyKind.choices)
-    auto_apply = forms.BooleanField(required=False, label="Apply without a responder")
+    kind = forms.ChoiceField(label=_("Kind"), choices=DependencyKind.choices)
+    auto_apply = forms.BooleanField(required=False, label=_("Apply without a responder"))

@@ -12,6 +12,8 @@ from typing import Any
 
 from django import forms
 from django.forms import BoundField
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from incidents.console.forms.widgets import MarkdownField, NotifyFieldsMixin, OverrideReasonField
 from incidents.lifecycle import MAX_NAME_LENGTH
@@ -39,13 +41,13 @@ class ComponentRow:
 
     @property
     def current_effect_label(self) -> str:
-        return ComponentStatus(self.current_effect).label if self.current_effect else ""
+        return str(ComponentStatus(self.current_effect).label) if self.current_effect else ""
 
 
 class ComponentImpactsMixin(forms.Form):
     """One select per component: how the incident affects it, or blank for no effect."""
 
-    blank_label = "Not affected"
+    blank_label = _("Not affected")
 
     def add_component_fields(self, components: Sequence[Component]) -> None:
         self.components = list(components)
@@ -88,13 +90,18 @@ class ComponentImpactsMixin(forms.Form):
 
 
 class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
-    name = forms.CharField(max_length=MAX_NAME_LENGTH, help_text="Shown publicly as the title.")
-    impact = forms.ChoiceField(choices=IncidentImpact.choices, initial=IncidentImpact.MINOR)
+    name = forms.CharField(
+        label=_("Name"), max_length=MAX_NAME_LENGTH, help_text=_("Shown publicly as the title.")
+    )
+    impact = forms.ChoiceField(
+        label=_("Impact"), choices=IncidentImpact.choices, initial=IncidentImpact.MINOR
+    )
     status = forms.ChoiceField(
+        label=_("Status"),
         choices=[c for c in IncidentStatus.choices if c[0] != IncidentStatus.RESOLVED],
         initial=IncidentStatus.INVESTIGATING,
     )
-    body = MarkdownField(label="First update")
+    body = MarkdownField(label=_("First update"))
     override_reason = OverrideReasonField()
 
     def __init__(self, *args: Any, components: Sequence[Component], **kwargs: Any) -> None:
@@ -103,11 +110,11 @@ class IncidentOpenForm(ComponentImpactsMixin, NotifyFieldsMixin):
 
 
 class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
-    blank_label = "No change"
+    blank_label = _("No change")
 
-    status = forms.ChoiceField(choices=IncidentStatus.choices)
-    impact = forms.ChoiceField(required=False, label="Impact")
-    body = MarkdownField(label="Update")
+    status = forms.ChoiceField(label=_("Status"), choices=IncidentStatus.choices)
+    impact = forms.ChoiceField(required=False, label=_("Impact"))
+    body = MarkdownField(label=_("Update"))
     override_reason = OverrideReasonField()
 
     def __init__(
@@ -118,7 +125,10 @@ class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
         current = IncidentImpact(incident.impact).label
         impact_field = self.fields["impact"]
         assert isinstance(impact_field, forms.ChoiceField)
-        impact_field.choices = [("", f"No change ({current})"), *IncidentImpact.choices]
+        impact_field.choices = [
+            ("", format_lazy(_("No change ({current})"), current=current)),
+            *IncidentImpact.choices,
+        ]
         self.add_component_fields(components)
 
     def impact_change(self) -> str | None:
@@ -128,5 +138,5 @@ class UpdatePostForm(ComponentImpactsMixin, NotifyFieldsMixin):
 class ResolveForm(NotifyFieldsMixin):
     prefix = "resolve"
 
-    body = MarkdownField(label="Resolution message")  # initial: the approved template
+    body = MarkdownField(label=_("Resolution message"))  # initial: the approved template
     override_reason = OverrideReasonField()

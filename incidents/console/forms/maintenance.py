@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 from django.forms.boundfield import BoundWidget
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from incidents.console.forms.widgets import (
     MarkdownField,
@@ -17,36 +19,36 @@ from incidents.models.maintenance import MAX_PRIOR_MINUTES
 
 
 class MaintenanceScheduleForm(NotifyFieldsMixin):
-    name = forms.CharField(max_length=MAX_NAME_LENGTH)
-    body = MarkdownField(label="Announcement")
+    name = forms.CharField(label=_("Name"), max_length=MAX_NAME_LENGTH)
+    body = MarkdownField(label=_("Announcement"))
     override_reason = OverrideReasonField()
-    scheduled_for = UTCDateTimeField(label="Starts (UTC)")
-    scheduled_until = UTCDateTimeField(label="Ends (UTC)")
+    scheduled_for = UTCDateTimeField(label=_("Starts (UTC)"))
+    scheduled_until = UTCDateTimeField(label=_("Ends (UTC)"))
     components = forms.ModelMultipleChoiceField(
         queryset=Component.objects.all(),
         required=False,
         to_field_name="public_id",
         widget=forms.CheckboxSelectMultiple,
-        label="Components under maintenance",
+        label=_("Components under maintenance"),
     )
     auto_start = forms.BooleanField(
-        required=False, initial=True, label="Start automatically at the start time"
+        required=False, initial=True, label=_("Start automatically at the start time")
     )
     auto_complete = forms.BooleanField(
-        required=False, initial=True, label="Complete automatically at the end time"
+        required=False, initial=True, label=_("Complete automatically at the end time")
     )
     notify_prior_minutes = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_PRIOR_MINUTES,
-        label="Remind subscribers this many minutes before the start",
-        help_text="Leave empty for no reminder.",
+        label=_("Remind subscribers this many minutes before the start"),
+        help_text=_("Leave empty for no reminder."),
     )
     notify_start = forms.BooleanField(
-        required=False, initial=True, label="Tell subscribers when it starts"
+        required=False, initial=True, label=_("Tell subscribers when it starts")
     )
     notify_end = forms.BooleanField(
-        required=False, initial=True, label="Tell subscribers when it completes"
+        required=False, initial=True, label=_("Tell subscribers when it completes")
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -57,7 +59,7 @@ class MaintenanceScheduleForm(NotifyFieldsMixin):
                 choices=MaintenanceImpact.choices,
                 initial=MaintenanceImpact.UNDER_MAINTENANCE,
                 required=False,
-                label=f"Expected impact on {component.name}",
+                label=format_lazy(_("Expected impact on {name}"), name=component.name),
             )
 
     def impact_rows(self) -> list[tuple[BoundWidget, forms.BoundField]]:
@@ -93,7 +95,8 @@ def impact_field(component: Component) -> str:
 class MaintenanceUpdateForm(NotifyFieldsMixin):
     # Lifecycle decides which moves are allowed from the current status.
     status = forms.ChoiceField(
-        choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED]
+        label=_("Status"),
+        choices=[(s.value, s.label) for s in MaintenanceStatus if s != MaintenanceStatus.SCHEDULED],
     )
-    body = MarkdownField(label="Update")
+    body = MarkdownField(label=_("Update"))
     override_reason = OverrideReasonField()

@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.console.forms.widgets import NotifyFieldsMixin
 from incidents.models import NotifyScope, TemplateVersion
 
 
 class PostmortemForm(forms.Form):
-    template = forms.ChoiceField(label="Postmortem template")
+    template = forms.ChoiceField(label=_("Postmortem template"))
     body = forms.CharField(
-        label="Postmortem",
+        label=_("Postmortem"),
         widget=forms.Textarea(attrs={"rows": 24}),
         strip=False,
-        help_text="Markdown. Keep the template's sections (its headings), in order.",
+        help_text=_("Markdown. Keep the template's sections (its headings), in order."),
     )
 
     def __init__(self, *args: Any, templates: list[TemplateVersion], **kwargs: Any) -> None:

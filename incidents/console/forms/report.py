@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.reliability.visibility import FIGURES
 
 
 class ReportSettingsForm(forms.Form):
     enabled = forms.BooleanField(
-        label="Publish the reliability report",
+        label=_("Publish the reliability report"),
         required=False,
-        help_text="On the public page, in its static copies, and as JSON and CSV.",
+        help_text=_("On the public page, in its static copies, and as JSON and CSV."),
     )
     figures = forms.MultipleChoiceField(
-        label="Figures shown",
+        label=_("Figures shown"),
         required=False,
         choices=list(FIGURES.items()),
         widget=forms.CheckboxSelectMultiple,
     )
     hidden = forms.MultipleChoiceField(
-        label="Components left out",
+        label=_("Components left out"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Their figures appear nowhere in the report, and their uptime is not part "
-        "of the whole page's.",
+        help_text=_(
+            "Their figures appear nowhere in the report, and their uptime is not part "
+            "of the whole page's."
+        ),
     )
 
     def __init__(self, *args: object, components: list[tuple[str, str]], **kwargs: object) -> None:

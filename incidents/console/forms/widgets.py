@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from incidents.lifecycle import MAX_BODY_LENGTH
 from incidents.models import NotifyScope
@@ -15,7 +16,7 @@ class MarkdownField(forms.CharField):
 
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("max_length", MAX_BODY_LENGTH)
-        kwargs.setdefault("help_text", "Markdown. The preview shows what the public will see.")
+        kwargs.setdefault("help_text", _("Markdown. The preview shows what the public will see."))
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 7}))
         # Lifecycle keeps the body as written; stripping would also eat Markdown line breaks.
         kwargs.setdefault("strip", False)
@@ -42,11 +43,13 @@ class OverrideReasonField(forms.CharField):
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 500)
-        kwargs.setdefault("label", "Emergency override reason (Admins only)")
+        kwargs.setdefault("label", _("Emergency override reason (Admins only)"))
         kwargs.setdefault(
             "help_text",
-            "Leave empty. Filled in, the words are published without approval or policy "
-            "check; this is audited and queued for review.",
+            _(
+                "Leave empty. Filled in, the words are published without approval or policy "
+                "check; this is audited and queued for review."
+            ),
         )
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
@@ -63,16 +66,18 @@ class NotifyFieldsMixin(forms.Form):
         initial=NotifyScope.ALL,
         required=False,  # a form posted without it (a script, an older page) tells everyone
         widget=forms.RadioSelect,
-        label="Notify subscribers",
+        label=_("Notify subscribers"),
     )
     confirm_sms_cost = forms.DecimalField(
         required=False,
         min_value=0,
         max_digits=12,
         decimal_places=2,
-        label="Confirm the SMS cost",
-        help_text="Only when the forecast is above the SMS cost cap: type the figure it shows "
-        "to send anyway (audited), or choose email and chat only.",
+        label=_("Confirm the SMS cost"),
+        help_text=_(
+            "Only when the forecast is above the SMS cost cap: type the figure it shows "
+            "to send anyway (audited), or choose email and chat only."
+        ),
     )
 
     def clean_notify(self) -> str:

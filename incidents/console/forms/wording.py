@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from incidents import roles
 from incidents.models import (
@@ -24,28 +25,33 @@ from incidents.wording.decisions import REASON_MAX_LENGTH
 class TemplateForm(forms.Form):
     """A new template, or (with the name, phase and channel of one) its next version."""
 
-    name = forms.CharField(max_length=200)
-    phase = forms.ChoiceField(choices=Phase.choices)
-    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.WEB)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    phase = forms.ChoiceField(label=_("Phase"), choices=Phase.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.WEB)
     body = forms.CharField(
+        label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
         strip=False,
-        help_text="Placeholders: {title}, {components}, {started_at}, {next_update_at}, "
-        "{window_start}, {window_end}, {status_url}. Write {{ or }} for a brace.",
+        help_text=_(
+            "Placeholders: {title}, {components}, {started_at}, {next_update_at}, "
+            "{window_start}, {window_end}, {status_url}. Write {{ or }} for a brace."
+        ),
     )
 
 
 class TranslationForm(forms.Form):
     """A translation of one template version: its placeholders, in another language."""
 
-    language = forms.ChoiceField(choices=())
+    language = forms.ChoiceField(label=_("Language"), choices=())
     body = forms.CharField(
+        label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=5000,
         strip=False,
-        help_text="The same placeholders as the original, each as often. "
-        "Write {{ or }} for a brace.",
+        help_text=_(
+            "The same placeholders as the original, each as often. Write {{ or }} for a brace."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -58,13 +64,13 @@ class TranslationForm(forms.Form):
 
 class ReviewForm(forms.Form):
     note = forms.CharField(
-        label="What the review found", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label=_("What the review found"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
-        label="Why (the author is emailed this)",
+        label=_("Why (the author is emailed this)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=REASON_MAX_LENGTH,
         error_messages={"required": "Say why you reject these words: the author is sent it."},
@@ -73,33 +79,43 @@ class RejectForm(forms.Form):
 
 class RuleForm(forms.Form):
     key = forms.SlugField(
-        max_length=64, help_text="Saving an existing key writes its next version."
+        label=_("Key"),
+        max_length=64,
+        help_text=_("Saving an existing key writes its next version."),
     )
-    kind = forms.ChoiceField(choices=RuleKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
     pattern = forms.CharField(
+        label=_("Pattern"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Banned phrases, one a line; a regular expression over the folded text; "
-        "vendor names, one a line (vendor blame); or allowed hosts, one a line (links).",
+        help_text=_(
+            "Banned phrases, one a line; a regular expression over the folded text; "
+            "vendor names, one a line (vendor blame); or allowed hosts, one a line (links)."
+        ),
     )
-    element = forms.ChoiceField(choices=[("", "—"), *RequiredElement.choices], required=False)
-    limit = forms.IntegerField(required=False, min_value=1)
-    channel = forms.ChoiceField(choices=RuleChannel.choices)
-    scope = forms.ChoiceField(choices=RuleScope.choices)
-    reason = forms.CharField(max_length=300, help_text="Shown to the writer.")
+    element = forms.ChoiceField(
+        label=_("Element"), choices=[("", "—"), *RequiredElement.choices], required=False
+    )
+    limit = forms.IntegerField(label=_("Limit"), required=False, min_value=1)
+    channel = forms.ChoiceField(label=_("Channel"), choices=RuleChannel.choices)
+    scope = forms.ChoiceField(label=_("Scope"), choices=RuleScope.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=300, help_text=_("Shown to the writer."))
     language = forms.ChoiceField(
+        label=_("Language"),
         choices=(),
         required=False,
-        help_text="Only words in this language (a translation's); none: every language.",
+        help_text=_("Only words in this language (a translation's); none: every language."),
     )
-    active = forms.BooleanField(required=False, initial=True, help_text="Off retires the rule.")
+    active = forms.BooleanField(
+        label=_("Active"), required=False, initial=True, help_text=_("Off retires the rule.")
+    )
     # The digest of the rule as last dry-run: saving needs the dry run of exactly these fields.
     previewed = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["language"].choices = [  # type: ignore[attr-defined]
-            ("", "Every language"),
+            ("", _("Every language")),
             *((code, code) for code in settings.CANDOR_WORDS_LANGUAGES),
         ]
 
@@ -113,6 +129,7 @@ class RuleForm(forms.Form):
 
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
+        label=_("Roles"),
         choices=[(name, name) for name in roles.ROLES],
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -94,7 +95,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as error:
         for reason in error.messages:
-            messages.error(request, f"No new recovery codes: {reason}")
+            messages.error(request, _("No new recovery codes: %(reason)s") % {"reason": reason})
     else:
         request.session[_NEW_CODES] = codes
     return redirect("console:two_factor")

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, Query
 from django.http.response import HttpResponseBase, HttpResponseRedirectBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents import idempotency, permissions, sso
 from incidents.audit import Actor
@@ -129,12 +130,14 @@ def submit_once(view: View) -> View:
             # Back, edit, send again: the page is stale, and guessing would be worse.
             messages.warning(
                 request,
-                "This form had already been submitted, so the changes made to it since were "
-                "not saved. This is where the first submission went.",
+                _(
+                    "This form had already been submitted, so the changes made to it since were "
+                    "not saved. This is where the first submission went."
+                ),
             )
             return redirect(_location(reused.original))
         if isinstance(result, idempotency.Replay):
-            messages.info(request, "Already saved — this form was submitted twice.")
+            messages.info(request, _("Already saved — this form was submitted twice."))
             return redirect(_location(result))
         return result
 
@@ -260,7 +263,7 @@ class TimelineEntry:
 
 def _status_label(value: str) -> str:
     # The record is frozen as it was said; a status renamed since still shows, raw.
-    return ComponentStatus(value).label if value in ComponentStatus.values else value
+    return str(ComponentStatus(value).label) if value in ComponentStatus.values else value
 
 
 def timeline(updates: Iterable[UpdateBase]) -> list[TimelineEntry]:

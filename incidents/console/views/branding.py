@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from incidents import roles
 from incidents.branding import service
@@ -42,7 +43,7 @@ def branding(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                messages.success(request, "Branding saved. The public page shows it now.")
+                messages.success(request, _("Branding saved. The public page shows it now."))
                 return redirect("console:branding")
     else:
         form = BrandingForm(

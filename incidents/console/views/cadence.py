@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
@@ -39,7 +40,7 @@ def _policy_forms(bound: ScheduleForm | None = None) -> list[tuple[str, str, Sch
         form = ScheduleForm(initial=schedule.as_minutes(), prefix=impact)
         if bound is not None and bound.prefix == impact:
             form = bound
-        rows.append((impact, IncidentImpact(impact).label, form, default))
+        rows.append((impact, str(IncidentImpact(impact).label), form, default))
     return rows
 
 
@@ -50,7 +51,7 @@ def cadence_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         impact = request.POST.get("impact", "")
         if impact not in IncidentImpact.values:
-            messages.error(request, "Choose an impact.")
+            messages.error(request, _("Choose an impact."))
             return redirect("console:cadence")
         bound = ScheduleForm(request.POST, prefix=impact)
         if bound.is_valid():
@@ -62,7 +63,9 @@ def cadence_settings(request: HttpRequest) -> HttpResponse:
                 apply_errors(bound, error)
             else:
                 label = IncidentImpact(impact).label
-                messages.success(request, f"Cadence for {label.lower()} incidents saved.")
+                messages.success(
+                    request, _("Cadence for %(lower)s incidents saved.") % {"lower": label.lower()}
+                )
                 return redirect("console:cadence")
     context = {"rows": _policy_forms(bound)}
     return render_page(
@@ -103,7 +106,7 @@ def _contact_save(request: HttpRequest, contact: Contact | None) -> HttpResponse
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Contact “{saved.name}” saved.")
+            messages.success(request, _("Contact “%(name)s” saved.") % {"name": saved.name})
             return redirect("console:contacts")
     return _contacts_page(request, form, contact)
 
@@ -143,9 +146,13 @@ def _back(request: HttpRequest, default: str) -> str:
 def reminder_ack(request: HttpRequest, public_id: str) -> HttpResponse:
     reminder = get_object_or_404(Reminder, public_id=public_id)
     if services.reminder_acknowledge(actor=console_actor(request), reminder=reminder):
-        messages.success(request, "Reminder acknowledged.")
+        messages.success(request, _("Reminder acknowledged."))
     else:
-        messages.info(request, f"Already acknowledged by {reminder.acknowledged_by}.")
+        messages.info(
+            request,
+            _("Already acknowledged by %(acknowledged_by)s.")
+            % {"acknowledged_by": reminder.acknowledged_by},
+        )
     return redirect(_back(request, reverse("console:reminders")))
 
 
@@ -159,9 +166,9 @@ def incident_owners(request: HttpRequest, public_id: str) -> HttpResponse:
         services.incident_owners_set(
             actor=console_actor(request), incident=incident, owners=form.cleaned_data["owners"]
         )
-        messages.success(request, "Owners saved.")
+        messages.success(request, _("Owners saved."))
     else:
-        messages.error(request, "Those contacts no longer exist: reload the page.")
+        messages.error(request, _("Those contacts no longer exist: reload the page."))
     return redirect("console:incident_detail", public_id=incident.public_id)
 
 
@@ -186,7 +193,7 @@ def incident_cadence(request: HttpRequest, public_id: str) -> HttpResponse:
         form.is_valid()
         apply_errors(form, error)
         return incident_page(request, incident, cadence_form=form, status=400)
-    messages.success(request, "Cadence saved; the next update is promised accordingly.")
+    messages.success(request, _("Cadence saved; the next update is promised accordingly."))
     return redirect("console:incident_detail", public_id=incident.public_id)
 
 

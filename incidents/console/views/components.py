@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
@@ -78,8 +79,12 @@ def component_status(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{component.name} set to {component.get_manual_status_display()}; "
-                f"shown publicly as {component.get_status_display()}.",
+                _("%(name)s set to %(manual)s; shown publicly as %(public)s.")
+                % {
+                    "name": component.name,
+                    "manual": component.get_manual_status_display(),
+                    "public": component.get_status_display(),
+                },
             )
             return redirect("console:components")
     return _list(request, bound=form, status=400)
@@ -97,8 +102,12 @@ def _save_component(request: HttpRequest, component: Component | None) -> HttpRe
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            verb = "saved" if component else "created"
-            messages.success(request, f"Component “{saved.name}” {verb}.")
+            said = (
+                _("Component “%(name)s” saved.")
+                if component
+                else _("Component “%(name)s” created.")
+            )
+            messages.success(request, said % {"name": saved.name})
             return redirect("console:components")
     return render_page(
         request,
@@ -130,7 +139,7 @@ def group_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Group “{group.name}” created.")
+            messages.success(request, _("Group “%(name)s” created.") % {"name": group.name})
             return redirect("console:components")
     return render_page(
         request,

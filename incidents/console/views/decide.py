@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from incidents.approvers.links import LinkRefused, Words, link_open
 from incidents.console.forms.wording import RejectForm
@@ -71,10 +72,10 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
                     via="link",
                     **subject,  # type: ignore[arg-type]
                 )
-                messages.success(request, "Rejected. The author is emailed your reason.")
+                messages.success(request, _("Rejected. The author is emailed your reason."))
             else:
                 decisions.approval_give(actor=console_actor(request), via="link", **subject)  # type: ignore[arg-type]
-                messages.success(request, "Approved.")
+                messages.success(request, _("Approved."))
         except ValidationError as error:
             for reason in error.messages:
                 messages.error(request, reason)

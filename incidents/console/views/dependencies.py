@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents.console.forms.dependencies import DependencyEditForm, DependencyForm
@@ -41,7 +42,11 @@ def component_dependencies(request: HttpRequest, public_id: str) -> HttpResponse
             apply_errors(form, error)
         else:
             upstream = form.cleaned_data["upstream"]
-            messages.success(request, f"“{component.name}” now depends on “{upstream.name}”.")
+            messages.success(
+                request,
+                _("“%(name)s” now depends on “%(name2)s”.")
+                % {"name": component.name, "name2": upstream.name},
+            )
             return redirect("console:component_dependencies", public_id=component.public_id)
     edges = ComponentDependency.objects.select_related("upstream", "downstream")
     return render_page(
@@ -80,9 +85,9 @@ def dependency_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Dependency saved.")
+            messages.success(request, _("Dependency saved."))
     else:
-        messages.error(request, "Choose hard or soft.")
+        messages.error(request, _("Choose hard or soft."))
     return _back(request, edge)
 
 
@@ -95,6 +100,8 @@ def dependency_remove(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     graph.dependency_remove(actor=console_actor(request), dependency=edge)
     messages.success(
-        request, f"“{edge.downstream.name}” no longer depends on “{edge.upstream.name}”."
+        request,
+        _("“%(name)s” no longer depends on “%(name2)s”.")
+        % {"name": edge.downstream.name, "name2": edge.upstream.name},
     )
     return _back(request, edge)

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
@@ -125,7 +127,7 @@ def send_forecast(request: HttpRequest) -> JsonResponse:
     if any(field in form.errors for field in NEEDED) or (
         "body" in form.fields and "body" not in form.cleaned_data
     ):
-        return _answer("The forecast appears once the update has words.")
+        return _answer(_("The forecast appears once the update has words."))
     cleaned = {**form.cleaned_data, "notify": form.cleaned_data.get("notify") or NotifyScope.ALL}
     try:
         report = forecast_report(forecast(cleaned))
@@ -138,9 +140,11 @@ class SmsCostCapForm(forms.Form):
     amount = forms.CharField(
         required=False,
         max_length=20,
-        label="SMS cost cap per update",
-        help_text="Above it, posting takes a confirmation of the figure (audited) or is sent "
-        "by email and chat only. Empty: no cap.",
+        label=gettext_lazy("SMS cost cap per update"),
+        help_text=gettext_lazy(
+            "Above it, posting takes a confirmation of the figure (audited) or is sent "
+            "by email and chat only. Empty: no cap."
+        ),
     )
 
     def clean_amount(self) -> Any:
@@ -161,7 +165,7 @@ def sms_cost_cap_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "SMS cost cap saved.")
+            messages.success(request, _("SMS cost cap saved."))
             return redirect("console:sms_cost_cap")
     return render_page(
         request,

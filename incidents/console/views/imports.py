@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 
 from incidents.console.forms.imports import ImportStartForm
 from incidents.console.views.base import (
@@ -28,7 +29,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
         try:
             started = run.import_start(actor=console_actor(request), **form.cleaned_data)
         except run.ImportBusy as busy:
-            form.add_error("page_id", f"{busy}: wait for it to end.")
+            form.add_error("page_id", _("%(busy)s: wait for it to end.") % {"busy": busy})
         else:
             # No worker alive: run it in this process (in a thread) rather than never.
             enqueue_on_commit(
@@ -37,8 +38,12 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 fallback=Fallback.HERE,
                 here=lambda: run.import_in_background(started.public_id),
             )
-            verb = "Resuming" if started.checkpoint else "Importing"
-            messages.success(request, f"{verb} {started.page_id} in the background.")
+            said = (
+                _("Resuming %(page_id)s in the background.")
+                if started.checkpoint
+                else _("Importing %(page_id)s in the background.")
+            )
+            messages.success(request, said % {"page_id": started.page_id})
             return redirect("console:import_detail", public_id=started.public_id)
     return render_page(
         request,

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle, wording
@@ -85,7 +86,9 @@ def incident_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Incident “{incident.name}” is open and published.")
+            messages.success(
+                request, _("Incident “%(name)s” is open and published.") % {"name": incident.name}
+            )
             return redirect("console:incident_detail", public_id=incident.public_id)
     status = 400 if form.is_bound else 200
     return render_page(
@@ -207,7 +210,7 @@ def incident_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "Update posted and published.")
+            messages.success(request, _("Update posted and published."))
             return redirect("console:incident_detail", public_id=incident.public_id)
     return incident_page(request, incident, update_form=form, status=400)
 
@@ -236,6 +239,8 @@ def incident_resolve(request: HttpRequest, public_id: str) -> HttpResponse:
             # Resolve speaks in "body" and "status"; both belong on this form's top or field.
             apply_errors(form, error)
         else:
-            messages.success(request, f"Incident “{incident.name}” is resolved.")
+            messages.success(
+                request, _("Incident “%(name)s” is resolved.") % {"name": incident.name}
+            )
             return redirect("console:incident_detail", public_id=incident.public_id)
     return incident_page(request, incident, resolve_form=form, status=400)

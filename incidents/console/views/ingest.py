@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents.console.forms.ingest import RuleForm, SourceForm, SourceSettingsForm
@@ -109,7 +110,7 @@ def source_detail(request: HttpRequest, name: str) -> HttpResponse:
     form = SourceSettingsForm(request.POST)
     if form.is_valid():
         sources.source_update(actor=console_actor(request), source=source, **form.cleaned_data)
-        messages.success(request, f"Source “{source.name}” saved.")
+        messages.success(request, _("Source “%(name)s” saved.") % {"name": source.name})
         return redirect("console:source_detail", name=source.name)
     return _detail(request, source, settings_form=form, status=400)
 
@@ -121,7 +122,7 @@ def source_rotate(request: HttpRequest, name: str) -> HttpResponse:
     source = get_object_or_404(Source, name=name)
     source, token = sources.source_rotate_token(actor=console_actor(request), source=source)
     request.session[_SECRETS] = {"token": token, "signing_secret": source.signing_secret}
-    messages.success(request, "New token issued; the old one no longer works.")
+    messages.success(request, _("New token issued; the old one no longer works."))
     return redirect("console:source_detail", name=source.name)
 
 
@@ -132,7 +133,9 @@ def source_delete(request: HttpRequest, name: str) -> HttpResponse:
     source = get_object_or_404(Source, name=name)
     if request.method == "POST":
         sources.source_delete(actor=console_actor(request), source=source)
-        messages.success(request, f"Source “{name}” deleted; its token no longer works.")
+        messages.success(
+            request, _("Source “%(name)s” deleted; its token no longer works.") % {"name": name}
+        )
         return redirect("console:sources")
     context = {"source": source, "footprint": sources.source_footprint(source)}
     return render_page(request, "console/source_delete.html", context)
@@ -150,7 +153,7 @@ def rule_add(request: HttpRequest, name: str) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "Routing rule added.")
+            messages.success(request, _("Routing rule added."))
             return redirect("console:source_detail", name=source.name)
     return _detail(request, source, rule_form=form, status=400)
 
@@ -165,7 +168,7 @@ def rule_remove(request: HttpRequest, name: str, rule_id: str) -> HttpResponse:
         RoutingRule.objects.select_related("source"), pk=rule_id, source__name=name
     )
     sources.rule_remove(actor=console_actor(request), rule=rule)
-    messages.success(request, "Routing rule removed.")
+    messages.success(request, _("Routing rule removed."))
     return redirect("console:source_detail", name=name)
 
 
@@ -192,7 +195,9 @@ def _affected(proposal: Proposal) -> list[tuple[str, str]]:
         Component.objects.filter(public_id__in=proposal.components).values_list("public_id", "name")
     )
     return sorted(
-        (names[k], ComponentStatus(v).label) for k, v in proposal.components.items() if k in names
+        (names[k], str(ComponentStatus(v).label))
+        for k, v in proposal.components.items()
+        if k in names
     )
 
 
@@ -224,12 +229,12 @@ def proposal_decide(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         if request.POST.get("decision") == "publish":
             proposal = automation.proposal_accept(actor=actor, proposal=proposal)
-            messages.success(request, f"Published “{proposal.name}”.")
+            messages.success(request, _("Published “%(name)s”.") % {"name": proposal.name})
             if proposal.incident is not None:
                 return redirect("console:incident_detail", public_id=proposal.incident.public_id)
         else:
             automation.proposal_dismiss(actor=actor, proposal=proposal)
-            messages.success(request, f"Dismissed “{proposal.name}”.")
+            messages.success(request, _("Dismissed “%(name)s”.") % {"name": proposal.name})
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("console:proposals")

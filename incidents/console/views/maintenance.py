@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents import lifecycle, wording
 from incidents.console.forms.maintenance import MaintenanceScheduleForm, MaintenanceUpdateForm
@@ -69,7 +70,9 @@ def maintenance_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Maintenance “{maintenance.name}” scheduled.")
+            messages.success(
+                request, _("Maintenance “%(name)s” scheduled.") % {"name": maintenance.name}
+            )
             return redirect("console:maintenance_detail", public_id=maintenance.public_id)
     return render_page(
         request,
@@ -104,7 +107,7 @@ def maintenance_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, "Maintenance update posted and published.")
+            messages.success(request, _("Maintenance update posted and published."))
             return redirect("console:maintenance_detail", public_id=maintenance.public_id)
     context = {
         "maintenance": maintenance,

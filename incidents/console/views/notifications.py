@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from incidents.console.views.base import console_actor, render_page, staff_required, submit_once
@@ -24,7 +26,7 @@ LIST_LIMIT = 200
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label=gettext_lazy("CSV file"))
 
 
 class _Echo:
@@ -73,23 +75,31 @@ def subscriber_list(request: HttpRequest) -> HttpResponse | StreamingHttpRespons
 def subscriber_import(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a CSV file to import.")
+        messages.error(request, _("Choose a CSV file to import."))
         return redirect("console:subscribers")
     upload = form.cleaned_data["file"]
     if upload.size > MAX_IMPORT_BYTES:
-        messages.error(request, f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MB.")
+        messages.error(
+            request,
+            _("The file is larger than %(MAX_IMPORT_BYTES_2_20)s MB.")
+            % {"MAX_IMPORT_BYTES_2_20": MAX_IMPORT_BYTES // 2**20},
+        )
         return redirect("console:subscribers")
     text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", errors="replace")
     result = subscriptions.subscribers_import(
         actor=console_actor(request), rows=rows_restore(csv.DictReader(text))
     )
     messages.success(
-        request, f"Imported {result.created} subscribers; {result.skipped} were already there."
+        request,
+        _("Imported %(created)s subscribers; %(skipped)s were already there.")
+        % {"created": result.created, "skipped": result.skipped},
     )
     for error in result.errors[:20]:
         messages.error(request, error)
     if len(result.errors) > 20:
-        messages.error(request, f"… and {len(result.errors) - 20} more rows refused.")
+        messages.error(
+            request, _("… and %(len)s more rows refused.") % {"len": len(result.errors) - 20}
+        )
     return redirect("console:subscribers")
 
 
@@ -112,5 +122,5 @@ def notifications_retry(request: HttpRequest, kind: str, public_id: str) -> Http
         count = outbox.deliveries_retry(
             actor=console_actor(request), maintenance_update=maintenance_update
         )
-    messages.success(request, f"{count} failed messages will be sent again.")
+    messages.success(request, _("%(count)s failed messages will be sent again.") % {"count": count})
     return redirect("console:notifications")

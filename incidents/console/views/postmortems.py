@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle, roles
@@ -59,7 +60,9 @@ def postmortem(request: HttpRequest, public_id: str) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(
-                request, f"Revision {saved.number} saved. It needs legal and support approval."
+                request,
+                _("Revision %(number)s saved. It needs legal and support approval.")
+                % {"number": saved.number},
             )
             return redirect("console:postmortem", public_id=incident.public_id)
     user = request.user
@@ -97,12 +100,14 @@ def postmortem_approve(request: HttpRequest, public_id: str) -> HttpResponse:
     revision = lifecycle.latest_revision(record)
     try:
         if revision is None or str(revision.number) != request.POST.get("revision"):
-            raise ValidationError("A newer revision replaced these words: read it first.")
+            raise ValidationError(_("A newer revision replaced these words: read it first."))
         lifecycle.postmortem_approve(actor=console_actor(request), revision=revision)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"You approved revision {revision.number}.")
+        messages.success(
+            request, _("You approved revision %(number)s.") % {"number": revision.number}
+        )
     return redirect("console:postmortem", public_id=public_id)
 
 
@@ -114,14 +119,16 @@ def postmortem_reject(request: HttpRequest, public_id: str) -> HttpResponse:
     revision = lifecycle.latest_revision(record)
     try:
         if revision is None or str(revision.number) != request.POST.get("revision"):
-            raise ValidationError("A newer revision replaced these words: read it first.")
+            raise ValidationError(_("A newer revision replaced these words: read it first."))
         lifecycle.postmortem_reject(
             actor=console_actor(request), revision=revision, reason=request.POST.get("reason", "")
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"You rejected revision {revision.number}.")
+        messages.success(
+            request, _("You rejected revision %(number)s.") % {"number": revision.number}
+        )
     return redirect("console:postmortem", public_id=public_id)
 
 
@@ -148,6 +155,8 @@ def postmortem_publish(request: HttpRequest, public_id: str) -> HttpResponse:
         told = form.cleaned_data["notify"] != NotifyScope.NONE
         messages.success(
             request,
-            "Postmortem published; subscribers are told." if told else "Postmortem published.",
+            _("Postmortem published; subscribers are told.")
+            if told
+            else _("Postmortem published."),
         )
     return redirect("console:postmortem", public_id=public_id)

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from incidents.console.views.base import render_page, staff_required
 from incidents.models import PublishTarget
@@ -61,7 +62,15 @@ def _publish_now(request: HttpRequest) -> HttpResponse:
     result = service.publish()
     outcomes = ", ".join(f"{t.name}: {t.outcome}" for t in result.targets) or "no targets"
     if result.failed:
-        messages.error(request, f"Version {result.version} did not reach every copy ({outcomes}).")
+        messages.error(
+            request,
+            _("Version %(version)s did not reach every copy (%(outcomes)s).")
+            % {"version": result.version, "outcomes": outcomes},
+        )
     else:
-        messages.success(request, f"Version {result.version} published ({outcomes}).")
+        messages.success(
+            request,
+            _("Version %(version)s published (%(outcomes)s).")
+            % {"version": result.version, "outcomes": outcomes},
+        )
     return redirect("console:publishing")

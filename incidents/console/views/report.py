@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from incidents import roles
 from incidents.console.forms.report import ReportSettingsForm
@@ -40,7 +41,7 @@ def report_settings(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 apply_errors(form, error)
             else:
-                messages.success(request, "Reliability report settings saved.")
+                messages.success(request, _("Reliability report settings saved."))
                 return redirect("console:report_settings")
     else:
         form = ReportSettingsForm(

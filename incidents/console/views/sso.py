@@ -14,6 +14,8 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from django.views.generic import View
 from mozilla_django_oidc.views import (
@@ -28,7 +30,7 @@ from incidents.sso import ProviderDown, SsoRefused
 from incidents.sso_oidc import discovery
 from incidents.text import printable
 
-BREAK_GLASS_HINT = (
+BREAK_GLASS_HINT = gettext_noop(
     "If you hold a break-glass account, sign in below with your password and two-factor code."
 )
 
@@ -37,7 +39,8 @@ def _down(request: HttpRequest, exc: ProviderDown) -> HttpResponse:
     sso.provider_failure_record(reason=f"the identity provider failed: {exc}", ip=_ip(request))
     messages.error(
         request,
-        f"Single sign-on is not working: the identity provider failed ({exc}). {BREAK_GLASS_HINT}",
+        _("Single sign-on is not working: the identity provider failed (%(exc)s). %(hint)s")
+        % {"exc": exc, "hint": _(BREAK_GLASS_HINT)},
     )
     return redirect("console:login")
 
@@ -114,6 +117,10 @@ def break_glass(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(User, username=username, is_staff=True)
     on = request.POST.get("break_glass") == "on"
     sso.break_glass_set(actor=console_actor(request), user=user, on=on)
-    state = "may" if on else "may no longer"
-    messages.success(request, f"{user.username} {state} sign in with a password (break-glass).")
+    said = (
+        _("%(username)s may sign in with a password (break-glass).")
+        if on
+        else _("%(username)s may no longer sign in with a password (break-glass).")
+    )
+    messages.success(request, said % {"username": user.username})
     return redirect("console:staff")

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents.console.forms.vendors import VendorAddForm, VendorPickForm, VendorSettingsForm
@@ -54,7 +55,9 @@ def _vendor_record(
     except ValidationError as error:
         apply_errors(form, error)
         return _list(request, form)
-    messages.success(request, f"Added {vendor.name}: pick the components that matter.")
+    messages.success(
+        request, _("Added %(name)s: pick the components that matter.") % {"name": vendor.name}
+    )
     return redirect("console:vendor_detail", public_id=vendor.public_id)
 
 
@@ -120,7 +123,7 @@ def vendor_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             except ValidationError as error:
                 apply_errors(pick, error)
             else:
-                messages.success(request, "Saved which components matter.")
+                messages.success(request, _("Saved which components matter."))
                 return redirect("console:vendor_detail", public_id=vendor.public_id)
         return _detail(request, vendor, pick_form=pick, status=400)
     form = VendorSettingsForm(request.POST)
@@ -130,7 +133,11 @@ def vendor_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Saved {form.cleaned_data['name']}.")
+            messages.success(
+                request,
+                _("Saved %(cleaned_data_name)s.")
+                % {"cleaned_data_name": form.cleaned_data["name"]},
+            )
             return redirect("console:vendor_detail", public_id=vendor.public_id)
     return _detail(request, vendor, settings_form=form, status=400)
 
@@ -143,7 +150,7 @@ def vendor_poll(request: HttpRequest, public_id: str) -> HttpResponse:
     service.vendor_poll_soon(vendor=vendor)
     # Runs here when no worker is alive, so "poll now" never waits for nothing.
     enqueue_on_commit("incidents.tasks.vendors_poll", fallback=Fallback.HERE)
-    messages.success(request, f"Polling {vendor.name} now.")
+    messages.success(request, _("Polling %(name)s now.") % {"name": vendor.name})
     return redirect("console:vendor_detail", public_id=vendor.public_id)
 
 
@@ -154,6 +161,8 @@ def vendor_remove(request: HttpRequest, public_id: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor, public_id=public_id)
     service.vendor_remove(actor=console_actor(request), vendor=vendor)
     messages.success(
-        request, f"Stopped polling {vendor.name}; our components stay, with their history."
+        request,
+        _("Stopped polling %(name)s; our components stay, with their history.")
+        % {"name": vendor.name},
     )
     return redirect("console:vendors")

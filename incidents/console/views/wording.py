@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from incidents import roles, wording
@@ -106,10 +108,22 @@ def wording_check(request: HttpRequest) -> JsonResponse:
         "phase": phase,
         "text": text,
         "violations": [v.as_dict() for v in violations],
+        "summary": _summary(len(violations)),
     }
     if channel == "sms":
         answer["sms"] = asdict(wording.sms_info(text))
     return JsonResponse(answer)
+
+
+def _summary(n: int) -> str:
+    """The line above a template's problems, in the staff member's language."""
+    if not n:
+        return _("No problems with the wording policy.")
+    return ngettext(
+        "%(violations)s problem with the wording policy",
+        "%(violations)s problems with the wording policy",
+        n,
+    ) % {"violations": n}
 
 
 def _verdict(
@@ -120,10 +134,12 @@ def _verdict(
     but need an approver first."""
     if violations:
         n = len(violations)
-        return {
-            "verdict": "breaks_policy",
-            "message": f"Refused: {n} problem{'s' if n != 1 else ''} with the wording policy.",
-        }
+        message = ngettext(
+            "Refused: %(count)s problem with the wording policy.",
+            "Refused: %(count)s problems with the wording policy.",
+            n,
+        )
+        return {"verdict": "breaks_policy", "message": message % {"count": n}}
     incident = maintenance = None
     if kind == "incident":
         incident = Incident.objects.filter(public_id=request.POST.get("incident", "")).first()
@@ -140,12 +156,17 @@ def _verdict(
         body, phase=phase, context=context, incident=incident, maintenance=maintenance
     )
     if basis is not None:
-        what = "an approved template" if basis.kind == "template" else "approved custom text"
-        return {"verdict": "approved", "message": f"Approved words ({what}): ready to publish."}
+        if basis.kind == "template":
+            approved = _("Approved words (an approved template): ready to publish.")
+        else:
+            approved = _("Approved words (approved custom text): ready to publish.")
+        return {"verdict": "approved", "message": approved}
     return {
         "verdict": "needs_approval",
-        "message": "Passes the wording policy, but these words are not approved: use an "
-        "approved template, or submit them for approval (the approvers are told at once).",
+        "message": _(
+            "Passes the wording policy, but these words are not approved: use an "
+            "approved template, or submit them for approval (the approvers are told at once)."
+        ),
     }
 
 
@@ -265,7 +286,7 @@ def approval_requested(
         return False
     messages.success(
         request,
-        "Sent to the approvers. Once approved, post the same words and they are published.",
+        _("Sent to the approvers. Once approved, post the same words and they are published."),
     )
     return True
 
@@ -319,7 +340,7 @@ def approvals_queue(request: HttpRequest) -> HttpResponse:
                 )
                 if request.POST.get("decision") == "reject":
                     raise ValidationError(
-                        "A translation is not rejected: its writer submits a new one."
+                        _("A translation is not rejected: its writer submits a new one.")
                     )
                 translating.translation_approve(
                     actor=console_actor(request), translation=translation
@@ -435,7 +456,9 @@ def templates(request: HttpRequest) -> HttpResponse:
             apply_errors(form, error)
         else:
             messages.success(
-                request, f"“{version.template.name}” v{version.number} waits for approval."
+                request,
+                _("“%(name)s” v%(number)s waits for approval.")
+                % {"name": version.template.name, "number": version.number},
             )
             return redirect("console:templates")
     sample_text = ""
@@ -474,7 +497,8 @@ def template_translations(request: HttpRequest, public_id: str, number: str) -> 
         else:
             messages.success(
                 request,
-                f"The {translation.language} translation {translation.number} waits for approval.",
+                _("The %(language)s translation %(number)s waits for approval.")
+                % {"language": translation.language, "number": translation.number},
             )
             return redirect("console:template_translations", public_id, number)
     translations = (
@@ -522,7 +546,11 @@ def policy(request: HttpRequest) -> HttpResponse:
         try:
             if form.cleaned_data["previewed"] == form.digest() and "save" in request.POST:
                 rule = approvals.rule_save(actor=actor, **form.rule_fields())
-                messages.success(request, f"Rule “{rule.key}” saved as version {rule.version}.")
+                messages.success(
+                    request,
+                    _("Rule “%(key)s” saved as version %(version)s.")
+                    % {"key": rule.key, "version": rule.version},
+                )
                 return redirect("console:policy")
             # Not saved before its dry run: show what these exact fields would flag first.
             preview = wording_dry_run.dry_run(
@@ -550,7 +578,7 @@ def staff_roles(request: HttpRequest, username: str) -> HttpResponse:
     approvals.roles_set(
         actor=console_actor(request), user=user, role_names=form.cleaned_data["roles"]
     )
-    messages.success(request, f"Roles of {user.username} saved.")
+    messages.success(request, _("Roles of %(username)s saved.") % {"username": user.username})
     return redirect("console:staff")
 
 

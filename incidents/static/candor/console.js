@@ -7,6 +7,12 @@
 
   const DELAY_MS = 300; // enough to skip keystrokes, short enough to feel live
 
+  // The console's words in the staff member's language: base.html puts them on <body>
+  // (data-word-*); the English here is only a fallback for a page without them.
+  function word(name, english) {
+    return (document.body && document.body.dataset[name]) || english;
+  }
+
   function csrfToken(form) {
     const input = form && form.querySelector('input[name="csrfmiddlewaretoken"]');
     return input ? input.value : "";
@@ -58,7 +64,10 @@
         target.dataset.state = "rendered";
       } catch {
         if (seq === latest) {
-          showMessage(target, "Preview unavailable (are you still signed in?). Your text is kept.");
+          showMessage(
+            target,
+            word("wordPreviewUnavailable", "Preview unavailable (are you still signed in?). Your text is kept."),
+          );
           target.dataset.state = "error";
         }
       }
@@ -108,12 +117,12 @@
       if (!violations.length) return [p];
     } else if (!violations.length) {
       p.className = "wording__verdict wording__verdict--ok";
-      p.textContent = "No problems with the wording policy.";
+      p.textContent = data.summary || "No problems with the wording policy.";
       return [p];
     } else {
       p.className = "wording__verdict wording__verdict--bad";
       const n = violations.length;
-      p.textContent = `${n} problem${n === 1 ? "" : "s"} with the wording policy`;
+      p.textContent = data.summary || `${n} problem${n === 1 ? "" : "s"} with the wording policy`;
     }
     const list = document.createElement("ol");
     list.className = "violations";
@@ -144,7 +153,7 @@
     async function check() {
       const seq = ++latest;
       if (!textarea.value.trim()) {
-        showMessage(target, "The wording policy is checked as you type.");
+        showMessage(target, word("wordPolicyChecked", "The wording policy is checked as you type."));
         return;
       }
       const body = new FormData();
@@ -183,7 +192,7 @@
         target.dataset.state = data.violations.length ? "violations" : "clean";
       } catch {
         if (seq === latest) {
-          showMessage(target, "Wording check unavailable (are you still signed in?).");
+          showMessage(target, word("wordCheckUnavailable", "Wording check unavailable (are you still signed in?)."));
           target.dataset.state = "error";
         }
       }
@@ -223,7 +232,7 @@
         target.dataset.state = data.above_cap ? "above-cap" : "ok";
       } catch {
         if (seq === latest) {
-          showMessage(target, "Forecast unavailable (are you still signed in?).");
+          showMessage(target, word("wordForecastUnavailable", "Forecast unavailable (are you still signed in?)."));
           target.dataset.state = "error";
         }
       }
