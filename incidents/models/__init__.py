@@ -55,9 +55,9 @@ from incidents.models.postmortems import (
     PostmortemRejection,
     PostmortemRevision,
 )
-from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.publish import OutOfBandUpdate, PublishTarget, SiteChange, SiteVersion
 from incidents.models.reliability import ReliabilityReportSettings
-from incidents.models.signing import SignedNotice, SigningKey
+from incidents.models.signing import KeyPurpose, SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
 from incidents.models.subscribers import (
     Delivery,
@@ -129,6 +129,7 @@ __all__ = [
     "IncidentImpact",
     "IncidentStatus",
     "IncidentUpdate",
+    "KeyPurpose",
     "Maintenance",
     "MaintenanceComponent",
     "MaintenanceImpact",
@@ -139,6 +140,7 @@ __all__ = [
     "NoticeChannel",
     "NoticeState",
     "NotifyScope",
+    "OutOfBandUpdate",
     "OverrideReview",
     "Phase",
     "Postmortem",

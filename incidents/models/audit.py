@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     INCIDENT_OPENED = "incident.opened", "Incident opened"
     INCIDENT_UPDATED = "incident.updated", "Incident update posted"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
+    INCIDENT_OOB_RECONCILED = "incident.oob_reconciled", "Out-of-band update reconciled"
     COMPONENT_CREATED = "component.created", "Component created"
     COMPONENT_EDITED = "component.edited", "Component edited"
     COMPONENT_STATUS_SET = "component.status_set", "Component status set"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -64,3 +65,29 @@ class PublishTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at version {self.last_version}"
+
+
+class OutOfBandUpdate(models.Model):
+    """An update posted with the out-of-band CLI while the app was away, as reconciled
+    (publish/oob_reconcile.py): unique on the id the CLI gave it, so however many
+    targets hold it, however often it is read and by however many processes at once, it
+    becomes one IncidentUpdate."""
+
+    oob_id = models.CharField(max_length=64, unique=True)
+    update = models.OneToOneField(
+        "incidents.IncidentUpdate", on_delete=models.PROTECT, related_name="out_of_band"
+    )
+    key_id = models.CharField(max_length=16)  # the out-of-band key that signed it
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField()  # when the CLI pushed it (signed)
+    reconciled_at = models.DateTimeField()
+    source = models.CharField(max_length=200)  # the target it was first read from
+    record = models.TextField()  # the signed record as read, kept as evidence
+
+    class Meta:
+        ordering = ["posted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"out-of-band update {self.oob_id}"
