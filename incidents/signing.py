@@ -108,6 +108,11 @@ def _private_from_pem(pem: bytes) -> Ed25519PrivateKey:
     return private
 
 
+def private_from_pem(pem: bytes) -> Ed25519PrivateKey:
+    """An Ed25519 private key from PEM; SigningUnavailable if it is none."""
+    return _private_from_pem(pem)
+
+
 def key_register(private: Ed25519PrivateKey, *, now: datetime | None = None) -> SigningKey:
     """List a key's public half as the current one; the previous current key's validity
     ends now (rotation). Listing a key already listed changes nothing."""

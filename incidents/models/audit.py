@@ -12,6 +12,8 @@ class AuditAction(models.TextChoices):
     INCIDENT_UPDATED = "incident.updated", "Incident update posted"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
     INCIDENT_OOB_RECONCILED = "incident.oob_reconciled", "Out-of-band update reconciled"
+    OOB_KEY_ISSUED = "signing.oob_key_issued", "Out-of-band key issued"
+    OOB_KEY_REVOKED = "signing.oob_key_revoked", "Out-of-band key revoked"
     COMPONENT_CREATED = "component.created", "Component created"
     COMPONENT_EDITED = "component.edited", "Component edited"
     COMPONENT_STATUS_SET = "component.status_set", "Component status set"

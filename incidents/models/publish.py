@@ -74,9 +74,15 @@ class OutOfBandUpdate(models.Model):
     becomes one IncidentUpdate."""
 
     oob_id = models.CharField(max_length=64, unique=True)
+    # Null when the app could not take it (refused, below): the record stays, once.
     update = models.OneToOneField(
-        "incidents.IncidentUpdate", on_delete=models.PROTECT, related_name="out_of_band"
+        "incidents.IncidentUpdate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="out_of_band",
     )
+    refused = models.CharField(max_length=300, blank=True)  # why it is not an update
     key_id = models.CharField(max_length=16)  # the out-of-band key that signed it
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -18,7 +18,7 @@ from django.db.models import Count
 
 from incidents import wording
 from incidents.cadence import Schedule
-from incidents.models import Incident, IncidentStatus, WordingRule
+from incidents.models import Incident, IncidentStatus, KeyPurpose, SigningKey, WordingRule
 from incidents.public.language import shipped
 from incidents.publish.oob_format import FORMAT
 from incidents.reminders.plan import impact_schedules, override_of
@@ -66,6 +66,14 @@ def bundle_bytes(*, version: int, generated_at: datetime) -> bytes:
                 for version_row in usable_versions(wording.incident_phase(phase))
             ],
             "incidents": _incidents(),
+            # The keys the CLI may sign with now (a revoked one is left out, so its holder's
+            # CLI refuses before pushing, as reconciliation would).
+            "oob_keys": [
+                {"id": key.key_id, "public_key": key.public_key}
+                for key in SigningKey.objects.filter(
+                    purpose=KeyPurpose.OUT_OF_BAND, valid_until__isnull=True
+                ).order_by("valid_from", "pk")
+            ],
         }
     )
 

@@ -40,6 +40,7 @@ UPDATES_DIR = "oob/updates/"
 # An out-of-band id: "oob-" and 24 hex digits (posted_at's seconds would not be unique).
 OOB_ID = re.compile(r"oob-[0-9a-f]{24}")
 # More than any real site's: a file this big on a target is not ours.
+UPDATE_ID = re.compile(r"[0-9a-z]{12}")  # models/ids.py
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
 MAX_RECORD_BYTES = 64 * 1024
 
@@ -111,6 +112,7 @@ class UpdateRecord:
     """One update posted out of band, as signed."""
 
     oob_id: str
+    update_id: str  # the public id the IncidentUpdate gets, as the JSON already shows it
     site: str
     incident: str  # the incident's public id
     status: str
@@ -125,6 +127,7 @@ class UpdateRecord:
             {
                 "v": FORMAT,
                 "oob_id": self.oob_id,
+                "update_id": self.update_id,
                 "site": self.site,
                 "incident": self.incident,
                 "status": self.status,
@@ -146,6 +149,7 @@ class UpdateRecord:
             posted_at = parse_time(document["posted_at"])
             record = cls(
                 oob_id=str(document["oob_id"]),
+                update_id=str(document["update_id"]),
                 site=str(document["site"]),
                 incident=str(document["incident"]),
                 status=str(document["status"]),
@@ -157,6 +161,10 @@ class UpdateRecord:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise OobRefused(f"{what}: a field is missing or malformed") from exc
-        if posted_at is None or not OOB_ID.fullmatch(record.oob_id):
+        if (
+            posted_at is None
+            or not OOB_ID.fullmatch(record.oob_id)
+            or not UPDATE_ID.fullmatch(record.update_id)
+        ):
             raise OobRefused(f"{what}: malformed id or time")
         return record

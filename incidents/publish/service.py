@@ -21,6 +21,7 @@ from incidents.publish import purge
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
+from incidents.publish.oob_reconcile import Reconciled, pending_ids, reconcile, reconcile_from
 from incidents.publish.renders import render_next
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT_SECONDS = 120.0
 
 PUBLISHED = "published"
+HELD = "held"  # the target holds an out-of-band update this render predates
 CURRENT = "current"  # already had this version: nothing to do
 DROPPED = "dropped"  # already had a newer version than this render
 FAILED = "failed"
@@ -41,7 +43,7 @@ FAILED = "failed"
 @dataclass(frozen=True)
 class TargetResult:
     name: str
-    outcome: str  # PUBLISHED, CURRENT, DROPPED or FAILED
+    outcome: str  # PUBLISHED, CURRENT, DROPPED, HELD or FAILED
     version: int | None  # the version the target has after this publish, if known
     error: str = ""
 
@@ -72,6 +74,9 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
     """
     full = full or force
     targets = configured_targets()
+    # Out-of-band updates the targets hold go into the database before anything is
+    # rendered from it: a render without them would take them off the page.
+    reconcile(targets=targets)
     rows = _target_rows(targets)
     version = site_version()
     due = [t for t in targets if full or _behind(rows[t.name], version)]
@@ -137,6 +142,10 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = Fal
                 return TargetResult(target.name, DROPPED, row.last_version)
             if row.last_version == version and not force:
                 return TargetResult(target.name, CURRENT, version)
+            if _holds_newer_words(target):
+                # Recorded just now, after this render began: the version it bumped
+                # publishes it (its commit requested a publish).
+                return TargetResult(target.name, HELD, row.last_version)
             PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
             target.push(snapshot, repair=repair)
             _record_success(row.pk, version, now=timezone.now())
@@ -145,6 +154,17 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = Fal
         return _failed(target.name, str(exc) or exc.__class__.__name__)
     log.info("published version %s to %s", version, target.name)
     return TargetResult(target.name, PUBLISHED, version)
+
+
+def _holds_newer_words(target: Target) -> bool:
+    """Whether `target` serves an out-of-band update the database had not recorded,
+    recorded now. One the app cannot verify does not hold a push back (it is logged)."""
+    served = target.current()
+    if served is None or not pending_ids(served):
+        return False
+    result = Reconciled()
+    reconcile_from(target, served, result)
+    return bool(result.recorded)
 
 
 def _record_success(pk: int, version: int, *, now: datetime) -> None:
