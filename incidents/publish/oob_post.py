@@ -362,7 +362,7 @@ def incident_for(ready: Prepared, reference: str) -> OpenIncident:
     candidates = [i for i in ready.incidents.values() if i.public_id.startswith(reference)]
     if reference and len(candidates) == 1:
         return candidates[0]
-    raise OobRefused(f"no open incident has the id {reference!r} in the last snapshot")
+    raise OobRefused(f"no open incident has the id {reference[:40]!r} in the last snapshot")
 
 
 def templates_for(ready: Prepared, status: str) -> list[ApprovedTemplate]:
