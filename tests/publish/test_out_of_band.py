@@ -74,7 +74,7 @@ def site(
 def site_build(
     settings: Any,
     tmp_path: Path,
-    s3_server: S3Server,
+    s3_server: S3Server | None,
     bucket: str,
     responder: User,
     capture: Any,
@@ -82,11 +82,11 @@ def site_build(
     """Publishing to a mirror and a bucket, an open incident published, and an
     out-of-band key issued to the responder (the approved templates are in every test
     database: tests/conftest.py)."""
-    settings.CANDOR_PUBLISH_TARGETS = ["local", "s3"]
+    settings.CANDOR_PUBLISH_TARGETS = ["local", "s3"] if s3_server else ["local"]
     settings.CANDOR_MIRROR_DIR = tmp_path / "mirror"
     settings.VAR_DIR = tmp_path / "var"
     settings.CANDOR_S3_BUCKET = bucket
-    settings.CANDOR_S3_ENDPOINT_URL = s3_server.url
+    settings.CANDOR_S3_ENDPOINT_URL = s3_server.url if s3_server else ""
     settings.CANDOR_S3_REGION = "us-east-1"
     settings.CANDOR_S3_ACCESS_KEY_ID = "candor"
     settings.CANDOR_S3_SECRET_ACCESS_KEY = SECRET
@@ -102,7 +102,8 @@ def site_build(
     key_file.parent.mkdir()
     with capture(execute=True):
         call_command("signing_key", "oob-issue", "--user", responder.username, "--out", key_file)
-    return Site(incident, key_file, tmp_path / "mirror", bucket, s3_server.url, tmp_path)
+    s3_url = s3_server.url if s3_server else ""
+    return Site(incident, key_file, tmp_path / "mirror", bucket, s3_url, tmp_path)
 
 
 def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
@@ -118,15 +119,18 @@ def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
         DATABASE_URL="postgres://nobody@127.0.0.1:9/unreachable",
         CANDOR_VAR_DIR=str(site.tmp / "laptop" / "var"),
         CANDOR_CANONICAL_URL=django_settings.CANDOR_CANONICAL_URL,
-        CANDOR_PUBLISH_TARGETS="local,s3",
+        CANDOR_PUBLISH_TARGETS="local,s3" if site.bucket else "local",
         CANDOR_MIRROR_DIR=str(site.mirror),
-        CANDOR_S3_BUCKET=site.bucket,
-        CANDOR_S3_ENDPOINT_URL=site.s3_url,
-        CANDOR_S3_REGION="us-east-1",
-        CANDOR_S3_ACCESS_KEY_ID="candor",
-        CANDOR_S3_SECRET_ACCESS_KEY=SECRET,
-        CANDOR_S3_ADDRESSING="path",
     )
+    if site.bucket:
+        env.update(
+            CANDOR_S3_BUCKET=site.bucket,
+            CANDOR_S3_ENDPOINT_URL=site.s3_url,
+            CANDOR_S3_REGION="us-east-1",
+            CANDOR_S3_ACCESS_KEY_ID="candor",
+            CANDOR_S3_SECRET_ACCESS_KEY=SECRET,
+            CANDOR_S3_ADDRESSING="path",
+        )
     return subprocess.run(
         [sys.executable, "manage.py", "post_out_of_band", "--key-file", str(site.key_file), *args],
         cwd=ROOT,
