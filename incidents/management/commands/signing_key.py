@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from incidents import lifecycle, roles, signing
 from incidents.audit import Actor, audit_record
-from incidents.models import AuditAction, SigningKey
+from incidents.models import AuditAction, KeyPurpose, SigningKey
 from incidents.publish.changes import SITE_WIDE_ONLY
 from incidents.publish.oob_post import KeyFile
 
@@ -51,11 +51,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, action: str, print_key: bool, **options: Any) -> None:
         if action == "list":
-            for key in SigningKey.objects.order_by("valid_from", "pk"):
+            for key in SigningKey.objects.select_related("issued_to").order_by("valid_from", "pk"):
                 until = signing.utc_text(key.valid_until) if key.valid_until else "current"
-                self.stdout.write(
-                    f"{key.key_id}  {signing.utc_text(key.valid_from)}  {until}  {key.purpose}"
-                )
+                holder = key.issued_to.get_username() if key.issued_to else ""
+                oob = f"  out-of-band ({holder})" if key.purpose == KeyPurpose.OUT_OF_BAND else ""
+                self.stdout.write(f"{key.key_id}  {signing.utc_text(key.valid_from)}  {until}{oob}")
             return
         if action == "oob-issue":
             self._oob_issue(options["user"], options["out"])
