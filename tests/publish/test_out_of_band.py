@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 
-from incidents import lifecycle, roles
+from incidents import lifecycle, roles, signing
 from incidents.audit import Actor
 from incidents.models import (
     AuditAction,
@@ -382,3 +382,50 @@ class _Execute:
         from contextlib import nullcontext
 
         return nullcontext()
+
+
+def test_a_second_update_builds_on_the_first_and_both_reconcile_in_order(
+    site: Site, django_capture_on_commit_callbacks: Any
+) -> None:
+    assert post_monitoring(site).returncode == 0
+    resolved = approvals.usable_versions("resolved")[0].template.public_id
+    done = run_cli(
+        site, "--incident", site.incident.public_id, "--status", "resolved",
+        "--template", resolved, "--yes",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = mirror_file(site, f"incidents/{site.incident.public_id}.html").decode()
+    assert "A fix has been applied" in page and "has been resolved" in page
+    assert "data-incident-status>Resolved</span>" in page and "Not yet resolved" not in page
+    front = mirror_file(site, "index.html").decode()
+    assert f"incident-{site.incident.public_id}" not in front  # no longer active
+    assert json.loads(mirror_file(site, "api/v2/incidents/unresolved.json"))["incidents"] == []
+    with django_capture_on_commit_callbacks(execute=True):
+        result = reconcile()
+    assert len(result.recorded) == 2 and not result.refused
+    site.incident.refresh_from_db()
+    assert site.incident.status == IncidentStatus.RESOLVED
+    statuses = list(
+        site.incident.updates.order_by("display_at", "pk").values_list("status", flat=True)
+    )
+    assert statuses == ["investigating", "monitoring", "resolved"]
+    # Once resolved in the database, the published copy says so from the app's render.
+    assert f"incident-{site.incident.public_id}" not in mirror_file(site, "index.html").decode()
+
+
+def test_an_out_of_band_key_cannot_sign_a_notice(site: Site) -> None:
+    key_file = json.loads(site.key_file.read_text())
+    private = signing.private_from_pem(key_file["private_key_pem"].encode())
+    payload = signing.canonical(
+        {
+            "v": 1, "kind": "incident_update", "site": django_settings.CANDOR_CANONICAL_URL,
+            "url": "x", "subject": site.incident.public_id, "id": "forged", "title": "t",
+            "status": "resolved", "body": "All good.", "published_at": "2026-01-01T00:00:00Z",
+            "key": key_file["key_id"], "signed_at": "2026-01-01T00:00:00Z",
+        }
+    )  # fmt: skip
+    verdict = signing.verify(payload, private.sign(payload))
+    assert not verdict.genuine and verdict.reason == "signed with a key that is not ours"
+    document = signing.keys_document()
+    assert key_file["key_id"] not in {k["id"] for k in document["keys"]}
+    assert key_file["key_id"] in {k["id"] for k in document["out_of_band_keys"]}
