@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from incidents import lifecycle, roles, signing
 from incidents.audit import Actor
@@ -429,3 +431,26 @@ def test_an_out_of_band_key_cannot_sign_a_notice(site: Site) -> None:
     document = signing.keys_document()
     assert key_file["key_id"] not in {k["id"] for k in document["keys"]}
     assert key_file["key_id"] in {k["id"] for k in document["out_of_band_keys"]}
+
+
+def test_an_update_the_app_overtook_is_recorded_once_with_its_reason(
+    site: Site, responder: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    assert post_monitoring(site).returncode == 0
+    # The console came back first and someone posted there before anything reconciled:
+    # that publish reconciles first, and the app's later words win.
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.update_post(
+            actor=Actor.staff(responder, channel="console"),
+            incident=site.incident,
+            body=promised("We found the cause: a bad deploy, rolled back."),
+            status="identified",
+            now=timezone.now() + timedelta(seconds=5),
+        )
+    row = OutOfBandUpdate.objects.get()
+    assert row.update is None and "the app posted later" in row.refused
+    event = AuditEvent.objects.get(action=AuditAction.INCIDENT_OOB_RECONCILED)
+    assert "not taken" in event.summary
+    assert reconcile().recorded == []  # once: not retried for ever
+    page = mirror_file(site, f"incidents/{site.incident.public_id}.html").decode()
+    assert "bad deploy" in page
