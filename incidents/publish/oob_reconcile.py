@@ -17,7 +17,8 @@ the row.
 
 No loss when the app publishes before reconciling: a push replaces what a target serves
 and drops files the new render does not have, oob/updates/ among them. So the publisher
-reconciles before it renders, and again under the target's lock right before each push
+reconciles (from the local copies) before it renders, and again under each target's lock
+right before its push
 (reading that very target): a record that arrived after the render is reconciled there,
 that push is skipped (the render predates the update) and the version the update bumps
 publishes it. A record that cannot be verified is never posted, and also never blocks

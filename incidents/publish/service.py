@@ -74,9 +74,11 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
     """
     full = full or force
     targets = configured_targets()
-    # Out-of-band updates the targets hold go into the database before anything is
-    # rendered from it: a render without them would take them off the page.
-    reconcile(targets=targets)
+    # Out-of-band updates go into the database before anything is rendered from it: a
+    # render without them would take them off the page. Here from the local copies only
+    # (a store that hangs must not delay the local push); each push checks its own
+    # target again under its lock (_holds_newer_words), remote ones included.
+    reconcile(targets=[t for t in targets if isinstance(t, LocalTarget)])
     rows = _target_rows(targets)
     version = site_version()
     due = [t for t in targets if full or _behind(rows[t.name], version)]
