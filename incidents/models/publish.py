@@ -83,6 +83,9 @@ class OutOfBandUpdate(models.Model):
         related_name="out_of_band",
     )
     refused = models.CharField(max_length=300, blank=True)  # why it is not an update
+    # The site version that first includes the update (0 when refused): a render older
+    # than this must not replace a copy that shows it (publish/service.py).
+    version = models.BigIntegerField(default=0)
     key_id = models.CharField(max_length=16)  # the out-of-band key that signed it
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

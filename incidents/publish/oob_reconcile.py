@@ -64,6 +64,7 @@ from incidents.publish.oob_format import (
 from incidents.publish.oob_post import read_file
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target, TargetError
+from incidents.publish.versions import site_version
 from incidents.signing import utc_text
 
 log = logging.getLogger(__name__)
@@ -92,15 +93,29 @@ def reconcile(*, targets: list[Target] | None = None) -> Reconciled:
     return result
 
 
-def pending_ids(manifest: Manifest) -> list[str]:
-    """The out-of-band updates `manifest` lists that the database has no record of."""
-    ids = [
+def listed_ids(manifest: Manifest) -> list[str]:
+    return [
         path.removeprefix(UPDATES_DIR).removesuffix(".json")
         for path in manifest.files
         if path.startswith(UPDATES_DIR) and path.endswith(".json")
     ]
+
+
+def pending_ids(manifest: Manifest) -> list[str]:
+    """The out-of-band updates `manifest` lists that the database has no record of."""
+    ids = listed_ids(manifest)
     known = set(OutOfBandUpdate.objects.filter(oob_id__in=ids).values_list("oob_id", flat=True))
     return [i for i in ids if i not in known]
+
+
+def shown_since(manifest: Manifest) -> int:
+    """The first site version that has every out-of-band update `manifest` shows (0 when
+    it shows none the database took): a render older than that would take one off."""
+    ids = listed_ids(manifest)
+    if not ids:
+        return 0
+    versions = OutOfBandUpdate.objects.filter(oob_id__in=ids).values_list("version", flat=True)
+    return max(versions, default=0)
 
 
 def reconcile_from(target: Target, manifest: Manifest, result: Reconciled) -> None:
@@ -171,6 +186,7 @@ def record_once(
                 return False
             update, refused = _post(record, key, incident, now=now, may_notify=may_notify)
             row = OutOfBandUpdate.objects.create(
+                version=site_version() if update else 0,
                 oob_id=record.oob_id,
                 update=update,
                 refused=refused[:300],

@@ -21,7 +21,14 @@ from incidents.publish import purge
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
-from incidents.publish.oob_reconcile import Reconciled, pending_ids, reconcile, reconcile_from
+from incidents.publish.oob_reconcile import (
+    Reconciled,
+    listed_ids,
+    pending_ids,
+    reconcile,
+    reconcile_from,
+    shown_since,
+)
 from incidents.publish.renders import render_next
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target
@@ -144,9 +151,9 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = Fal
                 return TargetResult(target.name, DROPPED, row.last_version)
             if row.last_version == version and not force:
                 return TargetResult(target.name, CURRENT, version)
-            if _holds_newer_words(target):
-                # Recorded just now, after this render began: the version it bumped
-                # publishes it (its commit requested a publish).
+            if _shows_newer_words(target, version):
+                # The target shows an out-of-band update this render predates: the
+                # version that recorded it publishes it (its commit requested a publish).
                 return TargetResult(target.name, HELD, row.last_version)
             PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
             target.push(snapshot, repair=repair)
@@ -158,15 +165,16 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = Fal
     return TargetResult(target.name, PUBLISHED, version)
 
 
-def _holds_newer_words(target: Target) -> bool:
-    """Whether `target` serves an out-of-band update the database had not recorded,
-    recorded now. One the app cannot verify does not hold a push back (it is logged)."""
+def _shows_newer_words(target: Target, version: int) -> bool:
+    """Whether `target` shows an out-of-band update that a render of `version` lacks:
+    one the database has from a later version only, or had not recorded at all (recorded
+    now). One the app cannot verify does not hold a push back (it is logged)."""
     served = target.current()
-    if served is None or not pending_ids(served):
+    if served is None or not listed_ids(served):
         return False
-    result = Reconciled()
-    reconcile_from(target, served, result)
-    return bool(result.recorded)
+    if pending_ids(served):
+        reconcile_from(target, served, Reconciled())
+    return shown_since(served) > version
 
 
 def _record_success(pk: int, version: int, *, now: datetime) -> None:

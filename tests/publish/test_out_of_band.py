@@ -36,6 +36,8 @@ from incidents.models import (
 from incidents.publish import service
 from incidents.publish.oob_format import BUNDLE_PATH, UPDATES_DIR
 from incidents.publish.oob_reconcile import reconcile
+from incidents.publish.renders import render_next
+from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
 from incidents.wording import approvals
 from tests.conftest import staff_user
@@ -454,3 +456,28 @@ def test_an_update_the_app_overtook_is_recorded_once_with_its_reason(
     assert reconcile().recorded == []  # once: not retried for ever
     page = mirror_file(site, f"incidents/{site.incident.public_id}.html").decode()
     assert "bad deploy" in page
+
+
+def test_a_render_made_before_the_update_is_held_not_pushed_over_it(
+    site: Site, responder: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The app changed something and began to render it before the laptop pushed...
+    lifecycle.incident_open(
+        actor=Actor.staff(responder, channel="console"),
+        name="Slow search",
+        body=promised("We are looking into slow searches."),
+    )
+    older = render_next()
+    # ...then the laptop pushed, and only then did that render's push come.
+    assert post_monitoring(site).returncode == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        held = [service._push(t, older, force=False) for t in configured_targets()]
+    # Neither copy: the first push recorded the update, the second sees it recorded.
+    assert [r.outcome for r in held] == [service.HELD, service.HELD]
+    assert OutOfBandUpdate.objects.count() == 1
+    service.publish_until_current()
+    for page in (
+        mirror_file(site, f"incidents/{site.incident.public_id}.html"),
+        s3_body(site, f"incidents/{site.incident.public_id}"),
+    ):
+        assert "A fix has been applied" in page.decode()
