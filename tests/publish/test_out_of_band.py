@@ -110,7 +110,7 @@ def site_build(
     return Site(incident, key_file, tmp_path / "mirror", bucket, s3_url, tmp_path)
 
 
-def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(site: Site, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The CLI as the on-call person runs it: its own process, the production settings,
     a database URL that reaches nothing and no Redis."""
     env = {
@@ -139,6 +139,7 @@ def run_cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "manage.py", "post_out_of_band", "--key-file", str(site.key_file), *args],
         cwd=ROOT,
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -481,3 +482,19 @@ def test_a_render_made_before_the_update_is_held_not_pushed_over_it(
         s3_body(site, f"incidents/{site.incident.public_id}"),
     ):
         assert "A fix has been applied" in page.decode()
+
+
+def test_the_cli_asks_shows_the_words_and_pushes_nothing_unless_told(site: Site) -> None:
+    answers = f"{site.incident.public_id[:5]}\nmonitoring\n{site.monitoring_template()}\n"
+    before = mirror_file(site, "manifest.json")
+    declined = run_cli(site, stdin=answers + "n\n")
+    assert declined.returncode == 2 and "nothing was posted" in declined.stderr
+    assert "Checkout errors" in declined.stdout  # the open incidents were listed
+    assert "A fix has been applied" in declined.stdout  # the words, shown before asking
+    assert mirror_file(site, "manifest.json") == before
+    accepted = run_cli(site, stdin=answers + "y\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert (
+        "A fix has been applied"
+        in mirror_file(site, f"incidents/{site.incident.public_id}.html").decode()
+    )
