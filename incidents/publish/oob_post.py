@@ -412,10 +412,12 @@ def post(
     choice: Choice,
     now: datetime,
     confirm: Callable[[OpenIncident, str, str], bool] = lambda *_: True,
+    ask: Callable[[Prepared, Choice], Choice] = lambda _, given: given,
 ) -> Outcome:
     """Post one approved-template update over the newest snapshot and push the result
-    to every target. `confirm` sees the incident, status and words before anything is
-    written (the command asks the person)."""
+    to every target. `ask` completes the choice from what the snapshot offers, and
+    `confirm` sees the incident, status and words before anything is written (the
+    command asks the person both)."""
     private = private_from_pem(key_file.private_pem)
     if key_id_of(_public_raw(private)) != key_file.key_id:
         raise OobRefused("the key file's private key is not the key it names")
@@ -428,6 +430,7 @@ def post(
                 f"key {key_file.key_id} is not listed as a valid out-of-band key in the last "
                 "snapshot (revoked, or issued after it): the app would refuse the update"
             )
+        choice = ask(ready, choice)
         incident = incident_for(ready, choice.incident)
         template, words = words_for(
             ready, incident=incident, status=choice.status, template=choice.template, now=now

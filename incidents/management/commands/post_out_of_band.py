@@ -35,6 +35,13 @@ def _no_database(*args: Any) -> Any:
     raise OobRefused("the out-of-band CLI must not use the database (a bug: please report it)")
 
 
+def _answer(prompt: str) -> str:
+    try:
+        return input(prompt).strip()
+    except EOFError:  # no terminal, nothing typed: no answer
+        return ""
+
+
 class Command(BaseCommand):
     help = "Post an approved-template update to every publish target without the app."
     requires_system_checks: list[str] = []
@@ -73,36 +80,33 @@ class Command(BaseCommand):
         choice = oob_post.Choice(
             incident=options["incident"], status=options["status"], template=options["template"]
         )
-        if not (choice.incident and choice.status and choice.template):
-            choice = self._ask(targets, key_file, choice)
         return oob_post.post(
             targets=targets,
             key_file=key_file,
             choice=choice,
             now=timezone.now(),
             confirm=(lambda *_: True) if options["yes"] else self._confirm,
+            ask=self._ask,
         )
 
-    def _ask(
-        self, targets: list[Any], key_file: oob_post.KeyFile, given: oob_post.Choice
-    ) -> oob_post.Choice:
-        with oob_post.prepared(targets, key_file) as ready:
-            incident = given.incident
-            if not incident:
-                for item in ready.incidents.values():
-                    self.stdout.write(f"  {item.public_id}  {item.status:<13} {item.name[:70]}")
-                incident = input("Incident id: ").strip()
-            status = given.status or input(f"New status ({', '.join(oob_post.STATUSES)}): ")
-            template = given.template
-            if not template:
-                for t in oob_post.templates_for(ready, status.strip()):
-                    self.stdout.write(f"  {t.ref}  {t.name[:60]}")
-                template = input("Template: ").strip()
-        return oob_post.Choice(incident, status.strip(), template)
+    def _ask(self, ready: oob_post.Prepared, given: oob_post.Choice) -> oob_post.Choice:
+        """What the options left out, asked with what the snapshot offers."""
+        incident = given.incident
+        if not incident:
+            for item in ready.incidents.values():
+                self.stdout.write(f"  {item.public_id}  {item.status:<13} {item.name[:70]}")
+            incident = _answer("Incident id: ")
+        status = given.status or _answer(f"New status ({', '.join(oob_post.STATUSES)}): ")
+        template = given.template
+        if not template:
+            for t in oob_post.templates_for(ready, status):
+                self.stdout.write(f"  {t.ref}  {t.name[:60]}")
+            template = _answer("Template: ")
+        return oob_post.Choice(incident, status, template)
 
     def _confirm(self, incident: oob_post.OpenIncident, status: str, words: str) -> bool:
         self.stdout.write(f"\n{incident.name} -> {status}\n\n{words}\n")
-        return input("Push this to every target? [y/N] ").strip().lower() in ("y", "yes")
+        return _answer("Push this to every target? [y/N] ").lower() in ("y", "yes")
 
 
 @contextmanager
