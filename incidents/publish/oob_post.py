@@ -557,8 +557,8 @@ def _rewritten(
 
 
 def _language_of(path: str, languages: tuple[str, ...]) -> tuple[str, str]:
-    first, _, rest = path.partition("/")
-    if first in languages and first != DEFAULT and _:
+    first, slash, rest = path.partition("/")
+    if slash and first in languages and first != DEFAULT:
         return first, rest
     return DEFAULT, path
 
