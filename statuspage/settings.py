@@ -256,6 +256,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.publish_freshness_check",
         "schedule": 60.0,
     },
+    # Out-of-band updates the targets hold, into the database once each
+    # (incidents/publish/oob_reconcile.py): the app back after an outage catches up here.
+    "publish-reconcile": {"task": "incidents.tasks.publish_reconcile", "schedule": 60.0},
     # The "last verified" stamp in every copy (incidents/publish/verified.py).
     "publish-verify-stamp": {
         "task": "incidents.tasks.publish_verify_stamp",
@@ -473,6 +476,9 @@ if unknown := set(CANDOR_PUBLISH_TARGETS) - {"local", "s3"}:
 if "s3" in CANDOR_PUBLISH_TARGETS and not CANDOR_S3_BUCKET:
     raise ConfigError("CANDOR_PUBLISH_TARGETS names s3 but CANDOR_S3_BUCKET is not set")
 CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
+# Out-of-band updates (publish/oob_reconcile.py): reconciliation notifies subscribers of
+# an incident's newest one only if it was posted less than this many seconds ago.
+CANDOR_OOB_NOTIFY_WITHIN = env_int("CANDOR_OOB_NOTIFY_WITHIN", 3600, minimum=0)
 # Signed notices (incidents/signing.py, docs/security.md): the Ed25519 private key as PEM
 # (or CANDOR_SIGNING_KEY_FILE); without it, key files made by `manage.py signing_key` in
 # CANDOR_SIGNING_KEYS_DIR. Outside production a dev key is made there on first use.

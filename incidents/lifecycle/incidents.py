@@ -131,8 +131,10 @@ def update_post(
     notify: str = NotifyScope.ALL,
     confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
+    public_id: str = "",
 ) -> IncidentUpdate:
     """Post an update; `components` adds or changes how components are affected.
+    `public_id`: the id it already has on the page (an out-of-band update's).
 
     Resolving ends the incident's effect on every component, which restores each to the
     worst of whatever else still affects it.
@@ -204,6 +206,7 @@ def update_post(
             affected=affected_record(named, changes),
             now=now,
             due_at=was_due,
+            public_id=public_id,
         )
         resolved = status == IncidentStatus.RESOLVED
         update_published(

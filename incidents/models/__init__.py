@@ -55,10 +55,10 @@ from incidents.models.postmortems import (
     PostmortemRejection,
     PostmortemRevision,
 )
-from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.publish import OutOfBandUpdate, PublishTarget, SiteChange, SiteVersion
 from incidents.models.readers import AudienceMember, Reader, ReaderInvitation, ReaderLink, ReaderVia
 from incidents.models.reliability import ReliabilityReportSettings
-from incidents.models.signing import SignedNotice, SigningKey
+from incidents.models.signing import KeyPurpose, SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
 from incidents.models.staff_language import StaffLanguage
 from incidents.models.subscribers import (
@@ -136,6 +136,7 @@ __all__ = [
     "IncidentImpact",
     "IncidentStatus",
     "IncidentUpdate",
+    "KeyPurpose",
     "Maintenance",
     "MaintenanceComponent",
     "MaintenanceImpact",
@@ -146,6 +147,7 @@ __all__ = [
     "NoticeChannel",
     "NoticeState",
     "NotifyScope",
+    "OutOfBandUpdate",
     "OverrideReview",
     "Phase",
     "Postmortem",

@@ -12,6 +12,7 @@ labelled version N shows exactly the site as of N, whatever commits meanwhile.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import posixpath
 import re
@@ -53,8 +54,12 @@ from incidents.publish.dependencies import (
 )
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, path_for_url
 from incidents.publish.objects import OBJECTS, ObjectStore
+from incidents.publish.oob_bundle import bundle_bytes
+from incidents.publish.oob_format import BUNDLE_PATH, signature_path
 from incidents.publish.versions import site_version
 from incidents.reliability.visibility import visibility_fixed
+
+log = logging.getLogger(__name__)
 
 
 class RenderError(Exception):
@@ -206,6 +211,7 @@ def render_snapshot(
                 writer.add(path, response.content, response["Content-Type"])
                 if response["Content-Type"].startswith("text/html"):
                     references[path] = _static_references(response.content)
+        _add_bundle(writer, version=version, generated_at=generated_at)
     _copy_static(writer, set().union(*references.values()))
     manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
     state = RenderState(chrome=chrome, stamp=stamp, homes=homes, references=references)
@@ -214,6 +220,19 @@ def render_snapshot(
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
     signing.file_sign(root / MANIFEST_NAME)  # beside it: manifest.json.sig
     return Snapshot(root=root, manifest=manifest, objects=objects.root)
+
+
+def _add_bundle(writer: _Writer, *, version: int, generated_at: datetime) -> None:
+    """The out-of-band bundle (publish/oob_bundle.py), signed with the site key; none
+    when no key can sign (the CLI would refuse an unsigned one anyway)."""
+    bundle = bundle_bytes(version=version, generated_at=generated_at)
+    try:
+        signature = signing.bytes_sign(bundle)
+    except signing.SigningUnavailable:
+        log.error("no key signs: the snapshot carries no out-of-band bundle", exc_info=True)
+        return
+    writer.add(BUNDLE_PATH, bundle, "application/json")
+    writer.add(signature_path(BUNDLE_PATH), signature, "application/json")
 
 
 def _probe_request(factory: _CanonicalRequestFactory) -> WSGIRequest:
