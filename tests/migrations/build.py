@@ -31,9 +31,8 @@ from django.db.migrations.executor import MigrationExecutor  # noqa: E402
 from django.db.migrations.loader import MigrationLoader  # noqa: E402
 from django.db.migrations.recorder import MigrationRecorder  # noqa: E402
 
-from tests.migrations.schema import data_read, schema_read  # noqa: E402
+from tests.migrations.schema import SQUASH, data_read, schema_read  # noqa: E402
 
-SQUASH = ("incidents", "0001_squashed_0055_audiences")
 AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 Schema = dict[str, Any]
+# The migration that replaces 0001-0055 (incidents/migrations/).
+SQUASH = ("incidents", "0001_squashed_0055_audiences")
 
 
 def schema_read(connection: BaseDatabaseWrapper) -> Schema:

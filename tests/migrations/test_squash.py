@@ -26,8 +26,7 @@ from django.db import migrations
 from django.db.migrations.loader import MigrationLoader
 from psycopg.conninfo import make_conninfo
 
-from tests.migrations.build import SQUASH
-from tests.migrations.schema import difference
+from tests.migrations.schema import SQUASH, difference
 
 ROOT = Path(__file__).resolve().parents[2]
 LAST = ("incidents", "0055_audiences")
