@@ -115,7 +115,7 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """Append-only: who did what, when, through which channel.
 
-    The Python guards stop accidents; on PostgreSQL a trigger (migration 0002) refuses
+    The Python guards stop accidents; on PostgreSQL a trigger (the initial migration's) refuses
     UPDATE and DELETE for everyone, including raw SQL.
     """
 
