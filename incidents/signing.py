@@ -420,14 +420,17 @@ def keys_document() -> dict[str, Any]:
     }
 
 
-def notices_document() -> dict[str, Any]:
-    """/verify/notices.json: each signed notice's code, canonical bytes and signature."""
+def notices_document(*, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """/verify/notices.json: each signed notice's code, canonical bytes and signature,
+    but those about a subject or update in `hidden` (public ids: what the reader may not
+    read, audiences/visibility.py)."""
     return {
         "notices": [
             {"code": code, "payload": payload, "signature": signature}
-            for code, payload, signature in SignedNotice.objects.order_by(
+            for code, payload, signature, subject_id, notice_id in SignedNotice.objects.order_by(
                 "published_at", "pk"
-            ).values_list("code", "payload", "signature")
+            ).values_list("code", "payload", "signature", "subject_id", "notice_id")
+            if subject_id not in hidden and notice_id not in hidden
         ]
     }
 

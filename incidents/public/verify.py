@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from incidents import signing
+from incidents.audiences.viewer import Viewer
+from incidents.audiences.visibility import hidden_notice_ids
 from incidents.context_processors import STATIC_COPY
 from incidents.public.views import render_page
 from incidents.text import text_problem
@@ -39,7 +41,8 @@ def keys_json(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def notices_json(request: HttpRequest) -> HttpResponse:
-    return _json(signing.notices_document())
+    # The public index, whoever asks: it is cached as public (audiences/visibility.py).
+    return _json(signing.notices_document(hidden=hidden_notice_ids(Viewer.PUBLIC)))
 
 
 @require_safe

@@ -1,0 +1,132 @@
+"""Who is reading: the public, or a reader of some audiences.
+
+The readers' sign-in (OIDC or an invitation link) writes the session key `candor_reader`:
+`{"email", "audiences": [slugs], "via": "oidc" | "link", "expires_at": ISO-8601 UTC}`.
+This module only reads it. An expired entry, a slug no audience has, or an address outside
+an audience's allow-list gives that audience nothing: a reader in doubt is the public.
+
+The viewer of the current render is a context variable, PUBLIC unless a view says
+otherwise (`viewing`): a render that forgets to set it shows the public page, never more.
+Threads started by a render (the public cache's background revalidation) start PUBLIC too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from incidents.client_address import client_address
+from incidents.models import Audience
+
+SESSION_KEY = "candor_reader"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    audience_ids: frozenset[int] = frozenset()
+
+    PUBLIC: ClassVar[Viewer]
+
+    @property
+    def public(self) -> bool:
+        return not self.audience_ids
+
+
+Viewer.PUBLIC = Viewer()
+
+_current: ContextVar[Viewer] = ContextVar("candor_viewer", default=Viewer.PUBLIC)
+
+
+def current_viewer() -> Viewer:
+    return _current.get()
+
+
+@contextmanager
+def viewing(viewer: Viewer) -> Iterator[None]:
+    token = _current.set(viewer)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def allowed_from(allowlist: object, address: str) -> bool:
+    """Whether `address` is inside one of the audience's networks (an empty list: any).
+    A stored entry that is not a network allows nothing rather than everything."""
+    if not allowlist:
+        return True
+    if not isinstance(allowlist, list):
+        return False
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for entry in allowlist:
+        try:
+            if found in ipaddress.ip_network(str(entry).strip(), strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _expires_at(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def viewer_from_entry(entry: object, *, address: str, now: datetime) -> Viewer:
+    """The viewer a session's `candor_reader` entry grants, read defensively."""
+    if not isinstance(entry, dict):
+        return Viewer.PUBLIC
+    expires = _expires_at(entry.get("expires_at"))
+    if expires is None or expires <= now:
+        return Viewer.PUBLIC
+    slugs = entry.get("audiences")
+    if not isinstance(slugs, list):
+        return Viewer.PUBLIC
+    wanted = {s for s in slugs if isinstance(s, str)}
+    if not wanted:
+        return Viewer.PUBLIC
+    ids = frozenset(
+        pk
+        for pk, allowlist in Audience.objects.filter(slug__in=wanted).values_list(
+            "pk", "ip_allowlist"
+        )
+        if allowed_from(allowlist, address)
+    )
+    return Viewer(ids)
+
+
+def viewer_for(request: HttpRequest) -> Viewer:
+    """The viewer of this request. Without a session cookie the session is not touched
+    (a public page served from memory costs no query)."""
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return Viewer.PUBLIC
+    session = getattr(request, "session", None)
+    if session is None:
+        return Viewer.PUBLIC
+    entry = session.get(SESSION_KEY)
+    if entry is None:
+        return Viewer.PUBLIC
+    return viewer_from_entry(entry, address=client_address(request), now=datetime.now(UTC))
+
+
+def audience_names(viewer: Viewer) -> list[str]:
+    """The audiences a reader reads as, for the banner that says so."""
+    if viewer.public:
+        return []
+    return list(Audience.objects.filter(pk__in=viewer.audience_ids).values_list("name", flat=True))
