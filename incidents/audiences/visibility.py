@@ -94,3 +94,19 @@ def hidden_notice_ids(viewer: Viewer) -> frozenset[str]:
             words = words.exclude(audience_id__in=viewer.audience_ids)
         hidden.update(words.values_list("public_id", flat=True))
     return frozenset(hidden)
+
+
+def update_readers(update: IncidentUpdate | MaintenanceUpdate) -> frozenset[int] | None:
+    """Who may read one update: None for everyone (public words of a public incident or
+    window), otherwise the audiences whose readers may (empty: nobody, as audience words
+    for an audience the incident is not limited to). The fan-out sends to subscribers of
+    these audiences only (notify/outbox.py)."""
+    parent: Incident | Maintenance = (
+        update.incident if isinstance(update, IncidentUpdate) else update.maintenance
+    )
+    owners = frozenset(parent.audiences.values_list("pk", flat=True))
+    if update.audience_id is None:
+        return owners or None
+    if owners and update.audience_id not in owners:
+        return frozenset()
+    return frozenset({update.audience_id})

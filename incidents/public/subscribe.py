@@ -21,6 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors
+from incidents.audiences.viewer import Viewer
+from incidents.audiences.visibility import incidents_visible
 from incidents.client_address import client_address
 from incidents.models import Component, Incident, Subscriber, SubscriberChannel, SubscriberState
 from incidents.notify import follow, inbound, links, outbox, subscriptions
@@ -168,7 +170,10 @@ def incident_follow(request: HttpRequest, public_id: str) -> HttpResponse:
         if shown is None:
             return _no_such_incident()
         return _page(request, "public/follow.html", {"incident": shown, "form": FollowForm()})
-    incident = Incident.objects.filter(public_id=public_id).first()
+    # A follower is a public subscriber: an incident limited to audiences is not theirs.
+    incident = incidents_visible(
+        Incident.objects.filter(public_id=public_id), Viewer.PUBLIC
+    ).first()
     if incident is None:
         return _no_such_incident()
     started = time.monotonic()
