@@ -445,6 +445,11 @@ if unknown := set(CANDOR_PUBLISH_TARGETS) - {"local", "s3"}:
 if "s3" in CANDOR_PUBLISH_TARGETS and not CANDOR_S3_BUCKET:
     raise ConfigError("CANDOR_PUBLISH_TARGETS names s3 but CANDOR_S3_BUCKET is not set")
 CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
+# Each audience's private copy of the site (publish/audience_mirror.py): never under the
+# public mirror, which nginx serves to anyone; only the app serves it, to signed-in readers.
+CANDOR_AUDIENCE_MIRROR_DIR = Path(
+    env_str("CANDOR_AUDIENCE_MIRROR_DIR", str(VAR_DIR / "audience-mirror"))
+)
 # Signed notices (incidents/signing.py, docs/security.md): the Ed25519 private key as PEM
 # (or CANDOR_SIGNING_KEY_FILE); without it, key files made by `manage.py signing_key` in
 # CANDOR_SIGNING_KEYS_DIR. Outside production a dev key is made there on first use.

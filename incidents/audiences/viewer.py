@@ -23,10 +23,13 @@ from typing import ClassVar
 from django.conf import settings
 from django.http import HttpRequest
 
+from incidents.audiences.tokens import token_audience_id
 from incidents.client_address import client_address
 from incidents.models import Audience
 
 SESSION_KEY = "candor_reader"
+# Where an audience token is read: the Statuspage-compatible JSON (api/public_urls.py).
+TOKEN_PATHS = ("/api/v2/",)
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,26 @@ def viewer_from_entry(entry: object, *, address: str, now: datetime) -> Viewer:
     return Viewer(ids)
 
 
+def _token_viewer(request: HttpRequest, header: str) -> Viewer:
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return Viewer.PUBLIC
+    audience_id = token_audience_id(secret.strip())
+    if audience_id is None:
+        return Viewer.PUBLIC
+    allowlist = Audience.objects.filter(pk=audience_id).values_list("ip_allowlist", flat=True)
+    if not allowed_from(allowlist.first(), client_address(request)):
+        return Viewer.PUBLIC
+    return Viewer(frozenset({audience_id}))
+
+
 def viewer_for(request: HttpRequest) -> Viewer:
-    """The viewer of this request. Without a session cookie the session is not touched
-    (a public page served from memory costs no query)."""
+    """The viewer of this request: an audience token on the v2 JSON (machine readers),
+    else the session's reader. Without either, nothing is read (a public page served from
+    memory costs no query)."""
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    if header and request.path.startswith(TOKEN_PATHS):
+        return _token_viewer(request, header)
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return Viewer.PUBLIC
     session = getattr(request, "session", None)

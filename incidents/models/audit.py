@@ -76,6 +76,9 @@ class AuditAction(models.TextChoices):
     SSO_REFUSED = "sso.refused", "Single sign-on refused"
     SSO_PROVIDER_FAILED = "sso.provider_failed", "Identity provider failed"
     BREAK_GLASS_SET = "staff.break_glass_set", "Break-glass sign-in changed"
+    AUDIENCE_TOKEN_CREATED = "audience.token_created", "Audience token created"
+    AUDIENCE_TOKEN_REVOKED = "audience.token_revoked", "Audience token revoked"
+    VISIBILITY_SET = "audience.visibility_set", "Audiences of a page item changed"
 
 
 def action_check(action: str) -> None:
