@@ -181,6 +181,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security headers. The console posts forms and fetches previews from its own origin only.
+# Sessions read from the cache first: a reader of an audience is still known (and served
+# their audience's private copy) while the database is down (incidents/audiences/).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION

@@ -13,19 +13,24 @@ Threads started by a render (the public cache's background revalidation) start P
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 
 from incidents.audiences.tokens import token_audience_id
 from incidents.client_address import client_address
 from incidents.models import Audience
+
+log = logging.getLogger(__name__)
 
 SESSION_KEY = "candor_reader"
 # Where an audience token is read: the Statuspage-compatible JSON (api/public_urls.py).
@@ -35,6 +40,9 @@ TOKEN_PATHS = ("/api/v2/",)
 @dataclass(frozen=True)
 class Viewer:
     audience_ids: frozenset[int] = frozenset()
+    # Their slugs, where known: what finds an audience's private copy with the database
+    # down (publish/audience_mirror.py). Not part of who the viewer is.
+    slugs: frozenset[str] = field(default=frozenset(), compare=False)
 
     PUBLIC: ClassVar[Viewer]
 
@@ -104,14 +112,37 @@ def viewer_from_entry(entry: object, *, address: str, now: datetime) -> Viewer:
     wanted = {s for s in slugs if isinstance(s, str)}
     if not wanted:
         return Viewer.PUBLIC
-    ids = frozenset(
-        pk
-        for pk, allowlist in Audience.objects.filter(slug__in=wanted).values_list(
-            "pk", "ip_allowlist"
-        )
-        if allowed_from(allowlist, address)
-    )
-    return Viewer(ids)
+    known = known_audiences()
+    granted = {
+        slug: known[slug][0]
+        for slug in sorted(wanted)
+        if slug in known and allowed_from(known[slug][1], address)
+    }
+    return Viewer(frozenset(granted.values()), frozenset(granted))
+
+
+# The audiences as last read, in the shared cache (Redis in production): so a reader is
+# still known, and served their audience's private copy, while the database is down.
+KNOWN_CACHE_KEY = "audiences:known"
+
+
+def known_audiences() -> dict[str, tuple[int, object]]:
+    """slug -> (id, IP allow-list) of every audience (a handful of rows)."""
+    try:
+        known: dict[str, tuple[int, object]] = {
+            slug: (pk, allowlist)
+            for pk, slug, allowlist in Audience.objects.values_list("pk", "slug", "ip_allowlist")
+        }
+    except (OperationalError, InterfaceError):
+        remembered = cache.get(KNOWN_CACHE_KEY)
+        if not isinstance(remembered, dict):
+            raise
+        return remembered
+    try:
+        cache.set(KNOWN_CACHE_KEY, known, timeout=None)
+    except Exception:  # the cache being down costs only the fallback above
+        log.warning("cannot remember the audiences in the cache", exc_info=True)
+    return known
 
 
 def _token_viewer(request: HttpRequest, header: str) -> Viewer:
@@ -121,10 +152,10 @@ def _token_viewer(request: HttpRequest, header: str) -> Viewer:
     audience_id = token_audience_id(secret.strip())
     if audience_id is None:
         return Viewer.PUBLIC
-    allowlist = Audience.objects.filter(pk=audience_id).values_list("ip_allowlist", flat=True)
-    if not allowed_from(allowlist.first(), client_address(request)):
+    found = Audience.objects.filter(pk=audience_id).values_list("slug", "ip_allowlist").first()
+    if found is None or not allowed_from(found[1], client_address(request)):
         return Viewer.PUBLIC
-    return Viewer(frozenset({audience_id}))
+    return Viewer(frozenset({audience_id}), frozenset({found[0]}))
 
 
 def viewer_for(request: HttpRequest) -> Viewer:

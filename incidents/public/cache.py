@@ -300,7 +300,10 @@ def public_response(
     global _database_down_until
     fresh = getattr(_rendering, "fresh", False)
     if not fresh:
-        viewer = viewer_for(request)
+        try:
+            viewer = viewer_for(request)
+        except (OperationalError, InterfaceError):  # and no remembered audiences: unknown
+            viewer = Viewer.PUBLIC
         if not viewer.public:
             return _private_response(request, viewer, render)
     if not fresh and time.monotonic() < _database_down_until:

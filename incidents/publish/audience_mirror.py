@@ -14,7 +14,6 @@ from pathlib import Path
 from django.conf import settings
 
 from incidents.audiences.viewer import Viewer
-from incidents.models import Audience
 from incidents.publish.targets.local import Published, read_published
 
 
@@ -26,10 +25,7 @@ def audience_root(slug: str) -> Path:
 def read_private_published(viewer: Viewer, url_path: str) -> Published | None:
     """The page in the private copy of the first of the viewer's audiences (by slug) that
     has one. A copy is one audience's view: a reader of two audiences falls back on one."""
-    slugs = sorted(
-        Audience.objects.filter(pk__in=viewer.audience_ids).values_list("slug", flat=True)
-    )
-    for slug in slugs:
+    for slug in sorted(viewer.slugs):
         published = read_published(url_path, root=audience_root(slug))
         if published is not None and published.body is not None:
             return published
