@@ -108,6 +108,14 @@ WRITES: dict[str, str] = {
     "console:notifications_retry": roles.POST_UPDATES,
     # -- staff API (/api/staff/) ----------------------------------------------------------
     "staff_api:incidents": roles.POST_UPDATES,
+    # Audiences (issue 19): who reads what is decided by who posts; tokens are an Admin's.
+    "staff_api:incident-audiences": roles.POST_UPDATES,
+    "staff_api:incident-audience-words": roles.POST_UPDATES,
+    "staff_api:maintenance-audiences": roles.POST_UPDATES,
+    "staff_api:maintenance-audience-words": roles.POST_UPDATES,
+    "staff_api:component-audiences": roles.MANAGE_COMPONENTS,
+    "staff_api:audience-tokens": roles.MANAGE_POLICY,
+    "staff_api:audience-token": roles.MANAGE_POLICY,
     "staff_api:incident": roles.POST_UPDATES,
     "staff_api:incident-updates": roles.POST_UPDATES,
     "staff_api:incident-resolve": roles.POST_UPDATES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from incidents.api import (
+    audience_views,
     postmortem_views,
     publish_views,
     source_views,
@@ -18,6 +19,43 @@ from incidents.api.branding_views import BrandingView
 app_name = "staff_api"
 
 urlpatterns = [
+    # Audiences (api/audience_views.py): before the resources' own detail routes is not
+    # needed, each is one level deeper.
+    path(
+        "incidents/<str:public_id>/audiences/",
+        audience_views.IncidentAudiencesView.as_view(),
+        name="incident-audiences",
+    ),
+    path(
+        "incidents/<str:public_id>/audience-words/",
+        audience_views.IncidentAudienceWordsView.as_view(),
+        name="incident-audience-words",
+    ),
+    path(
+        "maintenances/<str:public_id>/audiences/",
+        audience_views.MaintenanceAudiencesView.as_view(),
+        name="maintenance-audiences",
+    ),
+    path(
+        "maintenances/<str:public_id>/audience-words/",
+        audience_views.MaintenanceAudienceWordsView.as_view(),
+        name="maintenance-audience-words",
+    ),
+    path(
+        "components/<str:public_id>/audiences/",
+        audience_views.ComponentAudiencesView.as_view(),
+        name="component-audiences",
+    ),
+    path(
+        "audiences/<slug:slug>/tokens/",
+        audience_views.AudienceTokensView.as_view(),
+        name="audience-tokens",
+    ),
+    path(
+        "audiences/<slug:slug>/tokens/<int:pk>/",
+        audience_views.AudienceTokenView.as_view(),
+        name="audience-token",
+    ),
     path("incidents/", v.IncidentsView.as_view(), name="incidents"),
     # Before incidents/<id>/: "forecast" is not an incident's id.
     path("incidents/forecast/", v.IncidentForecastView.as_view(), name="incident-forecast"),
