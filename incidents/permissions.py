@@ -59,6 +59,13 @@ WRITES: dict[str, str] = {
     "console:component_new": roles.MANAGE_COMPONENTS,
     "console:group_new": roles.MANAGE_COMPONENTS,
     "console:component_edit": roles.MANAGE_COMPONENTS,
+    "console:component_audiences": roles.MANAGE_COMPONENTS,
+    "console:incident_audiences": roles.POST_UPDATES,
+    "console:incident_audience_words": roles.POST_UPDATES,
+    "console:maintenance_audiences": roles.POST_UPDATES,
+    "console:maintenance_audience_words": roles.POST_UPDATES,
+    "console:audience_tokens": roles.MANAGE_POLICY,  # creating one is an Admin's
+    "console:audience_token_revoke": roles.MANAGE_POLICY,
     "console:component_status": roles.POST_UPDATES,
     # What depends on what decides the impact proposed; auto-apply edges take an Admin
     # (dependencies/graph.py checks manage_policy itself).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from incidents.console.views import (
+    audiences,
     audit,
     auth,
     branding,
@@ -72,6 +73,38 @@ urlpatterns: list[URLPattern] = [
     path("components/new/", components.component_new, name="component_new"),
     path("components/groups/new/", components.group_new, name="group_new"),
     path("components/<str:public_id>/edit/", components.component_edit, name="component_edit"),
+    # Audiences (console/views/audiences.py).
+    path(
+        "components/<str:public_id>/audiences/",
+        audiences.component_audiences,
+        name="component_audiences",
+    ),
+    path(
+        "incidents/<str:public_id>/audiences/",
+        audiences.incident_audiences,
+        name="incident_audiences",
+    ),
+    path(
+        "incidents/<str:public_id>/audience-words/",
+        audiences.incident_audience_words,
+        name="incident_audience_words",
+    ),
+    path(
+        "maintenance/<str:public_id>/audiences/",
+        audiences.maintenance_audiences,
+        name="maintenance_audiences",
+    ),
+    path(
+        "maintenance/<str:public_id>/audience-words/",
+        audiences.maintenance_audience_words,
+        name="maintenance_audience_words",
+    ),
+    path("audience-tokens/", audiences.audience_tokens, name="audience_tokens"),
+    path(
+        "audience-tokens/<int:pk>/revoke/",
+        audiences.audience_token_revoke,
+        name="audience_token_revoke",
+    ),
     path(
         "components/<str:public_id>/status/",
         components.component_status,
