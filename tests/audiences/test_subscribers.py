@@ -81,3 +81,33 @@ def test_audience_words_for_an_audience_the_incident_is_not_for_are_refused(
             audience=world.acme,
             body=promised("Words for the wrong readers."),
         )
+
+
+def test_a_reader_subscribes_for_their_audience_and_a_stranger_cannot(
+    world: World, settings: Any
+) -> None:
+    from django.test import Client
+
+    from incidents.models import Subscriber
+    from tests.audiences.conftest import reader_session
+
+    settings.CANDOR_SUBSCRIBE_MIN_SECONDS = 0
+    reader = reader_session(Client(), "employees")
+    form = reader.get("/subscribe").content.decode()
+    assert "Public updates and those for Employees" in form and "Payroll" in form
+    answer = reader.post(
+        "/subscribe",
+        {"channel": "email", "destination": "staff@example.com", "scope": "all",
+         "audience": "employees"},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.content
+    assert Subscriber.objects.get(destination="staff@example.com").audience == world.employees
+    # Anonymous readers are offered nothing of it, and cannot ask for it.
+    assert "Public updates and those for" not in Client().get("/subscribe").content.decode()
+    refused = Client().post(
+        "/subscribe",
+        {"channel": "email", "destination": "x@example.com", "scope": "all",
+         "audience": "employees"},
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert not Subscriber.objects.filter(destination="x@example.com").exists()
