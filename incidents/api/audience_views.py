@@ -141,7 +141,12 @@ class ComponentAudiencesView(StaffView):
 
 
 def _audience(slug: str) -> Audience:
-    found = Audience.objects.filter(slug=slug).first() if "\x00" not in slug else None
+    # PostgreSQL refuses NUL in text; no slug is longer than the column.
+    found = (
+        Audience.objects.filter(slug=slug).first()
+        if "\x00" not in slug and len(slug) <= 63
+        else None
+    )
     if found is None:
         raise NotFound(f"No audience {slug!r}.")
     return found
@@ -182,8 +187,9 @@ class AudienceTokenView(StaffView):
         responses={200: TokenOut, **_errors(*WRITE_ERRORS, 404)},
     )  # fmt: skip
     @idempotent
-    def delete(self, request: Request, slug: str, pk: int) -> Response:
-        token = _tokens(_audience(slug)).filter(pk=pk).first()
+    def delete(self, request: Request, slug: str, pk: str) -> Response:
+        found = _tokens(_audience(slug))
+        token = found.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) <= 18 else None
         if token is None:
             raise NotFound(f"No token {pk} for audience {slug!r}.")
         tokens.token_revoke(token=token, actor=self.actor(), now=timezone.now())

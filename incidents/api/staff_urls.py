@@ -47,12 +47,12 @@ urlpatterns = [
         name="component-audiences",
     ),
     path(
-        "audiences/<slug:slug>/tokens/",
+        "audiences/<str:slug>/tokens/",
         audience_views.AudienceTokensView.as_view(),
         name="audience-tokens",
     ),
     path(
-        "audiences/<slug:slug>/tokens/<int:pk>/",
+        "audiences/<str:slug>/tokens/<str:pk>/",
         audience_views.AudienceTokenView.as_view(),
         name="audience-token",
     ),

@@ -104,7 +104,13 @@ def update_readers(update: IncidentUpdate | MaintenanceUpdate) -> frozenset[int]
     parent: Incident | Maintenance = (
         update.incident if isinstance(update, IncidentUpdate) else update.maintenance
     )
-    owners = frozenset(parent.audiences.values_list("pk", flat=True))
+    # An unsaved draft (the send forecast's) has no audiences yet: counted as public, so a
+    # forecast errs on the side of more messages, never fewer.
+    owners = (
+        frozenset(parent.audiences.values_list("pk", flat=True))
+        if parent.pk is not None
+        else frozenset()
+    )
     if update.audience_id is None:
         return owners or None
     if owners and update.audience_id not in owners:

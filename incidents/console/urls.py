@@ -101,7 +101,7 @@ urlpatterns: list[URLPattern] = [
     ),
     path("audience-tokens/", audiences.audience_tokens, name="audience_tokens"),
     path(
-        "audience-tokens/<int:pk>/revoke/",
+        "audience-tokens/<str:pk>/revoke/",
         audiences.audience_token_revoke,
         name="audience_token_revoke",
     ),

@@ -44,7 +44,6 @@ def _staff_routes() -> list[str]:
         assert isinstance(pattern, URLPattern)
         route = str(pattern.pattern).replace("<str:public_id>", "x1")
         route = route.replace("<str:impact>", "minor")
-        route = route.replace("<slug:slug>", "x1").replace("<int:pk>", "1")
         routes.append(STAFF + route)
     return routes
 

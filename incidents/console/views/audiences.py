@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -135,8 +135,10 @@ def audience_tokens(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_POST
 @submit_once
-def audience_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(AudienceToken.objects.select_related("audience"), pk=pk)
+def audience_token_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+    if not pk.isdigit() or len(pk) > 18:  # not an id of ours (and within the column)
+        raise Http404("no such token")
+    token = get_object_or_404(AudienceToken.objects.select_related("audience"), pk=int(pk))
     if tokens.token_revoke(token=token, actor=console_actor(request), now=timezone.now()):
         messages.success(request, f"Token “{token.label}” revoked.")
     else:
