@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -521,10 +521,20 @@ def shard_of(code: str) -> str:
     return code[:SHARD_CHARS]
 
 
-def shard_counts() -> dict[str, int]:
+def _visible(hidden: frozenset[str]) -> QuerySet[SignedNotice]:
+    """The notices but those about a subject or update in `hidden` (public ids: what the
+    reader may not read, audiences/visibility.py): not even their count is published."""
+    notices = SignedNotice.objects.all()
+    if hidden:
+        notices = notices.exclude(subject_id__in=hidden).exclude(notice_id__in=hidden)
+    return notices
+
+
+def shard_counts(*, hidden: frozenset[str] = frozenset()) -> dict[str, int]:
     """Each non-empty shard's prefix and how many notices it holds."""
     rows = (
-        SignedNotice.objects.annotate(prefix=Substr("code", 1, SHARD_CHARS))
+        _visible(hidden)
+        .annotate(prefix=Substr("code", 1, SHARD_CHARS))
         .values("prefix")
         .annotate(n=Count("pk"))
         .order_by("prefix")
@@ -540,9 +550,10 @@ def shards_signed_since(moment: datetime) -> set[str]:
     return {shard_of(code) for code in codes}
 
 
-def notices_document() -> dict[str, Any]:
-    """/verify/notices.json: the index of the shards (`SHARD_CHARS`)."""
-    counts = shard_counts()
+def notices_document(*, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """/verify/notices.json: the index of the shards (`SHARD_CHARS`), of the notices a
+    reader may read (not those about anything in `hidden`)."""
+    counts = shard_counts(hidden=hidden)
     return {
         "v": 2,
         "count": sum(counts.values()),
@@ -552,13 +563,17 @@ def notices_document() -> dict[str, Any]:
     }
 
 
-_Row = tuple[str, str, str]  # code, payload, signature
+_Row = tuple[str, str, str, str, str]  # code, payload, signature, subject_id, notice_id
 # Every notice by shard, while a full snapshot renders all the shards (`notices_preloaded`).
 _preloaded: ContextVar[dict[str, list[_Row]] | None] = ContextVar("notices", default=None)
 
 
 def _rows(notices: Any) -> list[_Row]:
-    return list(notices.order_by("published_at", "pk").values_list("code", "payload", "signature"))
+    return list(
+        notices.order_by("published_at", "pk").values_list(
+            "code", "payload", "signature", "subject_id", "notice_id"
+        )
+    )
 
 
 @contextmanager
@@ -575,9 +590,9 @@ def notices_preloaded() -> Iterator[None]:
         _preloaded.reset(token)
 
 
-def notices_shard_document(prefix: str) -> dict[str, Any]:
+def notices_shard_document(prefix: str, *, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
     """/verify/notices/<prefix>.json: each signed notice whose code starts with `prefix`,
-    with its canonical bytes and signature."""
+    with its canonical bytes and signature, but those about anything in `hidden`."""
     preloaded = _preloaded.get()
     rows = (
         preloaded.get(prefix, [])
@@ -588,7 +603,8 @@ def notices_shard_document(prefix: str) -> dict[str, Any]:
         "prefix": prefix,
         "notices": [
             {"code": code, "payload": payload, "signature": signature}
-            for code, payload, signature in rows
+            for code, payload, signature, subject_id, notice_id in rows
+            if subject_id not in hidden and notice_id not in hidden
         ],
     }
 

@@ -1,4 +1,5 @@
 from incidents.models.approver_notices import ApproverNotice, NoticeChannel, NoticeState
+from incidents.models.audience_tokens import AudienceToken
 from incidents.models.audiences import Audience
 from incidents.models.audit import AuditAction, AuditEvent
 from incidents.models.branding import Branding
@@ -106,6 +107,7 @@ __all__ = [
     "ApproverNotice",
     "Audience",
     "AudienceMember",
+    "AudienceToken",
     "AuditAction",
     "AuditEvent",
     "Branding",

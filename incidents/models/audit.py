@@ -87,6 +87,9 @@ class AuditAction(models.TextChoices):
     READER_SIGNED_IN = "reader.signed_in", "Reader signed in"
     READER_REFUSED = "reader.refused", "Reader sign-in refused"
     READER_SIGNED_OUT = "reader.signed_out", "Reader signed out"
+    AUDIENCE_TOKEN_CREATED = "audience.token_created", "Audience token created"
+    AUDIENCE_TOKEN_REVOKED = "audience.token_revoked", "Audience token revoked"
+    VISIBILITY_SET = "audience.visibility_set", "Audiences of a page item changed"
 
 
 def action_check(action: str) -> None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from incidents.models import PublishTarget
 from incidents.publish import purge
+from incidents.publish.audience_sites import audience_sites_publish
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
@@ -111,6 +112,12 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
             site_changes_prune(below=version)
             if any(r.outcome == PUBLISHED for r in results.values()):
                 purge.purge_soon()  # the CDN in front, if any, hears of it (coalesced)
+    # Each audience's private copy, after the public one (which readers outside any
+    # audience and the CDN depend on); none without audiences.
+    try:
+        audience_sites_publish(full=full)
+    except Exception:  # the public publish has succeeded; its result must stand
+        log.exception("publishing the audiences' private copies failed")
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 

@@ -35,6 +35,12 @@ from django.utils import timezone, translation
 
 from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
+from incidents.audiences.viewer import Viewer, current_viewer
+from incidents.audiences.visibility import (
+    hidden_notice_ids,
+    incidents_visible,
+    maintenance_visible,
+)
 from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
@@ -84,16 +90,27 @@ def site_urls(*, now: datetime) -> list[str]:
     # Signed notices: the Verify page checks in the browser against these: the index, the
     # shards that hold notices, the keys.
     urls += [reverse("public:verify"), reverse("public:verify_notices")]
-    urls += [reverse("public:verify_notices_shard", args=[p]) for p in signing.shard_counts()]
+    # Only what the snapshot's viewer may read (the public, for the public mirror): an
+    # incident limited to audiences has no page there, not even a "not found" one.
+    viewer = current_viewer()
+    hidden = hidden_notice_ids(Viewer.PUBLIC)  # the notices views answer for the public
+    urls += [
+        reverse("public:verify_notices_shard", args=[p])
+        for p in signing.shard_counts(hidden=hidden)
+    ]
     urls.append(reverse("public:signing_keys"))
-    urls += _item_urls("public:incident", Incident.objects.order_by("pk"))
+    incidents = incidents_visible(Incident.objects.all(), viewer)
+    urls += _item_urls("public:incident", incidents.order_by("pk"))
     # An open incident's page links to its follow page, rendered like /subscribe: no
     # form, a link to the live app's.
     urls += _item_urls(
         "public:incident_follow",
-        Incident.objects.exclude(status=IncidentStatus.RESOLVED).order_by("pk"),
+        incidents.exclude(status=IncidentStatus.RESOLVED).order_by("pk"),
     )
-    urls += _item_urls("public:maintenance", Maintenance.objects.order_by("pk"))
+    urls += _item_urls(
+        "public:maintenance",
+        maintenance_visible(Maintenance.objects.all(), viewer).order_by("pk"),
+    )
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
     # The branding's stylesheet, logo and favicon, at the paths the pages link to, so a
     # mirror or bucket looks like the live page.
