@@ -204,7 +204,13 @@ def render_snapshot(
                     references[path] = _static_references(response.content)
     _copy_static(writer, set().union(*references.values()))
     manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
-    state = RenderState(chrome=chrome, stamp=stamp, homes=homes, references=references)
+    state = RenderState(
+        chrome=chrome,
+        stamp=stamp,
+        homes=homes.pages,
+        references=references,
+        positions=homes.positions,
+    )
     (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
