@@ -56,7 +56,9 @@ class Manifest:
                     for path, e in sorted(self.files.items())
                 },
             },
-            indent=1,
+            # Compact: an indented dump runs Python's pure-Python encoder, ten times
+            # slower than the C one on a 10,000-entry manifest written every publish.
+            separators=(",", ":"),
         ).encode()
 
     @classmethod
