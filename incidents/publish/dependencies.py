@@ -9,7 +9,8 @@ A change to the chrome reaches every page, so it means a full render; the finger
 recorded with each render (RenderState.chrome) tells. Otherwise a page is rendered again
 when:
 - it is rendered every time: the front page (uptime bars move with the clock), the feeds,
-  the calendar, the JSON documents;
+  the calendar, the JSON documents (the signed notices' list only when a notice was added:
+  RenderState.notices);
 - it is the page of an incident or maintenance window a change touched, or the month it
   is listed on, before or after the change (RenderState.homes; where it was added, removed
   or moved, the pages from there to the month's newest), or /history when that
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Max
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -41,7 +43,7 @@ from django.urls import NoReverseMatch, reverse
 from incidents import selectors
 from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
-from incidents.models import Incident, Maintenance, MaintenanceStatus
+from incidents.models import Incident, Maintenance, MaintenanceStatus, SignedNotice
 from incidents.public.badges import badge_urls
 from incidents.public.views import HISTORY_PAGE_MONTHS, MONTH_PAGE_SIZE, history_floor
 from incidents.publish.changes import changes_between, version_stamp
@@ -64,6 +66,8 @@ class RenderState:
     # The same keys -> the item's place in its month, counted from the oldest (0); a
     # render state without them (an older one) makes every page of a changed month fresh.
     positions: dict[str, int] | None = None
+    # notices_fingerprint() when it rendered; "" (an older state) renders the notices.
+    notices: str = ""
 
     def to_json(self) -> bytes:
         # Nearly every page refers to the same few files: store each set once.
@@ -77,6 +81,7 @@ class RenderState:
                 "reference_sets": [sorted(refs) for refs in sets],
                 "references": pages,
                 "positions": self.positions,
+                "notices": self.notices,
             }
         ).encode()
 
@@ -94,6 +99,7 @@ class RenderState:
                 if isinstance(positions := data.get("positions"), dict)
                 else None
             ),
+            notices=str(data.get("notices", "")),
         )
 
 
@@ -113,6 +119,7 @@ def pages_to_render(
     chrome: str,
     homes: Homes,
     now: datetime,
+    notices: str = "",
 ) -> set[str] | None:
     """The manifest paths to render afresh; None for all of them."""
     if base is None or base.state.chrome != chrome:
@@ -126,6 +133,9 @@ def pages_to_render(
     paths = {path_for_url(url) for url in urls}
     fresh = {path for path in paths if path not in base.snapshot.manifest.files}
     fresh |= _every_time()
+    if notices and notices == base.state.notices:
+        # Every signed notice ever (11 MB at 10,000 incidents): only when one was added.
+        fresh.discard(path_for_url(reverse("public:verify_notices")))
     recent = _recent_months(now)
     if _month_of(base.snapshot.manifest.generated_at) != _month_of(now):
         # A month began: /history shows another three months, and last month's page
@@ -275,6 +285,13 @@ class Homes:
     pages: dict[str, str]
     # The same keys -> its place in its month, counted from the oldest (0).
     positions: dict[str, int]
+
+
+def notices_fingerprint() -> str:
+    """Which signed notices there are (/verify/notices.json lists them all): notices are
+    only ever added or removed, never changed, so their number and newest id tell."""
+    found = SignedNotice.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    return f"{found['count']}:{found['newest']}"
 
 
 def item_months() -> Homes:

@@ -49,6 +49,7 @@ from incidents.publish.dependencies import (
     RenderState,
     chrome_fingerprint,
     item_months,
+    notices_fingerprint,
     pages_to_render,
 )
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, path_for_url
@@ -172,8 +173,15 @@ def render_snapshot(
         homes = item_months()
         stamp = version_stamp(version)
         chrome = chrome_fingerprint(_probe_request(factory), now=generated_at)
+        notices = notices_fingerprint()
         fresh = pages_to_render(
-            urls, base=base, version=version, chrome=chrome, homes=homes, now=generated_at
+            urls,
+            base=base,
+            version=version,
+            chrome=chrome,
+            homes=homes,
+            now=generated_at,
+            notices=notices,
         )
         if fresh is not None:  # a page's other languages change with it
             fresh |= {
@@ -210,6 +218,7 @@ def render_snapshot(
         homes=homes.pages,
         references=references,
         positions=homes.positions,
+        notices=notices,
     )
     (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.
