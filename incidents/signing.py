@@ -377,10 +377,10 @@ def notices_sign_pending() -> int:
         # Plain values, not instances, and each row's digest remembered by what it is
         # made of: on a site of 20,000 updates this ran before every publish, and building
         # 20,000 instances, URLs and canonical documents cost seconds.
-        rows = model.objects.order_by("pk").values_list(
+        values = model.objects.order_by("pk").values_list(
             f"{parent}__public_id", "public_id", f"{parent}__name", "status", "body", "created_at"
         )
-        for row in rows.iterator(chunk_size=2000):
+        for row in values.iterator(chunk_size=2000):
             key = (kind, settings.CANDOR_CANONICAL_URL, *row)
             digest = _digests.get(key)
             if digest is None or digest not in done:
