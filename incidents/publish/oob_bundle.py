@@ -14,11 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Prefetch
 
 from incidents import wording
 from incidents.cadence import Schedule
-from incidents.models import Incident, IncidentStatus, KeyPurpose, SigningKey, WordingRule
+from incidents.models import (
+    Component,
+    Incident,
+    IncidentStatus,
+    KeyPurpose,
+    SigningKey,
+    WordingRule,
+)
 from incidents.public.language import shipped
 from incidents.publish.oob_format import FORMAT
 from incidents.reminders.plan import impact_schedules, override_of
@@ -85,7 +92,16 @@ def _incidents() -> list[dict[str, Any]]:
         Incident.objects.exclude(status=IncidentStatus.RESOLVED)
         .filter(audiences__isnull=True)
         .annotate(follow_ups=Count("updates", distinct=True))
-        .prefetch_related("components")
+        .prefetch_related(
+            Prefetch(
+                "components",
+                queryset=Component.objects.annotate(
+                    limited=Exists(
+                        Component.audiences.through.objects.filter(component_id=OuterRef("pk"))
+                    )
+                ),
+            )
+        )
         .order_by("pk")
     )
     schedules = {impact: schedule for impact, (schedule, _) in impact_schedules().items()}
@@ -99,7 +115,8 @@ def _incident(incident: Any, schedule: Schedule) -> dict[str, Any]:
         "name": incident.name,
         "status": incident.status,
         "impact": incident.impact,
-        "components": [c.name for c in incident.components.all()],
+        # The public's components only: one limited to audiences is not named on the page.
+        "components": [c.name for c in incident.components.all() if not c.limited],
         "started_at": utc_text(incident.started_at),
         "next_update_due": utc_text(incident.next_update_due) if incident.next_update_due else None,
         # What the cadence adds to the next update's time once one more is posted

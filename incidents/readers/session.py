@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 
 from incidents.audit import Actor, audit_record
@@ -88,11 +89,17 @@ def session_refresh(*, request: HttpRequest, now: datetime) -> None:
     if not isinstance(pk, int) or expires_at is None or expires_at <= now:
         _forget(request)
         return
-    standing = set(
-        AudienceMember.objects.filter(reader_id=pk, revoked_at__isnull=True).values_list(
-            "audience__slug", flat=True
+    try:
+        standing = set(
+            AudienceMember.objects.filter(reader_id=pk, revoked_at__isnull=True).values_list(
+                "audience__slug", flat=True
+            )
         )
-    )
+    except (OperationalError, InterfaceError):
+        # The database is down: the session stands as it was checked last (a revocation
+        # takes effect when it is back), so the reader keeps their audience's private
+        # copy (audiences/viewer.py) instead of an error page.
+        return
     audiences = [slug for slug in value.get("audiences", []) if slug in standing]
     if not audiences:
         _forget(request)

@@ -291,7 +291,7 @@ def _acme_invitation(objects: dict[str, Any]) -> tuple[str, str, dict[str, Any]]
 
 WRITES |= {
     "create an audience": _write(
-        "post", "audiences/", {"slug": "employees", "name": "Employees", "oidc_groups": ["staff"]}
+        "post", "audiences/", {"slug": "partners", "name": "Partners", "oidc_groups": ["staff"]}
     ),
     "edit an audience": lambda objects: (
         "put",

@@ -14,7 +14,16 @@ from django.utils import timezone
 from incidents import lifecycle
 from incidents.audiences.viewer import SESSION_KEY
 from incidents.audit import Actor
-from incidents.models import Audience, Component, Incident, IncidentUpdate, Maintenance
+from incidents.models import (
+    Audience,
+    AudienceMember,
+    Component,
+    Incident,
+    IncidentUpdate,
+    Maintenance,
+    Reader,
+)
+from incidents.readers.session import READER_PK_KEY
 from tests.factories import ComponentFactory, promised, standing_words_approve
 
 # Words only one audience may read; a page showing them to anyone else leaks.
@@ -35,6 +44,31 @@ class World:
     acme_window: Maintenance
 
 
+def reader_session_fill(
+    session: Any,
+    *slugs: str,
+    expires_at: datetime | None = None,
+    via: str = "link",
+    email: str = "reader@example.com",
+) -> None:
+    """What the readers' sign-in leaves in a session (readers/session.py): a reader, their
+    memberships of the audiences among `slugs` that exist, and the `candor_reader` value;
+    the reader middleware checks it against them at each request."""
+    now = timezone.now()
+    reader = Reader.objects.get_or_create(email=email, issuer="", defaults={"created_at": now})[0]
+    for audience in Audience.objects.filter(slug__in=slugs):
+        AudienceMember.objects.get_or_create(
+            audience=audience, reader=reader, defaults={"via": via, "created_at": now}
+        )
+    session[SESSION_KEY] = {
+        "email": email,
+        "audiences": list(slugs),
+        "via": via,
+        "expires_at": (expires_at or datetime.now(UTC) + timedelta(hours=8)).isoformat(),
+    }
+    session[READER_PK_KEY] = reader.pk
+
+
 def reader_session(
     client: Client,
     *slugs: str,
@@ -43,12 +77,7 @@ def reader_session(
 ) -> Client:
     """Sign `client` in as a reader of `slugs`, as the readers' sign-in would."""
     session = client.session
-    session[SESSION_KEY] = {
-        "email": "reader@example.com",
-        "audiences": list(slugs),
-        "via": via,
-        "expires_at": (expires_at or datetime.now(UTC) + timedelta(hours=8)).isoformat(),
-    }
+    reader_session_fill(session, *slugs, expires_at=expires_at, via=via)
     session.save()
     return client
 

@@ -456,7 +456,7 @@ def _token(objects: dict[str, Any]) -> str:
 WRITES |= {
     "audiences": lambda objects: (
         reverse("console:audiences"),
-        {"slug": "employees", "name": "Employees", "oidc_groups": "staff", "ip_allowlist": ""},
+        {"slug": "partners", "name": "Partners", "oidc_groups": "staff", "ip_allowlist": ""},
     ),
     "audience_detail": lambda objects: (
         reverse("console:audience_detail", args=[_audience(objects).slug]),

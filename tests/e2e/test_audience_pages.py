@@ -12,8 +12,7 @@ import pytest
 from django.conf import settings
 from pytest_django.live_server_helper import LiveServer
 
-from incidents.audiences.viewer import SESSION_KEY
-from tests.audiences.conftest import ACME_ONLY, EMPLOYEES_ONLY, World
+from tests.audiences.conftest import ACME_ONLY, EMPLOYEES_ONLY, World, reader_session_fill
 from tests.audiences.conftest import world as world  # the fixture, shared
 from tests.e2e.test_accessibility import AXE, CHROMIUM, _check
 
@@ -25,12 +24,13 @@ pytestmark = [
 
 def _session_for(*slugs: str) -> str:
     store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = {
-        "email": f"{'-'.join(slugs)}@example.com",
-        "audiences": list(slugs),
-        "via": "oidc" if "employees" in slugs else "link",
-        "expires_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-    }
+    reader_session_fill(
+        store,
+        *slugs,
+        via="oidc" if "employees" in slugs else "link",
+        email=f"{'-'.join(slugs)}@example.com",
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
     store.save()
     return str(store.session_key)
 
