@@ -117,7 +117,7 @@ test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmana
 		tests/public/test_page_size.py tests/public/test_public_read_path.py tests/console/test_console_language.py \
 		tests/post_in/test_sms_in.py tests/post_in/test_register.py tests/public/test_badges.py tests/importer \
 		tests/api/test_v1_client.py tests/api/test_v1_api.py tests/api/test_staff_completeness.py tests/reliability tests/signing \
-		tests/lifecycle/test_postmortems.py tests/test_postmortem_timeline.py tests/sso/test_sso.py \
+		tests/lifecycle/test_postmortems.py tests/test_postmortem_timeline.py tests/sso/test_sso.py tests/audiences/test_visibility.py \
 		tests/public/test_uptime_kept.py tests/public/test_language.py tests/readers/test_links.py
 
 # Two web and two worker nodes as separate hosts (network namespaces; root), a 100,000-

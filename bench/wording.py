@@ -47,20 +47,15 @@ CORPORA = {
 
 
 def migrated_policy() -> list[WordingRule]:
-    """The newest version of every rule the migrations write (0006, then 0034)."""
-    newest: dict[str, WordingRule] = {}
-    v1 = importlib.import_module("incidents.migrations.0006_wording_data")
-    for key, kind, pattern, element, limit, channel, scope, reason in v1.RULES:
-        newest[key] = WordingRule(
+    """Every rule the initial migration writes, as a new install has them."""
+    initial = importlib.import_module("incidents.migrations.0001_squashed_0055_audiences")
+    return [
+        WordingRule(
             key=key, kind=kind, pattern=pattern, element=element, limit=limit,
             channel=channel, scope=scope, reason=reason,
-        )  # fmt: skip
-    v2 = importlib.import_module("incidents.migrations.0035_wording_policy_v2")
-    for key, kind, pattern, channel, scope, reason in v2.RULES:
-        newest[key] = WordingRule(
-            key=key, kind=kind, pattern=pattern, channel=channel, scope=scope, reason=reason
         )
-    return list(newest.values())
+        for key, kind, pattern, element, limit, channel, scope, reason in initial.RULES
+    ]  # fmt: skip
 
 
 def corpus_text(entry: dict[str, Any]) -> str:

@@ -60,6 +60,13 @@ WRITES: dict[str, str] = {
     "console:component_new": roles.MANAGE_COMPONENTS,
     "console:group_new": roles.MANAGE_COMPONENTS,
     "console:component_edit": roles.MANAGE_COMPONENTS,
+    "console:component_audiences": roles.MANAGE_COMPONENTS,
+    "console:incident_audiences": roles.POST_UPDATES,
+    "console:incident_audience_words": roles.POST_UPDATES,
+    "console:maintenance_audiences": roles.POST_UPDATES,
+    "console:maintenance_audience_words": roles.POST_UPDATES,
+    "console:audience_tokens": roles.MANAGE_POLICY,  # creating one is an Admin's
+    "console:audience_token_revoke": roles.MANAGE_POLICY,
     "console:component_status": roles.POST_UPDATES,
     # What depends on what decides the impact proposed; auto-apply edges take an Admin
     # (dependencies/graph.py checks manage_policy itself).
@@ -115,6 +122,14 @@ WRITES: dict[str, str] = {
     "console:notifications_retry": roles.POST_UPDATES,
     # -- staff API (/api/staff/) ----------------------------------------------------------
     "staff_api:incidents": roles.POST_UPDATES,
+    # Audiences (issue 19): who reads what is decided by who posts; tokens are an Admin's.
+    "staff_api:incident-audiences": roles.POST_UPDATES,
+    "staff_api:incident-audience-words": roles.POST_UPDATES,
+    "staff_api:maintenance-audiences": roles.POST_UPDATES,
+    "staff_api:maintenance-audience-words": roles.POST_UPDATES,
+    "staff_api:component-audiences": roles.MANAGE_COMPONENTS,
+    "staff_api:audience-tokens": roles.MANAGE_POLICY,
+    "staff_api:audience-token": roles.MANAGE_POLICY,
     "staff_api:incident": roles.POST_UPDATES,
     "staff_api:incident-updates": roles.POST_UPDATES,
     "staff_api:incident-resolve": roles.POST_UPDATES,

@@ -1,8 +1,8 @@
 """Staff roles: Django groups holding the console's permissions (models.StaffRole).
 
-Migration 0006 creates these groups with these permissions (0032 adds remove_sources to
-Admin, 0036 manage_branding, 0040 manage_vendors); Admins assign them in the console. A
-superuser holds every permission, as Django has it.
+The initial migration (0001_squashed_0055_audiences) creates these groups with these
+permissions; Admins assign them in the console. A superuser holds every permission, as
+Django has it.
 """
 
 from __future__ import annotations

@@ -18,6 +18,14 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 
+from incidents.audiences.viewer import current_viewer
+from incidents.audiences.visibility import (
+    components_visible,
+    hidden_component_codes,
+    incidents_visible,
+    maintenance_visible,
+    updates_visible,
+)
 from incidents.models import (
     ACTIVE_MAINTENANCE,
     Component,
@@ -256,22 +264,21 @@ def _vendor_fields(c: Component) -> dict[str, Any]:
 
 
 def public_components() -> QuerySet[Component]:
-    """Components the public sees: a vendor's only where an Admin chose to show them."""
-    return Component.objects.exclude(vendor_link__vendor__show_on_public_page=False).select_related(
-        "vendor_link__vendor"
-    )
+    """Components the current viewer sees (audiences/visibility.py): a vendor's only where
+    an Admin chose to show them."""
+    return components_visible(
+        Component.objects.exclude(vendor_link__vendor__show_on_public_page=False),
+        current_viewer(),
+    ).select_related("vendor_link__vendor")
 
 
 def _public_groups(components: Sequence[Component]) -> list[ComponentGroup]:
-    """Every group but one holding only hidden vendor components (as "Third-party
-    services" does until an Admin shows a vendor): the public never sees it."""
+    """Every group but one holding only hidden components (vendor components until an
+    Admin shows them, as "Third-party services"; components limited to audiences the
+    viewer is not in): the viewer never sees it, not even its name."""
     shown = {c.group_id for c in components}
-    hidden = set(
-        Component.objects.filter(vendor_link__vendor__show_on_public_page=False).values_list(
-            "group_id", flat=True
-        )
-    )
-    return [g for g in ComponentGroup.objects.all() if g.pk in shown or g.pk not in hidden]
+    holding = set(Component.objects.values_list("group_id", flat=True))
+    return [g for g in ComponentGroup.objects.all() if g.pk in shown or g.pk not in holding]
 
 
 def _component_view(
@@ -294,7 +301,9 @@ def _component_view(
     )
 
 
-def _update_view(u: IncidentUpdate | MaintenanceUpdate) -> UpdateView:
+def _update_view(
+    u: IncidentUpdate | MaintenanceUpdate, hidden: frozenset[str] = frozenset()
+) -> UpdateView:
     return UpdateView(
         public_id=u.public_id,
         status=u.status,
@@ -302,7 +311,11 @@ def _update_view(u: IncidentUpdate | MaintenanceUpdate) -> UpdateView:
         body_html=u.body_html,
         created_at=u.created_at,
         display_at=u.display_at,
-        affected_components=affected_components(u.affected_components),
+        affected_components=tuple(
+            entry
+            for entry in affected_components(u.affected_components)
+            if entry["code"] not in hidden
+        ),
     )
 
 
@@ -332,7 +345,15 @@ def _group_ids() -> dict[int, str]:
     return dict(ComponentGroup.objects.values_list("pk", "public_id"))
 
 
-def _incident_view(i: Incident, group_ids: dict[int, str]) -> IncidentView:
+def _hidden_codes() -> frozenset[str]:
+    preloaded = getattr(_preloaded, "hidden", None)
+    return preloaded if preloaded is not None else hidden_component_codes(current_viewer())
+
+
+def _incident_view(
+    i: Incident, group_ids: dict[int, str], hidden: frozenset[str] | None = None
+) -> IncidentView:
+    hidden = _hidden_codes() if hidden is None else hidden
     return IncidentView(
         public_id=i.public_id,
         name=i.name,
@@ -344,7 +365,7 @@ def _incident_view(i: Incident, group_ids: dict[int, str]) -> IncidentView:
         identified_at=i.identified_at,
         monitoring_at=i.monitoring_at,
         resolved_at=i.resolved_at,
-        updates=tuple(_update_view(u) for u in i.updates.all()),
+        updates=tuple(_update_view(u, hidden) for u in i.updates.all()),
         components=_component_views(i.components.all(), group_ids),
         next_update_due=i.next_update_due,
         postmortem=_postmortem_view(getattr(i, "postmortem", None)),
@@ -362,7 +383,10 @@ def _postmortem_view(postmortem: Postmortem | None) -> PostmortemView | None:
     )
 
 
-def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceView:
+def _maintenance_view(
+    m: Maintenance, group_ids: dict[int, str], hidden: frozenset[str] | None = None
+) -> MaintenanceView:
+    hidden = _hidden_codes() if hidden is None else hidden
     return MaintenanceView(
         public_id=m.public_id,
         name=m.name,
@@ -373,7 +397,7 @@ def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceV
         completed_at=m.completed_at,
         created_at=m.created_at,
         updated_at=m.updated_at,
-        updates=tuple(_update_view(u) for u in m.updates.all()),
+        updates=tuple(_update_view(u, hidden) for u in m.updates.all()),
         components=_component_views(m.components.all(), group_ids),
         impacts=tuple(
             (row.component.public_id, row.impact)
@@ -387,25 +411,47 @@ def _maintenance_view(m: Maintenance, group_ids: dict[int, str]) -> MaintenanceV
 
 
 def _incidents_query() -> object:
-    return Incident.objects.select_related("postmortem").prefetch_related(
-        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
-        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
+    """Incidents the current viewer sees, each with the updates and components it sees."""
+    viewer = current_viewer()
+    return incidents_visible(
+        Incident.objects.select_related("postmortem"), viewer
+    ).prefetch_related(
+        Prefetch(
+            "updates",
+            queryset=updates_visible(IncidentUpdate.objects.all(), viewer).order_by(
+                "-display_at", "-pk"
+            ),
+        ),
+        Prefetch(
+            "components",
+            queryset=components_visible(Component.objects.all(), viewer).order_by(
+                "position", "name"
+            ),
+        ),
     )
 
 
 def _maintenance_query() -> object:
-    return Maintenance.objects.prefetch_related(
+    viewer = current_viewer()
+    return maintenance_visible(Maintenance.objects.all(), viewer).prefetch_related(
         # A "starts soon" reminder went to subscribers; it is not an update of the page.
         Prefetch(
             "updates",
-            queryset=MaintenanceUpdate.objects.filter(reminder=False).order_by(
-                "-display_at", "-pk"
+            queryset=updates_visible(
+                MaintenanceUpdate.objects.filter(reminder=False), viewer
+            ).order_by("-display_at", "-pk"),
+        ),
+        Prefetch(
+            "components",
+            queryset=components_visible(Component.objects.all(), viewer).order_by(
+                "position", "name"
             ),
         ),
-        Prefetch("components", queryset=Component.objects.order_by("position", "name")),
         Prefetch(
             "maintenancecomponent_set",
-            queryset=MaintenanceComponent.objects.select_related("component"),
+            queryset=MaintenanceComponent.objects.filter(
+                component__in=components_visible(Component.objects.all(), viewer)
+            ).select_related("component"),
         ),
     )
 
@@ -447,14 +493,17 @@ def overall_indicator() -> PageIndicator:
     preloaded = getattr(_preloaded, "overall", None)
     if preloaded is not None:
         return preloaded
+    viewer = current_viewer()
     return page_indicator(
         list(public_components().values_list("status", flat=True).distinct()),
         list(
-            Incident.objects.exclude(status=IncidentStatus.RESOLVED)
+            incidents_visible(Incident.objects.exclude(status=IncidentStatus.RESOLVED), viewer)
             .values_list("impact", flat=True)
             .distinct()
         ),
-        Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE).exists(),
+        maintenance_visible(
+            Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE), viewer
+        ).exists(),
     )
 
 
@@ -487,6 +536,7 @@ def _uptime_by_component(
         IncidentComponent.objects.filter(
             Q(incident__resolved_at__isnull=True) | Q(incident__resolved_at__gte=window_start),
             incident__started_at__lte=now,
+            incident__in=incidents_visible(Incident.objects.all(), current_viewer()),
         )
         .order_by("-incident__started_at", "-incident__pk", "pk")  # Incident's own order
         # UTC days from the database: dates load faster than timestamps.
@@ -587,7 +637,9 @@ def maintenance_intervals(component_id: int, *, now: datetime) -> list[tuple[dat
     """The component's announced maintenance, as it ran: started to completed (to `now`
     for a window still running). A window cancelled before it started has none."""
     rows = MaintenanceComponent.objects.filter(
-        component_id=component_id, maintenance__started_at__isnull=False
+        component_id=component_id,
+        maintenance__started_at__isnull=False,
+        maintenance__in=maintenance_visible(Maintenance.objects.all(), current_viewer()),
     ).values_list("maintenance__started_at", "maintenance__completed_at")
     return [(started, completed or now) for started, completed in rows if started is not None]
 
@@ -661,6 +713,7 @@ def _public_status(*, now: datetime, days: int) -> PublicStatus:
     )
     groups = _public_groups(components)
     group_ids = {g.pk: g.public_id for g in groups}
+    hidden = _hidden_codes()
     uptime = _uptime_by_component(components, now=now, days=days)
     views = {
         c.pk: _component_view(
@@ -689,11 +742,11 @@ def _public_status(*, now: datetime, days: int) -> PublicStatus:
     top_level.sort(key=lambda item: (item.position, item.name))
 
     active_incidents = [
-        _incident_view(i, group_ids)
+        _incident_view(i, group_ids, hidden)
         for i in _incidents_query().exclude(status=IncidentStatus.RESOLVED)  # type: ignore[attr-defined]
     ]
     open_maintenance = [
-        _maintenance_view(m, group_ids)
+        _maintenance_view(m, group_ids, hidden)
         for m in _maintenance_query()  # type: ignore[attr-defined]
         .exclude(status=MaintenanceStatus.COMPLETED)
         .order_by("scheduled_for", "pk")
@@ -748,7 +801,9 @@ def incidents_recent(
     if unresolved_only:
         query = query.exclude(status=IncidentStatus.RESOLVED)  # type: ignore[attr-defined]
     group_ids = _group_ids()
-    return [_incident_view(i, group_ids) for i in query.order_by("-started_at", "-pk")[:limit]]  # type: ignore[attr-defined]
+    hidden = _hidden_codes()
+    shown = query.order_by("-started_at", "-pk")[:limit]  # type: ignore[attr-defined]
+    return [_incident_view(i, group_ids, hidden) for i in shown]
 
 
 def maintenances_recent(
@@ -761,7 +816,9 @@ def maintenances_recent(
     else:
         order = ("-scheduled_for", "-pk")
     group_ids = _group_ids()
-    return [_maintenance_view(m, group_ids) for m in query.order_by(*order)[:limit]]  # type: ignore[attr-defined]
+    hidden = _hidden_codes()
+    shown = query.order_by(*order)[:limit]  # type: ignore[attr-defined]
+    return [_maintenance_view(m, group_ids, hidden) for m in shown]
 
 
 _preloaded = threading.local()
@@ -775,19 +832,21 @@ def details_preloaded() -> Iterator[None]:
     same views, the same bytes, without four queries per page.
     """
     group_ids = _group_ids()
+    hidden = _hidden_codes()
     _preloaded.incidents = {
-        i.public_id: _incident_view(i, group_ids)
+        i.public_id: _incident_view(i, group_ids, hidden)
         for i in _incidents_query()  # type: ignore[attr-defined]
     }
     _preloaded.maintenance = {
-        m.public_id: _maintenance_view(m, group_ids)
+        m.public_id: _maintenance_view(m, group_ids, hidden)
         for m in _maintenance_query()  # type: ignore[attr-defined]
     }
     _preloaded.overall = overall_indicator()  # the header of every page
+    _preloaded.hidden = hidden
     try:
         yield
     finally:
-        del _preloaded.incidents, _preloaded.maintenance, _preloaded.overall
+        del _preloaded.incidents, _preloaded.maintenance, _preloaded.overall, _preloaded.hidden
 
 
 def incident_detail(public_id: str) -> IncidentView | None:
@@ -839,10 +898,16 @@ def _month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 def _month_queries(year: int, month: int) -> tuple[Any, Any]:
     start, end = _month_bounds(year, month)
-    incidents = Incident.objects.filter(started_at__gte=start, started_at__lt=end)
-    maintenance = Maintenance.objects.filter(
-        scheduled_for__gte=start, scheduled_for__lt=end
-    ).exclude(status=MaintenanceStatus.SCHEDULED)
+    viewer = current_viewer()
+    incidents = incidents_visible(
+        Incident.objects.filter(started_at__gte=start, started_at__lt=end), viewer
+    )
+    maintenance = maintenance_visible(
+        Maintenance.objects.filter(scheduled_for__gte=start, scheduled_for__lt=end).exclude(
+            status=MaintenanceStatus.SCHEDULED
+        ),
+        viewer,
+    )
     return incidents, maintenance
 
 
@@ -867,6 +932,7 @@ def month_history(
         window = slice((page - 1) * per_page, page * per_page)
         pages = max(1, -(-max(incident_count, maintenance_count) // per_page))
     group_ids = _group_ids()
+    hidden = _hidden_codes()
     shown_incidents = (
         _incidents_query()  # type: ignore[attr-defined]
         .filter(pk__in=incidents.values("pk"))
@@ -880,8 +946,8 @@ def month_history(
     return MonthHistory(
         year=year,
         month=month,
-        incidents=tuple(_incident_view(i, group_ids) for i in shown_incidents),
-        maintenance=tuple(_maintenance_view(m, group_ids) for m in shown_maintenance),
+        incidents=tuple(_incident_view(i, group_ids, hidden) for i in shown_incidents),
+        maintenance=tuple(_maintenance_view(m, group_ids, hidden) for m in shown_maintenance),
         incident_count=incident_count,
         maintenance_count=maintenance_count,
         page=page,
@@ -891,9 +957,14 @@ def month_history(
 
 def oldest_history_month() -> tuple[int, int] | None:
     """(year, month) of the oldest incident or maintenance window; None if there is none."""
+    viewer = current_viewer()
     firsts = [
-        Incident.objects.aggregate(first=Min("started_at"))["first"],
-        Maintenance.objects.aggregate(first=Min("scheduled_for"))["first"],
+        incidents_visible(Incident.objects.all(), viewer).aggregate(first=Min("started_at"))[
+            "first"
+        ],
+        maintenance_visible(Maintenance.objects.all(), viewer).aggregate(
+            first=Min("scheduled_for")
+        )["first"],
     ]
     found = [at.astimezone(UTC) for at in firsts if at is not None]
     return min((at.year, at.month) for at in found) if found else None
@@ -939,8 +1010,15 @@ def page_updated_at(*, now: datetime) -> datetime:
     sees the page move when an incident is resolved, not only while it is open.
     """
     stamps = [now.replace(year=2000)]  # a floor for an empty page
-    for model in (Component, ComponentGroup, Incident, Maintenance):
-        latest = model.objects.aggregate(latest=Max("updated_at"))["latest"]
+    viewer = current_viewer()
+    # A change the viewer cannot see does not move their page: its time would tell.
+    for query in (
+        components_visible(Component.objects.all(), viewer),
+        ComponentGroup.objects.all(),
+        incidents_visible(Incident.objects.all(), viewer),
+        maintenance_visible(Maintenance.objects.all(), viewer),
+    ):
+        latest = query.aggregate(latest=Max("updated_at"))["latest"]
         if latest is not None:
             stamps.append(latest)
     return max(stamps)

@@ -41,13 +41,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import (
     IncidentUpdate,
+    KeyPurpose,
     MaintenanceUpdate,
     Postmortem,
     SignedNotice,
@@ -112,6 +113,11 @@ def _private_from_pem(pem: bytes) -> Ed25519PrivateKey:
     return private
 
 
+def private_from_pem(pem: bytes) -> Ed25519PrivateKey:
+    """An Ed25519 private key from PEM; SigningUnavailable if it is none."""
+    return _private_from_pem(pem)
+
+
 def key_register(private: Ed25519PrivateKey, *, now: datetime | None = None) -> SigningKey:
     """List a key's public half as the current one; the previous current key's validity
     ends now (rotation). Listing a key already listed changes nothing."""
@@ -124,9 +130,9 @@ def key_register(private: Ed25519PrivateKey, *, now: datetime | None = None) -> 
         existing = SigningKey.objects.select_for_update().filter(key_id=key_id).first()
         if existing is not None:
             return existing
-        SigningKey.objects.select_for_update().filter(valid_until__isnull=True).update(
-            valid_until=now
-        )
+        SigningKey.objects.select_for_update().filter(
+            valid_until__isnull=True, purpose=KeyPurpose.SITE
+        ).update(valid_until=now)
         return SigningKey.objects.create(
             key_id=key_id, public_key=base64.b64encode(raw).decode(), valid_from=now
         )
@@ -161,10 +167,12 @@ def current_signer() -> tuple[SigningKey, Ed25519PrivateKey]:
         private = _loaded.get(pem) or _loaded.setdefault(pem, _private_from_pem(pem))
         # A key set in the environment is listed on first use: that is its rotation.
         key = key_register(private)
+        if key.purpose != KeyPurpose.SITE:
+            raise SigningUnavailable(f"CANDOR_SIGNING_KEY is key {key.key_id}, not a site key")
         if key.valid_until is not None:
             raise SigningUnavailable(f"CANDOR_SIGNING_KEY is key {key.key_id}, retired")
         return key, private
-    current = SigningKey.objects.filter(valid_until__isnull=True).first()
+    current = SigningKey.objects.filter(valid_until__isnull=True, purpose=KeyPurpose.SITE).first()
     if current is None:
         if not settings.CANDOR_SIGNING_DEV_KEY:
             raise SigningUnavailable(
@@ -188,6 +196,29 @@ def current_signer() -> tuple[SigningKey, Ed25519PrivateKey]:
     if key_id_of(_raw_public(private)) != current.key_id:
         raise SigningUnavailable(f"{path} does not hold key {current.key_id}")
     return current, private
+
+
+def oob_key_issue(*, user: Any, now: datetime | None = None) -> tuple[SigningKey, bytes]:
+    """A new out-of-band key for `user` (docs/security.md, "Out-of-band keys"): listed
+    (its public half published in the keys document, apart from the site's keys), its
+    private half returned once as PEM and kept nowhere here."""
+    private = Ed25519PrivateKey.generate()
+    raw = _raw_public(private)
+    key = SigningKey.objects.create(
+        key_id=key_id_of(raw),
+        public_key=base64.b64encode(raw).decode(),
+        valid_from=now or timezone.now(),
+        purpose=KeyPurpose.OUT_OF_BAND,
+        issued_to=user,
+    )
+    return key, private_pem(private)
+
+
+def oob_key_revoke(key_id: str, *, now: datetime | None = None) -> int:
+    """End an out-of-band key's validity: what it signs from now on is refused."""
+    return SigningKey.objects.filter(
+        key_id=key_id, purpose=KeyPurpose.OUT_OF_BAND, valid_until__isnull=True
+    ).update(valid_until=now or timezone.now())
 
 
 # -- canonical bytes and signing ----------------------------------------------------------
@@ -410,6 +441,19 @@ def notices_sign_pending() -> int:
     return len(rows)
 
 
+def bytes_sign(data: bytes) -> bytes:
+    """The signature file (as file_sign writes one) of `data`, by the current site key;
+    SigningUnavailable when none can sign."""
+    key, private = current_signer()
+    return canonical(
+        {
+            "algorithm": ALGORITHM,
+            "key": key.key_id,
+            "signature": base64.b64encode(private.sign(data)).decode(),
+        }
+    )
+
+
 def file_sign(path: Path) -> None:
     """Sign a file's bytes as they are (a snapshot's manifest), into `<path>.sig`."""
     try:
@@ -442,7 +486,22 @@ def keys_document() -> dict[str, Any]:
                 "valid_from": utc_text(key.valid_from),
                 "valid_until": utc_text(key.valid_until) if key.valid_until else None,
             }
-            for key in SigningKey.objects.order_by("valid_from", "pk")
+            for key in SigningKey.objects.filter(purpose=KeyPurpose.SITE).order_by(
+                "valid_from", "pk"
+            )
+        ],
+        # Apart, so no verifier of notices takes them for the site's: they sign only
+        # updates posted with the out-of-band CLI (publish/oob_format.py).
+        "out_of_band_keys": [
+            {
+                "id": key.key_id,
+                "public_key": key.public_key,
+                "valid_from": utc_text(key.valid_from),
+                "valid_until": utc_text(key.valid_until) if key.valid_until else None,
+            }
+            for key in SigningKey.objects.filter(purpose=KeyPurpose.OUT_OF_BAND).order_by(
+                "valid_from", "pk"
+            )
         ],
     }
 
@@ -462,10 +521,20 @@ def shard_of(code: str) -> str:
     return code[:SHARD_CHARS]
 
 
-def shard_counts() -> dict[str, int]:
+def _visible(hidden: frozenset[str]) -> QuerySet[SignedNotice]:
+    """The notices but those about a subject or update in `hidden` (public ids: what the
+    reader may not read, audiences/visibility.py): not even their count is published."""
+    notices = SignedNotice.objects.all()
+    if hidden:
+        notices = notices.exclude(subject_id__in=hidden).exclude(notice_id__in=hidden)
+    return notices
+
+
+def shard_counts(*, hidden: frozenset[str] = frozenset()) -> dict[str, int]:
     """Each non-empty shard's prefix and how many notices it holds."""
     rows = (
-        SignedNotice.objects.annotate(prefix=Substr("code", 1, SHARD_CHARS))
+        _visible(hidden)
+        .annotate(prefix=Substr("code", 1, SHARD_CHARS))
         .values("prefix")
         .annotate(n=Count("pk"))
         .order_by("prefix")
@@ -481,9 +550,10 @@ def shards_signed_since(moment: datetime) -> set[str]:
     return {shard_of(code) for code in codes}
 
 
-def notices_document() -> dict[str, Any]:
-    """/verify/notices.json: the index of the shards (`SHARD_CHARS`)."""
-    counts = shard_counts()
+def notices_document(*, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """/verify/notices.json: the index of the shards (`SHARD_CHARS`), of the notices a
+    reader may read (not those about anything in `hidden`)."""
+    counts = shard_counts(hidden=hidden)
     return {
         "v": 2,
         "count": sum(counts.values()),
@@ -493,13 +563,17 @@ def notices_document() -> dict[str, Any]:
     }
 
 
-_Row = tuple[str, str, str]  # code, payload, signature
+_Row = tuple[str, str, str, str, str]  # code, payload, signature, subject_id, notice_id
 # Every notice by shard, while a full snapshot renders all the shards (`notices_preloaded`).
 _preloaded: ContextVar[dict[str, list[_Row]] | None] = ContextVar("notices", default=None)
 
 
 def _rows(notices: Any) -> list[_Row]:
-    return list(notices.order_by("published_at", "pk").values_list("code", "payload", "signature"))
+    return list(
+        notices.order_by("published_at", "pk").values_list(
+            "code", "payload", "signature", "subject_id", "notice_id"
+        )
+    )
 
 
 @contextmanager
@@ -516,9 +590,9 @@ def notices_preloaded() -> Iterator[None]:
         _preloaded.reset(token)
 
 
-def notices_shard_document(prefix: str) -> dict[str, Any]:
+def notices_shard_document(prefix: str, *, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
     """/verify/notices/<prefix>.json: each signed notice whose code starts with `prefix`,
-    with its canonical bytes and signature."""
+    with its canonical bytes and signature, but those about anything in `hidden`."""
     preloaded = _preloaded.get()
     rows = (
         preloaded.get(prefix, [])
@@ -529,7 +603,8 @@ def notices_shard_document(prefix: str) -> dict[str, Any]:
         "prefix": prefix,
         "notices": [
             {"code": code, "payload": payload, "signature": signature}
-            for code, payload, signature in rows
+            for code, payload, signature, subject_id, notice_id in rows
+            if subject_id not in hidden and notice_id not in hidden
         ],
     }
 
@@ -563,7 +638,9 @@ def verify(payload: bytes, signature: bytes, *, received_at: datetime | None = N
         return Verdict(False, "not a notice: the signed bytes are not JSON")
     if not isinstance(data, dict) or canonical(data) != payload:
         return Verdict(False, "not a notice: the signed bytes are not in canonical form")
-    key = SigningKey.objects.filter(key_id=str(data.get("key", ""))).first()
+    key = SigningKey.objects.filter(
+        key_id=str(data.get("key", "")), purpose=KeyPurpose.SITE
+    ).first()
     if key is None:
         return Verdict(False, "signed with a key that is not ours")
     try:

@@ -20,7 +20,15 @@ from incidents.importer import run as importer
 from incidents.ingest import automation
 from incidents.notify import fanout, follow, limits, outbox, subscriptions
 from incidents.notify.transports.email import email_connection
-from incidents.publish import freshness, purge, renders, service, trigger, verified
+from incidents.publish import (
+    freshness,
+    oob_reconcile,
+    purge,
+    renders,
+    service,
+    trigger,
+    verified,
+)
 from incidents.readers import links
 from incidents.reminders import send
 from incidents.vendors import poll
@@ -77,6 +85,14 @@ def cdn_purge() -> str:
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
 def publish_verify_stamp() -> dict[str, str]:
     return verified.stamp_targets()
+
+
+# Every minute: out-of-band updates posted while the app was away, recorded once each
+# (publish/oob_reconcile.py); publishing does the same before each render.
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def publish_reconcile() -> dict[str, object]:
+    result = oob_reconcile.reconcile()
+    return {"recorded": result.recorded, "refused": result.refused}
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50)

@@ -185,6 +185,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 # Security headers. The console posts forms and fetches previews from its own origin only.
+# Sessions read from the cache first: a reader of an audience is still known (and served
+# their audience's private copy) while the database is down (incidents/audiences/).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -256,6 +259,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.publish_freshness_check",
         "schedule": 60.0,
     },
+    # Out-of-band updates the targets hold, into the database once each
+    # (incidents/publish/oob_reconcile.py): the app back after an outage catches up here.
+    "publish-reconcile": {"task": "incidents.tasks.publish_reconcile", "schedule": 60.0},
     # The "last verified" stamp in every copy (incidents/publish/verified.py).
     "publish-verify-stamp": {
         "task": "incidents.tasks.publish_verify_stamp",
@@ -473,6 +479,14 @@ if unknown := set(CANDOR_PUBLISH_TARGETS) - {"local", "s3"}:
 if "s3" in CANDOR_PUBLISH_TARGETS and not CANDOR_S3_BUCKET:
     raise ConfigError("CANDOR_PUBLISH_TARGETS names s3 but CANDOR_S3_BUCKET is not set")
 CANDOR_MIRROR_DIR = Path(env_str("CANDOR_MIRROR_DIR", str(VAR_DIR / "mirror")))
+# Out-of-band updates (publish/oob_reconcile.py): reconciliation notifies subscribers of
+# an incident's newest one only if it was posted less than this many seconds ago.
+CANDOR_OOB_NOTIFY_WITHIN = env_int("CANDOR_OOB_NOTIFY_WITHIN", 3600, minimum=0)
+# Each audience's private copy of the site (publish/audience_mirror.py): never under the
+# public mirror, which nginx serves to anyone; only the app serves it, to signed-in readers.
+CANDOR_AUDIENCE_MIRROR_DIR = Path(
+    env_str("CANDOR_AUDIENCE_MIRROR_DIR", str(VAR_DIR / "audience-mirror"))
+)
 # Signed notices (incidents/signing.py, docs/security.md): the Ed25519 private key as PEM
 # (or CANDOR_SIGNING_KEY_FILE); without it, key files made by `manage.py signing_key` in
 # CANDOR_SIGNING_KEYS_DIR. Outside production a dev key is made there on first use.

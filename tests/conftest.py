@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
@@ -85,13 +84,12 @@ def staff_user(username: str, *role_names: str) -> User:
     return user
 
 
-_DATA_MIGRATION = importlib.import_module("incidents.migrations.0006_wording_data")
-_POLICY_V2 = importlib.import_module("incidents.migrations.0035_wording_policy_v2")
+_INITIAL = importlib.import_module("incidents.migrations.0001_squashed_0055_audiences")
 NEXT_UPDATE_RULE = "next-update-time"
 
 
 def wording_data_ensure() -> None:
-    """What migration 0006 seeds (roles, the default policy), the default templates
+    """What the initial migration seeds (roles, the default policy), the default templates
     approved, and the short texts older tests publish approved as standing custom text for
     every phase. Written straight to the tables, so no test sees it in the audit log.
 
@@ -105,14 +103,7 @@ def wording_data_ensure() -> None:
         )
     now = timezone.now()
     if not WordingRule.objects.exists():
-        WordingRule.objects.bulk_create(
-            WordingRule(
-                key=key, version=1, kind=kind, pattern=pattern, element=element, limit=limit,
-                channel=channel, scope=scope, reason=reason, created_at=now,
-            )
-            for key, kind, pattern, element, limit, channel, scope, reason in _DATA_MIGRATION.RULES
-        )  # fmt: skip
-        _POLICY_V2.forward(django_apps, None)  # the newer rule versions, as migrate writes them
+        _INITIAL.rules_create(WordingRule)  # as migrate writes them
     if User.objects.filter(username=FIXTURE_AUTHOR).exists():
         return
     author, legal, support = (

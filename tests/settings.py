@@ -35,6 +35,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 # of the site on every change.
 CANDOR_PUBLISH_TARGETS: list[str] = []
 CANDOR_MIRROR_DIR = _run / "mirror"
+CANDOR_AUDIENCE_MIRROR_DIR = _run / "audience-mirror"
 
 # Each ingest request routes its signals at once (eager Celery), not once a second.
 CANDOR_INGEST_COALESCE_SECONDS = 0

@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from incidents.cadence import Schedule
 from incidents.models import (
+    Audience,
     AuditAction,
     Component,
     ComponentGroup,
@@ -151,6 +152,13 @@ class IncidentOpenIn(_ComponentImpactsMixin, _NotifyMixin):
     override_reason = serializers.CharField(
         required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
     )
+    audiences = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Audience.objects.all(),
+        many=True,
+        required=False,
+        help_text="Audience slugs it is limited to; none or absent: public (docs/api.md).",
+    )
 
 
 class IncidentUpdateIn(_ComponentImpactsMixin, _NotifyMixin):
@@ -205,6 +213,13 @@ class GroupIn(serializers.Serializer):
 
 class MaintenanceScheduleIn(_NotifyMixin):
     name = serializers.CharField(max_length=200)
+    audiences = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Audience.objects.all(),
+        many=True,
+        required=False,
+        help_text="Audience slugs it is limited to; none or absent: public (docs/api.md).",
+    )
     body = serializers.CharField(help_text="The announcement, in Markdown.")
     override_reason = serializers.CharField(
         required=False, default="", allow_blank=True, help_text=OVERRIDE_HELP
@@ -280,6 +295,15 @@ class UpdateOut(serializers.Serializer):
     )
     created_at = serializers.DateTimeField()
     display_at = serializers.DateTimeField()
+    audience = serializers.CharField(
+        source="audience.slug",
+        allow_null=True,
+        help_text="The audience whose readers alone read these words; null: public words.",
+    )
+
+
+def _slugs(item: Any) -> list[str]:
+    return sorted(a.slug for a in item.audiences.all())
 
 
 class ComponentOut(serializers.Serializer):
@@ -303,6 +327,13 @@ class ComponentOut(serializers.Serializer):
     start_date = serializers.DateField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    audiences = serializers.SerializerMethodField(
+        help_text="Audience slugs it is limited to; empty: public."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_audiences(self, item: Any) -> list[str]:
+        return _slugs(item)
 
 
 class GroupOut(serializers.Serializer):
@@ -470,6 +501,14 @@ class IncidentOut(serializers.Serializer):
         "Internal: never shown on the public pages.",
     )
 
+    audiences = serializers.SerializerMethodField(
+        help_text="Audience slugs it is limited to; empty: public."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_audiences(self, incident: Incident) -> list[str]:
+        return _slugs(incident)
+
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_owners(self, incident: Incident) -> list[str]:
         return [c.public_id for c in incident.owners.all()]
@@ -515,6 +554,13 @@ class MaintenanceOut(serializers.Serializer):
     updates = UpdateOut(many=True, help_text="Newest first.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    audiences = serializers.SerializerMethodField(
+        help_text="Audience slugs it is limited to; empty: public."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_audiences(self, item: Any) -> list[str]:
+        return _slugs(item)
 
 
 class AuditEventOut(serializers.Serializer):

@@ -6,6 +6,7 @@ from django.urls import path
 
 from incidents.api import (
     audience_views,
+    audience_visibility_views,
     postmortem_views,
     publish_views,
     source_views,
@@ -19,6 +20,43 @@ from incidents.api.branding_views import BrandingView
 app_name = "staff_api"
 
 urlpatterns = [
+    # Audiences (api/audience_visibility_views.py): before the resources' own detail routes is not
+    # needed, each is one level deeper.
+    path(
+        "incidents/<str:public_id>/audiences/",
+        audience_visibility_views.IncidentAudiencesView.as_view(),
+        name="incident-audiences",
+    ),
+    path(
+        "incidents/<str:public_id>/audience-words/",
+        audience_visibility_views.IncidentAudienceWordsView.as_view(),
+        name="incident-audience-words",
+    ),
+    path(
+        "maintenances/<str:public_id>/audiences/",
+        audience_visibility_views.MaintenanceAudiencesView.as_view(),
+        name="maintenance-audiences",
+    ),
+    path(
+        "maintenances/<str:public_id>/audience-words/",
+        audience_visibility_views.MaintenanceAudienceWordsView.as_view(),
+        name="maintenance-audience-words",
+    ),
+    path(
+        "components/<str:public_id>/audiences/",
+        audience_visibility_views.ComponentAudiencesView.as_view(),
+        name="component-audiences",
+    ),
+    path(
+        "audiences/<str:slug>/tokens/",
+        audience_visibility_views.AudienceTokensView.as_view(),
+        name="audience-tokens",
+    ),
+    path(
+        "audiences/<str:slug>/tokens/<str:pk>/",
+        audience_visibility_views.AudienceTokenView.as_view(),
+        name="audience-token",
+    ),
     path("incidents/", v.IncidentsView.as_view(), name="incidents"),
     # Before incidents/<id>/: "forecast" is not an incident's id.
     path("incidents/forecast/", v.IncidentForecastView.as_view(), name="incident-forecast"),

@@ -169,8 +169,14 @@ def _incidents() -> QuerySet[Incident]:
                 "component__position", "component__name"
             ),
         ),
-        Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-display_at", "-pk")),
+        Prefetch(
+            "updates",
+            queryset=IncidentUpdate.objects.select_related("audience").order_by(
+                "-display_at", "-pk"
+            ),
+        ),
         "owners",
+        "audiences",
         Prefetch("causes", queryset=ImpactCause.objects.select_related("component")),
     ).order_by("-started_at", "-pk")
 
@@ -183,17 +189,30 @@ def _maintenances() -> QuerySet[Maintenance]:
                 "component__position", "component__name"
             ),
         ),
-        Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-display_at", "-pk")),
+        Prefetch(
+            "updates",
+            queryset=MaintenanceUpdate.objects.select_related("audience").order_by(
+                "-display_at", "-pk"
+            ),
+        ),
+        "audiences",
     ).order_by("-scheduled_for", "-pk")
 
 
 def _components() -> QuerySet[Component]:
-    return Component.objects.select_related("group").order_by("position", "name")
+    return (
+        Component.objects.select_related("group")
+        .prefetch_related("audiences")
+        .order_by("position", "name")
+    )
 
 
 def _groups() -> QuerySet[ComponentGroup]:
     return ComponentGroup.objects.prefetch_related(
-        Prefetch("components", queryset=Component.objects.order_by("position", "name"))
+        Prefetch(
+            "components",
+            queryset=Component.objects.prefetch_related("audiences").order_by("position", "name"),
+        )
     ).order_by("position", "name")
 
 

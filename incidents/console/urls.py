@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from incidents.console.views import (
+    audience_visibility,
     audiences,
     audit,
     auth,
@@ -75,6 +76,38 @@ urlpatterns: list[URLPattern] = [
     path("components/new/", components.component_new, name="component_new"),
     path("components/groups/new/", components.group_new, name="group_new"),
     path("components/<str:public_id>/edit/", components.component_edit, name="component_edit"),
+    # Audiences (console/views/audience_visibility.py).
+    path(
+        "components/<str:public_id>/audiences/",
+        audience_visibility.component_audiences,
+        name="component_audiences",
+    ),
+    path(
+        "incidents/<str:public_id>/audiences/",
+        audience_visibility.incident_audiences,
+        name="incident_audiences",
+    ),
+    path(
+        "incidents/<str:public_id>/audience-words/",
+        audience_visibility.incident_audience_words,
+        name="incident_audience_words",
+    ),
+    path(
+        "maintenance/<str:public_id>/audiences/",
+        audience_visibility.maintenance_audiences,
+        name="maintenance_audiences",
+    ),
+    path(
+        "maintenance/<str:public_id>/audience-words/",
+        audience_visibility.maintenance_audience_words,
+        name="maintenance_audience_words",
+    ),
+    path("audience-tokens/", audience_visibility.audience_tokens, name="audience_tokens"),
+    path(
+        "audience-tokens/<str:pk>/revoke/",
+        audience_visibility.audience_token_revoke,
+        name="audience_token_revoke",
+    ),
     path(
         "components/<str:public_id>/status/",
         components.component_status,

@@ -21,12 +21,14 @@ By subject:
 - posting.py: what every write ends with (the update, its messages, the audit event with
   its words' basis, the public change);
 - incidents.py, components.py, maintenance.py, postmortems.py: the writes themselves;
+- audiences.py: who may read a component, incident or window, and audience-only words;
 - sweep.py: what beat does to maintenance windows by itself.
 
 `incidents.lifecycle` keeps the names callers use, as when it was one module:
 `from incidents import lifecycle; lifecycle.incident_open(...)`.
 """
 
+from incidents.lifecycle.audiences import audience_words_post, audiences_set
 from incidents.lifecycle.checks import MAX_BODY_LENGTH, MAX_NAME_LENGTH, NOT_APPROVED
 from incidents.lifecycle.components import component_save, component_status_set, group_create
 from incidents.lifecycle.incidents import (
@@ -64,6 +66,8 @@ __all__ = [
     "MAX_BODY_LENGTH",
     "MAX_NAME_LENGTH",
     "NOT_APPROVED",
+    "audience_words_post",
+    "audiences_set",
     "cadence_override_set",
     "component_save",
     "component_status_set",

@@ -4,6 +4,7 @@ update cadence."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import astuple
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +31,7 @@ from incidents.lifecycle.checks import (
 from incidents.lifecycle.posting import incident_update_write, public_change, update_published
 from incidents.lifecycle.statuses import affected_record, recompute_statuses
 from incidents.models import (
+    Audience,
     AuditAction,
     Incident,
     IncidentComponent,
@@ -54,8 +56,11 @@ def incident_open(
     override_reason: str = "",
     notify: str = NotifyScope.ALL,
     confirm_sms_cost: Decimal | None = None,
+    audiences: Sequence[Audience] = (),
     now: datetime | None = None,
 ) -> Incident:
+    """Open an incident; with `audiences`, it is shown and told to their readers only
+    (docs/design.md, "Audiences")."""
     now = now or timezone.now()
     components = dict(components or {})
     errors: Errors = defaultdict(list)
@@ -89,6 +94,8 @@ def incident_open(
                 now=now,
             ),
         )
+        if audiences:  # before the update's messages, which read whom the incident is for
+            incident.audiences.set(audiences)
         plan.plan_incident(incident, now=now)
         IncidentComponent.objects.bulk_create(
             IncidentComponent(incident=incident, component=c, status=s)
@@ -112,7 +119,10 @@ def incident_open(
             confirm_sms_cost=confirm_sms_cost,
             action=AuditAction.INCIDENT_OPENED,
             summary=f"Opened {incident.name!r} ({impact}, {status})",
-            data={"components": {c.public_id: s for c, s in components.items()}},
+            data={
+                "components": {c.public_id: s for c, s in components.items()},
+                **({"audiences": sorted(a.slug for a in audiences)} if audiences else {}),
+            },
             scope=incident_scope(incident.public_id),
             now=now,
         )
@@ -131,8 +141,10 @@ def update_post(
     notify: str = NotifyScope.ALL,
     confirm_sms_cost: Decimal | None = None,
     now: datetime | None = None,
+    public_id: str = "",
 ) -> IncidentUpdate:
     """Post an update; `components` adds or changes how components are affected.
+    `public_id`: the id it already has on the page (an out-of-band update's).
 
     Resolving ends the incident's effect on every component, which restores each to the
     worst of whatever else still affects it.
@@ -204,6 +216,7 @@ def update_post(
             affected=affected_record(named, changes),
             now=now,
             due_at=was_due,
+            public_id=public_id,
         )
         resolved = status == IncidentStatus.RESOLVED
         update_published(

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,6 +29,7 @@ from incidents.lifecycle.posting import maintenance_update_write, update_publish
 from incidents.lifecycle.statuses import affected_record, recompute_statuses
 from incidents.models import (
     ACTIVE_MAINTENANCE,
+    Audience,
     AuditAction,
     Component,
     Maintenance,
@@ -104,6 +105,7 @@ def maintenance_schedule(
     override_reason: str = "",
     notify: str = NotifyScope.ALL,
     confirm_sms_cost: Decimal | None = None,
+    audiences: Sequence[Audience] = (),
     now: datetime | None = None,
 ) -> Maintenance:
     """Announce a window. `components` maps each to its expected impact (a plain list:
@@ -144,6 +146,8 @@ def maintenance_schedule(
             created_at=now,
             updated_at=now,
         )
+        if audiences:  # before the notice's messages, which read whom the window is for
+            maintenance.audiences.set(audiences)
         MaintenanceComponent.objects.bulk_create(
             MaintenanceComponent(maintenance=maintenance, component=c, impact=impact)
             for c, impact in impacts.items()

@@ -47,9 +47,15 @@ def incident_update_write(
     affected: list[dict[str, str]],
     now: datetime,
     due_at: datetime | None = None,
+    public_id: str = "",
 ) -> IncidentUpdate:
+    given = {"public_id": public_id} if public_id else {}
     return IncidentUpdate.objects.create(
-        incident=incident, status=status, due_at=due_at, **update_fields(body, affected, now)
+        incident=incident,
+        status=status,
+        due_at=due_at,
+        **given,
+        **update_fields(body, affected, now),
     )
 
 

@@ -1,4 +1,5 @@
 from incidents.models.approver_notices import ApproverNotice, NoticeChannel, NoticeState
+from incidents.models.audience_tokens import AudienceToken
 from incidents.models.audiences import Audience
 from incidents.models.audit import AuditAction, AuditEvent
 from incidents.models.branding import Branding
@@ -55,10 +56,10 @@ from incidents.models.postmortems import (
     PostmortemRejection,
     PostmortemRevision,
 )
-from incidents.models.publish import PublishTarget, SiteChange, SiteVersion
+from incidents.models.publish import OutOfBandUpdate, PublishTarget, SiteChange, SiteVersion
 from incidents.models.readers import AudienceMember, Reader, ReaderInvitation, ReaderLink, ReaderVia
 from incidents.models.reliability import ReliabilityReportSettings
-from incidents.models.signing import SignedNotice, SigningKey
+from incidents.models.signing import KeyPurpose, SignedNotice, SigningKey
 from incidents.models.sso import SsoIdentity
 from incidents.models.staff_language import StaffLanguage
 from incidents.models.subscribers import (
@@ -106,6 +107,7 @@ __all__ = [
     "ApproverNotice",
     "Audience",
     "AudienceMember",
+    "AudienceToken",
     "AuditAction",
     "AuditEvent",
     "Branding",
@@ -136,6 +138,7 @@ __all__ = [
     "IncidentImpact",
     "IncidentStatus",
     "IncidentUpdate",
+    "KeyPurpose",
     "Maintenance",
     "MaintenanceComponent",
     "MaintenanceImpact",
@@ -146,6 +149,7 @@ __all__ = [
     "NoticeChannel",
     "NoticeState",
     "NotifyScope",
+    "OutOfBandUpdate",
     "OverrideReview",
     "Phase",
     "Postmortem",

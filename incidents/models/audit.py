@@ -11,6 +11,9 @@ class AuditAction(models.TextChoices):
     INCIDENT_OPENED = "incident.opened", "Incident opened"
     INCIDENT_UPDATED = "incident.updated", "Incident update posted"
     INCIDENT_RESOLVED = "incident.resolved", "Incident resolved"
+    INCIDENT_OOB_RECONCILED = "incident.oob_reconciled", "Out-of-band update reconciled"
+    OOB_KEY_ISSUED = "signing.oob_key_issued", "Out-of-band key issued"
+    OOB_KEY_REVOKED = "signing.oob_key_revoked", "Out-of-band key revoked"
     COMPONENT_CREATED = "component.created", "Component created"
     COMPONENT_EDITED = "component.edited", "Component edited"
     COMPONENT_STATUS_SET = "component.status_set", "Component status set"
@@ -84,6 +87,9 @@ class AuditAction(models.TextChoices):
     READER_SIGNED_IN = "reader.signed_in", "Reader signed in"
     READER_REFUSED = "reader.refused", "Reader sign-in refused"
     READER_SIGNED_OUT = "reader.signed_out", "Reader signed out"
+    AUDIENCE_TOKEN_CREATED = "audience.token_created", "Audience token created"
+    AUDIENCE_TOKEN_REVOKED = "audience.token_revoked", "Audience token revoked"
+    VISIBILITY_SET = "audience.visibility_set", "Audiences of a page item changed"
 
 
 def action_check(action: str) -> None:
@@ -112,7 +118,7 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """Append-only: who did what, when, through which channel.
 
-    The Python guards stop accidents; on PostgreSQL a trigger (migration 0002) refuses
+    The Python guards stop accidents; on PostgreSQL a trigger (the initial migration's) refuses
     UPDATE and DELETE for everyone, including raw SQL.
     """
 

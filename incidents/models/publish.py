@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -64,3 +65,38 @@ class PublishTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at version {self.last_version}"
+
+
+class OutOfBandUpdate(models.Model):
+    """An update posted with the out-of-band CLI while the app was away, as reconciled
+    (publish/oob_reconcile.py): unique on the id the CLI gave it, so however many
+    targets hold it, however often it is read and by however many processes at once, it
+    becomes one IncidentUpdate."""
+
+    oob_id = models.CharField(max_length=64, unique=True)
+    # Null when the app could not take it (refused, below): the record stays, once.
+    update = models.OneToOneField(
+        "incidents.IncidentUpdate",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="out_of_band",
+    )
+    refused = models.CharField(max_length=300, blank=True)  # why it is not an update
+    # The site version that first includes the update (0 when refused): a render older
+    # than this must not replace a copy that shows it (publish/service.py).
+    version = models.BigIntegerField(default=0)
+    key_id = models.CharField(max_length=16)  # the out-of-band key that signed it
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    posted_at = models.DateTimeField()  # when the CLI pushed it (signed)
+    reconciled_at = models.DateTimeField()
+    source = models.CharField(max_length=200)  # the target it was first read from
+    record = models.TextField()  # the signed record as read, kept as evidence
+
+    class Meta:
+        ordering = ["posted_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"out-of-band update {self.oob_id}"

@@ -6,9 +6,17 @@ never in the database.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from incidents.models.ids import PUBLIC_ID_LENGTH
+
+
+class KeyPurpose(models.TextChoices):
+    SITE = "site", "Signs notices and snapshots (the site key)"
+    # Issued by an Admin ahead of time to one person, for the out-of-band CLI
+    # (publish/oob_post.py): it signs only what that person posts without the app.
+    OUT_OF_BAND = "out_of_band", "Signs out-of-band updates"
 
 
 class SigningKey(models.Model):
@@ -19,6 +27,12 @@ class SigningKey(models.Model):
     public_key = models.CharField(max_length=64)  # the 32 raw bytes, base64
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)
+    # Only SITE keys take turns as "the current key"; an out-of-band key is one person's,
+    # valid until an Admin revokes it (valid_until).
+    purpose = models.CharField(max_length=16, choices=KeyPurpose.choices, default=KeyPurpose.SITE)
+    issued_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["valid_from", "pk"]

@@ -2,7 +2,7 @@
 approvals both need, the wording policy's rules, and emergency overrides to review.
 
 Versions, requests, approvals, rejections and rule versions are write-once: the Python
-guards stop accidents, and on PostgreSQL triggers (migrations 0006 and 0032) refuse UPDATE
+guards stop accidents, and on PostgreSQL triggers (the initial migration's) refuse UPDATE
 and DELETE outright, so what an approver approved can never be changed underneath them.
 """
 

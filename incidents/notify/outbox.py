@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from incidents.audiences.visibility import update_readers
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, Outcome, enqueue
 from incidents.models import (
@@ -51,7 +52,8 @@ def _wanting(
     (costs/forecast.py). Confirmed subscribers to all components get every update; the
     others, updates about at least one of their components. A follower of one incident
     (follow.py) gets that incident's updates, unless the same address already gets them
-    through a page-wide subscription (one message, not two), and of its postmortem.
+    through a page-wide subscription (one message, not two), and of its postmortem. Whatever
+    they chose, an update only reaches those who may read it (audiences/visibility.py).
     """
     ids = sorted(set(component_ids))
     table = Subscriber._meta.db_table
@@ -89,6 +91,15 @@ def _wanting(
         )
         params.extend([incident_id, SubscriberState.CONFIRMED, *ids])
     where += ")"
+    # Audience-only words, or an incident limited to audiences, reach the subscribers of
+    # those audiences alone; a public subscriber (no audience) never gets them.
+    readers = update_readers(update)
+    if readers is not None:
+        if readers:
+            where += f" AND s.audience_id IN ({', '.join(['%s'] * len(readers))})"
+            params.extend(sorted(readers))
+        else:
+            where += " AND 1 = 0"
     skipped = sorted(set(skip_channels))
     if skipped:
         where += f" AND s.channel NOT IN ({', '.join(['%s'] * len(skipped))})"

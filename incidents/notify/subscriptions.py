@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from incidents.audit import Actor, audit_record
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
+    Audience,
     AuditAction,
     Component,
     Incident,
@@ -79,6 +80,7 @@ def subscriber_subscribe(
     incident: Incident | None = None,
     now: datetime | None = None,
     language: str = "en",
+    audience: Audience | None = None,
 ) -> SubscribeOutcome:
     """Ask `destination` to confirm a subscription (all components when ids is None), or
     to follow one open `incident` (follow.py).
@@ -123,6 +125,8 @@ def subscriber_subscribe(
             return SubscribeOutcome(subscriber, sent=False)
         subscriber.state = SubscriberState.PENDING
         subscriber.language = language
+        # A signed-in reader's choice (public/subscribe.py); confirmed by the destination.
+        subscriber.audience = audience
         subscriber.all_components = ids is None
         SubscriberComponent.objects.filter(subscriber=subscriber).delete()
         SubscriberComponent.objects.bulk_create(

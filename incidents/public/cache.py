@@ -47,7 +47,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import translation
 from django.utils.http import http_date
 
-from incidents.public.cache_control import NO_STORE, public_header
+from incidents.audiences.viewer import Viewer, viewer_for, viewing
+from incidents.public.cache_control import NO_STORE, PRIVATE_CACHE_CONTROL, public_header
+from incidents.publish.audience_mirror import read_private_published
 from incidents.publish.targets.local import read_published
 
 log = logging.getLogger(__name__)
@@ -291,9 +293,19 @@ def revalidations_settled(timeout: float = 10.0) -> bool:
 def public_response(
     request: HttpRequest, key: str, render: Callable[[], Rendered], *, cors: bool = False
 ) -> HttpResponse:
-    """A cacheable public response: gzip when accepted, ETag revalidation, Cache-Control."""
+    """A cacheable public response: gzip when accepted, ETag revalidation, Cache-Control.
+
+    A reader of audiences (audiences/viewer.py) gets the page rendered for them instead,
+    outside this cache and marked private: it never enters a shared cache or a CDN."""
     global _database_down_until
     fresh = getattr(_rendering, "fresh", False)
+    if not fresh:
+        try:
+            viewer = viewer_for(request)
+        except (OperationalError, InterfaceError):  # and no remembered audiences: unknown
+            viewer = Viewer.PUBLIC
+        if not viewer.public:
+            return _private_response(request, viewer, render)
     if not fresh and time.monotonic() < _database_down_until:
         return _stale_response(request, cors=cors)
     try:
@@ -324,6 +336,49 @@ def public_response(
     if cors:
         response["Access-Control-Allow-Origin"] = "*"
     response["Vary"] = "Accept-Encoding"  # a new response: nothing to merge with yet
+    return response
+
+
+# Cookie: the session says who reads; Authorization: an audience token does.
+PRIVATE_VARY = "Cookie, Authorization, Accept-Encoding"
+
+
+def _private_response(
+    request: HttpRequest, viewer: Viewer, render: Callable[[], Rendered]
+) -> HttpResponse:
+    """The response for one reader of audiences: rendered for them, never stored. With
+    the database down, their audience's last private snapshot (publish/audiences.py)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        with viewing(viewer):
+            rendered = _in_language(language, render)()
+    except (OperationalError, InterfaceError):
+        log.warning("database unreachable; serving %s from a private snapshot", request.path)
+        response = _private_stale_response(request, viewer)
+    else:
+        response = HttpResponse(
+            rendered.body, content_type=rendered.content_type, status=rendered.status
+        )
+    response["Cache-Control"] = PRIVATE_CACHE_CONTROL
+    response["Vary"] = PRIVATE_VARY
+    return response
+
+
+def _private_stale_response(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    published = read_private_published(viewer, request.path)
+    if published is None or published.body is None:
+        response = HttpResponse(
+            b"This page is temporarily unavailable.\n",
+            content_type="text/plain; charset=utf-8",
+            status=503,
+        )
+        response["Retry-After"] = "30"
+        return response
+    body = published.body
+    if published.content_type.startswith("text/html"):
+        body = _say_as_of(body, published.generated_at)
+    response = HttpResponse(body, content_type=published.content_type)
+    response["X-Candor-Stale"] = "true"
     return response
 
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 from django.conf import settings
 
 NO_STORE = "no-store"
+# A page rendered for one reader of audiences: no cache but the reader's may keep it, and
+# theirs not on disk (a shared computer).
+PRIVATE_CACHE_CONTROL = "private, no-store"
 
 
 def public_cache_control(

@@ -21,8 +21,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from incidents import selectors
+from incidents.audiences.viewer import Viewer, current_viewer, viewer_for, viewing
+from incidents.audiences.visibility import incidents_visible
 from incidents.client_address import client_address
-from incidents.models import Component, Incident, Subscriber, SubscriberChannel, SubscriberState
+from incidents.models import (
+    Audience,
+    Component,
+    Incident,
+    Subscriber,
+    SubscriberChannel,
+    SubscriberState,
+)
 from incidents.notify import follow, inbound, links, outbox, subscriptions
 from incidents.notify.channels import channels_all
 from incidents.notify.channels.chat import ChatChannel
@@ -105,16 +114,40 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                     "sms": settings.CANDOR_SMS_ENABLED,
                     "chats": _chats(),
                     "nav": "subscribe",
+                    "reader_audiences": _reader_audiences(current_viewer()),
                 },
             ),
         )
+    # A reader of audiences subscribes as one: their components, and the audience's words
+    # if they choose it (the subscriber row carries it; notify/outbox.py reads it).
+    viewer = viewer_for(request)
+    with viewing(viewer):
+        return _subscribe_post(request, viewer)
+
+
+def _reader_audiences(viewer: Viewer) -> list[Audience]:
+    return list(Audience.objects.filter(pk__in=viewer.audience_ids).order_by("name"))
+
+
+def _subscribe_post(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     started = time.monotonic()
     form = SubscribeForm(request.POST)
+    readers = _reader_audiences(viewer)
     context: dict[str, Any] = {
         "components": _components(),
         "sms": settings.CANDOR_SMS_ENABLED,
         "chats": _chats(),
+        "reader_audiences": readers,
     }
+    wanted = request.POST.get("audience", "")
+    audience = next((a for a in readers if a.slug == wanted), None)
+    if wanted and audience is None:  # not theirs (or no longer): refused, never public
+        return _page(
+            request,
+            "public/subscribe.html",
+            {**context, "form": form, "limited": "You do not read as that audience."},
+            status=400,
+        )
     if not form.is_valid():
         return _page(request, "public/subscribe.html", {**context, "form": form}, status=400)
     try:
@@ -124,6 +157,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             component_ids=form.component_ids(),
             ip=client_address(request),
             language=sign_up_language(request),
+            audience=audience,
         )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
@@ -168,7 +202,10 @@ def incident_follow(request: HttpRequest, public_id: str) -> HttpResponse:
         if shown is None:
             return _no_such_incident()
         return _page(request, "public/follow.html", {"incident": shown, "form": FollowForm()})
-    incident = Incident.objects.filter(public_id=public_id).first()
+    # A follower is a public subscriber: an incident limited to audiences is not theirs.
+    incident = incidents_visible(
+        Incident.objects.filter(public_id=public_id), Viewer.PUBLIC
+    ).first()
     if incident is None:
         return _no_such_incident()
     started = time.monotonic()

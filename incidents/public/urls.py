@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from incidents.public import badges, branding, feeds, ical, report, subscribe, verify, views, widget
+from incidents.public import (
+    audience_site,
+    badges,
+    branding,
+    feeds,
+    ical,
+    report,
+    subscribe,
+    verify,
+    views,
+    widget,
+)
 
 # A month (2026-11) or a quarter (2026-Q4); reliability/periods.py says which exist.
 PERIOD = r"(?P<slug>[0-9]{4}-(?:[0-9]{2}|Q[1-4]))"
@@ -57,4 +68,7 @@ urlpatterns = [
     path("subscriptions/<str:token>", subscribe.manage, name="subscription"),
     path("notify/twilio/inbound", subscribe.twilio_inbound, name="twilio_inbound"),
     path("notify/twilio/status", subscribe.twilio_status, name="twilio_status"),
+    # An audience's private copy, to its readers (public/audience_site.py).
+    path("a/<slug:slug>/", audience_site.audience_site, name="audience_site"),
+    path("a/<slug:slug>/<path:rest>", audience_site.audience_site, name="audience_site_page"),
 ]

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from incidents import signing
+from incidents.audiences.viewer import Viewer
+from incidents.audiences.visibility import hidden_notice_ids
 from incidents.context_processors import STATIC_COPY
 from incidents.public.views import render_page
 from incidents.text import text_problem
@@ -40,13 +42,14 @@ def keys_json(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def notices_json(request: HttpRequest) -> HttpResponse:
-    return _json(signing.notices_document())
+    # The public index, whoever asks: it is cached as public (audiences/visibility.py).
+    return _json(signing.notices_document(hidden=hidden_notice_ids(Viewer.PUBLIC)))
 
 
 @require_safe
 def notices_shard_json(request: HttpRequest, prefix: str) -> HttpResponse:
     """One shard; an empty one for a prefix no notice has (the URL refuses any other)."""
-    return _json(signing.notices_shard_document(prefix))
+    return _json(signing.notices_shard_document(prefix, hidden=hidden_notice_ids(Viewer.PUBLIC)))
 
 
 @require_safe

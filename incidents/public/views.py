@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import selectors
+from incidents.audiences.viewer import audience_names, current_viewer
 from incidents.branding.brand import default_brand
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
@@ -48,6 +49,8 @@ def render_page(
         "generated_at": timezone.now(),
         "overall": selectors.overall_indicator(),
         "report_on": report_visibility().enabled,
+        # Who the page is rendered for: a reader of audiences is told so (never cached).
+        "reading_as": audience_names(current_viewer()),
         **context,
     }
     body = render_to_string(template, context)

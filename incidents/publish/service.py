@@ -18,9 +18,18 @@ from django.utils import timezone
 
 from incidents.models import PublishTarget
 from incidents.publish import purge
+from incidents.publish.audience_sites import audience_sites_publish
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
 from incidents.publish.manifest import Snapshot
+from incidents.publish.oob_reconcile import (
+    Reconciled,
+    listed_ids,
+    pending_ids,
+    reconcile,
+    reconcile_from,
+    shown_since,
+)
 from incidents.publish.renders import render_next
 from incidents.publish.targets import configured_targets
 from incidents.publish.targets.base import Target
@@ -33,6 +42,7 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT_SECONDS = 120.0
 
 PUBLISHED = "published"
+HELD = "held"  # the target holds an out-of-band update this render predates
 CURRENT = "current"  # already had this version: nothing to do
 DROPPED = "dropped"  # already had a newer version than this render
 FAILED = "failed"
@@ -41,7 +51,7 @@ FAILED = "failed"
 @dataclass(frozen=True)
 class TargetResult:
     name: str
-    outcome: str  # PUBLISHED, CURRENT, DROPPED or FAILED
+    outcome: str  # PUBLISHED, CURRENT, DROPPED, HELD or FAILED
     version: int | None  # the version the target has after this publish, if known
     error: str = ""
 
@@ -72,6 +82,11 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
     """
     full = full or force
     targets = configured_targets()
+    # Out-of-band updates go into the database before anything is rendered from it: a
+    # render without them would take them off the page. Here from the local copies only
+    # (a store that hangs must not delay the local push); each push checks its own
+    # target again under its lock (_holds_newer_words), remote ones included.
+    reconcile(targets=[t for t in targets if isinstance(t, LocalTarget)])
     rows = _target_rows(targets)
     version = site_version()
     due = [t for t in targets if full or _behind(rows[t.name], version)]
@@ -97,6 +112,12 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
             site_changes_prune(below=version)
             if any(r.outcome == PUBLISHED for r in results.values()):
                 purge.purge_soon()  # the CDN in front, if any, hears of it (coalesced)
+    # Each audience's private copy, after the public one (which readers outside any
+    # audience and the CDN depend on); none without audiences.
+    try:
+        audience_sites_publish(full=full)
+    except Exception:  # the public publish has succeeded; its result must stand
+        log.exception("publishing the audiences' private copies failed")
     return PublishResult(version, tuple(results[t.name] for t in targets))
 
 
@@ -137,6 +158,10 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = Fal
                 return TargetResult(target.name, DROPPED, row.last_version)
             if row.last_version == version and not force:
                 return TargetResult(target.name, CURRENT, version)
+            if _shows_newer_words(target, version):
+                # The target shows an out-of-band update this render predates: the
+                # version that recorded it publishes it (its commit requested a publish).
+                return TargetResult(target.name, HELD, row.last_version)
             PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
             target.push(snapshot, repair=repair)
             _record_success(row.pk, version, now=timezone.now())
@@ -145,6 +170,18 @@ def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = Fal
         return _failed(target.name, str(exc) or exc.__class__.__name__)
     log.info("published version %s to %s", version, target.name)
     return TargetResult(target.name, PUBLISHED, version)
+
+
+def _shows_newer_words(target: Target, version: int) -> bool:
+    """Whether `target` shows an out-of-band update that a render of `version` lacks:
+    one the database has from a later version only, or had not recorded at all (recorded
+    now). One the app cannot verify does not hold a push back (it is logged)."""
+    served = target.current()
+    if served is None or not listed_ids(served):
+        return False
+    if pending_ids(served):
+        reconcile_from(target, served, Reconciled())
+    return shown_since(served) > version
 
 
 def _record_success(pk: int, version: int, *, now: datetime) -> None:

@@ -12,6 +12,7 @@ labelled version N shows exactly the site as of N, whatever commits meanwhile.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import posixpath
 import re
@@ -34,6 +35,12 @@ from django.utils import timezone, translation
 
 from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
+from incidents.audiences.viewer import Viewer, current_viewer
+from incidents.audiences.visibility import (
+    hidden_notice_ids,
+    incidents_visible,
+    maintenance_visible,
+)
 from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
@@ -53,8 +60,12 @@ from incidents.publish.dependencies import (
 )
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, path_for_url
 from incidents.publish.objects import OBJECTS, ObjectStore
+from incidents.publish.oob_bundle import bundle_bytes
+from incidents.publish.oob_format import BUNDLE_PATH, signature_path
 from incidents.publish.versions import site_version
 from incidents.reliability.visibility import visibility_fixed
+
+log = logging.getLogger(__name__)
 
 
 class RenderError(Exception):
@@ -79,16 +90,27 @@ def site_urls(*, now: datetime) -> list[str]:
     # Signed notices: the Verify page checks in the browser against these: the index, the
     # shards that hold notices, the keys.
     urls += [reverse("public:verify"), reverse("public:verify_notices")]
-    urls += [reverse("public:verify_notices_shard", args=[p]) for p in signing.shard_counts()]
+    # Only what the snapshot's viewer may read (the public, for the public mirror): an
+    # incident limited to audiences has no page there, not even a "not found" one.
+    viewer = current_viewer()
+    hidden = hidden_notice_ids(Viewer.PUBLIC)  # the notices views answer for the public
+    urls += [
+        reverse("public:verify_notices_shard", args=[p])
+        for p in signing.shard_counts(hidden=hidden)
+    ]
     urls.append(reverse("public:signing_keys"))
-    urls += _item_urls("public:incident", Incident.objects.order_by("pk"))
+    incidents = incidents_visible(Incident.objects.all(), viewer)
+    urls += _item_urls("public:incident", incidents.order_by("pk"))
     # An open incident's page links to its follow page, rendered like /subscribe: no
     # form, a link to the live app's.
     urls += _item_urls(
         "public:incident_follow",
-        Incident.objects.exclude(status=IncidentStatus.RESOLVED).order_by("pk"),
+        incidents.exclude(status=IncidentStatus.RESOLVED).order_by("pk"),
     )
-    urls += _item_urls("public:maintenance", Maintenance.objects.order_by("pk"))
+    urls += _item_urls(
+        "public:maintenance",
+        maintenance_visible(Maintenance.objects.all(), viewer).order_by("pk"),
+    )
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
     # The branding's stylesheet, logo and favicon, at the paths the pages link to, so a
     # mirror or bucket looks like the live page.
@@ -206,6 +228,7 @@ def render_snapshot(
                 writer.add(path, response.content, response["Content-Type"])
                 if response["Content-Type"].startswith("text/html"):
                     references[path] = _static_references(response.content)
+        _add_bundle(writer, version=version, generated_at=generated_at)
     _copy_static(writer, set().union(*references.values()))
     manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
     state = RenderState(chrome=chrome, stamp=stamp, homes=homes, references=references)
@@ -214,6 +237,19 @@ def render_snapshot(
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
     signing.file_sign(root / MANIFEST_NAME)  # beside it: manifest.json.sig
     return Snapshot(root=root, manifest=manifest, objects=objects.root)
+
+
+def _add_bundle(writer: _Writer, *, version: int, generated_at: datetime) -> None:
+    """The out-of-band bundle (publish/oob_bundle.py), signed with the site key; none
+    when no key can sign (the CLI would refuse an unsigned one anyway)."""
+    bundle = bundle_bytes(version=version, generated_at=generated_at)
+    try:
+        signature = signing.bytes_sign(bundle)
+    except signing.SigningUnavailable:
+        log.error("no key signs: the snapshot carries no out-of-band bundle", exc_info=True)
+        return
+    writer.add(BUNDLE_PATH, bundle, "application/json")
+    writer.add(signature_path(BUNDLE_PATH), signature, "application/json")
 
 
 def _probe_request(factory: _CanonicalRequestFactory) -> WSGIRequest:

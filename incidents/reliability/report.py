@@ -7,6 +7,8 @@ from datetime import datetime
 
 from django.db.models import Min
 
+from incidents.audiences.viewer import current_viewer
+from incidents.audiences.visibility import incidents_visible
 from incidents.models import ComponentStatusChange, Incident
 from incidents.reliability.figures import Figures, combined, period_figures
 from incidents.reliability.periods import Period, periods_between
@@ -34,7 +36,9 @@ class ComponentReport:
 def report_periods(*, now: datetime) -> list[Period]:
     """The periods the report has pages for: from the oldest stored fact, up to now."""
     oldest = [
-        Incident.objects.aggregate(at=Min("started_at"))["at"],
+        incidents_visible(Incident.objects.all(), current_viewer()).aggregate(at=Min("started_at"))[
+            "at"
+        ],
         ComponentStatusChange.objects.aggregate(at=Min("at"))["at"],
     ]
     known = [at for at in oldest if at is not None]

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Min, OuterRef, Q, Subquery
 
+from incidents.audiences.viewer import current_viewer
+from incidents.audiences.visibility import incidents_visible, maintenance_visible
 from incidents.cadence import Gap
 from incidents.models import (
     Component,
@@ -18,6 +20,7 @@ from incidents.models import (
     IncidentComponent,
     IncidentStatus,
     IncidentUpdate,
+    Maintenance,
     MaintenanceComponent,
 )
 from incidents.models.cadence import MAX_INTERVAL_MINUTES
@@ -102,6 +105,7 @@ def _maintenance(pks: list[int], start: datetime, end: datetime) -> dict[int, li
     result: dict[int, list[Interval]] = defaultdict(list)
     for pk, started, completed in MaintenanceComponent.objects.filter(
         Q(maintenance__completed_at__isnull=True) | Q(maintenance__completed_at__gt=start),
+        maintenance__in=maintenance_visible(Maintenance.objects.all(), current_viewer()),
         component_id__in=pks,
         maintenance__started_at__isnull=False,
         maintenance__started_at__lt=end,
@@ -122,7 +126,7 @@ def _open_in(start: datetime, end: datetime, prefix: str = "") -> Q:
 
 def _incidents(start: datetime, end: datetime) -> list[IncidentFacts]:
     rows = list(
-        Incident.objects.filter(_open_in(start, end))
+        incidents_visible(Incident.objects.filter(_open_in(start, end)), current_viewer())
         .annotate(first_post=Min("updates__created_at"))
         .order_by("started_at", "pk")
         .values_list(
@@ -157,7 +161,8 @@ def rows_load(
         return Rows(start, end, {}, {}, (), {})
     touched: dict[str, set[int]] = defaultdict(set)
     for public_id, component_id in IncidentComponent.objects.filter(
-        _open_in(start, end, "incident__")
+        _open_in(start, end, "incident__"),
+        incident__in=incidents_visible(Incident.objects.all(), current_viewer()),
     ).values_list("incident__public_id", "component_id"):
         touched[public_id].add(component_id)
     return Rows(

@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from incidents import idempotency, lifecycle, roles, wording
+from incidents.audiences.tokens import token_create
 from incidents.audit import Actor
 from incidents.dependencies.graph import dependency_add
 from incidents.ingest.sources import rule_add, source_create
@@ -242,6 +243,30 @@ WRITES: dict[str, Write] = {
     "remove a routing rule": _write("delete", "sources/prom/rules/{rule}/", {}),
     "delete a monitor source": _write("delete", "sources/old/", {}),
     "publish now": _write("post", "publish/", {}),
+    # Audiences (issue 19).
+    "limit an incident to audiences": _write(
+        "put", "incidents/{incident}/audiences/", {"audiences": ["employees"]}
+    ),
+    "post audience words": lambda objects: (
+        "post",
+        f"incidents/{objects['incident']}/audience-words/",
+        {"audience": "employees", "body": promised("Staff-only words.")},
+    ),
+    "limit a window to audiences": _write(
+        "put", "maintenances/{maintenance}/audiences/", {"audiences": ["employees"]}
+    ),
+    "post audience words on a window": lambda objects: (
+        "post",
+        f"maintenances/{objects['maintenance']}/audience-words/",
+        {"audience": "employees", "body": "x"},
+    ),
+    "limit a component to audiences": _write(
+        "put", "components/{component}/audiences/", {"audiences": ["employees"]}
+    ),
+    "create an audience token": _write(
+        "post", "audiences/employees/tokens/", {"label": "Dashboard"}
+    ),
+    "revoke an audience token": _write("delete", "audiences/employees/tokens/{token}/", {}),
 }
 
 
@@ -283,6 +308,7 @@ WRITES |= {
 }
 
 ADMIN_WRITES = {"branding/", "notify/sms-cost-cap/", "sources/old/"}
+ADMIN_PREFIXES = ("vendors/", "templates/", "audiences/")
 # Writes that change nothing staff decided, so leave no audit event.
 UNAUDITED = {"publish/"}
 
@@ -344,7 +370,10 @@ def test_every_write_is_done_once_per_key(
     prom, _token = source_create(actor=admin, name="prom", format="alertmanager")
     source_create(actor=admin, name="old", format="generic")
     rule = rule_add(actor=admin, source=prom, kind="service")
+    employees = Audience.objects.create(slug="employees", name="Employees")
+    token = token_create(audience=employees, label="Old", actor=admin, now=now).token
     objects = {
+        "token": str(token.pk),
         "subscriber": subscriber.public_id,
         "rule": str(rule.pk),
         "upstream": upstream.public_id,
@@ -365,9 +394,7 @@ def test_every_write_is_done_once_per_key(
     method, path, data = write(objects)
     if "body" in data and "{translated}" in data["body"]:
         data = {**data, "body": data["body"].replace("{translated}", placeholders)}
-    if path in ADMIN_WRITES or path.startswith(
-        ("vendors/", "templates/", "audiences/")
-    ):  # an Admin's
+    if path in ADMIN_WRITES or path.startswith(ADMIN_PREFIXES):  # an Admin's
         responder.groups.add(*Group.objects.filter(name=roles.ADMIN))
     events = AuditEvent.objects.count()
 

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from incidents import lifecycle, roles, wording
 from incidents.approvers import links
+from incidents.audiences.tokens import token_create
 from incidents.audit import Actor
 from incidents.console.forms.wording import RuleForm
 from incidents.console.urls import urlpatterns
@@ -45,7 +46,7 @@ from incidents.vendors import service as vendors
 from incidents.wording import approvals
 from incidents.wording.postmortems import postmortem_templates
 from tests.conftest import staff_user
-from tests.factories import promised, said
+from tests.factories import promised, said, standing_words_approve
 from tests.postmortems import postmortem_approved, postmortem_written, resolved_incident
 from tests.vendors.conftest import summary_bytes
 from tests.vendors.peers import VendorPeer
@@ -441,6 +442,17 @@ def _invitation(objects: dict[str, Any]) -> ReaderInvitation:
     )
 
 
+def _employees() -> Audience:
+    return Audience.objects.get_or_create(slug="employees", defaults={"name": "Employees"})[0]
+
+
+def _token(objects: dict[str, Any]) -> str:
+    actor = Actor.staff(objects["me"], channel="console")
+    return str(
+        token_create(audience=_employees(), label="Old", actor=actor, now=timezone.now()).token.pk
+    )
+
+
 WRITES |= {
     "audiences": lambda objects: (
         reverse("console:audiences"),
@@ -464,7 +476,40 @@ WRITES |= {
         ),
         {},
     ),
+    "incident_audiences": lambda objects: (
+        reverse("console:incident_audiences", args=[objects["incident"].public_id]),
+        {"audiences": [_employees().slug]},
+    ),
+    "incident_audience_words": lambda objects: (
+        reverse("console:incident_audience_words", args=[objects["incident"].public_id]),
+        {"audience": _employees().slug, "body": promised("Staff-only words.")},
+    ),
+    "maintenance_audiences": lambda objects: (
+        reverse("console:maintenance_audiences", args=[objects["maintenance"].public_id]),
+        {"audiences": [_employees().slug]},
+    ),
+    "maintenance_audience_words": lambda objects: (
+        reverse("console:maintenance_audience_words", args=[objects["maintenance"].public_id]),
+        {"audience": _employees().slug, "body": _approved("Staff: the window starts on time.")},
+    ),
+    "component_audiences": lambda objects: (
+        reverse("console:component_audiences", args=[objects["component"].public_id]),
+        {"audiences": [_employees().slug]},
+    ),
+    "audience_tokens": lambda objects: (
+        reverse("console:audience_tokens"),
+        {"audience": _employees().slug, "label": "Dashboard"},
+    ),
+    "audience_token_revoke": lambda objects: (
+        reverse("console:audience_token_revoke", args=[_token(objects)]),
+        {},
+    ),
 }
+
+
+def _approved(text: str) -> str:
+    standing_words_approve(text)
+    return text
 
 
 # Console pages that only read, and the views that are not forms of record ("Publish now"

@@ -47,6 +47,7 @@ from incidents.publish.manifest import (
 from incidents.publish.targets.base import TargetError
 
 KEEP_VERSIONS = 3  # trees, each one complete version
+MANIFESTS_KEPT = 16
 CURRENT = "current"
 TREES = "trees"
 _TEMPORARY = ".tmp-"
@@ -223,10 +224,11 @@ _manifests: dict[tuple[Path, int, int], Manifest] = {}
 _manifests_lock = threading.Lock()
 
 
-def read_published(url_path: str) -> Published | None:
-    """The page at `url_path` in the mirror's current snapshot; None without a snapshot."""
+def read_published(url_path: str, *, root: Path | None = None) -> Published | None:
+    """The page at `url_path` in the mirror's current snapshot (or the one at `root`, an
+    audience's private copy); None without a snapshot."""
     try:
-        directory = LocalTarget(Path(settings.CANDOR_MIRROR_DIR)).current_dir()
+        directory = LocalTarget(root or Path(settings.CANDOR_MIRROR_DIR)).current_dir()
         if directory is None:
             return None
         stat = (directory / MANIFEST_NAME).stat()
@@ -238,7 +240,8 @@ def read_published(url_path: str) -> Published | None:
             if manifest is None:
                 return None
             with _manifests_lock:
-                _manifests.clear()
+                if len(_manifests) > MANIFESTS_KEPT:  # the public copy and a few audiences'
+                    _manifests.clear()
                 _manifests[key] = manifest
         path = path_for_url(url_path)
         entry = manifest.files.get(path)

@@ -1,0 +1,33 @@
+"""The out-of-band CLI and reconciliation under `make run` (SQLite, no Redis): the mirror
+is the one target, and the app that comes back records the update once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+
+from incidents.models import IncidentStatus, OutOfBandUpdate
+from incidents.publish.oob_reconcile import reconcile
+from tests.publish.test_out_of_band import mirror_file, post_monitoring, site_build
+
+pytestmark = pytest.mark.embedded
+
+
+def test_posted_out_of_band_and_reconciled_once_on_sqlite(
+    settings: Any, tmp_path: Path, responder: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    site = site_build(settings, tmp_path, None, "", responder, django_capture_on_commit_callbacks)
+    done = post_monitoring(site)
+    assert done.returncode == 0, done.stderr
+    page = f"incidents/{site.incident.public_id}.html"
+    assert "A fix has been applied" in mirror_file(site, page).decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(reconcile().recorded) == 1
+        assert reconcile().recorded == []
+    assert OutOfBandUpdate.objects.count() == 1
+    site.incident.refresh_from_db()
+    assert site.incident.status == IncidentStatus.MONITORING
+    assert "A fix has been applied" in mirror_file(site, page).decode()
