@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from incidents import lifecycle, roles
 from incidents.approvers.links import token_for
+from incidents.audiences import tokens
 from incidents.audit import Actor
 from incidents.console.urls import urlpatterns
 from incidents.ingest import sources
@@ -336,6 +337,13 @@ def everything(admin: User, legal: User) -> dict[str, str]:
         actor=Actor.staff(admin, channel="console"), audience=audience,
         email="ida@example.com", now=timezone.now(),
     )  # fmt: skip
+    # The window for that audience only (its panel names it; the incident's says public),
+    # and a token of a machine reader (the tokens page lists it).
+    lifecycle.audiences_set(actor=SYSTEM, target=maintenance, audiences=[audience])
+    tokens.token_create(
+        audience=audience, label="Partnerportal", actor=Actor.staff(admin, channel="console"),
+        now=timezone.now(),
+    )  # fmt: skip
     assert isinstance(incident, Incident)
     return {
         "incident": incident.public_id,
@@ -356,7 +364,7 @@ def everything(admin: User, legal: User) -> dict[str, str]:
 _NOT_MADE = {
     "vendor_detail", "vendor_poll", "vendor_remove", "import_detail", "reminder_ack",
     "proposal_decide", "dependency_edit", "dependency_remove", "rule_remove", "notifications_retry",
-    "audience_member_revoke", "audience_invitation_revoke",
+    "audience_member_revoke", "audience_invitation_revoke", "audience_token_revoke",
 }  # fmt: skip
 
 
