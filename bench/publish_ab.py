@@ -47,7 +47,7 @@ def _env(tree: Path, database: str, var: Path, s3_url: str, bucket: str) -> dict
         "PYTHONPATH": str(tree),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-        "REDIS_URL": "redis://127.0.0.1:6379/5",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
         "CANDOR_CACHE_PREFIX": f"bench-ab-{var.name}-{os.getpid()}",
         "CANDOR_VAR_DIR": str(var),
         "CANDOR_MIRROR_DIR": str(var / "mirror"),
@@ -304,16 +304,24 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     # (three trees, or three version directories) is full, as it stays.
                     _child(trees[arm], env[arm], "measure", "2", "primed")
                 rounds: dict[str, list[list[float]]] = {arm: [] for arm in trees}
+                # The 1-minute load average before and after each arm's round: the machine
+                # is shared, and a figure means little without it.
+                loads: dict[str, list[list[float]]] = {arm: [] for arm in trees}
                 for r in range(args.rounds):
                     for arm in ("before", "after") if r % 2 == 0 else ("after", "before"):
                         n = args.updates_before or args.updates if arm == "before" else args.updates
+                        load = os.getloadavg()[0]
                         out = _child(trees[arm], env[arm], "measure", str(n), "primed")
                         seconds = json.loads(out)
                         rounds[arm].append(seconds)
+                        loads[arm].append([load, os.getloadavg()[0]])
                         print(
-                            f"{size} round {r} {arm}: {[round(s, 3) for s in seconds]}", flush=True
+                            f"{size} round {r} {arm}: {[round(s, 3) for s in seconds]} "
+                            f"(load {load:.1f}-{os.getloadavg()[0]:.1f})",
+                            flush=True,
                         )
                 results["sizes"][str(size)] = rounds  # type: ignore[index]
+                results.setdefault("loads", {})[str(size)] = loads  # type: ignore[index]
             finally:
                 for database in [template, *databases.values()]:
                     _drop(database)
@@ -329,18 +337,22 @@ def report(results: dict[str, object], args: argparse.Namespace) -> str:
         "new version.",
         "",
         "| incidents | arm | p50 (median of rounds, min-max) | p95 (median of rounds, min-max) "
-        "| all updates p95 |",
-        "|---:|---|---|---|---:|",
+        "| all updates p95 | load average |",
+        "|---:|---|---|---|---:|---|",
     ]
     for size, rounds in results["sizes"].items():  # type: ignore[attr-defined]
         for arm in ("before", "after"):
             p50s = [statistics.median(r) for r in rounds[arm]]
             p95s = [percentile(r, 0.95) for r in rounds[arm]]
             pooled = [s for r in rounds[arm] for s in r]
+            loads = [
+                x for pair in results.get("loads", {}).get(size, {}).get(arm, []) for x in pair
+            ]  # type: ignore[attr-defined]
+            load = f"{min(loads):.1f}-{max(loads):.1f}" if loads else "-"
             lines.append(
                 f"| {int(size):,} | {arm} | {statistics.median(p50s):.2f} s "
                 f"({min(p50s):.2f}-{max(p50s):.2f}) | {statistics.median(p95s):.2f} s "
-                f"({min(p95s):.2f}-{max(p95s):.2f}) | {percentile(pooled, 0.95):.2f} s |"
+                f"({min(p95s):.2f}-{max(p95s):.2f}) | {percentile(pooled, 0.95):.2f} s | {load} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -911,37 +911,73 @@ def _month_queries(year: int, month: int) -> tuple[Any, Any]:
     return incidents, maintenance
 
 
+# A month's pages are cut from its oldest item: counted from the oldest, items 1-100 are
+# the last page, 101-200 the one before, and page 1 (the month's own URL, newest first)
+# holds the rest, 1 to 100 of them. A new incident (the newest) so changes page 1 only,
+# and an update changes the one page listing its incident: a publish renders those, not
+# every page of the month (publish/dependencies.py). Only when the oldest-anchored pages
+# run out does a page come before them, and every page's number moves by one.
+
+
+def page_count(count: int, per_page: int) -> int:
+    """How many pages `count` items take; none is one (empty) page."""
+    return max(1, -(-count // per_page))
+
+
+def page_window(count: int, page: int, per_page: int) -> slice:
+    """Which of `count` items, newest first, page `page` (from 1) shows."""
+    block = page_count(count, per_page) - page  # counted from the oldest, from 0
+    if block < 0 or count == 0:
+        return slice(0, 0)
+    oldest, newest = block * per_page, min((block + 1) * per_page, count)
+    return slice(count - newest, count - oldest)
+
+
+def page_of(position: int, count: int, per_page: int) -> int:
+    """The page listing the item at `position` (0 = the oldest) of `count` items."""
+    return page_count(count, per_page) - position // per_page
+
+
 def month_pages(*, year: int, month: int, per_page: int) -> int:
     """How many pages of `per_page` incidents (and as many maintenance windows) a month
     takes; an empty month is one page."""
     incidents, maintenance = _month_queries(year, month)
     most = max(incidents.count(), maintenance.count())
-    return max(1, -(-most // per_page))
+    return page_count(most, per_page)
 
 
 def month_history(
-    *, year: int, month: int, page: int = 1, per_page: int | None = None
+    *,
+    year: int,
+    month: int,
+    page: int = 1,
+    per_page: int | None = None,
+    newest: int | None = None,
 ) -> MonthHistory:
-    """Page `page` (from 1) of a month, `per_page` incidents and as many maintenance
-    windows; every one of them without `per_page`."""
+    """Page `page` (from 1) of a month, up to `per_page` incidents and as many maintenance
+    windows (see page_window); with `newest`, the newest that many; every one of them
+    without either."""
     incidents, maintenance = _month_queries(year, month)
     incident_count, maintenance_count = incidents.count(), maintenance.count()
-    window = slice(None)
+    incident_window = maintenance_window = slice(None)
     pages = 1
-    if per_page is not None:
-        window = slice((page - 1) * per_page, page * per_page)
-        pages = max(1, -(-max(incident_count, maintenance_count) // per_page))
+    if newest is not None:
+        incident_window = maintenance_window = slice(0, newest)
+    elif per_page is not None:
+        incident_window = page_window(incident_count, page, per_page)
+        maintenance_window = page_window(maintenance_count, page, per_page)
+        pages = max(page_count(incident_count, per_page), page_count(maintenance_count, per_page))
     group_ids = _group_ids()
     hidden = _hidden_codes()
     shown_incidents = (
         _incidents_query()  # type: ignore[attr-defined]
         .filter(pk__in=incidents.values("pk"))
-        .order_by("-started_at", "-pk")[window]
+        .order_by("-started_at", "-pk")[incident_window]
     )
     shown_maintenance = (
         _maintenance_query()  # type: ignore[attr-defined]
         .filter(pk__in=maintenance.values("pk"))
-        .order_by("-scheduled_for", "-pk")[window]
+        .order_by("-scheduled_for", "-pk")[maintenance_window]
     )
     return MonthHistory(
         year=year,
@@ -982,7 +1018,7 @@ def history_months(
     year, month = before or (now.year, now.month)
     months = []
     for _ in range(count):
-        months.append(month_history(year=year, month=month, per_page=per_month))
+        months.append(month_history(year=year, month=month, newest=per_month))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
 

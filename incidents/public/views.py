@@ -225,6 +225,11 @@ def history_month_page(
             "month": history,
             "earlier_page": _month_url(y, m, p + 1) if p < history.pages else None,
             "later_page": _month_url(y, m, p - 1) if p > 1 else None,
+            # Every page's number and link (the same on every page of the month, so a
+            # publish need not render the others when one page's items change).
+            "page_links": [(n, _month_url(y, m, n), n == p) for n in range(1, history.pages + 1)]
+            if history.pages > 1
+            else [],
             "older": _month_url(*_previous_month(y, m)) if (y, m) > history_floor(now) else None,
             "newer": _month_url(*newer) if newer <= (now.year, now.month) else None,
             "nav": "history",

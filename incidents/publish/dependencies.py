@@ -9,9 +9,11 @@ A change to the chrome reaches every page, so it means a full render; the finger
 recorded with each render (RenderState.chrome) tells. Otherwise a page is rendered again
 when:
 - it is rendered every time: the front page (uptime bars move with the clock), the feeds,
-  the calendar, the JSON documents;
+  the calendar, the JSON documents (the signed notices' list only when a notice was added:
+  RenderState.notices);
 - it is the page of an incident or maintenance window a change touched, or the month it
-  is listed under, before or after the change (RenderState.homes), or /history when that
+  is listed on, before or after the change (RenderState.homes; where it was added, removed
+  or moved, the pages from there to the month's newest), or /history when that
   month is one of the three it shows;
 - a month began since the previous render: /history, this month's and last month's pages
   (which now links to a newer one);
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Max
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -40,9 +43,9 @@ from django.urls import NoReverseMatch, reverse
 from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
-from incidents.models import Incident, Maintenance
+from incidents.models import Incident, Maintenance, MaintenanceStatus, SignedNotice
 from incidents.public.badges import badge_urls
-from incidents.public.views import HISTORY_PAGE_MONTHS, history_floor
+from incidents.public.views import HISTORY_PAGE_MONTHS, MONTH_PAGE_SIZE, history_floor
 from incidents.publish.changes import changes_between, version_stamp
 from incidents.publish.manifest import Snapshot, path_for_url
 from incidents.reliability.periods import month_of, parse, quarter_of
@@ -56,10 +59,15 @@ class RenderState:
 
     chrome: str  # chrome_fingerprint() when it rendered
     stamp: str  # changes.version_stamp() of its version
-    # "i:<public_id>" / "m:<public_id>" -> the manifest path of the month listing it.
+    # "i:<public_id>" / "m:<public_id>" -> the manifest path of the month page listing it.
     homes: dict[str, str]
     # Manifest path of each HTML page -> the static files it refers to.
     references: dict[str, frozenset[str]]
+    # The same keys -> the item's place in its month, counted from the oldest (0); a
+    # render state without them (an older one) makes every page of a changed month fresh.
+    positions: dict[str, int] | None = None
+    # notices_fingerprint() when it rendered; "" (an older state) renders the notices.
+    notices: str = ""
 
     def to_json(self) -> bytes:
         # Nearly every page refers to the same few files: store each set once.
@@ -72,6 +80,8 @@ class RenderState:
                 "homes": self.homes,
                 "reference_sets": [sorted(refs) for refs in sets],
                 "references": pages,
+                "positions": self.positions,
+                "notices": self.notices,
             }
         ).encode()
 
@@ -84,6 +94,12 @@ class RenderState:
             stamp=str(data["stamp"]),
             homes={str(k): str(v) for k, v in data["homes"].items()},
             references={str(path): sets[int(n)] for path, n in data["references"].items()},
+            positions=(
+                {str(k): int(v) for k, v in positions.items()}
+                if isinstance(positions := data.get("positions"), dict)
+                else None
+            ),
+            notices=str(data.get("notices", "")),
         )
 
 
@@ -101,8 +117,9 @@ def pages_to_render(
     base: Base | None,
     version: int,
     chrome: str,
-    homes: dict[str, str],
+    homes: Homes,
     now: datetime,
+    notices: str = "",
 ) -> set[str] | None:
     """The manifest paths to render afresh; None for all of them."""
     if base is None or base.state.chrome != chrome:
@@ -124,6 +141,9 @@ def pages_to_render(
         path_for_url(reverse("public:verify_notices_shard", args=[prefix]))
         for prefix in signing.shards_signed_since(since)
     }
+    if notices and notices == base.state.notices:
+        # The shards' index: only when a notice was added or removed.
+        fresh.discard(path_for_url(reverse("public:verify_notices")))
     recent = _recent_months(now)
     if _month_of(base.snapshot.manifest.generated_at) != _month_of(now):
         # A month began: /history shows another three months, and last month's page
@@ -134,12 +154,10 @@ def pages_to_render(
         ("m", "public:maintenance", scope.maintenance),
     ):
         for public_id in ids:
-            months = {
-                homes.get(f"{kind}:{public_id}", ""),
-                base.state.homes.get(f"{kind}:{public_id}", ""),
-            }
-            fresh |= months
-            if months & set(recent):
+            key = f"{kind}:{public_id}"
+            listed = _listing_pages(key, homes, base.state, paths)
+            fresh |= listed
+            if {_month_path(page) for page in listed} & set(recent):
                 fresh.add(HISTORY)
             try:
                 fresh.add(path_for_url(reverse(view, args=[public_id])))
@@ -153,11 +171,60 @@ def pages_to_render(
         now=now,
         new_month=_month_of(base.snapshot.manifest.generated_at) != _month_of(now),
     )
-    # A month's history is paged (public/views.py): an item added or changed moves the
-    # items after it, so every page of a month that changed is rendered afresh.
-    months = {path for path in fresh if path.startswith(HISTORY + "/")}
-    fresh |= {p for p in paths if any(p.startswith(m + "/page/") for m in months)}
+    # Every page of a month names every other (the pager): when the number of pages of a
+    # month changed, each of them is rendered afresh.
+    for month in {_month_path(path) for path in fresh if path.startswith(HISTORY + "/")}:
+        now_pages = {p for p in paths if p == month or p.startswith(month + "/page/")}
+        base_pages = {
+            p for p in base.snapshot.manifest.files if p == month or p.startswith(month + "/page/")
+        }
+        if now_pages != base_pages:
+            fresh |= now_pages
     return fresh & paths
+
+
+def _month_path(page: str) -> str:
+    """ "history/2026-11/page/3" -> "history/2026-11"."""
+    return page.partition("/page/")[0]
+
+
+def _page_number(page: str) -> int:
+    return int(number) if (number := page.partition("/page/")[2]).isdigit() else 1
+
+
+def _pages_up_to(page: str, paths: set[str]) -> set[str]:
+    """Pages 1 to `page`'s number of its month: an item added or removed there moves
+    every newer item by one place (selectors.page_window)."""
+    month, last = _month_path(page), _page_number(page)
+    return {p for p in paths if _month_path(p) == month and _page_number(p) <= last}
+
+
+def _listing_pages(key: str, homes: Homes, base: RenderState, paths: set[str]) -> set[str]:
+    """The month pages an item's change can have altered: the page listing it (before
+    and after); where it was added, removed or moved, every page from there to the
+    month's newest too."""
+    before, after = base.homes.get(key), homes.pages.get(key)
+    before_at = base.positions.get(key) if base.positions is not None else None
+    after_at = homes.positions.get(key)
+    if base.positions is None:  # an older render state: every page of the months
+        return {
+            p
+            for p in paths
+            if p.startswith(HISTORY + "/")
+            and _month_path(p) in {_month_path(h) for h in (before, after) if h}
+        }
+    if (
+        before is not None
+        and after is not None
+        and _month_path(before) == _month_path(after)
+        and before_at == after_at
+    ):
+        return {before, after}
+    found: set[str] = set()
+    for page in (before, after):
+        if page is not None:
+            found |= {page} | _pages_up_to(page, paths)
+    return found
 
 
 HISTORY = "history"
@@ -211,29 +278,59 @@ _RENDERED_EVERY_TIME = (
 )
 
 
-def _month_url(year: int, month: int) -> str:
-    return reverse("public:history_month", kwargs={"year": f"{year:04d}", "month": f"{month:02d}"})
+def _month_url(year: int, month: int, page: int = 1) -> str:
+    kwargs = {"year": f"{year:04d}", "month": f"{month:02d}"}
+    if page == 1:
+        return reverse("public:history_month", kwargs=kwargs)
+    return reverse("public:history_month_page", kwargs={**kwargs, "page": str(page)})
 
 
-def item_months() -> dict[str, str]:
-    """Where each incident and maintenance window is listed in the history (by the month
-    of its start, as selectors.month_history lists them)."""
-    homes = {}
-    urls: dict[tuple[int, int], str] = {}
+@dataclass(frozen=True)
+class Homes:
+    """Where each incident and maintenance window is listed in the history."""
+
+    # "i:<public_id>" / "m:<public_id>" -> the manifest path of its month page.
+    pages: dict[str, str]
+    # The same keys -> its place in its month, counted from the oldest (0).
+    positions: dict[str, int]
+
+
+def notices_fingerprint() -> str:
+    """Which signed notices there are (/verify/notices.json counts them by shard): notices are
+    only ever added or removed, never changed, so their number and newest id tell."""
+    found = SignedNotice.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    return f"{found['count']}:{found['newest']}"
+
+
+def item_months() -> Homes:
+    """Where each incident and maintenance window is listed in the history: the month of
+    its start and the page of it, as selectors.month_history lists them."""
+    pages, positions = {}, {}
     # Year and month computed by the database: 10,000 integers load far faster than
-    # 10,000 timestamps, and there are only a few months to reverse.
+    # 10,000 timestamps, and there are only a few months to reverse. The rows come oldest
+    # first (the order a month's pages are cut in, selectors.page_window).
     for prefix, field in (("i", "started_at"), ("m", "scheduled_for")):
-        model = Incident if prefix == "i" else Maintenance
+        query: Any = Incident.objects.all()
+        if prefix == "m":  # as selectors lists them: not the ones still only scheduled
+            query = Maintenance.objects.exclude(status=MaintenanceStatus.SCHEDULED)
         rows = (
-            model.objects.filter(**{f"{field}__isnull": False})
+            query.filter(**{f"{field}__isnull": False})
             .annotate(y=ExtractYear(field, tzinfo=UTC), m=ExtractMonth(field, tzinfo=UTC))
+            .order_by(field, "pk")
             .values_list("public_id", "y", "m")
         )
+        months: dict[tuple[int, int], list[str]] = {}
         for public_id, year, month in rows:
-            if (year, month) not in urls:
-                urls[year, month] = path_for_url(_month_url(year, month))
-            homes[f"{prefix}:{public_id}"] = urls[year, month]
-    return homes
+            months.setdefault((year, month), []).append(f"{prefix}:{public_id}")
+        for (year, month), keys in months.items():
+            urls: dict[int, str] = {}
+            for position, key in enumerate(keys):
+                page = selectors.page_of(position, len(keys), MONTH_PAGE_SIZE)
+                if page not in urls:
+                    urls[page] = path_for_url(_month_url(year, month, page))
+                pages[key] = urls[page]
+                positions[key] = position
+    return Homes(pages=pages, positions=positions)
 
 
 def chrome_fingerprint(request: HttpRequest, *, now: datetime) -> str:

@@ -56,6 +56,7 @@ from incidents.publish.dependencies import (
     RenderState,
     chrome_fingerprint,
     item_months,
+    notices_fingerprint,
     pages_to_render,
 )
 from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, path_for_url
@@ -196,8 +197,15 @@ def render_snapshot(
         homes = item_months()
         stamp = version_stamp(version)
         chrome = chrome_fingerprint(_probe_request(factory), now=generated_at)
+        notices = notices_fingerprint()
         fresh = pages_to_render(
-            urls, base=base, version=version, chrome=chrome, homes=homes, now=generated_at
+            urls,
+            base=base,
+            version=version,
+            chrome=chrome,
+            homes=homes,
+            now=generated_at,
+            notices=notices,
         )
         if fresh is not None:  # a page's other languages change with it
             fresh |= {
@@ -209,11 +217,11 @@ def render_snapshot(
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
-        notices = signing.notices_preloaded() if fresh is None else nullcontext()
+        every_notice = signing.notices_preloaded() if fresh is None else nullcontext()
         with (
             rendering_fresh(),
             preload,
-            notices,
+            every_notice,
             brand_fixed(),
             visibility_fixed(),
             selectors.status_shared(),
@@ -231,7 +239,14 @@ def render_snapshot(
         _add_bundle(writer, version=version, generated_at=generated_at)
     _copy_static(writer, set().union(*references.values()))
     manifest = Manifest(version=version, generated_at=generated_at, files=writer.files)
-    state = RenderState(chrome=chrome, stamp=stamp, homes=homes, references=references)
+    state = RenderState(
+        chrome=chrome,
+        stamp=stamp,
+        homes=homes.pages,
+        references=references,
+        positions=homes.positions,
+        notices=notices,
+    )
     (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())

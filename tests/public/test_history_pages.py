@@ -40,11 +40,23 @@ def test_a_busy_month_is_paged_and_every_incident_is_on_exactly_one_page(client:
         if page > 1:
             html = client.get(f"/history/{month}/page/{page}").content.decode()
         found = INCIDENT_LINK.findall(html)
-        assert len(found) == (MONTH_PAGE_SIZE if page < pages else count - len(seen))
+        # Cut from the oldest: every page holds 100 but page 1 (the newest), the rest.
+        assert len(found) == (
+            MONTH_PAGE_SIZE if page > 1 else count - (pages - 1) * MONTH_PAGE_SIZE
+        )
         assert f"page {page} of {pages}" in html
-        assert (f'href="/history/{month}/page/{page + 1}"' in html) == (page < pages)
+        assert (f'href="/history/{month}/page/{page + 1}" rel="next"' in html) == (page < pages)
+        # Accessible pagination: a labelled nav, every page linked, this one marked.
+        nav = re.search(r'<nav class="pager" aria-label="Pages of [^"]+">(.*?)</nav>', html, re.S)
+        assert nav is not None
+        current = re.findall(r'href="([^"]+)" aria-current="page"', nav.group(1))
+        assert current == [f"/history/{month}" + (f"/page/{page}" if page > 1 else "")]
+        assert len(re.findall(r'aria-label="Page \d+', nav.group(1))) == pages
         seen += found
     assert len(set(seen)) == count
+    # Newest first across the pages: the month's newest incident leads page 1.
+    newest = Incident.objects.filter(public_id__in=seen).order_by("-started_at", "-pk").first()
+    assert newest is not None and seen[0] == newest.public_id
     assert client.get(f"/history/{month}/page/{pages + 1}").status_code == 404
     assert client.get(f"/history/{month}/page/1").status_code == 404  # that is /history/<month>
     assert client.get(f"/history/{month}/page/02").status_code == 404
@@ -68,4 +80,4 @@ def test_a_quiet_month_has_one_page_and_no_pager(client: Client) -> None:
     now = timezone.now().astimezone(UTC)
     month = f"{now.year:04d}-{now.month:02d}"
     html = client.get(f"/history/{month}").content.decode()
-    assert "page 1 of" not in html and "/page/" not in html
+    assert "page 1 of" not in html and "/page/" not in html and "pager__pages" not in html

@@ -497,3 +497,29 @@ def test_publish_full_renders_and_pushes_even_when_every_target_is_current(
     assert "local: published" in out.getvalue()
     assert (mirror / "current").resolve() != served
     assert publish_full()["targets"] == {"local": "published"}  # the beat task's work
+
+
+def test_the_signed_notices_list_is_rendered_only_when_a_notice_was_added(
+    site: dict[str, Any], frozen: datetime, tmp_path: Path
+) -> None:
+    base = render_next(full=True)
+
+    # No update, so no new signed notice: the 11 MB list of a big site is reused.
+    lifecycle.component_status_set(
+        actor=ACTOR, component=site["api"], status="degraded_performance", now=frozen
+    )
+    quiet = render_next()
+    assert "index.html" in _rendered_afresh(base, quiet)
+    assert "verify/notices.json" not in _rendered_afresh(base, quiet)
+    _assert_same_site(quiet, render_snapshot(tmp_path / "full"))
+
+    lifecycle.update_post(
+        actor=ACTOR,
+        incident=site["open"],
+        body=promised("Cause found.", now=frozen),
+        status="identified",
+        now=frozen,
+    )
+    busy = render_next()
+    assert "verify/notices.json" in _rendered_afresh(quiet, busy)
+    _assert_same_site(busy, render_snapshot(tmp_path / "full-again"))

@@ -185,3 +185,23 @@ def test_the_live_fallback_reads_the_current_snapshot(tmp_path: Path, settings: 
     assert page is not None and page.body == b"<p>version 4, page 3</p>" and page.version == 4
     missing = read_published("/incidents/nope")
     assert missing is not None and missing.body is None
+
+
+def test_a_manifest_is_serialised_once_compact_and_pushed_as_its_render_wrote_it(
+    tmp_path: Path,
+) -> None:
+    site = snapshot(tmp_path, 1)
+    raw = site.manifest.to_json()
+    assert raw is site.manifest.to_json()  # serialised once per manifest
+    assert b"\n" not in raw and b'": ' not in raw  # compact: no indentation, no padding
+    assert Manifest.from_json(raw) == site.manifest
+
+    # A manifest read from a render's file is written to a target as those very bytes,
+    # which its signature (manifest.json.sig) covers, whatever their layout.
+    written = tmp_path / "render-1" / MANIFEST_NAME
+    written.write_bytes(b"{\n " + raw[1:])
+    from_render = Snapshot(site.root, Manifest.from_json(written.read_bytes()))
+    target = LocalTarget(tmp_path / "mirror")
+    target.push(from_render)
+    assert (tmp_path / "mirror/current" / MANIFEST_NAME).read_bytes() == written.read_bytes()
+    assert target.verify() == []
