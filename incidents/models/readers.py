@@ -13,11 +13,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ReaderVia(models.TextChoices):
-    OIDC = "oidc", "Single sign-on"
-    LINK = "link", "Email link"
+    OIDC = "oidc", _("Single sign-on")
+    LINK = "link", _("Email link")
 
 
 class Reader(models.Model):

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -145,7 +146,7 @@ def _subscribe_post(request: HttpRequest, viewer: Viewer) -> HttpResponse:
         return _page(
             request,
             "public/subscribe.html",
-            {**context, "form": form, "limited": "You do not read as that audience."},
+            {**context, "form": form, "limited": _("You do not read as that audience.")},
             status=400,
         )
     if not form.is_valid():

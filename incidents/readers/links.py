@@ -26,6 +26,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.enqueue import Fallback, enqueue_on_commit
 from incidents.models import (
@@ -109,10 +110,12 @@ def link_send(*, email: str, seconds: int, audience_id: int | None, now: datetim
 def _duration(seconds: int) -> str:
     if seconds % 86400 == 0:
         days = seconds // 86400
-        return _("%(n)d day(s)") % {"n": days}
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
     if seconds % 3600 == 0:
-        return _("%(n)d hour(s)") % {"n": seconds // 3600}
-    return _("%(n)d minutes") % {"n": seconds // 60}
+        hours = seconds // 3600
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    minutes = seconds // 60
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
 
 
 def _link_of(token: str) -> tuple[ReaderLink, str]:

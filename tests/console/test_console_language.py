@@ -18,10 +18,20 @@ from django.utils import timezone
 
 from incidents import lifecycle, roles
 from incidents.approvers.links import token_for
+from incidents.audiences import tokens
 from incidents.audit import Actor
 from incidents.console.urls import urlpatterns
 from incidents.ingest import sources
-from incidents.models import AuditAction, Contact, Incident, StaffLanguage
+from incidents.models import (
+    AudienceMember,
+    AuditAction,
+    Contact,
+    Incident,
+    Reader,
+    ReaderVia,
+    StaffLanguage,
+)
+from incidents.readers import audiences
 from incidents.wording import approvals
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, GroupFactory, promised, standing_words_approve
@@ -314,6 +324,26 @@ def everything(admin: User, legal: User) -> dict[str, str]:
         actor=Actor.staff(admin, channel="console"), body="Wieder normal.", phase="resolved"
     )
     version = approvals.usable_versions("investigating")[0]
+    # An audience with one reader and one open invitation, so its page shows both lists.
+    audience = audiences.audience_create(
+        actor=Actor.staff(admin, channel="console"), slug="partner", name="Partner",
+        oidc_groups=["partner"], ip_allowlist=["10.0.0.0/8"], now=timezone.now(),
+    )  # fmt: skip
+    reader = Reader.objects.create(email="rita@example.com", created_at=timezone.now())
+    AudienceMember.objects.create(
+        audience=audience, reader=reader, via=ReaderVia.LINK, created_at=timezone.now()
+    )
+    audiences.reader_invite(
+        actor=Actor.staff(admin, channel="console"), audience=audience,
+        email="ida@example.com", now=timezone.now(),
+    )  # fmt: skip
+    # The window for that audience only (its panel names it; the incident's says public),
+    # and a token of a machine reader (the tokens page lists it).
+    lifecycle.audiences_set(actor=SYSTEM, target=maintenance, audiences=[audience])
+    tokens.token_create(
+        audience=audience, label="Partnerportal", actor=Actor.staff(admin, channel="console"),
+        now=timezone.now(),
+    )  # fmt: skip
     assert isinstance(incident, Incident)
     return {
         "incident": incident.public_id,
@@ -325,6 +355,7 @@ def everything(admin: User, legal: User) -> dict[str, str]:
         "template": version.template.public_id,
         "number": str(version.number),
         "username": legal.username,
+        "slug": audience.slug,
     }
 
 
@@ -333,6 +364,7 @@ def everything(admin: User, legal: User) -> dict[str, str]:
 _NOT_MADE = {
     "vendor_detail", "vendor_poll", "vendor_remove", "import_detail", "reminder_ack",
     "proposal_decide", "dependency_edit", "dependency_remove", "rule_remove", "notifications_retry",
+    "audience_member_revoke", "audience_invitation_revoke", "audience_token_revoke",
 }  # fmt: skip
 
 

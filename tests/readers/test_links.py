@@ -18,7 +18,7 @@ from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from incidents.audit import Actor
 from incidents.models import (
@@ -96,6 +96,19 @@ def test_an_invited_customer_signs_in_once_through_the_emailed_link(
     assert replay.status_code == 403
     assert "already been used" in replay.content.decode()
     assert Client().get(path).status_code == 403
+
+
+def test_the_emailed_validity_is_a_plural_in_the_language_of_the_message() -> None:
+    """ "expires in 1 day", "2 days": each language's plural rules, not "day(s)"."""
+    assert [links._duration(s) for s in (86400, 2 * 86400, 3600, 1800)] == [
+        "1 day", "2 days", "1 hour", "30 minutes",
+    ]  # fmt: skip
+    with translation.override("de"):
+        assert [links._duration(s) for s in (86400, 2 * 86400, 60)] == [
+            "1 Tag", "2 Tagen", "1 Minute",
+        ]  # fmt: skip
+    with translation.override("ar"):  # six forms: 2 is the dual, 3 to 10 the plural
+        assert [links._duration(s) for s in (7200, 3 * 3600)] == ["2 ساعتان", "3 ساعات"]
 
 
 def test_an_expired_link_and_a_tampered_one_are_refused(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 def _lines(value: str) -> list[str]:
@@ -12,27 +13,36 @@ def _lines(value: str) -> list[str]:
 
 class AudienceForm(forms.Form):
     slug = forms.CharField(
+        label=_("Slug"),
         max_length=63,
-        help_text="In the audience's addresses (/a/<slug>/): lower-case letters, digits and "
-        "hyphens. It cannot change once created.",
+        help_text=_(
+            "In the audience's addresses (/a/<slug>/): lower-case letters, digits and "
+            "hyphens. It cannot change once created."
+        ),
     )
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(max_length=2000, required=False, widget=forms.Textarea)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), max_length=2000, required=False, widget=forms.Textarea
+    )
     oidc_groups = forms.CharField(
-        label="Single sign-on groups",
+        label=_("Single sign-on groups"),
         required=False,
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One group a line: readers in any of them (the provider's groups claim) "
-        "read this audience's pages after signing in.",
+        help_text=_(
+            "One group a line: readers in any of them (the provider's groups claim) "
+            "read this audience's pages after signing in."
+        ),
     )
     ip_allowlist = forms.CharField(
-        label="IP allow-list",
+        label=_("IP allow-list"),
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One network a line, such as 203.0.113.0/24 or 2001:db8::/32. Empty: "
-        "readers may come from any address.",
+        help_text=_(
+            "One network a line, such as 203.0.113.0/24 or 2001:db8::/32. Empty: "
+            "readers may come from any address."
+        ),
     )
 
     def __init__(self, *args: object, editing: bool = False, **kwargs: object) -> None:
@@ -51,4 +61,4 @@ class AudienceForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.CharField(max_length=254, label="Email address")
+    email = forms.CharField(max_length=254, label=_("Email address"))

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents import lifecycle
@@ -20,7 +21,7 @@ from incidents.wording import WordingRefused
 
 def _refused(request: HttpRequest, error: ValidationError | WordingRefused) -> None:
     if isinstance(error, WordingRefused):
-        messages.error(request, f"Not posted: {error}")
+        messages.error(request, _("Not posted: %(error)s") % {"error": error})
         return
     for problems in error.message_dict.values():
         for problem in problems:
@@ -30,12 +31,17 @@ def _refused(request: HttpRequest, error: ValidationError | WordingRefused) -> N
 def _set(request: HttpRequest, target: Incident | Maintenance | Component) -> None:
     form = AudiencesForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose audiences that exist.")
+        messages.error(request, _("Choose audiences that exist."))
         return
     chosen = list(form.cleaned_data["audiences"])
     changed = lifecycle.audiences_set(actor=console_actor(request), target=target, audiences=chosen)
-    who = ", ".join(a.name for a in chosen) or "the public"
-    messages.success(request, f"Shown to {who}." if changed else "Nothing changed.")
+    if not changed:
+        messages.success(request, _("Nothing changed."))
+    elif chosen:
+        who = ", ".join(a.name for a in chosen)
+        messages.success(request, _("Shown to %(who)s.") % {"who": who})
+    else:
+        messages.success(request, _("Shown to the public."))
 
 
 @staff_required
@@ -68,7 +74,7 @@ def component_audiences(request: HttpRequest, public_id: str) -> HttpResponse:
 def _words(request: HttpRequest, target: Incident | Maintenance) -> None:
     form = AudienceWordsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose an audience and write the words.")
+        messages.error(request, _("Choose an audience and write the words."))
         return
     try:
         lifecycle.audience_words_post(
@@ -81,7 +87,9 @@ def _words(request: HttpRequest, target: Incident | Maintenance) -> None:
         _refused(request, error)
     else:
         name = form.cleaned_data["audience"].name
-        messages.success(request, f"Words posted for {name}; its subscribers are told.")
+        messages.success(
+            request, _("Words posted for %(name)s; its subscribers are told.") % {"name": name}
+        )
 
 
 @staff_required
@@ -117,7 +125,9 @@ def audience_tokens(request: HttpRequest) -> HttpResponse:
         else:
             # Shown once, in the message after the redirect; only its hash is kept.
             messages.success(
-                request, f"Token created for {created.token.audience.name}: {created.secret}"
+                request,
+                _("Token created for %(audience)s: %(token)s")
+                % {"audience": created.token.audience.name, "token": created.secret},
             )
             return redirect("console:audience_tokens")
     context = {
@@ -140,7 +150,7 @@ def audience_token_revoke(request: HttpRequest, pk: str) -> HttpResponse:
         raise Http404("no such token")
     token = get_object_or_404(AudienceToken.objects.select_related("audience"), pk=int(pk))
     if tokens.token_revoke(token=token, actor=console_actor(request), now=timezone.now()):
-        messages.success(request, f"Token “{token.label}” revoked.")
+        messages.success(request, _("Token “%(label)s” revoked.") % {"label": token.label})
     else:
-        messages.info(request, "That token was already revoked.")
+        messages.info(request, _("That token was already revoked."))
     return redirect("console:audience_tokens")

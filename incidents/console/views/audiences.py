@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from incidents.console.forms.audiences import AudienceForm, InviteForm
@@ -39,7 +40,7 @@ def audience_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Audience {audience.name} created.")
+            messages.success(request, _("Audience %(name)s created.") % {"name": audience.name})
             return redirect("console:audience_detail", slug=audience.slug)
     rows = Audience.objects.annotate(
         readers=Count("members", filter=Q(members__revoked_at__isnull=True)),
@@ -106,7 +107,7 @@ def audience_detail(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
-            messages.success(request, f"Audience {audience.name} saved.")
+            messages.success(request, _("Audience %(name)s saved.") % {"name": audience.name})
             return redirect("console:audience_detail", slug=audience.slug)
     return _detail(request, audience, form=form, status=400)
 
@@ -128,7 +129,9 @@ def audience_invite(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             apply_errors(invite, error)
         else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
             return redirect("console:audience_detail", slug=audience.slug)
     return _detail(request, audience, invite=invite, status=400)
 
@@ -150,7 +153,11 @@ def audience_member_revoke(request: HttpRequest, slug: str, pk: str) -> HttpResp
     )
     service.member_revoke(actor=console_actor(request), member=member, now=timezone.now())
     who = member.reader.email or member.reader.subject
-    messages.success(request, f"{who} may no longer read {member.audience.name}.")
+    messages.success(
+        request,
+        _("%(who)s may no longer read %(audience)s.")
+        % {"who": who, "audience": member.audience.name},
+    )
     return redirect("console:audience_detail", slug=slug)
 
 
@@ -164,5 +171,7 @@ def audience_invitation_revoke(request: HttpRequest, slug: str, pk: str) -> Http
     service.invitation_revoke(
         actor=console_actor(request), invitation=invitation, now=timezone.now()
     )
-    messages.success(request, f"The invitation of {invitation.email} is revoked.")
+    messages.success(
+        request, _("The invitation of %(email)s is revoked.") % {"email": invitation.email}
+    )
     return redirect("console:audience_detail", slug=slug)
