@@ -124,3 +124,32 @@ def world(actor: Actor, django_capture_on_commit_callbacks: Any) -> World:
     return World(
         employees, acme, api, payroll, gateway, checkout, staff_words, payroll_incident, acme_window
     )
+
+
+def pages_as_expected(world: World, *, anonymous: str, employee: str, customer: str) -> None:
+    """What three readers saw of `page_paths(world)` (status line, then the text of each):
+    the public page; the public page and the employees' words; the public page and ACME's."""
+    assert "Checkout errors" in anonymous
+    assert not [w for w in EMPLOYEES_ONLY + ACME_ONLY if w in anonymous]
+    assert f"404 /incidents/{world.payroll_incident.public_id}" in anonymous
+    assert "reading this page as" not in anonymous
+
+    assert "Checkout errors" in employee and all(w in employee for w in EMPLOYEES_ONLY)
+    assert not [w for w in ACME_ONLY if w in employee]
+    assert "You are reading this page as a member of Employees" in employee
+
+    assert "Checkout errors" in customer and all(w in customer for w in ACME_ONLY)
+    assert not [w for w in EMPLOYEES_ONLY if w in customer]
+    assert f"404 /incidents/{world.payroll_incident.public_id}" in customer
+    assert "You are reading this page as a member of Customer ACME" in customer
+
+
+def page_paths(world: World) -> list[str]:
+    """The pages the browser tests read: front page, a public incident with words for
+    employees, the employees' own incident, ACME's window."""
+    return [
+        "/",
+        f"/incidents/{world.checkout.public_id}",
+        f"/incidents/{world.payroll_incident.public_id}",
+        f"/maintenance/{world.acme_window.public_id}",
+    ]
