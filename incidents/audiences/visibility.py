@@ -15,6 +15,9 @@ Every selector filters through these functions with the current viewer
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
@@ -88,10 +91,29 @@ def update_visible_to(
     return update_audience_id is None or update_audience_id in viewer.audience_ids
 
 
+# While a snapshot renders, each viewer's hidden ids are computed once: every shard of the
+# notices index asks, and four queries a shard would grow with the site.
+_hidden_fixed: ContextVar[dict[Viewer, frozenset[str]] | None] = ContextVar(
+    "hidden_notices", default=None
+)
+
+
+@contextmanager
+def hidden_notices_fixed() -> Iterator[None]:
+    token = _hidden_fixed.set({})
+    try:
+        yield
+    finally:
+        _hidden_fixed.reset(token)
+
+
 def hidden_notice_ids(viewer: Viewer) -> frozenset[str]:
     """Public ids the viewer may not read of: incidents and maintenance windows limited to
     other audiences, and audience-only updates not theirs. The signed notices index
     (/verify/notices.json) leaves out every notice about one of them."""
+    fixed = _hidden_fixed.get()
+    if fixed is not None and viewer in fixed:
+        return fixed[viewer]
     hidden: set[str] = set()
     for model, updates in ((Incident, IncidentUpdate), (Maintenance, MaintenanceUpdate)):
         visible = _limited_filter(model, f"{model._meta.model_name}_id", viewer)
@@ -100,6 +122,8 @@ def hidden_notice_ids(viewer: Viewer) -> frozenset[str]:
         if not viewer.public:
             words = words.exclude(audience_id__in=viewer.audience_ids)
         hidden.update(words.values_list("public_id", flat=True))
+    if fixed is not None:
+        fixed[viewer] = frozenset(hidden)
     return frozenset(hidden)
 
 

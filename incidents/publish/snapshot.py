@@ -38,6 +38,7 @@ from incidents.api.public_views import DOCUMENTS
 from incidents.audiences.viewer import Viewer, current_viewer
 from incidents.audiences.visibility import (
     hidden_notice_ids,
+    hidden_notices_fixed,
     incidents_visible,
     maintenance_visible,
 )
@@ -224,6 +225,7 @@ def render_snapshot(
             every_notice,
             brand_fixed(),
             visibility_fixed(),
+            hidden_notices_fixed(),
             selectors.status_shared(),
         ):
             for url in urls:
