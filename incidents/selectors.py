@@ -468,10 +468,15 @@ def overall_indicator() -> PageIndicator:
             .values_list("impact", flat=True)
             .distinct()
         ),
-        maintenance_visible(
-            Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE), viewer
-        ).exists(),
+        maintenance_in_progress(),
     )
+
+
+def maintenance_in_progress() -> bool:
+    """Whether the current viewer sees a window in progress (the indicator then says so)."""
+    return maintenance_visible(
+        Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE), current_viewer()
+    ).exists()
 
 
 # -- public selectors -----------------------------------------------------------------------
