@@ -44,7 +44,7 @@ from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
 from incidents.wording import approvals
 from tests.conftest import staff_user
-from tests.factories import ComponentFactory, promised
+from tests.factories import ComponentFactory, GroupFactory, promised
 from tests.publish.conftest import SECRET, S3Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -528,6 +528,12 @@ def front_parts(front: str, component_id: str) -> tuple[str, str, str]:
     return banner.group(0), row.group(0), mark.group(0)
 
 
+def group_head(front: str, group_id: str) -> str:
+    head = re.search(rf'<li class="group" data-group="{group_id}">.*?</summary>', front, re.DOTALL)
+    assert head, front
+    return head.group(0)
+
+
 def test_resolving_out_of_band_frees_its_components_and_the_page_says_so(
     site: Site, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -584,13 +590,29 @@ def test_a_component_another_open_incident_holds_stays_at_its_level(
     site: Site, responder: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     checkout = site.incident.components.get()
+    # In a group with a component shown only when degraded, which the resolved incident
+    # alone holds down: its row leaves the page, the group keeps Checkout's status.
+    payments = GroupFactory(name="Payments")
+    checkout.group = payments
+    checkout.save()
+    refunds = ComponentFactory(name="Refunds", group=payments, only_show_if_degraded=True)
+    actor = Actor.staff(responder, channel="console")
     with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.update_post(
+            actor=actor,
+            incident=site.incident,
+            body=promised("We found the cause: a bad deploy, rolled back."),
+            status="identified",
+            components={refunds: "degraded_performance"},
+        )
         lifecycle.incident_open(
-            actor=Actor.staff(responder, channel="console"),
+            actor=actor,
             name="Slow card payments",
             body=promised("We are investigating slow card payments."),
             components={checkout: "partial_outage"},
         )
+    before = mirror_file(site, "index.html").decode()
+    assert f'data-component="{refunds.public_id}"' in before
     done = post_resolved(site)
     assert done.returncode == 0, done.stderr
     summary = json.loads(mirror_file(site, "api/v2/summary.json"))
@@ -605,7 +627,12 @@ def test_a_component_another_open_incident_holds_stays_at_its_level(
     assert status["indicator"] in ("major", "critical")  # partial outage, or the impact
     banner, row, _ = front_parts(mirror_file(site, "index.html").decode(), checkout.public_id)
     assert 'status--partial_outage">Partial outage<' in row
-    cli = (banner, row, status)
+    front = mirror_file(site, "index.html").decode()
+    assert f'data-component="{refunds.public_id}"' not in front
+    assert component_in(summary, refunds.public_id)["status"] == "operational"
+    group = group_head(front, payments.public_id)
+    assert "<details open>" in group and 'status--partial_outage">Partial outage<' in group
+    cli = (banner, row, status, group)
     with django_capture_on_commit_callbacks(execute=True):
         assert len(reconcile().recorded) == 1
     checkout.refresh_from_db()
@@ -615,4 +642,7 @@ def test_a_component_another_open_incident_holds_stays_at_its_level(
         mirror_file(site, "index.html").decode(), checkout.public_id
     )
     app_status = json.loads(mirror_file(site, "api/v2/status.json"))["status"]
-    assert (app_banner, app_row, app_status) == cli
+    app_front = mirror_file(site, "index.html").decode()
+    app_group = group_head(app_front, payments.public_id)
+    assert (app_banner, app_row, app_status, app_group) == cli
+    assert f'data-component="{refunds.public_id}"' not in app_front
