@@ -34,7 +34,6 @@ from incidents.models import (
     ComponentStatusChange,
     Incident,
     IncidentComponent,
-    IncidentImpact,
     IncidentStatus,
     IncidentUpdate,
     Maintenance,
@@ -42,8 +41,10 @@ from incidents.models import (
     MaintenanceImpact,
     MaintenanceStatus,
     MaintenanceUpdate,
+    PageIndicator,
     Postmortem,
     VendorState,
+    page_indicator,
     worst_status,
 )
 from incidents.text import printable
@@ -216,12 +217,6 @@ class MaintenanceView:
             (c, labels.get(c.public_id) or str(MaintenanceImpact.UNDER_MAINTENANCE.label))
             for c in self.components
         )
-
-
-@dataclass(frozen=True)
-class PageIndicator:
-    indicator: str  # none, minor, major, critical: Statuspage's status.indicator
-    description: str
 
 
 @dataclass(frozen=True)
@@ -458,34 +453,6 @@ def _maintenance_query() -> object:
 
 # -- the page indicator -----------------------------------------------------------------
 
-_INDICATOR_RANK = {"none": 0, "minor": 1, "major": 2, "critical": 3}
-_INDICATOR_FROM_COMPONENT = {
-    ComponentStatus.DEGRADED_PERFORMANCE: "minor",
-    ComponentStatus.PARTIAL_OUTAGE: "major",
-    ComponentStatus.MAJOR_OUTAGE: "critical",
-}
-_INDICATOR_DESCRIPTION = {
-    "none": "All Systems Operational",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major Service Outage",
-}
-
-
-def page_indicator(
-    component_statuses: list[str], open_incident_impacts: list[str], maintenance_active: bool
-) -> PageIndicator:
-    """Statuspage's status.indicator: the worst of components and open incidents' impact."""
-    candidates = ["none"]
-    candidates += [
-        _INDICATOR_FROM_COMPONENT.get(ComponentStatus(s), "none") for s in component_statuses
-    ]
-    candidates += [IncidentImpact(i).value for i in open_incident_impacts]
-    indicator = max(candidates, key=_INDICATOR_RANK.__getitem__)
-    if indicator == "none" and maintenance_active:
-        return PageIndicator("none", "Service Under Maintenance")
-    return PageIndicator(indicator, _INDICATOR_DESCRIPTION[indicator])
-
 
 def overall_indicator() -> PageIndicator:
     """The page indicator alone, for the header of every public page: three small
@@ -501,10 +468,15 @@ def overall_indicator() -> PageIndicator:
             .values_list("impact", flat=True)
             .distinct()
         ),
-        maintenance_visible(
-            Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE), viewer
-        ).exists(),
+        maintenance_in_progress(),
     )
+
+
+def maintenance_in_progress() -> bool:
+    """Whether the current viewer sees a window in progress (the indicator then says so)."""
+    return maintenance_visible(
+        Maintenance.objects.filter(status__in=ACTIVE_MAINTENANCE), current_viewer()
+    ).exists()
 
 
 # -- public selectors -----------------------------------------------------------------------

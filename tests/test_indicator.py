@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.selectors import page_indicator
+from incidents.models import page_indicator
 
 
 @pytest.mark.parametrize(

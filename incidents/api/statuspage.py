@@ -15,13 +15,13 @@ from typing import Any
 from django.conf import settings
 
 from incidents.branding.brand import page_name
+from incidents.models import PageIndicator
 from incidents.rendering import plain_text
 from incidents.selectors import (
     ComponentView,
     GroupView,
     IncidentView,
     MaintenanceView,
-    PageIndicator,
     StatusSummary,
     UpdateView,
 )

@@ -14,8 +14,7 @@ from incidents.models import (
     ComponentStatusChange,
     IncidentComponent,
     MaintenanceComponent,
-    MaintenanceImpact,
-    worst_status,
+    component_status,
 )
 
 
@@ -32,25 +31,20 @@ def recompute_statuses(
         return {}
     # Locked in primary-key order so two concurrent writers cannot deadlock.
     components = list(Component.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    from_incidents: dict[int, list[str]] = defaultdict(list)  # and from windows
+    held: dict[int, list[str]] = defaultdict(list)
     for component_id, status in IncidentComponent.objects.filter(
         component_id__in=ids, incident__resolved_at__isnull=True
     ).values_list("component_id", "status"):
-        from_incidents[component_id].append(status)
-    # A running window lays its expected impact over the component ("no visible impact"
-    # is operational, so it changes nothing).
+        held[component_id].append(status)
+    windows: dict[int, list[str]] = defaultdict(list)
     for component_id, impact in MaintenanceComponent.objects.filter(
         component_id__in=ids, maintenance__status__in=ACTIVE_MAINTENANCE
     ).values_list("component_id", "impact"):
-        known = impact in MaintenanceImpact.values  # else a row written by hand
-        from_incidents[component_id].append(
-            impact if known else MaintenanceImpact.UNDER_MAINTENANCE
-        )
+        windows[component_id].append(impact)
     changes: dict[int, tuple[str, str]] = {}
     history = []
     for component in components:
-        statuses = [component.manual_status, *from_incidents[component.pk]]
-        new = worst_status(statuses)
+        new = component_status(component.manual_status, held[component.pk], windows[component.pk])
         if new != component.status:
             changes[component.pk] = (component.status, new.value)
             component.status = new

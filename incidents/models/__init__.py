@@ -18,6 +18,7 @@ from incidents.models.components import (
     worst_status,
 )
 from incidents.models.dependencies import ComponentDependency, DependencyKind, ImpactCause
+from incidents.models.derived import PageIndicator, component_status, page_indicator
 from incidents.models.idempotency import IdempotencyKey
 from incidents.models.imports import ImportedObject, ImportRun, ImportState
 from incidents.models.incidents import (
@@ -151,6 +152,7 @@ __all__ = [
     "NotifyScope",
     "OutOfBandUpdate",
     "OverrideReview",
+    "PageIndicator",
     "Phase",
     "Postmortem",
     "PostmortemApproval",
@@ -201,5 +203,7 @@ __all__ = [
     "VendorStatus",
     "WindowSignals",
     "WordingRule",
+    "component_status",
+    "page_indicator",
     "worst_status",
 ]

@@ -2,7 +2,8 @@
 everything the out-of-band CLI needs to post an approved update with no database.
 
 It is published with the site, so it holds only what the page already shows (open public
-incidents: id, name, status, components, times) plus the approved web templates of the
+incidents: id, name, status, components, times; the page's components and what holds
+each at its status) plus the approved web templates of the
 incident phases and the wording rules, which are the organisation's words and rules, not
 secrets. No person, email address or approver name is in it: an approval is its
 qualifier ("legal", "support") and its time.
@@ -10,21 +11,26 @@ qualifier ("legal", "support") and its time.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from incidents import wording
 from incidents.cadence import Schedule
 from incidents.models import (
+    ACTIVE_MAINTENANCE,
     Component,
     Incident,
+    IncidentComponent,
     IncidentStatus,
     KeyPurpose,
+    MaintenanceComponent,
     SigningKey,
     WordingRule,
+    component_status,
 )
 from incidents.public.language import shipped
 from incidents.publish.oob_format import FORMAT
@@ -44,8 +50,20 @@ RULE_FIELDS = (
 )  # fmt: skip
 
 
-def bundle_bytes(*, version: int, generated_at: datetime) -> bytes:
-    """The bundle as of the render reading it (inside its consistent read)."""
+def bundle_bytes(
+    *,
+    version: int,
+    generated_at: datetime,
+    components: QuerySet[Component],
+    maintenance_active: bool,
+) -> bytes:
+    """The bundle as of the render reading it (inside its consistent read).
+
+    `components` are the ones the page shows and `maintenance_active` whether it shows
+    a window in progress, as the page's selectors read them: with what each component
+    is held at, the CLI derives the statuses and the indicator an out-of-band
+    resolution leaves (models/derived.py, the rule lifecycle applies)."""
+    incidents = _incidents()
     return canonical(
         {
             "v": FORMAT,
@@ -72,7 +90,9 @@ def bundle_bytes(*, version: int, generated_at: datetime) -> bytes:
                 for phase in PHASES
                 for version_row in usable_versions(wording.incident_phase(phase))
             ],
-            "incidents": _incidents(),
+            "incidents": incidents,
+            "components": _components(components, {i["id"] for i in incidents}),
+            "maintenance_active": maintenance_active,
             # The keys the CLI may sign with now (a revoked one is left out, so its holder's
             # CLI refuses before pushing, as reconciliation would).
             "oob_keys": [
@@ -106,6 +126,41 @@ def _incidents() -> list[dict[str, Any]]:
     )
     schedules = {impact: schedule for impact, (schedule, _) in impact_schedules().items()}
     return [_incident(i, override_of(i) or schedules[i.impact]) for i in incidents]
+
+
+def _components(components: QuerySet[Component], bundled: set[str]) -> list[dict[str, Any]]:
+    """Each component the page shows: the status each open incident of the bundle holds
+    it at, and its floor: the baseline set by hand with whatever else holds it down
+    (maintenance in progress, open incidents the page does not show)."""
+    rows = list(components.select_related("group").order_by("pk"))
+    by_pk = {c.pk: c for c in rows}
+    held: dict[int, dict[str, str]] = defaultdict(dict)
+    elsewhere: dict[int, list[str]] = defaultdict(list)
+    for component_id, incident_id, status in IncidentComponent.objects.filter(
+        component_id__in=by_pk, incident__resolved_at__isnull=True
+    ).values_list("component_id", "incident__public_id", "status"):
+        if incident_id in bundled:
+            held[component_id][incident_id] = status
+        else:
+            elsewhere[component_id].append(status)
+    windows: dict[int, list[str]] = defaultdict(list)
+    for component_id, impact in MaintenanceComponent.objects.filter(
+        component_id__in=by_pk, maintenance__status__in=ACTIVE_MAINTENANCE
+    ).values_list("component_id", "impact"):
+        windows[component_id].append(impact)
+    return [
+        {
+            "id": c.public_id,
+            "group": c.group.public_id if c.group else None,
+            "status": c.status,
+            # What it would be with none of the bundle's incidents open: one status, so
+            # nothing says what else holds it, only how far it could recover.
+            "floor": component_status(c.manual_status, elsewhere[c.pk], windows[c.pk]).value,
+            "incidents": held[c.pk],
+            "only_show_if_degraded": c.only_show_if_degraded,
+        }
+        for c in rows
+    ]
 
 
 def _incident(incident: Any, schedule: Schedule) -> dict[str, Any]:

@@ -19,8 +19,14 @@ site (wrong uptime bars, missing history) with the confidence of a real one. The
 next publish after reconciliation (oob_reconcile.py) renders every page again from the
 database, which by then holds the update.
 
-What it does not change: components' statuses (the CLI posts words and an incident's
-status; resolving in the app also restores components, which waits for the app).
+Components' statuses and the page's indicator: resolving frees the components the
+incident held (a monitoring incident still holds them, as in the app). The bundle says
+what each component of the page is held at, by which open incident, and its floor
+(baseline and whatever else holds it), so the CLI derives the new statuses and the
+indicator with the app's own rule (models/derived.py) and rewrites them in the JSON
+documents, the front page's rows and banner and every page's header. The record carries
+no component status: reconciliation posts it through lifecycle, which derives them again
+from the database.
 """
 
 from __future__ import annotations
@@ -44,7 +50,16 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 from incidents import wording
-from incidents.models import IncidentStatus, WordingRule
+from incidents.models import (
+    ComponentStatus,
+    IncidentImpact,
+    IncidentStatus,
+    PageIndicator,
+    WordingRule,
+    component_status,
+    page_indicator,
+    worst_status,
+)
 from incidents.models.ids import new_public_id
 from incidents.public.language import DEFAULT
 from incidents.publish.manifest import (
@@ -131,10 +146,23 @@ class OpenIncident:
     public_id: str
     name: str
     status: str
+    impact: str
     components: tuple[str, ...]
     started_at: datetime
     next_update_due: datetime | None
     next_interval: timedelta
+
+
+@dataclass(frozen=True)
+class PageComponent:
+    """A component the page shows, as the bundle says it is held."""
+
+    public_id: str
+    group: str | None
+    status: str  # as published
+    floor: str  # with none of the bundle's incidents open
+    incidents: dict[str, str]  # open incident's public id -> the status it holds it at
+    only_show_if_degraded: bool
 
 
 @dataclass(frozen=True)
@@ -159,6 +187,9 @@ class Bundle:
     templates: tuple[ApprovedTemplate, ...]
     incidents: tuple[OpenIncident, ...]
     oob_keys: dict[str, str]
+    # None in a bundle published before it carried them: statuses then wait for the app.
+    components: tuple[PageComponent, ...] | None
+    maintenance_active: bool
 
     @classmethod
     def parse(cls, data: bytes) -> Bundle:
@@ -181,9 +212,27 @@ class Bundle:
                 ),
                 incidents=tuple(_open_incident(i) for i in document["incidents"]),
                 oob_keys={str(k["id"]): str(k["public_key"]) for k in document["oob_keys"]},
+                components=(
+                    None
+                    if document.get("components") is None
+                    else tuple(_page_component(c) for c in document["components"])
+                ),
+                maintenance_active=bool(document.get("maintenance_active", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise OobRefused(f"the bundle: a field is missing or malformed ({exc!r})") from exc
+
+
+def _page_component(data: dict[str, Any]) -> PageComponent:
+    group = data["group"]
+    return PageComponent(
+        public_id=str(data["id"]),
+        group=None if group is None else str(group),
+        status=ComponentStatus(data["status"]).value,  # ValueError: refused
+        floor=ComponentStatus(data["floor"]).value,
+        incidents={str(i): ComponentStatus(s).value for i, s in dict(data["incidents"]).items()},
+        only_show_if_degraded=bool(data["only_show_if_degraded"]),
+    )
 
 
 def _open_incident(data: dict[str, Any]) -> OpenIncident:
@@ -194,6 +243,7 @@ def _open_incident(data: dict[str, Any]) -> OpenIncident:
         public_id=str(data["id"]),
         name=str(data["name"]),
         status=str(data["status"]),
+        impact=IncidentImpact(data["impact"]).value,
         components=tuple(str(c) for c in data["components"]),
         started_at=started,
         next_update_due=parse_time(data["next_update_due"]),
@@ -330,8 +380,8 @@ def prepared(targets: list[Target], key_file: KeyFile) -> Iterator[Prepared]:
 
 def _with(incident: OpenIncident, status: str, next_due: datetime | None) -> OpenIncident:
     return OpenIncident(
-        incident.public_id, incident.name, status, incident.components, incident.started_at,
-        next_due, incident.next_interval,
+        incident.public_id, incident.name, status, incident.impact, incident.components,
+        incident.started_at, next_due, incident.next_interval,
     )  # fmt: skip
 
 
@@ -450,7 +500,11 @@ def post(
             base_version=ready.manifest.version,
         )
         next_due = None if choice.status == IncidentStatus.RESOLVED else _next_due(incident, now)
-        snapshot = _rewrite(ready, record, incident, next_due, private)
+        still_open = set(ready.incidents) - (
+            {incident.public_id} if choice.status == IncidentStatus.RESOLVED else set()
+        )
+        page = page_change(ready.bundle, still_open)
+        snapshot = _rewrite(ready, record, incident, next_due, private, page)
         outcome = Outcome(record=record, source=ready.source.name)
         # Local copies first, as publish does: a store that hangs must not delay them.
         for target in sorted(targets, key=lambda t: not isinstance(t, LocalTarget)):
@@ -477,6 +531,58 @@ def _listed(problems: list[str]) -> str:
     return (": " + "; ".join(problems)) if problems else ""
 
 
+# -- the page's status ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageChange:
+    """What the page's statuses become once some of the bundle's incidents are resolved."""
+
+    statuses: dict[str, str]  # component public id -> new status, where it changes
+    groups: dict[str, str]  # group public id -> its new status (the worst of its own)
+    hidden: frozenset[str]  # rows that leave the page (shown only when degraded)
+    indicator: PageIndicator
+    maintenance_active: bool
+
+
+def page_change(bundle: Bundle, still_open: set[str]) -> PageChange | None:
+    """The statuses and indicator with only `still_open` of the bundle's incidents open,
+    by the app's rule; None when nothing the bundle published is resolved (the page as
+    published is right) or the bundle does not say how components are held."""
+    components = bundle.components
+    if components is None or {i.public_id for i in bundle.incidents} <= still_open:
+        return None
+    new = {
+        c.public_id: component_status(
+            c.floor, [s for i, s in c.incidents.items() if i in still_open], []
+        ).value
+        for c in components
+    }
+    changed = {c.public_id: new[c.public_id] for c in components if new[c.public_id] != c.status}
+    members: dict[str, list[str]] = {}
+    for c in components:
+        if c.group is not None:
+            members.setdefault(c.group, []).append(new[c.public_id])
+    touched = {c.group for c in components if c.public_id in changed and c.group is not None}
+    return PageChange(
+        statuses=changed,
+        groups={g: worst_status(members[g]).value for g in touched},
+        hidden=frozenset(
+            c.public_id
+            for c in components
+            if c.only_show_if_degraded
+            and c.public_id in changed
+            and new[c.public_id] == ComponentStatus.OPERATIONAL
+        ),
+        indicator=page_indicator(
+            list(new.values()),
+            [i.impact for i in bundle.incidents if i.public_id in still_open],
+            bundle.maintenance_active,
+        ),
+        maintenance_active=bundle.maintenance_active,
+    )
+
+
 # -- rewriting the affected files ------------------------------------------------------------
 
 
@@ -486,6 +592,7 @@ def _rewrite(
     incident: OpenIncident,
     next_due: datetime | None,
     private: Any,
+    page: PageChange | None,
 ) -> Snapshot:
     files = dict(ready.manifest.files)
 
@@ -503,7 +610,7 @@ def _rewrite(
     update = _UpdateShape(record, incident)
     for path, entry in ready.manifest.files.items():
         old = (ready.root / disk_path(path, entry.content_type)).read_bytes()
-        new = _rewritten(path, entry.content_type, old, ready.bundle, update, next_due)
+        new = _rewritten(path, entry.content_type, old, ready.bundle, update, next_due, page)
         if new is not None and new != old:
             write(path, new, entry.content_type)
     manifest = Manifest(version=ready.manifest.version, generated_at=record.posted_at, files=files)
@@ -535,21 +642,24 @@ def _rewritten(
     bundle: Bundle,
     update: _UpdateShape,
     next_due: datetime | None,
+    change: PageChange | None,
 ) -> bytes | None:
     """The file with the update in it; None when the update does not change it."""
     language, page = _language_of(path, bundle.languages)
     incident_id = update.record.incident
     if content_type.startswith("text/html"):
-        if page in ("", "index.html") or page == f"incidents/{incident_id}":
-            with translation.override(language):
-                text = body.decode()
-                text = _html_rewritten(
-                    text, update, next_due, front=page != f"incidents/{incident_id}"
-                )
-                return text.encode()
-        return None
+        front = page in ("", "index.html")
+        if not (front or page == f"incidents/{incident_id}" or change):
+            return None
+        with translation.override(language):
+            text = body.decode()
+            if front or page == f"incidents/{incident_id}":
+                text = _html_rewritten(text, update, next_due, front=front)
+            if change is not None:
+                text = _status_rewritten(text, change, front=front)
+            return text.encode()
     if path in _JSON_DOCUMENTS:
-        return _json_rewritten(path, body, update, next_due)
+        return _json_rewritten(path, body, update, next_due, change)
     if path in _FEEDS:
         with translation.override(DEFAULT):
             return _feed_rewritten(body, update)
@@ -656,6 +766,81 @@ def _html_rewritten(
     return text
 
 
+_BRAND_MARK = re.compile(
+    r'<span class="brand__mark[^"]*" aria-hidden="true" data-brand-mark>.*?</span>', re.DOTALL
+)
+_BRAND_STATUS = re.compile(r'<span class="visually-hidden" data-brand-status>[^<]*</span>')
+_BANNER = re.compile(
+    r'<section class="banner[^"]*" aria-labelledby="banner-title" data-banner>.*?</section>',
+    re.DOTALL,
+)
+_STATUS_SPAN = re.compile(
+    r'<span class="status status--(?:{})">[^<]*</span>'.format("|".join(ComponentStatus.values))
+)
+
+
+def _status_replaced(text: str, status: str) -> str:
+    """The first status label in `text` (a row's or a group's head) saying `status`."""
+    span = _fragment('{% include "public/_status.html" with value=value %}', {"value": status})
+    return _STATUS_SPAN.sub(lambda _: span, text, count=1)
+
+
+def _status_rewritten(text: str, change: PageChange, *, front: bool) -> str:
+    """The page's statuses as `change` says: every page's header, and on the front page
+    the banner, the component rows and their groups (the app's own templates)."""
+    context = {"overall": change.indicator}
+    text = _BRAND_MARK.sub(
+        lambda _: _fragment('{% include "public/_brand_mark.html" %}', context), text, count=1
+    )
+    text = _BRAND_STATUS.sub(
+        lambda _: _fragment(
+            '{% load candor_public %}<span class="visually-hidden" data-brand-status>: '
+            "{{ overall.description|page_words }}</span>",
+            context,
+        ),
+        text,
+        count=1,
+    )
+    if not front:
+        return text
+    text = _BANNER.sub(
+        lambda _: _fragment(
+            '{% include "public/_banner.html" %}',
+            {"indicator": change.indicator, "maintenance": change.maintenance_active},
+        ),
+        text,
+        count=1,
+    )
+    for component_id, status in change.statuses.items():
+        start = text.find(f'<li class="component" data-component="{component_id}">')
+        if start < 0:
+            continue  # not shown (a vendor's hidden, or only when degraded)
+        if component_id in change.hidden:
+            end = text.find("</li>", start)
+            if end >= 0:
+                end += len("</li>")
+                end += text.startswith("\n", end)
+                text = text[:start].rstrip(" ") + text[end:]
+            continue
+        head_end = text.find("</div>", start)
+        head = _status_replaced(text[start:head_end], status)
+        text = text[:start] + head + text[head_end:]
+    for group_id, status in change.groups.items():
+        start = text.find(f'<li class="group" data-group="{group_id}">')
+        summary_end = text.find("</summary>", start)
+        if start < 0 or summary_end < 0:
+            continue
+        head = re.sub(
+            r"<details(?: open)?>",
+            "<details>" if status == ComponentStatus.OPERATIONAL else "<details open>",
+            text[start:summary_end],
+            count=1,
+        )
+        head = _status_replaced(head, status)
+        text = text[:start] + head + text[summary_end:]
+    return text
+
+
 def _card_span(text: str, incident_id: str) -> tuple[int, int] | None:
     start = text.find(f'aria-labelledby="incident-{incident_id}"')
     if start < 0:
@@ -704,6 +889,7 @@ _JSON_DOCUMENTS = (
     "api/v2/status.json",
     "api/v2/incidents.json",
     "api/v2/incidents/unresolved.json",
+    "api/v2/components.json",
 )
 _ACTIVE_ONLY = ("api/v2/summary.json", "api/v2/incidents/unresolved.json")
 
@@ -733,10 +919,24 @@ def _update_json(update: _UpdateShape) -> dict[str, Any]:
 
 
 def _json_rewritten(
-    path: str, body: bytes, update: _UpdateShape, next_due: datetime | None
+    path: str,
+    body: bytes,
+    update: _UpdateShape,
+    next_due: datetime | None,
+    change: PageChange | None,
 ) -> bytes | None:
     document = json.loads(body)
     at = _timestamp(update.record.posted_at)
+    if change is not None:
+        status = document.get("status")
+        if isinstance(status, dict) and "indicator" in status:
+            document["status"] = {
+                "indicator": change.indicator.indicator,
+                "description": change.indicator.description,
+            }
+        _components_rewritten(document, change, at)
+    elif "incidents" not in document and "status" not in document:
+        return None  # components.json: nothing of it changes
     if isinstance(document.get("page"), dict):
         document["page"]["updated_at"] = at
     incidents = document.get("incidents")
@@ -759,6 +959,26 @@ def _json_rewritten(
             kept.append(item)
         document["incidents"] = kept
     return json.dumps(document).encode()
+
+
+def _components_rewritten(node: Any, change: PageChange, at: str | None) -> None:
+    """Every component and group object in the document (api/statuspage.py's shapes:
+    the components lists and each incident's components) with its new status."""
+    if isinstance(node, list):
+        for item in node:
+            _components_rewritten(item, change, at)
+        return
+    if not isinstance(node, dict):
+        return
+    if "group_id" in node and "status" in node:
+        identity = node.get("id")
+        table = change.groups if node.get("group") is True else change.statuses
+        if isinstance(identity, str) and identity in table:
+            node["status"] = table[identity]
+            node["updated_at"] = at
+    for value in node.values():
+        if isinstance(value, (dict, list)):
+            _components_rewritten(value, change, at)
 
 
 # -- feeds: one entry per incident, its updates newest first ---------------------------------

@@ -259,7 +259,14 @@ def render_snapshot(
 def _add_bundle(writer: _Writer, *, version: int, generated_at: datetime) -> None:
     """The out-of-band bundle (publish/oob_bundle.py), signed with the site key; none
     when no key can sign (the CLI would refuse an unsigned one anyway)."""
-    bundle = bundle_bytes(version=version, generated_at=generated_at)
+    bundle = bundle_bytes(
+        version=version,
+        generated_at=generated_at,
+        # What the page shows, as the page reads it (so the CLI's recomputed statuses
+        # cover exactly the page's components and its indicator).
+        components=selectors.public_components(),
+        maintenance_active=selectors.maintenance_in_progress(),
+    )
     try:
         signature = signing.bytes_sign(bundle)
     except signing.SigningUnavailable:

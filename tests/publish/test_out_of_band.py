@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from incidents.audit import Actor
 from incidents.models import (
     AuditAction,
     AuditEvent,
+    ComponentStatusChange,
     Incident,
     IncidentStatus,
     IncidentUpdate,
@@ -34,6 +36,7 @@ from incidents.models import (
     TemplateVersion,
 )
 from incidents.publish import service
+from incidents.publish.manifest import disk_path
 from incidents.publish.oob_format import BUNDLE_PATH, UPDATES_DIR
 from incidents.publish.oob_reconcile import reconcile
 from incidents.publish.renders import render_next
@@ -41,7 +44,7 @@ from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
 from incidents.wording import approvals
 from tests.conftest import staff_user
-from tests.factories import ComponentFactory, promised
+from tests.factories import ComponentFactory, GroupFactory, promised
 from tests.publish.conftest import SECRET, S3Server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -498,3 +501,148 @@ def test_the_cli_asks_shows_the_words_and_pushes_nothing_unless_told(site: Site)
         "A fix has been applied"
         in mirror_file(site, f"incidents/{site.incident.public_id}.html").decode()
     )
+
+
+# -- the page's status -----------------------------------------------------------------------
+
+
+def post_resolved(site: Site) -> subprocess.CompletedProcess[str]:
+    resolved = approvals.usable_versions("resolved")[0].template.public_id
+    return run_cli(
+        site, "--incident", site.incident.public_id, "--status", "resolved",
+        "--template", resolved, "--yes",
+    )  # fmt: skip
+
+
+def component_in(document: dict[str, Any], public_id: str) -> dict[str, Any]:
+    [found] = [c for c in document["components"] if c["id"] == public_id]
+    return found
+
+
+def front_parts(front: str, component_id: str) -> tuple[str, str, str]:
+    """The banner, the component's row head and the header's mark of a front page."""
+    banner = re.search(r'<section class="banner.*?</section>', front, re.DOTALL)
+    row = re.search(rf'<li class="component" data-component="{component_id}">.*?</div>', front)
+    mark = re.search(r'<span class="brand__mark.*?</span>', front, re.DOTALL)
+    assert banner and row and mark, front
+    return banner.group(0), row.group(0), mark.group(0)
+
+
+def group_head(front: str, group_id: str) -> str:
+    head = re.search(rf'<li class="group" data-group="{group_id}">.*?</summary>', front, re.DOTALL)
+    assert head, front
+    return head.group(0)
+
+
+def test_resolving_out_of_band_frees_its_components_and_the_page_says_so(
+    site: Site, django_capture_on_commit_callbacks: Any
+) -> None:
+    checkout = site.incident.components.get()
+    assert json.loads(mirror_file(site, "api/v2/status.json"))["status"]["indicator"] == "critical"
+    # Monitoring keeps the components where the incident holds them, as in the app.
+    assert post_monitoring(site).returncode == 0
+    assert json.loads(mirror_file(site, "api/v2/status.json"))["status"]["indicator"] == "critical"
+    assert 'status--major_outage">Major outage<' in mirror_file(site, "index.html").decode()
+    done = post_resolved(site)
+    assert done.returncode == 0, done.stderr
+    for read, html in (
+        (lambda p: mirror_file(site, p), ".html"),
+        (lambda p: s3_body(site, p), ""),
+    ):
+        assert json.loads(read("api/v2/status.json"))["status"] == {
+            "indicator": "none",
+            "description": "All Systems Operational",
+        }
+        summary = json.loads(read("api/v2/summary.json"))
+        assert summary["status"]["indicator"] == "none"
+        assert component_in(summary, checkout.public_id)["status"] == "operational"
+        components = json.loads(read("api/v2/components.json"))
+        assert component_in(components, checkout.public_id)["status"] == "operational"
+        banner, row, mark = front_parts(read("index.html").decode(), checkout.public_id)
+        assert "All Systems Operational" in banner and "banner--none" in banner
+        assert 'status--operational">Operational<' in row
+        assert "brand__mark--none" in mark
+        # Every page's header says it too.
+        history = read("history" + html).decode()
+        assert "brand__mark--none" in history and "brand__mark--critical" not in history
+        assert "data-brand-status>: All Systems Operational<" in history
+    german = mirror_file(site, disk_path("de/", "text/html")).decode()
+    assert "status--major_outage" not in german and "banner--none" in german
+    cli_front = front_parts(mirror_file(site, "index.html").decode(), checkout.public_id)
+    cli_status = json.loads(mirror_file(site, "api/v2/status.json"))["status"]
+    # Reconciliation resolves it through lifecycle, which derives the statuses itself:
+    # once, and the app's own render then says exactly what the CLI wrote.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(reconcile().recorded) == 2
+    checkout.refresh_from_db()
+    assert checkout.status == "operational"
+    history = ComponentStatusChange.objects.filter(component=checkout).order_by("at", "pk")
+    # Created, held by the incident, freed once: no second change from the replay.
+    assert list(history.values_list("status", flat=True)) == [
+        "operational", "major_outage", "operational",
+    ]  # fmt: skip
+    service.publish_until_current()
+    assert front_parts(mirror_file(site, "index.html").decode(), checkout.public_id) == cli_front
+    assert json.loads(mirror_file(site, "api/v2/status.json"))["status"] == cli_status
+
+
+def test_a_component_another_open_incident_holds_stays_at_its_level(
+    site: Site, responder: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    checkout = site.incident.components.get()
+    # In a group with a component shown only when degraded, which the resolved incident
+    # alone holds down: its row leaves the page, the group keeps Checkout's status.
+    payments = GroupFactory(name="Payments")
+    checkout.group = payments
+    checkout.save()
+    refunds = ComponentFactory(name="Refunds", group=payments, only_show_if_degraded=True)
+    actor = Actor.staff(responder, channel="console")
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.update_post(
+            actor=actor,
+            incident=site.incident,
+            body=promised("We found the cause: a bad deploy, rolled back."),
+            status="identified",
+            components={refunds: "degraded_performance"},
+        )
+        lifecycle.incident_open(
+            actor=actor,
+            name="Slow card payments",
+            body=promised("We are investigating slow card payments."),
+            components={checkout: "partial_outage"},
+        )
+    before = mirror_file(site, "index.html").decode()
+    assert f'data-component="{refunds.public_id}"' in before
+    done = post_resolved(site)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(mirror_file(site, "api/v2/summary.json"))
+    assert component_in(summary, checkout.public_id)["status"] == "partial_outage"
+    assert (
+        component_in(json.loads(mirror_file(site, "api/v2/components.json")), checkout.public_id)[
+            "status"
+        ]
+        == "partial_outage"
+    )
+    status = json.loads(mirror_file(site, "api/v2/status.json"))["status"]
+    assert status["indicator"] in ("major", "critical")  # partial outage, or the impact
+    banner, row, _ = front_parts(mirror_file(site, "index.html").decode(), checkout.public_id)
+    assert 'status--partial_outage">Partial outage<' in row
+    front = mirror_file(site, "index.html").decode()
+    assert f'data-component="{refunds.public_id}"' not in front
+    assert component_in(summary, refunds.public_id)["status"] == "operational"
+    group = group_head(front, payments.public_id)
+    assert "<details open>" in group and 'status--partial_outage">Partial outage<' in group
+    cli = (banner, row, status, group)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(reconcile().recorded) == 1
+    checkout.refresh_from_db()
+    assert checkout.status == "partial_outage"
+    service.publish_until_current()
+    app_banner, app_row, _ = front_parts(
+        mirror_file(site, "index.html").decode(), checkout.public_id
+    )
+    app_status = json.loads(mirror_file(site, "api/v2/status.json"))["status"]
+    app_front = mirror_file(site, "index.html").decode()
+    app_group = group_head(app_front, payments.public_id)
+    assert (app_banner, app_row, app_status, app_group) == cli
+    assert f'data-component="{refunds.public_id}"' not in app_front
