@@ -28,6 +28,7 @@ KEY = "workers:heartbeat"
 LAST_SEEN_KEY = "workers:last_seen"
 
 _stop = threading.Event()
+_thread: threading.Thread | None = None
 
 
 def beat(now: datetime | None = None) -> None:
@@ -66,13 +67,19 @@ def _run() -> None:
 
 def start() -> None:
     """Start beating (statuspage/celery.py calls it when a worker is ready)."""
+    global _thread
     _stop.clear()
-    threading.Thread(target=_run, name="candor-heartbeat", daemon=True).start()
+    _thread = threading.Thread(target=_run, name="candor-heartbeat", daemon=True)
+    _thread.start()
 
 
 def stop() -> None:
     """Stop beating and say so (statuspage/celery.py calls it when a worker shuts down)."""
     _stop.set()
+    if _thread is not None:
+        # A beat in flight lands before the delete, never after it (which would say a
+        # stopped worker is alive for a whole TTL).
+        _thread.join(timeout=10)
     try:
         cache.delete(KEY)  # say so at once; another live worker sets it again within TTL/3
     except Exception:
