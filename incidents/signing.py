@@ -420,6 +420,26 @@ def _digest_remember(key: tuple[Any, ...], digest: str) -> None:
     _digests[key] = digest
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9]+")
+_SLOT = "candorsubjectslot"
+
+
+class _PageUrls:
+    """reverse(view, args=[subject]) for many subjects: reversed once, the id put in its
+    place (a fresh process reversed 20,000 URLs, a second of its first publish). An id
+    that is not plain letters and digits, which reverse would quote, is reversed."""
+
+    def __init__(self, view: str) -> None:
+        self.view = view
+        self.head, slot, self.tail = reverse(view, args=[_SLOT]).partition(_SLOT)
+        self.plain = bool(slot)  # the id is a part of the view's URL, as it is
+
+    def __call__(self, subject: str) -> str:
+        if self.plain and _PLAIN_ID.fullmatch(subject):
+            return self.head + subject + self.tail
+        return reverse(self.view, args=[subject])
+
+
 def notices_sign_pending() -> int:
     """Sign every published update and postmortem not signed as it now reads, in a few
     queries whatever their number (before a snapshot, whose render only reads). Returns
@@ -438,6 +458,7 @@ def notices_sign_pending() -> int:
         values = model.objects.order_by("pk").values_list(
             f"{parent}__public_id", "public_id", f"{parent}__name", "status", "body", "created_at"
         )
+        page_url = _PageUrls(view)
         for row in values.iterator(chunk_size=2000):
             key = (kind, settings.CANDOR_CANONICAL_URL, *row)
             digest = _digests.get(key)
@@ -447,7 +468,7 @@ def notices_sign_pending() -> int:
                     kind,
                     subject,
                     notice,
-                    url=settings.CANDOR_CANONICAL_URL + reverse(view, args=[subject]),
+                    url=settings.CANDOR_CANONICAL_URL + page_url(subject),
                     title=title,
                     status=status,
                     body=body,

@@ -171,6 +171,26 @@ def test_an_edited_update_is_signed_again_and_the_first_signature_stays(
     assert signing.notices_sign_pending() == 0
 
 
+@pytest.mark.parametrize("view", ["public:incident", "public:maintenance"])
+@pytest.mark.parametrize("subject", ["abc123xyz", "ABCdef", "0", "a-b_c", "x_"])
+def test_notice_urls_made_from_one_reverse_are_the_urls_reverse_makes(
+    view: str, subject: str
+) -> None:
+    from django.urls import reverse
+
+    assert signing._PageUrls(view)(subject) == reverse(view, args=[subject])
+
+
+def test_the_pending_scan_signs_the_same_notice_update_signed_names(payments: Incident) -> None:
+    """The scan's URL (made without reverse) is the one a notice signed alone carries:
+    nothing is signed twice."""
+    SignedNotice.objects.all().delete()
+    assert signing.notices_sign_pending() == 1
+    notice = _notice(payments)
+    assert json.loads(notice.payload)["url"].endswith(f"/incidents/{payments.public_id}")
+    assert SignedNotice.objects.count() == 1
+
+
 def test_a_dev_key_is_made_on_first_use_and_said_loudly(
     payments: Incident, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
