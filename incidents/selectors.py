@@ -918,6 +918,18 @@ def month_pages(*, year: int, month: int, per_page: int) -> int:
     return page_count(most, per_page)
 
 
+@contextmanager
+def history_shared() -> Iterator[None]:
+    """In this thread, month_history computes each page of a month once and answers later
+    calls with it: for the snapshot renderer, which renders /history and a month's page
+    once per language (the views carry no words of a language, the templates do)."""
+    _shared.months = {}
+    try:
+        yield
+    finally:
+        del _shared.months
+
+
 def month_history(
     *,
     year: int,
@@ -929,6 +941,18 @@ def month_history(
     """Page `page` (from 1) of a month, up to `per_page` incidents and as many maintenance
     windows (see page_window); with `newest`, the newest that many; every one of them
     without either."""
+    shared: dict[tuple[Any, ...], MonthHistory] | None = getattr(_shared, "months", None)
+    if shared is None:
+        return _month_history(year, month, page, per_page, newest)
+    key = (current_viewer(), year, month, page, per_page, newest)
+    if key not in shared:
+        shared[key] = _month_history(year, month, page, per_page, newest)
+    return shared[key]
+
+
+def _month_history(
+    year: int, month: int, page: int, per_page: int | None, newest: int | None
+) -> MonthHistory:
     incidents, maintenance = _month_queries(year, month)
     incident_count, maintenance_count = incidents.count(), maintenance.count()
     incident_window = maintenance_window = slice(None)

@@ -227,6 +227,7 @@ def render_snapshot(
             visibility_fixed(),
             hidden_notices_fixed(),
             selectors.status_shared(),
+            selectors.history_shared(),
         ):
             for url in urls:
                 path = path_for_url(url)

@@ -3,6 +3,7 @@ atomically, never backwards."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from datetime import UTC, datetime
@@ -185,6 +186,35 @@ def test_the_live_fallback_reads_the_current_snapshot(tmp_path: Path, settings: 
     assert page is not None and page.body == b"<p>version 4, page 3</p>" and page.version == 4
     missing = read_published("/incidents/nope")
     assert missing is not None and missing.body is None
+
+
+def test_a_manifest_built_from_kept_entries_is_what_one_json_dump_writes() -> None:
+    """Entries and paths are serialised once and kept: the bytes stay those of one dump of
+    the whole manifest, hostile paths included, and a second manifest sharing entries
+    (an incremental render) is written as it would be from scratch."""
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    paths = ["index.html", 'a"quote', "é/ü", "ctl\x01\x7f", "bidi\u202e", "lone\ud800", "z" * 500]
+    files = {p: FileEntry(f"{n:064x}", n, "text/html; charset=utf-8") for n, p in enumerate(paths)}
+    first = Manifest(version=3, generated_at=at, files=files)
+    second = Manifest(
+        version=4,
+        generated_at=at,
+        files={**files, "new": FileEntry("f" * 64, 1, "application/json")},
+    )
+    for manifest in (first, second):
+        expected = json.dumps(
+            {
+                "version": manifest.version,
+                "generated_at": manifest.generated_at.isoformat(),
+                "files": {
+                    p: {"sha256": e.sha256, "size": e.size, "content_type": e.content_type}
+                    for p, e in sorted(manifest.files.items())
+                },
+            },
+            separators=(",", ":"),
+        ).encode()
+        assert manifest.to_json() == expected
+        assert Manifest.from_json(expected) == manifest
 
 
 def test_a_manifest_is_serialised_once_compact_and_pushed_as_its_render_wrote_it(

@@ -264,3 +264,29 @@ def test_with_production_static_files_assets_carry_their_content_hash(
         assert re.search(r"\.[0-9a-f]{12}\.\w+$", path), path
     index = _read(snapshot, snapshot.manifest, "index.html").decode()
     assert all(f"/{p}" in index for p in assets if p.endswith(".css"))
+
+
+def test_a_month_page_is_read_once_a_render_whatever_the_languages(
+    site: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/history and each month page are rendered in every language from one reading of
+    the month (selectors.history_shared); outside a render every call reads afresh."""
+    from incidents import selectors
+
+    read: list[tuple[Any, ...]] = []
+    real = selectors._month_history
+
+    def counted(*args: Any) -> Any:
+        read.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(selectors, "_month_history", counted)
+    snapshot = render_snapshot(tmp_path / "site")
+    languages = [p for p in snapshot.manifest.files if p.endswith("/history")]
+    assert len(languages) > 1  # the page exists in several languages
+    assert read and len(read) == len(set(read))
+    read.clear()
+    now = timezone.now()
+    selectors.month_history(year=now.year, month=now.month)
+    selectors.month_history(year=now.year, month=now.month)
+    assert len(read) == 2
