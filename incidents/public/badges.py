@@ -80,6 +80,21 @@ def component_badge(request: HttpRequest, public_id: str) -> HttpResponse:
     return public_response(request, request.path, render)
 
 
+def component_badge_states() -> dict[str, str]:
+    """Each component badge's URL path -> what it shows (the component's name and status,
+    in one string): a snapshot renders again only the badges whose state changed."""
+    states = {}
+    for public_id, name, status in (
+        selectors.public_components().order_by("pk").values_list("public_id", "name", "status")
+    ):
+        try:
+            url = reverse("public:component_badge", args=[public_id])
+        except NoReverseMatch:  # as badge_urls: no badge
+            continue
+        states[url] = f"{status}\x1f{name}"
+    return states
+
+
 def badge_urls() -> list[str]:
     """Every badge's URL path, for the static snapshot."""
     urls = [reverse("public:badge")]

@@ -9,8 +9,10 @@ A change to the chrome reaches every page, so it means a full render; the finger
 recorded with each render (RenderState.chrome) tells. Otherwise a page is rendered again
 when:
 - it is rendered every time: the front page (uptime bars move with the clock), the feeds,
-  the calendar, the JSON documents (the signed notices' list only when a notice was added:
-  RenderState.notices);
+  the calendar, the JSON documents, the page's badge (the signed notices' list only when a
+  notice was added: RenderState.notices);
+- it is a component's badge and the component's name or status changed
+  (RenderState.badges);
 - it is the page of an incident or maintenance window a change touched, or the month it
   is listed on, before or after the change (RenderState.homes; where it was added, removed
   or moved, the pages from there to the month's newest), or /history when that
@@ -44,7 +46,6 @@ from incidents import selectors, signing
 from incidents.api.public_views import DOCUMENTS
 from incidents.context_processors import candor
 from incidents.models import Incident, Maintenance, MaintenanceStatus, SignedNotice
-from incidents.public.badges import badge_urls
 from incidents.public.views import HISTORY_PAGE_MONTHS, MONTH_PAGE_SIZE, history_floor
 from incidents.publish.changes import changes_between, version_stamp
 from incidents.publish.manifest import Snapshot, path_for_url
@@ -68,6 +69,9 @@ class RenderState:
     positions: dict[str, int] | None = None
     # notices_fingerprint() when it rendered; "" (an older state) renders the notices.
     notices: str = ""
+    # badges.component_badge_states() when it rendered, by manifest path; None (an older
+    # state) renders every badge.
+    badges: dict[str, str] | None = None
 
     def to_json(self) -> bytes:
         # Nearly every page refers to the same few files: store each set once.
@@ -82,6 +86,7 @@ class RenderState:
                 "references": pages,
                 "positions": self.positions,
                 "notices": self.notices,
+                "badges": self.badges,
             }
         ).encode()
 
@@ -100,6 +105,11 @@ class RenderState:
                 else None
             ),
             notices=str(data.get("notices", "")),
+            badges=(
+                {str(k): str(v) for k, v in badges.items()}
+                if isinstance(badges := data.get("badges"), dict)
+                else None
+            ),
         )
 
 
@@ -120,8 +130,11 @@ def pages_to_render(
     homes: Homes,
     now: datetime,
     notices: str = "",
+    badges: dict[str, str] | None = None,
 ) -> set[str] | None:
-    """The manifest paths to render afresh; None for all of them."""
+    """The manifest paths to render afresh; None for all of them. `badges`: the
+    component badges' states now (badges.component_badge_states(), by manifest path;
+    None renders every one)."""
     if base is None or base.state.chrome != chrome:
         return None
     base_version = base.snapshot.manifest.version
@@ -133,6 +146,10 @@ def pages_to_render(
     paths = {path_for_url(url) for url in urls}
     fresh = {path for path in paths if path not in base.snapshot.manifest.files}
     fresh |= _every_time()
+    if badges is None or base.state.badges is None:
+        fresh |= set(badges or ())
+    else:
+        fresh |= {path for path, shows in badges.items() if base.state.badges.get(path) != shows}
     # Shards that gained a notice since (signing adds without a site change); a new shard
     # is absent from the base and rendered anyway. A minute's slack for the time between
     # signing and the base render's start.
@@ -251,7 +268,7 @@ def _report_pages(paths: set[str], fresh: set[str], *, now: datetime, new_month:
 def _every_time() -> set[str]:
     urls = [reverse(f"public:{name}") for name in _RENDERED_EVERY_TIME]
     urls += [reverse("api_v2:" + r.removesuffix(".json").replace("/", "-")) for r in DOCUMENTS]
-    urls += badge_urls()  # a component's status shows on them, as on the front page
+    urls.append(reverse("public:badge"))  # the overall status, as the front page
     return {path_for_url(url) for url in urls}
 
 

@@ -45,7 +45,7 @@ from incidents.audiences.visibility import (
 from incidents.branding.brand import brand_fixed, current_brand
 from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
-from incidents.public.badges import badge_urls
+from incidents.public.badges import badge_urls, component_badge_states
 from incidents.public.cache import rendering_fresh
 from incidents.public.language import DEFAULT, language_from_path, translated_pages
 from incidents.public.report import report_urls
@@ -199,6 +199,7 @@ def render_snapshot(
         stamp = version_stamp(version)
         chrome = chrome_fingerprint(_probe_request(factory), now=generated_at)
         notices = notices_fingerprint()
+        badges = {path_for_url(url): shows for url, shows in component_badge_states().items()}
         fresh = pages_to_render(
             urls,
             base=base,
@@ -207,6 +208,7 @@ def render_snapshot(
             homes=homes,
             now=generated_at,
             notices=notices,
+            badges=badges,
         )
         if fresh is not None:  # a page's other languages change with it
             fresh |= {
@@ -249,6 +251,7 @@ def render_snapshot(
         references=references,
         positions=homes.positions,
         notices=notices,
+        badges=badges,
     )
     (root / RENDER_STATE).write_bytes(state.to_json())
     # Written last: a directory with a manifest is complete.

@@ -198,6 +198,35 @@ def test_an_update_renders_its_incident_the_front_page_and_the_documents_only(
     assert f"maintenance/{site['past_window'].public_id}" not in fresh
 
 
+def test_a_component_badge_is_rendered_again_only_when_its_component_changed(
+    site: dict[str, Any], frozen: datetime
+) -> None:
+    def badge(component: Component) -> str:
+        return f"badges/{component.public_id}.svg"
+
+    base = render_next(full=True)
+    lifecycle.update_post(
+        actor=ACTOR, incident=site["open"], body=promised("Cause found.", now=frozen),
+        status="identified", now=frozen,
+    )  # fmt: skip
+    updated = render_next()
+    fresh = _rendered_afresh(base, updated)
+    assert "badge.svg" in fresh  # the page's overall status: every time
+    assert not {p for p in fresh if p.startswith("badges/")}
+
+    # A status below the page's worst: the header (the chrome) stays as it was.
+    dashboard = Component.objects.get(name="Dashboard")
+    lifecycle.component_status_set(
+        actor=ACTOR, component=dashboard, status="degraded_performance", now=frozen
+    )
+    changed = render_next()
+    assert {p for p in _rendered_afresh(updated, changed) if p.startswith("badges/")} == {
+        badge(dashboard)
+    }
+    assert b"Degraded performance" in changed.read(badge(dashboard))
+    assert changed.read(badge(site["api"])) == updated.read(badge(site["api"]))
+
+
 def test_an_update_to_a_recent_incident_renders_the_history_page_too(
     site: dict[str, Any], frozen: datetime
 ) -> None:

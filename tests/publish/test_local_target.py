@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, sha256_of
+from incidents.publish.manifest import (
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    Snapshot,
+    disk_path,
+    sha256_of,
+)
 from incidents.publish.targets import local
 from incidents.publish.targets.base import TargetError
 from incidents.publish.targets.local import KEEP_VERSIONS, TREES, LocalTarget, read_published
@@ -70,6 +77,34 @@ def test_unchanged_files_are_not_rewritten_and_dropped_ones_are_removed(tmp_path
     kept = {name for name in now if now[name] == inodes[name]}
     assert kept == {f"i{n}.html" for n in range(2, 10)}
     assert "i29.html" not in now
+    assert target.verify() == []
+
+
+def test_a_page_laid_out_elsewhere_leaves_its_old_file_unless_another_page_now_lies_there(
+    tmp_path: Path,
+) -> None:
+    """A file is removed by where it lies (disk_path), not by its manifest path: a page
+    whose type changed moves ("a.html" -> "a"), and a new page lying at the old file's
+    place keeps it."""
+
+    def site(version: int, pages: dict[str, tuple[bytes, str]]) -> Snapshot:
+        root, files = tmp_path / f"render-{version}", {}
+        for path, (body, kind) in pages.items():
+            on_disk = root / disk_path(path, kind)
+            on_disk.parent.mkdir(parents=True, exist_ok=True)
+            on_disk.write_bytes(body)
+            files[path] = FileEntry(sha256_of(body), len(body), kind)
+        return Snapshot(root, Manifest(version, datetime.now(UTC), files))
+
+    target = LocalTarget(tmp_path / "mirror")
+    first = {"a": (b"<p>a</p>", HTML), "b": (b"<p>b</p>", HTML)}
+    for version in range(1, 1 + KEEP_VERSIONS):  # every tree holds the first layout
+        target.push(site(version, first))
+    target.push(site(9, {"a": (b"{}", "application/json"), "b.html": (b"{}", "application/json")}))
+    current = tmp_path / "mirror/current"
+    assert not (current / "a.html").exists()  # a moved to "a"
+    assert (current / "a").read_bytes() == b"{}"
+    assert (current / "b.html").read_bytes() == b"{}"  # another page lies there now
     assert target.verify() == []
 
 

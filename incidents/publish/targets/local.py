@@ -183,7 +183,8 @@ def _update_tree(tree: Path, had: Manifest, snapshot: Snapshot) -> None:
     files = snapshot.manifest.files
     made: set[str] = set()  # each directory made once
     for path, entry in files.items():
-        if had.files.get(path) == entry:
+        old = had.files.get(path)
+        if old is entry or old == entry:  # most are the very entry a render reused
             continue  # unchanged since this tree last served: not touched
         target = os.path.join(tree, disk_path(path, entry.content_type))
         parent = os.path.dirname(target)
@@ -193,12 +194,22 @@ def _update_tree(tree: Path, had: Manifest, snapshot: Snapshot) -> None:
         temporary = os.path.join(parent, _TEMPORARY + secrets.token_hex(4))
         shutil.copyfile(snapshot.file(path), temporary)
         os.replace(temporary, target)
-    wanted = {disk_path(p, e.content_type) for p, e in files.items()}
+    # Files the tree had that the snapshot lays elsewhere or not at all (few: the whole
+    # set of 70,000 wanted paths is made only when there are any).
+    gone = []
     for path, entry in had.files.items():
+        now = files.get(path)
+        if now is entry:
+            continue
         relative = disk_path(path, entry.content_type)
-        if relative not in wanted:
-            with suppress(FileNotFoundError):
-                os.unlink(os.path.join(tree, relative))
+        if now is None or disk_path(path, now.content_type) != relative:
+            gone.append(relative)
+    if gone:
+        wanted = {disk_path(p, e.content_type) for p, e in files.items()}
+        for relative in gone:
+            if relative not in wanted:
+                with suppress(FileNotFoundError):
+                    os.unlink(os.path.join(tree, relative))
 
 
 def _write_replacing(target: Path, body: bytes) -> None:
