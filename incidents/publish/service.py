@@ -8,7 +8,10 @@ ever moves forward.
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,6 +72,21 @@ class PublishResult:
         return {"version": self.version, "targets": {t.name: t.outcome for t in self.targets}}
 
 
+@contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """The objects that exist when a publish starts are left out of the cyclic garbage
+    collector's passes until it ends (gc.freeze), then handed back (gc.unfreeze): nothing
+    is kept longer, the collector only stops rescanning them. A worker holds millions
+    (the manifests of 70,000 files, the notices' digests) and each full pass over them,
+    several per publish, cost 0.25-1 s of an update's publish at 10,000 incidents.
+    Process-wide: a publish in another thread meanwhile is unfrozen with this one."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def publish(*, force: bool = False, full: bool = False) -> PublishResult:
     """Render the current site and push it to every target that is behind.
 
@@ -80,6 +98,11 @@ def publish(*, force: bool = False, full: bool = False) -> PublishResult:
     every file on every target (a repair after `publish --verify` found a damaged file).
     An older render is never pushed.
     """
+    with _older_objects_frozen():
+        return _publish(force=force, full=full)
+
+
+def _publish(*, force: bool, full: bool) -> PublishResult:
     full = full or force
     targets = configured_targets()
     # Out-of-band updates go into the database before anything is rendered from it: a

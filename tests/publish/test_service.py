@@ -61,6 +61,34 @@ def test_every_public_change_is_published_after_its_commit(
     assert (row.last_version, row.last_error, row.behind_since) == (2, "", None)
 
 
+def test_a_publish_leaves_older_objects_out_of_the_collector_and_hands_them_back(
+    mirror: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During a publish the objects that existed before it are frozen (gc.freeze); after
+    it, as after a failed render, nothing stays frozen (no memory kept beyond it)."""
+    import gc
+
+    _open()
+    seen: list[int] = []
+    real = service.render_next
+
+    def watched(**kwargs: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return real(**kwargs)
+
+    monkeypatch.setattr(service, "render_next", watched)
+    assert gc.get_freeze_count() == 0
+    assert not service.publish().failed
+    assert seen and seen[0] > 10_000 and gc.get_freeze_count() == 0
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("render broke")
+
+    monkeypatch.setattr(service, "render_next", broken)
+    assert service.publish(full=True).failed
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_change_that_rolls_back_publishes_nothing(mirror: Path, db: None) -> None:
     with pytest.raises(RuntimeError), transaction.atomic():
         _open()
