@@ -176,6 +176,34 @@ def test_current_reads_back_the_manifest_that_was_pushed(target: S3Target, build
     assert target.current() == snapshot.manifest
 
 
+def test_the_manifest_is_read_again_only_when_someone_changed_it(
+    s3_server: S3Server, s3: Any, bucket: str, build: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The manifest a push wrote is not downloaded and parsed before the next push: the
+    store answers 304 to its ETag. Another writer's manifest (another worker, the
+    out-of-band CLI) has another ETag and is read whole, even by a new target object."""
+    pushed = build(3, SITE_V1)
+    make_target(s3_server.url, bucket).push(pushed)
+    parsed: list[int] = []
+    real = Manifest.from_json
+
+    def counted(raw: bytes) -> Manifest:
+        parsed.append(len(raw))
+        return real(raw)
+
+    monkeypatch.setattr(Manifest, "from_json", staticmethod(counted))
+    later = make_target(s3_server.url, bucket)  # a later publish's target
+    assert later.current() == pushed.manifest and parsed == []
+
+    theirs = build(4, SITE_V2).manifest
+    s3.put_object(Bucket=bucket, Key=MANIFEST_NAME, Body=theirs.to_json())
+    assert later.current() == theirs and len(parsed) == 1
+    assert later.current() == theirs and len(parsed) == 1  # and kept in turn
+
+    s3.delete_object(Bucket=bucket, Key=MANIFEST_NAME)
+    assert later.current() is None
+
+
 def test_verify_reports_a_replaced_and_a_missing_file(
     target: S3Target, s3: Any, bucket: str, build: Any
 ) -> None:
