@@ -18,6 +18,12 @@ round by round.
 
     .venv/bin/python bench/publish_ab.py --before DIR [--sizes 1000 10000] [--rounds 3]
 
+Each measuring process first warms its publisher as a worker does when it starts
+(incidents/publish/warm.py, statuspage/celery.py), where the arm's checkout has that; a
+before arm without it publishes cold. Once per round each arm also publishes one update
+from a process that is not warmed: reported apart, as a worker that took an update the
+moment it started.
+
 The live path adds the coalescing delay (publish/trigger.py COALESCE_SECONDS, 0.5 s) and
 the worker's pickup to these figures.
 """
@@ -202,7 +208,7 @@ def _words(phase: str, title: str, component: str, started_at: datetime, *, now:
     return found
 
 
-def measure(updates: int, *, primed: bool = False) -> None:
+def measure(updates: int, *, primed: bool = False, cold: bool = False) -> None:
     import django
 
     django.setup()
@@ -232,6 +238,15 @@ def measure(updates: int, *, primed: bool = False) -> None:
         assert not service.publish().failed
     incident = Incident.objects.exclude(status="resolved").order_by("pk").first()
     assert incident is not None
+    if not cold:
+        # As a worker does when it starts (statuspage/celery.py), where this checkout
+        # has it; `cold` measures a process that publishes before it is warm.
+        try:
+            from incidents.publish.warm import publisher_warm
+        except ImportError:
+            pass
+        else:
+            publisher_warm()
     seconds = []
     for n in range(updates):
         now = timezone.now()
@@ -307,6 +322,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 # The 1-minute load average before and after each arm's round: the machine
                 # is shared, and a figure means little without it.
                 loads: dict[str, list[list[float]]] = {arm: [] for arm in trees}
+                colds: dict[str, list[float]] = {arm: [] for arm in trees}
                 for r in range(args.rounds):
                     for arm in ("before", "after") if r % 2 == 0 else ("after", "before"):
                         n = args.updates_before or args.updates if arm == "before" else args.updates
@@ -320,7 +336,14 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                             f"(load {load:.1f}-{os.getloadavg()[0]:.1f})",
                             flush=True,
                         )
+                    # A process's first publish without the warm-up (a worker that took
+                    # an update the moment it started), once per arm each round.
+                    for arm in trees:
+                        out = _child(trees[arm], env[arm], "measure", "1", "primed", "cold")
+                        colds[arm] += json.loads(out)
+                        print(f"{size} round {r} {arm} cold: {colds[arm][-1]:.3f}", flush=True)
                 results["sizes"][str(size)] = rounds  # type: ignore[index]
+                results.setdefault("cold", {})[str(size)] = colds  # type: ignore[index]
                 results.setdefault("loads", {})[str(size)] = loads  # type: ignore[index]
             finally:
                 for database in [template, *databases.values()]:
@@ -354,6 +377,14 @@ def report(results: dict[str, object], args: argparse.Namespace) -> str:
                 f"({min(p50s):.2f}-{max(p50s):.2f}) | {statistics.median(p95s):.2f} s "
                 f"({min(p95s):.2f}-{max(p95s):.2f}) | {percentile(pooled, 0.95):.2f} s | {load} |"
             )
+    lines += ["", "A process's first publish, not warmed (seconds, one per round):", ""]
+    for size, colds in results.get("cold", {}).items():  # type: ignore[attr-defined]
+        for arm in ("before", "after"):
+            if found := colds.get(arm, []):
+                lines.append(
+                    f"- {int(size):,} {arm}: median {statistics.median(found):.2f} s "
+                    f"({min(found):.2f}-{max(found):.2f})"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -362,7 +393,7 @@ def main() -> int:
         seed(int(sys.argv[2]))
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "measure":
-        measure(int(sys.argv[2]), primed="primed" in sys.argv[3:])
+        measure(int(sys.argv[2]), primed="primed" in sys.argv[3:], cold="cold" in sys.argv[3:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])

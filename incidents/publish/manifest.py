@@ -56,6 +56,13 @@ class Manifest:
             object.__setattr__(self, "_json", cached)
         return cast(bytes, cached)
 
+    def entries_prepare(self) -> None:
+        """Serialise each entry and path ahead, as a worker does at start (publish/warm.py):
+        the next render reuses nearly all of them."""
+        for path, entry in self.files.items():
+            _path_json(path)
+            _entry_json(entry)
+
     def _serialised(self) -> bytes:
         """What json.dumps(..., separators=(",", ":")) writes of the manifest (compact:
         an indented dump runs Python's pure-Python encoder), from each entry's JSON

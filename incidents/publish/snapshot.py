@@ -260,6 +260,21 @@ def render_snapshot(
     return Snapshot(root=root, manifest=manifest, objects=objects.root)
 
 
+def front_page_warm() -> None:
+    """Render the front page once and drop it: its templates compiled and the components'
+    past uptime days computed (uptime.py keeps them) before a worker's first publish."""
+    factory = _CanonicalRequestFactory()
+    with (
+        _consistent_read(),
+        rendering_fresh(),
+        brand_fixed(),
+        visibility_fixed(),
+        hidden_notices_fixed(),
+        selectors.status_shared(),
+    ):
+        _render(factory, reverse("public:status"))
+
+
 def _add_bundle(writer: _Writer, *, version: int, generated_at: datetime) -> None:
     """The out-of-band bundle (publish/oob_bundle.py), signed with the site key; none
     when no key can sign (the CLI would refuse an unsigned one anyway)."""

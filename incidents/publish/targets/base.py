@@ -35,6 +35,11 @@ class Target(Protocol):
         """The manifest the target serves now, or None if it has none yet."""
         ...
 
+    def warm(self) -> None:
+        """Read what the next push compares with (its manifests), so that a worker's
+        first push is as quick as its later ones (publish/warm.py). Raises TargetError."""
+        ...
+
     def verify(self) -> list[str]:
         """Problems found checking every file of the current manifest ([] when intact)."""
         ...

@@ -139,6 +139,11 @@ class LocalTarget:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise TargetError(f"{self.name}: cannot read {MANIFEST_NAME}: {exc!r}") from exc
 
+    def warm(self) -> None:
+        self.current()
+        for n in range(KEEP_VERSIONS):  # the tree a push rewrites compares with its own
+            _tree_manifest(self.trees / str(n))
+
     def stamp(self, path: str, body: bytes) -> None:
         directory = self.current_dir()
         if directory is not None:

@@ -94,8 +94,8 @@ class S3Target:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
-        made = (endpoint_url, region, access_key_id, secret_access_key, addressing)
-        made += (self.workers, connect_timeout, read_timeout)
+        made: tuple[object, ...] = (endpoint_url, region, access_key_id, secret_access_key)
+        made += (addressing, self.workers, connect_timeout, read_timeout)
         with _clients_lock:
             client = _clients.get(made)
             if client is None:
@@ -189,6 +189,9 @@ class S3Target:
             ) from exc
         self._remember(response.get("ETag"), manifest)
         return manifest
+
+    def warm(self) -> None:
+        self.current()  # kept with its ETag: the first push asks only whether it changed
 
     def _manifest_place(self) -> tuple[str, str, str]:
         return (self.client.meta.endpoint_url, self.bucket, self._key(MANIFEST_NAME))
