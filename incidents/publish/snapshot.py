@@ -172,8 +172,16 @@ class _Writer:
         self.files[path] = base.manifest.files[path]
 
 
+class FullRenderNeeded(Exception):
+    """render_snapshot(full_allowed=False) found it would render every page."""
+
+
 def render_snapshot(
-    root: Path, *, base: Base | None = None, objects: ObjectStore | None = None
+    root: Path,
+    *,
+    base: Base | None = None,
+    objects: ObjectStore | None = None,
+    full_allowed: bool = True,
 ) -> Snapshot:
     """Render the site as of the current site version into `root` (empty or absent):
     its manifest and render state there, the bodies in `objects` (by default a store of
@@ -182,7 +190,9 @@ def render_snapshot(
     With a `base` (the previous render, publish/renders.py, whose bodies are in the same
     store), only the pages the changes since its version can have altered are rendered
     (publish/dependencies.py); the rest keep the base's objects. Without one, or when the
-    changes are unknown or reach every page, everything is rendered.
+    changes are unknown or reach every page, everything is rendered; unless
+    `full_allowed` is False (a worker's warm-up, publish/warm.py): then FullRenderNeeded
+    is raised before any page is.
     """
     root.mkdir(parents=True, exist_ok=True)
     # Signing writes, the render below only reads: every published update signed first.
@@ -210,6 +220,8 @@ def render_snapshot(
             notices=notices,
             badges=badges,
         )
+        if fresh is None and not full_allowed:
+            raise FullRenderNeeded
         if fresh is not None:  # a page's other languages change with it
             fresh |= {
                 path_for_url(url)
@@ -258,21 +270,6 @@ def render_snapshot(
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
     signing.file_sign(root / MANIFEST_NAME)  # beside it: manifest.json.sig
     return Snapshot(root=root, manifest=manifest, objects=objects.root)
-
-
-def front_page_warm() -> None:
-    """Render the front page once and drop it: its templates compiled and the components'
-    past uptime days computed (uptime.py keeps them) before a worker's first publish."""
-    factory = _CanonicalRequestFactory()
-    with (
-        _consistent_read(),
-        rendering_fresh(),
-        brand_fixed(),
-        visibility_fixed(),
-        hidden_notices_fixed(),
-        selectors.status_shared(),
-    ):
-        _render(factory, reverse("public:status"))
 
 
 def _add_bundle(writer: _Writer, *, version: int, generated_at: datetime) -> None:

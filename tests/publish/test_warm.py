@@ -44,7 +44,7 @@ def test_after_the_warm_up_a_publish_parses_no_manifest_and_computes_no_digest_a
 
     took = publisher_warm()
 
-    assert {"base render", "target local", "notices", "front page"} <= set(took)
+    assert {"base render", "target local", "notices", "a render"} <= set(took)
     base = current_base()
     assert base is not None
     assert all("_json" in entry.__dict__ for entry in base.snapshot.manifest.files.values())
@@ -67,6 +67,30 @@ def test_after_the_warm_up_a_publish_parses_no_manifest_and_computes_no_digest_a
     assert parsed == []  # every manifest it compared with was read by the warm-up
 
 
+def test_the_warm_up_render_writes_nothing_shared_and_makes_no_full_render(
+    mirror: Path, db: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    from incidents.publish.renders import renders_dir
+
+    lifecycle.incident_open(
+        actor=ACTOR, name="API errors", body=promised("Investigating."), impact="minor"
+    )
+    caplog.set_level("INFO", logger="incidents.publish.warm")
+    publisher_warm()  # nothing published yet: no render to build on
+    assert "no render to build on, none made" in caplog.text
+    assert not renders_dir().exists() or not any(renders_dir().iterdir())
+
+    assert not service.publish().failed
+    store = renders_dir().parent / "objects"
+    before = sorted(p.name for p in store.rglob("*"))
+    renders = sorted(p.name for p in renders_dir().iterdir())
+    caplog.clear()
+    publisher_warm()
+    assert "none made" not in caplog.text and "failed" not in caplog.text
+    assert sorted(p.name for p in store.rglob("*")) == before
+    assert sorted(p.name for p in renders_dir().iterdir()) == renders
+
+
 def test_a_step_that_fails_is_logged_and_the_others_still_run(
     mirror: Path, db: None, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -78,7 +102,7 @@ def test_a_step_that_fails_is_logged_and_the_others_still_run(
 
     took = publisher_warm()
 
-    assert {"target s3:nowhere", "notices", "front page"} <= set(took)
+    assert {"target s3:nowhere", "notices", "a render"} <= set(took)
     assert "warming the publisher: target s3:nowhere failed" in caplog.text
 
 
@@ -122,4 +146,4 @@ def test_a_real_worker_warms_its_publisher_when_it_starts(
             worker.wait(timeout=15)
     text = log.read_text(errors="replace")
     assert text.count("publisher warmed") == 1  # once, in the process running the tasks
-    assert "warming the publisher" not in text  # no step failed
+    assert "failed" not in text  # no step failed
