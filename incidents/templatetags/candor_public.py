@@ -6,8 +6,10 @@ the incident pages and the feeds cannot disagree on rounding or time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from django import template
 from django.utils.formats import date_format
@@ -77,11 +79,15 @@ def utc_date(value: date) -> SafeString:
 
 @register.simple_tag
 def update_html(
-    update: UpdateView, subject: IncidentView | MaintenanceView | str = ""
+    update: UpdateView | Mapping[str, Any], subject: IncidentView | MaintenanceView | str = ""
 ) -> SafeString:
     """An update's words as the page shows them: the approved translation into the page's
     language (get_language()) when there is one, else the original; both sanitised HTML.
-    Looked up here, per language, because the views are shared by every language."""
+    Looked up here, per language, because the views are shared by every language. The
+    out-of-band CLI (publish/oob_post.py) renders a new item from a mapping, with no
+    subject and no database: its words as written."""
+    if isinstance(update, Mapping):
+        return mark_safe(update["body_html"])  # noqa: S308 (sanitised by the CLI)
     if isinstance(subject, IncidentView | MaintenanceView):
         translated = page_words_html(
             maintenance=isinstance(subject, MaintenanceView),

@@ -41,7 +41,7 @@ from incidents.wording.translations import translations_forget
 from tests.conftest import staff_user
 from tests.factories import ComponentFactory, promised
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
 ACTOR = Actor.system("test")
 GERMAN = (
