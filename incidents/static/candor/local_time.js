@@ -22,10 +22,12 @@
   function localise() {
     if (!window.Intl || !Intl.DateTimeFormat) return;
     var language = document.documentElement.getAttribute("lang");
-    var clock = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+    // A 24-hour clock in every language, as the page and the update words write times
+    // ("Next update by 14:30 UTC" reads "15:30 CET", never "3:30 PM").
+    var clock = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" };
     var full = {
       year: "numeric", month: "short", day: "numeric",
-      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
     };
     var formats = { clock: formatter(language, clock), full: formatter(language, full) };
     document.querySelectorAll("time[datetime]").forEach(function (element) {
