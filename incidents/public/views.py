@@ -29,6 +29,7 @@ from incidents.public.uptime_bars import NARROW_DAYS, runs_fit_inline
 from incidents.public.uptime_details import first_day, uptime_document
 from incidents.publish import verified
 from incidents.reliability.visibility import report_visibility
+from incidents.wording.translations import page_words_reused
 
 HTML = "text/html; charset=utf-8"
 HISTORY_PAGE_MONTHS = 3
@@ -53,7 +54,10 @@ def render_page(
         "reading_as": audience_names(current_viewer()),
         **context,
     }
-    body = render_to_string(template, context)
+    # An update's words in the page's language: each language's approved translations
+    # looked at once for the page, however many updates it shows (templatetags).
+    with page_words_reused():
+        body = render_to_string(template, context)
     return Rendered(body=body.encode(), content_type=HTML, status=status)
 
 

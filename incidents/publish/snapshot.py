@@ -66,6 +66,7 @@ from incidents.publish.oob_bundle import bundle_bytes
 from incidents.publish.oob_format import BUNDLE_PATH, signature_path
 from incidents.publish.versions import site_version
 from incidents.reliability.visibility import visibility_fixed
+from incidents.wording.translations import page_words_reused
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,7 @@ def render_snapshot(
             hidden_notices_fixed(),
             selectors.status_shared(),
             selectors.history_shared(),
+            page_words_reused(),  # each language's translations looked at once
         ):
             for url in urls:
                 path = path_for_url(url)

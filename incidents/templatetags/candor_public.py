@@ -6,8 +6,10 @@ the incident pages and the feeds cannot disagree on rounding or time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from django import template
 from django.utils.formats import date_format
@@ -18,7 +20,8 @@ from django.utils.translation import get_language
 from incidents.models import ComponentStatus, IncidentImpact, IncidentStatus, MaintenanceStatus
 from incidents.public import language
 from incidents.public.uptime_bars import NARROW_DAYS, Run, bar_runs, days_with_trouble
-from incidents.selectors import GroupView, UptimeDay
+from incidents.selectors import GroupView, IncidentView, MaintenanceView, UpdateView, UptimeDay
+from incidents.wording.translations import page_words_html
 
 register = template.Library()
 
@@ -72,6 +75,30 @@ def utc_clock(value: datetime) -> SafeString:
 @register.simple_tag
 def utc_date(value: date) -> SafeString:
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), utc_day(value))
+
+
+@register.simple_tag
+def update_html(
+    update: UpdateView | Mapping[str, Any], subject: IncidentView | MaintenanceView | str = ""
+) -> SafeString:
+    """An update's words as the page shows them: the approved translation into the page's
+    language (get_language()) when there is one, else the original; both sanitised HTML.
+    Looked up here, per language, because the views are shared by every language. The
+    out-of-band CLI (publish/oob_post.py) renders a new item from a mapping, with no
+    subject and no database: its words as written."""
+    if isinstance(update, Mapping):
+        return mark_safe(update["body_html"])  # noqa: S308 (sanitised by the CLI)
+    if isinstance(subject, IncidentView | MaintenanceView):
+        translated = page_words_html(
+            maintenance=isinstance(subject, MaintenanceView),
+            status=update.status,
+            title=subject.name,
+            body=update.body,
+            language=get_language() or "",
+        )
+        if translated is not None:
+            return mark_safe(translated)  # noqa: S308 (render_markdown's sanitised HTML)
+    return mark_safe(update.body_html)  # noqa: S308 (sanitised when it was posted)
 
 
 @register.filter

@@ -24,13 +24,26 @@ from incidents.approvers import notices
 from incidents.audit import Actor, audit_record
 from incidents.models import (
     AuditAction,
+    Channel,
+    Component,
+    IncidentStatus,
+    IncidentUpdate,
+    MaintenanceStatus,
+    MaintenanceUpdate,
     TemplateTranslation,
     TemplateVersion,
     TranslationApproval,
 )
 from incidents.public.cache import public_changed
+from incidents.publish.changes import Scope
+from incidents.publish.trigger import request_publish
+from incidents.publish.versions import site_version_bump
 from incidents.text import text_problem
-from incidents.wording.translations import translation_approved, translations_forget
+from incidents.wording.translations import (
+    placeholder_values,
+    translation_approved,
+    translations_forget,
+)
 
 MAX_BODY_LENGTH = 20_000
 
@@ -152,10 +165,60 @@ def translation_approve(
             at=now,
             data={"language": translation.language, "translation": translation.number},
         )
+        approved = translation_approved(
+            TemplateTranslation.objects.prefetch_related("approvals").get(pk=locked.pk)
+        )
+        if approved:
+            # The pages of the incidents and maintenance windows whose words came from
+            # this version now read differently in its language: a public change, its
+            # scope recorded for the incremental publisher (publish/changes.py).
+            site_version_bump(now=now, scope=words_scope(version))
+            transaction.on_commit(request_publish, robust=True)
         # The v2 JSON's ?lang= documents may now read differently.
         transaction.on_commit(public_changed)
     translations_forget()
     return approval
+
+
+def _maintenance_phase(status: str) -> str | None:
+    try:
+        return wording.maintenance_phase(status)
+    except KeyError:  # cancelled: no template's phase
+        return None
+
+
+def words_scope(version: TemplateVersion) -> Scope:
+    """The incidents and maintenance windows with an update whose words came from
+    `version`, matched as translations.py matches them (the title their name, the
+    component names any component's): the pages a translation of it can change. Read once
+    per approval, every update of the version's phase (a rare write, not a page view)."""
+    if version.template.channel != Channel.WEB:  # the pages show the web words only
+        return Scope()
+    phase = version.template.phase
+    names = list(Component.objects.values_list("name", flat=True))
+
+    def matched(rows: object) -> frozenset[str]:
+        found: set[str] = set()
+        for body, title, public_id in rows:  # type: ignore[attr-defined]
+            context = wording.MatchContext(title=title, component_names=names)
+            if public_id in found:
+                continue
+            if placeholder_values(body, version.body, context) is not None:
+                found.add(public_id)
+        return frozenset(found)
+
+    incident_statuses = [s for s in IncidentStatus if wording.incident_phase(s) == phase]
+    maintenance_statuses = [s for s in MaintenanceStatus if _maintenance_phase(s) == phase]
+    incidents = IncidentUpdate.objects.filter(status__in=incident_statuses).values_list(
+        "body", "incident__name", "incident__public_id"
+    )
+    maintenance = MaintenanceUpdate.objects.filter(status__in=maintenance_statuses).values_list(
+        "body", "maintenance__name", "maintenance__public_id"
+    )
+    return Scope(
+        incidents=matched(incidents.iterator()) if incident_statuses else frozenset(),
+        maintenance=matched(maintenance.iterator()) if maintenance_statuses else frozenset(),
+    )
 
 
 def translations_waiting() -> list[TemplateTranslation]:

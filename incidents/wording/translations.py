@@ -14,8 +14,10 @@ the notification renderers can import it (approvals.py imports them, through app
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 
 from django.conf import settings
@@ -28,6 +30,7 @@ from incidents.models import (
     TemplateTranslation,
     TemplateVersion,
 )
+from incidents.rendering import render_markdown
 from incidents.wording.approved import approvals_satisfied, usable_versions
 
 # How long a worker reuses a lookup: a fan-out renders every recipient's message, and the
@@ -134,6 +137,9 @@ class _Pass:
 
     def words(self, update: IncidentUpdate | MaintenanceUpdate, body: str) -> str | None:
         phase, title = _subject(update)
+        return self.words_of(phase, title, body)
+
+    def words_of(self, phase: str, title: str, body: str) -> str | None:
         if self.names is None:
             self.names = list(Component.objects.values_list("name", flat=True))
         context = wording.MatchContext(title=title, component_names=self.names)
@@ -160,6 +166,69 @@ def translated_many(
         return [None] * len(updates)
     look = _Pass(code)
     return [look.words(u, u.body) if u.body.strip() else None for u in updates]
+
+
+class _PagePass(_Pass):
+    """A page render's look: one query tells whether anything at all is translated into
+    the language (most sites: nothing, and a page pays that one query), and each
+    update's words are rendered to HTML once however many pages show them."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(language)
+        self.any = TemplateTranslation.objects.filter(language=language).exists()
+        self.html: dict[tuple[str, str, str], str | None] = {}
+
+    def html_of(self, phase: str, title: str, body: str) -> str | None:
+        key = (phase, title, body)
+        if key not in self.html:
+            words = self.words_of(phase, title, body) if self.any else None
+            # Sanitised exactly as the original's body_html is when it is posted.
+            self.html[key] = render_markdown(words) if words is not None else None
+        return self.html[key]
+
+
+_pages = threading.local()
+
+
+@contextmanager
+def page_words_reused() -> Iterator[None]:
+    """In this thread, page_words_html looks at each language once until the block ends:
+    a page's render (public/views.render_page), or a whole snapshot render, whose pages
+    show one moment. Nested blocks share the outermost one's."""
+    if getattr(_pages, "passes", None) is not None:
+        yield
+        return
+    _pages.passes = {}
+    try:
+        yield
+    finally:
+        del _pages.passes
+
+
+def _phase(maintenance: bool, status: str) -> str | None:
+    try:
+        return wording.maintenance_phase(status) if maintenance else wording.incident_phase(status)
+    except (KeyError, ValueError):  # a status no template is written for
+        return None
+
+
+def page_words_html(
+    *, maintenance: bool, status: str, title: str, body: str, language: str
+) -> str | None:
+    """The sanitised HTML of an update's approved translation into `language`, for a
+    public page (from the view's fields: the views are shared by every language); None:
+    show the original's body_html. Inside page_words_reused, one look per language."""
+    code = words_language(language)
+    phase = _phase(maintenance, status)
+    if not code or phase is None or not body.strip():
+        return None
+    passes: dict[str, _PagePass] | None = getattr(_pages, "passes", None)
+    look = passes.get(code) if passes is not None else None
+    if look is None:
+        look = _PagePass(code)
+        if passes is not None:
+            passes[code] = look
+    return look.html_of(phase, title, body)
 
 
 def translations_forget() -> None:

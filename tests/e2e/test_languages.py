@@ -63,7 +63,7 @@ def test_german_and_japanese_readers_and_the_switch(
         german.get_by_role("link", name="View incident history").click()
         assert german.url == f"{live_server.url}/history"
 
-        japanese = browser.new_context(locale="ja-JP").new_page()
+        japanese = browser.new_context(locale="ja-JP", timezone_id="UTC").new_page()
         japanese.goto(f"{live_server.url}/incidents/{incident}")
         assert japanese.url == f"{live_server.url}/ja/incidents/{incident}"
         facts = japanese.locator("dl.facts").inner_text()

@@ -80,7 +80,8 @@ def _public_promises(page: Page, base: str, public_id: str) -> dict[str, list[st
     CANDOR_PUBLIC_MAX_AGE seconds, and this is about what the server says now.
     """
     assert page.context.browser
-    reader = page.context.browser.new_page()
+    # In UTC, as the words promise: the page shows times in the reader's zone.
+    reader = page.context.browser.new_page(timezone_id="UTC")
     reader.goto(f"{base}/")
     home = [t[15:20] for t in reader.locator(".card__next").all_inner_texts()]
     reader.goto(f"{base}/incidents/{public_id}")

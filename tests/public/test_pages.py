@@ -398,6 +398,7 @@ def test_hostile_markup_in_an_update_is_neutralised(
             html_of(client, path)
             .replace('<script src="/static/candor/public.js" defer>', "")
             .replace('<script src="/static/candor/verified.js" defer>', "")
+            .replace('<script src="/static/candor/local_time.js" defer>', "")
         )
         assert "We are investigating." in html
         for live in ("<script", "onerror", "javascript:", "<iframe", "<b>Odd"):

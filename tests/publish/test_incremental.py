@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from incidents import lifecycle
+from incidents import lifecycle, roles, wording
 from incidents.audit import Actor
 from incidents.models import Component, Incident, IncidentUpdate, SiteChange
 from incidents.publish import service
@@ -32,6 +33,10 @@ from incidents.publish.targets import configured_targets
 from incidents.publish.targets.local import LocalTarget
 from incidents.publish.targets.s3 import SIGNATURE_NAME
 from incidents.tasks import publish_full
+from incidents.wording import approvals
+from incidents.wording.translation_approvals import translation_approve, translation_submit
+from incidents.wording.translations import translations_forget
+from tests.conftest import staff_user
 from tests.factories import ComponentFactory, promised
 from tests.publish.conftest import S3Server
 from tests.publish.test_s3_target import record_calls
@@ -170,6 +175,40 @@ def test_an_incremental_render_is_the_full_render_byte_for_byte(
 
     _assert_same_site(assembled, full)
     assert assembled.manifest.version == base.manifest.version + 1
+
+
+def test_approving_a_translation_renders_the_pages_of_the_words_it_translates(
+    site: dict[str, Any], frozen: datetime, legal: User, support: User, tmp_path: Path
+) -> None:
+    version = approvals.usable_versions("investigating")[0]
+    values = wording.values_for(
+        title="Checkout errors", component_names=["Public API"], started_at=frozen,
+        next_update_at=frozen + timedelta(minutes=10),
+    )  # fmt: skip
+    translated = lifecycle.incident_open(
+        actor=ACTOR, name="Checkout errors", body=wording.render(version.body, values),
+        components={site["api"]: "major_outage"}, now=frozen,
+    )  # fmt: skip
+    base = render_next(full=True)
+    writer = staff_user("cole", roles.COMMUNICATOR)
+    translation = translation_submit(
+        actor=Actor.staff(writer, channel="console"), version=version, language="de",
+        body="Wir untersuchen Probleme mit {components} seit {started_at}. "
+        "Nächstes Update: {next_update_at}.",
+    )  # fmt: skip
+    for approver in (legal, support):
+        translation_approve(actor=Actor.staff(approver, channel="console"), translation=translation)
+    translations_forget()
+
+    assembled = render_next()
+    full = render_snapshot(tmp_path / "full")
+    _assert_same_site(assembled, full)
+    page = f"incidents/{translated.public_id}"
+    assert "Wir untersuchen Probleme mit Public API" in _read(assembled, f"de/{page}").decode()
+    assert "Wir untersuchen" not in _read(assembled, page).decode()
+    fresh = _rendered_afresh(base, assembled)
+    assert {page, f"de/{page}", f"fr/{page}"} <= fresh
+    assert f"incidents/{site['old1'].public_id}" not in fresh  # other words: not rendered
 
 
 def test_an_update_renders_its_incident_the_front_page_and_the_documents_only(

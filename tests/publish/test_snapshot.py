@@ -108,6 +108,8 @@ def test_the_snapshot_holds_every_page_feed_and_api_document(
     month = (timezone.now() - timedelta(days=40)).strftime("history/%Y-%m")
     assert month in files, "the history reaches back to the oldest incident"
     assert any(p.startswith("static/") and p.endswith(".css") for p in files)
+    # The script that shows times in the reader's zone, which every page loads.
+    assert "static/candor/local_time.js" in files
     assert snapshot.manifest.version == site_version() > 0
 
 
