@@ -70,7 +70,8 @@ class Manifest:
         encoding 70,000 of them afresh cost a publish a quarter of a second."""
         head = _compact({"version": self.version, "generated_at": self.generated_at.isoformat()})
         files = ",".join(
-            f"{_path_json(path)}:{_entry_json(entry)}" for path, entry in sorted(self.files.items())
+            f"{_path_json(path)}:{_entry_json(self.files[path])}"
+            for path in _sorted_paths(self.files)
         )
         return f'{head[:-1]},"files":{{{files}}}}}'.encode()
 
@@ -108,6 +109,22 @@ def _path_json(path: str) -> str:
             _path_strings.clear()
         found = _path_strings[path] = _compact(path)
     return found
+
+
+# The paths of the manifest last written, as a set and sorted: a render's paths are
+# nearly always its base's (a new page is a new incident), and sorting 70,000 of them cost
+# a publish 50 ms. Replaced whole, never changed in place.
+_last_order: tuple[set[str], list[str]] = (set(), [])
+
+
+def _sorted_paths(files: dict[str, FileEntry]) -> list[str]:
+    global _last_order
+    known, order = _last_order
+    if files.keys() == known:
+        return order
+    order = sorted(files)
+    _last_order = (set(files), order)
+    return order
 
 
 def _entry_json(entry: FileEntry) -> str:
