@@ -13,7 +13,11 @@ All on loopback, production settings, PostgreSQL and Redis of their own:
      the same number of emails of the same size to the same sink, one reused SMTP
      connection per batch of 100, nothing else.
 
-    .venv/bin/python bench/notify.py [--emails 100000] [--sms 10000]
+Rounds (`--rounds`, 3 by default) interleave the two, the order alternating (Candor
+first in the first round: the reference sends messages of Candor's measured size); the
+summary gives each figure's median and min-max over the rounds, and the load average.
+
+    .venv/bin/python bench/notify.py [--emails 100000] [--sms 10000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,6 +135,8 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
         "CANDOR_NOTIFY_RATE_SMS": "100000",
         "CANDOR_SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
     }
+    # The sinks' logs run on across rounds: this round's messages are those after these.
+    email_before, sms_before = _count(logs / "smtp.log"), _count(logs / "twilio.log")
     root = Path(tempfile.mkdtemp(prefix="candor-bench-notify-"))
     with running_stack(root, extra_env=env) as stack:
         subscribe_s = _subscribe(stack, emails, sms)
@@ -153,8 +160,8 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
             deadline = time.monotonic() + 3600
             while time.monotonic() < deadline:
                 samples.append([_rss_kb(w.pid) for w in workers])
-                done_email = _count(logs / "smtp.log")
-                done_sms = _count(logs / "twilio.log")
+                done_email = _count(logs / "smtp.log") - email_before
+                done_sms = _count(logs / "twilio.log") - sms_before
                 if done_email >= emails and done_sms >= sms:
                     break
                 time.sleep(1)
@@ -164,9 +171,9 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
                 worker.wait(timeout=30)
         creation = stack.manage("shell", "--no-imports", "-c", CREATE_AGAIN).split()
     shutil.rmtree(root, ignore_errors=True)
-    email_times = [t for t, _ in _lines(logs / "smtp.log")]
-    sms_times = [t for t, _ in _lines(logs / "twilio.log")]
-    sizes = [s for _, s in _lines(logs / "smtp.log")]
+    email_times = [t for t, _ in _lines(logs / "smtp.log")[email_before:]]
+    sms_times = [t for t, _ in _lines(logs / "twilio.log")[sms_before:]]
+    sizes = [s for _, s in _lines(logs / "smtp.log")[email_before:]]
     rss = [max(col) for col in zip(*samples, strict=True)] if samples else [0, 0]
     tenth = samples[max(0, len(samples) // 10)] if samples else [0, 0]
     return {
@@ -226,10 +233,15 @@ def bench_reference(emails: int, smtp_port: int, logs: Path, size: int) -> dict:
     }
 
 
+def _spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=100_000)
     parser.add_argument("--sms", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="candor-bench-sinks-"))
     smtp_port, twilio_port = free_port(), free_port()
@@ -246,10 +258,36 @@ def main() -> None:
         )
         for kind, port in (("smtp", smtp_port), ("twilio", twilio_port))
     ]
+    rounds: list[dict] = []
+    size = 0
     try:
         time.sleep(1.5)
-        candor = bench_candor(args.emails, args.sms, smtp_port, twilio_port, logs)
-        reference = bench_reference(args.emails, smtp_port, logs, candor["email"]["bytes_avg"])
+        for n in range(args.rounds):
+            load = [os.getloadavg()[0]]
+            arms: dict = {}
+            for arm in ("candor", "reference") if n % 2 == 0 else ("reference", "candor"):
+                if arm == "candor":
+                    arms[arm] = bench_candor(args.emails, args.sms, smtp_port, twilio_port, logs)
+                    size = arms[arm]["email"]["bytes_avg"]
+                else:
+                    arms[arm] = bench_reference(args.emails, smtp_port, logs, size)
+                load.append(os.getloadavg()[0])
+            candor, reference = arms["candor"], arms["reference"]
+            rounds.append(
+                {
+                    "order": list(arms),
+                    "load_average": [round(x, 1) for x in load],
+                    "candor": candor,
+                    "reference": reference,
+                    "email_ratio_vs_reference": round(
+                        candor["email"]["per_second"] / reference["per_second"], 2
+                    ),
+                    "all_messages_ratio_vs_reference": round(
+                        candor["all_per_second"] / reference["per_second"], 2
+                    ),
+                }
+            )
+            print(json.dumps(rounds[-1], indent=2), flush=True)
     finally:
         for peer in peers:
             os.killpg(peer.pid, signal.SIGTERM)
@@ -257,19 +295,26 @@ def main() -> None:
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
-        "candor": candor,
-        "reference": reference,
-        "email_ratio_vs_reference": round(
-            candor["email"]["per_second"] / reference["per_second"], 2
-        ),
-        "all_messages_ratio_vs_reference": round(
-            candor["all_per_second"] / reference["per_second"], 2
-        ),
+        "emails": args.emails,
+        "sms": args.sms,
+        "rounds": rounds,
+        "summary": {
+            "candor_emails_per_second": _spread(
+                [r["candor"]["email"]["per_second"] for r in rounds]
+            ),
+            "reference_emails_per_second": _spread([r["reference"]["per_second"] for r in rounds]),
+            "email_ratio_vs_reference": _spread([r["email_ratio_vs_reference"] for r in rounds]),
+            "all_messages_ratio_vs_reference": _spread(
+                [r["all_messages_ratio_vs_reference"] for r in rounds]
+            ),
+            "worker_rss_mb_peak": max(max(r["candor"]["worker_rss_mb_peak"]) for r in rounds),
+            "load_average": _spread([x for r in rounds for x in r["load_average"]]),
+        },
     }
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"notify-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result["summary"], indent=2))
 
 
 if __name__ == "__main__":
