@@ -14,7 +14,9 @@ bucket (moto's server on a free loopback port), cache prefix and VAR_DIR, and pu
 once untimed (its first render). Then, per round, it posts --updates updates to an open
 incident and times each from the update's commit to service.publish() returning with
 every target (the local mirror and the bucket) at the new version. Arms alternate order
-round by round.
+round by round. Last, the after arm renders the whole site from nothing into a scratch
+directory, timed (the render alone, no targets). The arms' untimed first publishes run
+at the same time.
 
     .venv/bin/python bench/publish_ab.py --before DIR [--sizes 1000 10000] [--rounds 3]
 
@@ -39,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -261,6 +264,22 @@ def measure(updates: int, *, primed: bool = False, cold: bool = False) -> None:
     print(json.dumps(seconds))
 
 
+def whole_render() -> None:
+    """The whole site rendered from nothing into a scratch directory, as a first publish
+    or a change that reaches every page renders it (no targets: the render alone)."""
+    import django
+
+    django.setup()
+    from incidents.publish.snapshot import render_snapshot
+
+    with tempfile.TemporaryDirectory(prefix="candor-bench-whole-") as scratch:
+        started = time.perf_counter()
+        snapshot = render_snapshot(Path(scratch) / "render")
+        seconds = time.perf_counter() - started
+        files = len(snapshot.manifest.files)
+    print(json.dumps({"seconds": seconds, "files": files}))
+
+
 # -- the parent ----------------------------------------------------------------------------
 
 
@@ -287,12 +306,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def calibration() -> float:
+    """Seconds for a fixed pure-Python loop, best of three: the machines sessions get
+    differ in speed, and a latency read without this says little across sessions."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for n in range(10_000_000):
+            total += n
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from bench.run import free_port, process, wait_for
 
     trees = {"before": Path(args.before).resolve(), "after": ROOT}
-    results: dict[str, object] = {"sizes": {}}
+    results: dict[str, object] = {"sizes": {}, "calibration_s": calibration()}
     port = free_port()
     moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
     s3_url = f"http://127.0.0.1:{port}"
@@ -314,10 +346,17 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     _create(databases[arm], template=template)
                     bucket = f"ab-{size}-{arm}"
                     env[arm] = _env(trees[arm], databases[arm], var[arm], s3_url, bucket)
+
+                def prepare(arm: str, env: dict[str, dict[str, str]] = env) -> None:
                     _child(trees[arm], env[arm], "measure", "0")  # first publish, untimed
                     # Two updates more, untimed: a mirror that keeps several versions
                     # (three trees, or three version directories) is full, as it stays.
                     _child(trees[arm], env[arm], "measure", "2", "primed")
+
+                # Untimed, so both arms at once (a whole render and upload each: minutes).
+                with ThreadPoolExecutor(len(trees)) as pool:
+                    list(pool.map(prepare, trees))
+                print(f"{size}: prepared in {time.monotonic() - started:.0f} s", flush=True)
                 rounds: dict[str, list[list[float]]] = {arm: [] for arm in trees}
                 # The 1-minute load average before and after each arm's round: the machine
                 # is shared, and a figure means little without it.
@@ -342,6 +381,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                         out = _child(trees[arm], env[arm], "measure", "1", "primed", "cold")
                         colds[arm] += json.loads(out)
                         print(f"{size} round {r} {arm} cold: {colds[arm][-1]:.3f}", flush=True)
+                # The whole site rendered from nothing (what a first publish and a change
+                # reaching every page cost), once, by this checkout's renderer.
+                for arm in ("after",):
+                    whole = json.loads(_child(trees[arm], env[arm], "whole"))
+                    results.setdefault("whole", {}).setdefault(str(size), {})[arm] = whole  # type: ignore[union-attr]
+                    print(f"{size} {arm} whole render: {whole}", flush=True)
                 results["sizes"][str(size)] = rounds  # type: ignore[index]
                 results.setdefault("cold", {})[str(size)] = colds  # type: ignore[index]
                 results.setdefault("loads", {})[str(size)] = loads  # type: ignore[index]
@@ -357,7 +402,8 @@ def report(results: dict[str, object], args: argparse.Namespace) -> str:
         f"{args.rounds} interleaved rounds x {args.updates} updates per arm "
         f"({args.updates_before or args.updates} for before); targets: local "
         "mirror + S3 (moto server). Seconds from the update's commit to every target at the "
-        "new version.",
+        f"new version. This machine's pure-Python loop of 10M additions: "
+        f"{results.get('calibration_s', float('nan')):.2f} s (best of 3).",
         "",
         "| incidents | arm | p50 (median of rounds, min-max) | p95 (median of rounds, min-max) "
         "| all updates p95 | load average |",
@@ -385,12 +431,21 @@ def report(results: dict[str, object], args: argparse.Namespace) -> str:
                     f"- {int(size):,} {arm}: median {statistics.median(found):.2f} s "
                     f"({min(found):.2f}-{max(found):.2f})"
                 )
+    lines += ["", "The whole site rendered from nothing, no targets (seconds, once):", ""]
+    for size, arms in results.get("whole", {}).items():  # type: ignore[attr-defined]
+        for arm, whole in arms.items():
+            lines.append(
+                f"- {int(size):,} {arm}: {whole['seconds']:.1f} s, {whole['files']:,} files"
+            )
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "seed":
         seed(int(sys.argv[2]))
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "whole":
+        whole_render()
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "measure":
         measure(int(sys.argv[2]), primed="primed" in sys.argv[3:], cold="cold" in sys.argv[3:])

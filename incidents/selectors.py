@@ -6,13 +6,14 @@ the same facts and no template can trigger a query.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -61,6 +62,43 @@ from incidents.uptime import (
 )
 
 HISTORY_LIMIT = 50  # Statuspage's incidents.json returns the 50 most recent
+_T = TypeVar("_T")
+
+_shared = threading.local()
+
+
+@contextmanager
+def answers_shared() -> Iterator[None]:
+    """In this thread, the small answers every page of a render asks for again (the
+    header's indicator, the hidden components, the oldest month, the latest change, the
+    recent incidents) computed once per viewer and arguments. For the snapshot renderer:
+    it reads one moment (a REPEATABLE READ transaction) and writes nothing while it
+    renders, so no answer can change inside it; 50 pages of an update asked the header's
+    three queries 32 times."""
+    _shared.answers = {}
+    try:
+        yield
+    finally:
+        del _shared.answers
+
+
+def _shared_answer(compute: Callable[..., _T]) -> Callable[..., _T]:
+    @functools.wraps(compute)
+    def answer(*args: Any, **kwargs: Any) -> _T:
+        answers: dict[tuple[Any, ...], Any] | None = getattr(_shared, "answers", None)
+        if answers is None:
+            return compute(*args, **kwargs)
+        key = (compute.__name__, current_viewer(), args, tuple(sorted(kwargs.items())))
+        if key not in answers:
+            answers[key] = compute(*args, **kwargs)
+        found = answers[key]
+        # A list or dict is the caller's to change: each gets its own (what is in them
+        # is frozen).
+        if isinstance(found, list | dict):
+            return type(found)(found)  # type: ignore[return-value]
+        return found
+
+    return answer
 
 
 @dataclass(frozen=True)
@@ -336,10 +374,12 @@ def _component_views(
     return tuple(_component_view(c, group_ids.get(c.group_id or 0)) for c in components)
 
 
+@_shared_answer
 def _group_ids() -> dict[int, str]:
     return dict(ComponentGroup.objects.values_list("pk", "public_id"))
 
 
+@_shared_answer
 def _hidden_codes() -> frozenset[str]:
     preloaded = getattr(_preloaded, "hidden", None)
     return preloaded if preloaded is not None else hidden_component_codes(current_viewer())
@@ -454,6 +494,7 @@ def _maintenance_query() -> object:
 # -- the page indicator -----------------------------------------------------------------
 
 
+@_shared_answer
 def overall_indicator() -> PageIndicator:
     """The page indicator alone, for the header of every public page: three small
     queries, where status_summary would build every view."""
@@ -472,6 +513,7 @@ def overall_indicator() -> PageIndicator:
     )
 
 
+@_shared_answer
 def maintenance_in_progress() -> bool:
     """Whether the current viewer sees a window in progress (the indicator then says so)."""
     return maintenance_visible(
@@ -644,9 +686,6 @@ def component_uptime_both_ways(
     )
 
 
-_shared = threading.local()
-
-
 @contextmanager
 def status_shared() -> Iterator[None]:
     """In this thread, public_status computes once per uptime window and answers later
@@ -766,6 +805,7 @@ def components_flat() -> tuple[list[GroupView], list[ComponentView]]:
     return group_views, component_views
 
 
+@_shared_answer
 def incidents_recent(
     *, limit: int = HISTORY_LIMIT, unresolved_only: bool = False
 ) -> list[IncidentView]:
@@ -987,6 +1027,7 @@ def _month_history(
     )
 
 
+@_shared_answer
 def oldest_history_month() -> tuple[int, int] | None:
     """(year, month) of the oldest incident or maintenance window; None if there is none."""
     viewer = current_viewer()
@@ -1041,8 +1082,14 @@ def page_updated_at(*, now: datetime) -> datetime:
     Every v2 document carries the same page.updated_at, so a client polling any one of them
     sees the page move when an incident is resolved, not only while it is open.
     """
-    stamps = [now.replace(year=2000)]  # a floor for an empty page
+    floor = now.replace(year=2000)  # for an empty page
+    return max([floor, *_latest_changes()])
+
+
+@_shared_answer
+def _latest_changes() -> list[datetime]:
     viewer = current_viewer()
+    stamps = []
     # A change the viewer cannot see does not move their page: its time would tell.
     for query in (
         components_visible(Component.objects.all(), viewer),
@@ -1053,7 +1100,7 @@ def page_updated_at(*, now: datetime) -> datetime:
         latest = query.aggregate(latest=Max("updated_at"))["latest"]
         if latest is not None:
             stamps.append(latest)
-    return max(stamps)
+    return stamps
 
 
 def status_summary(*, now: datetime) -> StatusSummary:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
 
 from incidents.models import ComponentStatus
 from incidents.selectors import UptimeDay
@@ -80,3 +81,12 @@ def runs_fit_inline(bars: Iterable[Sequence[UptimeDay]], *, recent: int) -> bool
         if total > INLINE_RUNS_LIMIT:
             return False
     return True
+
+
+def uptime_percent(value: float | None) -> str:
+    """Uptime with two decimals, rounded down: any downtime at all never shows as 100.00%."""
+    if value is None:
+        return ""
+    # Round to 6 places first so float noise (0.9 * 100 = 89.999...) does not lose a digit.
+    exact = Decimal(str(round(value * 100, 6)))
+    return f"{exact.quantize(Decimal('0.01'), rounding=ROUND_DOWN)}%"

@@ -24,6 +24,7 @@ from incidents.branding.brand import default_brand
 from incidents.context_processors import candor
 from incidents.public.cache import Rendered, public_response
 from incidents.public.cache_control import public_header
+from incidents.public.fragments import components_html
 from incidents.public.ical import is_cancelled
 from incidents.public.uptime_bars import NARROW_DAYS, runs_fit_inline
 from incidents.public.uptime_details import first_day, uptime_document
@@ -96,12 +97,15 @@ def status_page(request: HttpRequest) -> HttpResponse:
     def render() -> Rendered:
         days = settings.CANDOR_UPTIME_DAYS
         status = selectors.public_status(now=timezone.now(), uptime_days=days)
+        inline_runs = runs_fit_inline(
+            (c.uptime_days for c in status.components if c.showcase), recent=NARROW_DAYS
+        )
         context = {
             "status": status,
             "uptime_days": days,
             "first_day": first_day(status),
-            "inline_runs": runs_fit_inline(
-                (c.uptime_days for c in status.components if c.showcase), recent=NARROW_DAYS
+            "components_html": components_html(
+                status.layout, uptime_days=days, inline_runs=inline_runs
             ),
             "nav": "status",
         }

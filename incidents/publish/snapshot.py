@@ -47,7 +47,7 @@ from incidents.context_processors import STATIC_COPY
 from incidents.models import Incident, IncidentStatus, Maintenance
 from incidents.public.badges import badge_urls, component_badge_states
 from incidents.public.cache import rendering_fresh
-from incidents.public.language import DEFAULT, language_from_path, translated_pages
+from incidents.public.language import DEFAULT, language_from_path, shipped, translated_pages
 from incidents.public.report import report_urls
 from incidents.public.views import history_floor, month_page_urls
 from incidents.publish.changes import version_stamp
@@ -60,7 +60,15 @@ from incidents.publish.dependencies import (
     notices_fingerprint,
     pages_to_render,
 )
-from incidents.publish.manifest import MANIFEST_NAME, FileEntry, Manifest, Snapshot, path_for_url
+from incidents.publish.manifest import (
+    MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    Snapshot,
+    file_entry,
+    path_for_url,
+    url_for_path,
+)
 from incidents.publish.objects import OBJECTS, ObjectStore
 from incidents.publish.oob_bundle import bundle_bytes
 from incidents.publish.oob_format import BUNDLE_PATH, signature_path
@@ -165,7 +173,7 @@ class _Writer:
     files: dict[str, FileEntry]
 
     def add(self, path: str, body: bytes, content_type: str) -> None:
-        self.files[path] = FileEntry(self.objects.put(body), len(body), content_type)
+        self.files[path] = file_entry(self.objects.put(body), len(body), content_type)
 
     def reuse(self, path: str, base: Snapshot) -> None:
         """The base render's body, unchanged: the same object, no file touched (this
@@ -201,7 +209,8 @@ def render_snapshot(
     objects = objects or ObjectStore(root / OBJECTS)
     writer = _Writer(objects, {})
     references: dict[str, frozenset[str]] = {}
-    with _consistent_read():
+    # One moment read, nothing written: the answers every page asks for are read once.
+    with _consistent_read(), selectors.answers_shared():
         version = site_version()
         generated_at = timezone.now()
         factory = _CanonicalRequestFactory()
@@ -223,13 +232,9 @@ def render_snapshot(
         )
         if fresh is None and not full_allowed:
             raise FullRenderNeeded
-        if fresh is not None:  # a page's other languages change with it
-            fresh |= {
-                path_for_url(url)
-                for url in urls
-                if (code := language_from_path(url))
-                and path_for_url(url.removeprefix(f"/{code}")) in fresh
-            }
+        paths = [path_for_url(url) for url in urls]
+        if fresh is not None:
+            fresh |= language_variants(fresh, frozenset(paths))
         # Preloading reads every incident and maintenance window: worth it for a full
         # render, wasted on the few pages of an incremental one.
         preload = selectors.details_preloaded() if fresh is None else nullcontext()
@@ -245,8 +250,7 @@ def render_snapshot(
             selectors.history_shared(),
             page_words_reused(),  # each language's translations looked at once
         ):
-            for url in urls:
-                path = path_for_url(url)
+            for url, path in zip(urls, paths, strict=True):
                 if fresh is not None and base is not None and path not in fresh:
                     writer.reuse(path, base.snapshot)
                     references[path] = base.state.references.get(path, frozenset())
@@ -272,6 +276,20 @@ def render_snapshot(
     (root / MANIFEST_NAME).write_bytes(manifest.to_json())
     signing.file_sign(root / MANIFEST_NAME)  # beside it: manifest.json.sig
     return Snapshot(root=root, manifest=manifest, objects=objects.root)
+
+
+def language_variants(fresh: set[str], paths: frozenset[str]) -> set[str]:
+    """The other languages' copies, among `paths`, of the unprefixed pages in `fresh`: a
+    page's other languages change with it. Built from the few fresh pages, not by looking
+    at every one of the site's 62,000 paths (0.28 s an update at 10,000 incidents)."""
+    codes = [code for code in shipped() if code != DEFAULT]
+    return {
+        variant
+        for path in fresh
+        if language_from_path(url := url_for_path(path)) is None
+        for code in codes
+        if (variant := path_for_url(f"/{code}{url}")) in paths
+    }
 
 
 def _add_bundle(writer: _Writer, *, version: int, generated_at: datetime) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django import template
@@ -19,7 +18,13 @@ from django.utils.translation import get_language
 
 from incidents.models import ComponentStatus, IncidentImpact, IncidentStatus, MaintenanceStatus
 from incidents.public import language
-from incidents.public.uptime_bars import NARROW_DAYS, Run, bar_runs, days_with_trouble
+from incidents.public.uptime_bars import (
+    NARROW_DAYS,
+    Run,
+    bar_runs,
+    days_with_trouble,
+    uptime_percent,
+)
 from incidents.selectors import GroupView, IncidentView, MaintenanceView, UpdateView, UptimeDay
 from incidents.wording.translations import page_words_html
 
@@ -121,12 +126,7 @@ def duration(value: timedelta | int | float | None) -> str:
 
 @register.filter
 def percent(value: float | None) -> str:
-    """Uptime with two decimals, rounded down: any downtime at all never shows as 100.00%."""
-    if value is None:
-        return ""
-    # Round to 6 places first so float noise (0.9 * 100 = 89.999...) does not lose a digit.
-    exact = Decimal(str(round(value * 100, 6)))
-    return f"{exact.quantize(Decimal('0.01'), rounding=ROUND_DOWN)}%"
+    return uptime_percent(value)
 
 
 # Incident, maintenance and component statuses share no value, so one table serves all.

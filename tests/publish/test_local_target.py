@@ -18,6 +18,7 @@ from incidents.publish.manifest import (
     Manifest,
     Snapshot,
     disk_path,
+    file_entry,
     sha256_of,
 )
 from incidents.publish.targets import local
@@ -40,7 +41,7 @@ def snapshot(
         on_disk = site / (path if path.endswith(".html") else path + ".html")
         on_disk.parent.mkdir(parents=True, exist_ok=True)
         on_disk.write_bytes(body)
-        files[path] = FileEntry(sha256_of(body), len(body), HTML)
+        files[path] = file_entry(sha256_of(body), len(body), HTML)
     return Snapshot(site, Manifest(version, datetime.now(UTC), files))
 
 
@@ -270,3 +271,31 @@ def test_a_manifest_is_serialised_once_compact_and_pushed_as_its_render_wrote_it
     target.push(from_render)
     assert (tmp_path / "mirror/current" / MANIFEST_NAME).read_bytes() == written.read_bytes()
     assert target.verify() == []
+
+
+def test_manifests_share_one_entry_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries read from disk and entries a render makes are the same object for the same
+    file, so bringing a tree up to date compares them by identity: an unchanged file's
+    disk path is never even computed."""
+    body = b"<p>same</p>"
+    made = file_entry(sha256_of(body), len(body), HTML)
+    raw = Manifest(1, datetime.now(UTC), {"index.html": made}).to_json()
+    assert Manifest.from_json(raw).files["index.html"] is made
+    assert Manifest.from_json(bytes(raw)).files["index.html"] is made
+
+    target = LocalTarget(tmp_path / "mirror")
+    same = dict.fromkeys(range(1, 30), 1)
+    for version in range(1, 4):
+        target.push(snapshot(tmp_path, version, same_as=same))
+    computed: list[str] = []
+    real = local.disk_path
+
+    def counting(path: str, content_type: str) -> str:
+        computed.append(path)
+        return real(path, content_type)
+
+    monkeypatch.setattr(local, "disk_path", counting)
+    target.push(snapshot(tmp_path, 4, same_as=same))  # the tree of version 1: page 0 changed
+    assert set(computed) == {"index.html"}

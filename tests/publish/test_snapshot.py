@@ -292,3 +292,60 @@ def test_a_month_page_is_read_once_a_render_whatever_the_languages(
     selectors.month_history(year=now.year, month=now.month)
     selectors.month_history(year=now.year, month=now.month)
     assert len(read) == 2
+
+
+def test_language_variants_are_the_fresh_pages_copies_in_other_languages() -> None:
+    """What an incremental render adds to the pages it re-renders: each fresh unprefixed
+    page's copies under the other languages' prefixes that the site has, nothing else
+    (the same as checking every one of the site's URLs for a prefix, as it did)."""
+    from incidents.public.language import language_from_path
+    from incidents.publish.snapshot import language_variants
+
+    urls = [
+        "/", "/history", "/history/2026-12", "/incidents/abc", "/api/v2/summary.json",
+        "/uptime.json", "/verify/notices/ab.json",
+        "/de/", "/de/history", "/de/history/2026-12", "/de/incidents/abc",
+        "/fr/", "/fr/history", "/ja/incidents/abc", "/ar/incidents/other",
+    ]  # fmt: skip
+    fresh = {"index.html", "history", "incidents/abc", "api/v2/summary.json", "de/history/2026-12"}
+    paths = frozenset(path_for_url(url) for url in urls)
+
+    # The old way: every URL with a language prefix whose unprefixed page is fresh.
+    expected = {
+        path_for_url(url)
+        for url in urls
+        if (code := language_from_path(url)) and path_for_url(url.removeprefix(f"/{code}")) in fresh
+    }
+    assert language_variants(fresh, paths) == expected == {
+        "de/", "de/history", "de/incidents/abc", "fr/", "fr/history", "ja/incidents/abc",
+    }  # fmt: skip
+
+
+def test_the_answers_every_page_asks_for_are_read_once_a_render(
+    site: dict[str, Any], tmp_path: Path
+) -> None:
+    """The header's indicator, the oldest month, the latest change: one reading a render
+    (selectors.answers_shared), however many pages and languages ask; outside a render,
+    every call reads afresh, and each viewer has their own answers."""
+    from incidents import selectors
+    from incidents.audiences.viewer import Viewer, viewing
+
+    oldest = re.compile(r'SELECT MIN\("incidents_incident"."started_at"\)')
+    with CaptureQueriesContext(connection) as captured:
+        render_snapshot(tmp_path / "site")
+    assert sum(1 for q in captured if oldest.search(q["sql"])) == 1
+
+    with CaptureQueriesContext(connection) as captured:
+        selectors.oldest_history_month()
+        selectors.oldest_history_month()
+    assert sum(1 for q in captured if oldest.search(q["sql"])) == 2
+
+    with selectors.answers_shared(), CaptureQueriesContext(connection) as captured:
+        first = selectors.incidents_recent()
+        again = selectors.incidents_recent()
+        selectors.oldest_history_month()
+        with viewing(Viewer(audience_ids=frozenset({999}))):
+            selectors.oldest_history_month()
+        selectors.oldest_history_month()
+    assert first == again and first is not again  # each caller its own list
+    assert sum(1 for q in captured if oldest.search(q["sql"])) == 2
