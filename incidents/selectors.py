@@ -71,7 +71,8 @@ _shared = threading.local()
 def answers_shared() -> Iterator[None]:
     """In this thread, the small answers every page of a render asks for again (the
     header's indicator, the hidden components, the oldest month, the latest change, the
-    recent incidents) computed once per viewer and arguments. For the snapshot renderer:
+    recent incidents and windows, an incident's or window's view for each language's
+    page) computed once per viewer and arguments. For the snapshot renderer:
     it reads one moment (a REPEATABLE READ transaction) and writes nothing while it
     renders, so no answer can change inside it; 50 pages of an update asked the header's
     three queries 32 times."""
@@ -818,6 +819,7 @@ def incidents_recent(
     return [_incident_view(i, group_ids, hidden) for i in shown]
 
 
+@_shared_answer
 def maintenances_recent(
     *, limit: int = HISTORY_LIMIT, statuses: tuple[str, ...] | None = None
 ) -> list[MaintenanceView]:
@@ -861,6 +863,7 @@ def details_preloaded() -> Iterator[None]:
         del _preloaded.incidents, _preloaded.maintenance, _preloaded.overall, _preloaded.hidden
 
 
+@_shared_answer
 def incident_detail(public_id: str) -> IncidentView | None:
     preloaded = getattr(_preloaded, "incidents", None)
     if preloaded is not None:
@@ -869,6 +872,7 @@ def incident_detail(public_id: str) -> IncidentView | None:
     return _incident_view(incident, _group_ids()) if incident else None
 
 
+@_shared_answer
 def maintenance_detail(public_id: str) -> MaintenanceView | None:
     preloaded = getattr(_preloaded, "maintenance", None)
     if preloaded is not None:

@@ -340,7 +340,12 @@ def test_the_answers_every_page_asks_for_are_read_once_a_render(
         selectors.oldest_history_month()
     assert sum(1 for q in captured if oldest.search(q["sql"])) == 2
 
+    incident = selectors.incidents_recent()[0]
     with selectors.answers_shared(), CaptureQueriesContext(connection) as captured:
+        assert selectors.incident_detail(incident.public_id) == incident
+        detail_queries = len(captured)
+        selectors.incident_detail(incident.public_id)  # another language's page
+        assert len(captured) == detail_queries
         first = selectors.incidents_recent()
         again = selectors.incidents_recent()
         selectors.oldest_history_month()
