@@ -75,7 +75,10 @@ def answers_shared() -> Iterator[None]:
     page) computed once per viewer and arguments. For the snapshot renderer:
     it reads one moment (a REPEATABLE READ transaction) and writes nothing while it
     renders, so no answer can change inside it; 50 pages of an update asked the header's
-    three queries 32 times."""
+    three queries 32 times. Inside another, it keeps the outer one's answers."""
+    if getattr(_shared, "answers", None) is not None:
+        yield
+        return
     _shared.answers = {}
     try:
         yield

@@ -1,13 +1,13 @@
 """The front page's component list, rendered once per language while what it shows stays
 the same.
 
-With 200 components and their uptime bars the list is most of the front page's render
-(about 0.1 s a language at 10,000 incidents), and an incident's update changes none of
-it; yet the publisher renders the front page in every language on every update, and a
-live `/` renders it on every cache miss. So the rendered list is kept in this process,
-keyed by what it shows (`shown`), the window, the inline-runs flag, the language and the
-time zone. A change to anything it shows is a different key: nothing is invalidated by
-hand. Templates change only with a deploy, which restarts the process.
+With 200 components and their uptime bars the list is most of the front page's render,
+and an incident's update changes none of it; yet the publisher renders the front page
+in every language on every update, and a live `/` renders it on every cache miss. So the
+rendered list is kept in this process, keyed by what it shows (`shown`), the window,
+the inline-runs flag, the language and the time zone. A change to anything it shows is a
+different key: nothing is invalidated by hand. Templates change only with a deploy,
+which restarts the process.
 
 The key is what the list shows, not the views it is rendered from: today's bar and the
 window's uptime are recomputed at every moment (the observed part of today grows), while

@@ -41,7 +41,8 @@ class FileEntry:
 # One FileEntry per distinct file in this process (bounded like _path_strings): the
 # manifests a worker holds (its renders' and each target tree's, read from disk) then share
 # their entries, and comparing a tree with a render is mostly `is` (publish/targets/
-# local.py): 62,000 dataclass comparisons and disk paths cost an update 0.25 s.
+# local.py): 62,000 dataclass comparisons and disk paths were 0.25 s of an update's
+# profile at 10,000 incidents.
 _entries: dict[tuple[str, int, str], FileEntry] = {}
 _ENTRIES_KEPT = 500_000
 

@@ -354,3 +354,10 @@ def test_the_answers_every_page_asks_for_are_read_once_a_render(
         selectors.oldest_history_month()
     assert first == again and first is not again  # each caller its own list
     assert sum(1 for q in captured if oldest.search(q["sql"])) == 2
+
+    with selectors.answers_shared(), CaptureQueriesContext(connection) as captured:
+        selectors.oldest_history_month()
+        with selectors.answers_shared():  # a render inside a render keeps the answers
+            selectors.oldest_history_month()
+        selectors.oldest_history_month()
+    assert sum(1 for q in captured if oldest.search(q["sql"])) == 1
