@@ -114,7 +114,7 @@ test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmana
 	$(PYTEST) --ds=tests.settings_sqlite -m embedded tests/notify tests/approvers tests/embedded tests/dependencies tests/vendors \
 		tests/ingest/test_lean_path.py tests/ingest/test_maintenance_windows.py \
 		tests/reminders/test_maintenance_overrun.py tests/lifecycle/test_maintenance_impacts.py \
-		tests/public/test_page_size.py tests/public/test_public_read_path.py tests/public/test_translated_words.py tests/console/test_console_language.py \
+		tests/public/test_page_size.py tests/public/test_public_read_path.py tests/public/test_translated_words.py tests/public/test_components_fragment.py tests/console/test_console_language.py \
 		tests/post_in/test_sms_in.py tests/post_in/test_register.py tests/public/test_badges.py tests/importer \
 		tests/api/test_v1_client.py tests/api/test_v1_api.py tests/api/test_staff_completeness.py tests/reliability tests/signing \
 		tests/lifecycle/test_postmortems.py tests/test_postmortem_timeline.py tests/sso/test_sso.py tests/audiences/test_visibility.py \
