@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,14 +27,22 @@ BROKER_DB = 9  # a Redis database of its own, so no other run's worker takes our
 
 
 @pytest.fixture
-def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
+def cache_prefix() -> str:
+    """The worker's own cache prefix, new for every test: a worker an earlier test had to
+    kill leaves its heartbeat behind for a whole TTL, and this test must not read it as
+    its own worker's (the worker would then be stopped before it had started)."""
+    return f"worker{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def worker(transactional_db: None, cache_prefix: str) -> Iterator[subprocess.Popen[bytes]]:
     settings_dict = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "statuspage.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{settings_dict['NAME']}",
         "REDIS_URL": f"redis://127.0.0.1:6379/{BROKER_DB}",
-        "CANDOR_CACHE_PREFIX": f"worker{os.getpid()}",
+        "CANDOR_CACHE_PREFIX": cache_prefix,
     }
     proc = subprocess.Popen(
         [
@@ -59,7 +68,7 @@ def worker(transactional_db: None) -> Iterator[subprocess.Popen[bytes]]:
     yield proc
     proc.terminate()
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=30)  # a warm shutdown finishes its task first; slow under load
     except subprocess.TimeoutExpired:
         proc.kill()
 
@@ -98,11 +107,11 @@ def test_a_real_worker_starts_a_due_maintenance(worker: subprocess.Popen[bytes])
 
 
 def test_a_real_worker_beats_while_it_runs_and_says_so_when_it_stops(
-    worker: subprocess.Popen[bytes],
+    worker: subprocess.Popen[bytes], cache_prefix: str
 ) -> None:
     """The heartbeat is wired to the worker's own signals (statuspage/celery.py), not to
     the import of a module that happens to be loaded."""
-    heartbeat = f"worker{os.getpid()}:1:workers:heartbeat"  # the worker's cache prefix
+    heartbeat = f"{cache_prefix}:1:workers:heartbeat"
     redis = Redis.from_url(f"redis://127.0.0.1:6379/{BROKER_DB}")
     deadline = time.monotonic() + 45
     while not redis.exists(heartbeat) and time.monotonic() < deadline and worker.poll() is None:
@@ -110,5 +119,6 @@ def test_a_real_worker_beats_while_it_runs_and_says_so_when_it_stops(
     assert redis.exists(heartbeat), "the worker never sent a heartbeat"
     worker.terminate()  # a clean shutdown
     worker.wait(timeout=30)
+    assert worker.returncode == 0, "not a clean shutdown"
     assert not redis.exists(heartbeat)
-    assert redis.exists(f"worker{os.getpid()}:1:workers:last_seen")
+    assert redis.exists(f"{cache_prefix}:1:workers:last_seen")
