@@ -49,6 +49,7 @@ from incidents.models import (
     worst_status,
 )
 from incidents.text import printable
+from incidents.thread_scope import ThreadScope
 from incidents.uptime import (
     DayUptime,
     PastDays,
@@ -64,7 +65,8 @@ from incidents.uptime import (
 HISTORY_LIMIT = 50  # Statuspage's incidents.json returns the 50 most recent
 _T = TypeVar("_T")
 
-_shared = threading.local()
+# What one render asks again: small answers, public_status, a month's pages.
+_answers, _statuses, _months = ThreadScope(), ThreadScope(), ThreadScope()
 
 
 @contextmanager
@@ -76,20 +78,14 @@ def answers_shared() -> Iterator[None]:
     it reads one moment (a REPEATABLE READ transaction) and writes nothing while it
     renders, so no answer can change inside it; 50 pages of an update asked the header's
     three queries 32 times. Inside another, it keeps the outer one's answers."""
-    if getattr(_shared, "answers", None) is not None:
+    with _answers.open():
         yield
-        return
-    _shared.answers = {}
-    try:
-        yield
-    finally:
-        del _shared.answers
 
 
 def _shared_answer(compute: Callable[..., _T]) -> Callable[..., _T]:
     @functools.wraps(compute)
     def answer(*args: Any, **kwargs: Any) -> _T:
-        answers: dict[tuple[Any, ...], Any] | None = getattr(_shared, "answers", None)
+        answers = _answers.memo()
         if answers is None:
             return compute(*args, **kwargs)
         key = (compute.__name__, current_viewer(), args, tuple(sorted(kwargs.items())))
@@ -695,16 +691,13 @@ def status_shared() -> Iterator[None]:
     """In this thread, public_status computes once per uptime window and answers later
     calls with that: for the snapshot renderer, whose front page and uptime.json then show
     the same moment, and pay for 200 components' bars once instead of twice."""
-    _shared.status = {}
-    try:
+    with _statuses.open():
         yield
-    finally:
-        del _shared.status
 
 
 def public_status(*, now: datetime, uptime_days: int | None = None) -> PublicStatus:
     days = uptime_days or settings.CANDOR_UPTIME_DAYS
-    shared: dict[int, PublicStatus] | None = getattr(_shared, "status", None)
+    shared: dict[int, PublicStatus] | None = _statuses.memo()
     if shared is not None:
         if days not in shared:
             shared[days] = _public_status(now=now, days=days)
@@ -970,11 +963,8 @@ def history_shared() -> Iterator[None]:
     """In this thread, month_history computes each page of a month once and answers later
     calls with it: for the snapshot renderer, which renders /history and a month's page
     once per language (the views carry no words of a language, the templates do)."""
-    _shared.months = {}
-    try:
+    with _months.open():
         yield
-    finally:
-        del _shared.months
 
 
 def month_history(
@@ -988,7 +978,7 @@ def month_history(
     """Page `page` (from 1) of a month, up to `per_page` incidents and as many maintenance
     windows (see page_window); with `newest`, the newest that many; every one of them
     without either."""
-    shared: dict[tuple[Any, ...], MonthHistory] | None = getattr(_shared, "months", None)
+    shared: dict[tuple[Any, ...], MonthHistory] | None = _months.memo()
     if shared is None:
         return _month_history(year, month, page, per_page, newest)
     key = (current_viewer(), year, month, page, per_page, newest)

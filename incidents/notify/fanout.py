@@ -39,7 +39,7 @@ from incidents.models import (
 from incidents.notify import limits
 from incidents.notify.channels import Channel, channels_all
 from incidents.notify.journal import SentJournal
-from incidents.notify.render import Rendered, subscriber_language
+from incidents.notify.render import Rendered, contexts_shared, subscriber_language
 from incidents.notify.transports import Blame, Sender, TransportError
 from incidents.wording.translations import translated_words, words_language
 
@@ -425,53 +425,58 @@ def _send_batch(
     together at the end, whatever ends it. `probing`: the batch is the half-open circuit's
     one probe, and any failure that may be the provider's opens the circuit again.
     """
-    channel, result, verdicts = run.channel, run.result, run.verdicts
     try:
-        for index, delivery in enumerate(batch):
-            run.heartbeat()
-            if not _still_wanted(delivery):
-                # Unsubscribed since the update: nobody is waiting for this message.
-                Delivery.objects.filter(pk=delivery.pk).delete()
-                result.skipped += 1
-                continue
-            target = channel.circuit_for(delivery, provider)
-            if channel.per_destination_circuit and limits.circuit_state(target) == "open":
-                _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
-                continue
-            # Interface words (status, footer, links) in the subscriber's language.
-            with translation.override(delivery.subscriber.language or settings.LANGUAGE_CODE):
-                rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
-            if refusal := verdicts.refusal(channel, delivery.update, rendered, delivery.subscriber):
-                _mark_refused(delivery, refusal, result)
-                continue
-            try:
-                provider_id = sender.send(delivery, rendered)
-            except TransportError as error:
-                _mark_failed(delivery, error, result)
-                everyone = error.blame is Blame.EITHER and run.refused(
-                    target, delivery, error, probing=probing
-                )
-                if error.provider_fault or everyone:
-                    limits.circuit_failure(target, trip=everyone)
-                    if (
-                        not channel.per_destination_circuit
-                        and limits.circuit_state(target) == "open"
-                    ):
-                        run.suspects.pop(target, None)  # refused alongside the outage
-                        _release(batch[index + 1 :])
-                        return False
-                continue
-            run.journal.record(delivery, provider_id)
-            run.accepted(target)
-            result.sent += 1
-            result.providers.add(target)
-        for target in result.providers:
-            limits.circuit_success(target)
-            run.settle(target)
-        result.providers.clear()
-        return True
+        with contexts_shared():  # each update's context read once for the batch
+            return _send_each(run, batch, sender, provider, probing=probing)
     finally:
         try:
             run.journal.flush()
         finally:
             sender.close()
+
+
+def _send_each(
+    run: _Run, batch: list[Delivery], sender: Sender, provider: str, *, probing: bool
+) -> bool:
+    """`_send_batch`'s messages, one by one; False if the circuit opened on the way."""
+    channel, result, verdicts = run.channel, run.result, run.verdicts
+    for index, delivery in enumerate(batch):
+        run.heartbeat()
+        if not _still_wanted(delivery):
+            # Unsubscribed since the update: nobody is waiting for this message.
+            Delivery.objects.filter(pk=delivery.pk).delete()
+            result.skipped += 1
+            continue
+        target = channel.circuit_for(delivery, provider)
+        if channel.per_destination_circuit and limits.circuit_state(target) == "open":
+            _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
+            continue
+        # Interface words (status, footer, links) in the subscriber's language.
+        with translation.override(delivery.subscriber.language or settings.LANGUAGE_CODE):
+            rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
+        if refusal := verdicts.refusal(channel, delivery.update, rendered, delivery.subscriber):
+            _mark_refused(delivery, refusal, result)
+            continue
+        try:
+            provider_id = sender.send(delivery, rendered)
+        except TransportError as error:
+            _mark_failed(delivery, error, result)
+            everyone = error.blame is Blame.EITHER and run.refused(
+                target, delivery, error, probing=probing
+            )
+            if error.provider_fault or everyone:
+                limits.circuit_failure(target, trip=everyone)
+                if not channel.per_destination_circuit and limits.circuit_state(target) == "open":
+                    run.suspects.pop(target, None)  # refused alongside the outage
+                    _release(batch[index + 1 :])
+                    return False
+            continue
+        run.journal.record(delivery, provider_id)
+        run.accepted(target)
+        result.sent += 1
+        result.providers.add(target)
+    for target in result.providers:
+        limits.circuit_success(target)
+        run.settle(target)
+    result.providers.clear()
+    return True

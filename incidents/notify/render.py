@@ -17,6 +17,8 @@ import dataclasses
 import re
 import secrets
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
@@ -37,6 +39,7 @@ from incidents.models import (
 )
 from incidents.notify import links
 from incidents.text import printable
+from incidents.thread_scope import ThreadScope
 from incidents.wording.translations import translated_words
 
 # Curly quotes, dashes and the ellipsis, by code point, to their GSM-7 stand-ins.
@@ -174,10 +177,39 @@ def _signed(update: Announcement) -> SignedNotice | None:
     return signing.update_signed(update)
 
 
+# One fan-out batch's contexts (fanout._send_batch): its deliveries share each update's
+# one loaded instance (fanout._updates_attach).
+_contexts = ThreadScope()
+
+
+@contextmanager
+def contexts_shared() -> Iterator[None]:
+    """In this thread, `update_context` reads each update's context once per language
+    until the block ends: a fan-out batch sends one update to 100 people, and reading its
+    signed notice again for each cost more than sending the message (bench/README.md).
+    Keyed by the update as loaded (the instance), so a batch that loads it afresh reads
+    it afresh."""
+    with _contexts.open():
+        yield
+
+
 def update_context(update: Announcement, language: str = "") -> UpdateContext:
     """`language`: the reader's; the words are its approved translation when there is one
     (wording/translations.py), else the original words. A postmortem has none: its
     messages carry its start as written, around interface words in `language`."""
+    memo = _contexts.memo()
+    if memo is None:
+        return _update_context(update, language)
+    # The interface words and the links follow the active language, as well as `language`.
+    key = (id(update), language, get_language())
+    kept = memo.get(key)
+    if kept is None or kept[0] is not update:
+        kept = memo[key] = (update, _update_context(update, language))  # holds `update`: its
+        # id is not reused while the block lasts
+    return kept[1]
+
+
+def _update_context(update: Announcement, language: str) -> UpdateContext:
     kind, title, url = _about(update)
     if isinstance(update, Postmortem):
         words: str | None = postmortem_excerpt(update.published_body)

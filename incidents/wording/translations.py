@@ -14,7 +14,6 @@ the notification renderers can import it (approvals.py imports them, through app
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from incidents.models import (
     TemplateVersion,
 )
 from incidents.rendering import render_markdown
+from incidents.thread_scope import ThreadScope
 from incidents.wording.approved import approvals_satisfied, usable_versions
 
 # How long a worker reuses a lookup: a fan-out renders every recipient's message, and the
@@ -187,7 +187,7 @@ class _PagePass(_Pass):
         return self.html[key]
 
 
-_pages = threading.local()
+_pages = ThreadScope()
 
 
 @contextmanager
@@ -195,14 +195,8 @@ def page_words_reused() -> Iterator[None]:
     """In this thread, page_words_html looks at each language once until the block ends:
     a page's render (public/views.render_page), or a whole snapshot render, whose pages
     show one moment. Nested blocks share the outermost one's."""
-    if getattr(_pages, "passes", None) is not None:
+    with _pages.open():
         yield
-        return
-    _pages.passes = {}
-    try:
-        yield
-    finally:
-        del _pages.passes
 
 
 def _phase(maintenance: bool, status: str) -> str | None:
@@ -222,7 +216,7 @@ def page_words_html(
     phase = _phase(maintenance, status)
     if not code or phase is None or not body.strip():
         return None
-    passes: dict[str, _PagePass] | None = getattr(_pages, "passes", None)
+    passes: dict[str, _PagePass] | None = _pages.memo()
     look = passes.get(code) if passes is not None else None
     if look is None:
         look = _PagePass(code)

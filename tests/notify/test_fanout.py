@@ -362,3 +362,36 @@ def test_with_the_static_copy_on_the_canonical_name_app_links_go_to_the_app(
     )
     answer = client.post("/notify/twilio/status", params, HTTP_X_TWILIO_SIGNATURE=wrong)
     assert answer.status_code == 403
+
+
+def test_a_batch_reads_each_update_s_signed_notice_once_not_per_recipient(
+    actor: Actor, smtp: SmtpSink
+) -> None:
+    """An update's context (its signed notice, its links) is read once per batch and
+    language: reading it per recipient cost more than sending the message."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.models import SignedNotice
+
+    for n in range(6):
+        subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
+    subscriber(SubscriberChannel.EMAIL, "leser@example.com", language="de")
+    _open(actor)  # its fan-out waits: on_commit callbacks are not run here
+
+    with CaptureQueriesContext(connection) as seen:
+        result = fanout.fanout_run(channel="email")
+    assert result.sent == 7 and len(smtp.messages) == 7
+    notices = [
+        q for q in seen if q["sql"].startswith("SELECT") and SignedNotice._meta.db_table in q["sql"]
+    ]
+    assert len(notices) == 2  # one batch, two languages: once for each
+    # Each got their own: the code is the update's, the links and the language theirs.
+    english = {
+        m["Candor-Signature"] for m in smtp.messages if m["X-Envelope-To"] != "leser@example.com"
+    }
+    assert len(english) == 1 and None not in english  # the notice of the page they are sent to
+    links = {m["List-Unsubscribe"] for m in smtp.messages}
+    assert len(links) == 7
+    assert smtp.to("leser@example.com")[0]["Subject"].endswith("Wird untersucht")
+    assert smtp.to("reader0@example.com")[0]["Subject"].endswith("Investigating")
