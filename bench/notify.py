@@ -9,9 +9,10 @@ All on loopback, production settings, PostgreSQL and Redis of their own:
      process of its own that logs the time of every message. Measured: deliveries created
      (in the API call's transaction), messages per second, time to the last message, and
      every worker's RSS sampled each second (flat in the number of messages sent?).
-  2. The bare reference, in the same run: bench/notify_reference.py, 2 processes sending
-     the same number of emails of the same size to the same sink, one reused SMTP
-     connection per batch of 100, nothing else.
+  2. The lean reference, in the same run: bench/notify_reference.py, 2 processes sending
+     the same number of emails of the same size on the wire to the same sink, the message
+     serialised once and each copy sent with smtplib over one connection per batch of
+     100, nothing else.
 
 Rounds (`--rounds`, 3 by default) interleave the two, the order alternating (Candor
 first in the first round: the reference sends messages of Candor's measured size); the

@@ -522,6 +522,9 @@ EMAIL_USE_TLS = env_bool("CANDOR_SMTP_STARTTLS", False)
 EMAIL_USE_SSL = env_bool("CANDOR_SMTP_TLS", False)
 # A provider that hangs must cost a batch seconds, not the task's whole time limit.
 EMAIL_TIMEOUT = env_int("CANDOR_SMTP_TIMEOUT", 10, minimum=1)
+# Messages sent over one SMTP connection before the fan-out opens a new one: some
+# providers close a connection after 100 messages (or refuse the 101st).
+CANDOR_SMTP_MESSAGES_PER_CONNECTION = env_int("CANDOR_SMTP_MESSAGES_PER_CONNECTION", 100, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "status@localhost")
 # A provider's HTTP API through django-anymail: CANDOR_EMAIL_BACKEND=
 # anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN(_FILE)=...
@@ -612,6 +615,8 @@ CANDOR_IMPORT_RETRIES = env_int("CANDOR_IMPORT_RETRIES", 6, minimum=0)
 CANDOR_IMPORT_MAX_WAIT = env_int("CANDOR_IMPORT_MAX_WAIT", 120, minimum=1)
 
 # Fan-out (docs/design.md, "Notifications").
+# Deliveries claimed at once; an SMTP connection carries at most
+# CANDOR_SMTP_MESSAGES_PER_CONNECTION of them, however large the batch.
 CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 100, minimum=1)
 # Messages per second each provider accepts from us, across every worker.
 CANDOR_NOTIFY_RATE = {

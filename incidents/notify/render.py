@@ -76,7 +76,7 @@ def _page_path(name: str, public_id: str, language: str | None) -> str:
 
 
 def _page_url(name: str, public_id: str) -> str:
-    # The path is cached (a batch of 100 shares one); the host is read from the settings.
+    # The path is cached (a batch shares one); the host is read from the settings.
     return links.absolute(_page_path(name, public_id, get_language()))
 
 

@@ -82,6 +82,7 @@ class SmtpSink:
             return self.refuse
         message = message_from_bytes(envelope.content)  # type: ignore[arg-type]
         message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+        message["X-Peer"] = repr(session.peer)  # the client's address and port: its connection
         self.messages.append(message)
         return "250 OK"
 

@@ -395,3 +395,22 @@ def test_a_batch_reads_each_update_s_signed_notice_once_not_per_recipient(
     assert len(links) == 7
     assert smtp.to("leser@example.com")[0]["Subject"].endswith("Wird untersucht")
     assert smtp.to("reader0@example.com")[0]["Subject"].endswith("Investigating")
+
+
+def test_one_batch_opens_a_new_smtp_connection_after_the_provider_s_limit(
+    actor: Actor, smtp: SmtpSink, settings: Any
+) -> None:
+    """A batch is claimed whole (CANDOR_NOTIFY_BATCH), but no SMTP connection carries more
+    than CANDOR_SMTP_MESSAGES_PER_CONNECTION messages: some providers close it after 100."""
+    settings.CANDOR_NOTIFY_BATCH = 250
+    settings.CANDOR_SMTP_MESSAGES_PER_CONNECTION = 3
+    for n in range(7):
+        subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
+    _open(actor)
+
+    result = fanout.fanout_run(channel="email")
+    assert result.sent == 7 and result.failed == 0
+    connections = [m["X-Peer"] for m in smtp.messages]
+    assert len(set(connections)) == 3  # 3 + 3 + 1
+    assert max(connections.count(c) for c in set(connections)) == 3
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}

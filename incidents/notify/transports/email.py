@@ -195,6 +195,7 @@ class EmailSender:
         # Any: over SMTP its smtplib connection is used directly (MessageMold).
         self.connection: Any = email_connection(fallback=fallback)
         self.opened = False
+        self.on_connection = 0  # messages tried on the open connection
         self.date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
         # One mold per language of the batch's messages (their words differ), a few at most.
         self.molds: list[MessageMold] = []
@@ -217,11 +218,15 @@ class EmailSender:
 
     def send(self, delivery: Delivery, rendered: Rendered) -> str:
         try:
+            if self.molding and self.on_connection >= settings.CANDOR_SMTP_MESSAGES_PER_CONNECTION:
+                self.close()  # QUIT, as a provider limiting messages per connection expects
             if not self.opened:
                 self.connection.open()
                 self.opened = True
+                self.on_connection = 0
                 if self.molding:
                     self._ready_before_data()
+            self.on_connection += 1
             if self.molding:
                 destination = delivery.subscriber.destination
                 if not _PLAIN_ADDRESS.match(destination):
