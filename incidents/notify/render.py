@@ -204,8 +204,8 @@ def update_context(update: Announcement, language: str = "") -> UpdateContext:
     key = (id(update), language, get_language())
     kept = memo.get(key)
     if kept is None or kept[0] is not update:
-        kept = memo[key] = (update, _update_context(update, language))  # holds `update`: its
-        # id is not reused while the block lasts
+        # Kept with the update itself, so its id is not reused while the block lasts.
+        kept = memo[key] = (update, _update_context(update, language))
     return kept[1]
 
 
