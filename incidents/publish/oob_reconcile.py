@@ -235,9 +235,13 @@ def _post(
     if key.issued_to is None:
         return None, "the key was issued to nobody"
     newest = incident.updates.order_by("-display_at", "-pk").first()
-    if newest is not None and newest.display_at > record.posted_at:
+    # posted_at is kept to the second (oob_post.py): compared at that precision, and an
+    # update posted in the second of the app's latest one comes after it, its component
+    # changes too (else a resolution posted then would leave the component in outage).
+    if newest is not None and newest.display_at.replace(microsecond=0) > record.posted_at:
         # The app moved on while the copy was down: history, not the current state.
         return None, f"the app posted later ({utc_text(newest.display_at)}) than this update"
+    at = record.posted_at if newest is None else max(record.posted_at, newest.display_at)
     recent = may_notify and now - record.posted_at <= timedelta(
         seconds=settings.CANDOR_OOB_NOTIFY_WITHIN
     )
@@ -249,7 +253,7 @@ def _post(
                 body=record.body,
                 status=record.status,
                 notify=NotifyScope.ALL if recent else NotifyScope.NONE,
-                now=record.posted_at,
+                now=at,
                 public_id=record.update_id,
             )
     except (ValidationError, PermissionError, IntegrityError) as error:
