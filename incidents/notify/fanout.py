@@ -41,6 +41,7 @@ from incidents.notify.channels import Channel, channels_all
 from incidents.notify.journal import SentJournal
 from incidents.notify.render import Rendered, contexts_shared, subscriber_language
 from incidents.notify.transports import Blame, Sender, TransportError
+from incidents.notify.transports.lanes import Attempt, Dispatch, Lanes, dispatch_for
 from incidents.wording.translations import translated_words, words_language
 
 log = logging.getLogger(__name__)
@@ -328,6 +329,7 @@ class _Suspect:
 
     delivery: Delivery
     error: TransportError
+    at: float  # time.monotonic() when the refusal came
 
 
 @dataclass
@@ -347,12 +349,18 @@ class _Run:
     delivered: set[str] = field(default_factory=set)
 
     def refused(
-        self, target: str, delivery: Delivery, error: TransportError, *, probing: bool
+        self,
+        target: str,
+        delivery: Delivery,
+        error: TransportError,
+        *,
+        probing: bool,
+        at: float,
     ) -> bool:
         """An EITHER refusal; True if it is the provider's: it makes a run of refusals
         long enough, or it answered the half-open circuit's probe."""
         streak = self.suspects.setdefault(target, [])
-        streak.append(_Suspect(delivery, error))
+        streak.append(_Suspect(delivery, error, at))
         if len(streak) < settings.CANDOR_NOTIFY_CIRCUIT_FAILURES and not probing:
             return False
         log.warning(
@@ -365,13 +373,18 @@ class _Run:
         streak.clear()  # nothing in it is held against the recipients
         return True
 
-    def accepted(self, target: str) -> None:
-        """The provider took a message: the permanent refusals before it were the
-        recipients' own."""
+    def accepted(self, target: str, *, since: float) -> None:
+        """The provider took a message that it was given at `since`: the permanent
+        refusals that came before that were the recipients' own. (With several
+        connections, a message given to the provider before a refusal may be taken after
+        it: that says nothing about the provider after the refusal.)"""
         self.delivered.add(target)
-        for suspect in self.suspects.pop(target, []):
-            if suspect.error.permanent:
+        streak = self.suspects.pop(target, [])
+        for suspect in streak:
+            if suspect.at < since and suspect.error.permanent:
                 _refusal_confirm(suspect.delivery, suspect.error, self.result)
+        if later := [suspect for suspect in streak if suspect.at >= since]:
+            self.suspects[target] = later
 
     def settle(self, target: str) -> None:
         """At the end of a batch: a 5.1.x refusal while this provider delivered to others
@@ -417,7 +430,12 @@ def _still_wanted(delivery: Delivery) -> bool:
 
 
 def _send_batch(
-    run: _Run, batch: list[Delivery], sender: Sender, provider: str, *, probing: bool = False
+    run: _Run,
+    batch: list[Delivery],
+    sender: Sender | Lanes,
+    provider: str,
+    *,
+    probing: bool = False,
 ) -> bool:
     """Send a claimed batch; False if the provider's circuit opened on the way.
 
@@ -425,22 +443,35 @@ def _send_batch(
     together at the end, whatever ends it. `probing`: the batch is the half-open circuit's
     one probe, and any failure that may be the provider's opens the circuit again.
     """
+    dispatch = dispatch_for(sender)
     try:
         with contexts_shared():  # each update's context read once for the batch
-            return _send_each(run, batch, sender, provider, probing=probing)
+            return _send_each(run, batch, dispatch, provider, probing=probing)
+    except BaseException:
+        # The batch broke off: what the provider took meanwhile still goes in the journal,
+        # so the next claimer does not send it again.
+        for attempt in dispatch.drain():
+            if attempt.error is None:
+                run.journal.record(attempt.delivery, attempt.provider_id)
+        raise
     finally:
         try:
-            run.journal.flush()
+            dispatch.close()  # messages still on their way end first
         finally:
-            sender.close()
+            run.journal.flush()
 
 
 def _send_each(
-    run: _Run, batch: list[Delivery], sender: Sender, provider: str, *, probing: bool
+    run: _Run, batch: list[Delivery], dispatch: Dispatch, provider: str, *, probing: bool
 ) -> bool:
-    """`_send_batch`'s messages, one by one; False if the circuit opened on the way."""
+    """`_send_batch`'s messages, each handed to the sender (transports/lanes.py) and its
+    end taken back before the sender gets another; False if the circuit opened."""
     channel, result, verdicts = run.channel, run.result, run.verdicts
     for index, delivery in enumerate(batch):
+        if not _ended(run, dispatch.finished(), provider, probing=probing):
+            _release(batch[index:])  # not handed to the sender
+            _ended(run, dispatch.drain(), provider, probing=probing)
+            return False
         run.heartbeat()
         if not _still_wanted(delivery):
             # Unsubscribed since the update: nobody is waiting for this message.
@@ -457,26 +488,38 @@ def _send_each(
         if refusal := verdicts.refusal(channel, delivery.update, rendered, delivery.subscriber):
             _mark_refused(delivery, refusal, result)
             continue
-        try:
-            provider_id = sender.send(delivery, rendered)
-        except TransportError as error:
-            _mark_failed(delivery, error, result)
-            everyone = error.blame is Blame.EITHER and run.refused(
-                target, delivery, error, probing=probing
-            )
-            if error.provider_fault or everyone:
-                limits.circuit_failure(target, trip=everyone)
-                if not channel.per_destination_circuit and limits.circuit_state(target) == "open":
-                    run.suspects.pop(target, None)  # refused alongside the outage
-                    _release(batch[index + 1 :])
-                    return False
-            continue
-        run.journal.record(delivery, provider_id)
-        run.accepted(target)
-        result.sent += 1
-        result.providers.add(target)
+        dispatch.start(delivery, rendered)
+    if not _ended(run, dispatch.drain(), provider, probing=probing):
+        return False
     for target in result.providers:
         limits.circuit_success(target)
         run.settle(target)
     result.providers.clear()
     return True
+
+
+def _ended(run: _Run, attempts: list[Attempt], provider: str, *, probing: bool) -> bool:
+    """Record how these messages ended; False if a failure opened the provider's circuit
+    (the rest are still recorded: a message the provider took is journaled whatever
+    followed it)."""
+    channel, result = run.channel, run.result
+    closed = True
+    for attempt in attempts:
+        delivery, error = attempt.delivery, attempt.error
+        target = channel.circuit_for(delivery, provider)
+        if error is None:
+            run.journal.record(delivery, attempt.provider_id)
+            run.accepted(target, since=attempt.started)
+            result.sent += 1
+            result.providers.add(target)
+            continue
+        _mark_failed(delivery, error, result)
+        everyone = error.blame is Blame.EITHER and run.refused(
+            target, delivery, error, probing=probing, at=attempt.ended
+        )
+        if error.provider_fault or everyone:
+            limits.circuit_failure(target, trip=everyone)
+            if not channel.per_destination_circuit and limits.circuit_state(target) == "open":
+                run.suspects.pop(target, None)  # refused alongside the outage
+                closed = False
+    return closed

@@ -3,10 +3,11 @@ committed to PostgreSQL for a whole batch at once.
 
 A mark per message in a PostgreSQL commit of its own cost half the fan-out's throughput
 (bench/README.md). A Redis write costs a fraction of that, and it is all that is needed to
-keep the promise "a killed worker repeats at most the one message it had in flight": the
-worker that claims the deliveries again asks the journal first and never re-sends what
-is in it (`already_sent`). The batch's marks reach PostgreSQL in one statement
-(`flush`), at the end of each batch and at least every FLUSH_EVERY seconds.
+keep the promise "a killed worker repeats at most the messages it had in flight" (one, or
+one per email connection: transports/lanes.py): the worker that claims the deliveries
+again asks the journal first and never re-sends what is in it (`already_sent`). The
+batch's marks reach PostgreSQL in one statement (`flush`), at the end of each batch and at
+least every FLUSH_EVERY seconds.
 
 Every mark is fenced by the claim it belongs to (`claimed_at`): a worker that outlived its
 lease and was replaced cannot mark deliveries another worker now holds.

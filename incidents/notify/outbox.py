@@ -212,8 +212,9 @@ def deliveries_sweep(*, now: datetime | None = None) -> tuple[int, list[str]]:
 
     A delivery still `sending` past the lease was claimed by a worker that died (or lost
     its database) before it could mark it. Its message was not confirmed sent, so it goes
-    back to pending: at most the one message that worker had in flight can reach its
-    recipient twice, with the same Message-ID / Idempotency-Key (docs/design.md).
+    back to pending: at most the messages that worker had in flight (one per connection)
+    can reach their recipients twice, with the same Message-ID / Idempotency-Key
+    (docs/design.md).
     """
     now = now or timezone.now()
     lease = timedelta(seconds=settings.CANDOR_NOTIFY_LEASE)

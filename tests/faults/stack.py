@@ -137,6 +137,12 @@ class Stack:
     def _log(self, name: str) -> Any:
         return open(self.root / f"{name}.log", "ab")
 
+    def log(self, name: str) -> str:
+        """The whole of one process's log ("web", "worker"), for what a test looks for in it;
+        `logs()` gives only their ends, for a failure's message."""
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def logs(self) -> str:
         tails = []
         for name in ("web", "worker"):

@@ -404,6 +404,7 @@ def test_one_batch_opens_a_new_smtp_connection_after_the_provider_s_limit(
     than CANDOR_SMTP_MESSAGES_PER_CONNECTION messages: some providers close it after 100."""
     settings.CANDOR_NOTIFY_BATCH = 250
     settings.CANDOR_SMTP_MESSAGES_PER_CONNECTION = 3
+    settings.CANDOR_EMAIL_CONNECTIONS = 1
     for n in range(7):
         subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
     _open(actor)
@@ -413,4 +414,24 @@ def test_one_batch_opens_a_new_smtp_connection_after_the_provider_s_limit(
     connections = [m["X-Peer"] for m in smtp.messages]
     assert len(set(connections)) == 3  # 3 + 3 + 1
     assert max(connections.count(c) for c in set(connections)) == 3
+    assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_several_connections_each_keep_the_provider_s_limit(
+    actor: Actor, smtp: SmtpSink, settings: Any
+) -> None:
+    settings.CANDOR_SMTP_MESSAGES_PER_CONNECTION = 3
+    settings.CANDOR_EMAIL_CONNECTIONS = 4
+    for n in range(30):
+        subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
+    _open(actor)
+
+    result = fanout.fanout_run(channel="email")
+    assert result.sent == 30 and result.failed == 0
+    connections = [m["X-Peer"] for m in smtp.messages]
+    assert max(connections.count(c) for c in set(connections)) <= 3
+    assert len(set(connections)) >= 10
+    assert sorted(m["X-Envelope-To"] for m in smtp.messages) == sorted(
+        f"reader{n}@example.com" for n in range(30)
+    )
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}

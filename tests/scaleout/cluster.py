@@ -27,6 +27,7 @@ from tests.scaleout.netns import Network, Node
 
 WEB_PORT = 8000
 LEASE = 5
+CONNECTIONS = 4  # SMTP connections each worker sends over at once (the default)
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -87,6 +88,7 @@ class Cluster:
             "CANDOR_SMTP_PORT": str(self.sink.port),
             "CANDOR_SMTP_TIMEOUT": "5",
             "CANDOR_NOTIFY_LEASE": str(LEASE),
+            "CANDOR_EMAIL_CONNECTIONS": str(CONNECTIONS),
         }
 
     def manage(self, *args: str) -> str:

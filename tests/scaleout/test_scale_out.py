@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scaleout.cluster import LEASE, Cluster, running_cluster
+from tests.scaleout.cluster import CONNECTIONS, LEASE, Cluster, running_cluster
 from tests.scaleout.netns import netns_available
 
 RECIPIENTS = int(os.environ.get("CANDOR_SCALEOUT_RECIPIENTS", "5000"))
@@ -83,11 +83,12 @@ def test_a_fanout_survives_losing_a_worker_node_and_a_web_node(cluster: Cluster)
     different = {who: ids for who, ids in received.items() if len(ids) > 1}
     assert not different, f"{len(different)} recipients got two different messages"
     copies = Counter(who for who, _ in cluster.sink.arrived if who.startswith("reader"))
-    # The message the cut worker had on the wire may have reached the sink without its
-    # acknowledgement reaching the worker: it is sent again with the same Message-ID,
-    # which receivers treat as one message (docs/design.md, "exactly once").
+    # The messages the cut worker had on the wire (one per SMTP connection) may have
+    # reached the sink without their acknowledgement reaching the worker: each is sent
+    # again with the same Message-ID, which receivers treat as one message
+    # (docs/design.md, "exactly once").
     redelivered = sum(n - 1 for n in copies.values())
-    assert redelivered <= 1, redelivered
+    assert redelivered <= CONNECTIONS, redelivered
     # Both worker nodes did part of the work (the cut one before the cut), each from its
     # own address.
     by_node = {node.name: cluster.sink.senders[node.address] for node in (work1, work2)}

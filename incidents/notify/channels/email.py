@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from email.utils import formatdate
 
 from django.conf import settings
 from django.urls import reverse
@@ -15,7 +16,8 @@ from incidents.notify.addresses import email_normalise
 from incidents.notify.channels.registry import Confirmation
 from incidents.notify.render import Rendered, update_rendered, with_phrase, words_once
 from incidents.notify.transports import Sender
-from incidents.notify.transports.email import EmailSender, email_send
+from incidents.notify.transports.email import EmailSender, MessageMold, email_send
+from incidents.notify.transports.lanes import Lanes
 from incidents.text import printable
 
 FALLBACK = "email-fallback"
@@ -67,5 +69,17 @@ class EmailChannel:
     def circuit_for(self, delivery: Delivery, route: str) -> str:
         return route
 
-    def sender(self, *, route: str, ready: Callable[[], None]) -> Sender:
-        return EmailSender(fallback=route == FALLBACK, ready=ready)
+    def sender(self, *, route: str, ready: Callable[[], None]) -> Sender | Lanes:
+        fallback = route == FALLBACK
+        count = settings.CANDOR_EMAIL_CONNECTIONS
+        if count == 1:
+            return EmailSender(fallback=fallback, ready=ready)
+        # A lane's sender only notes when it is ready: Lanes calls `ready` before it hands
+        # a lane a message (transports/lanes.py). The lanes cast from the same molds.
+        molds: list[MessageMold] = []
+        date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+
+        def lane(noted: Callable[[], None]) -> Sender:
+            return EmailSender(fallback=fallback, ready=noted, molds=molds, date=date)
+
+        return Lanes(lane, count=count, ready=ready)

@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 from incidents.models import Announcement, Delivery, Subscriber
 from incidents.notify.render import Rendered
 from incidents.notify.transports import Sender
+from incidents.notify.transports.lanes import Lanes
 from incidents.text import text_problem
 
 
@@ -76,7 +77,7 @@ class Channel(Protocol):
         """The circuit a delivery's failures count against."""
         ...
 
-    def sender(self, *, route: str, ready: Callable[[], None]) -> Sender:
+    def sender(self, *, route: str, ready: Callable[[], None]) -> Sender | Lanes:
         """A sender for one batch through `route` (transports/__init__.py: `ready`)."""
         ...
 

@@ -5,6 +5,8 @@ A sender lives for one batch (an SMTP connection, an HTTP session are reused wit
 and raises TransportError. It is given `ready`, which it calls before a message can reach
 anyone (before the request, or before SMTP's DATA): it waits until the previous message
 is in the sent journal (journal.py), so at most one sent message is ever unrecorded.
+Email sends over several connections at once (lanes.py), one such sender per connection:
+at most one unrecorded message per connection.
 
 Each TransportError says whose fault it may be (`Blame`), and the fan-out acts on that
 (docs/design.md, "Whose fault a failure is"):

@@ -191,14 +191,22 @@ def email_send(*, to: str, subject: str, body: str) -> None:
 
 
 class EmailSender:
-    def __init__(self, *, fallback: bool = False, ready: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        *,
+        fallback: bool = False,
+        ready: Callable[[], None],
+        molds: list[MessageMold] | None = None,
+        date: str = "",
+    ) -> None:
         # Any: over SMTP its smtplib connection is used directly (MessageMold).
         self.connection: Any = email_connection(fallback=fallback)
         self.opened = False
         self.on_connection = 0  # messages tried on the open connection
-        self.date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
-        # One mold per language of the batch's messages (their words differ), a few at most.
-        self.molds: list[MessageMold] = []
+        self.date = date or formatdate(localtime=settings.EMAIL_USE_LOCALTIME)  # one per batch
+        # One mold per language of the batch's messages (their words differ), a few at most;
+        # the senders of one batch's lanes share theirs (and its Date).
+        self.molds: list[MessageMold] = [] if molds is None else molds
         self.molding = isinstance(self.connection, SmtpBackend)
         self.ready = ready
         self.sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)

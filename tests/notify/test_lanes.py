@@ -1,0 +1,139 @@
+"""Several connections at once (transports/lanes.py), with senders that take their time as
+a provider across the internet does: how many messages are in flight, when the lanes
+widen and narrow, and that nothing is left running or unreported."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from incidents.notify.transports import TransportError
+from incidents.notify.transports.lanes import Attempt, InLine, Lanes
+
+pytestmark = pytest.mark.embedded
+
+
+class _Delivery:
+    def __init__(self, pk: int) -> None:
+        self.pk = pk
+
+
+class _Provider:
+    """Takes each message after `wait` seconds; refuses those in `refuse`. Counts how
+    many messages it holds at once."""
+
+    def __init__(self, wait: float = 0.02, refuse: set[int] | None = None) -> None:
+        self.wait = wait
+        self.refuse = refuse or set()
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+        self.log: list[tuple[str, int, int]] = []  # (event, pk, messages held)
+        self.closed = 0
+
+    def sender(self, ready: Callable[[], None]) -> _Sender:
+        return _Sender(self, ready)
+
+
+class _Sender:
+    def __init__(self, provider: _Provider, ready: Callable[[], None]) -> None:
+        self.provider, self.ready = provider, ready
+
+    def send(self, delivery: Any, rendered: Any) -> str:
+        p = self.provider
+        with p.lock:
+            p.now += 1
+            p.most = max(p.most, p.now)
+            p.log.append(("start", delivery.pk, p.now))
+        try:
+            time.sleep(p.wait)
+            if delivery.pk in p.refuse:
+                raise TransportError(f"451 try later ({delivery.pk})")
+            self.ready()  # as over SMTP: the recipient was taken
+            time.sleep(p.wait)
+            return f"id-{delivery.pk}"
+        finally:
+            with p.lock:
+                p.now -= 1
+
+    def close(self) -> None:
+        self.provider.closed += 1
+
+
+def _run(dispatch: Lanes | InLine, count: int) -> list[Attempt]:
+    """As fanout._send_each hands messages over: take what ended, then start the next."""
+    ended: list[Attempt] = []
+    for pk in range(count):
+        ended += dispatch.finished()
+        dispatch.start(_Delivery(pk), None)  # type: ignore[arg-type]
+    ended += dispatch.drain()
+    dispatch.close()
+    return ended
+
+
+def test_four_lanes_send_four_at_once_once_the_provider_took_one() -> None:
+    provider = _Provider()
+    readied: list[int] = []
+    lanes = Lanes(provider.sender, count=4, ready=lambda: readied.append(1))
+    started = time.monotonic()
+    ended = _run(lanes, 40)
+    took = time.monotonic() - started
+
+    assert sorted(a.delivery.pk for a in ended) == list(range(40))
+    assert all(a.error is None and a.provider_id == f"id-{a.delivery.pk}" for a in ended)
+    assert provider.most == 4
+    assert provider.log[0] == ("start", 0, 1) and provider.log[1][2] == 1  # the first alone
+    assert len(readied) == 40  # the journal is asked before every message
+    assert provider.closed == 4  # every connection it opened is closed
+    # One at a time would take 40 x 0.04 s = 1.6 s; four at once about a quarter of it.
+    assert took < 1.2
+
+
+def test_a_provider_that_refuses_is_tried_one_message_at_a_time() -> None:
+    provider = _Provider(refuse=set(range(10, 30)))
+    ended = _run(Lanes(provider.sender, count=4, ready=lambda: None), 30)
+
+    assert sorted(a.delivery.pk for a in ended if a.error) == list(range(10, 30))
+    assert provider.most == 4  # before the refusals
+    starts = [held for event, pk, held in provider.log if event == "start" and pk >= 10]
+    # The messages already with the provider when the first refusal came may overlap;
+    # every one handed over after it goes alone.
+    assert starts[4:] == [1] * 16, starts
+
+
+def test_one_lane_is_one_message_at_a_time_and_in_order() -> None:
+    provider = _Provider(wait=0.001)
+    ended = _run(InLine(provider.sender(lambda: None)), 12)
+    assert [a.delivery.pk for a in ended] == list(range(12))
+    assert provider.most == 1 and provider.closed == 1
+
+
+def test_an_attempt_is_dated_from_when_the_provider_took_the_recipient() -> None:
+    provider = _Provider(wait=0.05)
+    lanes = Lanes(provider.sender, count=2, ready=lambda: None)
+    before = time.monotonic()
+    lanes.start(_Delivery(1), None)  # type: ignore[arg-type]
+    (attempt,) = lanes.drain()
+    lanes.close()
+    # Taken after the first wait, not when it was handed over.
+    assert attempt.started - before >= 0.045
+    assert attempt.ended - attempt.started >= 0.045
+
+
+def test_an_unexpected_error_in_a_lane_reaches_the_fan_out_and_close_still_waits() -> None:
+    class Broken(_Sender):
+        def send(self, delivery: Any, rendered: Any) -> str:
+            time.sleep(0.01)
+            raise RuntimeError("a bug in a sender")
+
+    provider = _Provider()
+    lanes = Lanes(lambda ready: Broken(provider, ready), count=2, ready=lambda: None)
+    lanes.start(_Delivery(1), None)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="a bug in a sender"):
+        lanes.drain()
+    lanes.close()
+    assert provider.closed == 1
