@@ -18,7 +18,12 @@ Rounds (`--rounds`, 3 by default) interleave the two, the order alternating (Can
 first in the first round: the reference sends messages of Candor's measured size); the
 summary gives each figure's median and min-max over the rounds, and the load average.
 
+A provider across the internet: `--reply-ms 10` makes the sink answer MAIL, RCPT and
+DATA 10 ms late (asyncio, its other connections go on). `--connections N` sets Candor's
+CANDOR_EMAIL_CONNECTIONS; `--reference-procs N` runs the lean sender in N processes.
+
     .venv/bin/python bench/notify.py [--emails 100000] [--sms 10000] [--rounds 3]
+        [--reply-ms 0] [--connections 0] [--reference-procs 2]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -39,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.publish_ab import calibration  # noqa: E402
 from bench.run import free_port  # noqa: E402
 from tests.faults.stack import PYTHON, Stack, running_stack  # noqa: E402
 
@@ -65,6 +72,31 @@ def _lines(path: Path) -> list[tuple[float, int]]:
 
 def _count(path: Path) -> int:
     return len(_records(path))
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _busy_s() -> float:
+    """CPU seconds every core together spent doing anything (not idle, not waiting on I/O)
+    since boot: a whole-machine count, databases and sinks included."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / _TICK
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _per_message_ms(seconds: float, messages: int) -> float:
+    return round(1000 * seconds / max(1, messages), 3)
 
 
 def _rss_kb(pid: int) -> int:
@@ -122,7 +154,15 @@ def _worker(stack: Stack, name: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: Path) -> dict:
+def bench_candor(
+    emails: int,
+    sms: int,
+    smtp_port: int,
+    twilio_port: int,
+    logs: Path,
+    connections: int,
+    sink_pid: int,
+) -> dict:
     env = {
         "CANDOR_SMTP_HOST": "127.0.0.1",
         "CANDOR_SMTP_PORT": str(smtp_port),
@@ -131,6 +171,7 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
         "CANDOR_TWILIO_MESSAGING_SERVICE_SID": "MG" + "1" * 32,
         "CANDOR_TWILIO_API_URL": f"http://127.0.0.1:{twilio_port}",
         "CANDOR_NOTIFY_PARALLEL": "2",
+        **({"CANDOR_EMAIL_CONNECTIONS": str(connections)} if connections else {}),
         # The providers' limits, set above what loopback reaches: this measures Candor.
         "CANDOR_NOTIFY_RATE_EMAIL": "100000",
         "CANDOR_NOTIFY_RATE_SMS": "100000",
@@ -150,6 +191,8 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
                 "We are investigating failed payments. Next update in 30 minutes.",
                 "investigating",
             )
+            cpu_before = [_cpu_s(w.pid) for w in workers]
+            sink_before, busy_before = _cpu_s(sink_pid), _busy_s()
             started = time.time()
             incident = stack.request(
                 "POST", "/api/staff/incidents/",
@@ -166,6 +209,9 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
                 if done_email >= emails and done_sms >= sms:
                     break
                 time.sleep(1)
+            workers_cpu = sum(_cpu_s(w.pid) for w in workers) - sum(cpu_before)
+            sink_cpu, busy = _cpu_s(sink_pid) - sink_before, _busy_s() - busy_before
+            busy_window = time.time() - started
         finally:
             for worker in workers:
                 os.killpg(worker.pid, signal.SIGTERM)
@@ -201,15 +247,26 @@ def bench_candor(emails: int, sms: int, smtp_port: int, twilio_port: int, logs: 
         "all_per_second": round(
             (len(email_times) + len(sms_times)) / (max(email_times + sms_times) - started), 1
         ),
+        # CPU per message sent (emails and texts: the same workers send both), from
+        # /proc: on 2 cores a figure near 2,000 ms a second means the machine was full.
+        "cpu_ms_per_message": {
+            "workers": _per_message_ms(workers_cpu, len(email_times) + len(sms_times)),
+            "smtp_sink_per_email": _per_message_ms(sink_cpu, len(email_times)),
+            "whole_machine": _per_message_ms(busy, len(email_times) + len(sms_times)),
+        },
+        "machine_busy_ms_per_second": round(1000 * busy / busy_window),
         "worker_rss_mb_at_10pct": [round(kb / 1024, 1) for kb in tenth],
         "worker_rss_mb_peak": [round(kb / 1024, 1) for kb in rss],
     }
 
 
-def bench_reference(emails: int, smtp_port: int, logs: Path, size: int) -> dict:
+def bench_reference(
+    emails: int, smtp_port: int, logs: Path, size: int, procs_n: int, sink_pid: int
+) -> dict:
     before = _count(logs / "smtp.log")
+    senders_before, sink_before, busy_before = _children_cpu_s(), _cpu_s(sink_pid), _busy_s()
     started = time.time()
-    half = emails // 2
+    share = -(-emails // procs_n)
     procs = [
         subprocess.Popen(
             [
@@ -222,12 +279,21 @@ def bench_reference(emails: int, smtp_port: int, logs: Path, size: int) -> dict:
             ],
             cwd=ROOT,
         )
-        for first, count in ((0, half), (half, emails - half))
+        for first in range(0, emails, share)
+        for count in [min(share, emails - first)]
     ]
     for proc in procs:
         proc.wait()
+    senders, sink = _children_cpu_s() - senders_before, _cpu_s(sink_pid) - sink_before
+    busy, busy_window = _busy_s() - busy_before, time.time() - started
     times = [t for t, _ in _lines(logs / "smtp.log")][before:]
     return {
+        "cpu_ms_per_message": {
+            "senders": _per_message_ms(senders, len(times)),
+            "smtp_sink_per_email": _per_message_ms(sink, len(times)),
+            "whole_machine": _per_message_ms(busy, len(times)),
+        },
+        "machine_busy_ms_per_second": round(1000 * busy / busy_window),
         "received": len(times),
         "time_to_last_s": round(max(times) - started, 2),
         "per_second": round(len(times) / (max(times) - started), 1),
@@ -243,6 +309,18 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=100_000)
     parser.add_argument("--sms", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--reply-ms", type=float, default=0.0,
+        help="the SMTP sink answers MAIL, RCPT and DATA this late (a provider's round trip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--connections", type=int, default=0,
+        help="CANDOR_EMAIL_CONNECTIONS for Candor's workers (0: Candor's default)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reference-procs", type=int, default=2,
+        help="processes of the lean sender, one connection each (2: as Candor's 2 workers)",
+    )  # fmt: skip
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="candor-bench-sinks-"))
     smtp_port, twilio_port = free_port(), free_port()
@@ -254,6 +332,7 @@ def main() -> None:
                 kind,
                 str(port),
                 str(logs / f"{kind}.log"),
+                *([str(args.reply_ms)] if kind == "smtp" else []),
             ],
             start_new_session=True,
         )
@@ -268,10 +347,20 @@ def main() -> None:
             arms: dict = {}
             for arm in ("candor", "reference") if n % 2 == 0 else ("reference", "candor"):
                 if arm == "candor":
-                    arms[arm] = bench_candor(args.emails, args.sms, smtp_port, twilio_port, logs)
+                    arms[arm] = bench_candor(
+                        args.emails,
+                        args.sms,
+                        smtp_port,
+                        twilio_port,
+                        logs,
+                        args.connections,
+                        peers[0].pid,
+                    )
                     size = arms[arm]["email"]["bytes_avg"]
                 else:
-                    arms[arm] = bench_reference(args.emails, smtp_port, logs, size)
+                    arms[arm] = bench_reference(
+                        args.emails, smtp_port, logs, size, args.reference_procs, peers[0].pid
+                    )
                 load.append(os.getloadavg()[0])
             candor, reference = arms["candor"], arms["reference"]
             rounds.append(
@@ -296,8 +385,13 @@ def main() -> None:
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
+        # 10M additions in a Python loop, best of 3 (as publish_ab.py): machines differ.
+        "calibration_s": round(calibration(), 3),
         "emails": args.emails,
         "sms": args.sms,
+        "smtp_reply_ms": args.reply_ms,
+        "candor_email_connections": args.connections or "default",
+        "reference_processes": args.reference_procs,
         "rounds": rounds,
         "summary": {
             "candor_emails_per_second": _spread(
@@ -308,6 +402,14 @@ def main() -> None:
             "all_messages_ratio_vs_reference": _spread(
                 [r["all_messages_ratio_vs_reference"] for r in rounds]
             ),
+            "candor_cpu_ms_per_message": {
+                part: _spread([r["candor"]["cpu_ms_per_message"][part] for r in rounds])
+                for part in ("workers", "smtp_sink_per_email", "whole_machine")
+            },
+            "reference_cpu_ms_per_message": {
+                part: _spread([r["reference"]["cpu_ms_per_message"][part] for r in rounds])
+                for part in ("senders", "smtp_sink_per_email", "whole_machine")
+            },
             "worker_rss_mb_peak": max(max(r["candor"]["worker_rss_mb_peak"]) for r in rounds),
             "load_average": _spread([x for r in rounds for x in r["load_average"]]),
         },

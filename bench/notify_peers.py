@@ -1,6 +1,10 @@
-"""The benchmark's sinks, each a process of its own: `smtp PORT LOG` (aiosmtpd) and
-`twilio PORT LOG` (an HTTP server answering Twilio's Messages API). Each appends one
-line per message received, "<unix time> <bytes> <recipient>", to LOG."""
+"""The benchmark's sinks, each a process of its own: `smtp PORT LOG [REPLY_MS]` (aiosmtpd)
+and `twilio PORT LOG` (an HTTP server answering Twilio's Messages API). Each appends one
+line per message received, "<unix time> <bytes> <recipient>", to LOG.
+
+REPLY_MS: the SMTP sink answers MAIL, RCPT and DATA that many milliseconds late, without
+blocking its other connections, as a provider across the internet does (a round trip);
+0, the default, answers at once."""
 
 from __future__ import annotations
 
@@ -13,17 +17,38 @@ from typing import Any
 from urllib.parse import parse_qs
 
 
-def smtp(port: int, log: Path) -> None:
+def smtp(port: int, log: Path, reply_ms: float = 0.0) -> None:
+    import asyncio
+
     from aiosmtpd.controller import Controller
 
     out = log.open("a", buffering=1)
+    late = reply_ms / 1000
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            if late:
+                await asyncio.sleep(late)
             out.write(f"{time.time():.6f} {len(envelope.content)} {envelope.rcpt_tos[0]}\n")
             return "250 OK"
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    class LateHandler(Handler):
+        async def handle_MAIL(
+            self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+        ) -> str:
+            await asyncio.sleep(late)
+            envelope.mail_from, envelope.mail_options = address, options
+            return "250 OK"
+
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+        ) -> str:
+            await asyncio.sleep(late)
+            envelope.rcpt_tos.append(address)
+            envelope.rcpt_options.extend(options)
+            return "250 OK"
+
+    controller = Controller(LateHandler() if late else Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     while True:
         time.sleep(3600)
@@ -62,4 +87,7 @@ def twilio(port: int, log: Path) -> None:
 
 if __name__ == "__main__":
     kind, port, path = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    {"smtp": smtp, "twilio": twilio}[kind](port, path)
+    if kind == "smtp":
+        smtp(port, path, float(sys.argv[4]) if len(sys.argv) > 4 else 0.0)
+    else:
+        twilio(port, path)
