@@ -435,3 +435,36 @@ def test_several_connections_each_keep_the_provider_s_limit(
         f"reader{n}@example.com" for n in range(30)
     )
     assert set(Delivery.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_a_batch_that_breaks_off_still_records_what_its_connections_had_sent(
+    actor: Actor, smtp: SmtpSink, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the run's own thread mid-batch, with messages on their way over the other
+    connections: what the provider took is still marked sent, or the next claimer would
+    send it again."""
+    settings.CANDOR_EMAIL_CONNECTIONS = 4
+    smtp.delay = 0.05  # each message stays on its way a while
+    for n in range(20):
+        subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
+    _open(actor)
+    wanted, asked = fanout._still_wanted, []
+
+    def breaks(delivery: Delivery) -> bool:
+        asked.append(delivery.pk)
+        if len(asked) == 12:
+            raise RuntimeError("a bug")
+        return wanted(delivery)
+
+    monkeypatch.setattr(fanout, "_still_wanted", breaks)
+    with pytest.raises(RuntimeError, match="a bug"):
+        fanout.fanout_run(channel="email")
+
+    arrived = {m["X-Envelope-To"] for m in smtp.messages}
+    marked = set(
+        Delivery.objects.filter(state=DeliveryState.SENT).values_list(
+            "subscriber__destination", flat=True
+        )
+    )
+    assert len(arrived) == 11
+    assert marked == arrived
