@@ -527,8 +527,8 @@ EMAIL_TIMEOUT = env_int("CANDOR_SMTP_TIMEOUT", 10, minimum=1)
 CANDOR_SMTP_MESSAGES_PER_CONNECTION = env_int("CANDOR_SMTP_MESSAGES_PER_CONNECTION", 100, minimum=1)
 # Connections each fan-out task sends email over at the same time (notify/transports/
 # lanes.py): a provider across the internet answers each SMTP step after a round trip, so
-# one connection sends only a few dozen messages a second. A killed worker may repeat up to
-# this many messages (same Message-ID); 1 sends one at a time.
+# one connection sends about a dozen messages a second at 20 ms. A killed worker may repeat
+# up to this many messages (same Message-ID); 1 sends one at a time.
 CANDOR_EMAIL_CONNECTIONS = env_int("CANDOR_EMAIL_CONNECTIONS", 4, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("CANDOR_EMAIL_FROM", "status@localhost")
 # A provider's HTTP API through django-anymail: CANDOR_EMAIL_BACKEND=
