@@ -449,10 +449,10 @@ def _send_batch(
             return _send_each(run, batch, dispatch, provider, probing=probing)
     except BaseException:
         # The batch broke off: what the provider took meanwhile still goes in the journal,
-        # so the next claimer does not send it again.
+        # so the next claimer does not send it again (committed below, if it can be).
         for attempt in dispatch.drain():
-            if attempt.error is None:
-                run.journal.record(attempt.delivery, attempt.provider_id)
+            if attempt.error is None and attempt.crash is None:
+                run.journal.record(attempt.delivery, attempt.provider_id, flush=False)
         raise
     finally:
         try:
@@ -503,12 +503,22 @@ def _ended(run: _Run, attempts: list[Attempt], provider: str, *, probing: bool) 
     (the rest are still recorded: a message the provider took is journaled whatever
     followed it)."""
     channel, result = run.channel, run.result
+    # Every message the provider took goes into the journal first: what follows can fail
+    # (the database stopping), and one taken but not journaled would be sent again.
+    for attempt in attempts:
+        if attempt.error is None and attempt.crash is None:
+            run.journal.record(attempt.delivery, attempt.provider_id, flush=False)
+    for attempt in attempts:
+        if attempt.crash is not None:
+            # A sender's bug: the message may or may not have gone, and its delivery
+            # stays claimed until the lease (as when a worker dies).
+            raise attempt.crash
+    run.journal.flush_due()
     closed = True
     for attempt in attempts:
         delivery, error = attempt.delivery, attempt.error
         target = channel.circuit_for(delivery, provider)
         if error is None:
-            run.journal.record(delivery, attempt.provider_id)
             run.accepted(target, since=attempt.started)
             result.sent += 1
             result.providers.add(target)

@@ -155,8 +155,11 @@ class SentJournal:
             self.flush()
         return sent
 
-    def record(self, delivery: Delivery, provider_id: str) -> None:
-        """The provider accepted this delivery's message: remember it before anything else."""
+    def record(self, delivery: Delivery, provider_id: str, *, flush: bool = True) -> None:
+        """The provider accepted this delivery's message: remember it before anything else.
+
+        `flush=False`: only into Redis (or the list to commit) for now; the caller records
+        the others that ended with it first, then calls `flush_due` (fanout._ended)."""
         assert delivery.claimed_at is not None
         mark = Mark(delivery.pk, delivery.claimed_at, timezone.now(), provider_id)
         self.marks.append(mark)
@@ -171,7 +174,12 @@ class SentJournal:
                 self.unsettled += 1
             except redis.RedisError as exc:
                 self._degrade(exc)
-        if (
+        if flush:
+            self.flush_due()
+
+    def flush_due(self) -> None:
+        """Commit the marks if they may not wait: no Redis (or it failed), or FLUSH_EVERY."""
+        if self.marks and (
             self.degraded
             or self.client is None
             or time.monotonic() - self.flushed_at >= FLUSH_EVERY

@@ -29,6 +29,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.faults.postgres import free_port
 
 
+def _opened(gate: threading.Event) -> threading.Event:
+    gate.set()
+    return gate
+
+
 @dataclass
 class SmtpSink:
     """aiosmtpd on loopback; `refuse` answers every message with that reply instead.
@@ -44,6 +49,8 @@ class SmtpSink:
     refuse_mail: str = ""  # answers MAIL FROM with this refusal
     rcpts: list[tuple[float, str]] = field(default_factory=list)
     delay: float = 0.0
+    # Cleared: every message waits at DATA, unanswered, until it is set again.
+    gate: threading.Event = field(default_factory=lambda: _opened(threading.Event()))
     controller: Controller | None = None
     host: str = "127.0.0.1"
 
@@ -76,6 +83,7 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.gate.wait(timeout=60)  # (set unless a test holds the messages)
         if self.delay:
             time.sleep(self.delay)  # a slow provider holds the connection
         if self.refuse:

@@ -468,3 +468,41 @@ def test_a_batch_that_breaks_off_still_records_what_its_connections_had_sent(
     )
     assert len(arrived) == 11
     assert marked == arrived
+
+
+def test_what_the_connections_sent_reaches_the_journal_when_the_database_refuses_the_marks(
+    actor: Actor, smtp: SmtpSink, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database stops taking the marks mid-batch: every message the provider took is
+    still in the journal (Redis), so whoever claims the deliveries next skips them."""
+    from django.db import OperationalError
+
+    from incidents.notify import journal
+
+    client = limits.redis_client()
+    if client is None:
+        pytest.skip("the journal is Redis; without it each mark is committed at once")
+    settings.CANDOR_EMAIL_CONNECTIONS = 4
+    smtp.delay = 0.02
+    for n in range(20):
+        subscriber(SubscriberChannel.EMAIL, f"reader{n}@example.com")
+    _open(actor)
+
+    commit, commits = journal.marks_commit, []
+
+    def refused(marks: list[journal.Mark]) -> set[int]:
+        commits.append(len(marks))
+        if len(commits) == 1:  # the first message's, before the lanes widen
+            return commit(marks)
+        raise OperationalError("the database is gone")
+
+    monkeypatch.setattr(journal, "marks_commit", refused)
+    monkeypatch.setattr(journal, "FLUSH_EVERY", 0.0)  # every mark is due at once
+    with pytest.raises(OperationalError):
+        fanout.fanout_run(channel="email")
+
+    arrived = {m["X-Envelope-To"] for m in smtp.messages}
+    assert len(arrived) >= 3  # some were on their way when the marks were refused
+    for delivery in Delivery.objects.filter(subscriber__destination__in=arrived):
+        if delivery.state != DeliveryState.SENT:  # the first one's mark was committed
+            assert client.exists(journal._key(delivery.pk)), delivery.subscriber.destination

@@ -39,6 +39,7 @@ class Attempt:
     ended: float
     provider_id: str = ""
     error: TransportError | None = None
+    crash: Exception | None = None  # anything else the sender raised (a bug)
 
 
 class _Stamp:
@@ -59,6 +60,8 @@ def _attempt(
         provider_id = sender.send(delivery, rendered)
     except TransportError as error:
         return Attempt(delivery, started, time.monotonic(), error=error)
+    except Exception as crash:  # raised in the fan-out's thread (fanout._ended)
+        return Attempt(delivery, started, time.monotonic(), crash=crash)
     if stamp is not None and stamp.at > started:
         started = stamp.at
     return Attempt(delivery, started, time.monotonic(), provider_id=provider_id)
@@ -145,13 +148,15 @@ class Lanes:
         attempts = []
         for future in ended:
             self.idle.append(self.running.pop(future))
-            attempts.append(future.result())  # anything but a TransportError is raised
+            attempts.append(future.result())
         # Narrowed by a failure; widened again only by a message the provider took after
         # it (one handed over before the failure says nothing about the provider since).
         for attempt in attempts:
-            if attempt.error is not None:
+            if attempt.error is not None or attempt.crash is not None:
                 self.width, self.failed_at = 1, max(self.failed_at, attempt.ended)
-        if any(a.error is None and a.started > self.failed_at for a in attempts):
+        if any(
+            a.error is None and a.crash is None and a.started > self.failed_at for a in attempts
+        ):
             self.width = self.count
         return attempts
 
