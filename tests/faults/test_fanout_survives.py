@@ -154,9 +154,13 @@ def test_the_database_stopping_mid_fanout_repeats_nothing_and_loses_nothing(
     def stop() -> None:
         # A message waits at the sink, unanswered, while the database goes: the batch in
         # hand is certainly mid-way, so its marks cannot be committed (it was a matter of
-        # timing before, and a fast batch could end before the database did).
+        # timing before, and a fast batch could end before the database did). The database
+        # stops only once a message is held: closing the gate while the worker was between
+        # batches let the outage catch its claim instead, with nothing sent to journal.
+        sink.holding.clear()
         sink.gate.clear()
         try:
+            assert sink.holding.wait(timeout=30), "no message reached the closed gate"
             stack.postgres.stop()
             stack.postgres.wait_until_down()
         finally:

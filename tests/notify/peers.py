@@ -51,6 +51,8 @@ class SmtpSink:
     delay: float = 0.0
     # Cleared: every message waits at DATA, unanswered, until it is set again.
     gate: threading.Event = field(default_factory=lambda: _opened(threading.Event()))
+    # Set when a message is waiting at the closed gate: a sender is certainly mid-message.
+    holding: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
     host: str = "127.0.0.1"
 
@@ -83,6 +85,8 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if not self.gate.is_set():
+            self.holding.set()
         self.gate.wait(timeout=60)  # (set unless a test holds the messages)
         if self.delay:
             time.sleep(self.delay)  # a slow provider holds the connection
