@@ -3,7 +3,8 @@
 Each target is pushed in its own try/except, so a failing one never holds the others back,
 and under its own lock (publish/locks.py): two publishes racing for one target take turns,
 and the later turn drops a render older than what the target already has. A target only
-ever moves forward.
+ever moves forward. The targets' copies run at once, each in a thread of its own
+(`_push_all`); every database read and write stays in the publishing thread.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -129,8 +133,8 @@ def _publish(*, force: bool, full: bool) -> PublishResult:
             version = snapshot.manifest.version
             # Local copies first: a remote store that hangs until its timeouts must
             # not delay the copy the live views fall back on.
-            for target in sorted(due, key=lambda t: not isinstance(t, LocalTarget)):
-                results[target.name] = _push(target, snapshot, force=full, repair=force)
+            first = sorted(due, key=lambda t: not isinstance(t, LocalTarget))
+            results.update(_push_all(first, snapshot, force=full, repair=force))
             # The next render builds on this one (or a newer one): older records are done.
             site_changes_prune(below=version)
             if any(r.outcome == PUBLISHED for r in results.values()):
@@ -170,29 +174,132 @@ def _behind(row: PublishTarget, version: int) -> bool:
 
 
 def _push(target: Target, snapshot: Snapshot, *, force: bool, repair: bool = False) -> TargetResult:
+    """Push `snapshot` to one target, here and now."""
+    return _push_all([target], snapshot, force=force, repair=repair)[target.name]
+
+
+@dataclass
+class _Copying:
+    """A target whose copy is under way: its lock is held until its outcome is recorded."""
+
+    target: Target
+    row_pk: int
+    lock: ExitStack
+    done: Future[None]
+
+
+def _push_all(
+    targets: list[Target], snapshot: Snapshot, *, force: bool, repair: bool
+) -> dict[str, TargetResult]:
+    """Push `snapshot` to every one of `targets` at once.
+
+    Each target's checks and records (the database) are made in this thread, under its
+    lock, in the order given; its copy (files written, objects uploaded: no database)
+    runs in a thread of its own as soon as its checks pass. Each outcome is recorded as
+    soon as its copy ends, so a store that hangs delays neither the local copy nor its
+    record, and an update is live on every target after the slowest copy, not the sum
+    of them. One target is copied in this thread.
+    """
     version = snapshot.manifest.version
+    results: dict[str, TargetResult] = {}
+    copying: list[_Copying] = []
+    pool = (
+        ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="publish-copy")
+        if len(targets) > 1
+        else None
+    )
     try:
-        with target_lock(target.name, timeout=LOCK_TIMEOUT_SECONDS):
-            # Read again under the lock: a publish that rendered later may have pushed
-            # while this one was rendering.
-            row = PublishTarget.objects.get(name=target.name)
-            if row.last_version is not None and version < row.last_version:
-                log.info("%s has version %s; dropped %s", target.name, row.last_version, version)
-                return TargetResult(target.name, DROPPED, row.last_version)
-            if row.last_version == version and not force:
-                return TargetResult(target.name, CURRENT, version)
-            if _shows_newer_words(target, version):
-                # The target shows an out-of-band update this render predates: the
-                # version that recorded it publishes it (its commit requested a publish).
-                return TargetResult(target.name, HELD, row.last_version)
-            PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
-            target.push(snapshot, repair=repair)
-            _record_success(row.pk, version, now=timezone.now())
+        for target in targets:
+            _record_copied(copying, results, version, wait=False)
+            lock = ExitStack()
+            try:
+                lock.enter_context(target_lock(target.name, timeout=LOCK_TIMEOUT_SECONDS))
+                row_pk, outcome = _ready(target, version, force=force)
+            except Exception as exc:
+                lock.close()
+                results[target.name] = _push_failed(target, version, exc)
+                continue
+            if outcome is not None:
+                lock.close()
+                results[target.name] = outcome
+                continue
+            done = (
+                pool.submit(_copy_in_thread, target, snapshot, repair)
+                if pool is not None
+                else _copied_here(target, snapshot, repair)
+            )
+            copying.append(_Copying(target, row_pk, lock, done))
+        while copying:
+            _record_copied(copying, results, version, wait=True)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)  # no copy outlives the lock that covers it
+        for item in copying:  # only if recording broke off
+            item.lock.close()
+    return results
+
+
+def _ready(target: Target, version: int, *, force: bool) -> tuple[int, TargetResult | None]:
+    """Under the target's lock: its row, and why it takes nothing (None: it takes this
+    render)."""
+    # Read again under the lock: a publish that rendered later may have pushed while
+    # this one was rendering.
+    row = PublishTarget.objects.get(name=target.name)
+    if row.last_version is not None and version < row.last_version:
+        log.info("%s has version %s; dropped %s", target.name, row.last_version, version)
+        return row.pk, TargetResult(target.name, DROPPED, row.last_version)
+    if row.last_version == version and not force:
+        return row.pk, TargetResult(target.name, CURRENT, version)
+    if _shows_newer_words(target, version):
+        # The target shows an out-of-band update this render predates: the version that
+        # recorded it publishes it (its commit requested a publish).
+        return row.pk, TargetResult(target.name, HELD, row.last_version)
+    PublishTarget.objects.filter(pk=row.pk).update(last_attempt_at=timezone.now())
+    return row.pk, None
+
+
+def _copy_in_thread(target: Target, snapshot: Snapshot, repair: bool) -> None:
+    try:
+        target.push(snapshot, repair=repair)
+    finally:
+        connections.close_all()  # this thread's own, should a target ever open one
+
+
+def _copied_here(target: Target, snapshot: Snapshot, repair: bool) -> Future[None]:
+    done: Future[None] = Future()
+    try:
+        target.push(snapshot, repair=repair)
     except Exception as exc:
-        log.warning("publishing version %s to %s failed", version, target.name, exc_info=True)
-        return _failed(target.name, str(exc) or exc.__class__.__name__)
-    log.info("published version %s to %s", version, target.name)
-    return TargetResult(target.name, PUBLISHED, version)
+        done.set_exception(exc)
+    else:
+        done.set_result(None)
+    return done
+
+
+def _record_copied(
+    copying: list[_Copying], results: dict[str, TargetResult], version: int, *, wait: bool
+) -> None:
+    """Record the copies that have ended (with `wait`, at least one), and release their
+    locks."""
+    if wait:
+        futures.wait([item.done for item in copying], return_when=futures.FIRST_COMPLETED)
+    for item in [item for item in copying if item.done.done()]:
+        try:
+            item.done.result()
+            _record_success(item.row_pk, version, now=timezone.now())
+        except Exception as exc:
+            results[item.target.name] = _push_failed(item.target, version, exc)
+        else:
+            log.info("published version %s to %s", version, item.target.name)
+            results[item.target.name] = TargetResult(item.target.name, PUBLISHED, version)
+        finally:
+            copying.remove(item)
+            item.lock.close()
+
+
+def _push_failed(target: Target, version: int, exc: Exception) -> TargetResult:
+    log.warning("publishing version %s to %s failed", version, target.name, exc_info=exc)
+    return _failed(target.name, str(exc) or exc.__class__.__name__)
 
 
 def _shows_newer_words(target: Target, version: int) -> bool:

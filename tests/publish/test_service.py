@@ -25,7 +25,9 @@ from incidents.audit import Actor
 from incidents.models import PublishTarget
 from incidents.publish import freshness, service
 from incidents.publish.snapshot import render_snapshot
+from incidents.publish.targets.base import TargetError
 from incidents.publish.targets.local import LocalTarget
+from incidents.publish.targets.s3 import S3Target
 from incidents.publish.versions import site_version
 from tests.factories import ComponentFactory, promised
 from tests.publish.conftest import SECRET, free_port
@@ -309,13 +311,83 @@ def test_the_local_copy_goes_first_whatever_the_order_of_the_setting(
 ) -> None:
     settings.CANDOR_PUBLISH_TARGETS = ["s3", "local"]
     _open()
-    pushed: list[str] = []
-    real_push = service._push
+    checked: list[str] = []
+    real_ready = service._ready
 
-    def recording(target: Any, snapshot: Any, **options: Any) -> Any:
-        pushed.append(target.name)
-        return real_push(target, snapshot, **options)
+    def recording(target: Any, version: int, **options: Any) -> Any:
+        checked.append(target.name)
+        return real_ready(target, version, **options)
 
-    monkeypatch.setattr(service, "_push", recording)
+    monkeypatch.setattr(service, "_ready", recording)
     service.publish()
-    assert pushed == ["local", "s3:status"]
+    assert checked == ["local", "s3:status"]  # and each copy starts once its checks pass
+
+
+def test_the_copies_to_every_target_run_at_once(
+    moto: MotoServer, mirror: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update is live everywhere after the slowest copy, not after the sum of them: each
+    copy waits here until the other has started (one after the other, neither would)."""
+    _open()
+    both = threading.Barrier(2, timeout=10)
+    for kind in (LocalTarget, S3Target):
+        real = kind.push
+
+        def meeting(self: Any, snapshot: Any, *, _real: Any = real, **options: Any) -> None:
+            both.wait()
+            _real(self, snapshot, **options)
+
+        monkeypatch.setattr(kind, "push", meeting)
+    result = service.publish()
+    assert result.as_dict()["targets"] == {"local": "published", "s3:status": "published"}
+    assert _served(mirror) == result.version
+    keys = {o["Key"] for o in moto.client().list_objects_v2(Bucket="status")["Contents"]}
+    assert "manifest.json" in keys
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_local_copy_is_recorded_while_the_store_is_still_copying(
+    moto: MotoServer, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that takes its time holds back neither the local copy nor its record: the
+    store's copy here waits until the local one is recorded in the database."""
+    real = S3Target.push
+    seen: list[int | None] = []
+
+    def waiting(self: S3Target, snapshot: Any, **options: Any) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # (in the copy's thread: its own connection)
+            local = PublishTarget.objects.get(name="local").last_version
+            if local == snapshot.manifest.version:
+                break
+            time.sleep(0.05)
+        seen.append(local)
+        real(self, snapshot, **options)
+
+    monkeypatch.setattr(S3Target, "push", waiting)
+    _open()  # committed: its publish runs now (the test's Celery runs tasks in place)
+    assert seen == [site_version()]
+    for name in ("local", "s3:status"):
+        assert PublishTarget.objects.get(name=name).last_version == site_version()
+
+
+def test_a_copy_that_fails_is_recorded_and_the_other_still_lands(
+    moto: MotoServer, mirror: Path, db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _open()
+
+    def broken(self: Any, snapshot: Any, **options: Any) -> None:
+        raise TargetError("local: the disk is full")
+
+    monkeypatch.setattr(LocalTarget, "push", broken)
+    result = service.publish()
+    assert result.as_dict()["targets"] == {"local": "failed", "s3:status": "published"}
+    local = PublishTarget.objects.get(name="local")
+    assert local.last_error == "local: the disk is full" and local.behind_since is not None
+    assert PublishTarget.objects.get(name="s3:status").last_version == result.version
+    # Every lock was given back: the next publish takes both targets again.
+    monkeypatch.undo()
+    assert service.publish(full=True).as_dict()["targets"] == {
+        "local": "published",
+        "s3:status": "published",
+    }
