@@ -19,6 +19,7 @@ directory, timed (the render alone, no targets). The arms' untimed first publish
 at the same time.
 
     .venv/bin/python bench/publish_ab.py --before DIR [--sizes 1000 10000] [--rounds 3]
+        [--no-whole]
 
 Each measuring process first warms its publisher as a worker does when it starts
 (incidents/publish/warm.py, statuspage/celery.py), where the arm's checkout has that; a
@@ -383,7 +384,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                         print(f"{size} round {r} {arm} cold: {colds[arm][-1]:.3f}", flush=True)
                 # The whole site rendered from nothing (what a first publish and a change
                 # reaching every page cost), once, by this checkout's renderer.
-                for arm in ("after",):
+                for arm in ("after",) if args.whole else ():
                     whole = json.loads(_child(trees[arm], env[arm], "whole"))
                     results.setdefault("whole", {}).setdefault(str(size), {})[arm] = whole  # type: ignore[union-attr]
                     print(f"{size} {arm} whole render: {whole}", flush=True)
@@ -459,6 +460,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--before", required=True, help="a checkout of the old publisher (git archive of main)"
+    )
+    parser.add_argument(
+        "--no-whole",
+        dest="whole",
+        action="store_false",
+        help="skip the last whole render (minutes at 10,000; for an A/B of the updates alone)",
     )
     args = parser.parse_args()
     results = run(args)
