@@ -188,11 +188,11 @@ class Stack:
         """`body`, written by the responder and approved by legal: words that may be published."""
         request = {"body": body, "phase": phase, **({"incident": incident} if incident else {})}
         sent = self.request("POST", "/api/staff/custom-texts/", request)
-        assert sent.status == 201, sent.body
+        assert sent.status == 201, (sent.body, self.logs())
         approved = self.request(
             "POST", f"/api/staff/custom-texts/{sent.json()['id']}/approve/", {}, user="legal"
         )
-        assert approved.status == 200, approved.body
+        assert approved.status == 200, (approved.body, self.logs())
         return body
 
     def open_incident(self, name: str) -> str:
@@ -202,7 +202,7 @@ class Stack:
         answer = self.request(
             "POST", "/api/staff/incidents/", {"name": name, "body": body, "impact": "major"}
         )
-        assert answer.status == 201, answer.body
+        assert answer.status == 201, (answer.body, self.logs())
         return str(answer.json()["id"])
 
     def post_update(self, incident: str, body: str) -> None:
@@ -212,7 +212,7 @@ class Stack:
             f"/api/staff/incidents/{incident}/updates/",
             {"body": words, "status": "identified"},
         )
-        assert answer.status == 201, answer.body
+        assert answer.status == 201, (answer.body, self.logs())
 
     def mirror_version(self) -> int | None:
         try:
