@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,19 +29,24 @@ class LockTimeout(Exception):
 
 
 @contextmanager
-def target_lock(name: str, *, timeout: float) -> Iterator[None]:
-    """Hold the publish lock of target `name`, waiting at most `timeout` seconds for it."""
+def target_lock(
+    name: str, *, timeout: float, waiting: Callable[[], object] | None = None
+) -> Iterator[None]:
+    """Hold the publish lock of target `name`, waiting at most `timeout` seconds for it;
+    `waiting` is called between tries (the publisher records copies that ended meanwhile)."""
     key = zlib.crc32(name.encode()) - 2**31  # into PostgreSQL's int4 range
     if connection.vendor == "postgresql":
-        with _advisory_lock(key, timeout=timeout):
+        with _advisory_lock(key, timeout=timeout, waiting=waiting):
             yield
     else:
-        with _file_lock(key, timeout=timeout):
+        with _file_lock(key, timeout=timeout, waiting=waiting):
             yield
 
 
 @contextmanager
-def _advisory_lock(key: int, *, timeout: float) -> Iterator[None]:
+def _advisory_lock(
+    key: int, *, timeout: float, waiting: Callable[[], object] | None
+) -> Iterator[None]:
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while True:
@@ -50,6 +55,8 @@ def _advisory_lock(key: int, *, timeout: float) -> Iterator[None]:
                 break
             if time.monotonic() > deadline:
                 raise LockTimeout(f"another publish held the lock for over {timeout:.0f} s")
+            if waiting is not None:
+                waiting()
             time.sleep(_POLL_SECONDS)
     try:
         yield
@@ -62,7 +69,7 @@ def _advisory_lock(key: int, *, timeout: float) -> Iterator[None]:
 
 
 @contextmanager
-def _file_lock(key: int, *, timeout: float) -> Iterator[None]:
+def _file_lock(key: int, *, timeout: float, waiting: Callable[[], object] | None) -> Iterator[None]:
     directory = Path(settings.VAR_DIR) / "locks"
     directory.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
@@ -76,6 +83,8 @@ def _file_lock(key: int, *, timeout: float) -> Iterator[None]:
                     raise LockTimeout(
                         f"another publish held the lock for over {timeout:.0f} s"
                     ) from None
+                if waiting is not None:
+                    waiting()
                 time.sleep(_POLL_SECONDS)
         try:
             yield

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.models import F
@@ -28,7 +29,7 @@ from incidents.publish import purge
 from incidents.publish.audience_sites import audience_sites_publish
 from incidents.publish.changes import site_changes_prune
 from incidents.publish.locks import target_lock
-from incidents.publish.manifest import Snapshot
+from incidents.publish.manifest import Manifest, Snapshot
 from incidents.publish.oob_reconcile import (
     Reconciled,
     listed_ids,
@@ -44,6 +45,7 @@ from incidents.publish.targets.local import LocalTarget
 from incidents.publish.versions import site_version
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Longer than any push should take; a publish waiting longer gives up and says so.
 LOCK_TIMEOUT_SECONDS = 120.0
@@ -195,10 +197,11 @@ def _push_all(
 
     Each target's checks and records (the database) are made in this thread, under its
     lock, in the order given; its copy (files written, objects uploaded: no database)
-    runs in a thread of its own as soon as its checks pass. Each outcome is recorded as
-    soon as its copy ends, so a store that hangs delays neither the local copy nor its
-    record, and an update is live on every target after the slowest copy, not the sum
-    of them. One target is copied in this thread.
+    runs in a thread of its own as soon as its checks pass. An update is on every
+    target after the slowest copy, not the sum of them. Each outcome is recorded as soon
+    as its copy ends, also while this thread waits for a later target (its lock, or what
+    it serves now, read in a thread): a store that hangs delays neither the local copy
+    nor its record. One target is checked and copied in this thread.
     """
     version = snapshot.manifest.version
     results: dict[str, TargetResult] = {}
@@ -208,13 +211,24 @@ def _push_all(
         if len(targets) > 1
         else None
     )
+
+    def record_ended() -> None:
+        _record_copied(copying, results, version, wait=False)
+
     try:
         for target in targets:
-            _record_copied(copying, results, version, wait=False)
+            record_ended()
             lock = ExitStack()
             try:
-                lock.enter_context(target_lock(target.name, timeout=LOCK_TIMEOUT_SECONDS))
-                row_pk, outcome = _ready(target, version, force=force)
+                lock.enter_context(
+                    target_lock(target.name, timeout=LOCK_TIMEOUT_SECONDS, waiting=record_ended)
+                )
+                served = (
+                    _meanwhile(pool, target.current, copying, record_ended)
+                    if pool is not None
+                    else target.current()
+                )
+                row_pk, outcome = _ready(target, version, served, force=force)
             except Exception as exc:
                 lock.close()
                 results[target.name] = _push_failed(target, version, exc)
@@ -239,9 +253,26 @@ def _push_all(
     return results
 
 
-def _ready(target: Target, version: int, *, force: bool) -> tuple[int, TargetResult | None]:
+def _meanwhile(
+    pool: ThreadPoolExecutor,
+    read: Callable[[], Manifest | None],
+    copying: list[_Copying],
+    record_ended: Callable[[], None],
+) -> Manifest | None:
+    """`read()` in a thread, recording the copies that end while it runs."""
+    job = pool.submit(_in_thread, read)
+    while not job.done():
+        running: list[Future[Any]] = [job, *(item.done for item in copying)]
+        futures.wait(running, return_when=futures.FIRST_COMPLETED)
+        record_ended()
+    return job.result()
+
+
+def _ready(
+    target: Target, version: int, served: Manifest | None, *, force: bool
+) -> tuple[int, TargetResult | None]:
     """Under the target's lock: its row, and why it takes nothing (None: it takes this
-    render)."""
+    render). `served`: the manifest the target serves, read under the lock."""
     # Read again under the lock: a publish that rendered later may have pushed while
     # this one was rendering.
     row = PublishTarget.objects.get(name=target.name)
@@ -250,7 +281,7 @@ def _ready(target: Target, version: int, *, force: bool) -> tuple[int, TargetRes
         return row.pk, TargetResult(target.name, DROPPED, row.last_version)
     if row.last_version == version and not force:
         return row.pk, TargetResult(target.name, CURRENT, version)
-    if _shows_newer_words(target, version):
+    if _shows_newer_words(target, version, served):
         # The target shows an out-of-band update this render predates: the version that
         # recorded it publishes it (its commit requested a publish).
         return row.pk, TargetResult(target.name, HELD, row.last_version)
@@ -259,8 +290,12 @@ def _ready(target: Target, version: int, *, force: bool) -> tuple[int, TargetRes
 
 
 def _copy_in_thread(target: Target, snapshot: Snapshot, repair: bool) -> None:
+    _in_thread(lambda: target.push(snapshot, repair=repair))
+
+
+def _in_thread(work: Callable[[], T]) -> T:
     try:
-        target.push(snapshot, repair=repair)
+        return work()
     finally:
         connections.close_all()  # this thread's own, should a target ever open one
 
@@ -302,11 +337,11 @@ def _push_failed(target: Target, version: int, exc: Exception) -> TargetResult:
     return _failed(target.name, str(exc) or exc.__class__.__name__)
 
 
-def _shows_newer_words(target: Target, version: int) -> bool:
+def _shows_newer_words(target: Target, version: int, served: Manifest | None) -> bool:
     """Whether `target` shows an out-of-band update that a render of `version` lacks:
     one the database has from a later version only, or had not recorded at all (recorded
-    now). One the app cannot verify does not hold a push back (it is logged)."""
-    served = target.current()
+    now). One the app cannot verify does not hold a push back (it is logged). `served`:
+    the manifest the target serves."""
     if served is None or not listed_ids(served):
         return False
     if pending_ids(served):

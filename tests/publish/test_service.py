@@ -24,6 +24,7 @@ from incidents import lifecycle
 from incidents.audit import Actor
 from incidents.models import PublishTarget
 from incidents.publish import freshness, service
+from incidents.publish.locks import target_lock
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.targets.base import TargetError
 from incidents.publish.targets.local import LocalTarget
@@ -314,9 +315,9 @@ def test_the_local_copy_goes_first_whatever_the_order_of_the_setting(
     checked: list[str] = []
     real_ready = service._ready
 
-    def recording(target: Any, version: int, **options: Any) -> Any:
+    def recording(target: Any, *args: Any, **options: Any) -> Any:
         checked.append(target.name)
-        return real_ready(target, version, **options)
+        return real_ready(target, *args, **options)
 
     monkeypatch.setattr(service, "_ready", recording)
     service.publish()
@@ -369,6 +370,66 @@ def test_the_local_copy_is_recorded_while_the_store_is_still_copying(
     assert seen == [site_version()]
     for name in ("local", "s3:status"):
         assert PublishTarget.objects.get(name=name).last_version == site_version()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_local_copy_is_recorded_while_the_store_is_slow_to_say_what_it_serves(
+    moto: MotoServer, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a store serves is read before it is copied to (under its lock): a store slow to
+    answer that (here until the local copy is recorded) delays no local record."""
+    real = S3Target.current
+    seen: list[int | None] = []
+
+    def slow(self: S3Target) -> Any:
+        if not seen:  # the publish's own read (the copy reads it again)
+            seen.append(_recorded_within("local", 10))
+        return real(self)
+
+    monkeypatch.setattr(S3Target, "current", slow)
+    _open()  # committed: its publish runs now (the test's Celery runs tasks in place)
+    assert seen == [site_version()]
+    for name in ("local", "s3:status"):
+        assert PublishTarget.objects.get(name=name).last_version == site_version()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_local_copy_is_recorded_while_another_publish_holds_the_store(
+    moto: MotoServer, mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another publish holds the store's lock (until the local copy is recorded, here):
+    the wait for it delays no local record."""
+    monkeypatch.setattr(service, "LOCK_TIMEOUT_SECONDS", 10.0)
+    held, seen = threading.Event(), []
+
+    def other_publish() -> None:
+        try:
+            with target_lock("s3:status", timeout=5):
+                held.set()
+                seen.append(_recorded_within("local", 10))
+        finally:
+            connection.close()  # this thread's own
+
+    other = threading.Thread(target=other_publish)
+    other.start()
+    assert held.wait(10)
+    _open()  # its publish waits for the store's lock
+    other.join()
+    assert seen == [site_version()]
+    for name in ("local", "s3:status"):
+        assert PublishTarget.objects.get(name=name).last_version == site_version()
+
+
+def _recorded_within(name: str, seconds: float) -> int | None:
+    """The version the target's row records once it has one, waiting up to `seconds`
+    (from a thread of the publish's, on its own connection: committed rows only)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        row = PublishTarget.objects.filter(name=name).first()
+        version = row.last_version if row else None
+        if version is not None or time.monotonic() > deadline:
+            return version
+        time.sleep(0.05)
 
 
 def test_a_copy_that_fails_is_recorded_and_the_other_still_lands(
