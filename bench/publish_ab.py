@@ -377,8 +377,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                             flush=True,
                         )
                     # A process's first publish without the warm-up (a worker that took
-                    # an update the moment it started), once per arm each round.
-                    for arm in trees:
+                    # an update the moment it started), once per arm each round, in
+                    # alternating order (a cold publish's figure moved with its position).
+                    for arm in ("after", "before") if r % 2 == 0 else ("before", "after"):
                         out = _child(trees[arm], env[arm], "measure", "1", "primed", "cold")
                         colds[arm] += json.loads(out)
                         print(f"{size} round {r} {arm} cold: {colds[arm][-1]:.3f}", flush=True)
