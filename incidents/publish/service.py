@@ -237,11 +237,15 @@ def _push_all(
                 lock.close()
                 results[target.name] = outcome
                 continue
-            done = (
-                pool.submit(_copy_in_thread, target, snapshot, repair)
-                if pool is not None
-                else _copied_here(target, snapshot, repair)
-            )
+            try:
+                done = (
+                    pool.submit(_copy_in_thread, target, snapshot, repair)
+                    if pool is not None
+                    else _copied_here(target, snapshot, repair)
+                )
+            except BaseException:  # (an Exception of the copy's own is in `done`)
+                lock.close()
+                raise
             copying.append(_Copying(target, row_pk, lock, done))
         while copying:
             _record_copied(copying, results, version, wait=True)
