@@ -118,7 +118,8 @@ test: $(VENV)/.installed-dev node_modules/.installed services chromium alertmana
 		tests/post_in/test_sms_in.py tests/post_in/test_register.py tests/public/test_badges.py tests/importer \
 		tests/api/test_v1_client.py tests/api/test_v1_api.py tests/api/test_staff_completeness.py tests/reliability tests/signing \
 		tests/lifecycle/test_postmortems.py tests/test_postmortem_timeline.py tests/sso/test_sso.py tests/audiences/test_visibility.py \
-		tests/public/test_uptime_kept.py tests/public/test_language.py tests/readers/test_links.py
+		tests/public/test_uptime_kept.py tests/public/test_language.py tests/readers/test_links.py \
+		tests/publish/test_notices.py
 
 # Two web and two worker nodes as separate hosts (network namespaces; root), a 100,000-
 # recipient fan-out with a worker's and a web node's network cut (docs/scale-out.md).

@@ -28,7 +28,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -440,11 +440,30 @@ class _PageUrls:
         return reverse(self.view, args=[subject])
 
 
-def notices_sign_pending() -> int:
+class NoticesUnsigned(Exception):
+    """Notices were pending and no key could sign them (logged): they stay pending."""
+
+
+def notices_sign_pending(
+    *, incidents: Collection[str] | None = None, maintenance: Collection[str] | None = None
+) -> int:
     """Sign every published update and postmortem not signed as it now reads, in a few
     queries whatever their number (before a snapshot, whose render only reads). Returns
-    how many."""
-    done = set(SignedNotice.objects.values_list("content_sha256", flat=True))
+    how many; NoticesUnsigned if some were pending and none could be signed.
+
+    `incidents` and `maintenance` (public ids, both given): only the updates and
+    postmortems of these can have changed since every notice was last signed
+    (publish/notices.py), so only theirs are read."""
+    changed = {"incident": incidents, "maintenance": maintenance}
+    if incidents is None or maintenance is None:
+        done = set(SignedNotice.objects.values_list("content_sha256", flat=True))
+    else:  # the notices signed for those incidents and windows alone
+        subjects = [*incidents, *maintenance]
+        done = set(
+            SignedNotice.objects.filter(subject_id__in=subjects).values_list(
+                "content_sha256", flat=True
+            )
+        )
     pending = []
     for model, parent in ((IncidentUpdate, "incident"), (MaintenanceUpdate, "maintenance")):
         kind, view = (
@@ -458,6 +477,8 @@ def notices_sign_pending() -> int:
         values = model.objects.order_by("pk").values_list(
             f"{parent}__public_id", "public_id", f"{parent}__name", "status", "body", "created_at"
         )
+        if (only := changed[parent]) is not None and incidents is not None:
+            values = values.filter(**{f"{parent}__public_id__in": sorted(only)})
         page_url = _PageUrls(view)
         for row in values.iterator(chunk_size=2000):
             key = (kind, settings.CANDOR_CANONICAL_URL, *row)
@@ -478,6 +499,8 @@ def notices_sign_pending() -> int:
                 if digest not in done:
                     pending.append((content, digest, at))
     published = Postmortem.objects.filter(published_at__isnull=False).select_related("incident")
+    if incidents is not None and maintenance is not None:
+        published = published.filter(incident__public_id__in=sorted(incidents))
     for postmortem in published.order_by("pk").iterator(chunk_size=1000):
         content, digest = _postmortem_content(postmortem)
         if digest not in done:
@@ -488,9 +511,9 @@ def notices_sign_pending() -> int:
         return 0
     try:
         signer = current_signer()
-    except SigningUnavailable:
+    except SigningUnavailable as exc:
         log.error("%d notices went unsigned", len(pending), exc_info=True)
-        return 0
+        raise NoticesUnsigned(f"{len(pending)} notices went unsigned: {exc}") from exc
     rows = [_signed(content, digest, at, signer) for content, digest, at in pending]
     # A row signed meanwhile by a fan-out is skipped, not an error.
     SignedNotice.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

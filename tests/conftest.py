@@ -23,6 +23,7 @@ from incidents.models import (
     WordingRule,
 )
 from incidents.public import cache as public_cache
+from incidents.publish.notices import notices_forget
 from incidents.uptime import past_days_forget
 from incidents.wording.default_templates import DEFAULT_TEMPLATES
 from tests.factories import (
@@ -72,6 +73,7 @@ def _fresh_public_cache() -> Iterator[None]:
     _clear_our_cache_keys()
     public_cache.reset()
     past_days_forget()  # kept by ids a new test's database may hand out again
+    notices_forget()  # (a frozen clock could give two tests' versions the same stamp)
     yield
     public_cache.reset()
 

@@ -69,6 +69,7 @@ from incidents.publish.manifest import (
     path_for_url,
     url_for_path,
 )
+from incidents.publish.notices import notices_sign_changed
 from incidents.publish.objects import OBJECTS, ObjectStore
 from incidents.publish.oob_bundle import bundle_bytes
 from incidents.publish.oob_format import BUNDLE_PATH, signature_path
@@ -204,8 +205,9 @@ def render_snapshot(
     is raised before any page is.
     """
     root.mkdir(parents=True, exist_ok=True)
-    # Signing writes, the render below only reads: every published update signed first.
-    signing.notices_sign_pending()
+    # Signing writes, the render below only reads: every published update signed first
+    # (read: those of what changed since this process last signed them all).
+    notices_sign_changed()
     objects = objects or ObjectStore(root / OBJECTS)
     writer = _Writer(objects, {})
     references: dict[str, frozenset[str]] = {}

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from django.db import close_old_connections, connection
 
-from incidents import signing
+from incidents.publish.notices import notices_sign_changed
 from incidents.publish.renders import current_base
 from incidents.publish.snapshot import FullRenderNeeded, render_snapshot
 from incidents.publish.targets import configured_targets
@@ -53,7 +53,7 @@ def publisher_warm() -> dict[str, float]:
     step("base render", base)
     for target in configured_targets():
         step(f"target {target.name}", target.warm)
-    step("notices", signing.notices_sign_pending)
+    step("notices", notices_sign_changed)
 
     def a_render() -> None:
         with tempfile.TemporaryDirectory(prefix="candor-warm-") as scratch:

@@ -286,6 +286,39 @@ def test_a_rejected_revision_is_never_approved_and_a_new_one_starts_afresh(
     lifecycle.postmortem_publish(actor=actor, postmortem=second.postmortem)
 
 
+def test_a_postmortem_published_after_a_reading_of_every_notice_is_signed_by_the_next(
+    resolved: Incident,
+    template: TemplateVersion,
+    actor: Actor,
+    legal: User,
+    support: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The publisher reads only the notices of what changed since it last read them all
+    (publish/notices.py): a postmortem is read with its incident."""
+    from incidents import signing
+    from incidents.models import SignedNotice
+    from incidents.publish.notices import notices_sign_changed
+
+    notices_sign_changed()  # every notice read once
+    asked: list[dict[str, object]] = []
+    real = signing.notices_sign_pending
+
+    def recording(**only: object) -> int:
+        asked.append(only)
+        return real(**only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(signing, "notices_sign_pending", recording)
+    revision = lifecycle.postmortem_save(
+        actor=actor, incident=resolved, body=written(resolved, template), template_version=template
+    )
+    approve_both(revision, legal, support)
+    lifecycle.postmortem_publish(actor=actor, postmortem=revision.postmortem)
+    assert notices_sign_changed() == 1
+    assert asked == [{"incidents": {resolved.public_id}, "maintenance": set()}]
+    assert SignedNotice.objects.filter(kind=signing.POSTMORTEM).count() == 1
+
+
 def test_a_published_postmortem_is_a_signed_notice_anyone_can_verify(
     resolved: Incident, template: TemplateVersion, actor: Actor, legal: User, support: User
 ) -> None:

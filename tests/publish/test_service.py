@@ -356,20 +356,11 @@ def test_the_local_copy_is_recorded_while_the_store_is_still_copying(
     seen: list[int | None] = []
 
     def waiting(self: S3Target, snapshot: Any, **options: Any) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # (in the copy's thread: its own connection)
-            local = PublishTarget.objects.get(name="local").last_version
-            if local == snapshot.manifest.version:
-                break
-            time.sleep(0.05)
-        seen.append(local)
+        seen.append(_recorded_within("local", 10))  # (in the copy's thread)
         real(self, snapshot, **options)
 
     monkeypatch.setattr(S3Target, "push", waiting)
-    _open()  # committed: its publish runs now (the test's Celery runs tasks in place)
-    assert seen == [site_version()]
-    for name in ("local", "s3:status"):
-        assert PublishTarget.objects.get(name=name).last_version == site_version()
+    _published_after_local_was_recorded(seen)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -387,10 +378,7 @@ def test_the_local_copy_is_recorded_while_the_store_is_slow_to_say_what_it_serve
         return real(self)
 
     monkeypatch.setattr(S3Target, "current", slow)
-    _open()  # committed: its publish runs now (the test's Celery runs tasks in place)
-    assert seen == [site_version()]
-    for name in ("local", "s3:status"):
-        assert PublishTarget.objects.get(name=name).last_version == site_version()
+    _published_after_local_was_recorded(seen)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -415,6 +403,15 @@ def test_the_local_copy_is_recorded_while_another_publish_holds_the_store(
     assert held.wait(10)
     _open()  # its publish waits for the store's lock
     other.join()
+    assert seen == [site_version()]
+    for name in ("local", "s3:status"):
+        assert PublishTarget.objects.get(name=name).last_version == site_version()
+
+
+def _published_after_local_was_recorded(seen: list[int | None]) -> None:
+    """Open an incident (committed: its publish runs now, the test's Celery running tasks
+    in place); the store's hold saw the local copy recorded, and both targets have it."""
+    _open()
     assert seen == [site_version()]
     for name in ("local", "s3:status"):
         assert PublishTarget.objects.get(name=name).last_version == site_version()
