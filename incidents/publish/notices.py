@@ -2,9 +2,10 @@
 last signed them all.
 
 Every published update and postmortem is signed as it reads (incidents/signing.py)
-before a snapshot is rendered. Reading every one of them before every publish cost an
-update's publish a tenth of its time at 10,000 incidents (bench/README.md), though a
-change touches the notices of the incidents and windows it names, and no others. So a
+before a snapshot is rendered. Reading every one of them before every publish was 12%
+of an update's render at 10,000 incidents in a profile, and reading only what changed
+took 12% off an update in an A/B (bench/README.md): a change touches the notices of the
+incidents and windows it names, and no others. So a
 process remembers the site version up to which it has signed every notice, with that
 version's stamp (changes.version_stamp), and next time reads only the updates of what
 changed since (changes.changes_between). Anything it cannot tell (no version signed
