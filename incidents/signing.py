@@ -454,11 +454,15 @@ def notices_sign_pending(
     `incidents` and `maintenance` (public ids, both given): only the updates and
     postmortems of these can have changed since every notice was last signed
     (publish/notices.py), so only theirs are read."""
-    changed = {"incident": incidents, "maintenance": maintenance}
-    if incidents is None or maintenance is None:
+    changed = (
+        {"incident": incidents, "maintenance": maintenance}
+        if incidents is not None and maintenance is not None
+        else None
+    )
+    if changed is None:
         done = set(SignedNotice.objects.values_list("content_sha256", flat=True))
     else:  # the notices signed for those incidents and windows alone
-        subjects = [*incidents, *maintenance]
+        subjects = [*changed["incident"], *changed["maintenance"]]
         done = set(
             SignedNotice.objects.filter(subject_id__in=subjects).values_list(
                 "content_sha256", flat=True
@@ -477,8 +481,8 @@ def notices_sign_pending(
         values = model.objects.order_by("pk").values_list(
             f"{parent}__public_id", "public_id", f"{parent}__name", "status", "body", "created_at"
         )
-        if (only := changed[parent]) is not None and incidents is not None:
-            values = values.filter(**{f"{parent}__public_id__in": sorted(only)})
+        if changed is not None:
+            values = values.filter(**{f"{parent}__public_id__in": sorted(changed[parent])})
         page_url = _PageUrls(view)
         for row in values.iterator(chunk_size=2000):
             key = (kind, settings.CANDOR_CANONICAL_URL, *row)
@@ -499,8 +503,8 @@ def notices_sign_pending(
                 if digest not in done:
                     pending.append((content, digest, at))
     published = Postmortem.objects.filter(published_at__isnull=False).select_related("incident")
-    if incidents is not None and maintenance is not None:
-        published = published.filter(incident__public_id__in=sorted(incidents))
+    if changed is not None:
+        published = published.filter(incident__public_id__in=sorted(changed["incident"]))
     for postmortem in published.order_by("pk").iterator(chunk_size=1000):
         content, digest = _postmortem_content(postmortem)
         if digest not in done:
