@@ -28,6 +28,7 @@ from incidents.models import (
 )
 from incidents.public import cache
 from incidents.publish.manifest import Snapshot, path_for_url
+from incidents.publish.notices import notices_forget
 from incidents.publish.snapshot import render_snapshot
 from incidents.publish.versions import site_version
 from incidents.uptime import past_days_forget
@@ -260,11 +261,13 @@ def test_a_page_in_german_reads_translations_in_queries_that_do_not_grow_with_up
     _approve(translation, legal, support)
     signing.current_signer()  # the test key is listed once: not a cost per page
     past_days_forget()
+    notices_forget()  # both renders read every notice (publish/notices.py)
     with CaptureQueriesContext(connection) as few:
         render_snapshot(tmp_path / "few")
     for n in range(4):
         _open(version, name=f"Incident {n}")
     past_days_forget()
+    notices_forget()  # both renders read every notice (publish/notices.py)
     with CaptureQueriesContext(connection) as many:
         snapshot = render_snapshot(tmp_path / "many")
     front = Snapshot(snapshot.root, snapshot.manifest, snapshot.objects).read(path_for_url("/de/"))

@@ -8,6 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from incidents import lifecycle, signing
@@ -138,3 +140,16 @@ def test_without_a_key_the_notices_stay_pending_and_are_all_read_again(
     assert notices_sign_changed() == 1  # the key is back: read whole, signed
     assert readings[-1] == {}
     assert _signed_for(payments) == 2
+
+
+def test_a_reading_of_what_changed_costs_the_same_queries_whatever_changed(db: None) -> None:
+    _open("Payments")
+    notices_sign_changed()
+    counts = []
+    for changed in (1, 5):
+        for n in range(changed):
+            _open(f"Incident {changed}-{n}")
+        with CaptureQueriesContext(connection) as captured:
+            assert notices_sign_changed() == changed
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]

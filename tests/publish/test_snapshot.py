@@ -22,6 +22,7 @@ from incidents import lifecycle, signing
 from incidents.audit import Actor
 from incidents.models import Component
 from incidents.publish.manifest import MANIFEST_NAME, Manifest, Snapshot, path_for_url, sha256_of
+from incidents.publish.notices import notices_forget
 from incidents.publish.snapshot import render_snapshot, site_urls
 from incidents.publish.versions import site_version
 from incidents.uptime import past_days_forget
@@ -216,6 +217,7 @@ def test_rendering_is_consistent_and_costs_no_queries_per_page(
     signing.current_signer()  # the test key is listed once: not a cost per page
     # Both renders with the uptime's past days to compute (a kept window saves a query).
     past_days_forget()
+    notices_forget()  # both renders read every notice (publish/notices.py)
     with CaptureQueriesContext(connection) as few:
         render_snapshot(tmp_path / "few")
     for n in range(20, 60):
@@ -223,6 +225,7 @@ def test_rendering_is_consistent_and_costs_no_queries_per_page(
             actor=ACTOR, name=f"Incident {n}", body=promised("Looking."), impact="minor"
         )
     past_days_forget()
+    notices_forget()  # both renders read every notice (publish/notices.py)
     with CaptureQueriesContext(connection) as many:
         snapshot = render_snapshot(tmp_path / "many")
     pages = [p for p in snapshot.manifest.files if p.startswith("incidents/")]

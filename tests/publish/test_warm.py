@@ -18,6 +18,7 @@ from django.db import connection
 from incidents import lifecycle, signing
 from incidents.audit import Actor
 from incidents.publish import manifest, service
+from incidents.publish.notices import notices_forget
 from incidents.publish.renders import current_base
 from incidents.publish.warm import publisher_warm
 from tests.factories import promised
@@ -31,6 +32,7 @@ def _a_fresh_process() -> None:
     """Forget what this process kept, as a worker that just started knows nothing."""
     manifest._parsed.clear()
     signing._digests.clear()
+    notices_forget()  # nor has it read any notice yet
 
 
 def test_after_the_warm_up_a_publish_parses_no_manifest_and_computes_no_digest_again(
