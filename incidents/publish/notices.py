@@ -24,6 +24,10 @@ from incidents.publish.versions import site_version
 
 log = logging.getLogger(__name__)
 
+# More changed incidents and windows than this are read as every notice: one query with
+# thousands of ids is no cheaper, and SQLite refuses over 32,766 of them.
+MOST_BY_ID = 500
+
 _lock = threading.Lock()
 # (version, its stamp): every notice of that version and before is signed.
 _signed_up_to: tuple[int, str] | None = None
@@ -43,7 +47,7 @@ def notices_sign_changed() -> int:
     scope = None
     if signed is not None and signed[1] and version_stamp(signed[0]) == signed[1]:
         changed = changes_between(signed[0], version)
-        if not changed.everything:
+        if not changed.everything and len(changed.incidents | changed.maintenance) <= MOST_BY_ID:
             scope = changed
     try:
         if scope is None:

@@ -152,3 +152,15 @@ def test_a_reading_of_what_changed_costs_the_same_queries_whatever_changed(db: N
             assert notices_sign_changed() == changed
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_many_changes_at_once_are_read_as_every_notice(
+    db: None, readings: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notices, "MOST_BY_ID", 1)
+    _open("Payments")
+    notices_sign_changed()
+    _open("Search")
+    _open("Login")
+    assert notices_sign_changed() == 2
+    assert readings[-1] == {}
