@@ -120,16 +120,59 @@ def test_one_lane_is_one_message_at_a_time_and_in_order() -> None:
     assert provider.most == 1 and provider.closed == 1
 
 
-def test_an_attempt_is_dated_from_when_the_provider_took_the_recipient() -> None:
-    provider = _Provider(wait=0.05)
-    lanes = Lanes(provider.sender, count=2, ready=lambda: None)
-    before = time.monotonic()
+def test_an_attempt_is_dated_from_its_hand_over_not_from_when_its_lane_read_the_answer() -> None:
+    """A lane kept waiting reads an early acceptance late. Dated by that reading, it would
+    seem taken after a refusal that came later, and the fan-out would blame the refused
+    recipient (fanout._Run.accepted): its start is the hand-over, before anything was sent."""
+    order: list[str] = []
+
+    class Late(_Sender):
+        def send(self, delivery: Any, rendered: Any) -> str:
+            if delivery.pk == 1:  # taken at once, its answer read only later
+                time.sleep(0.15)
+                self.ready()
+                order.append("late read")
+                return "id-1"
+            time.sleep(0.02)
+            order.append("refused")
+            raise TransportError("550 no")
+
+    provider = _Provider()
+    lanes = Lanes(lambda ready: Late(provider, ready), count=2, ready=lambda: None)
+    lanes.width = 2  # as once the provider took a message
+    handed = time.monotonic()
     lanes.start(_Delivery(1), None)  # type: ignore[arg-type]
-    (attempt,) = lanes.drain()
+    lanes.start(_Delivery(2), None)  # type: ignore[arg-type]
+    taken, refused = sorted(lanes.drain(), key=lambda a: a.delivery.pk)
     lanes.close()
-    # Taken after the first wait, not when it was handed over.
-    assert attempt.started - before >= 0.045
-    assert attempt.ended - attempt.started >= 0.045
+    assert order == ["refused", "late read"]
+    assert taken.error is None and refused.error is not None
+    assert handed <= taken.started < refused.ended  # no evidence against the refused one
+
+
+def test_a_lane_that_raises_outright_gives_back_what_the_others_sent() -> None:
+    class Interrupted(BaseException):
+        pass
+
+    class Sometimes(_Sender):
+        def send(self, delivery: Any, rendered: Any) -> str:
+            if delivery.pk == 2:
+                time.sleep(0.05)  # ends after the other
+                raise Interrupted
+            return "id-1"
+
+    provider = _Provider()
+    lanes = Lanes(lambda ready: Sometimes(provider, ready), count=2, ready=lambda: None)
+    lanes.width = 2
+    lanes.start(_Delivery(1), None)  # type: ignore[arg-type]
+    lanes.start(_Delivery(2), None)  # type: ignore[arg-type]
+    time.sleep(0.1)  # both ended: the next collection takes them together
+    with pytest.raises(Interrupted):
+        lanes.drain()
+    # fanout._send_batch drains again to journal what the provider took.
+    assert [a.delivery.pk for a in lanes.drain()] == [1]
+    lanes.close()
+    assert provider.closed == 2
 
 
 def test_an_unexpected_error_in_a_lane_is_handed_to_the_fan_out_and_close_still_waits() -> None:

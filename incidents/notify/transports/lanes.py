@@ -17,10 +17,11 @@ Each repeat carries the same Message-ID (docs/design.md, "Notifications").
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from queue import SimpleQueue
 
 from incidents.models import Delivery
 from incidents.notify.render import Rendered
@@ -32,9 +33,12 @@ class Attempt:
     """One message's end: the provider's id for it, or why it was not sent."""
 
     delivery: Delivery
-    # time.monotonic() when the provider took the recipient (over SMTP: the RCPT's answer;
-    # otherwise when the message was handed to the sender), and when the sender returned.
-    # Whose fault a refusal was is judged by what the provider took after it (fanout._Run).
+    # time.monotonic() just before the sender was given the message, and when it returned.
+    # Whose fault a refusal was is judged by what the provider took after it (fanout._Run):
+    # a message started after a refusal ended was surely taken after the refusal came. (Not
+    # the time the lane read the RCPT's answer: a lane the scheduler kept waiting reads an
+    # early answer late, and would date the provider's acceptance after a refusal it
+    # preceded; the CI of this change caught that: tests/notify/test_refusals.py.)
     started: float
     ended: float
     provider_id: str = ""
@@ -42,19 +46,7 @@ class Attempt:
     crash: Exception | None = None  # anything else the sender raised (a bug)
 
 
-class _Stamp:
-    """The time a lane's sender last called `ready` (over SMTP: after RCPT, before DATA)."""
-
-    def __init__(self) -> None:
-        self.at = 0.0
-
-    def __call__(self) -> None:
-        self.at = time.monotonic()
-
-
-def _attempt(
-    sender: Sender, delivery: Delivery, rendered: Rendered, stamp: _Stamp | None = None
-) -> Attempt:
+def _attempt(sender: Sender, delivery: Delivery, rendered: Rendered) -> Attempt:
     started = time.monotonic()
     try:
         provider_id = sender.send(delivery, rendered)
@@ -62,8 +54,6 @@ def _attempt(
         return Attempt(delivery, started, time.monotonic(), error=error)
     except Exception as crash:  # raised in the fan-out's thread (fanout._ended)
         return Attempt(delivery, started, time.monotonic(), crash=crash)
-    if stamp is not None and stamp.at > started:
-        started = stamp.at
     return Attempt(delivery, started, time.monotonic(), provider_id=provider_id)
 
 
@@ -88,6 +78,35 @@ class InLine:
         self.sender.close()
 
 
+def _nothing() -> None:
+    pass
+
+
+class _Lane:
+    """One connection's sender and the thread that sends over it, one message at a time.
+
+    A thread of its own with an inbox, rather than a thread pool's futures: handing a
+    message over and taking its end back are then a queue's put and get, which cost a
+    fraction of a future's locks and conditions (bench/README.md, "Fan-out")."""
+
+    def __init__(self, sender: Sender, ended: SimpleQueue[_Ended]) -> None:
+        self.sender, self.ended = sender, ended
+        self.inbox: SimpleQueue[tuple[Delivery, Rendered] | None] = SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="email-lane", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (work := self.inbox.get()) is not None:
+            try:
+                attempt: Attempt | BaseException = _attempt(self.sender, *work)
+            except BaseException as exc:  # handed over: raised in the fan-out's thread
+                attempt = exc
+            self.ended.put((self, attempt))
+
+
+_Ended = tuple[_Lane, "Attempt | BaseException"]
+
+
 class Lanes:
     """`count` senders, each with its own connection, sending at the same time.
 
@@ -110,45 +129,54 @@ class Lanes:
         # Called before a message is handed to a lane: the marks of every message that
         # ended before it are then in the journal.
         self.ready = ready
-        self.idle: list[tuple[Sender, _Stamp]] = []
-        self.made: list[Sender] = []
-        self.running: dict[Future[Attempt], tuple[Sender, _Stamp]] = {}
+        self.idle: list[_Lane] = []
+        self.made: list[_Lane] = []
+        self.ended: SimpleQueue[_Ended] = SimpleQueue()
+        self.running = 0  # messages handed to a lane whose end was not taken back
+        self.left: list[Attempt] = []  # ends taken back when a lane raised: the next call's
         self.width = 1  # lanes in use now
         self.failed_at = 0.0  # when the latest failure came
-        self.pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="email-lane")
 
     def start(self, delivery: Delivery, rendered: Rendered) -> None:
         """Hand the message to a free lane (`finished` waits for one)."""
-        assert len(self.running) < self.width, "start() without a free lane"
+        assert self.running < self.width, "start() without a free lane"
         if not self.idle:
-            stamp = _Stamp()
-            self.made.append(self.make(stamp))  # connections are opened as they are needed
-            self.idle.append((self.made[-1], stamp))
+            # Connections (and their threads) are opened as they are needed. A lane's
+            # sender has nothing to wait for before DATA: `ready` ran before the hand-over.
+            self.made.append(_Lane(self.make(_nothing), self.ended))
+            self.idle.append(self.made[-1])
         self.ready()
-        lane = self.idle.pop()
-        sender, stamp = lane
-        self.running[self.pool.submit(_attempt, sender, delivery, rendered, stamp)] = lane
+        self.running += 1
+        self.idle.pop().inbox.put((delivery, rendered))
 
     def finished(self) -> list[Attempt]:
         """The attempts that have ended; waits until a lane in use is free (after a failure
         narrowed the lanes, until the messages on the others have ended)."""
-        ended = self._collect()
-        while len(self.running) >= self.width:
-            wait(self.running, return_when=FIRST_COMPLETED)
-            ended += self._collect()
+        ended = self._collect(block=False)
+        while self.running >= self.width:
+            ended += self._collect(block=True)
         return ended
 
     def drain(self) -> list[Attempt]:
         """Every attempt still running, once it has ended."""
-        wait(self.running)
-        return self._collect()
+        ended = self._collect(block=False)
+        while self.running:
+            ended += self._collect(block=True)
+        return ended
 
-    def _collect(self) -> list[Attempt]:
-        ended = [future for future in self.running if future.done()]
-        attempts = []
-        for future in ended:
-            self.idle.append(self.running.pop(future))
-            attempts.append(future.result())
+    def _collect(self, *, block: bool) -> list[Attempt]:
+        """The ends waiting in the queue; with `block`, at least one (waiting for it)."""
+        attempts: list[Attempt] = []
+        crash: BaseException | None = None
+        while self.running and (block or not self.ended.empty()):
+            lane, attempt = self.ended.get()
+            block = False
+            self.running -= 1
+            self.idle.append(lane)
+            if isinstance(attempt, BaseException):
+                crash = attempt  # raised once every end before it is counted
+                continue
+            attempts.append(attempt)
         # Narrowed by a failure; widened again only by a message the provider took after
         # it (one handed over before the failure says nothing about the provider since).
         for attempt in attempts:
@@ -158,13 +186,22 @@ class Lanes:
             a.error is None and a.crash is None and a.started > self.failed_at for a in attempts
         ):
             self.width = self.count
+        if crash is not None:
+            # What ended beside it is returned by the next call (the fan-out's drain then
+            # journals what the provider took before the batch broke off).
+            self.left += attempts
+            raise crash
+        attempts, self.left = self.left + attempts, []
         return attempts
 
     def close(self) -> None:
         # Messages still on their way finish first: a connection is never closed under one.
-        self.pool.shutdown(wait=True)
-        for sender in self.made:
-            sender.close()
+        for lane in self.made:
+            lane.inbox.put(None)
+        for lane in self.made:
+            lane.thread.join()
+        for lane in self.made:
+            lane.sender.close()
 
 
 Dispatch = InLine | Lanes
