@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -229,6 +230,40 @@ def test_the_sweeper_requeues_deliveries_a_dead_worker_held(actor: Actor, settin
     later = timezone.now() + timedelta(seconds=settings.CANDOR_NOTIFY_LEASE + 1)
     assert outbox.deliveries_sweep(now=later) == (1, ["email"])
     assert Delivery.objects.get().state == "pending"
+
+
+def test_a_claim_takes_the_due_deliveries_in_order_with_their_subscribers_in_one_statement(
+    actor: Actor, django_assert_num_queries: Any
+) -> None:
+    for n in range(5):
+        subscriber(SubscriberChannel.EMAIL, f"c{n}@example.com")
+    subscriber(SubscriberChannel.SMS, "+14155550100")
+    _open(actor)
+    now = timezone.now()
+    ids = list(Delivery.objects.filter(channel="email").order_by("pk").values_list("pk", flat=True))
+    Delivery.objects.filter(pk=ids[0]).update(next_attempt_at=now + timedelta(hours=1))
+    Delivery.objects.filter(pk=ids[1]).update(state=DeliveryState.SENT)
+    Delivery.objects.filter(pk=ids[2]).update(
+        state=DeliveryState.FAILED, next_attempt_at=now - timedelta(minutes=5), attempts=2
+    )
+    # One statement, and one read of the update they carry (the subscribers come with them).
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 6):
+        batch = fanout.deliveries_claim(channel="email", limit=2)
+        # Due, oldest first: the failed one waiting since 5 minutes ago, then the next.
+        assert [d.pk for d in batch] == [ids[2], ids[3]]
+        assert [d.subscriber.destination for d in batch] == ["c2@example.com", "c3@example.com"]
+        assert batch[0].update.body and batch[0].attempts == 2
+    for claimed in batch:
+        stored = Delivery.objects.select_related("subscriber").get(pk=claimed.pk)
+        assert stored.state == "sending" and stored.claimed_at == claimed.claimed_at
+        assert {f.attname: getattr(claimed, f.attname) for f in Delivery._meta.concrete_fields} == {
+            f.attname: getattr(stored, f.attname) for f in Delivery._meta.concrete_fields
+        }
+        assert claimed.subscriber.__dict__.keys() >= {"public_id", "language", "state"}
+        assert not claimed._state.adding and claimed.subscriber.pk == stored.subscriber_id
+    (last,) = fanout.deliveries_claim(channel="email", limit=10)  # the one left due
+    assert last.pk == ids[4]
+    assert fanout.deliveries_claim(channel="email", limit=10) == []
 
 
 def test_staff_retry_sends_what_was_given_up(
