@@ -620,9 +620,11 @@ CANDOR_IMPORT_RETRIES = env_int("CANDOR_IMPORT_RETRIES", 6, minimum=0)
 CANDOR_IMPORT_MAX_WAIT = env_int("CANDOR_IMPORT_MAX_WAIT", 120, minimum=1)
 
 # Fan-out (docs/design.md, "Notifications").
-# Deliveries claimed at once; an SMTP connection carries at most
-# CANDOR_SMTP_MESSAGES_PER_CONNECTION of them, however large the batch.
-CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 100, minimum=1)
+# Deliveries claimed at once, at most one second of the provider's rate (SMS 100, webhooks
+# 200 by default); an SMTP connection carries at most CANDOR_SMTP_MESSAGES_PER_CONNECTION
+# of them, however large the batch. 500: a batch's fixed costs (claim, marks' commit,
+# connections) spread over more messages (bench/README.md, "Fan-out").
+CANDOR_NOTIFY_BATCH = env_int("CANDOR_NOTIFY_BATCH", 500, minimum=1)
 # Messages per second each provider accepts from us, across every worker.
 CANDOR_NOTIFY_RATE = {
     "email": env_int("CANDOR_NOTIFY_RATE_EMAIL", 1000, minimum=1),

@@ -67,7 +67,9 @@ def tokens_wait(provider: str, want: int, *, deadline: float) -> int:
         if got or time.monotonic() >= deadline:
             return got
         rate = settings.CANDOR_NOTIFY_RATE.get(provider.split(":")[0], 100)
-        time.sleep(min(1.0, max(0.01, want / rate / 4)))
+        # A quarter of the time the bucket takes to refill what it can give at once (it
+        # holds one second's worth, however large `want` is).
+        time.sleep(max(0.01, min(want, rate) / rate / 4))
 
 
 # -- circuit breaker ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ serves the static copy from a bucket or mirror (README, "Independent hosting").
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -19,8 +19,15 @@ _SALT = "candor.notify.subscriber"
 
 
 def subscriber_token(public_id: str) -> str:
-    # Not time-limited: an unsubscribe link in a year-old email must still work.
-    return signing.dumps(public_id, salt=_SALT, compress=False)
+    # Not time-limited: an unsubscribe link in a year-old email must still work. What
+    # signing.dumps gives, from a signer made once per key: the fan-out signs a link for
+    # every message, and making the signer cost a third of it.
+    return _signer(settings.SECRET_KEY).sign_object(public_id, compress=False)
+
+
+@lru_cache(maxsize=4)
+def _signer(key: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=key, salt=_SALT)
 
 
 def subscriber_from_token(token: str) -> str | None:

@@ -311,10 +311,15 @@ def update_rendered(
     (email, webhook, chat) in the subscriber's language; the subject is every channel's.
     Rendered once per update and language (`words_render`), never per recipient."""
     about = update_context(update, subscriber_language(subscriber))
+    subject, text = _shared_words(about, text_template, get_language())
+    return rendered_with(about, subscriber, subject=subject, text=text)
+
+
+@lru_cache(maxsize=256)
+def _shared_words(
+    about: UpdateContext, text_template: str, language: str | None
+) -> tuple[str, str]:
+    """An update's subject and words in a language, looked up once per message by the
+    context itself rather than by its sorted items (`words_render`), which cost more."""
     context = about.as_context()
-    return rendered_with(
-        about,
-        subscriber,
-        subject=words_render("notify/subject.txt", context),
-        text=words_render(text_template, context),
-    )
+    return words_render("notify/subject.txt", context), words_render(text_template, context)
