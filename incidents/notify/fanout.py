@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -490,6 +491,15 @@ def _still_wanted(delivery: Delivery) -> bool:
     )
 
 
+def _speaking(language: str) -> AbstractContextManager[None]:
+    """`translation.override`, unless the language is already the active one: most of a
+    batch's messages are in the same language, and switching twice per message showed in
+    the fan-out's profile."""
+    if translation.get_language() == language:
+        return nullcontext()
+    return translation.override(language)
+
+
 def _send_batch(
     run: _Run,
     batch: list[Delivery],
@@ -544,7 +554,7 @@ def _send_each(
             _mark_failed(delivery, TransportError(f"{target} circuit open"), result)
             continue
         # Interface words (status, footer, links) in the subscriber's language.
-        with translation.override(delivery.subscriber.language or settings.LANGUAGE_CODE):
+        with _speaking(delivery.subscriber.language or settings.LANGUAGE_CODE):
             rendered = channel.render(update=delivery.update, subscriber=delivery.subscriber)
         if refusal := verdicts.refusal(channel, delivery.update, rendered, delivery.subscriber):
             _mark_refused(delivery, refusal, result)

@@ -9,11 +9,12 @@ serves the static copy from a bucket or mirror (README, "Independent hosting").
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import get_language
 
 _SALT = "candor.notify.subscriber"
 
@@ -45,17 +46,19 @@ def app_absolute(path: str) -> str:
     return settings.CANDOR_APP_URL + path
 
 
-@cache
-def _around_token(name: str) -> tuple[str, str]:
-    """The path of a token link, before and after the token: reversed once, as the fan-out
-    makes one link per message. A token is base64url and ':', which reverse() keeps."""
+@lru_cache(maxsize=64)
+def _around_token(name: str, language: str | None) -> tuple[str, str]:
+    """The path of a token link, before and after the token: reversed once per language
+    (`language` keys the cache: reverse() gives the active language's path, /de/...), as
+    the fan-out makes one link per message. A token is base64url and ':', which reverse()
+    keeps."""
     marker = "candortoken"
     before, after = reverse(name, args=[marker]).split(marker)
     return before, after
 
 
 def manage_url(public_id: str) -> str:
-    before, after = _around_token("public:subscription")
+    before, after = _around_token("public:subscription", get_language())
     return app_absolute(before + subscriber_token(public_id) + after)
 
 

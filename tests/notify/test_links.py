@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import signing
+from django.utils import translation
 
 from incidents.notify import links
 
@@ -28,3 +29,16 @@ def test_a_new_secret_key_signs_with_the_new_key(settings: Any) -> None:
     assert signing.loads(new, salt=links._SALT) == "sub_abc"
     with pytest.raises(signing.BadSignature):
         signing.loads(old, salt=links._SALT)  # the old key is no longer one of ours
+
+
+def test_each_reader_gets_the_link_in_their_own_language_whoever_came_first() -> None:
+    """The path around the token is kept per language: kept once per process, every
+    subscriber got the language of whoever's link was made first."""
+    with translation.override("de"):
+        german = links.manage_url("sub_abc")
+    with translation.override("en"):
+        english = links.manage_url("sub_abc")
+    with translation.override("de"):
+        assert links.manage_url("sub_abc").startswith(german.rsplit("/", 1)[0])
+    assert "/de/subscriptions/" in german
+    assert "/de/" not in english and "/subscriptions/" in english
