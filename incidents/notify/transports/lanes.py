@@ -38,7 +38,7 @@ class Attempt:
     # a message started after a refusal ended was surely taken after the refusal came. (Not
     # the time the lane read the RCPT's answer: a lane the scheduler kept waiting reads an
     # early answer late, and would date the provider's acceptance after a refusal it
-    # preceded; the CI of this change caught that: tests/notify/test_refusals.py.)
+    # preceded: tests/notify/test_refusals.py caught that on a loaded machine.)
     started: float
     ended: float
     provider_id: str = ""
